@@ -1,0 +1,307 @@
+"""`make bench`: speed and memory of answering, beside the naive approach, in one run.
+
+Synthetic knowledge bases of 100, 1,000 and 10,000 entries are made by replicating the shipped
+entries with perturbed wording, written as YAML and loaded the normal way. Each size runs in its
+own process pinned to one core, so peak RSS and latency belong to that size alone. The naive
+approach (rapidfuzz `process.extractOne` with WRatio over every example question) answers the
+same questions in the same run; machines are noisy, so compare the ratio, not the milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.kb.knowledge import SHARED, Entry, KnowledgeBase
+from bot.kb.loader import MUNICIPALITY_FILE, SHARED_FILE, load_knowledge
+
+SIZES = (100, 1_000, 10_000)
+QUERIES = 2_000
+WARMUP = 200
+SYLLABLES = ("ka", "lo", "vi", "ne", "sto", "mer", "dra", "fin")
+TARGETS = {"shipped_p99_ms": 1.0, "large_p99_ms": 5.0, "large_rss_mb": 200.0, "cold_s": 1.0}
+
+_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _tag(number: int) -> str:
+    """A pseudo-word unique to one synthetic entry, like a place name staff might write."""
+    parts = []
+    while True:
+        number, digit = divmod(number, len(SYLLABLES))
+        parts.append(SYLLABLES[digit])
+        if number == 0:
+            break
+    return "".join(parts) + "vik"
+
+
+def _perturb(text: str, rng: random.Random, vocabulary: Sequence[str], tag: str) -> str:
+    """Reword an example question: drop, swap or replace a word, and add the entry's tag."""
+    words = text.split()
+    roll = rng.random()
+    if len(words) > 3 and roll < 0.3:
+        del words[rng.randrange(len(words))]
+    elif len(words) > 2 and roll < 0.6:
+        i = rng.randrange(len(words) - 1)
+        words[i], words[i + 1] = words[i + 1], words[i]
+    elif words and roll < 0.8:
+        words[rng.randrange(len(words))] = rng.choice(vocabulary)
+    words.insert(rng.randrange(len(words) + 1), tag)
+    return " ".join(words)
+
+
+def _entry_document(entry: Entry) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "id": entry.id,
+        "topic": entry.topic,
+        "title": dict(entry.title),
+        "questions": {lang: list(q) for lang, q in entry.questions.items()},
+        "answer": dict(entry.answer),
+        "source": entry.source,
+        "reviewed": entry.reviewed.isoformat(),
+    }
+    if entry.keywords:
+        document["keywords"] = {lang: list(k) for lang, k in entry.keywords.items()}
+    if entry.countries:
+        document["countries"] = list(entry.countries)
+    return document
+
+
+def write_synthetic_kb(source: Path, target: Path, size: int, seed: int = 7) -> None:
+    """Copy the knowledge base at `source` to `target`, grown to `size` entries."""
+    base = load_knowledge(source).kb
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target)
+    originals = [e for e in base.entries.values() if e.scope != SHARED]
+    shared = len(base.entries) - len(originals)
+    vocabulary = sorted(
+        {w for e in originals for q in e.questions.values() for t in q for w in t.split()}
+    )
+    rng = random.Random(seed)
+    extra: dict[str, list[dict[str, Any]]] = {}
+    for number in range(max(size - len(originals) - shared, 0)):
+        entry = originals[number % len(originals)]
+        tag = _tag(number)
+        document = _entry_document(entry)
+        document["id"] = f"{entry.id[:30]}-{number}"
+        document["title"] = {lang: f"{title} {tag}" for lang, title in entry.title.items()}
+        document["questions"] = {
+            lang: [_perturb(q, rng, vocabulary, tag) for q in questions]
+            for lang, questions in entry.questions.items()
+        }
+        document.pop("keywords", None)
+        extra.setdefault(entry.scope, []).append(document)
+    for scope, documents in extra.items():
+        folder = target / scope
+        (folder / "synthetic.yaml").write_text(
+            yaml.dump({"entries": documents}, Dumper=_Dumper, allow_unicode=True), encoding="utf-8"
+        )
+        index = folder / MUNICIPALITY_FILE if scope != SHARED else folder / SHARED_FILE
+        data = yaml.safe_load(index.read_text(encoding="utf-8"))
+        data["files"].append("synthetic.yaml")
+        index.write_text(yaml.dump(data, Dumper=_Dumper, allow_unicode=True), encoding="utf-8")
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    if len(word) < 5:
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    return word[:i] + word[i + 1 :] if rng.random() < 0.5 else word[:i] + word[i] + word[i:]
+
+
+def make_queries(kb: KnowledgeBase, count: int, seed: int = 11) -> list[tuple[str, str | None]]:
+    """Questions as residents type them: example questions with a typo and a dropped word."""
+    rng = random.Random(seed)
+    entries = list(kb.entries.values())
+    municipalities = list(kb.municipalities)
+    queries: list[tuple[str, str | None]] = []
+    while len(queries) < count:
+        entry = rng.choice(entries)
+        questions = [q for qs in entry.questions.values() for q in qs]
+        words = rng.choice(questions).split()
+        if len(words) > 3:
+            del words[rng.randrange(len(words))]
+        i = rng.randrange(len(words))
+        words[i] = _typo(words[i], rng)
+        scope = entry.scope if entry.scope != SHARED else rng.choice(municipalities)
+        queries.append((" ".join(words).lower(), scope))
+    return queries
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _pin_to_one_core() -> None:
+    if hasattr(os, "sched_setaffinity"):
+        cores = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cores[-1]})
+
+
+def worker(kb_dir: Path, method: str, count: int) -> dict[str, Any]:
+    """Measure one method on one knowledge base in this process; returns the figures."""
+    _pin_to_one_core()
+    started = time.perf_counter()
+    kb = load_knowledge(kb_dir).kb
+    loaded = time.perf_counter()
+    queries = make_queries(kb, count + WARMUP)
+    if method == "ours":
+        from bot.answering import Responder
+
+        responder = Responder(kb)
+
+        def ask(text: str, municipality: str | None) -> object:
+            return responder.answer(text, municipality)
+
+    else:
+        from rapidfuzz import fuzz, process, utils
+
+        choices = [q for e in kb.entries.values() for qs in e.questions.values() for q in qs]
+
+        def ask(text: str, municipality: str | None) -> object:
+            return process.extractOne(
+                text, choices, scorer=fuzz.WRatio, processor=utils.default_process
+            )
+
+    built = time.perf_counter()
+    latencies = []
+    for index, (text, municipality) in enumerate(queries):
+        begin = time.perf_counter_ns()
+        ask(text, municipality)
+        if index >= WARMUP:
+            latencies.append((time.perf_counter_ns() - begin) / 1e6)
+    elapsed_s = sum(latencies) / 1000
+    return {
+        "entries": len(kb.entries),
+        "load_s": loaded - started,
+        "index_s": built - loaded,
+        "p50_ms": _percentile(latencies, 0.50),
+        "p99_ms": _percentile(latencies, 0.99),
+        "qps": len(latencies) / elapsed_s if elapsed_s else 0.0,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _run_worker(kb_dir: Path, method: str, count: int) -> dict[str, Any]:
+    output = subprocess.run(
+        [sys.executable, "-m", "bot.bench", "worker", str(kb_dir), method, str(count)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(output.stdout)
+    return result
+
+
+def _wall(command: list[str], runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        begin = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True)
+        times.append(time.perf_counter() - begin)
+    return statistics.median(times)
+
+
+def cold_start(kb_dir: Path) -> dict[str, float]:
+    """Wall time of a cold `python -m bot ask`, beside a bare interpreter start."""
+    bare = _wall([sys.executable, "-c", "pass"])
+    ask = _wall(
+        [sys.executable, "-m", "bot", "ask", "--kb", str(kb_dir), "kan jeg utsette fakturaen"]
+    )
+    return {"bare_s": bare, "ask_s": ask}
+
+
+def answering_benchmark(kb_dir: Path, sizes: Sequence[int], count: int) -> list[str]:
+    """Run every size for both methods; returns the report lines."""
+    lines = [
+        "Answering (one core; p50/p99 per question; ratio = naive / ours, higher is better)",
+        f"{'entries':>8} {'method':>6} {'load s':>7} {'index s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'q/s':>8} {'RSS MB':>7}",
+    ]
+    verdicts = []
+    with tempfile.TemporaryDirectory(prefix="bench-kb-") as tmp:
+        for size in (0, *sizes):
+            target = kb_dir if size == 0 else Path(tmp) / f"kb-{size}"
+            if size:
+                write_synthetic_kb(kb_dir, target, size)
+            ours = _run_worker(target, "ours", count)
+            naive = _run_worker(target, "naive", count)
+            for name, figures in (("ours", ours), ("naive", naive)):
+                lines.append(
+                    f"{figures['entries']:>8} {name:>6} {figures['load_s']:>7.2f} "
+                    f"{figures['index_s']:>8.2f} {figures['p50_ms']:>8.3f} "
+                    f"{figures['p99_ms']:>8.3f} {figures['qps']:>8.0f} {figures['rss_mb']:>7.0f}"
+                )
+            lines.append(
+                f"{'':>8} {'ratio':>6} {'':>7} {'':>8} {naive['p50_ms'] / ours['p50_ms']:>7.1f}x "
+                f"{naive['p99_ms'] / ours['p99_ms']:>7.1f}x {ours['qps'] / naive['qps']:>7.1f}x"
+            )
+            if size == 0:
+                verdicts.append(_verdict("p99, shipped", ours["p99_ms"], "shipped_p99_ms", "ms"))
+            if size == max(sizes):
+                at = f"at {ours['entries']} entries"
+                verdicts.append(_verdict(f"p99 {at}", ours["p99_ms"], "large_p99_ms", "ms"))
+                verdicts.append(_verdict(f"peak RSS {at}", ours["rss_mb"], "large_rss_mb", "MB"))
+    cold = cold_start(kb_dir)
+    lines += [
+        "",
+        f"Cold start: python -m bot ask {cold['ask_s']:.2f} s; bare interpreter "
+        f"{cold['bare_s']:.2f} s (ratio {cold['ask_s'] / cold['bare_s']:.1f}x)",
+    ]
+    verdicts.append(_verdict("cold python -m bot ask", cold["ask_s"], "cold_s", "s"))
+    return [*lines, "", "Targets:", *verdicts]
+
+
+def _verdict(what: str, value: float, target: str, unit: str) -> str:
+    limit = TARGETS[target]
+    mark = "ok  " if value <= limit else "MISS"
+    return f"  {mark} {what}: {value:.3g} {unit} (target <= {limit:g} {unit})"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point for `python -m bot bench` and the per-size worker processes."""
+    parser = argparse.ArgumentParser(prog="python -m bot bench")
+    sub = parser.add_subparsers(dest="mode")
+    work = sub.add_parser("worker")
+    work.add_argument("kb_dir", type=Path)
+    work.add_argument("method", choices=["ours", "naive"])
+    work.add_argument("count", type=int)
+    args, rest = parser.parse_known_args(argv)
+    if args.mode == "worker":
+        print(json.dumps(worker(args.kb_dir, args.method, args.count)))
+        return 0
+    return run(rest)
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the whole benchmark and print the report."""
+    from bot.config import load_settings
+
+    parser = argparse.ArgumentParser(prog="python -m bot bench")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--queries", type=int, default=QUERIES)
+    args = parser.parse_args(argv)
+    kb_dir = load_settings().knowledge_dir
+    for line in answering_benchmark(kb_dir, args.sizes, args.queries):
+        print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""Settings from the environment. This is the only module that reads `os.environ`."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+_TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+
+
+def _env(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _int(env: Mapping[str, str], name: str, default: int | None = None) -> int | None:
+    raw = _env(env, name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a whole number, not {raw!r}") from None
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    assert value is not None
+    if value <= 0:
+        raise ConfigError(name, f"must be greater than 0, not {value}")
+    return value
+
+
+def _int_set(env: Mapping[str, str], name: str) -> frozenset[int]:
+    raw = _env(env, name)
+    if raw is None:
+        return frozenset()
+    try:
+        return frozenset(int(part) for part in re.split(r"[,\s]+", raw) if part)
+    except ValueError:
+        raise ConfigError(name, "must be Telegram user ids separated by commas") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Build it with `load_settings`."""
+
+    knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+    data_dir: Path = Path("data")
+    token: str | None = field(default=None, repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    staff_chat_id: int | None = None
+    volunteer_chat_id: int | None = None
+    staff_user_ids: frozenset[int] = frozenset()
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
+    escalate_after_minutes: int = 60
+    retention_days: int = 30
+    log_level: str = "INFO"
+
+    def require_token(self) -> str:
+        """The bot token, or a ConfigError naming TELEGRAM_BOT_TOKEN."""
+        if not self.token:
+            raise ConfigError("TELEGRAM_BOT_TOKEN", "is not set (get one from @BotFather)")
+        return self.token
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate settings; raises ConfigError naming the first bad variable."""
+    env = os.environ if env is None else env
+    token = _env(env, "TELEGRAM_BOT_TOKEN")
+    if token is not None and not _TOKEN_RE.match(token):
+        raise ConfigError("TELEGRAM_BOT_TOKEN", "is malformed (expected digits, ':' and a key)")
+    base_url = _env(env, "TELEGRAM_BASE_URL") or DEFAULT_BASE_URL
+    if not re.match(r"^https?://[^\s/]+", base_url):
+        raise ConfigError("TELEGRAM_BASE_URL", f"must be an http(s) URL, not {base_url!r}")
+    webhook_url = _env(env, "WEBHOOK_URL")
+    if webhook_url is not None and not re.match(r"^https?://[^\s/]+", webhook_url):
+        raise ConfigError("WEBHOOK_URL", f"must be an http(s) URL, not {webhook_url!r}")
+    secret = _env(env, "WEBHOOK_SECRET")
+    if secret is not None and not re.match(r"^[A-Za-z0-9_-]{1,256}$", secret):
+        raise ConfigError("WEBHOOK_SECRET", "may only contain A-Z, a-z, 0-9, _ and - (1-256)")
+    port = _positive(env, "PORT", _positive(env, "WEBHOOK_PORT", 8443))
+    if port > 65535:
+        raise ConfigError("PORT", f"must be at most 65535, not {port}")
+    log_level = (_env(env, "LOG_LEVEL") or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
+    return Settings(
+        knowledge_dir=Path(_env(env, "KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR),
+        data_dir=Path(_env(env, "DATA_DIR") or "data"),
+        token=token,
+        base_url=base_url,
+        staff_chat_id=_int(env, "STAFF_CHAT_ID"),
+        volunteer_chat_id=_int(env, "VOLUNTEER_CHAT_ID"),
+        staff_user_ids=_int_set(env, "STAFF_USER_IDS"),
+        webhook_url=webhook_url,
+        webhook_listen=_env(env, "WEBHOOK_LISTEN") or "0.0.0.0",
+        webhook_port=port,
+        webhook_secret=secret,
+        escalate_after_minutes=_positive(env, "ESCALATE_AFTER_MINUTES", 60),
+        retention_days=_positive(env, "RETENTION_DAYS", 30),
+        log_level=log_level,
+    )

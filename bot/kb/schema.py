@@ -1,0 +1,103 @@
+"""The knowledge base's file formats, validated with pydantic.
+
+These classes describe what staff write in YAML. Unknown fields are errors, so a misspelt
+field name never silently drops content.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+Lang = Literal["nb", "sv", "en"]
+Country = Literal["NO", "SE"]
+Situation = Literal["medical", "fire", "violence", "suicide"]
+LANGS: tuple[Lang, ...] = ("nb", "sv", "en")
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Slug = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+class MunicipalityFile(_Strict):
+    """`<slug>/municipality.yaml`: who the municipality is and which topic files it has."""
+
+    id: Slug
+    name: dict[Lang, Text]
+    country: Country
+    language: Literal["nb", "sv"]
+    phone: Text | None = None
+    website: Text | None = None
+    aliases: list[Text] = []
+    files: list[Text]
+
+
+class SharedFile(_Strict):
+    """`shared/shared.yaml`: the topic files that hold national entries."""
+
+    files: list[Text]
+
+
+class TopicModel(_Strict):
+    title: dict[Lang, Text]
+    icon: Text | None = None
+
+
+class TopicsFile(_Strict):
+    """`shared/topics.yaml`: the topics used for menus."""
+
+    topics: dict[Slug, TopicModel]
+
+
+class SourceModel(_Strict):
+    title: Text
+    publisher: Text
+    published: date | None = None
+    file: Text | None = None
+
+
+class SourcesFile(_Strict):
+    """`shared/sources.yaml`: the documents the answers come from."""
+
+    sources: dict[Slug, SourceModel]
+
+
+class EmergencyNumberModel(_Strict):
+    number: Text
+    label: dict[Lang, Text]
+    urgent: bool = False
+    situations: list[Situation] = []
+
+
+class CountryEmergencyModel(_Strict):
+    numbers: list[EmergencyNumberModel]
+
+
+class EmergencyFile(_Strict):
+    """`shared/emergency.yaml`: the numbers the fixed emergency reply gives, per country."""
+
+    countries: dict[Country, CountryEmergencyModel]
+
+
+class EntryModel(_Strict):
+    """One question-and-answer entry in a topic file."""
+
+    id: Slug
+    topic: Slug
+    title: dict[Lang, Text]
+    questions: dict[Lang, list[Text]]
+    keywords: dict[Lang, list[Text]] = {}
+    answer: dict[Lang, Text]
+    source: Slug
+    reviewed: date
+    review_by: date | None = None
+    related: list[Slug] = []
+    countries: list[Country] | None = None

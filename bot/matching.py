@@ -1,0 +1,342 @@
+"""Find the knowledge-base entries that best answer a question.
+
+A question is reduced to content words (folded, stopwords removed). Each word is expanded to
+the knowledge base's own terms it may stand for: itself, an inflected form ("fakturaen" →
+"faktura"), a typo within one or two edits, the parts of a compound ("betalingsutsettelse" →
+"betaling" + "utsettelse"), or a compound it is part of. Entries are scored on two signals:
+
+- coverage: how much of the question, weighted by how specific each word is (IDF), the entry
+  speaks to; a word the knowledge base has never seen counts against every entry, which is
+  what keeps out-of-scope questions ("når går toget?") from getting a confident wrong answer;
+- example fit: the best weighted F-score between the question and one example question,
+  keyword or title of the entry, so that a question must also resemble something staff wrote.
+
+Scores lie in [0, 100]. The class is plain Python with no Telegram types.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz.distance import OSA
+
+from bot.kb.knowledge import Entry, KnowledgeBase
+from bot.stopwords import STOPWORDS
+from bot.text import fold, tokens, words
+
+# How much a match through each field counts, relative to an example question.
+FIELD_WEIGHTS = {"question": 1.0, "title": 1.0, "keyword": 0.9, "answer": 0.55}
+# Similarity of a word to a knowledge-base term, by how they matched.
+SIM_EXACT = 1.0
+SIM_INFLECTION = 0.92
+SIM_TYPO_1 = 0.85
+SIM_TYPO_2 = 0.72
+SIM_COMPOUND = 0.72
+SIM_PART = 0.9
+# The blend of the two signals; they sum to 1.
+COVERAGE_SHARE = 0.45
+# A word unknown to the knowledge base weighs this fraction of the rarest known word.
+UNKNOWN_WEIGHT = 0.8
+MAX_QUERY_TERMS = 24
+RESCORE_TOP = 12
+
+_MIN_STEM = 4
+_MAX_SUFFIX = 4
+_MIN_TYPO_LEN = 5
+_MIN_TYPO2_LEN = 9
+_MIN_COMPOUND_PART = 4
+_LINKING = ("s", "e")
+
+
+def content_words(text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
+    """The folded words of `text` that carry meaning, in order, without repeats."""
+    seen: set[str] = set()
+    result: list[str] = []
+    for word in tokens(text):
+        if word in STOPWORDS or word in ignore or word in seen:
+            continue
+        if len(word) < 2 and not word.isdigit():
+            continue
+        seen.add(word)
+        result.append(word)
+        if len(result) == MAX_QUERY_TERMS:
+            break
+    return result
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+class Lexicon:
+    """The knowledge base's vocabulary, with indexes to expand a word in constant time."""
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        self.terms: frozenset[str] = frozenset(terms)
+        self._longer: dict[str, list[str]] = {}  # stem -> terms that extend it by a suffix
+        self._deletes: dict[str, list[str]] = {}  # one-letter deletion -> terms
+        self._tails: dict[str, list[str]] = {}  # tail of a compound -> compounds
+        self._heads: dict[str, list[str]] = {}  # head of a compound -> compounds
+        for term in self.terms:
+            if term.isdigit():
+                continue
+            n = len(term)
+            for cut in range(max(_MIN_STEM, n - _MAX_SUFFIX), n):
+                self._longer.setdefault(term[:cut], []).append(term)
+            if n >= _MIN_TYPO_LEN:
+                for variant in _deletions(term):
+                    self._deletes.setdefault(variant, []).append(term)
+            for cut in range(_MIN_COMPOUND_PART + 1, n - _MIN_COMPOUND_PART + 1):
+                if n - cut > _MAX_SUFFIX:
+                    self._heads.setdefault(term[:cut], []).append(term)
+                if cut > _MAX_SUFFIX:
+                    self._tails.setdefault(term[-cut:], []).append(term)
+        self.expand = lru_cache(maxsize=65536)(self._expand)
+
+    def _inflections(self, word: str) -> dict[str, float]:
+        found: dict[str, float] = {}
+        for term in self._longer.get(word, ()):
+            found[term] = SIM_INFLECTION
+        for cut in range(max(_MIN_STEM, len(word) - _MAX_SUFFIX), len(word)):
+            if word[:cut] in self.terms:
+                found[word[:cut]] = SIM_INFLECTION
+        return found
+
+    def _typos(self, word: str) -> dict[str, float]:
+        if len(word) < _MIN_TYPO_LEN:
+            return {}
+        limit = 2 if len(word) >= _MIN_TYPO2_LEN else 1
+        candidates: set[str] = set(self._deletes.get(word, ()))
+        for variant in _deletions(word):
+            if variant in self.terms:
+                candidates.add(variant)
+            candidates.update(self._deletes.get(variant, ()))
+        found: dict[str, float] = {}
+        for term in candidates:
+            distance = OSA.distance(word, term, score_cutoff=limit)
+            if distance <= limit and term != word:
+                found[term] = SIM_TYPO_1 if distance <= 1 else SIM_TYPO_2
+        return found
+
+    def _compounds(self, word: str) -> dict[str, float]:
+        found: dict[str, float] = {}
+        for term in (*self._heads.get(word, ()), *self._tails.get(word, ())):
+            found[term] = SIM_COMPOUND
+        return found
+
+    def _direct(self, word: str) -> dict[str, float]:
+        if word in self.terms:
+            found = {word: SIM_EXACT}
+            found.update(self._inflections(word))
+            return found
+        found = self._inflections(word)
+        for term, sim in self._typos(word).items():
+            found.setdefault(term, sim)
+        if not found:
+            found = self._compounds(word)
+        return found
+
+    def split_compound(self, word: str) -> tuple[str, str] | None:
+        """Split an unknown compound into two parts the vocabulary knows, preferring long heads."""
+        n = len(word)
+        for cut in range(n - _MIN_COMPOUND_PART, _MIN_COMPOUND_PART - 1, -1):
+            head, tail = word[:cut], word[cut:]
+            heads = [head] + [head[:-1] for link in _LINKING if head.endswith(link)]
+            for candidate in heads:
+                if len(candidate) < _MIN_COMPOUND_PART:
+                    continue
+                if (candidate in self.terms or self._inflections(candidate)) and (
+                    tail in self.terms or self._inflections(tail)
+                ):
+                    return candidate, tail
+        return None
+
+    def _expand(self, word: str) -> tuple[tuple[tuple[str, float], ...], ...]:
+        """Groups of (term, similarity): one group per part the word stands for."""
+        if word.isdigit():
+            return (((word, SIM_EXACT),),) if word in self.terms else ((),)
+        direct = self._direct(word)
+        if direct and (word in self.terms or max(direct.values()) >= SIM_INFLECTION):
+            return (tuple(direct.items()),)
+        parts = self.split_compound(word) if len(word) >= 2 * _MIN_COMPOUND_PART else None
+        if parts is not None:
+            groups = []
+            for part in parts:
+                found = self._direct(part)
+                groups.append(tuple((t, s * SIM_PART) for t, s in found.items()))
+            return tuple(groups)
+        return (tuple(direct.items()),)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One entry's fit to a question. `score` lies in [0, 100]."""
+
+    entry: Entry
+    score: float
+    coverage: float
+    example_fit: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Example:
+    terms: tuple[str, ...]
+    weights: tuple[float, ...]
+    total: float
+    field_weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class _QueryTerm:
+    expansions: dict[str, float]
+    weight: float
+
+
+def _entry_fields(entry: Entry) -> Iterable[tuple[str, str]]:
+    for questions in entry.questions.values():
+        for question in questions:
+            yield "question", question
+    for title in entry.title.values():
+        yield "title", title
+    for keywords in entry.keywords.values():
+        for keyword in keywords:
+            yield "keyword", keyword
+    for answer in entry.answer.values():
+        yield "answer", answer
+
+
+class Matcher:
+    """An index over a knowledge base's entries; `search` ranks them for a question."""
+
+    def __init__(self, kb: KnowledgeBase, ignore: frozenset[str] = frozenset()) -> None:
+        self.kb = kb
+        self.ignore = ignore
+        self.entries: list[Entry] = list(kb.entries.values())
+        postings: dict[str, dict[int, float]] = {}
+        entry_terms: list[list[tuple[str, str]]] = []
+        for index, entry in enumerate(self.entries):
+            fields: list[tuple[str, str]] = []
+            for field, text in _entry_fields(entry):
+                weight = FIELD_WEIGHTS[field]
+                for term in self._terms(text):
+                    fields.append((field, term))
+                    row = postings.setdefault(term, {})
+                    if row.get(index, 0.0) < weight:
+                        row[index] = weight
+            entry_terms.append(fields)
+        self._postings = postings
+        count = max(len(self.entries), 1)
+        self._idf = {t: math.log(1.0 + count / len(row)) for t, row in postings.items()}
+        self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
+        self.lexicon = Lexicon(postings)
+        self._examples = [self._build_examples(entry) for entry in self.entries]
+        self._scopes: dict[str | None, frozenset[int]] = {}
+        for municipality in kb.municipalities:
+            allowed = {e.id for e in kb.entries_for(municipality)}
+            self._scopes[municipality] = frozenset(
+                i for i, e in enumerate(self.entries) if e.id in allowed
+            )
+        self._scopes[None] = frozenset(range(len(self.entries)))
+
+    def _terms(self, text: str) -> list[str]:
+        return [
+            w
+            for w in words(fold(text))
+            if w not in STOPWORDS and w not in self.ignore and (len(w) > 1 or w.isdigit())
+        ]
+
+    def _build_examples(self, entry: Entry) -> list[_Example]:
+        examples = []
+        for field, text in _entry_fields(entry):
+            if field == "answer":
+                continue
+            terms = tuple(dict.fromkeys(self._terms(text)))
+            if not terms:
+                continue
+            weights = tuple(self._idf[t] for t in terms)
+            examples.append(_Example(terms, weights, sum(weights), FIELD_WEIGHTS[field]))
+        return examples
+
+    def idf(self, term: str) -> float:
+        """How specific a known term is; unknown terms get the unknown weight."""
+        return self._idf.get(term, self._unknown_weight)
+
+    def analyse(self, words_: Sequence[str]) -> list[_QueryTerm]:
+        """Expand content words into weighted query terms."""
+        result: list[_QueryTerm] = []
+        for word in words_:
+            for group in self.lexicon.expand(word):
+                expansions = dict(group)
+                if expansions:
+                    weight = max(self._idf[t] for t in expansions)
+                else:
+                    weight = self._unknown_weight
+                result.append(_QueryTerm(expansions, weight))
+        return result
+
+    def search(
+        self, words_: Sequence[str], municipality: str | None = None, limit: int = 5
+    ) -> list[Candidate]:
+        """Rank the entries for `municipality` (all entries when None) for these content words."""
+        query = self.analyse(words_)
+        if not query or not any(q.expansions for q in query):
+            return []
+        allowed = self._scopes.get(municipality, self._scopes[None])
+        total = sum(q.weight for q in query)
+        best: dict[int, list[float]] = {}
+        width = len(query)
+        for position, term in enumerate(query):
+            for vocab_term, sim in term.expansions.items():
+                for index, field_weight in self._postings[vocab_term].items():
+                    if index not in allowed:
+                        continue
+                    row = best.get(index)
+                    if row is None:
+                        row = best[index] = [0.0] * width
+                    value = sim * field_weight
+                    if value > row[position]:
+                        row[position] = value
+        coverage = {
+            index: sum(q.weight * m for q, m in zip(query, row, strict=True)) / total
+            for index, row in best.items()
+        }
+        shortlist = sorted(coverage, key=coverage.__getitem__, reverse=True)[:RESCORE_TOP]
+        candidates = []
+        for index in shortlist:
+            fit = self._example_fit(query, total, self._examples[index])
+            score = 100.0 * (COVERAGE_SHARE * coverage[index] + (1 - COVERAGE_SHARE) * fit)
+            candidates.append(Candidate(self.entries[index], score, coverage[index], fit))
+        candidates.sort(key=lambda c: c.score, reverse=True)
+        return candidates[:limit]
+
+    @staticmethod
+    def _example_fit(query: list[_QueryTerm], total: float, examples: list[_Example]) -> float:
+        best = 0.0
+        for example in examples:
+            matched_query = 0.0
+            for term in query:
+                top = 0.0
+                for vocab_term in example.terms:
+                    sim = term.expansions.get(vocab_term, 0.0)
+                    if sim > top:
+                        top = sim
+                matched_query += term.weight * top
+            if not matched_query:
+                continue
+            matched_example = 0.0
+            for vocab_term, weight in zip(example.terms, example.weights, strict=True):
+                top = 0.0
+                for term in query:
+                    sim = term.expansions.get(vocab_term, 0.0)
+                    if sim > top:
+                        top = sim
+                matched_example += weight * top
+            precision = matched_query / total
+            recall = matched_example / example.total
+            if precision + recall:
+                fit = 2 * precision * recall / (precision + recall) * example.field_weight
+                best = max(best, fit)
+        return best

@@ -1,0 +1,60 @@
+"""Text normalisation shared by matching, language detection and intent detection.
+
+Residents type on phones, in a hurry, often without å, ä, ö or ø. Everything that compares
+text goes through `fold` so that "fritidsgard" and "fritidsgård" are the same word.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Longer input is cut here before matching: no real question is longer, and the cost of
+# matching must not grow with what a resident pastes.
+MAX_MATCH_CHARS = 1000
+
+_SPECIAL_FOLDS = str.maketrans(
+    {"ø": "o", "æ": "ae", "ß": "ss", "đ": "d", "ð": "d", "þ": "th", "ł": "l", "œ": "oe"}
+)
+_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def clean(text: str) -> str:
+    """Return `text` as a resident meant it: NFC, no control, zero-width or bidi characters.
+
+    Lone surrogates (from undecodable bytes) are dropped; whitespace runs become one space.
+    """
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = unicodedata.normalize("NFC", text)
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in "\n\t\r" or category.startswith("Z"):
+            kept.append(" ")
+        elif category in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            continue
+        else:
+            kept.append(ch)
+    return " ".join("".join(kept).split())
+
+
+def fold(text: str) -> str:
+    """Casefold and strip diacritics so that typing with or without å/ä/ö/ø compares equal."""
+    text = text.casefold().translate(_SPECIAL_FOLDS)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """Split already folded text into word tokens (letters and digits)."""
+    return _WORD_RE.findall(text)
+
+
+def tokens(text: str, limit: int = MAX_MATCH_CHARS) -> list[str]:
+    """Clean, fold and split the first `limit` characters of `text`."""
+    return words(fold(clean(text[: limit * 2])[:limit]))
+
+
+def has_letters(text: str) -> bool:
+    """True when `text` contains at least one letter or digit (not only emoji or punctuation)."""
+    return bool(_WORD_RE.search(text))

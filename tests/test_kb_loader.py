@@ -1,0 +1,205 @@
+"""Knowledge-base loading: every staff mistake gives a plain message with file and line."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from bot.kb.loader import LoadResult, Problem, load_knowledge
+from tests.conftest import ENTRY, WriteFile
+
+TODAY = date(2026, 11, 22)
+
+
+def load(root: Path) -> LoadResult:
+    return load_knowledge(root, today=TODAY)
+
+
+def only_error(result: LoadResult) -> Problem:
+    assert len(result.errors) == 1, [str(p) for p in result.problems]
+    return result.errors[0]
+
+
+def test_tiny_kb_loads_cleanly(tiny_kb: Path) -> None:
+    result = load(tiny_kb)
+    assert result.problems == []
+    assert list(result.kb.entries) == ["asker-a"]
+    entry = result.kb.entries["asker-a"]
+    assert entry.location.line == 2
+    assert entry.question_lines["en"] == (11,)
+
+
+def test_yaml_syntax_error_names_file_and_line(tiny_kb: Path, write: WriteFile) -> None:
+    write(
+        "asker/payments.yaml",
+        ENTRY.format(id="asker-a").replace("title:\n", "title: Nyby: frivillig\n      x:\n"),
+    )
+    problem = only_error(load(tiny_kb))
+    assert str(problem.location.file) == "asker/payments.yaml"
+    assert problem.location.line == 4
+    assert "YAML syntax error" in problem.message
+
+
+def test_tab_indentation_gets_a_hint(tiny_kb: Path, write: WriteFile) -> None:
+    write("asker/payments.yaml", "entries:\n\t- id: x\n")
+    problem = only_error(load(tiny_kb))
+    assert problem.location.line == 2
+    assert "tabs" in problem.message
+
+
+def test_unknown_field_suggests_the_right_name(tiny_kb: Path, write: WriteFile) -> None:
+    write("asker/payments.yaml", ENTRY.format(id="asker-a").replace("    answer:", "    anwser:"))
+    result = load(tiny_kb)
+    messages = {p.message: p.location.line for p in result.errors}
+    assert messages["unknown field 'anwser' (did you mean 'answer'?)"] == 12
+    assert "'answer' is missing" in messages
+
+
+def test_duplicate_id_names_both_places(tiny_kb: Path, write: WriteFile) -> None:
+    write("asker/payments.yaml", ENTRY.format(id="asker-a") + ENTRY.format(id="asker-a")[9:])
+    result = load(tiny_kb)
+    duplicate = [p for p in result.errors if "already used" in p.message]
+    assert len(duplicate) == 1
+    assert duplicate[0].location.line == 17
+    assert "asker/payments.yaml:2" in duplicate[0].message
+    assert list(result.kb.entries) == ["asker-a"]
+
+
+def test_missing_language_is_an_error(tiny_kb: Path, write: WriteFile) -> None:
+    write(
+        "asker/payments.yaml",
+        ENTRY.format(id="asker-a").replace(
+            "      en: You can apply to postpone the due date.\n", ""
+        ),
+    )
+    problem = only_error(load(tiny_kb))
+    assert problem.message == "'answer' has no 'en' version"
+    assert problem.location.line == 12
+
+
+def test_unknown_language_code(tiny_kb: Path, write: WriteFile) -> None:
+    write(
+        "asker/payments.yaml",
+        ENTRY.format(id="asker-a").replace("      en: Postponed", "      de: Postponed"),
+    )
+    messages = [p.message for p in load(tiny_kb).errors]
+    assert any("unknown language code 'de'" in m for m in messages)
+
+
+def test_same_example_question_in_two_entries(tiny_kb: Path, write: WriteFile) -> None:
+    write("asker/payments.yaml", ENTRY.format(id="asker-a") + ENTRY.format(id="asker-b")[9:])
+    result = load(tiny_kb)
+    assert len(result.errors) == 2  # the nb and the en question
+    assert all("also in 'asker-a'" in p.message for p in result.errors)
+
+
+def test_the_same_question_in_two_municipalities_is_fine(tiny_kb: Path, write: WriteFile) -> None:
+    write(
+        "ockero/municipality.yaml",
+        """\
+        id: ockero
+        name: {sv: Öckerö kommun, en: Öckerö Municipality}
+        country: SE
+        language: sv
+        files: [a.yaml]
+        """,
+    )
+    write("ockero/a.yaml", ENTRY.format(id="ockero-a").replace("nb:", "sv:"))
+    assert load(tiny_kb).errors == []
+
+
+def test_past_review_date_is_a_warning(tiny_kb: Path, write: WriteFile) -> None:
+    write("asker/payments.yaml", ENTRY.format(id="asker-a") + "    review_by: 2026-01-31\n")
+    result = load(tiny_kb)
+    assert result.errors == []
+    assert len(result.warnings) == 1
+    assert result.warnings[0].location.line == 17
+    assert "due for review on 2026-01-31" in result.warnings[0].message
+
+
+def test_impossible_date_is_reported_with_its_line(tiny_kb: Path, write: WriteFile) -> None:
+    write("asker/payments.yaml", ENTRY.format(id="asker-a").replace("2026-11-22", "2026-02-30"))
+    problem = only_error(load(tiny_kb))
+    assert problem.location.line == 16
+    assert "YYYY-MM-DD" in problem.message
+
+
+def test_unknown_municipality_folder(tiny_kb: Path, write: WriteFile) -> None:
+    write("oslo/a.yaml", ENTRY.format(id="oslo-a"))
+    problem = only_error(load(tiny_kb))
+    assert str(problem.location.file) == "oslo"
+    assert "unknown municipality folder 'oslo'" in problem.message
+
+
+def test_municipality_id_must_match_folder(tiny_kb: Path, write: WriteFile) -> None:
+    text = (tiny_kb / "asker/municipality.yaml").read_text().replace("id: asker", "id: askr")
+    write("asker/municipality.yaml", text)
+    assert "must be the folder's name" in only_error(load(tiny_kb)).message
+
+
+def test_unknown_topic_and_source(tiny_kb: Path, write: WriteFile) -> None:
+    write(
+        "asker/payments.yaml",
+        ENTRY.format(id="asker-a")
+        .replace("topic: payments", "topic: paymets")
+        .replace("source: asker-2020-03-20", "source: nowhere"),
+    )
+    messages = sorted(p.message for p in load(tiny_kb).errors)
+    assert messages[0].startswith("unknown source 'nowhere'")
+    assert messages[1].startswith("unknown topic 'paymets' (did you mean 'payments'?)")
+
+
+def test_unlisted_file_is_a_warning(tiny_kb: Path, write: WriteFile) -> None:
+    write("asker/forgotten.yaml", ENTRY.format(id="asker-z"))
+    result = load(tiny_kb)
+    assert result.errors == []
+    assert "not listed" in result.warnings[0].message
+    assert "asker-z" not in result.kb.entries
+
+
+def test_listed_file_that_is_missing(tiny_kb: Path) -> None:
+    (tiny_kb / "asker/payments.yaml").unlink()
+    problem = only_error(load(tiny_kb))
+    assert problem.message == "file not found"
+
+
+def test_duplicate_key_is_an_error(tiny_kb: Path, write: WriteFile) -> None:
+    write("asker/payments.yaml", ENTRY.format(id="asker-a") + "    source: asker-2020-03-30\n")
+    problem = only_error(load(tiny_kb))
+    assert problem.location.line == 17
+    assert "written twice" in problem.message
+
+
+def test_unquoted_no_is_still_norway(tiny_kb: Path) -> None:
+    # YAML 1.1 would read NO as false; staff must not have to know that.
+    assert "country: NO" in (tiny_kb / "asker/municipality.yaml").read_text()
+    assert load(tiny_kb).kb.municipalities["asker"].country == "NO"
+
+
+def test_non_utf8_file(tiny_kb: Path) -> None:
+    (tiny_kb / "asker/payments.yaml").write_bytes("entries: [æ]".encode("latin-1"))
+    assert "not UTF-8" in only_error(load(tiny_kb)).message
+
+
+def test_one_broken_entry_does_not_hide_the_others(tiny_kb: Path, write: WriteFile) -> None:
+    write(
+        "asker/payments.yaml",
+        ENTRY.format(id="asker-a") + "  - id: asker-b\n    topic: payments\n",
+    )
+    result = load(tiny_kb)
+    assert list(result.kb.entries) == ["asker-a"]
+    assert result.errors
+    assert all(p.location.line == 17 for p in result.errors)
+
+
+def test_missing_folder() -> None:
+    result = load(Path("/nonexistent/knowledge"))
+    assert result.kb.entries == {}
+    assert only_error(result).message == "the knowledge folder does not exist"
+
+
+def test_problem_renders_as_file_line_severity_message(tiny_kb: Path, write: WriteFile) -> None:
+    write("asker/payments.yaml", "entries: 5\n")
+    assert str(only_error(load(tiny_kb))) == (
+        "asker/payments.yaml:1: error: 'entries' must be a list of entries"
+    )

@@ -1,0 +1,62 @@
+"""Normalisation: what every comparison of resident text goes through."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.text import clean, fold, has_letters, tokens
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  hei\tder\n", "hei der"),
+        ("zero\u200bwidth", "zerowidth"),
+        ("\u202ebidi override\u202c", "bidi override"),
+        ("bell\x07 char", "bell char"),
+        ("lone \ud800 surrogate", "lone ? surrogate"),
+        ("nbsp\u00a0space", "nbsp space"),
+        ("e\u0301", "é"),
+    ],
+)
+def test_clean_removes_invisible_and_control_characters(raw: str, expected: str) -> None:
+    assert clean(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Fritidsgård", "fritidsgard"),
+        ("ÖPPET", "oppet"),
+        ("bærum", "baerum"),
+        ("Bøker", "boker"),
+        ("läget", "laget"),
+        ("Straße", "strasse"),
+        ("café", "cafe"),
+    ],
+)
+def test_fold_strips_diacritics_and_case(raw: str, expected: str) -> None:
+    assert fold(raw) == expected
+
+
+def test_tokens_split_words_and_ignore_punctuation() -> None:
+    assert tokens("Er biblioteket åpent?! 🙂 ring 66 700 000") == [
+        "er",
+        "biblioteket",
+        "apent",
+        "ring",
+        "66",
+        "700",
+        "000",
+    ]
+
+
+def test_tokens_are_bounded_for_very_long_input() -> None:
+    assert len(tokens("ord " * 10_000)) <= 1000
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("🙂🙂", False), ("", False), ("?!", False), ("a", True), ("٣", True)]
+)
+def test_has_letters(raw: str, expected: bool) -> None:
+    assert has_letters(raw) is expected
