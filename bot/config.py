@@ -39,6 +39,14 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _not_negative(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    assert value is not None
+    if value < 0:
+        raise ConfigError(name, f"must be 0 or more, not {value}")
+    return value
+
+
 def _int_set(env: Mapping[str, str], name: str) -> frozenset[int]:
     raw = _env(env, name)
     if raw is None:
@@ -67,6 +75,9 @@ class Settings:
     escalate_after_minutes: int = 60
     retention_days: int = 30
     log_level: str = "INFO"
+    # Telegram's own limits: about 30 messages a second overall, 20 a minute to one group.
+    send_rate_per_second: int = 30
+    group_rate_per_minute: int = 20
 
     def require_token(self) -> str:
         """The bot token, or a ConfigError naming TELEGRAM_BOT_TOKEN."""
@@ -111,4 +122,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         escalate_after_minutes=_positive(env, "ESCALATE_AFTER_MINUTES", 60),
         retention_days=_positive(env, "RETENTION_DAYS", 30),
         log_level=log_level,
+        send_rate_per_second=_not_negative(env, "SEND_RATE_PER_SECOND", 30),
+        group_rate_per_minute=_not_negative(env, "GROUP_RATE_PER_MINUTE", 20),
     )

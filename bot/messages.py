@@ -177,6 +177,198 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "sv": "👍 Säg till om du undrar över något mer.",
         "en": "👍 Let me know if there is anything else.",
     },
+    # -- Telegram conversation -------------------------------------------------------------
+    "start": {
+        "nb": "Hei{name}! 👋 Jeg er kommunens krisebot. Jeg svarer på spørsmål om kommunens "
+        "tjenester under krisen, sier ifra når jeg ikke vet, og kan formidle praktisk hjelp fra "
+        "frivillige.\n\nHvilken kommune bor du i?",
+        "sv": "Hej{name}! 👋 Jag är kommunens krisbot. Jag svarar på frågor om kommunens "
+        "verksamhet under krisen, säger till när jag inte vet, och kan förmedla praktisk hjälp "
+        "från volontärer.\n\nVilken kommun bor du i?",
+        "en": "Hello{name}! 👋 I'm the municipality's crisis bot. I answer questions about the "
+        "municipality's services during the crisis, say so when I don't know, and can pass on "
+        "requests for practical help to volunteers.\n\nWhich municipality do you live in?",
+    },
+    "choose_municipality": {
+        "nb": "Velg kommunen din:",
+        "sv": "Välj din kommun:",
+        "en": "Choose your municipality:",
+    },
+    "municipality_set": {
+        "nb": "✅ Kommune: <b>{name}</b>. Skriv spørsmålet ditt, eller trykk Meny for å se "
+        "temaene.",
+        "sv": "✅ Kommun: <b>{name}</b>. Skriv din fråga, eller tryck Meny för att se ämnena.",
+        "en": "✅ Municipality: <b>{name}</b>. Type your question, or press Menu to see the "
+        "topics.",
+    },
+    "municipality_unknown": {
+        "nb": "Jeg kjenner ikke kommunen «{value}». Velg en av disse: {choices}",
+        "sv": "Jag känner inte till kommunen ”{value}”. Välj en av dessa: {choices}",
+        "en": "I don't know the municipality “{value}”. Choose one of: {choices}",
+    },
+    "choose_language": {
+        "nb": "Velg språk:",
+        "sv": "Välj språk:",
+        "en": "Choose your language:",
+    },
+    "language_set": {
+        "nb": "✅ Språk: norsk. Jeg svarer likevel på det språket du skriver på.",
+        "sv": "✅ Språk: svenska. Jag svarar ändå på det språk du skriver på.",
+        "en": "✅ Language: English. I still reply in the language you write in.",
+    },
+    "language_unknown": {
+        "nb": "Ukjent språk «{value}». Velg nb, sv eller en.",
+        "sv": "Okänt språk ”{value}”. Välj nb, sv eller en.",
+        "en": "Unknown language “{value}”. Choose nb, sv or en.",
+    },
+    "help": {
+        "nb": "<b>Dette kan jeg</b>\n"
+        "• Svare på spørsmål om kommunens tjenester under krisen. Skriv med egne ord.\n"
+        "• Gi nødnumre med en gang hvis noen er i fare.\n"
+        "• Sende spørsmålet ditt til kommunens ansatte når jeg ikke vet svaret.\n"
+        "• Formidle praktisk hjelp fra frivillige: innkjøp, apotek, transport, hundelufting.\n\n"
+        "<b>Kommandoer</b>\n"
+        "/menu – temaer og svar\n/municipality – bytt kommune\n/language – bytt språk\n"
+        "/requesthelp – be om praktisk hjelp\n/status – dine forespørsler\n"
+        "/privacy – hva jeg lagrer\n/help – denne hjelpen",
+        "sv": "<b>Det här kan jag</b>\n"
+        "• Svara på frågor om kommunens verksamhet under krisen. Skriv med egna ord.\n"
+        "• Ge nödnummer direkt om någon är i fara.\n"
+        "• Skicka din fråga till kommunens personal när jag inte vet svaret.\n"
+        "• Förmedla praktisk hjälp från volontärer: inköp, apotek, transport, rasta hunden.\n\n"
+        "<b>Kommandon</b>\n"
+        "/menu – ämnen och svar\n/municipality – byt kommun\n/language – byt språk\n"
+        "/requesthelp – be om praktisk hjälp\n/status – dina förfrågningar\n"
+        "/privacy – vad jag sparar\n/help – den här hjälpen",
+        "en": "<b>What I can do</b>\n"
+        "• Answer questions about the municipality's services during the crisis. Use your own "
+        "words.\n"
+        "• Give emergency numbers at once if someone is in danger.\n"
+        "• Send your question to the municipality's staff when I don't know the answer.\n"
+        "• Pass on requests for practical help to volunteers: groceries, pharmacy, transport, "
+        "dog walking.\n\n"
+        "<b>Commands</b>\n"
+        "/menu – topics and answers\n/municipality – change municipality\n"
+        "/language – change language\n/requesthelp – ask for practical help\n"
+        "/status – your requests\n/privacy – what I store\n/help – this help",
+    },
+    "privacy": {
+        "nb": "<b>Hva jeg lagrer</b>\n"
+        "• Telegram-ID-en din med kommunen og språket du har valgt, til du ber meg glemme deg "
+        "(/forgetme).\n"
+        "• Spørsmål jeg ikke kunne svare på, og spørsmål du sender til kommunen, i {days} dager. "
+        "Kommunens ansatte ser bare spørsmålet, ikke navnet ditt.\n"
+        "• Tilbakemeldinger (👍/👎) uten hvem som ga dem.\n"
+        "• Forespørsler om praktisk hjelp med kontaktinformasjonen du oppgir. Bare den ene "
+        "frivillige som tar oppdraget, ser den. Personopplysningene slettes {days} dager etter "
+        "at forespørselen er avsluttet.\n\n"
+        "Meldingene dine lagres bare til de er behandlet. /forgetme sletter alt om deg.",
+        "sv": "<b>Vad jag sparar</b>\n"
+        "• Ditt Telegram-ID med den kommun och det språk du valt, tills du ber mig glömma dig "
+        "(/forgetme).\n"
+        "• Frågor jag inte kunde svara på, och frågor du skickar till kommunen, i {days} dagar. "
+        "Kommunens personal ser bara frågan, inte ditt namn.\n"
+        "• Återkoppling (👍/👎) utan vem som gav den.\n"
+        "• Förfrågningar om praktisk hjälp med de kontaktuppgifter du lämnar. Bara den enda "
+        "volontär som tar uppdraget ser dem. Personuppgifterna raderas {days} dagar efter att "
+        "förfrågan avslutats.\n\n"
+        "Dina meddelanden sparas bara tills de är behandlade. /forgetme raderar allt om dig.",
+        "en": "<b>What I store</b>\n"
+        "• Your Telegram ID with the municipality and language you chose, until you ask me to "
+        "forget you (/forgetme).\n"
+        "• Questions I could not answer, and questions you send to the municipality, for "
+        "{days} days. Staff see only the question, not your name.\n"
+        "• Feedback (👍/👎) without who gave it.\n"
+        "• Requests for practical help with the contact details you give. Only the one "
+        "volunteer who takes the request sees them. Personal details are erased {days} days "
+        "after the request is closed.\n\n"
+        "Your messages are kept only until they have been handled. /forgetme erases everything "
+        "about you.",
+    },
+    "only_text": {
+        "nb": "Jeg forstår bare tekst. Skriv spørsmålet ditt med ord.",
+        "sv": "Jag förstår bara text. Skriv din fråga med ord.",
+        "en": "I only understand text. Please type your question in words.",
+    },
+    "slow_down": {
+        "nb": "Du sender mange meldinger på kort tid. Vent litt, så svarer jeg igjen.",
+        "sv": "Du skickar många meddelanden på kort tid. Vänta lite, så svarar jag igen.",
+        "en": "You are sending a lot of messages in a short time. Please wait a moment and I "
+        "will answer again.",
+    },
+    "button_expired": {
+        "nb": "Denne knappen har utløpt.",
+        "sv": "Den här knappen har slutat gälla.",
+        "en": "This button has expired.",
+    },
+    "menu_topics": {
+        "nb": "Velg et tema for {name}:",
+        "sv": "Välj ett ämne för {name}:",
+        "en": "Choose a topic for {name}:",
+    },
+    "menu_entries": {"nb": "{topic}:", "sv": "{topic}:", "en": "{topic}:"},
+    "menu_needs_municipality": {
+        "nb": "Velg kommunen din først, så viser jeg temaene.",
+        "sv": "Välj din kommun först, så visar jag ämnena.",
+        "en": "Choose your municipality first, and I'll show you the topics.",
+    },
+    "button_menu": {"nb": "📋 Meny", "sv": "📋 Meny", "en": "📋 Menu"},
+    "button_back": {"nb": "⬅️ Tilbake", "sv": "⬅️ Tillbaka", "en": "⬅️ Back"},
+    "button_ask_staff": {
+        "nb": "🙋 Send spørsmålet til kommunen",
+        "sv": "🙋 Skicka frågan till kommunen",
+        "en": "🙋 Send my question to staff",
+    },
+    "button_practical_help": {
+        "nb": "🛒 Jeg trenger praktisk hjelp",
+        "sv": "🛒 Jag behöver praktisk hjälp",
+        "en": "🛒 I need practical help",
+    },
+    "button_none": {"nb": "Ingen av disse", "sv": "Ingen av dessa", "en": "None of these"},
+    "feedback_thanks": {
+        "nb": "Takk for tilbakemeldingen!",
+        "sv": "Tack för återkopplingen!",
+        "en": "Thanks for the feedback!",
+    },
+    "feedback_sorry": {
+        "nb": "Takk, det hjelper oss å bli bedre. Vil du sende spørsmålet ditt til kommunens "
+        "ansatte?",
+        "sv": "Tack, det hjälper oss att bli bättre. Vill du skicka din fråga till kommunens "
+        "personal?",
+        "en": "Thanks, that helps us improve. Would you like to send your question to the "
+        "municipality's staff?",
+    },
+    "handoff_sent": {
+        "nb": "✅ Spørsmålet er sendt til kommunens ansatte. Svaret kommer her når de svarer.",
+        "sv": "✅ Frågan är skickad till kommunens personal. Svaret kommer här när de svarar.",
+        "en": "✅ Your question has been sent to the municipality's staff. Their answer will "
+        "appear here.",
+    },
+    "handoff_unavailable": {
+        "nb": "Kommunens ansatte kan ikke nås gjennom meg akkurat nå. {contact}",
+        "sv": "Kommunens personal kan inte nås via mig just nu. {contact}",
+        "en": "The municipality's staff can't be reached through me right now. {contact}",
+    },
+    "handoff_already": {
+        "nb": "Dette spørsmålet er allerede sendt.",
+        "sv": "Den här frågan är redan skickad.",
+        "en": "This question has already been sent.",
+    },
+    "staff_answer": {
+        "nb": "💬 <b>Svar fra kommunens ansatte</b>\n\n{text}",
+        "sv": "💬 <b>Svar från kommunens personal</b>\n\n{text}",
+        "en": "💬 <b>Answer from the municipality's staff</b>\n\n{text}",
+    },
+    "practical_help_unavailable": {
+        "nb": "Jeg kan ikke ta imot forespørsler om praktisk hjelp akkurat nå. {contact}",
+        "sv": "Jag kan inte ta emot förfrågningar om praktisk hjälp just nu. {contact}",
+        "en": "I can't take requests for practical help right now. {contact}",
+    },
+    "error": {
+        "nb": "Beklager, noe gikk galt hos meg. Prøv igjen om litt.",
+        "sv": "Tyvärr gick något fel hos mig. Försök igen om en stund.",
+        "en": "Sorry, something went wrong on my side. Please try again in a moment.",
+    },
 }
 
 

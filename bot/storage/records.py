@@ -1,0 +1,235 @@
+"""Repositories for the bot's own tables. Plain classes over `Database`; no Telegram types."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from bot.storage.db import Database, now
+
+
+@dataclass(frozen=True, slots=True)
+class Resident:
+    user_id: int
+    municipality: str | None
+    language: str | None
+
+
+class Residents:
+    """Each resident's chosen municipality and language, kept across restarts."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, user_id: int) -> Resident | None:
+        row = await self.db.fetchone(
+            "SELECT user_id, municipality, language FROM residents WHERE user_id = ?", (user_id,)
+        )
+        return Resident(row[0], row[1], row[2]) if row else None
+
+    async def save(
+        self,
+        user_id: int,
+        *,
+        municipality: str | None = None,
+        language: str | None = None,
+    ) -> Resident:
+        """Create or update a resident; a None argument leaves that choice as it was."""
+        stamp = now()
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                """INSERT INTO residents (user_id, municipality, language, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (user_id) DO UPDATE SET
+                     municipality = COALESCE(excluded.municipality, residents.municipality),
+                     language = COALESCE(excluded.language, residents.language),
+                     updated_at = excluded.updated_at""",
+                (user_id, municipality, language, stamp, stamp),
+            )
+            cursor = await connection.execute(
+                "SELECT user_id, municipality, language FROM residents WHERE user_id = ?",
+                (user_id,),
+            )
+            row = await cursor.fetchone()
+        assert row is not None
+        return Resident(row[0], row[1], row[2])
+
+    async def forget(self, user_id: int) -> None:
+        await self.db.write("DELETE FROM residents WHERE user_id = ?", (user_id,))
+
+
+class Inbox:
+    """Updates stored as they arrive, so one fetched but not handled survives a crash.
+
+    An update is recorded before Telegram counts it as delivered, and marked processed after
+    its handlers ran. After a restart, pending updates are handled again and redelivered ones
+    that were already processed are skipped.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(self, update_id: int, payload: dict[str, Any]) -> bool:
+        """Store an update; returns False when it was already known (a redelivery)."""
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+                (update_id, json.dumps(payload, ensure_ascii=False), now()),
+            )
+            return cursor.rowcount == 1
+
+    async def is_processed(self, update_id: int) -> bool:
+        value = await self.db.fetchval(
+            "SELECT processed_at FROM inbox WHERE update_id = ?", (update_id,)
+        )
+        return value is not None
+
+    async def mark_processed(self, update_id: int) -> None:
+        """Mark done and drop the payload: a processed update's text is not kept."""
+        await self.db.write(
+            "UPDATE inbox SET processed_at = ?, payload = NULL WHERE update_id = ?",
+            (now(), update_id),
+        )
+
+    async def pending(self) -> list[tuple[int, dict[str, Any]]]:
+        """Updates recorded but never processed, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT update_id, payload FROM inbox WHERE processed_at IS NULL ORDER BY update_id"
+        )
+        return [(row[0], json.loads(row[1])) for row in rows if row[1] is not None]
+
+    async def purge(self, older_than_seconds: int) -> int:
+        """Forget processed update ids once Telegram can no longer redeliver them."""
+        return await self.db.write(
+            "DELETE FROM inbox WHERE processed_at IS NOT NULL AND processed_at < ?",
+            (now() - older_than_seconds,),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: int
+    user_id: int | None
+    municipality: str | None
+    language: str
+    text: str | None
+    outcome: str
+    asked_at: int
+    sent_to_staff_at: int | None
+    answered_at: int | None
+
+
+_QUESTION_COLUMNS = (
+    "id, user_id, municipality, language, text, outcome, asked_at, sent_to_staff_at, answered_at"
+)
+
+
+class Questions:
+    """What residents asked that the bot could not answer, and questions handed to staff."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(
+        self, user_id: int | None, municipality: str | None, language: str, text: str, outcome: str
+    ) -> int:
+        return await self.db.write(
+            """INSERT INTO questions (user_id, municipality, language, text, outcome, asked_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (user_id, municipality, language, text, outcome, now()),
+        )
+
+    async def get(self, question_id: int) -> Question | None:
+        row = await self.db.fetchone(
+            f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE id = ?", (question_id,)
+        )
+        return Question(*row) if row else None
+
+    async def sent_to_staff(self, question_id: int, chat_id: int, message_id: int) -> None:
+        await self.db.write(
+            """UPDATE questions SET sent_to_staff_at = ?, staff_chat_id = ?, staff_message_id = ?
+               WHERE id = ?""",
+            (now(), chat_id, message_id, question_id),
+        )
+
+    async def by_staff_message(self, chat_id: int, message_id: int) -> Question | None:
+        row = await self.db.fetchone(
+            f"""SELECT {_QUESTION_COLUMNS} FROM questions
+                WHERE staff_chat_id = ? AND staff_message_id = ?""",
+            (chat_id, message_id),
+        )
+        return Question(*row) if row else None
+
+    async def answered(self, question_id: int) -> None:
+        await self.db.write(
+            "UPDATE questions SET answered_at = ? WHERE id = ?", (now(), question_id)
+        )
+
+    async def unanswered(self, since: int, limit: int = 50) -> list[tuple[str, str | None, int]]:
+        """Questions the bot could not answer since `since`: (text, municipality, count)."""
+        rows = await self.db.fetchall(
+            """SELECT text, municipality, COUNT(*) AS asked FROM questions
+               WHERE asked_at >= ? AND outcome = 'fallback' AND text IS NOT NULL
+               GROUP BY lower(text), municipality ORDER BY asked DESC, MAX(asked_at) DESC
+               LIMIT ?""",
+            (since, limit),
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    async def forget_user(self, user_id: int) -> None:
+        await self.db.write(
+            "UPDATE questions SET user_id = NULL, text = NULL WHERE user_id = ?", (user_id,)
+        )
+
+    async def purge(self, older_than_seconds: int) -> int:
+        """Erase question texts and who asked them after the retention period."""
+        return await self.db.write(
+            """UPDATE questions SET text = NULL, user_id = NULL
+               WHERE asked_at < ? AND (text IS NOT NULL OR user_id IS NOT NULL)""",
+            (now() - older_than_seconds,),
+        )
+
+
+class Feedback:
+    """👍/👎 per entry. Who voted is not stored."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(
+        self, entry_id: str, helpful: bool, municipality: str | None, language: str | None
+    ) -> None:
+        await self.db.write(
+            """INSERT INTO feedback (entry_id, municipality, language, helpful, created_at)
+               VALUES (?, ?, ?, ?, ?)""",
+            (entry_id, municipality, language, int(helpful), now()),
+        )
+
+    async def summary(self) -> list[tuple[str, int, int]]:
+        """(entry_id, helpful votes, unhelpful votes), most unhelpful first."""
+        rows = await self.db.fetchall(
+            """SELECT entry_id, SUM(helpful), SUM(1 - helpful) FROM feedback
+               GROUP BY entry_id ORDER BY SUM(1 - helpful) DESC, entry_id"""
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+
+class Meta:
+    """Small settings the bot keeps for itself, such as the key that signs buttons."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def secret(self, name: str) -> bytes:
+        """A random key created on first use and kept, so buttons survive restarts."""
+        fresh = secrets.token_hex(32)
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (name, fresh)
+            )
+            cursor = await connection.execute("SELECT value FROM meta WHERE key = ?", (name,))
+            row = await cursor.fetchone()
+        assert row is not None
+        return bytes.fromhex(row[0])

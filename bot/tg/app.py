@@ -1,0 +1,215 @@
+"""The composition root: builds the Application and registers every handler, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.config import Settings
+from bot.kb.service import ReloadOutcome
+from bot.messages import say
+from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor
+from bot.tg.resident import ResidentHandlers
+from bot.tg.runtime import Runtime
+from bot.tg.staff import StaffHandlers
+
+logger = logging.getLogger(__name__)
+
+# Updates from different chats handled at once; one chat's updates are always in order.
+MAX_CONCURRENT_UPDATES = 128
+INBOX_KEEP_SECONDS = 2 * 86400  # Telegram keeps an undelivered update for 24 hours.
+HOUSEKEEPING_SECONDS = 3600.0
+RESIDENT_COMMANDS = ["start", "menu", "municipality", "language", "help", "privacy"]
+COMMAND_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "menu": {"nb": "Temaer og svar", "sv": "Ämnen och svar", "en": "Topics and answers"},
+    "municipality": {"nb": "Bytt kommune", "sv": "Byt kommun", "en": "Change municipality"},
+    "language": {"nb": "Bytt språk", "sv": "Byt språk", "en": "Change language"},
+    "help": {"nb": "Hva kan boten?", "sv": "Vad kan boten?", "en": "What can the bot do?"},
+    "privacy": {"nb": "Hva lagres?", "sv": "Vad sparas?", "en": "What is stored?"},
+}
+
+NOT_TEXT = (
+    filters.PHOTO
+    | filters.VIDEO
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO_NOTE
+    | filters.ANIMATION
+    | filters.Sticker.ALL
+    | filters.LOCATION
+    | filters.VENUE
+    | filters.CONTACT
+    | filters.Document.ALL
+    | filters.POLL
+    | filters.Dice.ALL
+)
+
+
+def build_application(
+    settings: Settings,
+    runtime: Runtime | None = None,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The bot, ready for `run_polling`, `run_webhook` or manual `initialize`/`start`."""
+    runtime = runtime or Runtime(settings)
+    queue = DurableUpdateQueue()
+    processor = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .base_url(settings.base_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .update_queue(queue)
+        .concurrent_updates(processor)
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.send_rate_per_second,
+                group_max_rate=settings.group_rate_per_minute,
+                group_time_period=60,
+                max_retries=5,
+            )
+        )
+        .post_init(_starter(runtime, queue, processor))
+        .post_shutdown(_stopper(runtime))
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    application = builder.build()
+    application.bot_data["runtime"] = runtime
+    register_handlers(application, runtime)
+    return application
+
+
+def register_handlers(
+    application: Application[Any, Any, Any, Any, Any, Any], runtime: Runtime
+) -> None:
+    """Every handler, in the order Telegram updates are matched against them."""
+    resident = ResidentHandlers(runtime)
+    staff = StaffHandlers(runtime)
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+
+    # Group -1 runs first for every update: flood control can stop an update here.
+    application.add_handler(MessageHandler(private, resident.flood_guard), group=-1)
+
+    application.add_handler(CommandHandler("start", resident.start, filters=private))
+    application.add_handler(CommandHandler("municipality", resident.municipality, filters=private))
+    application.add_handler(CommandHandler("language", resident.language, filters=private))
+    application.add_handler(CommandHandler("help", resident.help, filters=private))
+    application.add_handler(CommandHandler("privacy", resident.privacy, filters=private))
+    application.add_handler(CommandHandler("menu", resident.menu, filters=private))
+    application.add_handler(CommandHandler("reload", staff.reload))
+    application.add_handler(CommandHandler("unanswered", staff.unanswered))
+    application.add_handler(
+        CommandHandler(RESIDENT_COMMANDS, resident.group_redirect, filters=groups)
+    )
+    if runtime.settings.staff_chat_id is not None:
+        application.add_handler(
+            MessageHandler(
+                filters.Chat(runtime.settings.staff_chat_id)
+                & filters.REPLY
+                & filters.TEXT
+                & ~filters.COMMAND,
+                staff.staff_reply,
+            )
+        )
+    application.add_handler(MessageHandler(private & filters.COMMAND, resident.help))
+    application.add_handler(MessageHandler(private & filters.TEXT, resident.question))
+    application.add_handler(MessageHandler(private & NOT_TEXT, resident.not_text))
+    application.add_handler(CallbackQueryHandler(resident.button))
+    application.add_error_handler(on_error)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure (ids only) and tell the resident something went wrong."""
+    logger.error("handler failed", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != "private":
+        return
+    try:
+        await context.bot.send_message(update.effective_chat.id, say("error", "en"))
+    except TelegramError:
+        logger.warning("could not send the error notice either")
+
+
+def _starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpdateProcessor) -> Any:
+    async def on_start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Open storage, resume updates a crash left unhandled, set commands, start watchers."""
+        await runtime.start()
+        queue.inbox = runtime.inbox
+        processor.inbox = runtime.inbox
+        pending = await runtime.inbox.pending()
+        for _update_id, payload in pending:
+            update = Update.de_json(payload, application.bot)
+            if update is not None:
+                await queue.put(update)
+        if pending:
+            logger.info("resuming %d update(s) left unhandled before the restart", len(pending))
+        await _set_commands(application)
+        staff = StaffHandlers(runtime)
+
+        async def on_reload(outcome: ReloadOutcome) -> None:
+            await staff.notify_reload(application.bot, outcome)
+
+        runtime.tasks.append(asyncio.create_task(runtime.knowledge.watch(on_reload)))
+        runtime.tasks.append(asyncio.create_task(_housekeeping(runtime)))
+
+    return on_start
+
+
+def _stopper(runtime: Runtime) -> Any:
+    async def on_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Stop background tasks and close storage."""
+        await runtime.stop()
+
+    return on_stop
+
+
+async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    for lang in ("en", "nb", "sv"):
+        commands = [BotCommand(name, texts[lang]) for name, texts in COMMAND_DESCRIPTIONS.items()]
+        try:
+            await application.bot.set_my_commands(
+                commands, language_code=None if lang == "en" else lang
+            )
+        except TelegramError:
+            logger.warning("could not set the command list for %s", lang)
+
+
+async def _housekeeping(runtime: Runtime) -> None:
+    """Erase what retention says must go, every hour."""
+    while True:
+        try:
+            await runtime.inbox.purge(INBOX_KEEP_SECONDS)
+            await runtime.questions.purge(runtime.settings.retention_days * 86400)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("housekeeping failed; it will try again")
+        await asyncio.sleep(HOUSEKEEPING_SECONDS)

@@ -1,0 +1,470 @@
+"""Handlers for residents in private chats. Thin: the answer function does the thinking."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.answering import Reply
+from bot.kb.schema import Lang
+from bot.language import normalise_language_code
+from bot.messages import escape, say
+from bot.storage.records import Resident
+from bot.tg import keyboards as kbd
+from bot.tg.callbacks import Callback
+from bot.tg.flood import FloodVerdict
+from bot.tg.keyboards import Keyboards
+from bot.tg.render import split_message
+from bot.tg.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+# Kept per user in memory: the last question, offered to staff after a 👎.
+LAST_QUESTION = "last_question"
+LANG_CODES: dict[str, Lang] = {"nb": "nb", "nn": "nb", "no": "nb", "sv": "sv", "en": "en"}
+
+
+async def send_html(
+    message: Message, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> Message:
+    """Reply in the same chat, split at Telegram's limit; buttons go under the last part."""
+    chunks = split_message(text)
+    sent = message
+    for index, chunk in enumerate(chunks):
+        last = index == len(chunks) - 1
+        sent = await message.get_bot().send_message(
+            message.chat_id, chunk, reply_markup=keyboard if last else None
+        )
+    return sent
+
+
+class ResidentHandlers:
+    """Everything a resident can do in a private chat with the bot."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    # -- helpers --------------------------------------------------------------------------
+
+    async def profile(self, user: User) -> tuple[Resident, Lang]:
+        """The resident's stored choices and the language to talk to them in."""
+        resident = await self.rt.residents.get(user.id) or Resident(user.id, None, None)
+        stored = LANG_CODES.get(resident.language or "")
+        return resident, stored or normalise_language_code(user.language_code) or "en"
+
+    def keyboards(self, chat_id: int, lang: Lang) -> Keyboards:
+        return Keyboards(self.rt.codec, chat_id, lang)
+
+    def resolve_municipality(self, value: str) -> str | None:
+        """A municipality from a slug or a name as residents write it ("Öckerö", "hallsta")."""
+        kb = self.rt.knowledge.responder.kb
+        slug = value.strip().lower()
+        if slug in kb.municipalities:
+            return slug
+        return self.rt.knowledge.responder.mentioned_municipality(value)
+
+    async def reply_to_question(
+        self, message: Message, user: User, text: str, municipality: str | None = None
+    ) -> None:
+        """Answer `text` for this resident and send it with the buttons its kind calls for."""
+        resident, lang = await self.profile(user)
+        responder = self.rt.knowledge.responder
+        reply = responder.answer(text, municipality or resident.municipality, lang)
+        question_id = None
+        if reply.kind in ("fallback", "clarify"):
+            question_id = await self.rt.questions.record(
+                user.id,
+                reply.municipality or resident.municipality,
+                reply.language,
+                text,
+                reply.kind,
+            )
+        keyboard = self.keyboards(message.chat_id, reply.language).for_reply(
+            reply, question_id, responder.kb
+        )
+        await send_html(message, reply.text, keyboard)
+        logger.info(
+            "reply kind=%s entry=%s score=%.0f lang=%s",
+            reply.kind,
+            reply.entry_id,
+            reply.score,
+            reply.language,
+        )
+
+    # -- commands -------------------------------------------------------------------------
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Greet the resident in their app language and ask for their municipality."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        app_lang = normalise_language_code(user.language_code) or "en"
+        resident = await self.rt.residents.get(user.id)
+        if resident is None or resident.language is None:
+            await self.rt.residents.save(user.id, language=app_lang)
+        name = f", {user.first_name}" if user.first_name else ""
+        keyboards = self.keyboards(message.chat_id, app_lang)
+        await message.reply_text(
+            say("start", app_lang, name=name),
+            reply_markup=keyboards.municipalities(self.rt.knowledge.responder.kb),
+        )
+
+    async def municipality(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Show municipality buttons, or set it directly: /municipality asker."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        _, lang = await self.profile(user)
+        kb = self.rt.knowledge.responder.kb
+        keyboards = self.keyboards(message.chat_id, lang)
+        value = " ".join(context.args or []).strip()
+        if not value:
+            await message.reply_text(
+                say("choose_municipality", lang), reply_markup=keyboards.municipalities(kb)
+            )
+            return
+        chosen = self.resolve_municipality(value)
+        if chosen is None:
+            choices = ", ".join(kb.municipalities)
+            await message.reply_text(
+                say("municipality_unknown", lang, value=value[:60], choices=choices),
+                reply_markup=keyboards.municipalities(kb),
+            )
+            return
+        await self.rt.residents.save(user.id, municipality=chosen)
+        name = kb.municipalities[chosen].display_name(lang)
+        await message.reply_text(
+            say("municipality_set", lang, name=name), reply_markup=keyboards.only_menu()
+        )
+
+    async def language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Show language buttons, or set it directly: /language en."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        _, lang = await self.profile(user)
+        value = " ".join(context.args or []).strip().lower()
+        if not value:
+            keyboards = self.keyboards(message.chat_id, lang)
+            await message.reply_text(
+                say("choose_language", lang), reply_markup=keyboards.languages()
+            )
+            return
+        chosen = LANG_CODES.get(value)
+        if chosen is None:
+            await message.reply_text(say("language_unknown", lang, value=value[:20]))
+            return
+        await self.rt.residents.save(user.id, language=chosen)
+        await message.reply_text(say("language_set", chosen))
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Explain what the bot can do."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        _, lang = await self.profile(user)
+        keyboards = self.keyboards(message.chat_id, lang)
+        await message.reply_text(say("help", lang), reply_markup=keyboards.only_menu())
+
+    async def privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Say what is stored and for how long."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        _, lang = await self.profile(user)
+        days = str(self.rt.settings.retention_days)
+        await message.reply_text(say("privacy", lang, days=days))
+
+    async def menu(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Show the topics of the resident's municipality."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        resident, lang = await self.profile(user)
+        text, keyboard = self.menu_view(message.chat_id, resident, lang)
+        await message.reply_text(text, reply_markup=keyboard)
+
+    def menu_view(
+        self, chat_id: int, resident: Resident, lang: Lang
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        kb = self.rt.knowledge.responder.kb
+        keyboards = self.keyboards(chat_id, lang)
+        if resident.municipality not in kb.municipalities:
+            return say("menu_needs_municipality", lang), keyboards.municipalities(kb)
+        assert resident.municipality is not None
+        name = kb.municipalities[resident.municipality].display_name(lang)
+        return say("menu_topics", lang, name=name), keyboards.topics(kb, resident.municipality)
+
+    # -- messages -------------------------------------------------------------------------
+
+    async def flood_guard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stop a resident who sends too much; send them one notice per burst."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None or update.callback_query is not None:
+            return
+        verdict = self.rt.flood.check(user.id)
+        if verdict is FloodVerdict.ALLOW:
+            return
+        if verdict is FloodVerdict.WARN:
+            _, lang = await self.profile(user)
+            await message.reply_text(say("slow_down", lang))
+        logger.info("flood control: user message dropped")
+        raise ApplicationHandlerStop
+
+    async def question(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer a free-text question with the answer function."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or not message.text:
+            return
+        if context.user_data is not None:
+            context.user_data[LAST_QUESTION] = message.text[:1000]
+        await self.reply_to_question(message, user, message.text)
+
+    async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Photos, voice, stickers and the like: say that only text is understood."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        _, lang = await self.profile(user)
+        await message.reply_text(say("only_text", lang))
+
+    async def group_redirect(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A resident command sent in a group: residents are served in private chats."""
+        message = update.effective_message
+        if message is None:
+            return
+        username = context.bot.username
+        await message.reply_text(
+            f"👋 https://t.me/{escape(username)}" if username else say("help", "en")
+        )
+
+    # -- buttons --------------------------------------------------------------------------
+
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Every inline button of the resident flows; forged or stale ones change nothing."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        message = query.message if isinstance(query.message, Message) else None
+        callback = self.rt.codec.decode(message.chat_id, query.data) if message else None
+        _, lang = await self.profile(user)
+        if message is None or callback is None:
+            await query.answer(say("button_expired", lang), show_alert=True)
+            return
+        handled = await self._dispatch(query, message, user, callback, lang, context)
+        if not handled:
+            await query.answer(say("button_expired", lang), show_alert=True)
+
+    async def _dispatch(
+        self,
+        query: CallbackQuery,
+        message: Message,
+        user: User,
+        callback: Callback,
+        lang: Lang,
+        context: ContextTypes.DEFAULT_TYPE,
+    ) -> bool:
+        kb = self.rt.knowledge.responder.kb
+        keyboards = self.keyboards(message.chat_id, lang)
+        action = callback.action
+        if action == kbd.SET_MUNICIPALITY:
+            chosen = callback.arg(0)
+            if chosen not in kb.municipalities:
+                return False
+            await self.rt.residents.save(user.id, municipality=chosen)
+            await query.answer()
+            name = kb.municipalities[chosen].display_name(lang)
+            await _edit(query, say("municipality_set", lang, name=name), keyboards.only_menu())
+            return True
+        if action == kbd.SET_LANGUAGE:
+            chosen_lang = LANG_CODES.get(callback.arg(0))
+            if chosen_lang is None:
+                return False
+            await self.rt.residents.save(user.id, language=chosen_lang)
+            await query.answer()
+            await _edit(query, say("language_set", chosen_lang), None)
+            return True
+        if action == kbd.MENU:
+            resident, _ = await self.profile(user)
+            await query.answer()
+            text, keyboard = self.menu_view(message.chat_id, resident, lang)
+            await _edit(query, text, keyboard)
+            return True
+        if action == kbd.TOPIC:
+            resident, _ = await self.profile(user)
+            topic = kb.topics.get(callback.arg(0))
+            if topic is None or resident.municipality not in kb.municipalities:
+                return False
+            assert resident.municipality is not None
+            await query.answer()
+            title = f"{topic.icon or ''} {topic.title.get(lang) or topic.title.get('en', topic.id)}"
+            await _edit(
+                query,
+                say("menu_entries", lang, topic=title.strip()),
+                keyboards.topic_entries(kb, resident.municipality, topic.id),
+            )
+            return True
+        if action == kbd.ENTRY:
+            entry_id = callback.arg(0)
+            if entry_id not in kb.entries:
+                return False
+            resident, _ = await self.profile(user)
+            await query.answer()
+            reply = self.rt.knowledge.responder.entry_reply(entry_id, lang, resident.municipality)
+            await send_html(message, reply.text, keyboards.for_reply(reply, None, kb))
+            return True
+        if action == kbd.FEEDBACK:
+            return await self._feedback(query, message, user, callback, lang, context)
+        if action == kbd.ASK_STAFF:
+            return await self._ask_staff(query, message, user, callback, lang)
+        if action == kbd.PRACTICAL_HELP:
+            resident, _ = await self.profile(user)
+            await query.answer()
+            contact = self.rt.knowledge.responder.contact_line(
+                kb.municipalities.get(resident.municipality or ""), lang
+            )
+            await send_html(message, say("practical_help_unavailable", lang, contact=contact))
+            return True
+        if action in (kbd.ANSWER_FOR, kbd.NONE_OF_THESE):
+            return await self._stored_question(query, message, user, callback, lang)
+        return False
+
+    async def _feedback(
+        self,
+        query: CallbackQuery,
+        message: Message,
+        user: User,
+        callback: Callback,
+        lang: Lang,
+        context: ContextTypes.DEFAULT_TYPE,
+    ) -> bool:
+        entry_id, vote = callback.arg(0), callback.arg(1)
+        kb = self.rt.knowledge.responder.kb
+        if entry_id not in kb.entries or vote not in ("0", "1"):
+            return False
+        resident, _ = await self.profile(user)
+        helpful = vote == "1"
+        await self.rt.feedback.record(entry_id, helpful, resident.municipality, lang)
+        await query.answer(say("feedback_thanks", lang))
+        await _drop_feedback_row(query, message)
+        if not helpful:
+            last = (context.user_data or {}).get(LAST_QUESTION)
+            keyboards = self.keyboards(message.chat_id, lang)
+            if isinstance(last, str) and last:
+                question_id = await self.rt.questions.record(
+                    user.id, resident.municipality, lang, last, "unhelpful"
+                )
+                await send_html(
+                    message,
+                    say("feedback_sorry", lang),
+                    InlineKeyboardMarkup([[keyboards.ask_staff_button(question_id)]]),
+                )
+        return True
+
+    async def _ask_staff(
+        self, query: CallbackQuery, message: Message, user: User, callback: Callback, lang: Lang
+    ) -> bool:
+        try:
+            question = await self.rt.questions.get(int(callback.arg(0)))
+        except ValueError:
+            return False
+        if question is None or question.user_id != user.id or question.text is None:
+            return False
+        if question.sent_to_staff_at is not None:
+            await query.answer(say("handoff_already", lang))
+            return True
+        kb = self.rt.knowledge.responder.kb
+        staff_chat = self.rt.settings.staff_chat_id
+        await query.answer()
+        if staff_chat is None:
+            contact = self.rt.knowledge.responder.contact_line(
+                kb.municipalities.get(question.municipality or ""), lang
+            )
+            await send_html(message, say("handoff_unavailable", lang, contact=contact))
+            return True
+        place = question.municipality or "-"
+        text = (
+            f"❓ <b>Question from a resident</b> ({escape(place)}, {escape(question.language)})"
+            f"\n\n{escape(question.text)}\n\n<i>Reply to this message to answer the resident.</i>"
+        )
+        try:
+            sent = await send_html_to(message, staff_chat, text)
+        except (BadRequest, Forbidden):
+            logger.exception("could not post a question to the staff chat")
+            contact = self.rt.knowledge.responder.contact_line(
+                kb.municipalities.get(question.municipality or ""), lang
+            )
+            await send_html(message, say("handoff_unavailable", lang, contact=contact))
+            return True
+        await self.rt.questions.sent_to_staff(question.id, staff_chat, sent.message_id)
+        await send_html(message, say("handoff_sent", lang))
+        return True
+
+    async def _stored_question(
+        self, query: CallbackQuery, message: Message, user: User, callback: Callback, lang: Lang
+    ) -> bool:
+        try:
+            question = await self.rt.questions.get(int(callback.arg(0)))
+        except ValueError:
+            return False
+        if question is None or question.user_id != user.id or question.text is None:
+            return False
+        kb = self.rt.knowledge.responder.kb
+        await query.answer()
+        if callback.action == kbd.ANSWER_FOR:
+            chosen = callback.arg(1)
+            if chosen not in kb.municipalities:
+                return False
+            resident, _ = await self.profile(user)
+            if resident.municipality is None:
+                await self.rt.residents.save(user.id, municipality=chosen)
+            await self.reply_to_question(message, user, question.text, chosen)
+            return True
+        keyboards = self.keyboards(message.chat_id, lang)
+        responder = self.rt.knowledge.responder
+        contact = responder.contact_line(kb.municipalities.get(question.municipality or ""), lang)
+        text = f"{say('fallback', lang)}\n\n{contact}\n\n{say('fallback_offer', lang)}"
+        rows = [[keyboards.ask_staff_button(question.id)], [keyboards.practical_help_button()]]
+        await send_html(message, text, InlineKeyboardMarkup(rows))
+        return True
+
+
+async def send_html_to(message: Message, chat_id: int, text: str) -> Message:
+    """Send `text` to another chat (such as the staff chat), split at Telegram's limit."""
+    sent: Message | None = None
+    for chunk in split_message(text):
+        sent = await message.get_bot().send_message(chat_id, chunk)
+    assert sent is not None
+    return sent
+
+
+async def _edit(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+    """Edit the button's message in place; an unchanged message is not an error."""
+    try:
+        await query.edit_message_text(text, reply_markup=keyboard)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def _drop_feedback_row(query: CallbackQuery, message: Message) -> None:
+    """Remove the 👍/👎 row after a vote, keeping the other buttons."""
+    markup = message.reply_markup
+    if markup is None:
+        return
+    rows = [
+        row
+        for row in markup.inline_keyboard
+        if not any(button.text in ("👍", "👎") for button in row)
+    ]
+    try:
+        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+__all__ = ["Reply", "ResidentHandlers", "send_html"]

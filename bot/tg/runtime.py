@@ -1,0 +1,71 @@
+"""Everything the handlers share, opened inside the application's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from bot.config import Settings
+from bot.kb.service import KnowledgeService
+from bot.storage import Database
+from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents
+from bot.tg.callbacks import CallbackCodec
+from bot.tg.flood import FloodGuard
+
+logger = logging.getLogger(__name__)
+
+DB_FILE = "bot.db"
+# How long a "this user is in the staff chat" answer from Telegram is trusted.
+STAFF_CACHE_SECONDS = 60.0
+
+
+class Runtime:
+    """The services behind the handlers. `start` opens the database; `stop` closes it."""
+
+    def __init__(self, settings: Settings, knowledge: KnowledgeService | None = None) -> None:
+        self.settings = settings
+        self.knowledge = knowledge or KnowledgeService(settings.knowledge_dir)
+        self.flood = FloodGuard()
+        self.db = Database(settings.data_dir / DB_FILE)
+        self.residents = Residents(self.db)
+        self.inbox = Inbox(self.db)
+        self.questions = Questions(self.db)
+        self.feedback = Feedback(self.db)
+        self.meta = Meta(self.db)
+        self._codec: CallbackCodec | None = None
+        self.staff_membership: dict[int, tuple[bool, float]] = {}
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self.db.open()
+        self._codec = CallbackCodec(await self.meta.secret("callback-key"))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                logger.exception("background task failed while stopping")
+        self.tasks.clear()
+        await self.db.close()
+
+    @property
+    def codec(self) -> CallbackCodec:
+        if self._codec is None:
+            raise RuntimeError("the runtime has not been started")
+        return self._codec
+
+    def cached_staff(self, user_id: int) -> bool | None:
+        """A recent answer to "is this user in the staff chat?", or None."""
+        cached = self.staff_membership.get(user_id)
+        if cached and time.monotonic() - cached[1] < STAFF_CACHE_SECONDS:
+            return cached[0]
+        return None
+
+    def remember_staff(self, user_id: int, is_staff: bool) -> None:
+        self.staff_membership[user_id] = (is_staff, time.monotonic())

@@ -1,0 +1,146 @@
+"""Handlers for municipal staff: reloading knowledge, unanswered questions, and handoff replies.
+
+Staff are users listed in STAFF_USER_IDS or members of the staff chat. Staff-facing text is in
+English, as it is read by the team that runs the bot.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from telegram import Bot, ChatMember, Update
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.kb.service import ReloadOutcome
+from bot.messages import escape, say
+from bot.tg.render import split_message
+from bot.tg.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+MAX_PROBLEMS_SHOWN = 15
+UNANSWERED_DAYS = 7
+_STAFF_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER}
+
+
+def describe_reload(outcome: ReloadOutcome) -> str:
+    """A staff-facing summary of a reload, naming every problem with file and line."""
+    if outcome.applied:
+        text = f"✅ Knowledge base reloaded: {outcome.entries} entries"
+        if outcome.warnings:
+            text += f", {len(outcome.warnings)} warning(s)"
+        problems = outcome.warnings
+    else:
+        text = (
+            f"❌ Knowledge base NOT reloaded: {len(outcome.errors)} error(s). The bot keeps "
+            f"answering from the last good version ({outcome.entries} entries)."
+        )
+        problems = [*outcome.errors, *outcome.warnings]
+    lines = [escape(text)]
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
+        lines.append(f"• <code>{escape(str(problem.location))}</code> {escape(problem.message)}")
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        lines.append(
+            f"… and {len(problems) - MAX_PROBLEMS_SHOWN} more (run: python -m bot kb check)"
+        )
+    return "\n".join(lines)
+
+
+class StaffHandlers:
+    """Commands and replies from municipal staff."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    async def is_staff(self, bot: Bot, user_id: int) -> bool:
+        """Listed in configuration, or a member of the staff chat (asked of Telegram, cached)."""
+        if user_id in self.rt.settings.staff_user_ids:
+            return True
+        staff_chat = self.rt.settings.staff_chat_id
+        if staff_chat is None:
+            return False
+        cached = self.rt.cached_staff(user_id)
+        if cached is not None:
+            return cached
+        try:
+            member = await bot.get_chat_member(staff_chat, user_id)
+            result = member.status in _STAFF_STATUSES
+        except TelegramError:
+            result = False
+        self.rt.remember_staff(user_id, result)
+        return result
+
+    async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Reload knowledge/ and report problems; a broken edit keeps the last good version."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        if not await self.is_staff(context.bot, user.id):
+            await message.reply_text("This command is for municipal staff.")
+            return
+        outcome = await self.rt.knowledge.reload()
+        for chunk in split_message(describe_reload(outcome)):
+            await message.reply_text(chunk)
+
+    async def unanswered(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """List what residents asked recently that the bot could not answer."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        if not await self.is_staff(context.bot, user.id):
+            await message.reply_text("This command is for municipal staff.")
+            return
+        since = int(time.time()) - UNANSWERED_DAYS * 86400
+        rows = await self.rt.questions.unanswered(since)
+        if not rows:
+            await message.reply_text(f"No unanswered questions in the last {UNANSWERED_DAYS} days.")
+            return
+        lines = [f"<b>Unanswered questions, last {UNANSWERED_DAYS} days</b>"]
+        for text, municipality, count in rows:
+            lines.append(f"• {count}× [{escape(municipality or '-')}] {escape(text)}")
+        for chunk in split_message("\n".join(lines)):
+            await message.reply_text(chunk)
+
+    async def staff_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A staff member replied to a resident's question in the staff chat: pass it on."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or message.reply_to_message is None:
+            return
+        if not message.text or user.is_bot:
+            return
+        question = await self.rt.questions.by_staff_message(
+            message.chat_id, message.reply_to_message.message_id
+        )
+        if question is None:
+            return
+        if question.user_id is None:
+            await message.reply_text(
+                "The resident's data has been erased; the answer was not sent."
+            )
+            return
+        lang = question.language if question.language in ("nb", "sv", "en") else "en"
+        text = say("staff_answer", lang, text=message.text)  # type: ignore[arg-type]
+        try:
+            for chunk in split_message(text):
+                await context.bot.send_message(question.user_id, chunk)
+        except (Forbidden, BadRequest):
+            logger.warning("could not deliver a staff answer for question %d", question.id)
+            await message.reply_text(
+                "⚠️ Could not deliver the answer: the resident has blocked the bot."
+            )
+            return
+        await self.rt.questions.answered(question.id)
+        await message.reply_text("✅ Sent to the resident.")
+
+    async def notify_reload(self, bot: Bot, outcome: ReloadOutcome) -> None:
+        """Tell the staff chat what an automatic reload did."""
+        staff_chat = self.rt.settings.staff_chat_id
+        if staff_chat is None:
+            return
+        try:
+            for chunk in split_message(describe_reload(outcome)):
+                await bot.send_message(staff_chat, chunk)
+        except TelegramError:
+            logger.exception("could not tell the staff chat about a reload")

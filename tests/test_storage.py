@@ -1,0 +1,96 @@
+"""Storage: migrations, atomic writes and the repositories."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Database
+from bot.storage.db import StorageError
+from bot.storage.migrations import MIGRATIONS
+from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with Database(tmp_path / "bot.db") as database:
+        yield database
+
+
+async def test_schema_is_migrated_and_pragmas_set(db: Database) -> None:
+    assert await db.fetchval("PRAGMA user_version") == len(MIGRATIONS)
+    assert await db.fetchval("PRAGMA journal_mode") == "wal"
+    assert await db.fetchval("PRAGMA synchronous") == 2  # FULL
+
+
+async def test_reopening_does_not_migrate_again(tmp_path: Path) -> None:
+    async with Database(tmp_path / "bot.db") as first:
+        await Residents(first).save(1, municipality="asker")
+    async with Database(tmp_path / "bot.db") as second:
+        assert (await Residents(second).get(1)) is not None
+
+
+async def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(StorageError, match="newer than this program"):
+        await Database(path).open()
+
+
+async def test_failed_transaction_leaves_nothing(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as connection:
+            await connection.execute("INSERT INTO meta VALUES ('a', 'b')")
+            raise RuntimeError("crash in the middle of a write")
+    assert await db.fetchval("SELECT COUNT(*) FROM meta") == 0
+
+
+async def test_residents_keep_unchanged_choices(db: Database) -> None:
+    residents = Residents(db)
+    await residents.save(7, municipality="asker", language="nb")
+    updated = await residents.save(7, language="en")
+    assert (updated.municipality, updated.language) == ("asker", "en")
+    await residents.forget(7)
+    assert await residents.get(7) is None
+
+
+async def test_inbox_records_once_and_forgets_processed_payloads(db: Database) -> None:
+    inbox = Inbox(db)
+    assert await inbox.record(5, {"update_id": 5, "message": {"text": "hei"}})
+    assert not await inbox.record(5, {"update_id": 5})
+    assert [u for u, _ in await inbox.pending()] == [5]
+    await inbox.mark_processed(5)
+    assert await inbox.is_processed(5)
+    assert await inbox.pending() == []
+    assert await db.fetchval("SELECT payload FROM inbox WHERE update_id = 5") is None
+
+
+async def test_questions_handoff_and_retention(db: Database) -> None:
+    questions = Questions(db)
+    qid = await questions.record(7, "asker", "nb", "når går ferja?", "fallback")
+    await questions.sent_to_staff(qid, -100, 55)
+    found = await questions.by_staff_message(-100, 55)
+    assert found is not None and found.text == "når går ferja?"
+    assert await questions.unanswered(0) == [("når går ferja?", "asker", 1)]
+    await questions.purge(-10)
+    purged = await questions.get(qid)
+    assert purged is not None and purged.text is None and purged.user_id is None
+
+
+async def test_feedback_summary(db: Database) -> None:
+    feedback = Feedback(db)
+    await feedback.record("a", True, "asker", "nb")
+    await feedback.record("a", False, "asker", "nb")
+    await feedback.record("b", False, None, None)
+    assert await feedback.summary() == [("a", 1, 1), ("b", 0, 1)]
+
+
+async def test_secret_is_stable(db: Database) -> None:
+    meta = Meta(db)
+    first = await meta.secret("callback-key")
+    assert len(first) == 32
+    assert await meta.secret("callback-key") == first
