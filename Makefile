@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint ask bench clean
+.PHONY: install test lint ask chat bench clean
 
 install: $(STAMP)
 
@@ -24,6 +24,9 @@ test: lint
 
 ask: $(STAMP)
 	$(BIN)/python -m bot ask
+
+chat: $(STAMP)
+	$(BIN)/python -m bot chat
 
 bench: $(STAMP)
 	$(BIN)/python -m bot bench

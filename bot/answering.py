@@ -25,10 +25,14 @@ from bot.text import MAX_MATCH_CHARS, clean, fold, has_letters, words
 Kind = Literal["answer", "emergency", "help_request", "clarify", "fallback", "smalltalk"]
 
 # Score thresholds on the matcher's 0-100 scale, tuned on the project's own question set.
-ANSWER_MIN = 55.0
+ANSWER_MIN = 52.0
 CLARIFY_MIN = 40.0
-# Two entries closer than this are too close to call: ask which one is meant.
+# Below this, a runner-up closer than AMBIGUITY_MARGIN makes the bot ask which entry is meant;
+# above it, the bot answers and offers the runner-up as a related button.
+CONFIDENT = 70.0
 AMBIGUITY_MARGIN = 4.0
+# In a near tie, the municipality's own entry beats national content.
+LOCAL_PREFERENCE = 5.0
 MAX_REPLY_CHARS = 4096
 MAX_SUGGESTIONS = 3
 # Words that name the municipality in general, not a topic; they never decide a match.
@@ -173,9 +177,10 @@ class Responder:
         if not query:
             return self._fallback(ctx)
         scope = ctx.municipality.id if ctx.municipality else None
-        candidates = self.matcher.search(query, scope, limit=6)
+        candidates = self.matcher.search(query, scope, limit=6, compounds=ctx.wanted != "en")
         if not candidates or candidates[0].score < CLARIFY_MIN:
             return self._fallback(ctx)
+        candidates = self._prefer_local(candidates)
         top = candidates[0]
         if ctx.municipality is None:
             places = self._municipalities_that_answer(candidates)
@@ -186,10 +191,24 @@ class Responder:
         if top.score < ANSWER_MIN:
             return self._clarify_entries(ctx, [c for c in candidates if c.score >= CLARIFY_MIN])
         close = [c for c in candidates[1:] if top.score - c.score < AMBIGUITY_MARGIN]
-        if close:
+        if close and top.score < CONFIDENT:
             return self._clarify_entries(ctx, [top, *close])
         others = [c.entry for c in candidates[1:] if c.score >= CLARIFY_MIN]
         return self._entry_reply(ctx, top.entry, top.score, others)
+
+    @staticmethod
+    def _prefer_local(candidates: list[Candidate]) -> list[Candidate]:
+        """Move a municipality's own entry ahead of national ones it nearly ties with."""
+        top = candidates[0]
+        if top.entry.scope != SHARED:
+            return candidates
+        for candidate in candidates[1:]:
+            if top.score - candidate.score > LOCAL_PREFERENCE:
+                break
+            if candidate.entry.scope != SHARED:
+                rest = [c for c in candidates if c is not candidate]
+                return [candidate, *rest]
+        return candidates
 
     def _municipalities_that_answer(self, candidates: list[Candidate]) -> list[str]:
         """The municipalities with a confident candidate near the top one, in rank order."""
@@ -245,12 +264,14 @@ class Responder:
             language_name = say(f"lang_name_{lang}", ctx.wanted)
             parts.append(f"<i>{say('language_notice', ctx.wanted, language=language_name)}</i>")
         footer = []
-        source = self.kb.sources.get(entry.source)
-        if source is not None:
-            label = source.publisher
-            if source.published:
-                label += ", " + format_date(source.published, lang)
-            footer.append(f"<i>{say('source', lang, source=label)}</i>")
+        labels = []
+        for source_id in entry.sources:
+            source = self.kb.sources.get(source_id)
+            if source is not None:
+                date_part = f", {format_date(source.published, lang)}" if source.published else ""
+                labels.append(source.publisher + date_part)
+        if labels:
+            footer.append(f"<i>{say('source', lang, source='; '.join(labels))}</i>")
         footer.append(f"<i>{say('updated', lang, date=format_date(entry.reviewed, lang))}</i>")
         head, tail = "\n".join(parts), "\n".join(footer)
         body = _format_body(entry.answer[lang])

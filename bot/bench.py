@@ -71,7 +71,7 @@ def _entry_document(entry: Entry) -> dict[str, Any]:
         "title": dict(entry.title),
         "questions": {lang: list(q) for lang, q in entry.questions.items()},
         "answer": dict(entry.answer),
-        "source": entry.source,
+        "source": list(entry.sources),
         "reviewed": entry.reviewed.isoformat(),
     }
     if entry.keywords:

@@ -223,6 +223,53 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             return 0
 
 
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve residents on Telegram."""
+    from bot.tg.run import run_bot
+
+    return run_bot(settings, webhook=args.webhook)
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """Talk to the real bot in the terminal, with no token and no network."""
+    from bot.chat import run_chat
+
+    return run_chat(settings)
+
+
+def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
+    """List what residents asked that the bot could not answer."""
+    import asyncio
+    import time
+
+    from bot.storage import Database
+    from bot.storage.records import Questions
+    from bot.tg.runtime import DB_FILE
+
+    path = settings.data_dir / DB_FILE
+    if not path.exists():
+        print(f"No database yet at {path}: nothing has been asked.")
+        return 0
+
+    async def report() -> list[tuple[str, str | None, int]]:
+        async with Database(path) as db:
+            return await Questions(db).unanswered(int(time.time()) - args.days * 86400, args.limit)
+
+    rows = asyncio.run(report())
+    if not rows:
+        print(f"No unanswered questions in the last {args.days} days.")
+    for text, municipality, count in rows:
+        print(f"{count:4}x  [{municipality or '-'}]  {text}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the benchmarks."""
+    from bot.bench import run
+
+    return run(args.bench_args)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
@@ -281,6 +328,46 @@ def _build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--kb", dest="dir", help="knowledge folder (default: $KNOWLEDGE_DIR)")
     ask.add_argument("text", nargs="*", help="the question; without it, read standard input")
     ask.set_defaults(handler=cmd_ask)
+
+    run = commands.add_parser(
+        "run",
+        help="serve residents on Telegram (needs TELEGRAM_BOT_TOKEN)",
+        description="Run the bot with long polling, or with --webhook behind a public URL. "
+        "Settings come from the environment; see .env.example.",
+        epilog="example: TELEGRAM_BOT_TOKEN=123:abc... python -m bot run --webhook",
+    )
+    run.add_argument("--webhook", action="store_true", help="use PTB's webhook server")
+    run.set_defaults(handler=cmd_run)
+
+    chat = commands.add_parser(
+        "chat",
+        help="talk to the real bot in the terminal, with no token and no network",
+        description="Runs the real bot against a local stand-in for the Bot API. Type as a "
+        "resident, volunteer or staff member; buttons are numbered. Type :help inside.",
+        epilog="example: python -m bot chat",
+    )
+    chat.set_defaults(handler=cmd_chat)
+
+    unanswered = commands.add_parser(
+        "unanswered",
+        help="list questions the bot could not answer",
+        description="What residents asked recently that the bot could not answer, most "
+        "asked first: the best guide to what the knowledge base should cover next.",
+        epilog="example: python -m bot unanswered --days 7",
+    )
+    unanswered.add_argument("--days", type=int, default=7, help="how far back (default 7)")
+    unanswered.add_argument("--limit", type=int, default=50, help="at most this many rows")
+    unanswered.set_defaults(handler=cmd_unanswered)
+
+    bench = commands.add_parser(
+        "bench",
+        help="measure speed and memory (what make bench runs)",
+        description="Answering latency, throughput, load time and peak RSS at several "
+        "knowledge-base sizes, beside the naive approach, and the bot end to end.",
+        epilog="example: python -m bot bench --sizes 100 1000",
+    )
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="options for the benchmark")
+    bench.set_defaults(handler=cmd_bench)
     return parser
 
 
@@ -297,3 +384,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_status
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return 0

@@ -37,14 +37,25 @@ SIM_TYPO_2 = 0.72
 SIM_COMPOUND = 0.72
 SIM_PART = 0.9
 # The blend of the two signals; they sum to 1.
-COVERAGE_SHARE = 0.45
-# A word unknown to the knowledge base weighs this fraction of the rarest known word.
-UNKNOWN_WEIGHT = 0.8
+COVERAGE_SHARE = 0.6
+# A word unknown to the knowledge base weighs this fraction of the rarest known word, scaled
+# by its length: short words are mostly common ones ("bidra", "lagt"), long ones specific
+# nouns that name another topic ("skattemeldingen", "boliglånet").
+UNKNOWN_WEIGHT = 1.0
+UNKNOWN_TYPICAL_LENGTH = 8
+UNKNOWN_SCALE = (0.7, 1.3)
 MAX_QUERY_TERMS = 24
 RESCORE_TOP = 12
 
 _MIN_STEM = 4
 _MAX_SUFFIX = 4
+# Inflectional endings of nb, nn, sv and en. A longer word matches its stem only through one
+# of these (after an optional doubled consonant: hjem → hjemmet), so "permit" does not match
+# "permittert" and "park" does not match "parking".
+_SUFFIXES = frozenset(
+    """e en et er ene ere erne ert a ar ane arna erna orna or na n t s es ed ly ers ens ets as
+    ad ade ande ende te de ne ns ta ene enes ernes arnas ernas ing ings ied ies""".split()
+)
 _MIN_TYPO_LEN = 5
 _MIN_TYPO2_LEN = 9
 _MIN_COMPOUND_PART = 4
@@ -69,6 +80,19 @@ def content_words(text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
 
 def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def is_inflection(stem: str, word: str) -> bool:
+    """True when `word` is `stem` plus an inflectional ending, such as faktura → fakturaen."""
+    ending = word[len(stem) :]
+    if ending in _SUFFIXES:
+        return True
+    return len(ending) > 1 and ending[0] == stem[-1] and ending[1:] in _SUFFIXES
+
+
+def _plausible_typo(word: str, term: str) -> bool:
+    """Typos rarely change a word's first letter; allow only a swap of the first two."""
+    return word[0] == term[0] or (word[:2] == term[1::-1] and len(term) > 1)
 
 
 class Lexicon:
@@ -99,9 +123,10 @@ class Lexicon:
     def _inflections(self, word: str) -> dict[str, float]:
         found: dict[str, float] = {}
         for term in self._longer.get(word, ()):
-            found[term] = SIM_INFLECTION
+            if is_inflection(word, term):
+                found[term] = SIM_INFLECTION
         for cut in range(max(_MIN_STEM, len(word) - _MAX_SUFFIX), len(word)):
-            if word[:cut] in self.terms:
+            if word[:cut] in self.terms and is_inflection(word[:cut], word):
                 found[word[:cut]] = SIM_INFLECTION
         return found
 
@@ -116,8 +141,10 @@ class Lexicon:
             candidates.update(self._deletes.get(variant, ()))
         found: dict[str, float] = {}
         for term in candidates:
+            if term == word or not _plausible_typo(word, term):
+                continue
             distance = OSA.distance(word, term, score_cutoff=limit)
-            if distance <= limit and term != word:
+            if distance <= limit:
                 found[term] = SIM_TYPO_1 if distance <= 1 else SIM_TYPO_2
         return found
 
@@ -154,20 +181,32 @@ class Lexicon:
                     return candidate, tail
         return None
 
-    def _expand(self, word: str) -> tuple[tuple[tuple[str, float], ...], ...]:
-        """Groups of (term, similarity): one group per part the word stands for."""
+    def _exact_or_inflected(self, word: str) -> dict[str, float]:
+        found = {word: SIM_EXACT} if word in self.terms else {}
+        for term, sim in self._inflections(word).items():
+            found.setdefault(term, sim)
+        return found
+
+    def _expand(
+        self, word: str, compounds: bool = True
+    ) -> tuple[tuple[tuple[str, float], ...], ...]:
+        """Groups of (term, similarity): one group per part the word stands for.
+
+        Compounds are split only when `compounds` is set: Nordic languages write them as one
+        word, English does not, and splitting English words finds false parts.
+        """
         if word.isdigit():
             return (((word, SIM_EXACT),),) if word in self.terms else ((),)
         direct = self._direct(word)
         if direct and (word in self.terms or max(direct.values()) >= SIM_INFLECTION):
             return (tuple(direct.items()),)
-        parts = self.split_compound(word) if len(word) >= 2 * _MIN_COMPOUND_PART else None
+        long_enough = len(word) >= 2 * _MIN_COMPOUND_PART
+        parts = self.split_compound(word) if compounds and long_enough else None
         if parts is not None:
-            groups = []
-            for part in parts:
-                found = self._direct(part)
-                groups.append(tuple((t, s * SIM_PART) for t, s in found.items()))
-            return tuple(groups)
+            return tuple(
+                tuple((t, s * SIM_PART) for t, s in self._exact_or_inflected(part).items())
+                for part in parts
+            )
         return (tuple(direct.items()),)
 
 
@@ -216,20 +255,24 @@ class Matcher:
         self.ignore = ignore
         self.entries: list[Entry] = list(kb.entries.values())
         postings: dict[str, dict[int, float]] = {}
-        entry_terms: list[list[tuple[str, str]]] = []
+        # Entries *about* a term (it is in their questions, title or keywords). Answers often
+        # mention a contact such as Innbyggerservice in passing; that must not make the term
+        # look common.
+        topical: dict[str, set[int]] = {}
         for index, entry in enumerate(self.entries):
-            fields: list[tuple[str, str]] = []
             for field, text in _entry_fields(entry):
                 weight = FIELD_WEIGHTS[field]
                 for term in self._terms(text):
-                    fields.append((field, term))
                     row = postings.setdefault(term, {})
                     if row.get(index, 0.0) < weight:
                         row[index] = weight
-            entry_terms.append(fields)
+                    if field != "answer":
+                        topical.setdefault(term, set()).add(index)
         self._postings = postings
         count = max(len(self.entries), 1)
-        self._idf = {t: math.log(1.0 + count / len(row)) for t, row in postings.items()}
+        self._idf = {
+            t: math.log(1.0 + count / len(topical.get(t) or row)) for t, row in postings.items()
+        }
         self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
         self.lexicon = Lexicon(postings)
         self._examples = [self._build_examples(entry) for entry in self.entries]
@@ -260,28 +303,39 @@ class Matcher:
             examples.append(_Example(terms, weights, sum(weights), FIELD_WEIGHTS[field]))
         return examples
 
-    def idf(self, term: str) -> float:
-        """How specific a known term is; unknown terms get the unknown weight."""
-        return self._idf.get(term, self._unknown_weight)
+    def unknown_weight(self, word: str) -> float:
+        """The weight of a word the knowledge base has never seen."""
+        low, high = UNKNOWN_SCALE
+        scale = min(max(len(word) / UNKNOWN_TYPICAL_LENGTH, low), high)
+        return self._unknown_weight * scale
 
-    def analyse(self, words_: Sequence[str]) -> list[_QueryTerm]:
-        """Expand content words into weighted query terms."""
+    def analyse(self, words_: Sequence[str], compounds: bool = True) -> list[_QueryTerm]:
+        """Expand content words into weighted query terms.
+
+        A term weighs as much as the knowledge-base term it most resembles (the least specific
+        of equally close ones), so "korona" weighs as "korona", not as its rare compounds.
+        """
         result: list[_QueryTerm] = []
         for word in words_:
-            for group in self.lexicon.expand(word):
+            for group in self.lexicon.expand(word, compounds):
                 expansions = dict(group)
                 if expansions:
-                    weight = max(self._idf[t] for t in expansions)
+                    closest = max(expansions.values())
+                    weight = min(self._idf[t] for t, s in expansions.items() if s == closest)
                 else:
-                    weight = self._unknown_weight
+                    weight = self.unknown_weight(word)
                 result.append(_QueryTerm(expansions, weight))
         return result
 
     def search(
-        self, words_: Sequence[str], municipality: str | None = None, limit: int = 5
+        self,
+        words_: Sequence[str],
+        municipality: str | None = None,
+        limit: int = 5,
+        compounds: bool = True,
     ) -> list[Candidate]:
         """Rank the entries for `municipality` (all entries when None) for these content words."""
-        query = self.analyse(words_)
+        query = self.analyse(words_, compounds)
         if not query or not any(q.expansions for q in query):
             return []
         allowed = self._scopes.get(municipality, self._scopes[None])

@@ -3,6 +3,9 @@
 Matching ignores them, so "can I postpone my invoice please" and "postpone invoice" compare
 alike. Filler words residents add ("lately", "egentlig", "typ") belong here too: a word the
 knowledge base lacks otherwise counts as evidence that the question is about something else.
+
+"Who" (hvem, vem, kven, who) is kept on purpose: it asks for a person, which tells a contact
+entry from one that only mentions the police.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ _NORWEGIAN = """
     skal skulle ska ma matte maatte far fikk fekk faa gjor gjorde gjort gjer gjere gjore
     og eller men for som at a i pa paa til fra fraa av med om hos etter over under ved inn ut
     opp ned mot uten utan mellom gjennom rundt innen hvis dersom fordi sa da nar naar enn
-    hva kva ka hvem kven kem hvor kor kvar hvordan korleis koss assen hvorfor kvifor korfor
+    hva kva ka    hvor kor kvar hvordan korleis koss assen hvorfor kvifor korfor
     hvilken hvilke hvilket kva slags noe noko noen nokon ingen ingenting alle alt hver kvar
     denne dette disse dei her der ikke ikkje ikkj itj ja nei jo vel nok bare berre ogsa og
     na no naa enda enna allerede alt fortsatt framleis egentlig eigentleg liksom typ visst
@@ -29,7 +32,7 @@ _SWEDISH = """
     maste far fick gor gjorde gjort gora
     och eller men for som att i pa till fran av med om hos efter over under vid in ut upp ner
     mot utan mellan genom runt inom eftersom sa da nar an
-    vad vem var hur varfor vilken vilket vilka nagot nagon nagra ingen inget inga ingenting
+    vad  var hur varfor vilken vilket vilka nagot nagon nagra ingen inget inga ingenting
     alla allt varje denna detta dessa har dar inte ej ja nej jo val nog bara ocksa aven
     nu annu redan fortfarande egentligen liksom typ visst kanske garna lite mycket manga
     valdigt jatte ganska helt precis sadan sadant sa lange langre nyligen snart tidigare
@@ -45,7 +48,7 @@ _ENGLISH = """
     and or but if then than so because as of at by for with about into onto from to in on
     off out up down over under again further once during before after above below between
     through until while
-    what who whom whose which where when why how this that these those there here
+    what   whose which where when why how this that these those there here
     a an the some any no not only own same such too very just also still already yet now
     ever even really actually basically currently lately recently soon anyway please
     thanks thank hi hello hey ok okay yes yeah right well much many lot lots little bit

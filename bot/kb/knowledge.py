@@ -72,7 +72,7 @@ class Entry:
     questions: dict[Lang, tuple[str, ...]]
     keywords: dict[Lang, tuple[str, ...]]
     answer: dict[Lang, str]
-    source: str
+    sources: tuple[str, ...]
     reviewed: date
     review_by: date | None
     related: tuple[str, ...]

@@ -360,12 +360,12 @@ def _check_entries(
                 line("topic"),
                 f"unknown topic '{m.topic}'{extra}; topics are in shared/topics.yaml",
             )
-        if sources and m.source not in sources:
-            out.error(
-                path,
-                line("source"),
-                f"unknown source '{m.source}'; sources are in shared/sources.yaml",
-            )
+        for index, source in enumerate(_source_ids(m)):
+            if sources and source not in sources:
+                where = line("source", index) if isinstance(m.source, list) else line("source")
+                out.error(
+                    path, where, f"unknown source '{source}'; sources are in shared/sources.yaml"
+                )
         if draft.scope == SHARED and not m.countries:
             out.error(path, line(), "a shared entry needs 'countries' (NO, SE or both)")
         if draft.scope != SHARED and m.countries:
@@ -444,6 +444,10 @@ def _check_duplicate_questions(
                 seen.setdefault(key, []).append(draft)
 
 
+def _source_ids(model: EntryModel) -> tuple[str, ...]:
+    return tuple(model.source) if isinstance(model.source, list) else (model.source,)
+
+
 def _to_entry(draft: _Draft) -> Entry:
     m = draft.model
     return Entry(
@@ -454,7 +458,7 @@ def _to_entry(draft: _Draft) -> Entry:
         questions={lang: tuple(q) for lang, q in m.questions.items()},
         keywords={lang: tuple(k) for lang, k in m.keywords.items()},
         answer=dict(m.answer),
-        source=m.source,
+        sources=_source_ids(m),
         reviewed=m.reviewed,
         review_by=m.review_by,
         related=tuple(m.related),

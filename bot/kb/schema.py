@@ -96,7 +96,7 @@ class EntryModel(_Strict):
     questions: dict[Lang, list[Text]]
     keywords: dict[Lang, list[Text]] = {}
     answer: dict[Lang, Text]
-    source: Slug
+    source: Slug | list[Slug]
     reviewed: date
     review_by: date | None = None
     related: list[Slug] = []

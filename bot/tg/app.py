@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -145,8 +145,22 @@ def register_handlers(
     application.add_error_handler(on_error)
 
 
+def _transient(error: BaseException | None) -> bool:
+    """A network failure or timeout, worth trying again (a BadRequest never is)."""
+    if isinstance(error, (TimedOut, RetryAfter)):
+        return True
+    return type(error) is NetworkError
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure (ids only) and tell the resident something went wrong."""
+    """Retry what failed on the network; otherwise log it and tell the resident."""
+    processor = context.application.update_processor
+    if (
+        isinstance(processor, PerChatUpdateProcessor)
+        and _transient(context.error)
+        and processor.retry_later(update)
+    ):
+        return
     logger.error("handler failed", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
@@ -164,6 +178,7 @@ def _starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpda
         await runtime.start()
         queue.inbox = runtime.inbox
         processor.inbox = runtime.inbox
+        processor.queue = queue
         pending = await runtime.inbox.pending()
         for _update_id, payload in pending:
             update = Update.de_json(payload, application.bot)

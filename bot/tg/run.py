@@ -1,0 +1,89 @@
+"""`python -m bot run`: serve residents on Telegram, by polling or through a webhook."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from telegram import Update
+
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.tg.app import build_application
+
+logger = logging.getLogger(__name__)
+
+
+class RedactToken(logging.Filter):
+    """Defence in depth: whatever logs a URL or an error, the bot token never reaches a log."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg = message.replace(self.token, "<token>")
+            record.args = None
+        if record.exc_text and self.token in record.exc_text:
+            record.exc_text = record.exc_text.replace(self.token, "<token>")
+        return True
+
+
+# Libraries that log what must not reach a log at any level: request URLs hold the token,
+# and aiosqlite at DEBUG logs every SQL statement with its parameters (residents' messages).
+_QUIET_LIBRARIES = ("httpx", "httpcore", "aiosqlite")
+
+
+def configure_logging(settings: Settings) -> None:
+    """The bot's own loggers at the configured level; libraries never below INFO.
+
+    At DEBUG, libraries log whole updates and queries, so DEBUG applies to `bot.*` only.
+    """
+    level = logging.getLevelName(settings.log_level)
+    logging.basicConfig(
+        level=max(level, logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("bot").setLevel(level)
+    for name in _QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    if settings.token:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(RedactToken(settings.token))
+
+
+def webhook_path(settings: Settings) -> str:
+    """The local path PTB's webhook server listens on: the path of WEBHOOK_URL."""
+    if not settings.webhook_url:
+        raise ConfigError("WEBHOOK_URL", "is required with --webhook")
+    if not settings.webhook_secret:
+        raise ConfigError("WEBHOOK_SECRET", "is required with --webhook")
+    path = urlsplit(settings.webhook_url).path.strip("/")
+    if not path:
+        raise ConfigError("WEBHOOK_URL", "needs a path, such as https://example.org/telegram")
+    return path
+
+
+def run_bot(settings: Settings, webhook: bool) -> int:
+    """Run until stopped (SIGINT or SIGTERM)."""
+    settings.require_token()
+    path = webhook_path(settings) if webhook else ""
+    configure_logging(settings)
+    application = build_application(settings)
+    if webhook:
+        logger.info(
+            "starting with a webhook on %s:%d", settings.webhook_listen, settings.webhook_port
+        )
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        logger.info("starting with long polling")
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0

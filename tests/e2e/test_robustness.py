@@ -1,0 +1,144 @@
+"""Restart safety, 429s, the webhook secret, configuration errors and what reaches the log."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+import pytest
+
+from bot.fakeapi import Message
+from tests.e2e.conftest import WEBHOOK_SECRET, BotProcess, World
+
+
+def text_of(message: Message) -> str:
+    return message.text or ""
+
+
+async def test_update_fetched_but_not_handled_is_answered_after_kill(
+    polling_bot: BotProcess, world: World
+) -> None:
+    core, resident = world.core, world.resident
+    # The bot fetches the update, records it, and stalls sending the reply; then dies.
+    stall = core.delay(30.0, "sendMessage", times=1)
+    core.inject_text(resident, "innbyggerservice telefon")
+    # Fetched and confirmed: from here only the bot's own inbox remembers the update.
+    await core.wait_for(lambda: core.pending_update_count == 0, what="the update to be fetched")
+    await asyncio.sleep(0.5)  # the reply is now stalled inside sendMessage
+    await polling_bot.kill()
+    core.remove_fault(stall)
+    assert not core.bot_messages(resident)
+    await polling_bot.start()
+    reply = await core.wait_for_message(resident, timeout=15)
+    assert "66 700 000" in text_of(reply)
+    await asyncio.sleep(1.0)
+    assert len(core.bot_messages(resident)) == 1
+
+
+async def test_redelivered_update_is_not_answered_twice(
+    polling_bot: BotProcess, world: World
+) -> None:
+    core, resident = world.core, world.resident
+    injected = core.inject_text(resident, "innbyggerservice telefon")
+    await core.wait_for_message(resident)
+    await polling_bot.stop()
+    assert injected.update is not None
+    core.redeliver(injected.update)  # as if the confirmation never reached Telegram
+    await polling_bot.start()
+    await core.wait_for(lambda: core.pending_update_count == 0, what="the redelivery")
+    core.inject_text(resident, "/help")
+    await core.wait_for_message(resident, lambda m: "/municipality" in text_of(m))
+    assert sum("66 700 000" in text_of(m) for m in core.bot_messages(resident)) == 1
+
+
+async def test_429_is_retried_after_retry_after(polling_bot: BotProcess, world: World) -> None:
+    core, resident = world.core, world.resident
+    core.too_many_requests(retry_after=2, method="sendMessage", times=2)
+    core.inject_text(resident, "/help")
+    await core.wait_for_message(resident, lambda m: "/municipality" in text_of(m), timeout=20)
+    attempts = core.calls_to("sendMessage")
+    refused = [c for c in attempts if c.status == 429]
+    assert len(refused) == 2
+    delivered = next(c for c in attempts if c.ok)
+    assert delivered.started - refused[0].finished >= 2 * 2 - 0.1
+
+
+async def test_webhook_refuses_a_wrong_secret(world: World, tmp_path: object) -> None:
+    process = BotProcess(world, webhook=True, log=world.data_dir.parent / "webhook.log")
+    await process.start()
+    try:
+        core = world.core
+        injected = core.inject_text(world.resident, "/help")
+        await core.wait_for_message(world.resident)
+        assert injected.update is not None
+        forged = dict(injected.update, update_id=injected.update["update_id"] + 1000)
+        wrong = await core.post_webhook_update(forged, secret_token="not-the-secret")
+        missing = await core.post_webhook_update(forged, secret_token=None)
+        assert (wrong.status, missing.status) == (403, 403)
+        good = await core.post_webhook_update(forged, secret_token=WEBHOOK_SECRET)
+        assert good.status == 200
+    finally:
+        await process.stop()
+
+
+async def test_token_and_messages_never_reach_the_log(world: World) -> None:
+    process = BotProcess(
+        world,
+        webhook=False,
+        log=world.data_dir.parent / "debug.log",
+        extra_env={"LOG_LEVEL": "DEBUG"},
+    )
+    await process.start()
+    try:
+        core = world.core
+        core.inject_text(world.resident, "mitt telefonnummer er 98765432, kan noen handle for meg?")
+        await core.wait_for_message(world.resident)
+        core.inject_text(world.resident, "/help")
+        await core.wait_for_message(world.resident, lambda m: "/municipality" in text_of(m))
+    finally:
+        await process.stop()
+    log = process.output()
+    assert core.token not in log
+    assert core.token.split(":")[1] not in log
+    assert "98765432" not in log
+    assert "Kari" not in log
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_BOT_TOKEN": "123:" + "a" * 35, "STAFF_CHAT_ID": "staff"}, "STAFF_CHAT_ID"),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123:" + "a" * 35, "TELEGRAM_BASE_URL": "nope"},
+            "TELEGRAM_BASE_URL",
+        ),
+        ({"TELEGRAM_BOT_TOKEN": "123:" + "a" * 35, "RETENTION_DAYS": "-3"}, "RETENTION_DAYS"),
+    ],
+)
+def test_bad_setting_is_one_line_naming_it_with_status_2(env: dict[str, str], name: str) -> None:
+    result = run_cli("run", env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert name in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_webhook_mode_needs_its_settings() -> None:
+    result = run_cli("run", "--webhook", env={"TELEGRAM_BOT_TOKEN": "123:" + "a" * 35})
+    assert result.returncode == 2
+    assert "WEBHOOK_URL" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,182 @@
+"""The answer function: rules in order, languages, the reply's shape, and bad input."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from bot.answering import MAX_REPLY_CHARS, Responder
+from bot.config import DEFAULT_KNOWLEDGE_DIR
+from bot.kb.loader import load_knowledge
+
+responder = Responder(load_knowledge(DEFAULT_KNOWLEDGE_DIR).kb)
+
+
+def plain(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def test_answer_shape_and_updated_line_last() -> None:
+    reply = responder.answer("kan jeg få utsatt betalingsfristen på fakturaen?", "asker")
+    assert reply.kind == "answer"
+    assert reply.entry_id == "asker-invoice-deferral"
+    assert reply.municipality == "asker"
+    assert reply.language == "nb"
+    assert 0 <= reply.score <= 100
+    assert plain(reply.text).splitlines()[-1].startswith("Oppdatert ")
+    assert len(reply.suggestions) <= 3
+    assert all(s.entry_id != reply.entry_id for s in reply.suggestions)
+    assert set(reply.to_json()) >= {
+        "kind",
+        "entry_id",
+        "municipality",
+        "language",
+        "score",
+        "text",
+        "suggestions",
+    }
+
+
+@pytest.mark.parametrize(
+    ("question", "municipality", "language", "updated"),
+    [
+        ("when is the library open", "ockero", "en", "Updated "),
+        ("är biblioteket öppet", "ockero", "sv", "Uppdaterad "),
+        ("kva gjer kommunen for sårbare barn når skulen er stengd", "asker", "nb", "Oppdatert "),
+    ],
+)
+def test_reply_language_follows_the_question(
+    question: str, municipality: str, language: str, updated: str
+) -> None:
+    reply = responder.answer(question, municipality)
+    assert reply.kind == "answer", reply
+    assert reply.language == language
+    assert plain(reply.text).splitlines()[-1].startswith(updated)
+
+
+def test_missing_language_falls_back_to_the_municipality_language_with_a_notice() -> None:
+    reply = responder.answer("vad är telefonnumret till innbyggerservice?", "asker")
+    assert reply.kind == "answer"
+    assert reply.language == "nb"
+    assert "finns inte på svenska" in plain(reply.text)
+
+
+def test_short_text_uses_preference_then_municipality_default() -> None:
+    assert responder.answer("innbyggerservice", "asker").language == "nb"
+    assert responder.answer("innbyggerservice", "asker", "en").language == "en"
+    assert responder.answer("fritidsbanken", "ockero").language == "sv"
+
+
+def test_emergency_runs_first_and_gives_the_country_numbers() -> None:
+    reply = responder.answer("faktura - mannen min puster ikke!", "asker")
+    assert reply.kind == "emergency"
+    assert reply.entry_id is None
+    text = plain(reply.text)
+    assert "113" in text and "110" in text and "112" in text
+    assert "1177" not in text
+
+
+def test_emergency_without_municipality_gives_both_countries() -> None:
+    text = plain(responder.answer("my neighbour is unconscious").text)
+    assert "Norway" in text and "Sweden" in text
+    assert "113" in text and "1177" in text
+
+
+def test_emergency_puts_the_situation_number_first() -> None:
+    text = plain(responder.answer("det brenner i kjøkkenet", "asker").text)
+    numbers = re.findall(r"• (\d[\d ]*\d)", text)
+    assert numbers[0] == "110"
+
+
+def test_help_request_versus_volunteering() -> None:
+    assert (
+        responder.answer("jeg trenger noen som kan handle mat for meg", "asker").kind
+        == "help_request"
+    )
+    volunteer = responder.answer("jeg vil hjelpe andre som frivillig", "asker")
+    assert volunteer.kind == "answer"
+    assert volunteer.entry_id == "asker-nyby-volunteering"
+
+
+def test_smalltalk() -> None:
+    assert responder.answer("hei!", "asker").kind == "smalltalk"
+    assert responder.answer("tack så mycket", "ockero").kind == "smalltalk"
+
+
+def test_named_municipality_overrides_the_chosen_one() -> None:
+    reply = responder.answer("finns det ordningsvakter i Hallstahammar?", "asker")
+    assert reply.kind == "answer"
+    assert reply.municipality == "hallstahammar"
+
+
+def test_only_one_municipality_can_answer_without_a_choice() -> None:
+    reply = responder.answer("är fritidsgården öppen?")
+    assert reply.kind == "answer"
+    assert reply.municipality == "ockero"
+
+
+def test_several_municipalities_can_answer_so_ask_which() -> None:
+    reply = responder.answer("I want to volunteer")
+    assert reply.kind == "clarify"
+    assert {"asker", "ockero"} <= set(reply.municipalities)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "hva blir været i morgen",
+        "how much tax do I pay",
+        "när går färjan till göteborg",
+        "når kommer vaksinen",
+    ],
+)
+def test_out_of_scope_is_never_a_confident_answer(question: str) -> None:
+    reply = responder.answer(question, "asker")
+    assert reply.kind in ("fallback", "clarify")
+
+
+def test_fallback_is_honest_and_gives_a_human_contact() -> None:
+    reply = responder.answer("hva blir været i morgen", "asker")
+    assert reply.kind == "fallback"
+    text = plain(reply.text)
+    assert "vet jeg ikke" in text
+    assert "66 700 000" in text
+    assert "kommunens ansatte" in text
+    ockero = plain(responder.answer("vad blir vädret i morgon", "ockero").text)
+    assert "ockero.se/virus" in ockero
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "x" * 10_000,
+        "faktura " * 2_000,
+        "🙂🙂🙂",
+        "\u202e\u200b\u200d",
+        "\x00\x01\x07 hei",
+        "\ud800\udfff",
+        "مرحبا كيف حالك",
+        "<b>faktura</b> & <script>",
+    ],
+)
+def test_bad_input_never_raises_and_never_sends_empty(text: str) -> None:
+    for municipality in (None, "asker", "ockero", "nowhere"):
+        reply = responder.answer(text, municipality)
+        assert reply.text.strip()
+        assert len(reply.text) <= MAX_REPLY_CHARS
+
+
+def test_knowledge_text_is_escaped_for_telegram_html() -> None:
+    reply = responder.answer("<b>faktura</b> & <script>", "asker")
+    assert "<script>" not in reply.text
+
+
+def test_entry_reply_for_menus() -> None:
+    reply = responder.entry_reply("ockero-library", "en", "ockero")
+    assert reply.kind == "answer"
+    assert reply.language == "en"
+    assert "open" in plain(reply.text).lower()

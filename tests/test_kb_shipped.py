@@ -1,0 +1,44 @@
+"""The shipped knowledge base: valid, complete, and every entry found by its own examples."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.answering import Responder
+from bot.config import DEFAULT_KNOWLEDGE_DIR
+from bot.kb.loader import load_knowledge
+from bot.kb.regression import run_examples
+
+result = load_knowledge(DEFAULT_KNOWLEDGE_DIR, today=date(2026, 11, 22))
+responder = Responder(result.kb)
+
+
+def test_shipped_knowledge_has_no_errors() -> None:
+    assert [str(p) for p in result.errors] == []
+
+
+def test_all_four_municipalities_and_both_countries() -> None:
+    kb = result.kb
+    assert set(kb.municipalities) == {"asker", "ockero", "hallstahammar", "katrineholm"}
+    assert set(kb.emergency) == {"NO", "SE"}
+    assert kb.municipalities["asker"].phone == "66 700 000"
+    for municipality in kb.municipalities:
+        assert kb.entries_for(municipality), municipality
+
+
+def test_every_entry_has_english_and_its_local_language() -> None:
+    kb = result.kb
+    for entry in kb.entries.values():
+        assert "en" in entry.answer, entry.id
+
+
+@pytest.mark.parametrize("entry_id", sorted(result.kb.entries))
+def test_every_example_question_finds_its_own_entry(entry_id: str) -> None:
+    misses = [
+        (o.language, o.question, o.reply.kind, o.reply.entry_id)
+        for o in run_examples(responder)
+        if o.entry.id == entry_id and not o.passed
+    ]
+    assert misses == []
