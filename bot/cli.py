@@ -267,7 +267,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """Run the benchmarks."""
     from bot.bench import run
 
-    return run(args.bench_args)
+    return run(settings, args.sizes, args.queries, args.skip_bot)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -366,7 +366,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "knowledge-base sizes, beside the naive approach, and the bot end to end.",
         epilog="example: python -m bot bench --sizes 100 1000",
     )
-    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="options for the benchmark")
+    bench.add_argument(
+        "--sizes", type=int, nargs="+", default=[100, 1_000, 10_000], help="entries per run"
+    )
+    bench.add_argument("--queries", type=int, default=2_000, help="questions per run")
+    bench.add_argument("--skip-bot", action="store_true", help="skip the end-to-end bot run")
     bench.set_defaults(handler=cmd_bench)
     return parser
 

@@ -17,6 +17,7 @@ Scores lie in [0, 100]. The class is plain Python with no Telegram types.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -101,7 +102,8 @@ class Lexicon:
     def __init__(self, terms: Iterable[str]) -> None:
         self.terms: frozenset[str] = frozenset(terms)
         self._longer: dict[str, list[str]] = {}  # stem -> terms that extend it by a suffix
-        self._deletes: dict[str, list[str]] = {}  # one-letter deletion -> terms
+        # one-letter deletion -> a term, or a tuple of terms when several share it
+        self._deletes: dict[str, str | tuple[str, ...]] = {}
         self._tails: dict[str, list[str]] = {}  # tail of a compound -> compounds
         self._heads: dict[str, list[str]] = {}  # head of a compound -> compounds
         for term in self.terms:
@@ -112,7 +114,13 @@ class Lexicon:
                 self._longer.setdefault(term[:cut], []).append(term)
             if n >= _MIN_TYPO_LEN:
                 for variant in _deletions(term):
-                    self._deletes.setdefault(variant, []).append(term)
+                    known = self._deletes.get(variant)
+                    if known is None:
+                        self._deletes[variant] = term
+                    elif isinstance(known, str):
+                        self._deletes[variant] = (known, term)
+                    else:
+                        self._deletes[variant] = (*known, term)
             for cut in range(_MIN_COMPOUND_PART + 1, n - _MIN_COMPOUND_PART + 1):
                 if n - cut > _MAX_SUFFIX:
                     self._heads.setdefault(term[:cut], []).append(term)
@@ -134,11 +142,15 @@ class Lexicon:
         if len(word) < _MIN_TYPO_LEN:
             return {}
         limit = 2 if len(word) >= _MIN_TYPO2_LEN else 1
-        candidates: set[str] = set(self._deletes.get(word, ()))
-        for variant in _deletions(word):
-            if variant in self.terms:
-                candidates.add(variant)
-            candidates.update(self._deletes.get(variant, ()))
+        candidates: set[str] = set()
+        for key in (word, *_deletions(word)):
+            if key != word and key in self.terms:
+                candidates.add(key)
+            shared = self._deletes.get(key)
+            if isinstance(shared, str):
+                candidates.add(shared)
+            elif shared is not None:
+                candidates.update(shared)
         found: dict[str, float] = {}
         for term in candidates:
             if term == word or not _plausible_typo(word, term):
@@ -221,16 +233,22 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
-class _Example:
-    terms: tuple[str, ...]
-    weights: tuple[float, ...]
-    total: float
-    field_weight: float
+class _Examples:
+    """An entry's example questions, titles and keywords, as flat arrays of term ids.
+
+    Example i holds the terms `terms[ends[i - 1]:ends[i]]`; flat arrays keep a 10,000-entry
+    index to a few bytes per word instead of a Python object per example.
+    """
+
+    terms: array[int]
+    ends: array[int]
+    totals: array[float]
+    field_weights: array[float]
 
 
 @dataclass(frozen=True, slots=True)
 class _QueryTerm:
-    expansions: dict[str, float]
+    expansions: dict[int, float]  # term id -> similarity
     weight: float
 
 
@@ -254,27 +272,47 @@ class Matcher:
         self.kb = kb
         self.ignore = ignore
         self.entries: list[Entry] = list(kb.entries.values())
-        postings: dict[str, dict[int, float]] = {}
-        # Entries *about* a term (it is in their questions, title or keywords). Answers often
-        # mention a contact such as Innbyggerservice in passing; that must not make the term
-        # look common.
-        topical: dict[str, set[int]] = {}
+        self._ids: dict[str, int] = {}  # term -> term id
+        # Postings, built straight into compact arrays: entry indices and field weights per
+        # term id. Building dicts first would double the memory a large index needs.
+        indices: list[array[int]] = []
+        weights: list[array[float]] = []
+        # How many entries are *about* a term (it is in their questions, title or keywords).
+        # Answers often mention a contact such as Innbyggerservice in passing; that must not
+        # make the term look common.
+        topical: array[int] = array("i")
         for index, entry in enumerate(self.entries):
+            best: dict[int, float] = {}
+            about: set[int] = set()
             for field, text in _entry_fields(entry):
                 weight = FIELD_WEIGHTS[field]
-                for term in self._terms(text):
-                    row = postings.setdefault(term, {})
-                    if row.get(index, 0.0) < weight:
-                        row[index] = weight
+                for word in self._words(text):
+                    term_id = self._ids.get(word)
+                    if term_id is None:
+                        term_id = self._ids[word] = len(indices)
+                        indices.append(array("i"))
+                        weights.append(array("f"))
+                        topical.append(0)
+                    if best.get(term_id, 0.0) < weight:
+                        best[term_id] = weight
                     if field != "answer":
-                        topical.setdefault(term, set()).add(index)
-        self._postings = postings
+                        about.add(term_id)
+            for term_id, weight in best.items():
+                indices[term_id].append(index)
+                weights[term_id].append(weight)
+            for term_id in about:
+                topical[term_id] += 1
         count = max(len(self.entries), 1)
-        self._idf = {
-            t: math.log(1.0 + count / len(topical.get(t) or row)) for t, row in postings.items()
-        }
+        self._idf = array(
+            "d",
+            (
+                math.log(1.0 + count / (about or len(entries)))
+                for about, entries in zip(topical, indices, strict=True)
+            ),
+        )
+        self._postings = list(zip(indices, weights, strict=True))
         self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
-        self.lexicon = Lexicon(postings)
+        self.lexicon = Lexicon(self._ids)
         self._examples = [self._build_examples(entry) for entry in self.entries]
         self._scopes: dict[str | None, frozenset[int]] = {}
         for municipality in kb.municipalities:
@@ -284,24 +322,29 @@ class Matcher:
             )
         self._scopes[None] = frozenset(range(len(self.entries)))
 
-    def _terms(self, text: str) -> list[str]:
+    def _words(self, text: str) -> list[str]:
         return [
             w
             for w in words(fold(text))
             if w not in STOPWORDS and w not in self.ignore and (len(w) > 1 or w.isdigit())
         ]
 
-    def _build_examples(self, entry: Entry) -> list[_Example]:
-        examples = []
+    def _build_examples(self, entry: Entry) -> _Examples:
+        terms: array[int] = array("i")
+        ends: array[int] = array("i")
+        totals: array[float] = array("d")
+        field_weights: array[float] = array("f")
         for field, text in _entry_fields(entry):
             if field == "answer":
                 continue
-            terms = tuple(dict.fromkeys(self._terms(text)))
-            if not terms:
+            ids = list(dict.fromkeys(self._ids[w] for w in self._words(text)))
+            if not ids:
                 continue
-            weights = tuple(self._idf[t] for t in terms)
-            examples.append(_Example(terms, weights, sum(weights), FIELD_WEIGHTS[field]))
-        return examples
+            terms.extend(ids)
+            ends.append(len(terms))
+            totals.append(sum(self._idf[i] for i in ids))
+            field_weights.append(FIELD_WEIGHTS[field])
+        return _Examples(terms, ends, totals, field_weights)
 
     def unknown_weight(self, word: str) -> float:
         """The weight of a word the knowledge base has never seen."""
@@ -318,7 +361,7 @@ class Matcher:
         result: list[_QueryTerm] = []
         for word in words_:
             for group in self.lexicon.expand(word, compounds):
-                expansions = dict(group)
+                expansions = {self._ids[term]: sim for term, sim in group}
                 if expansions:
                     closest = max(expansions.values())
                     weight = min(self._idf[t] for t, s in expansions.items() if s == closest)
@@ -343,8 +386,9 @@ class Matcher:
         best: dict[int, list[float]] = {}
         width = len(query)
         for position, term in enumerate(query):
-            for vocab_term, sim in term.expansions.items():
-                for index, field_weight in self._postings[vocab_term].items():
+            for term_id, sim in term.expansions.items():
+                indices, field_weights = self._postings[term_id]
+                for index, field_weight in zip(indices, field_weights, strict=True):
                     if index not in allowed:
                         continue
                     row = best.get(index)
@@ -366,31 +410,35 @@ class Matcher:
         candidates.sort(key=lambda c: c.score, reverse=True)
         return candidates[:limit]
 
-    @staticmethod
-    def _example_fit(query: list[_QueryTerm], total: float, examples: list[_Example]) -> float:
+    def _example_fit(self, query: list[_QueryTerm], total: float, examples: _Examples) -> float:
+        """The best weighted F-score between the question and one of the entry's examples."""
         best = 0.0
-        for example in examples:
+        idf = self._idf
+        start = 0
+        for number, end in enumerate(examples.ends):
+            ids = examples.terms[start:end]
+            start = end
             matched_query = 0.0
             for term in query:
                 top = 0.0
-                for vocab_term in example.terms:
-                    sim = term.expansions.get(vocab_term, 0.0)
+                for term_id in ids:
+                    sim = term.expansions.get(term_id, 0.0)
                     if sim > top:
                         top = sim
                 matched_query += term.weight * top
             if not matched_query:
                 continue
             matched_example = 0.0
-            for vocab_term, weight in zip(example.terms, example.weights, strict=True):
+            for term_id in ids:
                 top = 0.0
                 for term in query:
-                    sim = term.expansions.get(vocab_term, 0.0)
+                    sim = term.expansions.get(term_id, 0.0)
                     if sim > top:
                         top = sim
-                matched_example += weight * top
+                matched_example += idf[term_id] * top
             precision = matched_query / total
-            recall = matched_example / example.total
+            recall = matched_example / examples.totals[number]
             if precision + recall:
-                fit = 2 * precision * recall / (precision + recall) * example.field_weight
-                best = max(best, fit)
+                fit = 2 * precision * recall / (precision + recall)
+                best = max(best, fit * examples.field_weights[number])
         return best

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -41,12 +42,35 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
         await Database(path).open()
 
 
-async def test_failed_transaction_leaves_nothing(db: Database) -> None:
-    with pytest.raises(RuntimeError):
-        async with db.transaction() as connection:
-            await connection.execute("INSERT INTO meta VALUES ('a', 'b')")
-            raise RuntimeError("crash in the middle of a write")
-    assert await db.fetchval("SELECT COUNT(*) FROM meta") == 0
+async def test_failed_write_leaves_nothing_and_spares_the_others(db: Database) -> None:
+    def crash(connection: sqlite3.Connection) -> None:
+        connection.execute("INSERT INTO meta VALUES ('a', 'b')")
+        raise RuntimeError("crash in the middle of a write")
+
+    results = await asyncio.gather(
+        db.write("INSERT INTO meta VALUES ('before', '1')"),
+        db.run_write(crash),
+        db.write("INSERT INTO meta VALUES ('after', '2')"),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], RuntimeError)
+    assert [row[0] for row in await db.fetchall("SELECT key FROM meta ORDER BY key")] == [
+        "after",
+        "before",
+    ]
+
+
+async def test_concurrent_writes_share_a_commit_and_all_land(db: Database) -> None:
+    await asyncio.gather(*(Residents(db).save(n, municipality="asker") for n in range(500)))
+    assert await db.fetchval("SELECT COUNT(*) FROM residents") == 500
+
+
+async def test_write_after_close_is_refused(tmp_path: Path) -> None:
+    database = Database(tmp_path / "bot.db")
+    await database.open()
+    await database.close()
+    with pytest.raises(StorageError):
+        await database.write("INSERT INTO meta VALUES ('a', 'b')")
 
 
 async def test_residents_keep_unchanged_choices(db: Database) -> None:
@@ -62,10 +86,12 @@ async def test_inbox_records_once_and_forgets_processed_payloads(db: Database) -
     inbox = Inbox(db)
     assert await inbox.record(5, {"update_id": 5, "message": {"text": "hei"}})
     assert not await inbox.record(5, {"update_id": 5})
-    assert [u for u, _ in await inbox.pending()] == [5]
+    assert await inbox.record(6, {"update_id": 6})
+    assert not await inbox.record(6, {"update_id": 6})  # right after its own insert
+    assert [u for u, _ in await inbox.pending()] == [5, 6]
     await inbox.mark_processed(5)
     assert await inbox.is_processed(5)
-    assert await inbox.pending() == []
+    assert [u for u, _ in await inbox.pending()] == [6]
     assert await db.fetchval("SELECT payload FROM inbox WHERE update_id = 5") is None
 
 

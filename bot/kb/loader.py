@@ -8,7 +8,7 @@ knowledge base).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -198,17 +198,31 @@ def _read_model(path: Path, model: type[M], out: _Collector) -> M | None:
 
 @dataclass
 class _Draft:
-    """An entry that passed validation, with where it came from."""
+    """An entry that passed validation, with the lines the cross-entry checks still need.
 
-    model: EntryModel
-    scope: str
-    location: Location
-    doc: YamlDocument
-    base: Path_
+    A file's parsed YAML and the pydantic models are dropped once its entries are converted:
+    keeping them for a 10,000-entry knowledge base would cost hundreds of megabytes.
+    """
+
+    entry: Entry
     path: Path
+    id_line: int | None
+    related_lines: tuple[int | None, ...]
 
 
-def _read_entries(path: Path, scope: str, out: _Collector) -> Iterator[_Draft]:
+@dataclass(frozen=True)
+class _EntryRules:
+    """What an entry is checked against as soon as it is read."""
+
+    topics: dict[str, Topic]
+    sources: dict[str, Source]
+    today: date
+    municipality: Municipality | None = None
+    # One string per distinct answer or title text: answers are often reused word for word.
+    texts: dict[str, str] = field(default_factory=dict)
+
+
+def _read_entries(path: Path, scope: str, rules: _EntryRules, out: _Collector) -> Iterator[_Draft]:
     doc = _read(path, out)
     if doc is None:
         return
@@ -233,8 +247,16 @@ def _read_entries(path: Path, scope: str, out: _Collector) -> Iterator[_Draft]:
             )
             continue
         model = _validate(EntryModel, item, doc, base, path, out)
-        if model is not None:
-            yield _Draft(model, scope, Location(out.rel(path), doc.line_of(base)), doc, base, path)
+        if model is None:
+            continue
+
+        def line(*sub: str | int, base: Path_ = base) -> int | None:
+            return doc.line_of((*base, *sub))
+
+        _check_entry(model, scope, rules, path, line, out)
+        entry = _to_entry(model, scope, Location(out.rel(path), line()), line, rules.texts)
+        related = tuple(line("related", i) for i in range(len(model.related)))
+        yield _Draft(entry, path, line("id"), related)
 
 
 def _unlisted(folder: Path, listed: set[str], out: _Collector) -> None:
@@ -246,7 +268,7 @@ def _unlisted(folder: Path, listed: set[str], out: _Collector) -> None:
 
 
 def _load_shared(
-    root: Path, out: _Collector
+    root: Path, today: date, texts: dict[str, str], out: _Collector
 ) -> tuple[
     dict[str, Topic], dict[str, Source], dict[Country, tuple[EmergencyNumber, ...]], list[_Draft]
 ]:
@@ -275,14 +297,22 @@ def _load_shared(
         }
     listed = {SHARED_FILE, TOPICS_FILE, SOURCES_FILE, EMERGENCY_FILE}
     if shared_file := _read_model(folder / SHARED_FILE, SharedFile, out):
+        rules = _EntryRules(topics, sources, today, texts=texts)
         for name in shared_file.files:
             listed.add(name)
-            drafts.extend(_read_entries(folder / name, SHARED, out))
+            drafts.extend(_read_entries(folder / name, SHARED, rules, out))
     _unlisted(folder, listed, out)
     return topics, sources, emergency, drafts
 
 
-def _load_municipality(folder: Path, out: _Collector) -> tuple[Municipality | None, list[_Draft]]:
+def _load_municipality(
+    folder: Path,
+    topics: dict[str, Topic],
+    sources: dict[str, Source],
+    today: date,
+    texts: dict[str, str],
+    out: _Collector,
+) -> tuple[Municipality | None, list[_Draft]]:
     path = folder / MUNICIPALITY_FILE
     if not path.is_file():
         out.error(
@@ -312,121 +342,116 @@ def _load_municipality(folder: Path, out: _Collector) -> tuple[Municipality | No
         aliases=tuple(model.aliases),
     )
     drafts: list[_Draft] = []
+    rules = _EntryRules(topics, sources, today, municipality, texts)
     for name in model.files:
-        drafts.extend(_read_entries(folder / name, model.id, out))
+        drafts.extend(_read_entries(folder / name, model.id, rules, out))
     _unlisted(folder, {MUNICIPALITY_FILE, *model.files}, out)
     return municipality, drafts
 
 
-def _required_languages(draft: _Draft, municipalities: dict[str, Municipality]) -> set[Lang]:
-    if draft.scope == SHARED:
-        return {COUNTRY_LANGUAGE[c] for c in draft.model.countries or ()} | {"en"}
-    municipality = municipalities.get(draft.scope)
-    return {municipality.language, "en"} if municipality else {"en"}
+def _required_languages(model: EntryModel, scope: str, rules: _EntryRules) -> set[Lang]:
+    if scope == SHARED:
+        return {COUNTRY_LANGUAGE[c] for c in model.countries or ()} | {"en"}
+    return {rules.municipality.language, "en"} if rules.municipality else {"en"}
 
 
 def _question_key(text: str) -> str:
     return " ".join(words(fold(text)))
 
 
-def _check_entries(
-    drafts: list[_Draft],
-    municipalities: dict[str, Municipality],
-    topics: dict[str, Topic],
-    sources: dict[str, Source],
-    today: date,
+def _check_entry(
+    m: EntryModel,
+    scope: str,
+    rules: _EntryRules,
+    path: Path,
+    line: Callable[..., int | None],
     out: _Collector,
+) -> None:
+    """The checks that need only the entry itself and the shared files."""
+    if rules.topics and m.topic not in rules.topics:
+        hint = difflib.get_close_matches(m.topic, list(rules.topics), n=1)
+        extra = f" (did you mean '{hint[0]}'?)" if hint else ""
+        out.error(
+            path,
+            line("topic"),
+            f"unknown topic '{m.topic}'{extra}; topics are in shared/topics.yaml",
+        )
+    for index, source in enumerate(_source_ids(m)):
+        if rules.sources and source not in rules.sources:
+            where = line("source", index) if isinstance(m.source, list) else line("source")
+            out.error(path, where, f"unknown source '{source}'; sources are in shared/sources.yaml")
+    if scope == SHARED and not m.countries:
+        out.error(path, line(), "a shared entry needs 'countries' (NO, SE or both)")
+    if scope != SHARED and m.countries:
+        out.error(path, line("countries"), "'countries' is only for entries in the shared folder")
+    for lang in sorted(_required_languages(m, scope, rules)):
+        for field_name in ("title", "answer", "questions"):
+            if lang not in getattr(m, field_name):
+                out.error(path, line(field_name), f"'{field_name}' has no '{lang}' version")
+    for lang, text in m.answer.items():
+        if len(text) > MAX_ANSWER_CHARS:
+            out.error(
+                path,
+                line("answer", lang),
+                f"the '{lang}' answer has {len(text)} characters; the limit is {MAX_ANSWER_CHARS}",
+            )
+    if m.review_by is not None and m.review_by < rules.today:
+        out.warning(
+            path,
+            line("review_by"),
+            f"'{m.id}' was due for review on {m.review_by.isoformat()}: check that the answer "
+            "is still true, then update 'reviewed' and 'review_by'",
+        )
+    if m.reviewed > rules.today:
+        out.warning(
+            path, line("reviewed"), f"'reviewed' is in the future ({m.reviewed.isoformat()})"
+        )
+
+
+def _check_across(
+    drafts: list[_Draft], municipalities: dict[str, Municipality], out: _Collector
 ) -> list[_Draft]:
-    """Cross-entry checks; returns the drafts to keep (duplicates of an id are dropped)."""
+    """Checks between entries; returns the drafts to keep (a repeated id is dropped)."""
     kept: dict[str, _Draft] = {}
     for draft in drafts:
-        m, doc, base, path = draft.model, draft.doc, draft.base, draft.path
-
-        def line(*sub: str | int, doc: YamlDocument = doc, base: Path_ = base) -> int | None:
-            return doc.line_of((*base, *sub))
-
-        if m.id in kept:
-            first = kept[m.id].location
+        entry = draft.entry
+        if entry.id in kept:
+            first = kept[entry.id].entry.location
             out.error(
-                path, line("id"), f"id '{m.id}' is already used at {first}; ids must be unique"
+                draft.path,
+                draft.id_line,
+                f"id '{entry.id}' is already used at {first}; ids must be unique",
             )
             continue
-        kept[m.id] = draft
-        if topics and m.topic not in topics:
-            hint = difflib.get_close_matches(m.topic, list(topics), n=1)
-            extra = f" (did you mean '{hint[0]}'?)" if hint else ""
-            out.error(
-                path,
-                line("topic"),
-                f"unknown topic '{m.topic}'{extra}; topics are in shared/topics.yaml",
-            )
-        for index, source in enumerate(_source_ids(m)):
-            if sources and source not in sources:
-                where = line("source", index) if isinstance(m.source, list) else line("source")
-                out.error(
-                    path, where, f"unknown source '{source}'; sources are in shared/sources.yaml"
-                )
-        if draft.scope == SHARED and not m.countries:
-            out.error(path, line(), "a shared entry needs 'countries' (NO, SE or both)")
-        if draft.scope != SHARED and m.countries:
-            out.error(
-                path, line("countries"), "'countries' is only for entries in the shared folder"
-            )
-        for lang in sorted(_required_languages(draft, municipalities)):
-            for field_name in ("title", "answer", "questions"):
-                if lang not in getattr(m, field_name):
-                    out.error(path, line(field_name), f"'{field_name}' has no '{lang}' version")
-        for lang, text in m.answer.items():
-            if len(text) > MAX_ANSWER_CHARS:
-                out.error(
-                    path,
-                    line("answer", lang),
-                    f"the '{lang}' answer has {len(text)} characters; "
-                    f"the limit is {MAX_ANSWER_CHARS}",
-                )
-        if m.review_by is not None and m.review_by < today:
-            out.warning(
-                path,
-                line("review_by"),
-                f"'{m.id}' was due for review on {m.review_by.isoformat()}: check that the "
-                "answer is still true, then update 'reviewed' and 'review_by'",
-            )
-        if m.reviewed > today:
-            out.warning(
-                path, line("reviewed"), f"'reviewed' is in the future ({m.reviewed.isoformat()})"
-            )
-    ids = set(kept)
+        kept[entry.id] = draft
     for draft in kept.values():
-        for index, other in enumerate(draft.model.related):
-            if other not in ids:
-                out.error(
-                    draft.path,
-                    draft.doc.line_of((*draft.base, "related", index)),
-                    f"related entry '{other}' does not exist",
-                )
+        for other, line in zip(draft.entry.related, draft.related_lines, strict=True):
+            if other not in kept:
+                out.error(draft.path, line, f"related entry '{other}' does not exist")
     _check_duplicate_questions(list(kept.values()), municipalities, out)
     return list(kept.values())
 
 
-def _scopes_overlap(a: _Draft, b: _Draft, municipalities: dict[str, Municipality]) -> bool:
+def _scopes_overlap(a: Entry, b: Entry, municipalities: dict[str, Municipality]) -> bool:
     if a.scope == b.scope:
         return True
     for shared, local in ((a, b), (b, a)):
         if shared.scope == SHARED and local.scope in municipalities:
-            return municipalities[local.scope].country in (shared.model.countries or ())
+            return municipalities[local.scope].country in shared.countries
     return False
 
 
 def _check_duplicate_questions(
     drafts: list[_Draft], municipalities: dict[str, Municipality], out: _Collector
 ) -> None:
-    seen: dict[str, list[_Draft]] = {}
+    seen: dict[str, list[Entry]] = {}
     for draft in drafts:
+        entry = draft.entry
         own: set[str] = set()
-        for lang, questions in draft.model.questions.items():
-            for index, question in enumerate(questions):
+        for lang, questions in entry.questions.items():
+            lines = entry.question_lines.get(lang, ())
+            for question, line in zip(questions, lines, strict=True):
                 key = _question_key(question)
-                line = draft.doc.line_of((*draft.base, "questions", lang, index))
                 if key in own:
                     out.warning(
                         draft.path, line, f"the example question '{question}' is written twice"
@@ -434,40 +459,43 @@ def _check_duplicate_questions(
                     continue
                 own.add(key)
                 for other in seen.get(key, []):
-                    if _scopes_overlap(draft, other, municipalities):
+                    if _scopes_overlap(entry, other, municipalities):
                         out.error(
                             draft.path,
                             line,
-                            f"the example question '{question}' is also in '{other.model.id}' "
+                            f"the example question '{question}' is also in '{other.id}' "
                             f"({other.location}); the bot could not tell which answer is meant",
                         )
-                seen.setdefault(key, []).append(draft)
+                seen.setdefault(key, []).append(entry)
 
 
 def _source_ids(model: EntryModel) -> tuple[str, ...]:
     return tuple(model.source) if isinstance(model.source, list) else (model.source,)
 
 
-def _to_entry(draft: _Draft) -> Entry:
-    m = draft.model
+def _to_entry(
+    m: EntryModel,
+    scope: str,
+    location: Location,
+    line: Callable[..., int | None],
+    texts: dict[str, str],
+) -> Entry:
     return Entry(
         id=m.id,
-        scope=draft.scope,
+        scope=scope,
         topic=m.topic,
-        title=dict(m.title),
+        title={lang: texts.setdefault(t, t) for lang, t in m.title.items()},
         questions={lang: tuple(q) for lang, q in m.questions.items()},
         keywords={lang: tuple(k) for lang, k in m.keywords.items()},
-        answer=dict(m.answer),
+        answer={lang: texts.setdefault(a, a) for lang, a in m.answer.items()},
         sources=_source_ids(m),
         reviewed=m.reviewed,
         review_by=m.review_by,
         related=tuple(m.related),
         countries=tuple(m.countries or ()),
-        location=draft.location,
+        location=location,
         question_lines={
-            lang: tuple(
-                draft.doc.line_of((*draft.base, "questions", lang, i)) for i in range(len(q))
-            )
+            lang: tuple(line("questions", lang, i) for i in range(len(q)))
             for lang, q in m.questions.items()
         },
     )
@@ -480,21 +508,22 @@ def load_knowledge(root: Path, today: date | None = None) -> LoadResult:
     if not root.is_dir():
         out.error(root, None, "the knowledge folder does not exist")
         return LoadResult(KnowledgeBase({}, {}), out.problems)
-    topics, sources, emergency, drafts = _load_shared(root, out)
+    texts: dict[str, str] = {}
+    topics, sources, emergency, drafts = _load_shared(root, today, texts, out)
     municipalities: dict[str, Municipality] = {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name != SHARED):
         if folder.name.startswith((".", "_")):
             continue
-        municipality, local = _load_municipality(folder, out)
+        municipality, local = _load_municipality(folder, topics, sources, today, texts, out)
         if municipality is not None:
             municipalities[municipality.id] = municipality
             drafts.extend(local)
     for country in sorted({m.country for m in municipalities.values()} - set(emergency)):
         out.error(root / SHARED / EMERGENCY_FILE, None, f"no emergency numbers for {country}")
-    kept = _check_entries(drafts, municipalities, topics, sources, today, out)
+    kept = _check_across(drafts, municipalities, out)
     kb = KnowledgeBase(
         municipalities=municipalities,
-        entries={d.model.id: _to_entry(d) for d in kept},
+        entries={d.entry.id: d.entry for d in kept},
         topics=topics,
         sources=sources,
         emergency=emergency,

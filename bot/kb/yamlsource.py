@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -60,20 +60,77 @@ class YamlDocument:
         return None
 
 
-def _walk(node: yaml.Node, path: Path_, doc: YamlDocument) -> None:
-    doc.lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen:
-                doc.duplicate_keys.append((key, key_node.start_mark.line + 1))
-            seen.add(key)
-            doc.lines[(*path, key)] = key_node.start_mark.line + 1
-            _walk(value_node, (*path, key), doc)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(item, (*path, index), doc)
+def _fail(problem: str, mark: Any) -> NoReturn:
+    """Raise a YAML error at `mark` (the C and Python parsers have different mark types)."""
+    raise yaml.MarkedYAMLError(None, None, problem, mark)
+
+
+_PLAIN_COLLECTION_TAGS = {None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
+class _Builder:
+    """Builds the data straight from the parser's events, noting the line of every value.
+
+    Composing a node graph first (what PyYAML's loaders do) costs several times the memory of
+    the data itself; a 10,000-entry knowledge base would need hundreds of megabytes.
+    """
+
+    def __init__(self, loader: _StaffLoader, doc: YamlDocument) -> None:
+        self.loader = loader
+        self.doc = doc
+        self.anchors: dict[str, Any] = {}
+
+    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        constructor = self.loader.yaml_constructors.get(tag)
+        if constructor is None:
+            _fail(f"the tag {tag} is not allowed here", event.start_mark)
+        mark: Any = event.start_mark
+        return constructor(self.loader, yaml.ScalarNode(tag, event.value, mark))
+
+    def value(self, path: Path_ | None) -> Any:
+        """The next value; its line is noted under `path` (None for a mapping's key)."""
+        event = self.loader.get_event()
+        if path is not None:
+            self.doc.lines.setdefault(path, event.start_mark.line + 1)
+        tag = getattr(event, "tag", None)
+        if not isinstance(event, yaml.ScalarEvent) and tag not in _PLAIN_COLLECTION_TAGS:
+            _fail(f"the tag {tag} is not allowed here", event.start_mark)
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor not in self.anchors:
+                _fail(f"found undefined alias {event.anchor}", event.start_mark)
+            return self.anchors[event.anchor]
+        result: Any
+        if isinstance(event, yaml.ScalarEvent):
+            result = self._scalar(event)
+        elif isinstance(event, yaml.SequenceStartEvent):
+            result = []
+            while not self.loader.check_event(yaml.SequenceEndEvent):
+                result.append(self.value(None if path is None else (*path, len(result))))
+            self.loader.get_event()
+        elif isinstance(event, yaml.MappingStartEvent):
+            result = {}
+            while not self.loader.check_event(yaml.MappingEndEvent):
+                key_line = self.loader.peek_event().start_mark.line + 1
+                key = self.value(None)
+                if isinstance(key, (list, dict)):
+                    _fail("a field name must be plain text", event.start_mark)
+                name = str(key)
+                if name in result:
+                    self.doc.duplicate_keys.append((name, key_line))
+                child = None if path is None else (*path, name)
+                if child is not None:
+                    self.doc.lines[child] = key_line
+                result[name] = self.value(child)
+            self.loader.get_event()
+        else:  # pragma: no cover - the parser never yields anything else here
+            _fail("unexpected YAML", event.start_mark)
+        anchor = getattr(event, "anchor", None)
+        if anchor:
+            self.anchors[anchor] = result
+        return result
 
 
 def _describe(exc: yaml.YAMLError, text: str) -> tuple[str, int | None]:
@@ -98,18 +155,22 @@ def parse_yaml(text: str) -> YamlDocument:
     Raises YamlSyntaxError with a plain message and line.
     """
     loader = _StaffLoader(text)
+    doc = YamlDocument(data=None)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return YamlDocument(data=None)
-        data = loader.construct_document(node)
+        loader.get_event()  # stream start
+        if loader.check_event(yaml.StreamEndEvent):
+            return doc
+        loader.get_event()  # document start
+        doc.data = _Builder(loader, doc).value(())
+        loader.get_event()  # document end
+        if not loader.check_event(yaml.StreamEndEvent):
+            mark = loader.peek_event().start_mark
+            _fail("a file may hold only one document (remove the '---')", mark)
     except yaml.YAMLError as exc:
         message, line = _describe(exc, text)
         raise YamlSyntaxError(message, line) from None
     finally:
         loader.dispose()
-    doc = YamlDocument(data=data)
-    _walk(node, (), doc)
     return doc
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,16 +19,32 @@ class Resident:
 
 
 class Residents:
-    """Each resident's chosen municipality and language, kept across restarts."""
+    """Each resident's chosen municipality and language, kept across restarts.
+
+    Read on every message, so the last `CACHE_SIZE` residents are kept in memory; this process
+    is the only writer, and every save refreshes the cache.
+    """
+
+    CACHE_SIZE = 50_000
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._cache: dict[int, Resident | None] = {}
+
+    def _remember(self, user_id: int, resident: Resident | None) -> None:
+        if len(self._cache) >= self.CACHE_SIZE:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[user_id] = resident
 
     async def get(self, user_id: int) -> Resident | None:
+        if user_id in self._cache:
+            return self._cache[user_id]
         row = await self.db.fetchone(
             "SELECT user_id, municipality, language FROM residents WHERE user_id = ?", (user_id,)
         )
-        return Resident(row[0], row[1], row[2]) if row else None
+        resident = Resident(row[0], row[1], row[2]) if row else None
+        self._remember(user_id, resident)
+        return resident
 
     async def save(
         self,
@@ -38,8 +55,9 @@ class Residents:
     ) -> Resident:
         """Create or update a resident; a None argument leaves that choice as it was."""
         stamp = now()
-        async with self.db.transaction() as connection:
-            await connection.execute(
+
+        def save(connection: sqlite3.Connection) -> Resident:
+            connection.execute(
                 """INSERT INTO residents (user_id, municipality, language, created_at, updated_at)
                    VALUES (?, ?, ?, ?, ?)
                    ON CONFLICT (user_id) DO UPDATE SET
@@ -48,16 +66,19 @@ class Residents:
                      updated_at = excluded.updated_at""",
                 (user_id, municipality, language, stamp, stamp),
             )
-            cursor = await connection.execute(
+            row = connection.execute(
                 "SELECT user_id, municipality, language FROM residents WHERE user_id = ?",
                 (user_id,),
-            )
-            row = await cursor.fetchone()
-        assert row is not None
-        return Resident(row[0], row[1], row[2])
+            ).fetchone()
+            return Resident(row[0], row[1], row[2])
+
+        resident = await self.db.run_write(save)
+        self._remember(user_id, resident)
+        return resident
 
     async def forget(self, user_id: int) -> None:
         await self.db.write("DELETE FROM residents WHERE user_id = ?", (user_id,))
+        self._remember(user_id, None)
 
 
 class Inbox:
@@ -73,12 +94,16 @@ class Inbox:
 
     async def record(self, update_id: int, payload: dict[str, Any]) -> bool:
         """Store an update; returns False when it was already known (a redelivery)."""
-        async with self.db.transaction() as connection:
-            cursor = await connection.execute(
+        text = json.dumps(payload, ensure_ascii=False)
+
+        def insert(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
                 "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
-                (update_id, json.dumps(payload, ensure_ascii=False), now()),
+                (update_id, text, now()),
             )
-            return cursor.rowcount == 1
+            return cursor.rowcount == 1  # lastrowid would be stale for an ignored row
+
+        return await self.db.run_write(insert)
 
     async def is_processed(self, update_id: int) -> bool:
         value = await self.db.fetchval(
@@ -225,11 +250,13 @@ class Meta:
     async def secret(self, name: str) -> bytes:
         """A random key created on first use and kept, so buttons survive restarts."""
         fresh = secrets.token_hex(32)
-        async with self.db.transaction() as connection:
-            await connection.execute(
+
+        def fetch(connection: sqlite3.Connection) -> str:
+            connection.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (name, fresh)
             )
-            cursor = await connection.execute("SELECT value FROM meta WHERE key = ?", (name,))
-            row = await cursor.fetchone()
-        assert row is not None
-        return bytes.fromhex(row[0])
+            return str(
+                connection.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()[0]
+            )
+
+        return bytes.fromhex(await self.db.run_write(fetch))

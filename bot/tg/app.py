@@ -70,8 +70,9 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot, ready for `run_polling`, `run_webhook` or manual `initialize`/`start`."""
     runtime = runtime or Runtime(settings)
-    queue = DurableUpdateQueue()
-    processor = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES)
+    fresh: set[int] = set()
+    queue = DurableUpdateQueue(fresh)
+    processor = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES, fresh)
     builder = (
         ApplicationBuilder()
         .token(settings.require_token())

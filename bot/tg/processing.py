@@ -25,17 +25,24 @@ logger = logging.getLogger(__name__)
 
 
 class DurableUpdateQueue(asyncio.Queue[object]):
-    """The application's update queue; records each update in the inbox before accepting it."""
+    """The application's update queue; records each update in the inbox before accepting it.
 
-    def __init__(self) -> None:
+    `fresh` holds the ids recorded for the first time: the processor knows those are not
+    processed yet without asking the database.
+    """
+
+    def __init__(self, fresh: set[int]) -> None:
         super().__init__()
         self.inbox: Inbox | None = None
+        self.fresh = fresh
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update) and self.inbox is not None:
             try:
                 fresh = await self.inbox.record(item.update_id, item.to_dict())
-                if not fresh and await self.inbox.is_processed(item.update_id):
+                if fresh:
+                    self.fresh.add(item.update_id)
+                elif await self.inbox.is_processed(item.update_id):
                     logger.info("update %d was already processed; skipped", item.update_id)
                     return
             except sqlite3.Error:
@@ -68,9 +75,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     an answer instead of losing the question.
     """
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(self, max_concurrent_updates: int, fresh: set[int]) -> None:
         super().__init__(max_concurrent_updates)
         self.inbox: Inbox | None = None
+        self.fresh = fresh
         self.queue: asyncio.Queue[object] | None = None
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
@@ -124,7 +132,12 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             await coroutine
             return
         update_id = update.update_id
-        if update_id in self._in_flight or await self.inbox.is_processed(update_id):
+        if update_id in self.fresh:
+            self.fresh.discard(update_id)
+            done = False
+        else:
+            done = update_id in self._in_flight or await self.inbox.is_processed(update_id)
+        if done:
             logger.info("update %d already handled; skipped", update_id)
             if asyncio.iscoroutine(coroutine):
                 coroutine.close()

@@ -1,0 +1,188 @@
+"""The command line, called as `main(argv)`: the ask batch protocol and the kb commands."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+
+class FakeStdin(io.TextIOWrapper):
+    """Standard input with raw bytes underneath, as a pipe gives it."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data), encoding="utf-8")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def ask_lines(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data: bytes, *args: str
+) -> list[dict[str, object]]:
+    monkeypatch.setattr("sys.stdin", FakeStdin(data))
+    assert main(["ask", "--json", *args]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("ask", "kb", "chat", "run", "unanswered", "bench"):
+        assert command in out
+
+
+def test_every_command_has_an_example_in_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (
+        ["ask"],
+        ["kb", "check"],
+        ["kb", "test"],
+        ["kb", "export"],
+        ["chat"],
+        ["run"],
+        ["unanswered"],
+    ):
+        with pytest.raises(SystemExit):
+            main([*argv, "--help"])
+        assert "example" in capsys.readouterr().out
+
+
+def test_ask_with_text_prints_a_human_readable_reply(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "--municipality", "asker", "kan", "jeg", "utsette", "fakturaen?"]) == 0
+    out = capsys.readouterr().out
+    assert "forsinkelsesrenter" in out
+    assert "<b>" not in out
+    assert "[answer asker-invoice-deferral" in out
+
+
+def test_ask_json_has_every_field(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "--json", "-m", "ockero", "är biblioteket öppet?"]) == 0
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["kind"] == "answer"
+    assert reply["language"] == "sv"
+    assert reply["municipality"] == "ockero"
+    assert 0 <= reply["score"] <= 100
+    assert isinstance(reply["suggestions"], list)
+    assert {"id", "title"} <= set(reply["suggestions"][0])
+
+
+def test_batch_reads_plain_and_json_lines_one_reply_each(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [
+        "kan jeg utsette fakturaen?",
+        json.dumps({"text": "is the library open?", "municipality": "ockero"}),
+        json.dumps({"text": "innbyggerservice", "municipality": "asker", "language": "en"}),
+        json.dumps({"text": "hei", "municipality": "nowhere"}),
+        "{not json",
+        json.dumps([1, 2]),
+        "",
+    ]
+    replies = ask_lines(monkeypatch, capsys, ("\n".join(lines) + "\n").encode(), "-m", "asker")
+    assert len(replies) == len(lines)
+    assert replies[0]["entry_id"] == "asker-invoice-deferral"
+    assert replies[1]["entry_id"] == "ockero-library" and replies[1]["language"] == "en"
+    assert replies[2]["language"] == "en"
+    assert replies[3]["municipality"] is None
+    assert replies[6]["kind"] == "fallback"
+
+
+def test_batch_survives_invalid_utf8_and_control_characters(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = b"faktura \xff\xfe utsette\n\x00\x07\x1b[31m\n" + "\u202e\u200b".encode() + b"\n"
+    replies = ask_lines(monkeypatch, capsys, data, "-m", "asker")
+    assert len(replies) == 3
+    assert all(r["text"] for r in replies)
+
+
+def test_batch_handles_thousands_of_questions(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = "".join(f"spørsmål nummer {n} om fakturaen\n" for n in range(3000)).encode()
+    assert len(ask_lines(monkeypatch, capsys, data, "-m", "asker")) == 3000
+
+
+def test_ask_refuses_an_unknown_municipality(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "-m", "oslo", "hei"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown municipality 'oslo'" in err
+    assert "asker" in err
+
+
+def test_ask_refuses_an_unknown_language(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "-l", "de", "hei"]) == 2
+    assert "unknown language" in capsys.readouterr().err
+
+
+def test_kb_check_exit_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kb_copy: Path
+) -> None:
+    assert main(["kb", "check", str(kb_copy)]) == 0
+    assert "0 error(s)" in capsys.readouterr().out
+    broken = kb_copy / "asker" / "payments.yaml"
+    broken.write_text(
+        broken.read_text(encoding="utf-8").replace("    topic:", "    topik:", 1), encoding="utf-8"
+    )
+    assert main(["kb", "check", str(kb_copy)]) == 1
+    out = capsys.readouterr().out
+    assert f"{broken}:3: error: unknown field 'topik' (did you mean 'topic'?)" in out
+
+
+def test_kb_check_warnings_alone_exit_0(kb_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(kb_copy / "asker" / "payments.yaml", kb_copy / "asker" / "draft.yaml")
+    assert main(["kb", "check", str(kb_copy)]) == 0
+    assert "warning: this file is not listed" in capsys.readouterr().out
+
+
+def test_kb_check_missing_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kb", "check", "/nonexistent"]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_kb_test_lists_questions_that_miss(
+    kb_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["kb", "test", str(kb_copy)]) == 0
+    assert "example questions find their own entry" in capsys.readouterr().out
+    library = kb_copy / "ockero" / "leisure.yaml"
+    text = library.read_text(encoding="utf-8")
+    library.write_text(
+        text.replace("Är biblioteket öppet under coronan?", "Det brinner i biblioteket!", 1),
+        encoding="utf-8",
+    )
+    assert main(["kb", "test", str(kb_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "leisure.yaml:9: [sv] 'Det brinner i biblioteket!' -> emergency" in out
+
+
+def test_kb_export_is_the_whole_knowledge_base(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kb", "export", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert {m["id"] for m in document["municipalities"]} == {
+        "asker",
+        "ockero",
+        "hallstahammar",
+        "katrineholm",
+    }
+    entry = next(e for e in document["entries"] if e["id"] == "asker-invoice-deferral")
+    assert entry["reviewed"] == "2026-11-22"
+    assert set(entry["answer"]) == {"nb", "en"}
+    assert document["emergency"]["NO"][0]["number"] == "113"
+
+
+def test_broken_knowledge_base_still_answers_with_a_warning(
+    kb_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (kb_copy / "ockero" / "leisure.yaml").write_text("entries: [\n", encoding="utf-8")
+    assert main(["ask", "--kb", str(kb_copy), "-m", "asker", "innbyggerservice telefon"]) == 0
+    captured = capsys.readouterr()
+    assert "66 700 000" in captured.out
+    assert "error(s)" in captured.err
