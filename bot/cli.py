@@ -42,6 +42,7 @@ def _problem_line(root: Path, problem: Any) -> str:
 def _responder(root: Path, err: TextIO) -> Responder:
     """Load the knowledge base for answering; problems are reported but never fatal."""
     from bot.answering import Responder
+    from bot.kb.service import settle_memory
 
     result = _load(root)
     if result.errors:
@@ -50,7 +51,9 @@ def _responder(root: Path, err: TextIO) -> Responder:
             f"{len(result.kb.entries)} entries that loaded (run: python -m bot kb check)",
             file=err,
         )
-    return Responder(result.kb)
+    responder = Responder(result.kb)
+    settle_memory()
+    return responder
 
 
 def cmd_kb_check(args: argparse.Namespace, settings: Settings) -> int:

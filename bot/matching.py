@@ -16,6 +16,7 @@ Scores lie in [0, 100]. The class is plain Python with no Telegram types.
 
 from __future__ import annotations
 
+import heapq
 import math
 from array import array
 from collections.abc import Iterable, Sequence
@@ -314,13 +315,11 @@ class Matcher:
         self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
         self.lexicon = Lexicon(self._ids)
         self._examples = [self._build_examples(entry) for entry in self.entries]
-        self._scopes: dict[str | None, frozenset[int]] = {}
+        # Per municipality, a byte per entry: 1 where a resident there can get the entry.
+        self._scopes: dict[str | None, bytearray] = {None: bytearray(b"\x01" * len(self.entries))}
         for municipality in kb.municipalities:
             allowed = {e.id for e in kb.entries_for(municipality)}
-            self._scopes[municipality] = frozenset(
-                i for i, e in enumerate(self.entries) if e.id in allowed
-            )
-        self._scopes[None] = frozenset(range(len(self.entries)))
+            self._scopes[municipality] = bytearray(e.id in allowed for e in self.entries)
 
     def _words(self, text: str) -> list[str]:
         return [
@@ -383,30 +382,39 @@ class Matcher:
             return []
         allowed = self._scopes.get(municipality, self._scopes[None])
         total = sum(q.weight for q in query)
-        best: dict[int, list[float]] = {}
-        width = len(query)
-        for position, term in enumerate(query):
+        # coverage[i] = sum over query terms of weight * (best similarity x field weight in i).
+        coverage = array("d", bytes(8 * len(self.entries)))
+        touched: list[int] = []
+        for term in query:
+            if len(term.expansions) == 1:
+                ((term_id, sim),) = term.expansions.items()
+                scale = term.weight * sim
+                indices, field_weights = self._postings[term_id]
+                for index, field_weight in zip(indices, field_weights, strict=True):
+                    if allowed[index]:
+                        if not coverage[index]:
+                            touched.append(index)
+                        coverage[index] += scale * field_weight
+                continue
+            best: dict[int, float] = {}
             for term_id, sim in term.expansions.items():
                 indices, field_weights = self._postings[term_id]
                 for index, field_weight in zip(indices, field_weights, strict=True):
-                    if index not in allowed:
-                        continue
-                    row = best.get(index)
-                    if row is None:
-                        row = best[index] = [0.0] * width
-                    value = sim * field_weight
-                    if value > row[position]:
-                        row[position] = value
-        coverage = {
-            index: sum(q.weight * m for q, m in zip(query, row, strict=True)) / total
-            for index, row in best.items()
-        }
-        shortlist = sorted(coverage, key=coverage.__getitem__, reverse=True)[:RESCORE_TOP]
+                    if allowed[index]:
+                        value = sim * field_weight
+                        if value > best.get(index, 0.0):
+                            best[index] = value
+            for index, value in best.items():
+                if not coverage[index]:
+                    touched.append(index)
+                coverage[index] += term.weight * value
+        shortlist = heapq.nlargest(RESCORE_TOP, touched, key=coverage.__getitem__)
         candidates = []
         for index in shortlist:
+            share = coverage[index] / total
             fit = self._example_fit(query, total, self._examples[index])
-            score = 100.0 * (COVERAGE_SHARE * coverage[index] + (1 - COVERAGE_SHARE) * fit)
-            candidates.append(Candidate(self.entries[index], score, coverage[index], fit))
+            score = 100.0 * (COVERAGE_SHARE * share + (1 - COVERAGE_SHARE) * fit)
+            candidates.append(Candidate(self.entries[index], score, share, fit))
         candidates.sort(key=lambda c: c.score, reverse=True)
         return candidates[:limit]
 
