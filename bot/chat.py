@@ -30,7 +30,7 @@ SETTLE_SECONDS = 10.0
 
 HELP = """\
 Type a message as the current user, or one of:
-  1, 2, ...          press that button on the bot's latest message here
+  1, 2, ...          press that button on the bot's latest message here (up to 99)
   :as resident       act as Kari, a resident (also: volunteer, staff)
   :group / :private  act in your role's group chat, or in a private chat with the bot
   :reply ID TEXT     reply to message #ID in this chat (staff answering a resident)
@@ -162,7 +162,7 @@ class ChatSession:
         user = self.role.user
         chat = None if self.chat_id == user.id else self.chat_id
         command, _, rest = line.partition(" ")
-        if line.isdigit():
+        if line.isdigit() and len(line) <= 2:  # a button; longer numbers are text (a phone)
             message = self._latest_with_buttons()
             buttons = [b for row in (message.inline_keyboard if message else []) for b in row]
             index = int(line) - 1

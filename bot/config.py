@@ -47,6 +47,19 @@ def _not_negative(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _positive_number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _env(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a number, not {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(name, f"must be greater than 0, not {raw!r}")
+    return value
+
+
 def _int_set(env: Mapping[str, str], name: str) -> frozenset[int]:
     raw = _env(env, name)
     if raw is None:
@@ -72,8 +85,10 @@ class Settings:
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     webhook_secret: str | None = field(default=None, repr=False)
-    escalate_after_minutes: int = 60
-    retention_days: int = 30
+    escalate_after_minutes: float = 60.0
+    retention_days: float = 30.0
+    # How often escalation and retention run.
+    job_interval_seconds: float = 60.0
     log_level: str = "INFO"
     # Telegram's own limits: about 30 messages a second overall, 20 a minute to one group.
     send_rate_per_second: int = 30
@@ -119,8 +134,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_listen=_env(env, "WEBHOOK_LISTEN") or "0.0.0.0",
         webhook_port=port,
         webhook_secret=secret,
-        escalate_after_minutes=_positive(env, "ESCALATE_AFTER_MINUTES", 60),
-        retention_days=_positive(env, "RETENTION_DAYS", 30),
+        escalate_after_minutes=_positive_number(env, "ESCALATE_AFTER_MINUTES", 60.0),
+        retention_days=_positive_number(env, "RETENTION_DAYS", 30.0),
+        job_interval_seconds=_positive_number(env, "JOB_INTERVAL_SECONDS", 60.0),
         log_level=log_level,
         send_rate_per_second=_not_negative(env, "SEND_RATE_PER_SECOND", 30),
         group_rate_per_minute=_not_negative(env, "GROUP_RATE_PER_MINUTE", 20),

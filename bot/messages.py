@@ -7,6 +7,7 @@ never break the markup.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from datetime import date
 
 from bot.kb.schema import Lang
@@ -359,24 +360,465 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "sv": "💬 <b>Svar från kommunens personal</b>\n\n{text}",
         "en": "💬 <b>Answer from the municipality's staff</b>\n\n{text}",
     },
-    "practical_help_unavailable": {
-        "nb": "Jeg kan ikke ta imot forespørsler om praktisk hjelp akkurat nå. {contact}",
-        "sv": "Jag kan inte ta emot förfrågningar om praktisk hjälp just nu. {contact}",
-        "en": "I can't take requests for practical help right now. {contact}",
-    },
     "error": {
         "nb": "Beklager, noe gikk galt hos meg. Prøv igjen om litt.",
         "sv": "Tyvärr gick något fel hos mig. Försök igen om en stund.",
         "en": "Sorry, something went wrong on my side. Please try again in a moment.",
+    },
+    # -- asking for practical help ---------------------------------------------------------
+    "category_groceries": {"nb": "🛒 Innkjøp", "sv": "🛒 Inköp", "en": "🛒 Groceries"},
+    "category_pharmacy": {"nb": "💊 Apotek", "sv": "💊 Apotek", "en": "💊 Pharmacy"},
+    "category_transport": {"nb": "🚗 Transport", "sv": "🚗 Transport", "en": "🚗 Transport"},
+    "category_dog": {"nb": "🐕 Hundelufting", "sv": "🐕 Rasta hunden", "en": "🐕 Dog walking"},
+    "category_other": {"nb": "🤝 Annet", "sv": "🤝 Annat", "en": "🤝 Other"},
+    "timing_today": {"nb": "I dag", "sv": "I dag", "en": "Today"},
+    "timing_week": {"nb": "Denne uken", "sv": "Den här veckan", "en": "This week"},
+    "timing_flexible": {"nb": "Når som helst", "sv": "När som helst", "en": "Flexible"},
+    "button_intake_back": {"nb": "⬅️ Tilbake", "sv": "⬅️ Tillbaka", "en": "⬅️ Back"},
+    "button_intake_cancel": {"nb": "✖️ Avbryt", "sv": "✖️ Avbryt", "en": "✖️ Cancel"},
+    "intake_category": {
+        "nb": "<b>Praktisk hjelp fra en frivillig</b> (1/6)\nHva trenger du hjelp til?",
+        "sv": "<b>Praktisk hjälp från en volontär</b> (1/6)\nVad behöver du hjälp med?",
+        "en": "<b>Practical help from a volunteer</b> (1/6)\nWhat do you need help with?",
+    },
+    "intake_description": {
+        "nb": "(2/6) Beskriv kort hva du trenger, for eksempel «melk, brød og medisiner fra "
+        "apoteket». Ikke skriv navn, adresse eller telefonnummer her.",
+        "sv": "(2/6) Beskriv kort vad du behöver, till exempel ”mjölk, bröd och medicin från "
+        "apoteket”. Skriv inte namn, adress eller telefonnummer här.",
+        "en": '(2/6) Briefly describe what you need, for example "milk, bread and medicine from '
+        "the pharmacy\". Don't write a name, address or phone number here.",
+    },
+    "intake_area": {
+        "nb": "(3/6) Hvilket område eller nabolag bor du i? Bare området, ikke hele adressen.",
+        "sv": "(3/6) Vilket område eller bostadsområde bor du i? Bara området, inte hela adressen.",
+        "en": "(3/6) Which area or neighbourhood do you live in? Just the area, not your full "
+        "address.",
+    },
+    "intake_timing": {
+        "nb": "(4/6) Når trenger du hjelpen?",
+        "sv": "(4/6) När behöver du hjälpen?",
+        "en": "(4/6) When do you need the help?",
+    },
+    "intake_contact": {
+        "nb": "(5/6) Hvordan skal den frivillige kontakte deg?",
+        "sv": "(5/6) Hur ska volontären kontakta dig?",
+        "en": "(5/6) How should the volunteer contact you?",
+    },
+    "contact_choice_telegram": {
+        "nb": "💬 Her på Telegram",
+        "sv": "💬 Här på Telegram",
+        "en": "💬 Here on Telegram",
+    },
+    "contact_choice_phone": {"nb": "📞 På telefon", "sv": "📞 Per telefon", "en": "📞 By phone"},
+    "intake_phone": {
+        "nb": "Trykk «Del telefonnummeret mitt» under, eller skriv nummeret.",
+        "sv": "Tryck ”Dela mitt telefonnummer” nedan, eller skriv numret.",
+        "en": 'Press "Share my phone number" below, or type the number.',
+    },
+    "button_share_phone": {
+        "nb": "📱 Del telefonnummeret mitt",
+        "sv": "📱 Dela mitt telefonnummer",
+        "en": "📱 Share my phone number",
+    },
+    "intake_consent": {
+        "nb": "(6/6) <b>Samtykke</b>\nJeg lagrer forespørselen din med kontaktinformasjonen "
+        "du har gitt. Beskrivelse, område og tidspunkt vises i gruppen av godkjente frivillige, "
+        "uten navn og telefonnummer. Bare den ene frivillige som tar oppdraget, får "
+        "kontaktinformasjonen din. Personopplysningene slettes {days} dager etter at "
+        "forespørselen er avsluttet, eller når du skriver /forgetme.\n\nGodtar du dette?",
+        "sv": "(6/6) <b>Samtycke</b>\nJag sparar din förfrågan med de kontaktuppgifter du har "
+        "gett. Beskrivning, område och tid visas i gruppen av godkända volontärer, utan namn "
+        "och telefonnummer. Bara den enda volontär som tar uppdraget får dina kontaktuppgifter. "
+        "Personuppgifterna raderas {days} dagar efter att förfrågan avslutats, eller när du "
+        "skriver /forgetme.\n\nGodkänner du detta?",
+        "en": "(6/6) <b>Consent</b>\nI store your request with the contact details you gave. "
+        "The description, area and time are shown in the group of vetted volunteers, without "
+        "your name or phone number. Only the one volunteer who takes the request gets your "
+        "contact details. Personal details are erased {days} days after the request is closed, "
+        "or when you send /forgetme.\n\nDo you agree?",
+    },
+    "button_consent": {
+        "nb": "✅ Ja, jeg godtar",
+        "sv": "✅ Ja, jag godkänner",
+        "en": "✅ Yes, I agree",
+    },
+    "intake_summary": {
+        "nb": "<b>Sjekk forespørselen din</b>\n{summary}\n\nSende den til de frivillige?",
+        "sv": "<b>Kontrollera din förfrågan</b>\n{summary}\n\nSkicka den till volontärerna?",
+        "en": "<b>Check your request</b>\n{summary}\n\nSend it to the volunteers?",
+    },
+    "button_send_request": {"nb": "📨 Send", "sv": "📨 Skicka", "en": "📨 Send"},
+    "label_help": {"nb": "Hjelp", "sv": "Hjälp", "en": "Help"},
+    "label_description": {"nb": "Beskrivelse", "sv": "Beskrivning", "en": "Description"},
+    "label_area": {"nb": "Område", "sv": "Område", "en": "Area"},
+    "label_when": {"nb": "Når", "sv": "När", "en": "When"},
+    "label_contact": {"nb": "Kontakt", "sv": "Kontakt", "en": "Contact"},
+    "intake_description_too_long": {
+        "nb": "Beskrivelsen er for lang (høyst 300 tegn). Skriv den kortere.",
+        "sv": "Beskrivningen är för lång (högst 300 tecken). Skriv den kortare.",
+        "en": "The description is too long (300 characters at most). Please shorten it.",
+    },
+    "intake_description_too_short": {
+        "nb": "Skriv litt mer om hva du trenger, med noen ord.",
+        "sv": "Skriv lite mer om vad du behöver, med några ord.",
+        "en": "Please say a little more about what you need, in a few words.",
+    },
+    "intake_area_too_long": {
+        "nb": "Skriv bare navnet på området, kort (høyst 60 tegn).",
+        "sv": "Skriv bara namnet på området, kort (högst 60 tecken).",
+        "en": "Just the name of the area, please, briefly (60 characters at most).",
+    },
+    "intake_area_too_short": {
+        "nb": "Skriv navnet på området eller nabolaget.",
+        "sv": "Skriv namnet på området eller bostadsområdet.",
+        "en": "Please type the name of your area or neighbourhood.",
+    },
+    "intake_area_no_address": {
+        "nb": "Skriv bare området, uten gatenummer. Adressen gir du til den frivillige senere.",
+        "sv": "Skriv bara området, utan gatunummer. Adressen ger du till volontären senare.",
+        "en": "Just the area, without a street number, please. You'll give the volunteer your "
+        "address later.",
+    },
+    "intake_phone_invalid": {
+        "nb": "Det ser ikke ut som et telefonnummer. Skriv det med 8 til 15 sifre, for "
+        "eksempel 912 34 567.",
+        "sv": "Det ser inte ut som ett telefonnummer. Skriv det med 8 till 15 siffror, till "
+        "exempel 070-123 45 67.",
+        "en": "That doesn't look like a phone number. Please type it with 8 to 15 digits, "
+        "for example +47 912 34 567.",
+    },
+    "intake_use_buttons": {
+        "nb": "Velg med knappene under, eller trykk Avbryt.",
+        "sv": "Välj med knapparna nedan, eller tryck Avbryt.",
+        "en": "Please choose with the buttons below, or press Cancel.",
+    },
+    "intake_cancelled": {
+        "nb": "Avbrutt. Ingenting er sendt.",
+        "sv": "Avbrutet. Ingenting har skickats.",
+        "en": "Cancelled. Nothing was sent.",
+    },
+    "request_stored": {
+        "nb": "✅ Forespørselen er mottatt. Referansen din er <b>{ref}</b>.\n\nDen er sendt til "
+        "godkjente frivillige. Du får beskjed her når noen tar den. Se /status når som helst.",
+        "sv": "✅ Förfrågan är mottagen. Din referens är <b>{ref}</b>.\n\nDen är skickad till "
+        "godkända volontärer. Du får besked här när någon tar den. Se /status när som helst.",
+        "en": "✅ Your request has been received. Your reference is <b>{ref}</b>.\n\nIt has "
+        "been sent to vetted volunteers. You'll hear here when someone takes it on. See "
+        "/status at any time.",
+    },
+    "request_duplicate": {
+        "nb": "Du har allerede en lignende forespørsel, <b>{ref}</b> ({state}). Se /status.",
+        "sv": "Du har redan en liknande förfrågan, <b>{ref}</b> ({state}). Se /status.",
+        "en": "You already have a similar request, <b>{ref}</b> ({state}). See /status.",
+    },
+    "request_unavailable": {
+        "nb": "Forespørsler om praktisk hjelp kan ikke tas imot akkurat nå. {contact}",
+        "sv": "Förfrågningar om praktisk hjälp kan inte tas emot just nu. {contact}",
+        "en": "Requests for practical help can't be taken right now. {contact}",
+    },
+    "state_open": {
+        "nb": "venter på en frivillig",
+        "sv": "väntar på en volontär",
+        "en": "waiting for a volunteer",
+    },
+    "state_claimed": {
+        "nb": "en frivillig har tatt den",
+        "sv": "en volontär har tagit den",
+        "en": "a volunteer has taken it",
+    },
+    "state_done": {"nb": "utført", "sv": "utförd", "en": "done"},
+    "state_cancelled": {"nb": "avbrutt", "sv": "avbruten", "en": "cancelled"},
+    "notice_claimed": {
+        "nb": "🙌 {name} har tatt forespørselen din <b>{ref}</b> og kontakter deg.",
+        "sv": "🙌 {name} har tagit din förfrågan <b>{ref}</b> och kontaktar dig.",
+        "en": "🙌 {name} has taken your request <b>{ref}</b> and will contact you.",
+    },
+    "notice_released": {
+        "nb": "Den frivillige kunne likevel ikke ta <b>{ref}</b>. Forespørselen er tilbake i "
+        "køen, og en annen frivillig kan ta den.",
+        "sv": "Volontären kunde ändå inte ta <b>{ref}</b>. Förfrågan är tillbaka i kön, och en "
+        "annan volontär kan ta den.",
+        "en": "The volunteer couldn't take <b>{ref}</b> after all. Your request is back in the "
+        "queue for another volunteer.",
+    },
+    "notice_done": {
+        "nb": "✅ Forespørselen din <b>{ref}</b> er utført. Takk for at du brukte tjenesten!",
+        "sv": "✅ Din förfrågan <b>{ref}</b> är utförd. Tack för att du använde tjänsten!",
+        "en": "✅ Your request <b>{ref}</b> is done. Thank you for using the service!",
+    },
+    "notice_cancelled": {
+        "nb": "Forespørselen din <b>{ref}</b> er avbrutt.",
+        "sv": "Din förfrågan <b>{ref}</b> är avbruten.",
+        "en": "Your request <b>{ref}</b> has been cancelled.",
+    },
+    "notice_closed_by_staff": {
+        "nb": "Kommunen har avsluttet forespørselen din <b>{ref}</b>. {contact}",
+        "sv": "Kommunen har avslutat din förfrågan <b>{ref}</b>. {contact}",
+        "en": "The municipality has closed your request <b>{ref}</b>. {contact}",
+    },
+    "notice_slow": {
+        "nb": "Det tar lengre tid enn vanlig å finne en frivillig til <b>{ref}</b>. Kommunens "
+        "ansatte er varslet. {contact}",
+        "sv": "Det tar längre tid än vanligt att hitta en volontär till <b>{ref}</b>. Kommunens "
+        "personal har fått besked. {contact}",
+        "en": "It is taking longer than usual to find a volunteer for <b>{ref}</b>. The "
+        "municipality's staff have been told. {contact}",
+    },
+    "status_none": {
+        "nb": "Du har ingen forespørsler om praktisk hjelp. Skriv /requesthelp for å be om hjelp.",
+        "sv": "Du har inga förfrågningar om praktisk hjälp. Skriv /requesthelp för att be om "
+        "hjälp.",
+        "en": "You have no requests for practical help. Send /requesthelp to ask for help.",
+    },
+    "status_title": {
+        "nb": "<b>Dine forespørsler</b>",
+        "sv": "<b>Dina förfrågningar</b>",
+        "en": "<b>Your requests</b>",
+    },
+    "button_cancel_request": {"nb": "Avbryt {ref}", "sv": "Avbryt {ref}", "en": "Cancel {ref}"},
+    "cancel_nothing": {
+        "nb": "Du har ingen aktive forespørsler å avbryte.",
+        "sv": "Du har inga aktiva förfrågningar att avbryta.",
+        "en": "You have no active requests to cancel.",
+    },
+    "cancel_which": {
+        "nb": "Hvilken forespørsel vil du avbryte?",
+        "sv": "Vilken förfrågan vill du avbryta?",
+        "en": "Which request do you want to cancel?",
+    },
+    "forget_confirm": {
+        "nb": "Vil du at jeg skal slette alt jeg har lagret om deg? Aktive forespørsler blir "
+        "avbrutt, og den frivillige får beskjed. Dette kan ikke angres.",
+        "sv": "Vill du att jag raderar allt jag har sparat om dig? Aktiva förfrågningar avbryts, "
+        "och volontären får besked. Det kan inte ångras.",
+        "en": "Do you want me to erase everything I have stored about you? Active requests are "
+        "cancelled and the volunteer is told. This cannot be undone.",
+    },
+    "button_forget_yes": {
+        "nb": "🗑️ Ja, slett alt",
+        "sv": "🗑️ Ja, radera allt",
+        "en": "🗑️ Yes, erase everything",
+    },
+    "button_forget_no": {"nb": "Nei", "sv": "Nej", "en": "No"},
+    "forget_done": {
+        "nb": "Alt jeg hadde lagret om deg er slettet.",
+        "sv": "Allt jag hade sparat om dig är raderat.",
+        "en": "Everything I had stored about you has been erased.",
+    },
+    "forget_kept": {
+        "nb": "Greit, ingenting er slettet.",
+        "sv": "Okej, ingenting är raderat.",
+        "en": "All right, nothing was erased.",
+    },
+    # -- the volunteer group and volunteers ----------------------------------------------------
+    "group_request": {
+        "nb": "🆕 <b>{ref}</b> · {category}\n{description}\n📍 {area} · 🕒 {when}\n<i>Lagt inn "
+        "{age}</i>",
+        "sv": "🆕 <b>{ref}</b> · {category}\n{description}\n📍 {area} · 🕒 {when}\n<i>Inlagd "
+        "{age}</i>",
+        "en": "🆕 <b>{ref}</b> · {category}\n{description}\n📍 {area} · 🕒 {when}\n<i>Posted "
+        "{age}</i>",
+    },
+    "group_taken": {
+        "nb": "🙋 <b>{ref}</b> · {category}\n{description}\n📍 {area} · 🕒 {when}\n<b>Tatt av "
+        "{name}</b>",
+        "sv": "🙋 <b>{ref}</b> · {category}\n{description}\n📍 {area} · 🕒 {when}\n<b>Tagen av "
+        "{name}</b>",
+        "en": "🙋 <b>{ref}</b> · {category}\n{description}\n📍 {area} · 🕒 {when}\n<b>Taken by "
+        "{name}</b>",
+    },
+    "group_closed": {
+        "nb": "<b>{ref}</b> · {category} · {state}",
+        "sv": "<b>{ref}</b> · {category} · {state}",
+        "en": "<b>{ref}</b> · {category} · {state}",
+    },
+    "button_take": {"nb": "🙋 Jeg tar den", "sv": "🙋 Jag tar den", "en": "🙋 I'll take it"},
+    "age_now": {"nb": "nå nettopp", "sv": "alldeles nyss", "en": "just now"},
+    "age_minutes": {"nb": "for {n} min siden", "sv": "för {n} min sedan", "en": "{n} min ago"},
+    "age_hours": {"nb": "for {n} t siden", "sv": "för {n} tim sedan", "en": "{n} h ago"},
+    "volunteer_details": {
+        "nb": "Du har tatt <b>{ref}</b>. Takk! 💚\n\n{summary}\n\n<b>Kontakt</b>: {contact}\n\n"
+        "Opplysningene er fortrolige. Trykk «Utført» når du er ferdig, eller «Gi fra meg» om du "
+        "ikke kan likevel.",
+        "sv": "Du har tagit <b>{ref}</b>. Tack! 💚\n\n{summary}\n\n<b>Kontakt</b>: {contact}\n\n"
+        "Uppgifterna är konfidentiella. Tryck ”Utförd” när du är klar, eller ”Lämna tillbaka” "
+        "om du inte kan ändå.",
+        "en": "You have taken <b>{ref}</b>. Thank you! 💚\n\n{summary}\n\n<b>Contact</b>: "
+        '{contact}\n\nThese details are confidential. Press "Done" when you have finished, '
+        'or "Release" if you can\'t do it after all.',
+    },
+    "contact_via_telegram": {
+        "nb": "{name} via Telegram{username}: tg://user?id={id}",
+        "sv": "{name} via Telegram{username}: tg://user?id={id}",
+        "en": "{name} via Telegram{username}: tg://user?id={id}",
+    },
+    "contact_via_phone": {
+        "nb": "{name}, telefon {phone}",
+        "sv": "{name}, telefon {phone}",
+        "en": "{name}, phone {phone}",
+    },
+    "button_done": {"nb": "✅ Utført", "sv": "✅ Utförd", "en": "✅ Done"},
+    "button_release": {"nb": "↩️ Gi fra meg", "sv": "↩️ Lämna tillbaka", "en": "↩️ Release"},
+    "claim_won": {
+        "nb": "Du har tatt {ref}. Se privatmeldingen fra meg.",
+        "sv": "Du har tagit {ref}. Se mitt privata meddelande.",
+        "en": "You have taken {ref}. See my private message.",
+    },
+    "claim_taken": {
+        "nb": "Noen andre har allerede tatt denne.",
+        "sv": "Någon annan har redan tagit den här.",
+        "en": "Someone else has already taken this one.",
+    },
+    "claim_not_volunteer": {
+        "nb": "Bare godkjente frivillige kan ta oppdrag. Skriv /volunteer til meg privat for å "
+        "melde deg.",
+        "sv": "Bara godkända volontärer kan ta uppdrag. Skriv /volunteer till mig privat för att "
+        "anmäla dig.",
+        "en": "Only vetted volunteers can take requests. Send me /volunteer in a private chat to "
+        "sign up.",
+    },
+    "claim_start_bot": {
+        "nb": "Jeg kan ikke sende deg en privatmelding. Åpne en chat med meg og trykk Start, "
+        "og prøv igjen.",
+        "sv": "Jag kan inte skicka ett privat meddelande till dig. Öppna en chatt med mig och "
+        "tryck Start, och försök igen.",
+        "en": "I can't send you a private message. Open a chat with me and press Start, then "
+        "try again.",
+    },
+    "volunteer_marked_done": {
+        "nb": "Takk! {ref} er markert som utført.",
+        "sv": "Tack! {ref} är markerad som utförd.",
+        "en": "Thank you! {ref} is marked done.",
+    },
+    "volunteer_released": {
+        "nb": "{ref} er tilbake i køen.",
+        "sv": "{ref} är tillbaka i kön.",
+        "en": "{ref} is back in the queue.",
+    },
+    "volunteer_request_cancelled": {
+        "nb": "Forespørselen <b>{ref}</b> som du hadde tatt, er avbrutt. Du trenger ikke gjøre "
+        "noe mer.",
+        "sv": "Förfrågan <b>{ref}</b> som du hade tagit är avbruten. Du behöver inte göra något "
+        "mer.",
+        "en": "Request <b>{ref}</b>, which you had taken, has been cancelled. You don't need to "
+        "do anything more.",
+    },
+    "volunteer_not_yours": {
+        "nb": "Denne forespørselen er ikke din lenger.",
+        "sv": "Den här förfrågan är inte din längre.",
+        "en": "This request is no longer yours.",
+    },
+    # -- registering as a volunteer -------------------------------------------------------------
+    "volunteer_name": {
+        "nb": "<b>Bli frivillig</b> (1/5)\nTakk for at du vil hjelpe! Hva heter du?",
+        "sv": "<b>Bli volontär</b> (1/5)\nTack för att du vill hjälpa till! Vad heter du?",
+        "en": "<b>Become a volunteer</b> (1/5)\nThank you for wanting to help! What is your name?",
+    },
+    "volunteer_area": {
+        "nb": "(2/5) Hvilket område kan du hjelpe til i?",
+        "sv": "(2/5) Vilket område kan du hjälpa till i?",
+        "en": "(2/5) Which area can you help in?",
+    },
+    "volunteer_skills": {
+        "nb": "(3/5) Hva kan du hjelpe med? Velg alt som passer, og trykk Ferdig.",
+        "sv": "(3/5) Vad kan du hjälpa till med? Välj allt som passar, och tryck Klar.",
+        "en": "(3/5) What can you help with? Choose all that apply, then press Done.",
+    },
+    "button_skills_done": {"nb": "Ferdig", "sv": "Klar", "en": "Done"},
+    "volunteer_phone": {
+        "nb": "(4/5) Telefonnummer, om du vil (kommunens ansatte ser det). Skriv det, eller trykk "
+        "Hopp over.",
+        "sv": "(4/5) Telefonnummer, om du vill (kommunens personal ser det). Skriv det, eller "
+        "tryck Hoppa över.",
+        "en": "(4/5) Your phone number, if you like (municipal staff see it). Type it, or press "
+        "Skip.",
+    },
+    "button_skip": {"nb": "Hopp over", "sv": "Hoppa över", "en": "Skip"},
+    "volunteer_confidentiality": {
+        "nb": "(5/5) <b>Taushetsplikt</b>\nSom frivillig får du kontaktinformasjon og opplysninger "
+        "om personer som trenger hjelp. Du lover å bruke dem bare til oppdraget, ikke dele dem "
+        "med noen, og slette dem når oppdraget er utført.",
+        "sv": "(5/5) <b>Tystnadsplikt</b>\nSom volontär får du kontaktuppgifter och uppgifter om "
+        "personer som behöver hjälp. Du lovar att bara använda dem för uppdraget, inte dela dem "
+        "med någon, och radera dem när uppdraget är utfört.",
+        "en": "(5/5) <b>Confidentiality</b>\nAs a volunteer you receive contact details and "
+        "information about people who need help. You promise to use them only for the task, "
+        "share them with no one, and delete them once the task is done.",
+    },
+    "button_accept": {"nb": "✅ Jeg lover", "sv": "✅ Jag lovar", "en": "✅ I promise"},
+    "volunteer_name_invalid": {
+        "nb": "Skriv navnet ditt, med bokstaver.",
+        "sv": "Skriv ditt namn, med bokstäver.",
+        "en": "Please type your name, in letters.",
+    },
+    "volunteer_name_too_long": {
+        "nb": "Navnet er for langt (høyst 60 tegn).",
+        "sv": "Namnet är för långt (högst 60 tecken).",
+        "en": "The name is too long (60 characters at most).",
+    },
+    "volunteer_skills_needed": {
+        "nb": "Velg minst én ting du kan hjelpe med.",
+        "sv": "Välj minst en sak du kan hjälpa till med.",
+        "en": "Choose at least one thing you can help with.",
+    },
+    "volunteer_submitted": {
+        "nb": "Takk! Kommunens ansatte går gjennom registreringen, og du får beskjed her.",
+        "sv": "Tack! Kommunens personal går igenom anmälan, och du får besked här.",
+        "en": "Thank you! The municipality's staff will review your registration, and you'll "
+        "hear back here.",
+    },
+    "volunteer_already": {
+        "nb": "Du er allerede registrert som frivillig ({state}).",
+        "sv": "Du är redan anmäld som volontär ({state}).",
+        "en": "You are already registered as a volunteer ({state}).",
+    },
+    "volunteer_state_pending": {
+        "nb": "venter på godkjenning",
+        "sv": "väntar på godkännande",
+        "en": "awaiting approval",
+    },
+    "volunteer_state_approved": {"nb": "godkjent", "sv": "godkänd", "en": "approved"},
+    "volunteer_state_rejected": {"nb": "ikke godkjent", "sv": "inte godkänd", "en": "not approved"},
+    "volunteer_state_revoked": {"nb": "trukket tilbake", "sv": "återkallad", "en": "revoked"},
+    "volunteer_approved": {
+        "nb": "🎉 Du er godkjent som frivillig! Forespørsler kommer i gruppen for frivillige.",
+        "sv": "🎉 Du är godkänd som volontär! Förfrågningar kommer i gruppen för volontärer.",
+        "en": "🎉 You have been approved as a volunteer! Requests appear in the volunteers' group.",
+    },
+    "volunteer_rejected": {
+        "nb": "Registreringen din som frivillig ble ikke godkjent denne gangen. Takk for at du "
+        "ville hjelpe.",
+        "sv": "Din anmälan som volontär godkändes inte den här gången. Tack för att du ville "
+        "hjälpa till.",
+        "en": "Your registration as a volunteer was not approved this time. Thank you for "
+        "offering to help.",
+    },
+    "volunteer_revoked": {
+        "nb": "Godkjenningen din som frivillig er trukket tilbake. Kontakt kommunen om du har "
+        "spørsmål.",
+        "sv": "Ditt godkännande som volontär har återkallats. Kontakta kommunen om du har frågor.",
+        "en": "Your approval as a volunteer has been revoked. Contact the municipality if you "
+        "have questions.",
+    },
+    "only_private": {
+        "nb": "Skriv til meg i en privat chat for dette.",
+        "sv": "Skriv till mig i en privat chatt för det här.",
+        "en": "Please message me in a private chat for this.",
     },
 }
 
 
 def say(key: str, lang: Lang, **values: str) -> str:
     """The message `key` in `lang` (English if missing), with `values` HTML-escaped."""
+    return say_html(key, lang, {}, **values)
+
+
+def say_html(key: str, lang: Lang, html: Mapping[str, str], **values: str) -> str:
+    """Like `say`, plus `html`: values that are already Telegram HTML, built by this program."""
     table = MESSAGES[key]
     template = table.get(lang) or table["en"]
-    return template.format(**{k: escape(v) for k, v in values.items()})
+    return template.format(**{k: escape(v) for k, v in values.items()}, **html)
 
 
 def escape(text: str) -> str:

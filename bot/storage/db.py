@@ -47,6 +47,8 @@ def _pragmas(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA foreign_keys = ON")
+    # Erased personal data is overwritten in the file, not only unlinked.
+    connection.execute("PRAGMA secure_delete = ON")
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
@@ -195,6 +197,17 @@ class Database:
                     future.set_result(value)
                 else:
                     future.set_exception(value)
+
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database file and empty it, so erased data leaves the disk."""
+        writer, executor = self._writer, self._executor
+        if writer is None or executor is None:
+            raise StorageError("the database is not open")
+
+        def run() -> None:
+            writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+        await asyncio.get_running_loop().run_in_executor(executor, run)
 
     async def write(self, sql: str, params: Params = ()) -> int:
         """One writing statement; returns lastrowid for an INSERT, else the rowcount."""

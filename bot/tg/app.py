@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
@@ -25,6 +25,8 @@ from telegram.request import BaseRequest
 from bot.config import Settings
 from bot.kb.service import ReloadOutcome
 from bot.messages import say
+from bot.tg.helpdesk import HelpDeskHandlers
+from bot.tg.outbox import OutboxSender
 from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor
 from bot.tg.resident import ResidentHandlers
 from bot.tg.runtime import Runtime
@@ -35,14 +37,36 @@ logger = logging.getLogger(__name__)
 # Updates from different chats handled at once; one chat's updates are always in order.
 MAX_CONCURRENT_UPDATES = 128
 INBOX_KEEP_SECONDS = 2 * 86400  # Telegram keeps an undelivered update for 24 hours.
-HOUSEKEEPING_SECONDS = 3600.0
-RESIDENT_COMMANDS = ["start", "menu", "municipality", "language", "help", "privacy"]
+RESIDENT_COMMANDS = [
+    "start",
+    "menu",
+    "municipality",
+    "language",
+    "help",
+    "privacy",
+    "requesthelp",
+    "hjelp",
+    "hjalp",
+    "status",
+    "cancel",
+    "forgetme",
+    "volunteer",
+]
 COMMAND_DESCRIPTIONS: dict[str, dict[str, str]] = {
     "menu": {"nb": "Temaer og svar", "sv": "Ämnen och svar", "en": "Topics and answers"},
+    "requesthelp": {
+        "nb": "Be om praktisk hjelp",
+        "sv": "Be om praktisk hjälp",
+        "en": "Ask for practical help",
+    },
+    "status": {"nb": "Dine forespørsler", "sv": "Dina förfrågningar", "en": "Your requests"},
+    "cancel": {"nb": "Avbryt", "sv": "Avbryt", "en": "Cancel"},
+    "volunteer": {"nb": "Bli frivillig", "sv": "Bli volontär", "en": "Become a volunteer"},
     "municipality": {"nb": "Bytt kommune", "sv": "Byt kommun", "en": "Change municipality"},
     "language": {"nb": "Bytt språk", "sv": "Byt språk", "en": "Change language"},
     "help": {"nb": "Hva kan boten?", "sv": "Vad kan boten?", "en": "What can the bot do?"},
     "privacy": {"nb": "Hva lagres?", "sv": "Vad sparas?", "en": "What is stored?"},
+    "forgetme": {"nb": "Slett dataene mine", "sv": "Radera mina uppgifter", "en": "Erase my data"},
 }
 
 NOT_TEXT = (
@@ -106,12 +130,40 @@ def build_application(
     return application
 
 
+class ButtonRouter:
+    """Every inline button: verified once, then offered to each flow; forged or stale expire."""
+
+    def __init__(
+        self, runtime: Runtime, resident: ResidentHandlers, helpdesk: HelpDeskHandlers
+    ) -> None:
+        self.rt = runtime
+        self.resident = resident
+        self.helpdesk = helpdesk
+
+    async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button was pressed."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        message = query.message if isinstance(query.message, Message) else None
+        callback = self.rt.codec.decode(message.chat_id, query.data) if message else None
+        _, lang = await self.resident.profile(user)
+        if message is not None and callback is not None:
+            for dispatch in (self.resident.dispatch, self.helpdesk.dispatch):
+                if await dispatch(query, message, user, callback, lang, context):
+                    return
+        logger.info("button refused: forged, stale or not the presser's")
+        await query.answer(say("button_expired", lang), show_alert=True)
+
+
 def register_handlers(
     application: Application[Any, Any, Any, Any, Any, Any], runtime: Runtime
 ) -> None:
     """Every handler, in the order Telegram updates are matched against them."""
     resident = ResidentHandlers(runtime)
     staff = StaffHandlers(runtime)
+    helpdesk = HelpDeskHandlers(runtime, resident, staff)
+    buttons = ButtonRouter(runtime, resident, helpdesk)
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
 
@@ -124,6 +176,13 @@ def register_handlers(
     application.add_handler(CommandHandler("help", resident.help, filters=private))
     application.add_handler(CommandHandler("privacy", resident.privacy, filters=private))
     application.add_handler(CommandHandler("menu", resident.menu, filters=private))
+    application.add_handler(
+        CommandHandler(["requesthelp", "hjelp", "hjalp"], helpdesk.request_help, filters=private)
+    )
+    application.add_handler(CommandHandler("status", helpdesk.status, filters=private))
+    application.add_handler(CommandHandler("cancel", helpdesk.cancel, filters=private))
+    application.add_handler(CommandHandler("forgetme", helpdesk.forget, filters=private))
+    application.add_handler(CommandHandler("volunteer", helpdesk.volunteer, filters=private))
     application.add_handler(CommandHandler("reload", staff.reload))
     application.add_handler(CommandHandler("unanswered", staff.unanswered))
     application.add_handler(
@@ -140,9 +199,10 @@ def register_handlers(
             )
         )
     application.add_handler(MessageHandler(private & filters.COMMAND, resident.help))
-    application.add_handler(MessageHandler(private & filters.TEXT, resident.question))
+    application.add_handler(MessageHandler(private & filters.TEXT, helpdesk.text))
+    application.add_handler(MessageHandler(private & filters.CONTACT, helpdesk.on_contact))
     application.add_handler(MessageHandler(private & NOT_TEXT, resident.not_text))
-    application.add_handler(CallbackQueryHandler(resident.button))
+    application.add_handler(CallbackQueryHandler(buttons.press))
     application.add_error_handler(on_error)
 
 
@@ -195,6 +255,7 @@ def _starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpda
 
         runtime.tasks.append(asyncio.create_task(runtime.knowledge.watch(on_reload)))
         runtime.tasks.append(asyncio.create_task(_housekeeping(runtime)))
+        runtime.tasks.append(asyncio.create_task(OutboxSender(runtime, application.bot).run()))
 
     return on_start
 
@@ -219,13 +280,16 @@ async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) 
 
 
 async def _housekeeping(runtime: Runtime) -> None:
-    """Erase what retention says must go, every hour."""
+    """Escalate requests nobody has taken, and erase what retention says must go."""
     while True:
         try:
+            if await runtime.desk.escalate_due():
+                runtime.outbox_wake.set()
+            await runtime.desk.erase_expired()
             await runtime.inbox.purge(INBOX_KEEP_SECONDS)
-            await runtime.questions.purge(runtime.settings.retention_days * 86400)
+            await runtime.questions.purge(int(runtime.settings.retention_days * 86400))
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("housekeeping failed; it will try again")
-        await asyncio.sleep(HOUSEKEEPING_SECONDS)
+        await asyncio.sleep(runtime.settings.job_interval_seconds)

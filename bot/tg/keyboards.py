@@ -82,8 +82,10 @@ class Keyboards:
         rows.append([self.button(say("button_back", self.lang), MENU)])
         return InlineKeyboardMarkup(rows)
 
-    def practical_help_button(self) -> InlineKeyboardButton:
-        return self.button(say("button_practical_help", self.lang), PRACTICAL_HELP)
+    def practical_help_button(self, category: str = "") -> InlineKeyboardButton:
+        """Start asking a volunteer for help, in this keyboard's language."""
+        label = say("button_practical_help", self.lang)
+        return self.button(label, PRACTICAL_HELP, category, self.lang)
 
     def ask_staff_button(self, question_id: int) -> InlineKeyboardButton:
         return self.button(say("button_ask_staff", self.lang), ASK_STAFF, question_id)
@@ -123,7 +125,7 @@ class Keyboards:
             rows.append([self.practical_help_button()])
             rows.append([self.menu_button()])
         elif reply.kind == "help_request":
-            rows.append([self.practical_help_button()])
+            rows.append([self.practical_help_button(reply.help_category or "")])
         elif reply.kind == "smalltalk":
             rows.append([self.menu_button()])
         return InlineKeyboardMarkup(rows) if rows else None

@@ -175,7 +175,7 @@ class ResidentHandlers:
         if message is None or user is None:
             return
         _, lang = await self.profile(user)
-        days = str(self.rt.settings.retention_days)
+        days = f"{self.rt.settings.retention_days:g}"
         await message.reply_text(say("privacy", lang, days=days))
 
     async def menu(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -243,22 +243,7 @@ class ResidentHandlers:
 
     # -- buttons --------------------------------------------------------------------------
 
-    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Every inline button of the resident flows; forged or stale ones change nothing."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        message = query.message if isinstance(query.message, Message) else None
-        callback = self.rt.codec.decode(message.chat_id, query.data) if message else None
-        _, lang = await self.profile(user)
-        if message is None or callback is None:
-            await query.answer(say("button_expired", lang), show_alert=True)
-            return
-        handled = await self._dispatch(query, message, user, callback, lang, context)
-        if not handled:
-            await query.answer(say("button_expired", lang), show_alert=True)
-
-    async def _dispatch(
+    async def dispatch(
         self,
         query: CallbackQuery,
         message: Message,
@@ -267,6 +252,7 @@ class ResidentHandlers:
         lang: Lang,
         context: ContextTypes.DEFAULT_TYPE,
     ) -> bool:
+        """Handle the resident flows' buttons; False when the button is not one of them."""
         kb = self.rt.knowledge.responder.kb
         keyboards = self.keyboards(message.chat_id, lang)
         action = callback.action
@@ -320,14 +306,6 @@ class ResidentHandlers:
             return await self._feedback(query, message, user, callback, lang, context)
         if action == kbd.ASK_STAFF:
             return await self._ask_staff(query, message, user, callback, lang)
-        if action == kbd.PRACTICAL_HELP:
-            resident, _ = await self.profile(user)
-            await query.answer()
-            contact = self.rt.knowledge.responder.contact_line(
-                kb.municipalities.get(resident.municipality or ""), lang
-            )
-            await send_html(message, say("practical_help_unavailable", lang, contact=contact))
-            return True
         if action in (kbd.ANSWER_FOR, kbd.NONE_OF_THESE):
             return await self._stored_question(query, message, user, callback, lang)
         return False

@@ -7,7 +7,9 @@ import logging
 import time
 
 from bot.config import Settings
+from bot.kb.schema import Lang
 from bot.kb.service import KnowledgeService
+from bot.queue.desk import HelpDesk
 from bot.storage import Database
 from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents
 from bot.tg.callbacks import CallbackCodec
@@ -33,6 +35,16 @@ class Runtime:
         self.questions = Questions(self.db)
         self.feedback = Feedback(self.db)
         self.meta = Meta(self.db)
+        self.desk = HelpDesk(
+            self.db,
+            volunteer_chat_id=settings.volunteer_chat_id,
+            staff_chat_id=settings.staff_chat_id,
+            contact_line=self.contact_line,
+            escalate_after_seconds=settings.escalate_after_minutes * 60,
+            retention_seconds=settings.retention_days * 86400,
+        )
+        # Set when something was put in the outbox, so the sender need not wait for its timer.
+        self.outbox_wake = asyncio.Event()
         self._codec: CallbackCodec | None = None
         self.staff_membership: dict[int, tuple[bool, float]] = {}
         self.tasks: list[asyncio.Task[None]] = []
@@ -40,6 +52,16 @@ class Runtime:
     async def start(self) -> None:
         await self.db.open()
         self._codec = CallbackCodec(await self.meta.secret("callback-key"))
+        await self.desk.start()
+
+    def contact_line(self, municipality: str | None, lang: Lang) -> str:
+        """How to reach a human at the municipality, in `lang`."""
+        responder = self.knowledge.responder
+        return responder.contact_line(responder.kb.municipalities.get(municipality or ""), lang)
+
+    def municipality_language(self, municipality: str | None) -> Lang:
+        found = self.knowledge.responder.kb.municipalities.get(municipality or "")
+        return found.language if found else "en"
 
     async def stop(self) -> None:
         for task in self.tasks:

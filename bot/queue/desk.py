@@ -1,0 +1,696 @@
+"""The volunteer queue's rules. Every change of a request is one transaction with its messages.
+
+A state change and the notifications it causes are written together: the change, a row in the
+outbox for each message, and a "group" row that redraws the volunteer group's message from the
+request's state when it is sent. So a crash between storing and sending never loses a message,
+and a claim is atomic: `UPDATE ... WHERE state = 'open'` in the single writer lets exactly one
+volunteer win.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot.kb.schema import Lang
+from bot.messages import say
+from bot.queue.intake import Conversation
+from bot.queue.models import (
+    ACTIVE,
+    REQUEST_COLUMNS,
+    VOLUNTEER_COLUMNS,
+    HelpRequest,
+    Volunteer,
+    reference,
+)
+from bot.queue.texts import (
+    Keyboard,
+    lang_of,
+    staff_escalation,
+    staff_registration,
+    volunteer_details,
+)
+from bot.storage.db import Database, now
+
+logger = logging.getLogger(__name__)
+
+# Purposes of outbox messages that need a follow-up when they cannot be delivered.
+VOLUNTEER_DETAILS = "volunteer_details"
+DUPLICATE_WINDOW_SECONDS = 3600
+
+ClaimStatus = Literal["won", "taken", "closed", "not_volunteer", "missing"]
+ContactLine = Callable[[str | None, Lang], str]
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    status: ClaimStatus
+    request: HelpRequest | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A message waiting to be sent. kind "group" redraws a request's group message."""
+
+    id: int
+    kind: str
+    chat_id: int | None
+    request_id: int | None
+    payload: dict[str, Any] | None
+    attempts: int
+
+
+def _request(connection: sqlite3.Connection, request_id: int) -> HelpRequest | None:
+    row = connection.execute(
+        f"SELECT {REQUEST_COLUMNS} FROM help_requests WHERE id = ?", (request_id,)
+    ).fetchone()
+    return HelpRequest.from_row(row) if row else None
+
+
+def _volunteer(connection: sqlite3.Connection, user_id: int) -> Volunteer | None:
+    row = connection.execute(
+        f"SELECT {VOLUNTEER_COLUMNS} FROM volunteers WHERE user_id = ?", (user_id,)
+    ).fetchone()
+    return Volunteer.from_row(row) if row else None
+
+
+def first_name(name: str | None) -> str:
+    return (name or "").split(" ")[0] or "?"
+
+
+class HelpDesk:
+    """Requests, volunteers and the outbox, over the bot's database."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        volunteer_chat_id: int | None,
+        staff_chat_id: int | None,
+        contact_line: ContactLine,
+        escalate_after_seconds: float = 3600,
+        retention_seconds: float = 30 * 86400,
+    ) -> None:
+        self.db = db
+        self.volunteer_chat_id = volunteer_chat_id
+        self.staff_chat_id = staff_chat_id
+        self.contact_line = contact_line
+        self.escalate_after_seconds = escalate_after_seconds
+        self.retention_seconds = retention_seconds
+        self._talking: set[int] = set()
+
+    async def start(self) -> None:
+        """Remember who is in the middle of a conversation (it survives restarts)."""
+        rows = await self.db.fetchall("SELECT user_id FROM conversations")
+        self._talking = {row[0] for row in rows}
+
+    # -- outbox helpers (inside a transaction) ----------------------------------------------
+
+    @staticmethod
+    def _send(
+        connection: sqlite3.Connection,
+        chat_id: int | None,
+        text: str,
+        keyboard: Keyboard | None = None,
+        request_id: int | None = None,
+        purpose: str | None = None,
+    ) -> None:
+        if chat_id is None:
+            return
+        payload = {
+            "text": text,
+            "buttons": [[b.to_json() for b in row] for row in keyboard or []],
+            "purpose": purpose,
+        }
+        connection.execute(
+            """INSERT INTO outbox (kind, chat_id, request_id, payload, not_before, created_at)
+               VALUES ('message', ?, ?, ?, ?, ?)""",
+            (chat_id, request_id, json.dumps(payload, ensure_ascii=False), time.time(), now()),
+        )
+
+    def _redraw(self, connection: sqlite3.Connection, request_id: int) -> None:
+        """Queue a redraw of the group message; redraws not yet done are merged into one."""
+        if self.volunteer_chat_id is None:
+            return
+        pending = connection.execute(
+            "SELECT 1 FROM outbox WHERE kind = 'group' AND request_id = ? AND state = 'pending'",
+            (request_id,),
+        ).fetchone()
+        if pending is None:
+            connection.execute(
+                """INSERT INTO outbox (kind, chat_id, request_id, not_before, created_at)
+                   VALUES ('group', ?, ?, ?, ?)""",
+                (self.volunteer_chat_id, request_id, time.time(), now()),
+            )
+
+    def _tell_resident(
+        self, connection: sqlite3.Connection, request: HelpRequest, key: str, **values: str
+    ) -> None:
+        lang = lang_of(request.language)
+        self._send(
+            connection,
+            request.resident_id,
+            say(key, lang, ref=request.ref, **values),
+            request_id=request.id,
+        )
+
+    def _tell_volunteer(
+        self, connection: sqlite3.Connection, request: HelpRequest, key: str
+    ) -> None:
+        if request.volunteer_id is None:
+            return
+        volunteer = _volunteer(connection, request.volunteer_id)
+        lang = lang_of(volunteer.language if volunteer else None)
+        self._send(
+            connection, request.volunteer_id, say(key, lang, ref=request.ref), request_id=request.id
+        )
+
+    def _hand_over(
+        self, connection: sqlite3.Connection, request: HelpRequest, volunteer: Volunteer
+    ) -> None:
+        """A volunteer has the request: they get the details, the resident and group are told."""
+        self._redraw(connection, request.id)
+        self._tell_resident(connection, request, "notice_claimed", name=first_name(volunteer.name))
+        text, keyboard = volunteer_details(request, lang_of(volunteer.language))
+        self._send(connection, volunteer.user_id, text, keyboard, request.id, VOLUNTEER_DETAILS)
+
+    # -- conversations ----------------------------------------------------------------------
+
+    def is_talking(self, user_id: int) -> bool:
+        """True when `user_id` is in the middle of intake or registration."""
+        return user_id in self._talking
+
+    async def conversation(self, user_id: int) -> Conversation | None:
+        if user_id not in self._talking:
+            return None
+        row = await self.db.fetchone(
+            "SELECT kind, step, data FROM conversations WHERE user_id = ?", (user_id,)
+        )
+        if row is None:
+            self._talking.discard(user_id)
+            return None
+        return Conversation(row[0], row[1], json.loads(row[2]))
+
+    async def save_conversation(self, user_id: int, conversation: Conversation) -> None:
+        await self.db.write(
+            """INSERT INTO conversations (user_id, kind, step, data, updated_at)
+               VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (user_id) DO UPDATE SET kind = excluded.kind, step = excluded.step,
+                 data = excluded.data, updated_at = excluded.updated_at""",
+            (user_id, conversation.kind, conversation.step, json.dumps(conversation.data), now()),
+        )
+        self._talking.add(user_id)
+
+    async def end_conversation(self, user_id: int) -> None:
+        await self.db.write("DELETE FROM conversations WHERE user_id = ?", (user_id,))
+        self._talking.discard(user_id)
+
+    # -- requests ---------------------------------------------------------------------------
+
+    async def submit(
+        self,
+        resident_id: int,
+        name: str | None,
+        username: str | None,
+        municipality: str | None,
+        language: str,
+        conversation: Conversation,
+    ) -> tuple[HelpRequest, bool]:
+        """Store a confirmed request and queue it for the group; (request, is_duplicate).
+
+        The same kind of help asked for again while an earlier request is still open (within
+        an hour) is not stored twice: the earlier request is returned instead.
+        """
+        data = dict(conversation.data)
+        stamp = now()
+
+        def run(connection: sqlite3.Connection) -> tuple[HelpRequest, bool]:
+            earlier = connection.execute(
+                f"""SELECT {REQUEST_COLUMNS} FROM help_requests
+                    WHERE resident_id = ? AND category = ? AND state IN ('open', 'claimed')
+                      AND created_at >= ? ORDER BY id DESC LIMIT 1""",
+                (resident_id, data["category"], stamp - DUPLICATE_WINDOW_SECONDS),
+            ).fetchone()
+            if earlier is not None:
+                return HelpRequest.from_row(earlier), True
+            cursor = connection.execute(
+                """INSERT INTO help_requests (ref, resident_id, resident_name, resident_username,
+                     municipality, language, category, description, area, timing, contact_method,
+                     phone, state, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)""",
+                (
+                    f"pending-{resident_id}-{stamp}",
+                    resident_id,
+                    name,
+                    username,
+                    municipality,
+                    language,
+                    data["category"],
+                    data.get("description"),
+                    data.get("area"),
+                    data["timing"],
+                    data["contact"],
+                    data.get("phone"),
+                    stamp,
+                ),
+            )
+            request_id = int(cursor.lastrowid or 0)
+            connection.execute(
+                "UPDATE help_requests SET ref = ? WHERE id = ?",
+                (reference(municipality, request_id), request_id),
+            )
+            connection.execute("DELETE FROM conversations WHERE user_id = ?", (resident_id,))
+            self._redraw(connection, request_id)
+            request = _request(connection, request_id)
+            assert request is not None
+            return request, False
+
+        result = await self.db.run_write(run)
+        self._talking.discard(resident_id)
+        logger.info("help request %d stored (duplicate=%s)", result[0].id, result[1])
+        return result
+
+    async def claim(self, request_id: int, volunteer_id: int) -> ClaimResult:
+        """A volunteer presses "I'll take it": exactly one approved volunteer wins."""
+
+        def run(connection: sqlite3.Connection) -> ClaimResult:
+            volunteer = _volunteer(connection, volunteer_id)
+            if volunteer is None or not volunteer.approved:
+                return ClaimResult("not_volunteer", _request(connection, request_id))
+            cursor = connection.execute(
+                """UPDATE help_requests SET state = 'claimed', volunteer_id = ?, claimed_at = ?
+                   WHERE id = ? AND state = 'open'""",
+                (volunteer_id, now(), request_id),
+            )
+            request = _request(connection, request_id)
+            if request is None:
+                return ClaimResult("missing")
+            if cursor.rowcount != 1:
+                return ClaimResult("taken" if request.state == "claimed" else "closed", request)
+            self._hand_over(connection, request, volunteer)
+            return ClaimResult("won", request)
+
+        return await self.db.run_write(run)
+
+    async def release(self, request_id: int, volunteer_id: int) -> HelpRequest | None:
+        """The claimer gives the request back: it reopens and the group message returns."""
+
+        def run(connection: sqlite3.Connection) -> HelpRequest | None:
+            before = _request(connection, request_id)
+            cursor = connection.execute(
+                """UPDATE help_requests SET state = 'open', volunteer_id = NULL, claimed_at = NULL
+                   WHERE id = ? AND state = 'claimed' AND volunteer_id = ?""",
+                (request_id, volunteer_id),
+            )
+            if cursor.rowcount != 1 or before is None:
+                return None
+            self._redraw(connection, request_id)
+            self._tell_resident(connection, before, "notice_released")
+            return _request(connection, request_id)
+
+        return await self.db.run_write(run)
+
+    async def complete(self, request_id: int, volunteer_id: int) -> HelpRequest | None:
+        """The claimer marks the request done."""
+
+        def run(connection: sqlite3.Connection) -> HelpRequest | None:
+            cursor = connection.execute(
+                """UPDATE help_requests SET state = 'done', closed_at = ?, closed_by = 'volunteer'
+                   WHERE id = ? AND state = 'claimed' AND volunteer_id = ?""",
+                (now(), request_id, volunteer_id),
+            )
+            request = _request(connection, request_id)
+            if cursor.rowcount != 1 or request is None:
+                return None
+            self._redraw(connection, request_id)
+            self._tell_resident(connection, request, "notice_done")
+            return request
+
+        return await self.db.run_write(run)
+
+    def _cancel(
+        self, connection: sqlite3.Connection, request_id: int, by: str, resident_id: int | None
+    ) -> HelpRequest | None:
+        query = """UPDATE help_requests SET state = 'cancelled', closed_at = ?, closed_by = ?
+                   WHERE id = ? AND state IN ('open', 'claimed')"""
+        params: tuple[Any, ...] = (now(), by, request_id)
+        if resident_id is not None:
+            query += " AND resident_id = ?"
+            params += (resident_id,)
+        if connection.execute(query, params).rowcount != 1:
+            return None
+        request = _request(connection, request_id)
+        assert request is not None
+        self._redraw(connection, request_id)
+        self._tell_volunteer(connection, request, "volunteer_request_cancelled")
+        return request
+
+    async def cancel_by_resident(self, request_id: int, resident_id: int) -> HelpRequest | None:
+        """The resident cancels an open or claimed request; the volunteer is told."""
+        return await self.db.run_write(
+            lambda c: self._cancel(c, request_id, "resident", resident_id)
+        )
+
+    async def close_by_staff(self, request_id: int) -> HelpRequest | None:
+        """Staff close a request: the resident and any volunteer are told."""
+
+        def run(connection: sqlite3.Connection) -> HelpRequest | None:
+            request = self._cancel(connection, request_id, "staff", None)
+            if request is not None:
+                contact = self.contact_line(request.municipality, lang_of(request.language))
+                self._tell_resident(connection, request, "notice_closed_by_staff", contact=contact)
+            return request
+
+        return await self.db.run_write(run)
+
+    async def assign(self, request_id: int, volunteer_id: int) -> ClaimResult:
+        """Staff hand an open request to a named, approved volunteer."""
+        return await self.claim(request_id, volunteer_id)
+
+    async def escalate_due(self) -> list[HelpRequest]:
+        """Requests unclaimed for too long: alert staff once, and tell the resident."""
+        deadline = now() - self.escalate_after_seconds
+        minutes = max(int(self.escalate_after_seconds // 60), 1)
+
+        def run(connection: sqlite3.Connection) -> list[HelpRequest]:
+            rows = connection.execute(
+                f"""SELECT {REQUEST_COLUMNS} FROM help_requests
+                    WHERE state = 'open' AND escalated_at IS NULL AND created_at <= ?""",
+                (deadline,),
+            ).fetchall()
+            escalated = []
+            for row in rows:
+                request = HelpRequest.from_row(row)
+                connection.execute(
+                    "UPDATE help_requests SET escalated_at = ? WHERE id = ?", (now(), request.id)
+                )
+                text, keyboard = staff_escalation(request, minutes)
+                self._send(connection, self.staff_chat_id, text, keyboard, request.id)
+                contact = self.contact_line(request.municipality, lang_of(request.language))
+                self._tell_resident(connection, request, "notice_slow", contact=contact)
+                escalated.append(request)
+            return escalated
+
+        escalated = await self.db.run_write(run)
+        for request in escalated:
+            logger.info("help request %d escalated to staff", request.id)
+        return escalated
+
+    # -- privacy ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _erase_requests(connection: sqlite3.Connection, where: str, params: Sequence[Any]) -> int:
+        ids = [
+            row[0]
+            for row in connection.execute(f"SELECT id FROM help_requests WHERE {where}", params)
+        ]
+        for request_id in ids:
+            connection.execute(
+                """UPDATE help_requests SET resident_id = NULL, resident_name = NULL,
+                     resident_username = NULL, description = NULL, area = NULL, phone = NULL,
+                     erased_at = ? WHERE id = ?""",
+                (now(), request_id),
+            )
+            # Sent messages keep no text already; an unsent one with the contact details goes.
+            connection.execute(
+                """DELETE FROM outbox WHERE request_id = ? AND state = 'pending'
+                     AND json_extract(payload, '$.purpose') = ?""",
+                (request_id, VOLUNTEER_DETAILS),
+            )
+        return len(ids)
+
+    async def erase_expired(self) -> int:
+        """Erase the personal data of requests closed longer ago than the retention period."""
+        deadline = now() - self.retention_seconds
+
+        def run(connection: sqlite3.Connection) -> int:
+            erased = self._erase_requests(
+                connection,
+                "state IN ('done', 'cancelled') AND closed_at <= ? AND erased_at IS NULL",
+                (deadline,),
+            )
+            connection.execute(
+                """DELETE FROM volunteers WHERE state IN ('rejected', 'revoked')
+                   AND decided_at <= ?""",
+                (deadline,),
+            )
+            connection.execute(
+                "DELETE FROM outbox WHERE state != 'pending' AND created_at <= ?", (deadline,)
+            )
+            return erased
+
+        erased = await self.db.run_write(run)
+        if erased:
+            await self.db.checkpoint()
+            logger.info("erased the personal data of %d closed help request(s)", erased)
+        return erased
+
+    async def forget_resident(self, resident_id: int) -> int:
+        """Close the resident's active requests and erase everything about them."""
+
+        def run(connection: sqlite3.Connection) -> int:
+            active = connection.execute(
+                """SELECT id FROM help_requests
+                   WHERE resident_id = ? AND state IN ('open', 'claimed')""",
+                (resident_id,),
+            ).fetchall()
+            for (request_id,) in active:
+                self._cancel(connection, request_id, "resident", resident_id)
+            connection.execute(
+                "DELETE FROM outbox WHERE chat_id = ? AND state = 'pending'", (resident_id,)
+            )
+            erased = self._erase_requests(connection, "resident_id = ?", (resident_id,))
+            connection.execute("DELETE FROM conversations WHERE user_id = ?", (resident_id,))
+            connection.execute("DELETE FROM residents WHERE user_id = ?", (resident_id,))
+            connection.execute(
+                "UPDATE questions SET text = NULL, user_id = NULL WHERE user_id = ?", (resident_id,)
+            )
+            return erased
+
+        erased = await self.db.run_write(run)
+        self._talking.discard(resident_id)
+        await self.db.checkpoint()
+        logger.info("resident data erased on request (%d request(s))", erased)
+        return erased
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def get(self, request_id: int) -> HelpRequest | None:
+        row = await self.db.fetchone(
+            f"SELECT {REQUEST_COLUMNS} FROM help_requests WHERE id = ?", (request_id,)
+        )
+        return HelpRequest.from_row(row) if row else None
+
+    async def by_ref(self, ref: str) -> HelpRequest | None:
+        row = await self.db.fetchone(
+            f"SELECT {REQUEST_COLUMNS} FROM help_requests WHERE upper(ref) = upper(?)", (ref,)
+        )
+        return HelpRequest.from_row(row) if row else None
+
+    async def of_resident(self, resident_id: int) -> list[HelpRequest]:
+        rows = await self.db.fetchall(
+            f"SELECT {REQUEST_COLUMNS} FROM help_requests WHERE resident_id = ? ORDER BY id DESC",
+            (resident_id,),
+        )
+        return [HelpRequest.from_row(row) for row in rows]
+
+    async def requests(self, state: str | None = None) -> list[HelpRequest]:
+        if state is None:
+            rows = await self.db.fetchall(
+                f"SELECT {REQUEST_COLUMNS} FROM help_requests ORDER BY id"
+            )
+        else:
+            rows = await self.db.fetchall(
+                f"SELECT {REQUEST_COLUMNS} FROM help_requests WHERE state = ? ORDER BY id", (state,)
+            )
+        return [HelpRequest.from_row(row) for row in rows]
+
+    # -- volunteers -------------------------------------------------------------------------
+
+    async def volunteer(self, user_id: int) -> Volunteer | None:
+        row = await self.db.fetchone(
+            f"SELECT {VOLUNTEER_COLUMNS} FROM volunteers WHERE user_id = ?", (user_id,)
+        )
+        return Volunteer.from_row(row) if row else None
+
+    async def volunteers(self, state: str | None = None) -> list[Volunteer]:
+        sql = f"SELECT {VOLUNTEER_COLUMNS} FROM volunteers"
+        params: tuple[Any, ...] = ()
+        if state is not None:
+            sql += " WHERE state = ?"
+            params = (state,)
+        rows = await self.db.fetchall(sql + " ORDER BY registered_at", params)
+        return [Volunteer.from_row(row) for row in rows]
+
+    async def register_volunteer(
+        self, user_id: int, conversation: Conversation, language: str
+    ) -> Volunteer:
+        """Store a registration for staff to vet, and tell the staff chat."""
+        data = conversation.data
+
+        def run(connection: sqlite3.Connection) -> Volunteer:
+            connection.execute(
+                """INSERT INTO volunteers (user_id, name, area, skills, phone, language, state,
+                     confidentiality_accepted_at, registered_at)
+                   VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                   ON CONFLICT (user_id) DO UPDATE SET name = excluded.name,
+                     area = excluded.area, skills = excluded.skills, phone = excluded.phone,
+                     language = excluded.language, state = 'pending',
+                     confidentiality_accepted_at = excluded.confidentiality_accepted_at,
+                     registered_at = excluded.registered_at, decided_at = NULL,
+                     decided_by = NULL""",
+                (
+                    user_id,
+                    data.get("name"),
+                    data.get("area"),
+                    data.get("skills", ""),
+                    data.get("phone"),
+                    language,
+                    now(),
+                    now(),
+                ),
+            )
+            connection.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
+            volunteer = _volunteer(connection, user_id)
+            assert volunteer is not None
+            text, keyboard = staff_registration(volunteer)
+            self._send(connection, self.staff_chat_id, text, keyboard)
+            return volunteer
+
+        volunteer = await self.db.run_write(run)
+        self._talking.discard(user_id)
+        return volunteer
+
+    async def decide_volunteer(
+        self, user_id: int, approve: bool, staff_id: int | None
+    ) -> Volunteer | None:
+        """Approve or reject a pending volunteer, and tell them; None if not pending."""
+        state = "approved" if approve else "rejected"
+
+        def run(connection: sqlite3.Connection) -> Volunteer | None:
+            cursor = connection.execute(
+                """UPDATE volunteers SET state = ?, decided_at = ?, decided_by = ?
+                   WHERE user_id = ? AND state = 'pending'""",
+                (state, now(), staff_id, user_id),
+            )
+            volunteer = _volunteer(connection, user_id)
+            if cursor.rowcount != 1 or volunteer is None:
+                return None
+            key = "volunteer_approved" if approve else "volunteer_rejected"
+            self._send(connection, user_id, say(key, lang_of(volunteer.language)))
+            return volunteer
+
+        return await self.db.run_write(run)
+
+    async def revoke_volunteer(self, user_id: int, staff_id: int | None) -> Volunteer | None:
+        """Withdraw an approval; requests the volunteer had taken go back to the queue."""
+
+        def run(connection: sqlite3.Connection) -> Volunteer | None:
+            cursor = connection.execute(
+                """UPDATE volunteers SET state = 'revoked', decided_at = ?, decided_by = ?
+                   WHERE user_id = ? AND state = 'approved'""",
+                (now(), staff_id, user_id),
+            )
+            volunteer = _volunteer(connection, user_id)
+            if cursor.rowcount != 1 or volunteer is None:
+                return None
+            claimed = connection.execute(
+                "SELECT id FROM help_requests WHERE volunteer_id = ? AND state = 'claimed'",
+                (user_id,),
+            ).fetchall()
+            for (request_id,) in claimed:
+                before = _request(connection, request_id)
+                connection.execute(
+                    """UPDATE help_requests SET state = 'open', volunteer_id = NULL,
+                         claimed_at = NULL WHERE id = ?""",
+                    (request_id,),
+                )
+                self._redraw(connection, request_id)
+                if before is not None:
+                    self._tell_resident(connection, before, "notice_released")
+            self._send(connection, user_id, say("volunteer_revoked", lang_of(volunteer.language)))
+            return volunteer
+
+        return await self.db.run_write(run)
+
+    # -- the outbox -------------------------------------------------------------------------
+
+    async def due(self, limit: int = 50) -> list[OutboxItem]:
+        """Messages ready to send, oldest first."""
+        rows = await self.db.fetchall(
+            """SELECT id, kind, chat_id, request_id, payload, attempts FROM outbox
+               WHERE state = 'pending' AND not_before <= ? ORDER BY id LIMIT ?""",
+            (time.time(), limit),
+        )
+        return [
+            OutboxItem(
+                row[0], row[1], row[2], row[3], json.loads(row[4]) if row[4] else None, row[5]
+            )
+            for row in rows
+        ]
+
+    async def next_due(self) -> float | None:
+        """When the next pending message may be sent (Unix time), or None."""
+        value = await self.db.fetchval("SELECT MIN(not_before) FROM outbox WHERE state = 'pending'")
+        return float(value) if value is not None else None
+
+    async def sent(self, item: OutboxItem, message_id: int | None) -> None:
+        """Mark a message sent; its text, which may hold personal data, is dropped."""
+
+        def run(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                """UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, payload = NULL
+                   WHERE id = ?""",
+                (now(), message_id, item.id),
+            )
+            if item.kind == "group" and item.request_id is not None and message_id is not None:
+                connection.execute(
+                    """UPDATE help_requests SET group_chat_id = ?, group_message_id = ?
+                       WHERE id = ?""",
+                    (item.chat_id, message_id, item.request_id),
+                )
+
+        await self.db.run_write(run)
+
+    async def retry(self, item: OutboxItem, not_before: float, error: str) -> None:
+        await self.db.write(
+            """UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ?
+               WHERE id = ?""",
+            (not_before, error[:200], item.id),
+        )
+
+    async def failed(self, item: OutboxItem, error: str) -> None:
+        await self.db.write(
+            "UPDATE outbox SET state = 'failed', payload = NULL, last_error = ? WHERE id = ?",
+            (error[:200], item.id),
+        )
+
+    async def forget_group_message(self, request_id: int) -> None:
+        """The group message is gone (deleted by someone): the next redraw posts a new one."""
+        await self.db.write(
+            "UPDATE help_requests SET group_message_id = NULL WHERE id = ?", (request_id,)
+        )
+
+    async def group_view(self, request_id: int) -> tuple[HelpRequest, str | None] | None:
+        """A request and its volunteer's first name, for drawing the group message."""
+        request = await self.get(request_id)
+        if request is None:
+            return None
+        volunteer = await self.volunteer(request.volunteer_id) if request.volunteer_id else None
+        return request, first_name(volunteer.name) if volunteer else None
+
+    async def undeliverable_details(self, item: OutboxItem) -> None:
+        """The volunteer cannot be reached privately: give the request back to the queue."""
+        if item.request_id is None or item.chat_id is None:
+            return
+        released = await self.release(item.request_id, item.chat_id)
+        if released is not None:
+            logger.warning("request %d released: its volunteer cannot be messaged", item.request_id)
+
+
+__all__ = ["ACTIVE", "ClaimResult", "HelpDesk", "OutboxItem"]

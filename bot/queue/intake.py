@@ -1,0 +1,199 @@
+"""The steps of asking for help, and of registering as a volunteer, as pure state machines.
+
+A conversation is a kind, a step and the answers so far. It is stored after every step, so a
+restart in the middle of intake carries on where the resident was. Each function takes the
+current state and an input and returns the next state, or the reason the input was refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from bot.queue.models import CATEGORIES, TIMINGS
+from bot.text import clean, has_letters
+
+Kind = Literal["request", "volunteer"]
+
+REQUEST_STEPS = (
+    "category",
+    "description",
+    "area",
+    "timing",
+    "contact",
+    "phone",
+    "consent",
+    "confirm",
+)
+VOLUNTEER_STEPS = ("name", "area", "skills", "phone", "confidentiality")
+
+MAX_DESCRIPTION = 300
+MIN_DESCRIPTION = 5
+MAX_AREA = 60
+MAX_NAME = 60
+_HOUSE_NUMBER = re.compile(r"\b\d{1,4}\s*[a-z]?\b", re.IGNORECASE)
+_PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where a resident or volunteer is in a multi-step conversation with the bot."""
+
+    kind: Kind
+    step: str
+    data: dict[str, str] = field(default_factory=dict)
+
+    def with_answer(self, key: str, value: str, step: str) -> Conversation:
+        return replace(self, step=step, data={**self.data, key: value})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The next state, or `error`: a message key saying why the input was refused."""
+
+    conversation: Conversation
+    error: str | None = None
+
+
+def normalise_phone(text: str) -> str | None:
+    """A phone number as typed or shared, tidied; None when it cannot be one."""
+    value = clean(text).strip()
+    if not _PHONE_CHARS.match(value):
+        return None
+    digits = re.sub(r"\D", "", value)
+    if not 8 <= len(digits) <= 15:
+        return None
+    return ("+" if value.startswith("+") else "") + digits
+
+
+# -- asking for help -----------------------------------------------------------------------
+
+
+def start_request(category: str | None = None) -> Conversation:
+    """A new request; a known category (from the resident's message) skips the first step."""
+    if category in CATEGORIES:
+        return Conversation("request", "description", {"category": category})
+    return Conversation("request", "category")
+
+
+def _next_after_contact(data: dict[str, str]) -> str:
+    return "phone" if data.get("contact") == "phone" and not data.get("phone") else "consent"
+
+
+def request_choice(conversation: Conversation, value: str) -> Outcome:
+    """A button was pressed in the request conversation."""
+    step = conversation.step
+    if step == "category" and value in CATEGORIES:
+        return Outcome(conversation.with_answer("category", value, "description"))
+    if step == "timing" and value in TIMINGS:
+        return Outcome(conversation.with_answer("timing", value, "contact"))
+    if step == "contact" and value in ("telegram", "phone"):
+        data = {k: v for k, v in conversation.data.items() if k != "phone"}
+        changed = Conversation("request", step, data).with_answer("contact", value, "")
+        return Outcome(replace(changed, step=_next_after_contact(changed.data)))
+    if step == "consent" and value == "yes":
+        return Outcome(conversation.with_answer("consent", "yes", "confirm"))
+    return Outcome(conversation, "button_expired")
+
+
+def request_text(conversation: Conversation, text: str) -> Outcome:
+    """The resident typed something in the request conversation."""
+    value = clean(text)
+    step = conversation.step
+    if step == "description":
+        if len(value) > MAX_DESCRIPTION:
+            return Outcome(conversation, "intake_description_too_long")
+        if len(value) < MIN_DESCRIPTION or not has_letters(value):
+            return Outcome(conversation, "intake_description_too_short")
+        return Outcome(conversation.with_answer("description", value, "area"))
+    if step == "area":
+        if len(value) > MAX_AREA:
+            return Outcome(conversation, "intake_area_too_long")
+        if len(value) < 2 or not has_letters(value):
+            return Outcome(conversation, "intake_area_too_short")
+        if _HOUSE_NUMBER.search(value):
+            return Outcome(conversation, "intake_area_no_address")
+        return Outcome(conversation.with_answer("area", value, "timing"))
+    if step == "phone":
+        return request_phone(conversation, value)
+    return Outcome(conversation, "intake_use_buttons")
+
+
+def request_phone(conversation: Conversation, number: str) -> Outcome:
+    """A phone number, typed or shared with Telegram's contact button."""
+    if conversation.step != "phone":
+        return Outcome(conversation, "intake_use_buttons")
+    phone = normalise_phone(number)
+    if phone is None:
+        return Outcome(conversation, "intake_phone_invalid")
+    return Outcome(conversation.with_answer("phone", phone, "consent"))
+
+
+def request_back(conversation: Conversation) -> Conversation:
+    """One step back; at the first step, stay."""
+    order = [
+        s for s in REQUEST_STEPS if s != "phone" or conversation.data.get("contact") == "phone"
+    ]
+    if conversation.step not in order:
+        return conversation
+    index = order.index(conversation.step)
+    return replace(conversation, step=order[max(index - 1, 0)])
+
+
+# -- registering as a volunteer --------------------------------------------------------------
+
+
+def start_volunteer() -> Conversation:
+    return Conversation("volunteer", "name")
+
+
+def volunteer_text(conversation: Conversation, text: str) -> Outcome:
+    """The volunteer typed something during registration."""
+    value = clean(text)
+    step = conversation.step
+    if step == "name":
+        if not has_letters(value) or len(value) < 2:
+            return Outcome(conversation, "volunteer_name_invalid")
+        if len(value) > MAX_NAME:
+            return Outcome(conversation, "volunteer_name_too_long")
+        return Outcome(conversation.with_answer("name", value, "area"))
+    if step == "area":
+        if not has_letters(value) or len(value) < 2:
+            return Outcome(conversation, "intake_area_too_short")
+        if len(value) > MAX_AREA:
+            return Outcome(conversation, "intake_area_too_long")
+        return Outcome(conversation.with_answer("area", value, "skills"))
+    if step == "phone":
+        phone = normalise_phone(value)
+        if phone is None:
+            return Outcome(conversation, "intake_phone_invalid")
+        return Outcome(conversation.with_answer("phone", phone, "confidentiality"))
+    return Outcome(conversation, "intake_use_buttons")
+
+
+def volunteer_choice(conversation: Conversation, value: str) -> Outcome:
+    """A button was pressed during registration."""
+    step = conversation.step
+    if step == "skills" and value in CATEGORIES:
+        chosen = [s for s in conversation.data.get("skills", "").split(",") if s]
+        chosen = [s for s in chosen if s != value] if value in chosen else [*chosen, value]
+        ordered = [c for c in CATEGORIES if c in chosen]
+        return Outcome(conversation.with_answer("skills", ",".join(ordered), "skills"))
+    if step == "skills" and value == "done":
+        if not conversation.data.get("skills"):
+            return Outcome(conversation, "volunteer_skills_needed")
+        return Outcome(replace(conversation, step="phone"))
+    if step == "phone" and value == "skip":
+        data = {k: v for k, v in conversation.data.items() if k != "phone"}
+        return Outcome(Conversation("volunteer", "confidentiality", data))
+    if step == "confidentiality" and value == "yes":
+        return Outcome(conversation.with_answer("confidentiality", "yes", "submitted"))
+    return Outcome(conversation, "button_expired")
+
+
+def volunteer_back(conversation: Conversation) -> Conversation:
+    if conversation.step not in VOLUNTEER_STEPS:
+        return conversation
+    index = VOLUNTEER_STEPS.index(conversation.step)
+    return replace(conversation, step=VOLUNTEER_STEPS[max(index - 1, 0)])

@@ -1,0 +1,100 @@
+"""What a help request and a volunteer are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Category = Literal["groceries", "pharmacy", "transport", "dog", "other"]
+Timing = Literal["today", "week", "flexible"]
+State = Literal["open", "claimed", "done", "cancelled"]
+VolunteerState = Literal["pending", "approved", "rejected", "revoked"]
+
+CATEGORIES: tuple[Category, ...] = ("groceries", "pharmacy", "transport", "dog", "other")
+TIMINGS: tuple[Timing, ...] = ("today", "week", "flexible")
+STATES: tuple[State, ...] = ("open", "claimed", "done", "cancelled")
+ACTIVE: tuple[State, ...] = ("open", "claimed")
+# The letter that starts a reference, per municipality: A-1042 is a request from Asker.
+REFERENCE_LETTERS = {"asker": "A", "ockero": "O", "hallstahammar": "H", "katrineholm": "K"}
+
+
+def reference(municipality: str | None, number: int) -> str:
+    """The short reference residents and staff use, such as A-1042."""
+    return f"{REFERENCE_LETTERS.get(municipality or '', 'R')}-{number}"
+
+
+@dataclass(frozen=True, slots=True)
+class HelpRequest:
+    """One request for practical help. Personal fields are None once erased."""
+
+    id: int
+    ref: str
+    resident_id: int | None
+    resident_name: str | None
+    resident_username: str | None
+    municipality: str | None
+    language: str
+    category: Category
+    description: str | None
+    area: str | None
+    timing: Timing
+    contact_method: str
+    phone: str | None
+    state: State
+    volunteer_id: int | None
+    group_chat_id: int | None
+    group_message_id: int | None
+    created_at: int
+    claimed_at: int | None
+    closed_at: int | None
+    closed_by: str | None
+    escalated_at: int | None
+    erased_at: int | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> HelpRequest:
+        return cls(*row)
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+
+REQUEST_COLUMNS = (
+    "id, ref, resident_id, resident_name, resident_username, municipality, language, category, "
+    "description, area, timing, contact_method, phone, state, volunteer_id, group_chat_id, "
+    "group_message_id, created_at, claimed_at, closed_at, closed_by, escalated_at, erased_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Volunteer:
+    """A person who offered to help; only `approved` volunteers can take requests."""
+
+    user_id: int
+    name: str | None
+    area: str | None
+    skills: tuple[str, ...]
+    phone: str | None
+    language: str | None
+    state: VolunteerState
+    confidentiality_accepted_at: int | None
+    registered_at: int
+    decided_at: int | None
+    decided_by: int | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Volunteer:
+        values = list(row)
+        values[3] = tuple(s for s in (values[3] or "").split(",") if s)
+        return cls(*values)
+
+    @property
+    def approved(self) -> bool:
+        return self.state == "approved"
+
+
+VOLUNTEER_COLUMNS = (
+    "user_id, name, area, skills, phone, language, state, confidentiality_accepted_at, "
+    "registered_at, decided_at, decided_by"
+)

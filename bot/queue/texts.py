@@ -1,0 +1,138 @@
+"""How help requests read: in the volunteer group, to the volunteer, to residents and staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.kb.schema import Lang
+from bot.messages import escape, say, say_html
+from bot.queue.models import HelpRequest, Volunteer
+
+# Button actions the queue uses; the Telegram layer signs them for the chat they go to.
+CLAIM = "c"
+DONE = "d"
+RELEASE = "r"
+RESIDENT_CANCEL = "x"
+STAFF_CLOSE = "sc"
+STAFF_ASSIGN = "sa"
+APPROVE = "va"
+REJECT = "vr"
+REVOKE = "vk"
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button to send: its label and what it does. Signed when it is sent."""
+
+    label: str
+    action: str
+    args: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label, "action": self.action, "args": list(self.args)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Button:
+        return cls(str(data["label"]), str(data["action"]), tuple(str(a) for a in data["args"]))
+
+
+Keyboard = list[list[Button]]
+
+
+def lang_of(code: str | None) -> Lang:
+    return code if code in ("nb", "sv", "en") else "en"  # type: ignore[return-value]
+
+
+def age(seconds: int, lang: Lang) -> str:
+    minutes = max(seconds, 0) // 60
+    if minutes < 1:
+        return say("age_now", lang)
+    if minutes < 120:
+        return say("age_minutes", lang, n=str(minutes))
+    return say("age_hours", lang, n=str(minutes // 60))
+
+
+def summary(request: HelpRequest, lang: Lang) -> str:
+    """The request as the resident gave it, without contact details."""
+    lines = [
+        f"<b>{say('label_help', lang)}</b>: {say(f'category_{request.category}', lang)}",
+        f"<b>{say('label_description', lang)}</b>: {escape(request.description or '–')}",
+        f"<b>{say('label_area', lang)}</b>: {escape(request.area or '–')}",
+        f"<b>{say('label_when', lang)}</b>: {say(f'timing_{request.timing}', lang)}",
+    ]
+    return "\n".join(lines)
+
+
+def group_message(
+    request: HelpRequest, lang: Lang, now: int, volunteer_name: str | None
+) -> tuple[str, Keyboard]:
+    """The volunteer group's message for a request in its current state. No personal data."""
+    values = {
+        "ref": request.ref,
+        "category": say(f"category_{request.category}", lang),
+        "description": request.description or "–",
+        "area": request.area or "–",
+        "when": say(f"timing_{request.timing}", lang),
+    }
+    if request.state == "open":
+        text = say("group_request", lang, age=age(now - request.created_at, lang), **values)
+        return text, [[Button(say("button_take", lang), CLAIM, (str(request.id),))]]
+    if request.state == "claimed":
+        return say("group_taken", lang, name=volunteer_name or "?", **values), []
+    state = say(f"state_{request.state}", lang)
+    return say("group_closed", lang, ref=request.ref, category=values["category"], state=state), []
+
+
+def volunteer_details(request: HelpRequest, lang: Lang) -> tuple[str, Keyboard]:
+    """The private message that gives the one volunteer the resident's contact details."""
+    name = request.resident_name or "?"
+    if request.contact_method == "phone" and request.phone:
+        contact = say("contact_via_phone", lang, name=name, phone=request.phone)
+    else:
+        username = f" (@{request.resident_username})" if request.resident_username else ""
+        contact = say(
+            "contact_via_telegram", lang, name=name, username=username, id=str(request.resident_id)
+        )
+    html = {"summary": summary(request, lang), "contact": contact}
+    text = say_html("volunteer_details", lang, html, ref=request.ref)
+    keyboard = [
+        [
+            Button(say("button_done", lang), DONE, (str(request.id),)),
+            Button(say("button_release", lang), RELEASE, (str(request.id),)),
+        ]
+    ]
+    return text, keyboard
+
+
+def staff_escalation(request: HelpRequest, minutes: int) -> tuple[str, Keyboard]:
+    """The staff chat's alert for a request nobody has taken. No contact details."""
+    text = (
+        f"⏰ <b>{escape(request.ref)}</b> has not been taken after {minutes} minutes.\n\n"
+        f"{summary(request, 'en')}\n\nClose it, or hand it to a volunteer."
+    )
+    keyboard = [
+        [
+            Button("Close", STAFF_CLOSE, (str(request.id),)),
+            Button("Hand to a volunteer", STAFF_ASSIGN, (str(request.id),)),
+        ]
+    ]
+    return text, keyboard
+
+
+def staff_registration(volunteer: Volunteer) -> tuple[str, Keyboard]:
+    """The staff chat's message about a new volunteer to vet."""
+    skills = ", ".join(say(f"category_{s}", "en") for s in volunteer.skills) or "–"
+    text = (
+        f"🙋 <b>New volunteer</b> (id {volunteer.user_id})\n"
+        f"Name: {escape(volunteer.name or '–')}\nArea: {escape(volunteer.area or '–')}\n"
+        f"Can help with: {escape(skills)}\nPhone: {escape(volunteer.phone or '–')}\n"
+        "Accepted the confidentiality statement."
+    )
+    keyboard = [
+        [
+            Button("Approve", APPROVE, (str(volunteer.user_id),)),
+            Button("Reject", REJECT, (str(volunteer.user_id),)),
+        ]
+    ]
+    return text, keyboard

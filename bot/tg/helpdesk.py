@@ -1,0 +1,607 @@
+"""Handlers for practical help: intake, status, cancelling, volunteers and their buttons.
+
+The rules live in `bot.queue`; these handlers turn Telegram input into calls there and render
+the next prompt. Every button checks the actor's role in the store, not the chat it came from.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from contextlib import suppress
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+    User,
+)
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.kb.schema import Lang
+from bot.messages import escape, say, say_html
+from bot.queue import intake
+from bot.queue.intake import Conversation, Outcome
+from bot.queue.models import CATEGORIES, TIMINGS, HelpRequest
+from bot.queue.texts import (
+    APPROVE,
+    CLAIM,
+    DONE,
+    REJECT,
+    RELEASE,
+    RESIDENT_CANCEL,
+    REVOKE,
+    STAFF_ASSIGN,
+    STAFF_CLOSE,
+    lang_of,
+)
+from bot.tg.callbacks import Callback
+from bot.tg.resident import ResidentHandlers, send_html
+from bot.tg.runtime import Runtime
+from bot.tg.staff import StaffHandlers
+
+logger = logging.getLogger(__name__)
+
+START = "h"  # start asking for help, optionally with a category
+CHOOSE = "ik"
+BACK = "ib"
+QUIT = "ix"
+SEND = "is"
+FORGET_YES = "fy"
+FORGET_NO = "fn"
+STAFF_GIVE = "sv"
+
+
+class HelpDeskHandlers:
+    """Practical help, from the resident's first tap to the volunteer's "Done"."""
+
+    def __init__(self, runtime: Runtime, residents: ResidentHandlers, staff: StaffHandlers) -> None:
+        self.rt = runtime
+        self.desk = runtime.desk
+        self.residents = residents
+        self.staff = staff
+
+    # -- prompts ----------------------------------------------------------------------------
+
+    def _button(self, chat_id: int, label: str, action: str, *args: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            label, callback_data=self.rt.codec.encode(chat_id, action, *args)
+        )
+
+    def _nav(self, chat_id: int, lang: Lang, back: bool = True) -> list[InlineKeyboardButton]:
+        row = [self._button(chat_id, say("button_intake_cancel", lang), QUIT)]
+        if back:
+            row.insert(0, self._button(chat_id, say("button_intake_back", lang), BACK))
+        return row
+
+    def _choices(
+        self, chat_id: int, options: Sequence[tuple[str, str]], width: int = 2
+    ) -> list[list[InlineKeyboardButton]]:
+        buttons = [self._button(chat_id, label, CHOOSE, value) for value, label in options]
+        return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+    def _summary(self, data: dict[str, str], lang: Lang) -> str:
+        if data.get("contact") == "phone":
+            contact = escape(data.get("phone", ""))
+        else:
+            contact = say("contact_choice_telegram", lang)
+        lines = [
+            f"<b>{say('label_help', lang)}</b>: {say('category_' + data['category'], lang)}",
+            f"<b>{say('label_description', lang)}</b>: {escape(data.get('description', ''))}",
+            f"<b>{say('label_area', lang)}</b>: {escape(data.get('area', ''))}",
+            f"<b>{say('label_when', lang)}</b>: {say('timing_' + data['timing'], lang)}",
+            f"<b>{say('label_contact', lang)}</b>: {contact}",
+        ]
+        return "\n".join(lines)
+
+    def prompt(
+        self, chat_id: int, conversation: Conversation
+    ) -> tuple[str, InlineKeyboardMarkup | ReplyKeyboardMarkup]:
+        """The question for the conversation's current step, with its buttons."""
+        lang = lang_of(conversation.data.get("lang"))
+        step = conversation.step
+        if conversation.kind == "volunteer":
+            return self._volunteer_prompt(chat_id, conversation, lang)
+        options: list[tuple[str, str]]
+        if step == "category":
+            options = [(c, say(f"category_{c}", lang)) for c in CATEGORIES]
+            rows = [*self._choices(chat_id, options), self._nav(chat_id, lang, back=False)]
+            return say("intake_category", lang), InlineKeyboardMarkup(rows)
+        if step in ("description", "area"):
+            return say(f"intake_{step}", lang), InlineKeyboardMarkup([self._nav(chat_id, lang)])
+        if step == "timing":
+            options = [(t, say(f"timing_{t}", lang)) for t in TIMINGS]
+            rows = [*self._choices(chat_id, options, 3), self._nav(chat_id, lang)]
+            return say("intake_timing", lang), InlineKeyboardMarkup(rows)
+        if step == "contact":
+            options = [
+                ("telegram", say("contact_choice_telegram", lang)),
+                ("phone", say("contact_choice_phone", lang)),
+            ]
+            rows = [*self._choices(chat_id, options), self._nav(chat_id, lang)]
+            return say("intake_contact", lang), InlineKeyboardMarkup(rows)
+        if step == "phone":
+            keyboard = ReplyKeyboardMarkup(
+                [
+                    [KeyboardButton(say("button_share_phone", lang), request_contact=True)],
+                    [say("button_intake_back", lang), say("button_intake_cancel", lang)],
+                ],
+                resize_keyboard=True,
+                one_time_keyboard=True,
+            )
+            return say("intake_phone", lang), keyboard
+        if step == "consent":
+            days = f"{self.rt.settings.retention_days:g}"
+            rows = [
+                [self._button(chat_id, say("button_consent", lang), CHOOSE, "yes")],
+                self._nav(chat_id, lang),
+            ]
+            return say("intake_consent", lang, days=days), InlineKeyboardMarkup(rows)
+        rows = [
+            [self._button(chat_id, say("button_send_request", lang), SEND)],
+            self._nav(chat_id, lang),
+        ]
+        text = say_html("intake_summary", lang, {"summary": self._summary(conversation.data, lang)})
+        return text, InlineKeyboardMarkup(rows)
+
+    def _volunteer_prompt(
+        self, chat_id: int, conversation: Conversation, lang: Lang
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        step = conversation.step
+        if step == "name":
+            return say("volunteer_name", lang), InlineKeyboardMarkup(
+                [self._nav(chat_id, lang, False)]
+            )
+        if step == "area":
+            return say("volunteer_area", lang), InlineKeyboardMarkup([self._nav(chat_id, lang)])
+        if step == "skills":
+            chosen = conversation.data.get("skills", "").split(",")
+            options = [
+                (c, ("✅ " if c in chosen else "") + say(f"category_{c}", lang)) for c in CATEGORIES
+            ]
+            rows = [
+                *self._choices(chat_id, options),
+                [self._button(chat_id, say("button_skills_done", lang), CHOOSE, "done")],
+                self._nav(chat_id, lang),
+            ]
+            return say("volunteer_skills", lang), InlineKeyboardMarkup(rows)
+        if step == "phone":
+            rows = [
+                [self._button(chat_id, say("button_skip", lang), CHOOSE, "skip")],
+                self._nav(chat_id, lang),
+            ]
+            return say("volunteer_phone", lang), InlineKeyboardMarkup(rows)
+        rows = [
+            [self._button(chat_id, say("button_accept", lang), CHOOSE, "yes")],
+            self._nav(chat_id, lang),
+        ]
+        return say("volunteer_confidentiality", lang), InlineKeyboardMarkup(rows)
+
+    async def send_prompt(self, message: Message, conversation: Conversation) -> None:
+        text, markup = self.prompt(message.chat_id, conversation)
+        await message.get_bot().send_message(message.chat_id, text, reply_markup=markup)
+
+    # -- asking for help --------------------------------------------------------------------
+
+    async def begin(self, message: Message, user: User, lang: Lang, category: str | None) -> None:
+        """Start intake (from a command, a reply's button or the fallback's button)."""
+        if self.rt.settings.volunteer_chat_id is None:
+            resident, _ = await self.residents.profile(user)
+            contact = self.rt.contact_line(resident.municipality, lang)
+            await send_html(message, say("request_unavailable", lang, contact=contact))
+            return
+        conversation = intake.start_request(category)
+        conversation = Conversation(
+            conversation.kind, conversation.step, {**conversation.data, "lang": lang}
+        )
+        await self.desk.save_conversation(user.id, conversation)
+        await self.send_prompt(message, conversation)
+
+    async def request_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/requesthelp (/hjelp, /hjalp): ask vetted volunteers for practical help."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        _, lang = await self.residents.profile(user)
+        await self.begin(message, user, lang, None)
+
+    async def _advance(self, message: Message, user: User, outcome: Outcome) -> None:
+        """Store the conversation's new state and ask the next question (or say what's wrong)."""
+        conversation = outcome.conversation
+        lang = lang_of(conversation.data.get("lang"))
+        if outcome.error:
+            await message.get_bot().send_message(message.chat_id, say(outcome.error, lang))
+            await self.send_prompt(message, conversation)
+            return
+        if conversation.kind == "volunteer" and conversation.step == "submitted":
+            await self.desk.register_volunteer(user.id, conversation, lang)
+            self.rt.outbox_wake.set()
+            await message.get_bot().send_message(message.chat_id, say("volunteer_submitted", lang))
+            return
+        await self.desk.save_conversation(user.id, conversation)
+        await self.send_prompt(message, conversation)
+
+    async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Text in a private chat: the next answer in a conversation, or a question."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or not message.text:
+            return
+        if self.desk.is_talking(user.id):
+            await self.on_text(message, user, message.text)
+        else:
+            await self.residents.question(update, context)
+
+    async def on_text(self, message: Message, user: User, text: str) -> None:
+        """Typed input while the user is in a conversation."""
+        conversation = await self.desk.conversation(user.id)
+        if conversation is None:
+            return
+        lang = lang_of(conversation.data.get("lang"))
+        if text == say("button_intake_cancel", lang):
+            await self.quit(message, user, lang)
+            return
+        if text == say("button_intake_back", lang):
+            await self._back(message, user, conversation)
+            return
+        if conversation.kind == "volunteer":
+            outcome = intake.volunteer_text(conversation, text)
+        else:
+            outcome = intake.request_text(conversation, text)
+        if not outcome.error and conversation.step == "phone" and conversation.kind == "request":
+            await message.reply_text("📞 ✓", reply_markup=ReplyKeyboardRemove())
+        await self._advance(message, user, outcome)
+
+    async def on_contact(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A phone number shared with Telegram's contact button."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or message.contact is None:
+            return
+        conversation = await self.desk.conversation(user.id)
+        if conversation is None or conversation.kind != "request":
+            await self.residents.not_text(update, context)
+            return
+        outcome = intake.request_phone(conversation, message.contact.phone_number)
+        if not outcome.error:
+            await message.reply_text("📞 ✓", reply_markup=ReplyKeyboardRemove())
+        await self._advance(message, user, outcome)
+
+    async def _back(self, message: Message, user: User, conversation: Conversation) -> None:
+        if conversation.kind == "volunteer":
+            previous = intake.volunteer_back(conversation)
+        else:
+            previous = intake.request_back(conversation)
+        if conversation.step == "phone":
+            await message.reply_text("⬅️", reply_markup=ReplyKeyboardRemove())
+        await self._advance(message, user, Outcome(previous))
+
+    async def quit(self, message: Message, user: User, lang: Lang) -> None:
+        await self.desk.end_conversation(user.id)
+        await message.get_bot().send_message(
+            message.chat_id, say("intake_cancelled", lang), reply_markup=ReplyKeyboardRemove()
+        )
+
+    async def _send_request(self, message: Message, user: User, conversation: Conversation) -> None:
+        lang = lang_of(conversation.data.get("lang"))
+        resident, _ = await self.residents.profile(user)
+        request, duplicate = await self.desk.submit(
+            user.id, user.first_name, user.username, resident.municipality, lang, conversation
+        )
+        self.rt.outbox_wake.set()
+        if duplicate:
+            state = say(f"state_{request.state}", lang)
+            await send_html(message, say("request_duplicate", lang, ref=request.ref, state=state))
+            await self.desk.end_conversation(user.id)
+            return
+        await send_html(message, say("request_stored", lang, ref=request.ref))
+
+    # -- /status, /cancel, /forgetme ----------------------------------------------------------
+
+    def _status_line(self, request: HelpRequest, lang: Lang) -> str:
+        category = say(f"category_{request.category}", lang)
+        state = say(f"state_{request.state}", lang)
+        return f"• <b>{escape(request.ref)}</b> · {category} · {state}"
+
+    def _cancel_buttons(
+        self, chat_id: int, requests: list[HelpRequest], lang: Lang
+    ) -> InlineKeyboardMarkup | None:
+        rows = [
+            [
+                self._button(
+                    chat_id,
+                    say("button_cancel_request", lang, ref=r.ref),
+                    RESIDENT_CANCEL,
+                    str(r.id),
+                )
+            ]
+            for r in requests
+            if r.active
+        ]
+        return InlineKeyboardMarkup(rows) if rows else None
+
+    async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/status: the resident's requests and where each one stands."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        _, lang = await self.residents.profile(user)
+        requests = await self.desk.of_resident(user.id)
+        if not requests:
+            await message.reply_text(say("status_none", lang))
+            return
+        lines = [say("status_title", lang), *(self._status_line(r, lang) for r in requests[:20])]
+        await send_html(
+            message, "\n".join(lines), self._cancel_buttons(message.chat_id, requests, lang)
+        )
+
+    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/cancel: leave the conversation in progress, or cancel a request."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        _, lang = await self.residents.profile(user)
+        conversation = await self.desk.conversation(user.id)
+        if conversation is not None:
+            await self.quit(message, user, lang_of(conversation.data.get("lang")))
+            return
+        active = [r for r in await self.desk.of_resident(user.id) if r.active]
+        if not active:
+            await message.reply_text(say("cancel_nothing", lang))
+            return
+        await message.reply_text(
+            say("cancel_which", lang),
+            reply_markup=self._cancel_buttons(message.chat_id, active, lang),
+        )
+
+    async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/forgetme: erase everything about the resident, after they confirm."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        _, lang = await self.residents.profile(user)
+        rows = [
+            [
+                self._button(message.chat_id, say("button_forget_yes", lang), FORGET_YES),
+                self._button(message.chat_id, say("button_forget_no", lang), FORGET_NO),
+            ]
+        ]
+        await message.reply_text(
+            say("forget_confirm", lang), reply_markup=InlineKeyboardMarkup(rows)
+        )
+
+    # -- volunteers -------------------------------------------------------------------------
+
+    async def volunteer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/volunteer: register to help, for staff to vet."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        _, lang = await self.residents.profile(user)
+        existing = await self.desk.volunteer(user.id)
+        if existing is not None and existing.state in ("pending", "approved"):
+            state = say(f"volunteer_state_{existing.state}", lang)
+            await message.reply_text(say("volunteer_already", lang, state=state))
+            return
+        conversation = intake.start_volunteer()
+        conversation = Conversation("volunteer", conversation.step, {"lang": lang})
+        await self.desk.save_conversation(user.id, conversation)
+        await self.send_prompt(message, conversation)
+
+    # -- buttons ----------------------------------------------------------------------------
+
+    async def dispatch(
+        self,
+        query: CallbackQuery,
+        message: Message,
+        user: User,
+        callback: Callback,
+        lang: Lang,
+        context: ContextTypes.DEFAULT_TYPE,
+    ) -> bool:
+        """Handle the buttons of practical help; False when the button is not one of them."""
+        action = callback.action
+        if action == START:
+            category = callback.arg(0) or None
+            await query.answer()
+            _, profile_lang = await self.residents.profile(user)
+            await self.begin(
+                message,
+                user,
+                lang_of(callback.arg(1)) if callback.arg(1) else profile_lang,
+                category,
+            )
+            return True
+        if action in (CHOOSE, BACK, QUIT, SEND):
+            return await self._conversation_button(query, message, user, callback)
+        if action == RESIDENT_CANCEL:
+            request = await self.desk.cancel_by_resident(_int(callback.arg(0)), user.id)
+            if request is None:
+                return False
+            self.rt.outbox_wake.set()
+            await query.answer()
+            await _drop_buttons(query)
+            await send_html(
+                message, say("notice_cancelled", lang_of(request.language), ref=request.ref)
+            )
+            return True
+        if action in (FORGET_YES, FORGET_NO):
+            await query.answer()
+            await _drop_buttons(query)
+            if action == FORGET_NO:
+                await message.reply_text(say("forget_kept", lang))
+                return True
+            await self.desk.forget_resident(user.id)
+            await self.rt.residents.forget(user.id)
+            self.rt.outbox_wake.set()
+            await message.reply_text(say("forget_done", lang), reply_markup=ReplyKeyboardRemove())
+            return True
+        if action == CLAIM:
+            return await self._claim(query, user, _int(callback.arg(0)), context)
+        if action in (DONE, RELEASE):
+            return await self._finish(query, user, action, _int(callback.arg(0)))
+        if action in (STAFF_CLOSE, STAFF_ASSIGN, STAFF_GIVE, APPROVE, REJECT, REVOKE):
+            return await self._staff_button(query, message, user, callback, context)
+        return False
+
+    async def _conversation_button(
+        self, query: CallbackQuery, message: Message, user: User, callback: Callback
+    ) -> bool:
+        conversation = await self.desk.conversation(user.id)
+        if conversation is None:
+            return False
+        await query.answer()
+        await _drop_buttons(query)
+        lang = lang_of(conversation.data.get("lang"))
+        if callback.action == QUIT:
+            await self.quit(message, user, lang)
+        elif callback.action == BACK:
+            await self._back(message, user, conversation)
+        elif callback.action == SEND:
+            if conversation.kind != "request" or conversation.step != "confirm":
+                return False
+            await self._send_request(message, user, conversation)
+        elif conversation.kind == "volunteer":
+            await self._advance(
+                message, user, intake.volunteer_choice(conversation, callback.arg(0))
+            )
+        else:
+            await self._advance(message, user, intake.request_choice(conversation, callback.arg(0)))
+        return True
+
+    async def _claim(
+        self, query: CallbackQuery, user: User, request_id: int, context: ContextTypes.DEFAULT_TYPE
+    ) -> bool:
+        volunteer = await self.desk.volunteer(user.id)
+        lang = lang_of(volunteer.language if volunteer else None)
+        if volunteer is None or not volunteer.approved:
+            await query.answer(say("claim_not_volunteer", lang), show_alert=True)
+            return True
+        try:
+            await context.bot.send_chat_action(user.id, ChatAction.TYPING)
+        except (Forbidden, BadRequest):
+            await query.answer(say("claim_start_bot", lang), show_alert=True)
+            return True
+        result = await self.desk.claim(request_id, user.id)
+        if result.status == "won" and result.request is not None:
+            self.rt.outbox_wake.set()
+            await query.answer(say("claim_won", lang, ref=result.request.ref))
+            logger.info("request %d claimed by volunteer %d", request_id, user.id)
+            return True
+        if result.status in ("taken", "closed"):
+            await query.answer(say("claim_taken", lang), show_alert=True)
+            return True
+        return False
+
+    async def _finish(self, query: CallbackQuery, user: User, action: str, request_id: int) -> bool:
+        volunteer = await self.desk.volunteer(user.id)
+        lang = lang_of(volunteer.language if volunteer else None)
+        if action == DONE:
+            request = await self.desk.complete(request_id, user.id)
+            key = "volunteer_marked_done"
+        else:
+            request = await self.desk.release(request_id, user.id)
+            key = "volunteer_released"
+        if request is None:
+            await query.answer(say("volunteer_not_yours", lang), show_alert=True)
+            return True
+        self.rt.outbox_wake.set()
+        await query.answer(say(key, lang, ref=request.ref))
+        await _drop_buttons(query)
+        return True
+
+    async def _staff_button(
+        self,
+        query: CallbackQuery,
+        message: Message,
+        user: User,
+        callback: Callback,
+        context: ContextTypes.DEFAULT_TYPE,
+    ) -> bool:
+        if not await self.staff.is_staff(context.bot, user.id):
+            await query.answer("This button is for municipal staff.", show_alert=True)
+            return True
+        action, target = callback.action, _int(callback.arg(0))
+        who = escape(user.first_name or "staff")
+        if action == STAFF_CLOSE:
+            request = await self.desk.close_by_staff(target)
+            note = f"✖️ Closed by {who}." if request else "Already closed."
+        elif action == STAFF_ASSIGN:
+            approved = await self.desk.volunteers("approved")
+            if not approved:
+                await query.answer("There are no approved volunteers.", show_alert=True)
+                return True
+            rows = [
+                [
+                    self._button(
+                        message.chat_id,
+                        v.name or str(v.user_id),
+                        STAFF_GIVE,
+                        str(target),
+                        str(v.user_id),
+                    )
+                ]
+                for v in approved[:20]
+            ]
+            await query.answer()
+            await message.reply_text("Hand it to:", reply_markup=InlineKeyboardMarkup(rows))
+            return True
+        elif action == STAFF_GIVE:
+            result = await self.desk.assign(target, _int(callback.arg(1)))
+            note = {
+                "won": f"🙋 Handed to a volunteer by {who}.",
+                "not_volunteer": "That volunteer is no longer approved.",
+            }.get(result.status, "The request is no longer open.")
+        elif action in (APPROVE, REJECT):
+            volunteer = await self.desk.decide_volunteer(target, action == APPROVE, user.id)
+            if volunteer is None:
+                note = "Already decided."
+            elif action == APPROVE:
+                note = f"✅ Approved by {who}."
+            else:
+                note = f"✖️ Rejected by {who}."
+        else:
+            volunteer = await self.desk.revoke_volunteer(target, user.id)
+            note = f"Approval revoked by {who}." if volunteer else "Not an approved volunteer."
+        self.rt.outbox_wake.set()
+        await query.answer()
+        await _note(query, message, note, self._revoke_button(message, action, target))
+        return True
+
+    def _revoke_button(
+        self, message: Message, action: str, target: int
+    ) -> InlineKeyboardMarkup | None:
+        if action != APPROVE:
+            return None
+        return InlineKeyboardMarkup(
+            [[self._button(message.chat_id, "Revoke approval", REVOKE, str(target))]]
+        )
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return -1
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
+    """Remove a message's buttons once one is pressed, so it cannot be pressed twice."""
+    with suppress(TelegramError):
+        await query.edit_message_reply_markup(None)
+
+
+async def _note(
+    query: CallbackQuery, message: Message, note: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Append what happened to a staff message, replacing its buttons."""
+    text = message.text_html or ""
+    try:
+        await query.edit_message_text(f"{text}\n\n<i>{note}</i>", reply_markup=markup)
+    except TelegramError:
+        await message.reply_text(note)

@@ -1,0 +1,168 @@
+"""Sends what the volunteer queue put in the outbox: in order, with retries, within limits.
+
+Messages are stored before they are sent, so a crash loses none; each is marked sent with its
+message id. A 429 holds that chat back until `retry_after` has passed (PTB's rate limiter also
+paces every send: about 30 a second overall and 20 a minute to one group). Network failures
+back off exponentially. A message the recipient can never get is marked failed; if it carried a
+volunteer's details, the request goes back to the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import suppress
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.queue.desk import VOLUNTEER_DETAILS, OutboxItem
+from bot.queue.texts import Button, Keyboard, group_message
+from bot.tg.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+IDLE_SECONDS = 5.0
+MAX_BACKOFF_SECONDS = 300.0
+MAX_ATTEMPTS = 20
+
+
+def _retry_seconds(error: RetryAfter) -> float:
+    value: Any = error.retry_after
+    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
+
+
+class OutboxSender:
+    """The background task that empties the outbox."""
+
+    def __init__(self, runtime: Runtime, bot: Bot) -> None:
+        self.rt = runtime
+        self.bot = bot
+        self.desk = runtime.desk
+        # chat id -> the time before which nothing may be sent to it (after a 429)
+        self.held: dict[int, float] = {}
+
+    def markup(self, chat_id: int, keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+        if not keyboard:
+            return None
+        codec = self.rt.codec
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        b.label, callback_data=codec.encode(chat_id, b.action, *b.args)
+                    )
+                    for b in row
+                ]
+                for row in keyboard
+            ]
+        )
+
+    async def run(self) -> None:
+        """Send until cancelled."""
+        while True:
+            try:
+                sent = await self.send_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("outbox round failed; trying again")
+                sent = 0
+            if sent:
+                continue
+            await self._sleep_until_due()
+
+    async def _sleep_until_due(self) -> None:
+        next_due = await self.desk.next_due()
+        wait = IDLE_SECONDS if next_due is None else max(0.0, next_due - time.time())
+        self.rt.outbox_wake.clear()
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self.rt.outbox_wake.wait(), min(wait, IDLE_SECONDS))
+
+    async def send_due(self) -> int:
+        """Send what is due now; returns how many were handled."""
+        handled = 0
+        blocked: set[int] = set()
+        for item in await self.desk.due():
+            chat = item.chat_id or 0
+            # Keep each chat's order: once one of its messages waits, the rest wait too.
+            if chat in blocked or self.held.get(chat, 0.0) > time.time():
+                blocked.add(chat)
+                continue
+            if not await self.deliver(item):
+                blocked.add(chat)
+            handled += 1
+        return handled
+
+    async def deliver(self, item: OutboxItem) -> bool:
+        """Send one item; False when it has to wait and was rescheduled."""
+        chat = item.chat_id or 0
+        try:
+            message_id = await (
+                self._draw_group(item) if item.kind == "group" else self._send(item)
+            )
+        except RetryAfter as exc:
+            until = time.time() + _retry_seconds(exc)
+            self.held[chat] = until
+            await self.desk.retry(item, until, f"429 retry after {_retry_seconds(exc)}s")
+            logger.warning("outbox: chat held for %.0fs after a 429", _retry_seconds(exc))
+            return False
+        except Forbidden as exc:
+            await self.desk.failed(item, str(exc))
+            if item.payload and item.payload.get("purpose") == VOLUNTEER_DETAILS:
+                await self.desk.undeliverable_details(item)
+            logger.warning("outbox: message %d cannot be delivered", item.id)
+            return True
+        except BadRequest as exc:
+            description = str(exc).lower()
+            if "not modified" in description:
+                await self.desk.sent(item, None)
+                return True
+            if "message to edit not found" in description and item.request_id is not None:
+                await self.desk.forget_group_message(item.request_id)
+                await self.desk.retry(item, time.time(), "group message gone; posting anew")
+                return False
+            await self.desk.failed(item, str(exc))
+            logger.error("outbox: message %d refused: %s", item.id, exc)
+            return True
+        except (NetworkError, TelegramError) as exc:
+            if item.attempts + 1 >= MAX_ATTEMPTS:
+                await self.desk.failed(item, str(exc))
+                return True
+            delay = min(2.0 ** (item.attempts + 1), MAX_BACKOFF_SECONDS)
+            await self.desk.retry(item, time.time() + delay, str(exc))
+            return False
+        await self.desk.sent(item, message_id)
+        return True
+
+    async def _send(self, item: OutboxItem) -> int | None:
+        if item.chat_id is None or item.payload is None:
+            return None
+        keyboard = [[Button.from_json(b) for b in row] for row in item.payload.get("buttons", [])]
+        message = await self.bot.send_message(
+            item.chat_id, item.payload["text"], reply_markup=self.markup(item.chat_id, keyboard)
+        )
+        return message.message_id
+
+    async def _draw_group(self, item: OutboxItem) -> int | None:
+        """Post or update a request's group message to show its current state."""
+        if item.request_id is None or item.chat_id is None:
+            return None
+        view = await self.desk.group_view(item.request_id)
+        if view is None:
+            return None
+        request, volunteer_name = view
+        lang = self.rt.municipality_language(request.municipality)
+        text, keyboard = group_message(request, lang, int(time.time()), volunteer_name)
+        markup = self.markup(item.chat_id, keyboard)
+        if request.group_message_id is None:
+            if not request.active:
+                return None  # closed before it was ever posted: nothing to show
+            message = await self.bot.send_message(item.chat_id, text, reply_markup=markup)
+            return message.message_id
+        await self.bot.edit_message_text(
+            text, chat_id=item.chat_id, message_id=request.group_message_id, reply_markup=markup
+        )
+        return request.group_message_id

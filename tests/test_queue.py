@@ -1,0 +1,248 @@
+"""The volunteer queue's rules, at the domain level: atomic claims, states, privacy, outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.queue.desk import HelpDesk
+from bot.queue.intake import Conversation
+from bot.queue.models import HelpRequest
+from bot.storage import Database
+
+GROUP = -100
+STAFF = -200
+RESIDENT = 1001
+PHONE = "+4791234567"
+
+
+def contact(municipality: str | None, lang: str) -> str:
+    return "Ring Innbyggerservice på 66 700 000."
+
+
+@pytest.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[HelpDesk]:
+    async with Database(tmp_path / "bot.db") as db:
+        helpdesk = HelpDesk(db, volunteer_chat_id=GROUP, staff_chat_id=STAFF, contact_line=contact)
+        await helpdesk.start()
+        yield helpdesk
+
+
+def filled(category: str = "groceries", contact: str = "phone") -> Conversation:
+    data = {
+        "category": category,
+        "description": "melk og brød",
+        "area": "Heggedal",
+        "timing": "today",
+        "contact": contact,
+        "consent": "yes",
+    }
+    if contact == "phone":
+        data["phone"] = PHONE
+    return Conversation("request", "confirm", data)
+
+
+async def submit(desk: HelpDesk, category: str = "groceries") -> HelpRequest:
+    request, duplicate = await desk.submit(
+        RESIDENT, "Kari", "kari", "asker", "nb", filled(category)
+    )
+    assert not duplicate
+    return request
+
+
+async def approve(desk: HelpDesk, user_id: int, name: str = "Ola Nordmann") -> None:
+    conversation = Conversation(
+        "volunteer", "submitted", {"name": name, "area": "Asker", "skills": "groceries"}
+    )
+    await desk.register_volunteer(user_id, conversation, "nb")
+    assert await desk.decide_volunteer(user_id, True, staff_id=9) is not None
+
+
+async def messages_to(desk: HelpDesk, chat_id: int) -> list[str]:
+    rows = await desk.db.fetchall(
+        "SELECT payload FROM outbox WHERE chat_id = ? AND kind = 'message' ORDER BY id", (chat_id,)
+    )
+    return [row[0] for row in rows if row[0]]
+
+
+async def test_submit_stores_with_a_reference_and_queues_the_group_post(desk: HelpDesk) -> None:
+    request = await submit(desk)
+    assert request.ref == "A-1001"
+    assert request.state == "open"
+    items = await desk.due()
+    assert [(i.kind, i.chat_id, i.request_id) for i in items] == [("group", GROUP, request.id)]
+
+
+async def test_same_request_again_points_to_the_first(desk: HelpDesk) -> None:
+    first = await submit(desk)
+    again, duplicate = await desk.submit(RESIDENT, "Kari", None, "asker", "nb", filled())
+    assert duplicate and again.id == first.id
+    other = await submit(desk, "pharmacy")
+    assert other.id != first.id
+
+
+@pytest.mark.parametrize("round_", range(100))
+async def test_fifty_simultaneous_claims_have_exactly_one_winner(
+    desk: HelpDesk, round_: int
+) -> None:
+    volunteers = list(range(2000, 2050))
+    for user_id in volunteers:
+        await approve(desk, user_id)
+    request = await submit(desk)
+    results = await asyncio.gather(*(desk.claim(request.id, v) for v in volunteers))
+    winners = [v for v, r in zip(volunteers, results, strict=True) if r.status == "won"]
+    assert len(winners) == 1
+    assert all(r.status == "taken" for r in results if r.status != "won")
+    stored = await desk.get(request.id)
+    assert stored is not None and stored.volunteer_id == winners[0]
+    with_phone = {v: [m for m in await messages_to(desk, v) if PHONE in m] for v in volunteers}
+    assert len(with_phone[winners[0]]) == 1  # the details, to the winner only
+    assert all(not found for v, found in with_phone.items() if v != winners[0])
+
+
+async def test_only_approved_volunteers_can_claim(desk: HelpDesk) -> None:
+    request = await submit(desk)
+    assert (await desk.claim(request.id, 4242)).status == "not_volunteer"
+    conversation = Conversation("volunteer", "submitted", {"name": "Per", "skills": "dog"})
+    await desk.register_volunteer(4243, conversation, "nb")  # pending, not approved
+    assert (await desk.claim(request.id, 4243)).status == "not_volunteer"
+    stored = await desk.get(request.id)
+    assert stored is not None and stored.state == "open"
+
+
+async def test_release_done_and_who_may_do_them(desk: HelpDesk) -> None:
+    await approve(desk, 2001)
+    await approve(desk, 2002)
+    request = await submit(desk)
+    assert (await desk.claim(request.id, 2001)).status == "won"
+    assert await desk.release(request.id, 2002) is None  # not the claimer
+    assert await desk.complete(request.id, 2002) is None
+    released = await desk.release(request.id, 2001)
+    assert released is not None and released.state == "open" and released.volunteer_id is None
+    assert (await desk.claim(request.id, 2002)).status == "won"
+    done = await desk.complete(request.id, 2002)
+    assert done is not None and done.state == "done"
+    resident = await messages_to(desk, RESIDENT)
+    assert [("Ola" in m, "tilbake i køen" in m, "utført" in m) for m in resident] == [
+        (True, False, False),
+        (False, True, False),
+        (True, False, False),
+        (False, False, True),
+    ]
+
+
+async def test_resident_cancel_tells_the_volunteer(desk: HelpDesk) -> None:
+    await approve(desk, 2001)
+    request = await submit(desk)
+    await desk.claim(request.id, 2001)
+    assert await desk.cancel_by_resident(request.id, resident_id=999) is None  # not theirs
+    cancelled = await desk.cancel_by_resident(request.id, RESIDENT)
+    assert cancelled is not None and cancelled.state == "cancelled"
+    assert any("avbrutt" in m for m in await messages_to(desk, 2001))
+    assert await desk.cancel_by_resident(request.id, RESIDENT) is None  # already closed
+
+
+async def test_escalation_alerts_staff_once_and_tells_the_resident(desk: HelpDesk) -> None:
+    desk.escalate_after_seconds = -1
+    request = await submit(desk)
+    assert [r.id for r in await desk.escalate_due()] == [request.id]
+    assert await desk.escalate_due() == []
+    staff = await messages_to(desk, STAFF)
+    assert any(request.ref in m and PHONE not in m for m in staff)
+    assert any("66 700 000" in m for m in await messages_to(desk, RESIDENT))
+    closed = await desk.close_by_staff(request.id)
+    assert closed is not None and closed.closed_by == "staff"
+
+
+async def test_group_redraws_are_merged(desk: HelpDesk) -> None:
+    await approve(desk, 2001)
+    request = await submit(desk)
+    await desk.claim(request.id, 2001)
+    await desk.release(request.id, 2001)
+    groups = [i for i in await desk.due() if i.kind == "group"]
+    assert len(groups) == 1
+
+
+def file_bytes(db: Database) -> bytes:
+    data = db.path.read_bytes()
+    wal = db.path.with_name(db.path.name + "-wal")
+    return data + (wal.read_bytes() if wal.exists() else b"")
+
+
+async def test_retention_erases_personal_data_from_the_file(desk: HelpDesk) -> None:
+    await approve(desk, 2001)
+    request = await submit(desk)
+    await desk.claim(request.id, 2001)
+    await desk.complete(request.id, 2001)
+    for item in await desk.due():
+        await desk.sent(item, 1)
+    desk.retention_seconds = -1
+    assert await desk.erase_expired() == 1
+    erased = await desk.get(request.id)
+    assert erased is not None and erased.phone is None and erased.description is None
+    assert erased.state == "done" and erased.ref == request.ref
+    raw = file_bytes(desk.db)
+    assert PHONE.encode() not in raw
+    assert "melk og brød".encode() not in raw
+
+
+async def test_forget_me_closes_and_erases_everything(desk: HelpDesk) -> None:
+    await approve(desk, 2001)
+    request = await submit(desk)
+    await desk.claim(request.id, 2001)
+    await desk.db.write(
+        "INSERT INTO residents (user_id, municipality, language, created_at, updated_at) "
+        "VALUES (?, 'asker', 'nb', 0, 0)",
+        (RESIDENT,),
+    )
+    await desk.forget_resident(RESIDENT)
+    closed = await desk.get(request.id)
+    assert closed is not None and closed.state == "cancelled" and closed.resident_id is None
+    assert any("avbrutt" in m for m in await messages_to(desk, 2001))
+    assert await messages_to(desk, RESIDENT) == []
+    assert await desk.db.fetchval("SELECT COUNT(*) FROM residents") == 0
+    raw = file_bytes(desk.db)
+    assert PHONE.encode() not in raw and b"Kari" not in raw
+
+
+async def test_sent_messages_drop_their_text(desk: HelpDesk) -> None:
+    await approve(desk, 2001)
+    request = await submit(desk)
+    await desk.claim(request.id, 2001)
+    for item in await desk.due():
+        await desk.sent(item, 7)
+    assert await desk.db.fetchval("SELECT COUNT(*) FROM outbox WHERE payload IS NOT NULL") == 0
+    stored = await desk.get(request.id)
+    assert stored is not None and stored.group_message_id == 7
+
+
+async def test_conversation_survives_a_restart(tmp_path: Path) -> None:
+    async with Database(tmp_path / "bot.db") as db:
+        desk = HelpDesk(db, volunteer_chat_id=GROUP, staff_chat_id=None, contact_line=contact)
+        await desk.start()
+        await desk.save_conversation(RESIDENT, Conversation("request", "area", {"category": "dog"}))
+    async with Database(tmp_path / "bot.db") as db:
+        desk = HelpDesk(db, volunteer_chat_id=GROUP, staff_chat_id=None, contact_line=contact)
+        await desk.start()
+        assert desk.is_talking(RESIDENT)
+        assert await desk.conversation(RESIDENT) == Conversation(
+            "request", "area", {"category": "dog"}
+        )
+
+
+async def test_revoking_returns_claimed_requests_to_the_queue(desk: HelpDesk) -> None:
+    await approve(desk, 2001)
+    request = await submit(desk)
+    await desk.claim(request.id, 2001)
+    assert await desk.revoke_volunteer(2001, staff_id=9) is not None
+    reopened = await desk.get(request.id)
+    assert reopened is not None and reopened.state == "open"
+    assert (await desk.claim(request.id, 2001)).status == "not_volunteer"
+
+
+def test_database_file_is_plain_sqlite(tmp_path: Path) -> None:
+    assert sqlite3.sqlite_version_info >= (3, 35)
