@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
@@ -266,6 +266,156 @@ def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _desk_call(settings: Settings, action: Callable[[Any], Any]) -> Any:
+    """Run `action(desk)` against the bot's database; the database must exist."""
+    import asyncio
+
+    from bot.queue.desk import HelpDesk
+    from bot.storage import Database
+    from bot.tg.runtime import DB_FILE
+
+    path = settings.data_dir / DB_FILE
+    if not path.exists():
+        raise BotError(f"no database at {path} (set DATA_DIR to the bot's data folder)")
+
+    def contact(municipality: str | None, lang: Any) -> str:
+        from bot.answering import Responder
+
+        responder = Responder(_load(settings.knowledge_dir).kb)
+        return responder.contact_line(responder.kb.municipalities.get(municipality or ""), lang)
+
+    async def run() -> Any:
+        async with Database(path) as db:
+            desk = HelpDesk(
+                db,
+                volunteer_chat_id=settings.volunteer_chat_id,
+                staff_chat_id=settings.staff_chat_id,
+                contact_line=contact,
+            )
+            return await action(desk)
+
+    return asyncio.run(run())
+
+
+def _when(stamp: int | None) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp)) if stamp else "-"
+
+
+def cmd_queue_list(args: argparse.Namespace, settings: Settings) -> int:
+    """List help requests, newest last."""
+    requests = _desk_call(settings, lambda desk: desk.requests(args.state))
+    if not requests:
+        print("No help requests" + (f" in state {args.state}." if args.state else "."))
+        return 0
+    print(f"{'ref':<8} {'state':<10} {'category':<10} {'municipality':<14} {'created':<17} area")
+    for r in requests:
+        print(
+            f"{r.ref:<8} {r.state:<10} {r.category:<10} {r.municipality or '-':<14} "
+            f"{_when(r.created_at):<17} {r.area or '(erased)'}"
+        )
+    return 0
+
+
+def cmd_queue_show(args: argparse.Namespace, settings: Settings) -> int:
+    """Show one request, with the resident's contact details (for staff following it up)."""
+    request = _desk_call(settings, lambda desk: desk.by_ref(args.ref))
+    if request is None:
+        raise BotError(f"no help request {args.ref!r}")
+    fields = [
+        ("reference", request.ref),
+        ("state", request.state),
+        ("category", request.category),
+        ("municipality", request.municipality or "-"),
+        ("language", request.language),
+        ("description", request.description or "(erased)"),
+        ("area", request.area or "(erased)"),
+        ("when", request.timing),
+        ("contact", request.contact_method),
+        ("resident", request.resident_name or "(erased)"),
+        ("phone", request.phone or "-"),
+        ("volunteer", str(request.volunteer_id) if request.volunteer_id else "-"),
+        ("created", _when(request.created_at)),
+        ("claimed", _when(request.claimed_at)),
+        (
+            "closed",
+            _when(request.closed_at) + (f" by {request.closed_by}" if request.closed_by else ""),
+        ),
+        ("escalated", _when(request.escalated_at)),
+        ("erased", _when(request.erased_at)),
+    ]
+    for name, value in fields:
+        print(f"{name:<13} {value}")
+    return 0
+
+
+EXPORT_FIELDS = (
+    "ref",
+    "state",
+    "category",
+    "municipality",
+    "language",
+    "timing",
+    "contact_method",
+    "created_at",
+    "claimed_at",
+    "closed_at",
+    "closed_by",
+    "escalated_at",
+)
+
+
+def cmd_queue_export(args: argparse.Namespace, settings: Settings) -> int:
+    """All requests as CSV for reporting: no names, contact details or descriptions."""
+    import csv
+
+    requests = _desk_call(settings, lambda desk: desk.requests(None))
+    writer = csv.writer(sys.stdout)
+    writer.writerow(EXPORT_FIELDS)
+    for request in requests:
+        row = []
+        for name in EXPORT_FIELDS:
+            value = getattr(request, name)
+            if name.endswith("_at") and value is not None:
+                value = datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds")
+            row.append("" if value is None else value)
+        writer.writerow(row)
+    return 0
+
+
+def cmd_volunteers_list(args: argparse.Namespace, settings: Settings) -> int:
+    """List registered volunteers."""
+    volunteers = _desk_call(settings, lambda desk: desk.volunteers(args.state))
+    if not volunteers:
+        print("No volunteers" + (f" in state {args.state}." if args.state else "."))
+        return 0
+    print(f"{'id':<12} {'state':<9} {'name':<24} {'area':<18} can help with")
+    for v in volunteers:
+        print(
+            f"{v.user_id:<12} {v.state:<9} {(v.name or '-')[:24]:<24} "
+            f"{(v.area or '-')[:18]:<18} {','.join(v.skills)}"
+        )
+    return 0
+
+
+def cmd_volunteers_decide(args: argparse.Namespace, settings: Settings) -> int:
+    """Approve, reject or revoke a volunteer; they are told when the bot next sends."""
+    action = args.volunteers_command
+
+    async def decide(desk: Any) -> Any:
+        if action == "revoke":
+            return await desk.revoke_volunteer(args.id, None)
+        return await desk.decide_volunteer(args.id, action == "approve", None)
+
+    volunteer = _desk_call(settings, decide)
+    if volunteer is None:
+        wanted = "approved" if action == "revoke" else "pending"
+        raise BotError(f"volunteer {args.id} is not {wanted} (see: python -m bot volunteers list)")
+    print(f"volunteer {args.id} ({volunteer.name or '-'}) is now {volunteer.state}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """Run the benchmarks."""
     from bot.bench import run
@@ -361,6 +511,71 @@ def _build_parser() -> argparse.ArgumentParser:
     unanswered.add_argument("--days", type=int, default=7, help="how far back (default 7)")
     unanswered.add_argument("--limit", type=int, default=50, help="at most this many rows")
     unanswered.set_defaults(handler=cmd_unanswered)
+
+    queue = commands.add_parser(
+        "queue",
+        help="see help requests: list, show, export",
+        description="The volunteer queue, read from the bot's database (DATA_DIR).",
+    )
+    queue_commands = queue.add_subparsers(
+        dest="queue_command", metavar="QUEUE_COMMAND", required=True
+    )
+    listing = queue_commands.add_parser(
+        "list",
+        help="list help requests",
+        description="List help requests without contact details.",
+        epilog="example: python -m bot queue list --state open",
+    )
+    listing.add_argument("--state", choices=["open", "claimed", "done", "cancelled"])
+    listing.set_defaults(handler=cmd_queue_list)
+    show = queue_commands.add_parser(
+        "show",
+        help="show one request, with contact details",
+        description="Show one help request by its reference, with the resident's contact "
+        "details, for staff following it up.",
+        epilog="example: python -m bot queue show A-1042",
+    )
+    show.add_argument("ref", help="the request's reference, such as A-1042")
+    show.set_defaults(handler=cmd_queue_show)
+    export = queue_commands.add_parser(
+        "export",
+        help="all requests as CSV, without personal data",
+        description="Every request as CSV for reporting: no names, contact details or "
+        "descriptions.",
+        epilog="example: python -m bot queue export --csv > requests.csv",
+    )
+    export.add_argument("--csv", action="store_true", required=True, help="CSV output")
+    export.set_defaults(handler=cmd_queue_export)
+
+    volunteers = commands.add_parser(
+        "volunteers",
+        help="list, approve, reject or revoke volunteers",
+        description="Vetting volunteers. The bot tells them the outcome.",
+    )
+    volunteer_commands = volunteers.add_subparsers(
+        dest="volunteers_command", metavar="VOLUNTEERS_COMMAND", required=True
+    )
+    vlist = volunteer_commands.add_parser(
+        "list",
+        help="list volunteers",
+        description="List registered volunteers.",
+        epilog="example: python -m bot volunteers list --state pending",
+    )
+    vlist.add_argument("--state", choices=["pending", "approved", "rejected", "revoked"])
+    vlist.set_defaults(handler=cmd_volunteers_list)
+    for name, summary in (
+        ("approve", "approve a pending volunteer"),
+        ("reject", "reject a pending volunteer"),
+        ("revoke", "revoke an approved volunteer"),
+    ):
+        decide = volunteer_commands.add_parser(
+            name,
+            help=summary,
+            description=f"{summary[0].upper()}{summary[1:]} by Telegram user id.",
+            epilog=f"example: python -m bot volunteers {name} 123456789",
+        )
+        decide.add_argument("id", type=int, help="the volunteer's Telegram user id")
+        decide.set_defaults(handler=cmd_volunteers_decide)
 
     bench = commands.add_parser(
         "bench",

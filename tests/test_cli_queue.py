@@ -1,0 +1,95 @@
+"""The staff CLI for the queue and volunteers, called as `main(argv)`."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.queue.desk import HelpDesk
+from bot.queue.intake import Conversation
+from bot.storage import Database
+
+PHONE = "+4791234567"
+
+
+async def seed(data_dir: Path) -> None:
+    async with Database(data_dir / "bot.db") as db:
+        desk = HelpDesk(
+            db, volunteer_chat_id=-1, staff_chat_id=-2, contact_line=lambda municipality, lang: ""
+        )
+        await desk.register_volunteer(
+            2001,
+            Conversation("volunteer", "submitted", {"name": "Ola Nordmann", "skills": "dog"}),
+            "nb",
+        )
+        data = {
+            "category": "dog",
+            "description": "lufte hunden",
+            "area": "Heggedal",
+            "timing": "week",
+            "contact": "phone",
+            "phone": PHONE,
+        }
+        await desk.submit(
+            1001, "Kari", None, "asker", "nb", Conversation("request", "confirm", data)
+        )
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    asyncio.run(seed(tmp_path))
+    return tmp_path
+
+
+def test_queue_list_and_filter(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["queue", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "A-1001" in out and "open" in out and PHONE not in out
+    assert main(["queue", "list", "--state", "done"]) == 0
+    assert "No help requests in state done." in capsys.readouterr().out
+
+
+def test_queue_show_has_the_details_for_staff(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["queue", "show", "a-1001"]) == 0
+    out = capsys.readouterr().out
+    assert PHONE in out and "lufte hunden" in out
+    assert main(["queue", "show", "A-9"]) == 1
+    assert "no help request 'A-9'" in capsys.readouterr().err
+
+
+def test_queue_export_has_no_personal_data(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["queue", "export", "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0]["ref"] == "A-1001" and rows[0]["category"] == "dog"
+    assert rows[0]["created_at"].endswith("+00:00")
+    flat = str(rows)
+    assert PHONE not in flat and "Kari" not in flat and "lufte" not in flat
+
+
+def test_volunteers_approve_revoke(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["volunteers", "list", "--state", "pending"]) == 0
+    assert "Ola Nordmann" in capsys.readouterr().out
+    assert main(["volunteers", "approve", "2001"]) == 0
+    assert "is now approved" in capsys.readouterr().out
+    assert main(["volunteers", "approve", "2001"]) == 1
+    assert "is not pending" in capsys.readouterr().err
+    assert main(["volunteers", "revoke", "2001"]) == 0
+    assert "is now revoked" in capsys.readouterr().out
+
+
+def test_missing_database_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "none"))
+    assert main(["queue", "list"]) == 1
+    assert "no database at" in capsys.readouterr().err
