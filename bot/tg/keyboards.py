@@ -103,6 +103,10 @@ class Keyboards:
                     self.button("👎", FEEDBACK, reply.entry_id, 0),
                 ]
             )
+            # Reading about volunteers, a resident may need one: offer it right there.
+            entry = kb.entries.get(reply.entry_id)
+            if entry is not None and entry.topic == "volunteering":
+                rows.append([self.practical_help_button()])
             rows.append([self.menu_button()])
         elif reply.kind == "clarify":
             rows += [[self.button(s.title, ENTRY, s.entry_id)] for s in reply.suggestions]
