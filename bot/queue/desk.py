@@ -480,6 +480,15 @@ class HelpDesk:
 
     # -- reading ----------------------------------------------------------------------------
 
+    async def stored_since(self, resident_id: int, since: int) -> HelpRequest | None:
+        """The first request the resident stored at or after `since` (epoch seconds)."""
+        row = await self.db.fetchone(
+            f"""SELECT {REQUEST_COLUMNS} FROM help_requests
+                WHERE resident_id = ? AND created_at >= ? ORDER BY id LIMIT 1""",
+            (resident_id, since),
+        )
+        return HelpRequest.from_row(row) if row else None
+
     async def get(self, request_id: int) -> HelpRequest | None:
         row = await self.db.fetchone(
             f"SELECT {REQUEST_COLUMNS} FROM help_requests WHERE id = ?", (request_id,)

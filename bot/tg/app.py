@@ -10,7 +10,6 @@ from telegram import BotCommand, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -24,11 +23,13 @@ from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.kb.service import ReloadOutcome
+from bot.language import normalise_language_code
 from bot.messages import say
 from bot.tg.helpdesk import HelpDeskHandlers
 from bot.tg.outbox import OutboxSender
 from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor
-from bot.tg.resident import ResidentHandlers
+from bot.tg.ratelimit import ChatRateLimiter
+from bot.tg.resident import ResidentHandlers, acknowledge
 from bot.tg.runtime import Runtime
 from bot.tg.staff import StaffHandlers
 
@@ -110,10 +111,9 @@ def build_application(
         .update_queue(queue)
         .concurrent_updates(processor)
         .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=settings.send_rate_per_second,
-                group_max_rate=settings.group_rate_per_minute,
-                group_time_period=60,
+            ChatRateLimiter(
+                overall_per_second=settings.send_rate_per_second,
+                group_per_minute=settings.group_rate_per_minute,
                 max_retries=5,
             )
         )
@@ -153,7 +153,7 @@ class ButtonRouter:
                 if await dispatch(query, message, user, callback, lang, context):
                     return
         logger.info("button refused: forged, stale or not the presser's")
-        await query.answer(say("button_expired", lang), show_alert=True)
+        await acknowledge(query, say("button_expired", lang), alert=True)
 
 
 def register_handlers(
@@ -227,8 +227,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if update.effective_chat.type != "private":
         return
+    user = update.effective_user
+    lang = normalise_language_code(user.language_code if user else None) or "en"
     try:
-        await context.bot.send_message(update.effective_chat.id, say("error", "en"))
+        await context.bot.send_message(update.effective_chat.id, say("error", lang))
     except TelegramError:
         logger.warning("could not send the error notice either")
 

@@ -42,8 +42,9 @@ from bot.queue.texts import (
     STAFF_CLOSE,
     lang_of,
 )
+from bot.storage import now
 from bot.tg.callbacks import Callback
-from bot.tg.resident import ResidentHandlers, send_html
+from bot.tg.resident import ResidentHandlers, acknowledge, send_html
 from bot.tg.runtime import Runtime
 from bot.tg.staff import StaffHandlers
 
@@ -145,7 +146,14 @@ class HelpDeskHandlers:
             ]
             return say("intake_consent", lang, days=days), InlineKeyboardMarkup(rows)
         rows = [
-            [self._button(chat_id, say("button_send_request", lang), SEND)],
+            [
+                self._button(
+                    chat_id,
+                    say("button_send_request", lang),
+                    SEND,
+                    conversation.data.get("opened", ""),
+                )
+            ],
             self._nav(chat_id, lang),
         ]
         text = say_html("intake_summary", lang, {"summary": self._summary(conversation.data, lang)})
@@ -198,8 +206,12 @@ class HelpDeskHandlers:
             await send_html(message, say("request_unavailable", lang, contact=contact))
             return
         conversation = intake.start_request(category)
+        # "opened" lets a Send pressed again after a crash find the request it stored.
+        opened = str(now())
         conversation = Conversation(
-            conversation.kind, conversation.step, {**conversation.data, "lang": lang}
+            conversation.kind,
+            conversation.step,
+            {**conversation.data, "lang": lang, "opened": opened},
         )
         await self.desk.save_conversation(user.id, conversation)
         await self.send_prompt(message, conversation)
@@ -408,7 +420,7 @@ class HelpDeskHandlers:
         action = callback.action
         if action == START:
             category = callback.arg(0) or None
-            await query.answer()
+            await acknowledge(query)
             _, profile_lang = await self.residents.profile(user)
             await self.begin(
                 message,
@@ -424,14 +436,14 @@ class HelpDeskHandlers:
             if request is None:
                 return False
             self.rt.outbox_wake.set()
-            await query.answer()
+            await acknowledge(query)
             await _drop_buttons(query)
             await send_html(
                 message, say("notice_cancelled", lang_of(request.language), ref=request.ref)
             )
             return True
         if action in (FORGET_YES, FORGET_NO):
-            await query.answer()
+            await acknowledge(query)
             await _drop_buttons(query)
             if action == FORGET_NO:
                 await message.reply_text(say("forget_kept", lang))
@@ -442,9 +454,9 @@ class HelpDeskHandlers:
             await message.reply_text(say("forget_done", lang), reply_markup=ReplyKeyboardRemove())
             return True
         if action == CLAIM:
-            return await self._claim(query, user, _int(callback.arg(0)), context)
+            return await self._claim(query, user, _int(callback.arg(0)), lang, context)
         if action in (DONE, RELEASE):
-            return await self._finish(query, user, action, _int(callback.arg(0)))
+            return await self._finish(query, user, action, _int(callback.arg(0)), lang)
         if action in (STAFF_CLOSE, STAFF_ASSIGN, STAFF_GIVE, APPROVE, REJECT, REVOKE):
             return await self._staff_button(query, message, user, callback, context)
         return False
@@ -453,9 +465,11 @@ class HelpDeskHandlers:
         self, query: CallbackQuery, message: Message, user: User, callback: Callback
     ) -> bool:
         conversation = await self.desk.conversation(user.id)
+        if callback.action == SEND and (conversation is None or conversation.step != "confirm"):
+            return await self._sent_already(query, message, user, callback.arg(0))
         if conversation is None:
             return False
-        await query.answer()
+        await acknowledge(query)
         await _drop_buttons(query)
         lang = lang_of(conversation.data.get("lang"))
         if callback.action == QUIT:
@@ -474,33 +488,55 @@ class HelpDeskHandlers:
             await self._advance(message, user, intake.request_choice(conversation, callback.arg(0)))
         return True
 
+    async def _sent_already(
+        self, query: CallbackQuery, message: Message, user: User, opened: str
+    ) -> bool:
+        """Send pressed for a conversation already stored (a redelivery): repeat its reference."""
+        if not opened.isdigit():
+            return False
+        request = await self.desk.stored_since(user.id, int(opened))
+        if request is None:
+            return False
+        await acknowledge(query)
+        await _drop_buttons(query)
+        lang = lang_of(request.language)
+        await send_html(message, say("request_stored", lang, ref=request.ref))
+        return True
+
     async def _claim(
-        self, query: CallbackQuery, user: User, request_id: int, context: ContextTypes.DEFAULT_TYPE
+        self,
+        query: CallbackQuery,
+        user: User,
+        request_id: int,
+        profile_lang: Lang,
+        context: ContextTypes.DEFAULT_TYPE,
     ) -> bool:
         volunteer = await self.desk.volunteer(user.id)
-        lang = lang_of(volunteer.language if volunteer else None)
+        lang = lang_of(volunteer.language) if volunteer else profile_lang
         if volunteer is None or not volunteer.approved:
-            await query.answer(say("claim_not_volunteer", lang), show_alert=True)
+            await acknowledge(query, say("claim_not_volunteer", lang), alert=True)
             return True
         try:
             await context.bot.send_chat_action(user.id, ChatAction.TYPING)
         except (Forbidden, BadRequest):
-            await query.answer(say("claim_start_bot", lang), show_alert=True)
+            await acknowledge(query, say("claim_start_bot", lang), alert=True)
             return True
         result = await self.desk.claim(request_id, user.id)
         if result.status == "won" and result.request is not None:
             self.rt.outbox_wake.set()
-            await query.answer(say("claim_won", lang, ref=result.request.ref))
+            await acknowledge(query, say("claim_won", lang, ref=result.request.ref))
             logger.info("request %d claimed by volunteer %d", request_id, user.id)
             return True
         if result.status in ("taken", "closed"):
-            await query.answer(say("claim_taken", lang), show_alert=True)
+            await acknowledge(query, say("claim_taken", lang), alert=True)
             return True
         return False
 
-    async def _finish(self, query: CallbackQuery, user: User, action: str, request_id: int) -> bool:
+    async def _finish(
+        self, query: CallbackQuery, user: User, action: str, request_id: int, profile_lang: Lang
+    ) -> bool:
         volunteer = await self.desk.volunteer(user.id)
-        lang = lang_of(volunteer.language if volunteer else None)
+        lang = lang_of(volunteer.language) if volunteer else profile_lang
         if action == DONE:
             request = await self.desk.complete(request_id, user.id)
             key = "volunteer_marked_done"
@@ -508,10 +544,10 @@ class HelpDeskHandlers:
             request = await self.desk.release(request_id, user.id)
             key = "volunteer_released"
         if request is None:
-            await query.answer(say("volunteer_not_yours", lang), show_alert=True)
+            await acknowledge(query, say("volunteer_not_yours", lang), alert=True)
             return True
         self.rt.outbox_wake.set()
-        await query.answer(say(key, lang, ref=request.ref))
+        await acknowledge(query, say(key, lang, ref=request.ref))
         await _drop_buttons(query)
         return True
 
@@ -524,7 +560,7 @@ class HelpDeskHandlers:
         context: ContextTypes.DEFAULT_TYPE,
     ) -> bool:
         if not await self.staff.is_staff(context.bot, user.id):
-            await query.answer("This button is for municipal staff.", show_alert=True)
+            await acknowledge(query, "This button is for municipal staff.", alert=True)
             return True
         action, target = callback.action, _int(callback.arg(0))
         who = escape(user.first_name or "staff")
@@ -534,7 +570,7 @@ class HelpDeskHandlers:
         elif action == STAFF_ASSIGN:
             approved = await self.desk.volunteers("approved")
             if not approved:
-                await query.answer("There are no approved volunteers.", show_alert=True)
+                await acknowledge(query, "There are no approved volunteers.", alert=True)
                 return True
             rows = [
                 [
@@ -548,7 +584,7 @@ class HelpDeskHandlers:
                 ]
                 for v in approved[:20]
             ]
-            await query.answer()
+            await acknowledge(query)
             await message.reply_text("Hand it to:", reply_markup=InlineKeyboardMarkup(rows))
             return True
         elif action == STAFF_GIVE:
@@ -569,7 +605,7 @@ class HelpDeskHandlers:
             volunteer = await self.desk.revoke_volunteer(target, user.id)
             note = f"Approval revoked by {who}." if volunteer else "Not an approved volunteer."
         self.rt.outbox_wake.set()
-        await query.answer()
+        await acknowledge(query)
         await _note(query, message, note, self._revoke_button(message, action, target))
         return True
 

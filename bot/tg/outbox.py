@@ -1,7 +1,7 @@
 """Sends what the volunteer queue put in the outbox: in order, with retries, within limits.
 
 Messages are stored before they are sent, so a crash loses none; each is marked sent with its
-message id. A 429 holds that chat back until `retry_after` has passed (PTB's rate limiter also
+message id. A 429 holds that chat back until `retry_after` has passed (the rate limiter also
 paces every send: about 30 a second overall and 20 a minute to one group). Network failures
 back off exponentially. A message the recipient can never get is marked failed; if it carried a
 volunteer's details, the request goes back to the queue.
@@ -13,13 +13,13 @@ import asyncio
 import logging
 import time
 from contextlib import suppress
-from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.queue.desk import VOLUNTEER_DETAILS, OutboxItem
 from bot.queue.texts import Button, Keyboard, group_message
+from bot.tg.ratelimit import retry_seconds
 from bot.tg.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -27,11 +27,6 @@ logger = logging.getLogger(__name__)
 IDLE_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 300.0
 MAX_ATTEMPTS = 20
-
-
-def _retry_seconds(error: RetryAfter) -> float:
-    value: Any = error.retry_after
-    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
 
 
 class OutboxSender:
@@ -104,10 +99,10 @@ class OutboxSender:
                 self._draw_group(item) if item.kind == "group" else self._send(item)
             )
         except RetryAfter as exc:
-            until = time.time() + _retry_seconds(exc)
+            until = time.time() + retry_seconds(exc)
             self.held[chat] = until
-            await self.desk.retry(item, until, f"429 retry after {_retry_seconds(exc)}s")
-            logger.warning("outbox: chat held for %.0fs after a 429", _retry_seconds(exc))
+            await self.desk.retry(item, until, f"429 retry after {retry_seconds(exc)}s")
+            logger.warning("outbox: chat held for %.0fs after a 429", retry_seconds(exc))
             return False
         except Forbidden as exc:
             await self.desk.failed(item, str(exc))

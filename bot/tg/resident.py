@@ -27,6 +27,18 @@ LAST_QUESTION = "last_question"
 LANG_CODES: dict[str, Lang] = {"nb": "nb", "nn": "nb", "no": "nb", "sv": "sv", "en": "en"}
 
 
+async def acknowledge(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
+    """Answer a button press; a press too old to answer (redelivered after a restart) is fine."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as error:
+        if "query is too old" not in error.message.lower() and "query id is invalid" not in (
+            error.message.lower()
+        ):
+            raise
+        logger.info("button press too old to answer; handled anyway")
+
+
 async def send_html(
     message: Message, text: str, keyboard: InlineKeyboardMarkup | None = None
 ) -> Message:
@@ -261,7 +273,7 @@ class ResidentHandlers:
             if chosen not in kb.municipalities:
                 return False
             await self.rt.residents.save(user.id, municipality=chosen)
-            await query.answer()
+            await acknowledge(query)
             name = kb.municipalities[chosen].display_name(lang)
             await _edit(query, say("municipality_set", lang, name=name), keyboards.only_menu())
             return True
@@ -270,12 +282,12 @@ class ResidentHandlers:
             if chosen_lang is None:
                 return False
             await self.rt.residents.save(user.id, language=chosen_lang)
-            await query.answer()
+            await acknowledge(query)
             await _edit(query, say("language_set", chosen_lang), None)
             return True
         if action == kbd.MENU:
             resident, _ = await self.profile(user)
-            await query.answer()
+            await acknowledge(query)
             text, keyboard = self.menu_view(message.chat_id, resident, lang)
             await _edit(query, text, keyboard)
             return True
@@ -285,7 +297,7 @@ class ResidentHandlers:
             if topic is None or resident.municipality not in kb.municipalities:
                 return False
             assert resident.municipality is not None
-            await query.answer()
+            await acknowledge(query)
             title = f"{topic.icon or ''} {topic.title.get(lang) or topic.title.get('en', topic.id)}"
             await _edit(
                 query,
@@ -298,7 +310,7 @@ class ResidentHandlers:
             if entry_id not in kb.entries:
                 return False
             resident, _ = await self.profile(user)
-            await query.answer()
+            await acknowledge(query)
             reply = self.rt.knowledge.responder.entry_reply(entry_id, lang, resident.municipality)
             await send_html(message, reply.text, keyboards.for_reply(reply, None, kb))
             return True
@@ -326,7 +338,7 @@ class ResidentHandlers:
         resident, _ = await self.profile(user)
         helpful = vote == "1"
         await self.rt.feedback.record(entry_id, helpful, resident.municipality, lang)
-        await query.answer(say("feedback_thanks", lang))
+        await acknowledge(query, say("feedback_thanks", lang))
         await _drop_feedback_row(query, message)
         if not helpful:
             last = (context.user_data or {}).get(LAST_QUESTION)
@@ -352,11 +364,11 @@ class ResidentHandlers:
         if question is None or question.user_id != user.id or question.text is None:
             return False
         if question.sent_to_staff_at is not None:
-            await query.answer(say("handoff_already", lang))
+            await acknowledge(query, say("handoff_already", lang))
             return True
         kb = self.rt.knowledge.responder.kb
         staff_chat = self.rt.settings.staff_chat_id
-        await query.answer()
+        await acknowledge(query)
         if staff_chat is None:
             contact = self.rt.knowledge.responder.contact_line(
                 kb.municipalities.get(question.municipality or ""), lang
@@ -391,7 +403,7 @@ class ResidentHandlers:
         if question is None or question.user_id != user.id or question.text is None:
             return False
         kb = self.rt.knowledge.responder.kb
-        await query.answer()
+        await acknowledge(query)
         if callback.action == kbd.ANSWER_FOR:
             chosen = callback.arg(1)
             if chosen not in kb.municipalities:

@@ -1,0 +1,113 @@
+"""Pace what the bot sends: Telegram's limits, with a 429 holding back only the chat it named.
+
+PTB's AIORateLimiter pauses every request after any 429. Here the volunteer group hitting its
+20-a-minute limit must not make residents in their private chats wait for their answers, so a
+`retry_after` holds back the chat it came from (or, with no chat, the other chatless calls).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
+
+logger = logging.getLogger(__name__)
+
+JSONDict = dict[str, Any]
+
+ChatKey = int | str | None
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """A 429's wait in seconds, whether PTB gives it as a number or (from v23) a timedelta."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        wait: Any = error.retry_after
+    return float(wait.total_seconds() if hasattr(wait, "total_seconds") else wait)
+
+
+def _chat_key(data: dict[str, Any]) -> ChatKey:
+    chat_id = data.get("chat_id")
+    if chat_id is None:
+        return None
+    try:
+        return int(chat_id)
+    except (TypeError, ValueError):
+        return str(chat_id)
+
+
+def _is_group(key: ChatKey) -> bool:
+    return (isinstance(key, int) and key < 0) or isinstance(key, str)
+
+
+class ChatRateLimiter(BaseRateLimiter[int]):
+    """At most `overall_per_second` sends, `group_per_minute` per group; 429s held per chat."""
+
+    def __init__(
+        self, overall_per_second: float, group_per_minute: float, max_retries: int = 5
+    ) -> None:
+        self.overall = AsyncLimiter(overall_per_second, 1) if overall_per_second > 0 else None
+        self.group_per_minute = group_per_minute
+        self.groups: dict[ChatKey, AsyncLimiter] = {}
+        self.max_retries = max_retries
+        # chat -> the loop time before which nothing more may be sent to it
+        self.held_until: dict[ChatKey, float] = {}
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    def _group_limiter(self, key: ChatKey) -> AbstractAsyncContextManager[Any]:
+        if not _is_group(key) or self.group_per_minute <= 0:
+            return nullcontext()
+        if key not in self.groups:
+            self.groups[key] = AsyncLimiter(self.group_per_minute, 60)
+        return self.groups[key]
+
+    async def _wait_if_held(self, key: ChatKey) -> None:
+        loop = asyncio.get_running_loop()
+        # A loop, not an Event: another 429 may push the deadline later while we sleep.
+        while (remaining := self.held_until.get(key, 0.0) - loop.time()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(remaining)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        """Send once the chat is free and within limits; after a 429, wait and try again."""
+        retries = self.max_retries if rate_limit_args is None else rate_limit_args
+        key = _chat_key(data)
+        overall = self.overall if key is not None and self.overall else nullcontext()
+        loop = asyncio.get_running_loop()
+        for attempt in range(retries + 1):
+            await self._wait_if_held(key)
+            try:
+                async with self._group_limiter(key), overall:
+                    # A 429 may have arrived for this chat while we queued for the limiters.
+                    await self._wait_if_held(key)
+                    return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                seconds = retry_seconds(error)
+                until = loop.time() + seconds + 0.1
+                if len(self.held_until) > 1024:  # forget holds long past
+                    self.held_until = {k: t for k, t in self.held_until.items() if t > loop.time()}
+                self.held_until[key] = max(self.held_until.get(key, 0.0), until)
+                logger.info("%s: 429, holding that chat for %.1fs", endpoint, seconds)
+                if attempt == retries:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
