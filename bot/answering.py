@@ -85,6 +85,8 @@ class _Context:
     wanted: Lang
     municipality: Municipality | None
     suggestions: list[Suggestion] = field(default_factory=list)
+    # True when nothing told us the language: the municipality's, once known, is better.
+    language_guessed: bool = False
 
 
 def _knowledge_texts(kb: KnowledgeBase) -> Iterable[tuple[Lang, str]]:
@@ -149,13 +151,9 @@ class Responder:
         text = clean(text)
         named = self.mentioned_municipality(text)
         chosen = self.kb.municipalities.get(named or municipality or "")
-        wanted = (
-            self.detector.detect(text[:MAX_MATCH_CHARS])
-            or normalise_language_code(language)
-            or (chosen.language if chosen else None)
-            or "en"
-        )
-        ctx = _Context(text, wanted, chosen)
+        told = self.detector.detect(text[:MAX_MATCH_CHARS]) or normalise_language_code(language)
+        wanted = told or (chosen.language if chosen else None) or "en"
+        ctx = _Context(text, wanted, chosen, language_guessed=told is None and chosen is None)
         if not has_letters(text):
             return self._fallback(ctx, unreadable=True)
         emergency = detect_emergency(text)
@@ -188,6 +186,8 @@ class Responder:
                 return self._clarify_municipality(ctx, candidates, places)
             if len(places) == 1:
                 ctx.municipality = self.kb.municipalities[places[0]]
+                if ctx.language_guessed:
+                    ctx.wanted = ctx.municipality.language
         if top.score < ANSWER_MIN:
             return self._clarify_entries(ctx, [c for c in candidates if c.score >= CLARIFY_MIN])
         close = [c for c in candidates[1:] if top.score - c.score < AMBIGUITY_MARGIN]

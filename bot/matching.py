@@ -61,6 +61,7 @@ _SUFFIXES = frozenset(
 _MIN_TYPO_LEN = 5
 _MIN_TYPO2_LEN = 9
 _MIN_COMPOUND_PART = 4
+_MIN_TYPO_TAIL = 7  # a compound's tail may carry a typo from this length
 _LINKING = ("s", "e")
 
 
@@ -179,25 +180,35 @@ class Lexicon:
             found = self._compounds(word)
         return found
 
-    def split_compound(self, word: str) -> tuple[str, str] | None:
-        """Split an unknown compound into two parts the vocabulary knows, preferring long heads."""
+    def split_compound(self, word: str, typo_tail: bool = False) -> tuple[str, str] | None:
+        """Split an unknown compound into two parts the vocabulary knows, preferring long heads.
+
+        With `typo_tail`, a long tail may carry a typo ("betalings|utsetelse"): residents mistype
+        the long words, and a compound's tail is where its meaning sits.
+        """
         n = len(word)
         for cut in range(n - _MIN_COMPOUND_PART, _MIN_COMPOUND_PART - 1, -1):
             head, tail = word[:cut], word[cut:]
+            if typo_tail and len(tail) < _MIN_TYPO_TAIL:
+                continue
             heads = [head] + [head[:-1] for link in _LINKING if head.endswith(link)]
             for candidate in heads:
-                if len(candidate) < _MIN_COMPOUND_PART:
+                if len(candidate) < _MIN_COMPOUND_PART or not self._known(candidate):
                     continue
-                if (candidate in self.terms or self._inflections(candidate)) and (
-                    tail in self.terms or self._inflections(tail)
-                ):
+                if self._known(tail) or (typo_tail and self._typos(tail)):
                     return candidate, tail
         return None
 
-    def _exact_or_inflected(self, word: str) -> dict[str, float]:
+    def _known(self, word: str) -> bool:
+        return word in self.terms or bool(self._inflections(word))
+
+    def _part(self, word: str) -> dict[str, float]:
+        """What one part of a split compound stands for."""
         found = {word: SIM_EXACT} if word in self.terms else {}
         for term, sim in self._inflections(word).items():
             found.setdefault(term, sim)
+        if not found and len(word) >= _MIN_TYPO_TAIL:
+            found = self._typos(word)
         return found
 
     def _expand(
@@ -213,12 +224,16 @@ class Lexicon:
         direct = self._direct(word)
         if direct and (word in self.terms or max(direct.values()) >= SIM_INFLECTION):
             return (tuple(direct.items()),)
-        long_enough = len(word) >= 2 * _MIN_COMPOUND_PART
-        parts = self.split_compound(word) if compounds and long_enough else None
+        if not (compounds and len(word) >= 2 * _MIN_COMPOUND_PART):
+            return (tuple(direct.items()),)
+        # A clean split beats a typo of a whole word; a typo of a whole word beats a split
+        # that needs a typo of its own.
+        parts = self.split_compound(word)
+        if parts is None and not direct:
+            parts = self.split_compound(word, typo_tail=True)
         if parts is not None:
             return tuple(
-                tuple((t, s * SIM_PART) for t, s in self._exact_or_inflected(part).items())
-                for part in parts
+                tuple((t, s * SIM_PART) for t, s in self._part(part).items()) for part in parts
             )
         return (tuple(direct.items()),)
 

@@ -117,6 +117,28 @@ def test_only_one_municipality_can_answer_without_a_choice() -> None:
     assert reply.municipality == "ockero"
 
 
+def test_a_word_too_short_to_tell_is_answered_in_the_inferred_municipalitys_language() -> None:
+    """No choice, no telling language: the one municipality that answers decides it."""
+    reply = responder.answer("ordningsvakter")
+    assert (reply.kind, reply.municipality, reply.language) == ("answer", "hallstahammar", "sv")
+    assert responder.answer("ordningsvakter", language="en").language == "en"
+
+
+@pytest.mark.parametrize(
+    ("question", "municipality", "entry_id"),
+    [
+        ("betalingsutsetelse faktura", "asker", "asker-invoice-deferral"),  # a typo in the tail
+        ("hvor mange plasser har koronaenheten", "asker", "asker-solgarden-corona-unit"),
+        ("vad gör krisledningsnamden", "katrineholm", "katrineholm-crisis-committee"),
+    ],
+)
+def test_long_compounds_with_typos_still_land(
+    question: str, municipality: str, entry_id: str
+) -> None:
+    reply = responder.answer(question, municipality)
+    assert (reply.kind, reply.entry_id) == ("answer", entry_id)
+
+
 def test_several_municipalities_can_answer_so_ask_which() -> None:
     reply = responder.answer("I want to volunteer")
     assert reply.kind == "clarify"
