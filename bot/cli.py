@@ -516,6 +516,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "queue",
         help="see help requests: list, show, export",
         description="The volunteer queue, read from the bot's database (DATA_DIR).",
+        epilog="examples:\n  python -m bot queue list --state open"
+        "\n  python -m bot queue show A-1042"
+        "\n  python -m bot queue export --csv > requests.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     queue_commands = queue.add_subparsers(
         dest="queue_command", metavar="QUEUE_COMMAND", required=True
@@ -551,6 +555,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "volunteers",
         help="list, approve, reject or revoke volunteers",
         description="Vetting volunteers. The bot tells them the outcome.",
+        epilog="examples:\n  python -m bot volunteers list --state pending"
+        "\n  python -m bot volunteers approve 123456789",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     volunteer_commands = volunteers.add_subparsers(
         dest="volunteers_command", metavar="VOLUNTEERS_COMMAND", required=True

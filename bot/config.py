@@ -122,13 +122,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     log_level = (_env(env, "LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
+    staff_chat_id = _int(env, "STAFF_CHAT_ID")
+    volunteer_chat_id = _int(env, "VOLUNTEER_CHAT_ID")
+    if volunteer_chat_id is not None and staff_chat_id is None:
+        # Staff approve volunteers and take over slow requests there: the queue needs it.
+        raise ConfigError("STAFF_CHAT_ID", "is needed when VOLUNTEER_CHAT_ID is set")
     return Settings(
         knowledge_dir=Path(_env(env, "KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR),
         data_dir=Path(_env(env, "DATA_DIR") or "data"),
         token=token,
         base_url=base_url,
-        staff_chat_id=_int(env, "STAFF_CHAT_ID"),
-        volunteer_chat_id=_int(env, "VOLUNTEER_CHAT_ID"),
+        staff_chat_id=staff_chat_id,
+        volunteer_chat_id=volunteer_chat_id,
         staff_user_ids=_int_set(env, "STAFF_USER_IDS"),
         webhook_url=webhook_url,
         webhook_listen=_env(env, "WEBHOOK_LISTEN") or "0.0.0.0",

@@ -423,19 +423,22 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "intake_consent": {
         "nb": "(6/6) <b>Samtykke</b>\nJeg lagrer forespørselen din med kontaktinformasjonen "
-        "du har gitt. Beskrivelse, område og tidspunkt vises i gruppen av godkjente frivillige, "
-        "uten navn og telefonnummer. Bare den ene frivillige som tar oppdraget, får "
-        "kontaktinformasjonen din. Personopplysningene slettes {days} dager etter at "
+        "du har gitt og navnet og brukernavnet ditt på Telegram. Beskrivelse, område og "
+        "tidspunkt vises i gruppen av godkjente frivillige, uten navn og telefonnummer. Bare den "
+        "ene frivillige som tar oppdraget, får kontaktinformasjonen din; kommunens ansatte kan se "
+        "forespørselen for å følge den opp. Personopplysningene slettes {days} dager etter at "
         "forespørselen er avsluttet, eller når du skriver /forgetme.\n\nGodtar du dette?",
         "sv": "(6/6) <b>Samtycke</b>\nJag sparar din förfrågan med de kontaktuppgifter du har "
-        "gett. Beskrivning, område och tid visas i gruppen av godkända volontärer, utan namn "
-        "och telefonnummer. Bara den enda volontär som tar uppdraget får dina kontaktuppgifter. "
-        "Personuppgifterna raderas {days} dagar efter att förfrågan avslutats, eller när du "
-        "skriver /forgetme.\n\nGodkänner du detta?",
-        "en": "(6/6) <b>Consent</b>\nI store your request with the contact details you gave. "
-        "The description, area and time are shown in the group of vetted volunteers, without "
-        "your name or phone number. Only the one volunteer who takes the request gets your "
-        "contact details. Personal details are erased {days} days after the request is closed, "
+        "gett och ditt namn och användarnamn på Telegram. Beskrivning, område och tid visas i "
+        "gruppen av godkända volontärer, utan namn och telefonnummer. Bara den enda volontär som "
+        "tar uppdraget får dina kontaktuppgifter; kommunens personal kan se förfrågan för att "
+        "följa upp den. Personuppgifterna raderas {days} dagar efter att förfrågan avslutats, "
+        "eller när du skriver /forgetme.\n\nGodkänner du detta?",
+        "en": "(6/6) <b>Consent</b>\nI store your request with the contact details you gave "
+        "and your Telegram name and username. The description, area and time are shown in the "
+        "group of vetted volunteers, without your name or phone number. Only the one volunteer "
+        "who takes the request gets your contact details; municipal staff can see the request to "
+        "follow it up. Personal details are erased {days} days after the request is closed, "
         "or when you send /forgetme.\n\nDo you agree?",
     },
     "button_consent": {
@@ -473,6 +476,17 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "nb": "Skriv navnet på området eller nabolaget.",
         "sv": "Skriv namnet på området eller bostadsområdet.",
         "en": "Please type the name of your area or neighbourhood.",
+    },
+    "intake_no_contact_details": {
+        "nb": "Ikke skriv telefonnummer, brukernavn eller e-post her: dette ser alle i gruppen "
+        "av frivillige. Kontaktinformasjonen gir du i et eget steg, og bare den som tar "
+        "oppdraget, får den.",
+        "sv": "Skriv inte telefonnummer, användarnamn eller e-post här: det ser alla i gruppen "
+        "av volontärer. Kontaktuppgifterna ger du i ett eget steg, och bara den som tar "
+        "uppdraget får dem.",
+        "en": "Please leave out phone numbers, usernames and email here: everyone in the "
+        "volunteer group sees this. You give your contact details in a later step, and only "
+        "the volunteer who takes the request gets them.",
     },
     "intake_area_no_address": {
         "nb": "Skriv bare området, uten gatenummer. Adressen gir du til den frivillige senere.",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.queue.desk import HelpDesk
-from bot.queue.intake import Conversation
+from bot.queue.intake import Conversation, request_text
 from bot.queue.models import HelpRequest
 from bot.storage import Database
 
@@ -244,5 +244,66 @@ async def test_revoking_returns_claimed_requests_to_the_queue(desk: HelpDesk) ->
     assert (await desk.claim(request.id, 2001)).status == "not_volunteer"
 
 
+async def unsent_details(desk: HelpDesk, request_id: int) -> int:
+    return int(
+        await desk.db.fetchval(
+            """SELECT COUNT(*) FROM outbox WHERE request_id = ? AND state = 'pending'
+                 AND json_extract(payload, '$.purpose') = 'volunteer_details'""",
+            (request_id,),
+        )
+    )
+
+
+@pytest.mark.parametrize("how", ["revoked", "cancelled", "released"])
+async def test_details_not_yet_sent_never_reach_a_volunteer_who_lost_the_job(
+    desk: HelpDesk, how: str
+) -> None:
+    await approve(desk, 2001)
+    request = await submit(desk)
+    await desk.claim(request.id, 2001)
+    assert await unsent_details(desk, request.id) == 1  # Telegram has not taken it yet
+    if how == "revoked":
+        await desk.revoke_volunteer(2001, staff_id=9)
+    elif how == "cancelled":
+        await desk.cancel_by_resident(request.id, RESIDENT)
+    else:
+        await desk.release(request.id, 2001)
+    assert await unsent_details(desk, request.id) == 0
+    assert not any(PHONE in m for m in await messages_to(desk, 2001))
+
+
+async def test_forget_me_leaves_no_message_addressed_to_the_resident(desk: HelpDesk) -> None:
+    await approve(desk, 2001)
+    request = await submit(desk)
+    await desk.claim(request.id, 2001)  # the resident is told who will help...
+    for item in await desk.due():
+        await desk.sent(item, 7)  # ...and the notice was sent
+    assert await desk.db.fetchval("SELECT COUNT(*) FROM outbox WHERE chat_id = ?", (RESIDENT,))
+    await desk.forget_resident(RESIDENT)
+    assert await desk.db.fetchval("SELECT COUNT(*) FROM outbox WHERE chat_id = ?", (RESIDENT,)) == 0
+
+
 def test_database_file_is_plain_sqlite(tmp_path: Path) -> None:
     assert sqlite3.sqlite_version_info >= (3, 35)
+
+
+@pytest.mark.parametrize(
+    ("step", "text"),
+    [
+        ("description", "Ring meg på 912 34 567 når du kommer"),
+        ("description", "Handle for @kari_nordby"),
+        ("description", "svar til kari@example.no"),
+        ("area", "Sentrum +4791234567"),
+    ],
+)
+def test_intake_keeps_contact_details_out_of_what_the_group_sees(step: str, text: str) -> None:
+    conversation = Conversation("request", step, {"category": "groceries"})
+    outcome = request_text(conversation, text)
+    assert outcome.error == "intake_no_contact_details"
+    assert outcome.conversation == conversation
+
+
+def test_intake_accepts_ordinary_numbers_in_a_description() -> None:
+    conversation = Conversation("request", "description", {"category": "groceries"})
+    outcome = request_text(conversation, "2 liter melk, 10 egg og resept nr 1234")
+    assert outcome.error is None and outcome.conversation.step == "area"

@@ -309,6 +309,7 @@ class HelpDesk:
             )
             if cursor.rowcount != 1 or before is None:
                 return None
+            self._drop_unsent_details(connection, request_id)
             self._redraw(connection, request_id)
             self._tell_resident(connection, before, "notice_released")
             return _request(connection, request_id)
@@ -346,6 +347,7 @@ class HelpDesk:
             return None
         request = _request(connection, request_id)
         assert request is not None
+        self._drop_unsent_details(connection, request_id)
         self._redraw(connection, request_id)
         self._tell_volunteer(connection, request, "volunteer_request_cancelled")
         return request
@@ -404,6 +406,15 @@ class HelpDesk:
     # -- privacy ----------------------------------------------------------------------------
 
     @staticmethod
+    def _drop_unsent_details(connection: sqlite3.Connection, request_id: int) -> None:
+        """Contact details not yet sent must not reach a volunteer who no longer has the job."""
+        connection.execute(
+            """DELETE FROM outbox WHERE request_id = ? AND state = 'pending'
+                 AND json_extract(payload, '$.purpose') = ?""",
+            (request_id, VOLUNTEER_DETAILS),
+        )
+
+    @staticmethod
     def _erase_requests(connection: sqlite3.Connection, where: str, params: Sequence[Any]) -> int:
         ids = [
             row[0]
@@ -417,11 +428,7 @@ class HelpDesk:
                 (now(), request_id),
             )
             # Sent messages keep no text already; an unsent one with the contact details goes.
-            connection.execute(
-                """DELETE FROM outbox WHERE request_id = ? AND state = 'pending'
-                     AND json_extract(payload, '$.purpose') = ?""",
-                (request_id, VOLUNTEER_DETAILS),
-            )
+            HelpDesk._drop_unsent_details(connection, request_id)
         return len(ids)
 
     async def erase_expired(self) -> int:
@@ -464,6 +471,8 @@ class HelpDesk:
             connection.execute(
                 "DELETE FROM outbox WHERE chat_id = ? AND state = 'pending'", (resident_id,)
             )
+            # Sent and failed rows keep no text, but their address is the resident's user id.
+            connection.execute("UPDATE outbox SET chat_id = NULL WHERE chat_id = ?", (resident_id,))
             erased = self._erase_requests(connection, "resident_id = ?", (resident_id,))
             connection.execute("DELETE FROM conversations WHERE user_id = ?", (resident_id,))
             connection.execute("DELETE FROM residents WHERE user_id = ?", (resident_id,))
@@ -619,6 +628,7 @@ class HelpDesk:
                          claimed_at = NULL WHERE id = ?""",
                     (request_id,),
                 )
+                self._drop_unsent_details(connection, request_id)
                 self._redraw(connection, request_id)
                 if before is not None:
                     self._tell_resident(connection, before, "notice_released")

@@ -34,6 +34,14 @@ MAX_AREA = 60
 MAX_NAME = 60
 _HOUSE_NUMBER = re.compile(r"\b\d{1,4}\s*[a-z]?\b", re.IGNORECASE)
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
+# Contact details typed into the text the whole group sees: a phone-like run of digits, a
+# Telegram @username or an email address.
+_CONTACT_IN_TEXT = re.compile(r"\+?\d(?:[\s.-]?\d){6,}|(?<!\w)@\w{3,}|\b[\w.+-]+@[\w-]+\.\w+")
+
+
+def shows_contact_details(text: str) -> bool:
+    """True when text meant for the volunteer group carries a phone number, @name or email."""
+    return bool(_CONTACT_IN_TEXT.search(text))
 
 
 @dataclass(frozen=True)
@@ -106,12 +114,16 @@ def request_text(conversation: Conversation, text: str) -> Outcome:
             return Outcome(conversation, "intake_description_too_long")
         if len(value) < MIN_DESCRIPTION or not has_letters(value):
             return Outcome(conversation, "intake_description_too_short")
+        if shows_contact_details(value):
+            return Outcome(conversation, "intake_no_contact_details")
         return Outcome(conversation.with_answer("description", value, "area"))
     if step == "area":
         if len(value) > MAX_AREA:
             return Outcome(conversation, "intake_area_too_long")
         if len(value) < 2 or not has_letters(value):
             return Outcome(conversation, "intake_area_too_short")
+        if shows_contact_details(value):
+            return Outcome(conversation, "intake_no_contact_details")
         if _HOUSE_NUMBER.search(value):
             return Outcome(conversation, "intake_area_no_address")
         return Outcome(conversation.with_answer("area", value, "timing"))

@@ -126,6 +126,7 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
             "TELEGRAM_BASE_URL",
         ),
         ({"TELEGRAM_BOT_TOKEN": "123:" + "a" * 35, "RETENTION_DAYS": "-3"}, "RETENTION_DAYS"),
+        ({"TELEGRAM_BOT_TOKEN": "123:" + "a" * 35, "VOLUNTEER_CHAT_ID": "-100"}, "STAFF_CHAT_ID"),
     ],
 )
 def test_bad_setting_is_one_line_naming_it_with_status_2(env: dict[str, str], name: str) -> None:

@@ -302,6 +302,9 @@ async def test_whole_path_from_registration_to_done(bot: BotProcess, world: Worl
     core.inject_text(resident, "brød og melk " * 30)
     await reply(core, resident, plain("intake_description_too_long"))
     await reply(core, resident, "(2/6)")
+    core.inject_text(resident, f"Ring meg på {PHONE_TYPED} når du er her")
+    await reply(core, resident, plain("intake_no_contact_details"))
+    await reply(core, resident, "(2/6)")
     core.inject_text(resident, DESCRIPTION)
     await reply(core, resident, "(3/6)")
     core.inject_text(resident, "Storgata 12")
@@ -359,6 +362,12 @@ async def test_whole_path_from_registration_to_done(bot: BotProcess, world: Worl
             for secret in ("Kari", "Nordby", "kari_nordby", PHONE, PHONE_TYPED, "Anna"):
                 assert secret not in text, f"{secret!r} in the group: {text!r}"
     assert core.bot_messages(VOLUNTEER_CHAT_ID) == [post]  # Anna's cancelled one never came
+
+    # The log carries ids only: no names, usernames, phone numbers or what anyone wrote.
+    log = bot.output()
+    assert "help request" in log  # the log is being written
+    for secret in ("Kari", "Nordby", "kari_nordby", PHONE, "XQZ-7781", AREA, "Ola Nordmann"):
+        assert secret not in log, secret
 
 
 # -- 2. release --------------------------------------------------------------------------------
