@@ -307,3 +307,21 @@ def test_intake_accepts_ordinary_numbers_in_a_description() -> None:
     conversation = Conversation("request", "description", {"category": "groceries"})
     outcome = request_text(conversation, "2 liter melk, 10 egg og resept nr 1234")
     assert outcome.error is None and outcome.conversation.step == "area"
+
+
+async def test_open_posts_are_redrawn_as_they_age(desk: HelpDesk) -> None:
+    request = await submit(desk)
+    for item in await desk.due():
+        await desk.sent(item, 7)  # posted in the group
+    assert await desk.refresh_ages() == 0  # just posted: nothing stale yet
+    # Twenty minutes later (moved back in the database rather than waiting).
+    await desk.db.write(
+        "UPDATE help_requests SET created_at = created_at - 1200 WHERE id = ?", (request.id,)
+    )
+    await desk.db.write(
+        "UPDATE outbox SET created_at = created_at - 1200 WHERE request_id = ?", (request.id,)
+    )
+    assert await desk.refresh_ages() == 1
+    assert [(i.kind, i.request_id) for i in await desk.due()] == [("group", request.id)]
+    assert await desk.refresh_ages() == 0  # the redraw just queued counts as fresh
+    assert len(await desk.due()) == 1

@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 # Purposes of outbox messages that need a follow-up when they cannot be delivered.
 VOLUNTEER_DETAILS = "volunteer_details"
+AGE_REFRESH_SECONDS = 15 * 60  # how stale a group post's "posted 20 min ago" may get
 DUPLICATE_WINDOW_SECONDS = 3600
 
 ClaimStatus = Literal["won", "taken", "closed", "not_volunteer", "missing"]
@@ -77,6 +78,11 @@ def _volunteer(connection: sqlite3.Connection, user_id: int) -> Volunteer | None
         f"SELECT {VOLUNTEER_COLUMNS} FROM volunteers WHERE user_id = ?", (user_id,)
     ).fetchone()
     return Volunteer.from_row(row) if row else None
+
+
+def _age_refresh_interval(age_seconds: int) -> int:
+    """Ages show in minutes for two hours, then in hours: redraw to match."""
+    return AGE_REFRESH_SECONDS if age_seconds < 2 * 3600 else 3600
 
 
 def first_name(name: str | None) -> str:
@@ -402,6 +408,33 @@ class HelpDesk:
         for request in escalated:
             logger.info("help request %d escalated to staff", request.id)
         return escalated
+
+    async def refresh_ages(self) -> int:
+        """Redraw open group posts whose shown age has gone stale; returns how many.
+
+        Every quarter of an hour while the age is shown in minutes, then hourly: few enough
+        edits to stay well inside Telegram's 20 a minute for a group.
+        """
+        stamp = now()
+
+        def run(connection: sqlite3.Connection) -> int:
+            rows = connection.execute(
+                """SELECT r.id, r.created_at,
+                     (SELECT MAX(o.created_at) FROM outbox o
+                       WHERE o.request_id = r.id AND o.kind = 'group')
+                   FROM help_requests r
+                   WHERE r.state = 'open' AND r.group_message_id IS NOT NULL"""
+            ).fetchall()
+            stale = [
+                request_id
+                for request_id, created, drawn in rows
+                if stamp - (drawn or created) >= _age_refresh_interval(stamp - created)
+            ]
+            for request_id in stale:
+                self._redraw(connection, request_id)
+            return len(stale)
+
+        return await self.db.run_write(run)
 
     # -- privacy ----------------------------------------------------------------------------
 

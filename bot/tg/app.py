@@ -285,7 +285,8 @@ async def _housekeeping(runtime: Runtime) -> None:
     """Escalate requests nobody has taken, and erase what retention says must go."""
     while True:
         try:
-            if await runtime.desk.escalate_due():
+            escalated = await runtime.desk.escalate_due()
+            if escalated or await runtime.desk.refresh_ages():
                 runtime.outbox_wake.set()
             await runtime.desk.erase_expired()
             await runtime.inbox.purge(INBOX_KEEP_SECONDS)
