@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.queue.desk import HelpDesk
-from bot.queue.intake import Conversation, request_text
+from bot.queue.intake import Conversation, request_back, request_text
 from bot.queue.models import HelpRequest
 from bot.storage import Database
 
@@ -325,3 +325,19 @@ async def test_open_posts_are_redrawn_as_they_age(desk: HelpDesk) -> None:
     assert [(i.kind, i.request_id) for i in await desk.due()] == [("group", request.id)]
     assert await desk.refresh_ages() == 0  # the redraw just queued counts as fresh
     assert len(await desk.due()) == 1
+
+
+@pytest.mark.parametrize(
+    ("step", "contact", "back_to"),
+    [
+        ("consent", "phone", "phone"),
+        ("consent", "telegram", "contact"),  # no phone step was taken
+        ("phone", "phone", "contact"),
+        ("confirm", "phone", "consent"),
+        ("category", "", "category"),  # the first step has nowhere to go back to
+    ],
+)
+def test_back_goes_to_the_step_the_resident_last_saw(step: str, contact: str, back_to: str) -> None:
+    data = {"category": "groceries", "contact": contact} if contact else {}
+    conversation = Conversation("request", step, data)
+    assert request_back(conversation) == Conversation("request", back_to, data)

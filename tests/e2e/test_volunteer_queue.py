@@ -370,6 +370,37 @@ async def test_whole_path_from_registration_to_done(bot: BotProcess, world: Worl
         assert secret not in log, secret
 
 
+async def test_back_at_the_phone_and_consent_steps(polling_bot: BotProcess, world: World) -> None:
+    """Back from the phone step's own keyboard, and from consent back to the phone."""
+    core, resident = world.core, world.resident
+    core.inject_text(resident, "/requesthelp")
+    prompt = await reply(core, resident, "(1/6)")
+    core.press_button(resident, prompt, text=say("category_pharmacy", "nb"))
+    await reply(core, resident, "(2/6)")
+    core.inject_text(resident, "Hente medisin på apoteket")
+    await reply(core, resident, "(3/6)")
+    core.inject_text(resident, AREA)
+    prompt = await reply(core, resident, "(4/6)")
+    core.press_button(resident, prompt, text=say("timing_flexible", "nb"))
+    prompt = await reply(core, resident, "(5/6)")
+    core.press_button(resident, prompt, text=say("contact_choice_phone", "nb"))
+    await reply(core, resident, plain("intake_phone"))
+    core.inject_text(resident, say("button_intake_back", "nb"))  # the reply keyboard's Back
+    prompt = await reply(core, resident, "(5/6)")
+    core.press_button(resident, prompt, text=say("contact_choice_phone", "nb"))
+    await reply(core, resident, plain("intake_phone"))
+    core.inject_text(resident, PHONE_TYPED)
+    prompt = await reply(core, resident, "(6/6)")
+    core.press_button(resident, prompt, text=say("button_intake_back", "nb"))
+    await reply(core, resident, plain("intake_phone"))
+    core.inject_text(resident, PHONE_TYPED)
+    prompt = await reply(core, resident, "(6/6)")
+    core.press_button(resident, prompt, text=say("button_intake_cancel", "nb"))
+    await reply(core, resident, plain("intake_cancelled"))
+    assert query(world, "SELECT COUNT(*) FROM help_requests") == [(0,)]
+    assert query(world, "SELECT COUNT(*) FROM conversations") == [(0,)]
+
+
 # -- 2. release --------------------------------------------------------------------------------
 
 
