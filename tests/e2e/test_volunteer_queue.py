@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 from bot.fakeapi import CallbackAnswer, CallRecord, FakeTelegram, Injected, Message, User
 from bot.kb.schema import Lang
 from bot.messages import MESSAGES, say
+from bot.queue.desk import HelpDesk
+from bot.queue.intake import Conversation
 from bot.storage import Database
 from tests.e2e.conftest import STAFF_CHAT_ID, VOLUNTEER_CHAT_ID, BotProcess, World
 
@@ -448,6 +450,45 @@ async def test_release_reopens_the_request_for_another_volunteer(
 # -- 3. concurrent claims ----------------------------------------------------------------------
 
 
+async def seed_requests(world: World, residents: list[User]) -> list[str]:
+    """One stored request per resident, queued for the group, before the bot starts."""
+    data = {
+        "category": "groceries",
+        "description": DESCRIPTION,
+        "area": AREA,
+        "timing": "today",
+        "contact": "telegram",
+        "consent": "yes",
+    }
+    async with Database(db_path(world)) as db:
+        desk = HelpDesk(
+            db,
+            volunteer_chat_id=VOLUNTEER_CHAT_ID,
+            staff_chat_id=STAFF_CHAT_ID,
+            contact_line=lambda municipality, lang: "",
+        )
+        await desk.start()
+        refs = []
+        for resident in residents:
+            conversation = Conversation("request", "confirm", dict(data))
+            request, _ = await desk.submit(
+                resident.id, resident.first_name, None, "asker", "nb", conversation
+            )
+            refs.append(request.ref)
+        return refs
+
+
+async def answers_to(core: FakeTelegram, presses: list[Injected]) -> list[CallbackAnswer]:
+    """The bot's answers to every press in `presses`, once all have come."""
+    ids = {p.callback_query_id for p in presses}
+
+    def all_answered() -> list[CallbackAnswer] | None:
+        found = [a for a in core.callback_answers if a.callback_query_id in ids]
+        return found if len(found) == len(ids) else None
+
+    return await core.wait_for(all_answered, 30, what=f"{len(ids)} answers")
+
+
 async def test_fifty_volunteers_press_at_once_and_exactly_one_wins(
     world: World, tmp_path: Path
 ) -> None:
@@ -473,19 +514,7 @@ async def test_fifty_volunteers_press_at_once_and_exactly_one_wins(
         for ref, resident in zip(refs, residents, strict=True):
             post = await posted(core, ref)
             presses = [core.press_button(v, post, text=TAKE) for v in volunteers]
-            ids = {p.callback_query_id for p in presses}
-            answers = await core.wait_for(
-                lambda ids=ids: (
-                    found
-                    if len(
-                        found := [a for a in core.callback_answers if a.callback_query_id in ids]
-                    )
-                    == len(ids)
-                    else None
-                ),
-                30,
-                what=f"50 answers for {ref}",
-            )
+            answers = await answers_to(core, presses)
             won = [a for a in answers if a.text == plain("claim_won", ref=ref)]
             taken = [a for a in answers if a.text == plain("claim_taken")]
             assert (len(won), len(taken)) == (1, 49), [a.text for a in answers]
@@ -513,6 +542,36 @@ async def test_fifty_volunteers_press_at_once_and_exactly_one_wins(
             assert len(details) == 1
             notices = [t for t in texts(core, resident) if lead("notice_claimed") in t]
             assert len(notices) == 1, notices
+
+
+async def test_a_hundred_rounds_of_fifty_simultaneous_claims(world: World, tmp_path: Path) -> None:
+    """The issue's 50 presses x 100, through the real bot and the Bot API over HTTP."""
+    core = world.core
+    volunteers = [core.add_user(f"Hjelper{n:02d}", language_code="nb") for n in range(50)]
+    residents = [core.add_user(f"Beboer{n}", language_code="nb") for n in range(100)]
+    await seed_approved_volunteers(world, volunteers)
+    refs = await seed_requests(world, residents)
+    async with running_bot(world, tmp_path):
+        for volunteer in volunteers:
+            core.set_member_status(world.volunteer_chat, volunteer, "member")
+            core.inject_text(volunteer, "/start")
+        await core.wait_for(
+            lambda: all(core.bot_messages(v) for v in volunteers), 20, what="50 greetings"
+        )
+        winners: dict[str, int] = {}
+        for ref in refs:
+            post = await posted(core, ref, within=30)
+            answers = await answers_to(
+                core, [core.press_button(v, post, text=TAKE) for v in volunteers]
+            )
+            won = [a for a in answers if a.text == plain("claim_won", ref=ref)]
+            taken = [a for a in answers if a.text == plain("claim_taken")]
+            assert (len(won), len(taken)) == (1, 49), [a.text for a in answers]
+            winners[ref] = won[0].user_id
+    stored = dict(
+        query(world, "SELECT ref, volunteer_id FROM help_requests WHERE state = 'claimed'")
+    )
+    assert stored == winners
 
 
 # -- 4. crash safety ---------------------------------------------------------------------------
