@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.fakeapi import BotEvent, FakeTelegram, Injected, Message, User
 from bot.fakeapi.core import DEFAULT_TOKEN
 from bot.fakeapi.transport import FakeRequest
-from bot.tg.app import build_application
+from bot.tg.app import build_application, polling
 from bot.tg.processing import PerChatUpdateProcessor
 from bot.tg.runtime import DB_FILE, Runtime
 
@@ -246,34 +246,27 @@ class ChatSession:
         """Start the bot, feed it every line, then stop it cleanly."""
         events = self.core.subscribe()
         printer = asyncio.create_task(self._print(events))
-        application = self.application
-        assert application.updater is not None and application.post_init is not None
-        # The order of Application.run_polling, which calls post_init itself.
-        await application.initialize()
-        await application.post_init(application)
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        await application.start()
-        self.say("crisis-help-bot chat mode: no token, no network. Type :help for commands.")
-        self.say(f"Now: {self.role.user.first_name} ({self.role.name}) in {self._here()}.")
         try:
-            async for raw in lines:
-                line = raw.strip()
-                if line in (":quit", ":q"):
-                    break
-                if not line or self._switch(line):
-                    continue
-                await self._settle(self._act(line))
-                if prompt:
-                    self.out.write(self._style("> ", "1"))
-                    self.out.flush()
+            async with polling(self.application):
+                await self._chat(lines, prompt)
         finally:
-            await application.updater.stop()
-            await application.stop()
-            await application.shutdown()
-            if application.post_shutdown is not None:
-                await application.post_shutdown(application)
             printer.cancel()
             self.core.unsubscribe(events)
+
+    async def _chat(self, lines: AsyncIterator[str], prompt: bool) -> None:
+        """Greet, then act on every line until :quit or the end of input."""
+        self.say("crisis-help-bot chat mode: no token, no network. Type :help for commands.")
+        self.say(f"Now: {self.role.user.first_name} ({self.role.name}) in {self._here()}.")
+        async for raw in lines:
+            line = raw.strip()
+            if line in (":quit", ":q"):
+                break
+            if not line or self._switch(line):
+                continue
+            await self._settle(self._act(line))
+            if prompt:
+                self.out.write(self._style("> ", "1"))
+                self.out.flush()
 
     async def _print(self, events: asyncio.Queue[BotEvent]) -> None:
         while True:

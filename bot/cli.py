@@ -416,6 +416,76 @@ def cmd_volunteers_decide(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_emergency_fit(args: argparse.Namespace, settings: Settings) -> int:
+    """Fit the emergency detector's model on the tuning part of the corpus and write it."""
+    from bot.answering.emergency import DATA_DIR
+    from bot.answering.emergency.corpus import (
+        ORDINARY_CORPORA,
+        knowledge_questions,
+        load_corpus,
+        load_ordinary,
+    )
+    from bot.answering.emergency.fit import corpus_digest, fit, write_model
+    from bot.answering.emergency.rules import load_rules
+
+    corpus = Path(args.corpus)
+    tuning, _ = load_corpus(corpus)
+    ordinary, _ = load_ordinary()
+    ordinary += knowledge_questions(settings.knowledge_dir)
+    digest = corpus_digest([corpus, *(root for root in ORDINARY_CORPORA if root.is_dir())])
+    report = fit(tuning + ordinary, load_rules(DATA_DIR), digest)
+    for line in report.lines:
+        print(line)
+    out = Path(args.out) if args.out else DATA_DIR / "model.json"
+    write_model(report.model, out)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_emergency_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Report how the shipped emergency detector does on the corpus, part by part."""
+    from bot.answering.emergency import EmergencyDetector
+    from bot.answering.emergency.corpus import load_corpus, load_ordinary
+    from bot.answering.emergency.evaluate import evaluate, example_lines
+
+    tuning, holdout = load_corpus(Path(args.corpus))
+    ordinary_tuning, ordinary_holdout = load_ordinary()
+    detector = EmergencyDetector()
+    parts = {
+        "tuning": tuning,
+        "holdout": holdout,
+        "ordinary": ordinary_tuning,
+        "ord-holdout": ordinary_holdout,
+    }
+    chosen = {
+        "both": ["tuning", "holdout", "ordinary", "ord-holdout"],
+        "tuning": ["tuning", "ordinary"],
+        "holdout": ["holdout", "ord-holdout"],
+    }[args.part]
+    for name in chosen:
+        result = evaluate(name, parts[name], detector.assess)
+        for line in result.lines(args.details):
+            print(line)
+        if args.examples:
+            print(f"  emergencies without the full reply ({len(result.misses)}):")
+            print("\n".join(example_lines(result.misses, args.examples)))
+            print(f"  non-emergencies with the full reply ({len(result.false_alarms)}):")
+            print("\n".join(example_lines(result.false_alarms, args.examples)))
+    return 0
+
+
+def cmd_emergency_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Show the emergency detector's verdict on one message."""
+    from bot.answering.emergency import EmergencyDetector
+
+    verdict = EmergencyDetector().assess(" ".join(args.text))
+    print(
+        f"{verdict.level.name.lower()} (score {verdict.score:.3f}); "
+        f"situation {verdict.situation or '-'}; rule {verdict.rule or '-'}"
+    )
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """Run the benchmarks."""
     from bot.bench import run
@@ -583,6 +653,52 @@ def _build_parser() -> argparse.ArgumentParser:
         )
         decide.add_argument("id", type=int, help="the volunteer's Telegram user id")
         decide.set_defaults(handler=cmd_volunteers_decide)
+
+    emergency = commands.add_parser(
+        "emergency",
+        help="fit, evaluate or try the emergency detector",
+        description="The emergency detector: a learned model and concept rules, shipped as data "
+        "files in bot/answering/emergency/data/. Fitting needs the dev extra (scikit-learn).",
+        epilog='examples:\n  python -m bot emergency check "han puster ikke"'
+        "\n  python -m bot emergency eval --part holdout"
+        "\n  python -m bot emergency fit",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    emergency_commands = emergency.add_subparsers(
+        dest="emergency_command", metavar="EMERGENCY_COMMAND", required=True
+    )
+    efit = emergency_commands.add_parser(
+        "fit",
+        help="refit the model on the tuning part of the corpus",
+        description="Fit the learned part on the tuning authors of the corpus, choose the "
+        "thresholds out of fold, and write the weights (the holdout is never read).",
+        epilog="example: python -m bot emergency fit",
+    )
+    efit.add_argument("--corpus", default="tests/data/corpora/emergency", help="corpus folder")
+    efit.add_argument("--out", help="where to write the model (default: the shipped file)")
+    efit.set_defaults(handler=cmd_emergency_fit)
+    eeval = emergency_commands.add_parser(
+        "eval",
+        help="how the shipped detector does on the corpus",
+        description="Full replies and warning lines for emergencies and non-emergencies, on the "
+        "tuning part, the holdout part or both; 'ordinary' are the help, out-of-scope and "
+        "in-scope corpora, none of them an emergency.",
+        epilog="example: python -m bot emergency eval --part holdout --details",
+    )
+    eeval.add_argument("--corpus", default="tests/data/corpora/emergency", help="corpus folder")
+    eeval.add_argument("--part", choices=["tuning", "holdout", "both"], default="both")
+    eeval.add_argument("--details", action="store_true", help="by author, language and kind")
+    eeval.add_argument("--examples", type=int, default=0, help="show this many misses")
+    eeval.set_defaults(handler=cmd_emergency_eval)
+    echeck = emergency_commands.add_parser(
+        "check",
+        help="the detector's verdict on one message",
+        description="Print the level (none, medium, high), the score, the situation and the "
+        "rule that matched, if any.",
+        epilog='example: python -m bot emergency check "lips going blue"',
+    )
+    echeck.add_argument("text", nargs="+", help="the message")
+    echeck.set_defaults(handler=cmd_emergency_check)
 
     bench = commands.add_parser(
         "bench",

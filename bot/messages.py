@@ -59,12 +59,80 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "emergency_country_NO": {"nb": "I Norge:", "sv": "I Norge:", "en": "In Norway:"},
     "emergency_country_SE": {"nb": "I Sverige:", "sv": "I Sverige:", "en": "In Sweden:"},
     "emergency_outro": {
-        "nb": "Denne boten kan ikke sende hjelp. Ring nummeret, og bli hos personen til hjelpen "
-        "kommer hvis du kan.",
-        "sv": "Den här boten kan inte skicka hjälp. Ring numret, och stanna hos personen tills "
-        "hjälpen kommer om du kan.",
-        "en": "This bot cannot send help. Call the number, and stay with the person until help "
-        "arrives if you can.",
+        "nb": "Denne boten kan ikke sende hjelp. Ring nummeret.",
+        "sv": "Den här boten kan inte skicka hjälp. Ring numret.",
+        "en": "This bot cannot send help. Call the number.",
+    },
+    "emergency_advice_medical": {
+        "nb": "Bli hos personen og gjør det operatøren sier, til hjelpen kommer.",
+        "sv": "Stanna hos personen och gör som operatören säger tills hjälpen kommer.",
+        "en": "Stay with the person and do what the operator tells you until help arrives.",
+    },
+    "emergency_advice_fire": {
+        "nb": "Få alle ut, lukk dørene bak dere og ring fra utsiden. Ikke gå inn igjen.",
+        "sv": "Få ut alla, stäng dörrarna efter er och ring från utsidan. Gå inte in igen.",
+        "en": "Get everyone out, close the doors behind you and call from outside. Do not go "
+        "back in.",
+    },
+    "emergency_advice_violence": {
+        "nb": "Kom deg i sikkerhet hvis du kan, og lås døra. Klarer du ikke å snakke, ring "
+        "likevel og bli i telefonen.",
+        "sv": "Ta dig i säkerhet om du kan och lås dörren. Kan du inte prata, ring ändå och "
+        "stanna kvar i luren.",
+        "en": "Get to a safe place if you can and lock the door. If you cannot speak, call "
+        "anyway and stay on the line.",
+    },
+    "emergency_advice_suicide": {
+        "nb": "Du trenger ikke å stå i dette alene. Ring nå og fortell hvordan du har det. Er "
+        "du bekymret for noen andre, ring og hold kontakten med dem.",
+        "sv": "Du behöver inte gå igenom det här ensam. Ring nu och berätta hur du mår. Är du "
+        "orolig för någon annan, ring och håll kontakten med dem.",
+        "en": "You do not have to get through this alone. Call now and tell them how you feel. "
+        "If you are worried about someone else, call and stay in touch with them.",
+    },
+    "emergency_advice_water": {
+        "nb": "Ikke gå ut i vannet eller på isen selv. Kast noe som flyter, og hold øye med "
+        "stedet der du sist så personen.",
+        "sv": "Gå inte ut i vattnet eller på isen själv. Kasta något som flyter och håll blicken "
+        "på platsen där du senast såg personen.",
+        "en": "Do not go into the water or onto the ice yourself. Throw something that floats "
+        "and keep your eyes on where you last saw the person.",
+    },
+    "emergency_advice_missing": {
+        "nb": "Fortell politiet hvor og når personen sist ble sett, og hva hen har på seg.",
+        "sv": "Berätta för polisen var och när personen sågs senast och vad hen har på sig.",
+        "en": "Tell the police where and when the person was last seen and what they are wearing.",
+    },
+    "emergency_line": {
+        "nb": "⚠️ <b>Er noen i fare nå? Ring {numbers}.</b>",
+        "sv": "⚠️ <b>Är någon i fara nu? Ring {numbers}.</b>",
+        "en": "⚠️ <b>Is someone in danger now? Call {numbers}.</b>",
+    },
+    "emergency_line_or": {"nb": " eller ", "sv": " eller ", "en": " or "},
+    "emergency_line_in_NO": {
+        "nb": "{numbers} i Norge",
+        "sv": "{numbers} i Norge",
+        "en": "{numbers} in Norway",
+    },
+    "emergency_line_in_SE": {
+        "nb": "{numbers} i Sverige",
+        "sv": "{numbers} i Sverige",
+        "en": "{numbers} in Sweden",
+    },
+    "button_not_emergency": {
+        "nb": "Dette er ikke en nødsituasjon",
+        "sv": "Det här är ingen nödsituation",
+        "en": "This is not an emergency",
+    },
+    "button_continue_request": {
+        "nb": "↩️ Fortsett der jeg var",
+        "sv": "↩️ Fortsätt där jag var",
+        "en": "↩️ Continue where I was",
+    },
+    "emergency_conversation_paused": {
+        "nb": "Det du holdt på med, venter der du slapp. Fortsett når du kan.",
+        "sv": "Det du höll på med väntar där du slutade. Fortsätt när du kan.",
+        "en": "What you were doing is waiting where you left off. Carry on when you can.",
     },
     "emergency_fallback_number": {
         "nb": "112 – nødnummer",

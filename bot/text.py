@@ -39,10 +39,13 @@ def clean(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Casefold and strip diacritics so that typing with or without å/ä/ö/ø compares equal."""
+    """Casefold and strip diacritics so that typing with or without å/ä/ö/ø compares equal.
+
+    "aa" becomes "a" too: on a keyboard without å, Norwegians type "paa" and "naa".
+    """
     text = text.casefold().translate(_SPECIAL_FOLDS)
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("aa", "a")
 
 
 def words(text: str) -> list[str]:

@@ -155,12 +155,12 @@ def test_kb_test_lists_questions_that_miss(
     library = kb_copy / "ockero" / "leisure.yaml"
     text = library.read_text(encoding="utf-8")
     library.write_text(
-        text.replace("Är biblioteket öppet under coronan?", "Det brinner i biblioteket!", 1),
+        text.replace("Är biblioteket öppet under coronan?", "Det brinner i köket, hjälp!", 1),
         encoding="utf-8",
     )
     assert main(["kb", "test", str(kb_copy)]) == 1
     out = capsys.readouterr().out
-    assert "leisure.yaml:9: [sv] 'Det brinner i biblioteket!' -> emergency" in out
+    assert "leisure.yaml:9: [sv] 'Det brinner i köket, hjälp!' -> emergency" in out
 
 
 def test_kb_export_is_the_whole_knowledge_base(capsys: pytest.CaptureFixture[str]) -> None:

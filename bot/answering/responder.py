@@ -9,12 +9,13 @@ No Telegram imports: the CLI, the bot and the tests share this code.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, get_args
 
 from rapidfuzz.distance import OSA
 
-from bot.intents import HelpStrength, detect_emergency, detect_help_request, detect_smalltalk
+from bot.answering.emergency import EmergencyLevel, EmergencyVerdict, detect_emergency
+from bot.answering.intents import HelpStrength, detect_help_request, detect_smalltalk
 from bot.kb.knowledge import SHARED, EmergencyNumber, Entry, KnowledgeBase, Municipality
 from bot.kb.schema import LANGS, Country, Lang, Situation
 from bot.language import LanguageDetector, learn_vocabulary, normalise_language_code
@@ -23,6 +24,9 @@ from bot.messages import escape, format_date, say
 from bot.text import MAX_MATCH_CHARS, clean, fold, has_letters, words
 
 Kind = Literal["answer", "emergency", "help_request", "clarify", "fallback", "smalltalk"]
+# "full": the reply is the emergency reply; "line": a normal reply that opens with the emergency
+# numbers, because the detector was unsure.
+Alert = Literal["full", "line"]
 
 # Score thresholds on the matcher's 0-100 scale, tuned on the project's own question set.
 ANSWER_MIN = 52.0
@@ -35,6 +39,7 @@ AMBIGUITY_MARGIN = 4.0
 LOCAL_PREFERENCE = 5.0
 MAX_REPLY_CHARS = 4096
 MAX_SUGGESTIONS = 3
+_SITUATIONS = frozenset(get_args(Situation))
 # Words that name the municipality in general, not a topic; they never decide a match.
 _GENERIC_WORDS = frozenset({"kommune", "kommunen", "kommun", "municipality", "municipal"})
 
@@ -62,11 +67,13 @@ class Reply:
     municipalities: tuple[str, ...] = ()
     situation: Situation | None = None
     help_category: str | None = None
+    alert: Alert | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The reply as the `ask --json` protocol prints it."""
         return {
             "kind": self.kind,
+            "alert": self.alert,
             "entry_id": self.entry_id,
             "municipality": self.municipality,
             "language": self.language,
@@ -143,9 +150,17 @@ class Responder:
     # -- the rules --------------------------------------------------------------------------
 
     def answer(
-        self, text: str, municipality: str | None = None, language: str | None = None
+        self,
+        text: str,
+        municipality: str | None = None,
+        language: str | None = None,
+        check_emergency: bool = True,
     ) -> Reply:
-        """Reply to one message from a resident."""
+        """Reply to one message from a resident.
+
+        With `check_emergency` False (the resident said it is not an emergency), the message
+        gets the reply it would get if the detector had found nothing.
+        """
         if municipality is not None and municipality not in self.kb.municipalities:
             municipality = None
         text = clean(text)
@@ -156,15 +171,28 @@ class Responder:
         ctx = _Context(text, wanted, chosen, language_guessed=told is None and chosen is None)
         if not has_letters(text):
             return self._fallback(ctx, unreadable=True)
-        emergency = detect_emergency(text)
-        if emergency is not None:
-            return self._emergency(ctx, emergency.situation)
+        verdict = self.assess(text) if check_emergency else None
+        if verdict is not None and verdict.level is EmergencyLevel.HIGH:
+            return self._emergency(ctx, verdict.situation)
+        reply = self._reply(ctx, text)
+        if verdict is not None and verdict.level is EmergencyLevel.MEDIUM:
+            return self._with_warning(reply, ctx, verdict.situation)
+        return reply
+
+    @staticmethod
+    def assess(text: str) -> EmergencyVerdict:
+        """The emergency detector's verdict on a message (remembered for the next call)."""
+        return detect_emergency(text)
+
+    def _reply(self, ctx: _Context, text: str) -> Reply:
+        """The reply when nobody is in danger: help, small talk or the knowledge base."""
         help_match = detect_help_request(text)
         if help_match is not None and help_match.strength is HelpStrength.STRONG:
             return self._help_request(ctx, help_match.category)
         smalltalk = detect_smalltalk(text)
         if smalltalk is not None:
-            return Reply("smalltalk", say(f"smalltalk_{smalltalk}", wanted), wanted, self._id(ctx))
+            lang = ctx.wanted
+            return Reply("smalltalk", say(f"smalltalk_{smalltalk}", lang), lang, self._id(ctx))
         reply = self._match(ctx)
         if reply.kind == "fallback" and help_match is not None:
             return self._help_request(ctx, help_match.category)
@@ -361,24 +389,63 @@ class Responder:
         text = say("help_request", lang, what=say(f"help_what_{category}", lang))
         return Reply("help_request", text, lang, self._id(ctx), score=100.0, help_category=category)
 
+    def _countries(self, municipality: Municipality | None) -> list[Country]:
+        if municipality is not None:
+            return [municipality.country]
+        return sorted(self.kb.emergency)
+
+    def _ranked(self, country: Country, situation: str | None) -> list[EmergencyNumber]:
+        """The country's numbers, the ones meant for this situation first, the most specific
+        (listed for the fewest situations) first among those."""
+        return sorted(
+            self.kb.emergency[country],
+            key=lambda n: (situation not in n.situations, len(n.situations)),
+        )
+
     def emergency_text(self, countries: Iterable[Country], lang: Lang, situation: Situation) -> str:
-        """The fixed emergency reply: urgent numbers first, the situation's own number first."""
+        """The full emergency reply: urgent numbers first, the situation's own number first,
+        then advice that fits the situation."""
         countries = [c for c in countries if c in self.kb.emergency]
         lines = [say("emergency_intro", lang)]
         if not countries:
             lines.append(f"• <b>{say('emergency_fallback_number', lang)}</b>")
         for country in countries:
-            numbers = self.kb.emergency[country]
+            ranked = self._ranked(country, situation)
             if len(countries) > 1:
                 lines += ["", f"<b>{say(f'emergency_country_{country}', lang)}</b>"]
-            ranked = sorted(numbers, key=lambda n: situation not in n.situations)
             lines += [self._number_line(n, lang, bold=True) for n in ranked if n.urgent]
             others = [n for n in ranked if not n.urgent]
             if others:
                 lines += ["", say("emergency_more", lang)]
                 lines += [self._number_line(n, lang, bold=False) for n in others]
-        lines += ["", say("emergency_outro", lang)]
+        lines += ["", say(f"emergency_advice_{situation}", lang), say("emergency_outro", lang)]
         return "\n".join(lines)
+
+    def warning_line(self, municipality: str | None, lang: Lang, situation: str | None) -> str:
+        """One line with the emergency numbers, for the top of a reply."""
+        chosen = self.kb.municipalities.get(municipality or "")
+        countries = [c for c in self._countries(chosen) if c in self.kb.emergency]
+        if not countries:
+            return say("emergency_line", lang, numbers="112")
+        parts = []
+        for country in countries:
+            urgent = [n for n in self._ranked(country, situation) if n.urgent]
+            if situation is not None and situation in urgent[0].situations:
+                urgent = urgent[:1]
+            joined = say("emergency_line_or", lang).join(n.number for n in urgent)
+            parts.append(
+                say(f"emergency_line_in_{country}", lang, numbers=joined)
+                if len(countries) > 1
+                else joined
+            )
+        return say("emergency_line", lang, numbers=", ".join(parts))
+
+    def _with_warning(self, reply: Reply, ctx: _Context, situation: str | None) -> Reply:
+        line = self.warning_line(reply.municipality or self._id(ctx), reply.language, situation)
+        text = f"{line}\n\n{reply.text}"
+        if len(text) > MAX_REPLY_CHARS:
+            text = text[: MAX_REPLY_CHARS - 1].rstrip() + "…"
+        return replace(reply, text=text, alert="line")
 
     @staticmethod
     def _number_line(number: EmergencyNumber, lang: Lang, bold: bool) -> str:
@@ -387,10 +454,15 @@ class Responder:
         shown = f"<b>{digits}</b>" if bold else digits
         return f"• {shown} – {escape(label)}"
 
-    def _emergency(self, ctx: _Context, situation: Situation) -> Reply:
-        if ctx.municipality is not None:
-            countries: list[Country] = [ctx.municipality.country]
-        else:
-            countries = sorted(self.kb.emergency)
-        text = self.emergency_text(countries, ctx.wanted, situation)
-        return Reply("emergency", text, ctx.wanted, self._id(ctx), score=100.0, situation=situation)
+    def _emergency(self, ctx: _Context, situation: str | None) -> Reply:
+        chosen: Situation = situation if situation in _SITUATIONS else "medical"  # type: ignore[assignment]
+        text = self.emergency_text(self._countries(ctx.municipality), ctx.wanted, chosen)
+        return Reply(
+            "emergency",
+            text,
+            ctx.wanted,
+            self._id(ctx),
+            score=100.0,
+            situation=chosen,
+            alert="full",
+        )

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 Lang = Literal["nb", "sv", "en"]
 Country = Literal["NO", "SE"]
-Situation = Literal["medical", "fire", "violence", "suicide"]
+Situation = Literal["medical", "fire", "violence", "suicide", "water", "missing"]
 LANGS: tuple[Lang, ...] = ("nb", "sv", "en")
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]

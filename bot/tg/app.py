@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Message, Update
@@ -25,6 +27,7 @@ from bot.config import Settings
 from bot.kb.service import ReloadOutcome
 from bot.language import normalise_language_code
 from bot.messages import say
+from bot.tg.emergency import EmergencyHandlers
 from bot.tg.helpdesk import HelpDeskHandlers
 from bot.tg.outbox import OutboxSender
 from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor
@@ -134,11 +137,16 @@ class ButtonRouter:
     """Every inline button: verified once, then offered to each flow; forged or stale expire."""
 
     def __init__(
-        self, runtime: Runtime, resident: ResidentHandlers, helpdesk: HelpDeskHandlers
+        self,
+        runtime: Runtime,
+        resident: ResidentHandlers,
+        helpdesk: HelpDeskHandlers,
+        emergency: EmergencyHandlers,
     ) -> None:
         self.rt = runtime
         self.resident = resident
         self.helpdesk = helpdesk
+        self.emergency = emergency
 
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button was pressed."""
@@ -149,7 +157,11 @@ class ButtonRouter:
         callback = self.rt.codec.decode(message.chat_id, query.data) if message else None
         _, lang = await self.resident.profile(user)
         if message is not None and callback is not None:
-            for dispatch in (self.resident.dispatch, self.helpdesk.dispatch):
+            for dispatch in (
+                self.emergency.dispatch,
+                self.resident.dispatch,
+                self.helpdesk.dispatch,
+            ):
                 if await dispatch(query, message, user, callback, lang, context):
                     return
         logger.info("button refused: forged, stale or not the presser's")
@@ -163,11 +175,15 @@ def register_handlers(
     resident = ResidentHandlers(runtime)
     staff = StaffHandlers(runtime)
     helpdesk = HelpDeskHandlers(runtime, resident, staff)
-    buttons = ButtonRouter(runtime, resident, helpdesk)
+    emergency = EmergencyHandlers(runtime, resident, helpdesk)
+    buttons = ButtonRouter(runtime, resident, helpdesk, emergency)
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
 
-    # Group -1 runs first for every update: flood control can stop an update here.
+    # Group -2 runs first for every update: an emergency is answered before anything else,
+    # flood control included, and then nothing else handles that message.
+    application.add_handler(MessageHandler(private & filters.TEXT, emergency.guard), group=-2)
+    # Group -1: flood control can stop an update here.
     application.add_handler(MessageHandler(private, resident.flood_guard), group=-1)
 
     application.add_handler(CommandHandler("start", resident.start, filters=private))
@@ -204,6 +220,25 @@ def register_handlers(
     application.add_handler(MessageHandler(private & NOT_TEXT, resident.not_text))
     application.add_handler(CallbackQueryHandler(buttons.press))
     application.add_error_handler(on_error)
+
+
+@asynccontextmanager
+async def polling(application: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterator[None]:
+    """Run the bot by polling inside an event loop that is already running (the terminal chat
+    and tests): started in the order of `Application.run_polling`, stopped in reverse."""
+    assert application.updater is not None and application.post_init is not None
+    await application.initialize()
+    await application.post_init(application)
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    await application.start()
+    try:
+        yield
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
 
 
 def _transient(error: BaseException | None) -> bool:

@@ -79,12 +79,19 @@ class ResidentHandlers:
         return self.rt.knowledge.responder.mentioned_municipality(value)
 
     async def reply_to_question(
-        self, message: Message, user: User, text: str, municipality: str | None = None
+        self,
+        message: Message,
+        user: User,
+        text: str,
+        municipality: str | None = None,
+        check_emergency: bool = True,
     ) -> None:
         """Answer `text` for this resident and send it with the buttons its kind calls for."""
         resident, lang = await self.profile(user)
         responder = self.rt.knowledge.responder
-        reply = responder.answer(text, municipality or resident.municipality, lang)
+        reply = responder.answer(
+            text, municipality or resident.municipality, lang, check_emergency=check_emergency
+        )
         question_id = None
         if reply.kind in ("fallback", "clarify"):
             question_id = await self.rt.questions.record(
@@ -233,7 +240,8 @@ class ResidentHandlers:
             return
         if context.user_data is not None:
             context.user_data[LAST_QUESTION] = message.text[:1000]
-        await self.reply_to_question(message, user, message.text)
+        checked = update.update_id not in self.rt.emergency_dismissed
+        await self.reply_to_question(message, user, message.text, check_emergency=checked)
 
     async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Photos, voice, stickers and the like: say that only text is understood."""

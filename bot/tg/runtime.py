@@ -47,6 +47,8 @@ class Runtime:
         self.outbox_wake = asyncio.Event()
         self._codec: CallbackCodec | None = None
         self.staff_membership: dict[int, tuple[bool, float]] = {}
+        # Updates being handled again after "this is not an emergency": not checked again.
+        self.emergency_dismissed: set[int] = set()
         self.tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:

@@ -1,0 +1,206 @@
+"""The learned part: a logistic regression over `features`, shipped as a JSON file of weights.
+
+Fitting needs scikit-learn (`python -m bot emergency fit`); scoring needs only a dot product.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+from array import array
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bot.answering.emergency.features import context_features, windows, word_features
+
+MODEL_FORMAT = 1
+
+
+class DetectorDataError(ValueError):
+    """A data file of the emergency detector is missing or malformed."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+def _sigmoid(x: float) -> float:
+    if x < -30.0:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+class EmergencyLevel(enum.IntEnum):
+    """How sure the detector is that someone is in danger now."""
+
+    NONE = 0
+    MEDIUM = 1  # the normal reply, with the emergency numbers as its first line
+    HIGH = 2  # the full emergency reply, before anything else
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Where the fused score turns into a reply level (fitted with the weights)."""
+
+    high: float  # the full emergency reply
+    medium: float  # the one-line warning above the normal reply
+
+    def level(self, score: float, rule_matched: bool, danger: bool = True) -> EmergencyLevel:
+        """The reply level: a concept rule that matched always gives at least the warning, and
+        a message with no word of danger at all (a phone number, a street name) nothing."""
+        if not danger:
+            return EmergencyLevel.NONE
+        if score >= self.high:
+            return EmergencyLevel.HIGH
+        if score >= self.medium or rule_matched:
+            return EmergencyLevel.MEDIUM
+        return EmergencyLevel.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class Fusion:
+    """How the model's probability and the concept rules combine into one score.
+
+    A logistic regression over the model's log-odds and whether a concept rule matched,
+    fitted on out-of-fold probabilities. The model has already weighed each rule (its rules
+    are features); this adds the rules' vote once more, so that a rule still counts when the
+    model has never seen anything like the message.
+    """
+
+    model: float
+    rule: float
+    bias: float
+
+    def score(self, probability: float, rule_matched: bool) -> float:
+        """The fused score, 0 to 1."""
+        clipped = min(max(probability, 1e-6), 1 - 1e-6)
+        total = self.bias + self.model * math.log(clipped / (1 - clipped))
+        return _sigmoid(total + (self.rule if rule_matched else 0.0))
+
+
+class LinearModel:
+    """Scores how likely a message describes an emergency now, and which kind."""
+
+    def __init__(
+        self,
+        index: Mapping[str, int],
+        weights: Sequence[float],
+        bias: float,
+        situations: Sequence[str],
+        situation_weights: Sequence[Sequence[float]],
+        situation_bias: Sequence[float],
+        thresholds: Thresholds,
+        fusion: Fusion,
+        info: Mapping[str, Any],
+    ) -> None:
+        self.index = dict(index)
+        self.weights = array("d", weights)
+        self.bias = bias
+        self.situations = tuple(situations)
+        self.situation_weights = [array("d", row) for row in situation_weights]
+        self.situation_bias = tuple(situation_bias)
+        self.thresholds = thresholds
+        self.fusion = fusion
+        self.info = dict(info)
+        # Words repeat from message to message: their features are summed once.
+        self._cached_word = lru_cache(maxsize=1 << 16)(self._word)
+
+    def _word(self, word: str) -> tuple[int, float, tuple[float, ...]]:
+        """A word's own features: how many, their weight, and their weight per situation."""
+        positions = [self.index[n] for n in word_features(word) if n in self.index]
+        count = len(word_features(word))
+        return (
+            count,
+            sum(self.weights[p] for p in positions),
+            tuple(sum(row[p] for p in positions) for row in self.situation_weights),
+        )
+
+    def _context(self, names: list[str]) -> tuple[int, float, list[int]]:
+        positions = [self.index[n] for n in names if n in self.index]
+        return len(names), sum(self.weights[p] for p in positions), positions
+
+    def probability(
+        self, words: Sequence[str], concepts: Sequence[Sequence[str]], rules: Sequence[str]
+    ) -> float:
+        """The probability that the message describes an emergency: its most alarming window.
+
+        `concepts` holds the names of the concepts of each word (`ConceptRules.concepts_of`),
+        `rules` the concept rules that match the whole message.
+        """
+        best = 0.0
+        word = self._cached_word
+        for window in windows(len(words)):
+            count, total, _ = self._context(
+                context_features(words[window], concepts[window], rules)
+            )
+            for each in words[window]:
+                n, weight, _ = word(each)
+                count += n
+                total += weight
+            if count:
+                best = max(best, _sigmoid(self.bias + total / math.sqrt(count)))
+        return best
+
+    def situation(
+        self, words: Sequence[str], concepts: Sequence[Sequence[str]], rules: Sequence[str]
+    ) -> tuple[str, float]:
+        """The most likely kind of emergency, and its probability among the kinds."""
+        count, _, positions = self._context(context_features(words, concepts, rules))
+        scores = [sum(row[p] for p in positions) for row in self.situation_weights]
+        for each in words:
+            n, _, per_situation = self._cached_word(each)
+            count += n
+            scores = [a + b for a, b in zip(scores, per_situation, strict=True)]
+        scale = 1.0 / math.sqrt(count) if count else 0.0
+        scores = [b + scale * s for b, s in zip(self.situation_bias, scores, strict=True)]
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        best = max(range(len(scores)), key=scores.__getitem__)
+        return self.situations[best], exps[best] / sum(exps)
+
+    @classmethod
+    def load(cls, path: Path) -> LinearModel:
+        """Read a model written by `python -m bot emergency fit`."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise DetectorDataError(path, f"cannot read it ({error.strerror})") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise DetectorDataError(path, f"not valid JSON ({error})") from None
+        try:
+            if data["format"] != MODEL_FORMAT:
+                raise DetectorDataError(path, f"format {data['format']!r}, expected 1")
+            names = data["features"]
+            weights = data["weights"]
+            situations = data["situations"]
+            situation_weights = data["situation_weights"]
+            if len(weights) != len(names) or any(
+                len(row) != len(names) for row in situation_weights
+            ):
+                raise DetectorDataError(path, "weights and features differ in length")
+            if len(situation_weights) != len(situations):
+                raise DetectorDataError(path, "one row of situation weights per situation")
+            t = data["thresholds"]
+            thresholds = Thresholds(float(t["high"]), float(t["medium"]))
+            f = data["fusion"]
+            fusion = Fusion(float(f["model"]), float(f["rule"]), float(f["bias"]))
+            return cls(
+                {name: position for position, name in enumerate(names)},
+                [float(w) for w in weights],
+                float(data["bias"]),
+                [str(s) for s in situations],
+                [[float(w) for w in row] for row in situation_weights],
+                [float(b) for b in data["situation_bias"]],
+                thresholds,
+                fusion,
+                data.get("info", {}),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            if isinstance(error, DetectorDataError):
+                raise
+            raise DetectorDataError(path, f"malformed model ({error!r})") from None

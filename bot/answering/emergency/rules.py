@@ -1,0 +1,221 @@
+"""Concept rules: combinations of concepts (a person + a state, water + not up) as data files.
+
+`data/concepts/<lang>.yaml` lists each concept's words per language; `data/rules.yaml` combines
+concepts into rules per kind of emergency, in the pattern language of `bot.answering.patterns`.
+Both are read once, when the detector is built. Any mistake in them is a `DetectorDataError`
+with the file and line, and the tests load them, so a broken table fails CI.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.answering.emergency.model import DetectorDataError
+from bot.answering.patterns import (
+    Analysis,
+    Classifier,
+    Compiler,
+    Pattern,
+    PatternError,
+    PatternSet,
+    analyse_tokens,
+    parse_atom,
+)
+from bot.text import fold
+
+CONCEPT_LANGUAGES = ("nb", "nn", "sv", "en")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# LibYAML's loader when PyYAML has it: the concept files are read at every start.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_rules(data_dir: Path) -> ConceptRules:
+    """The concept rules of a data folder: concepts/, rules.yaml and not_typos.yaml."""
+    return ConceptRules(
+        load_concepts(data_dir / "concepts"),
+        data_dir / "rules.yaml",
+        load_not_typos(data_dir / "not_typos.yaml"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    """A rule that matched: the kind of emergency and the rule's text (never the message)."""
+
+    situation: str
+    rule: str
+    strong: bool  # a combination of concepts, not a single word or phrase
+
+
+def _node_line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _read_yaml(path: Path) -> yaml.Node:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise DetectorDataError(path, f"cannot read it ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise DetectorDataError(path, f"not UTF-8 ({error.reason})") from None
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise DetectorDataError(path, f"{where}{error.problem}") from None
+    if not isinstance(node, yaml.MappingNode):
+        raise DetectorDataError(path, "must be a mapping of names to values")
+    return node
+
+
+def _mapping(path: Path, node: yaml.Node) -> Iterator[tuple[str, yaml.Node]]:
+    """The keys and value nodes of a mapping; a repeated key is an error."""
+    if not isinstance(node, yaml.MappingNode):
+        raise DetectorDataError(path, f"line {_node_line(node)}: expected a mapping")
+    seen: set[str] = set()
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode) or not re.fullmatch(r"[a-z_]+", key.value):
+            raise DetectorDataError(path, f"line {_node_line(key)}: a name is lower_case letters")
+        if key.value in seen:
+            raise DetectorDataError(path, f"line {_node_line(key)}: {key.value!r} appears twice")
+        seen.add(key.value)
+        yield key.value, value
+
+
+def _strings(path: Path, node: yaml.Node) -> list[tuple[str, int]]:
+    if not isinstance(node, yaml.SequenceNode):
+        raise DetectorDataError(path, f"line {_node_line(node)}: expected a list")
+    found = []
+    for item in node.value:
+        if not isinstance(item, yaml.ScalarNode) or not item.value.strip():
+            raise DetectorDataError(path, f"line {_node_line(item)}: expected a word or phrase")
+        found.append((item.value, _node_line(item)))
+    return found
+
+
+def load_concepts(folder: Path) -> dict[str, list[str]]:
+    """Every concept's words, all languages together; each word is checked as it is read."""
+    concepts: dict[str, list[str]] = {}
+    for lang in CONCEPT_LANGUAGES:
+        path = folder / f"{lang}.yaml"
+        for name, value in _mapping(path, _read_yaml(path)):
+            for word, line in _strings(path, value):
+                if word.startswith("@"):
+                    raise DetectorDataError(
+                        path, f"line {line}: a concept lists words, not @groups"
+                    )
+                try:
+                    parse_atom(word)
+                except PatternError as error:
+                    raise DetectorDataError(path, f"line {line}: {error}") from None
+                concepts.setdefault(name, []).append(word)
+    return concepts
+
+
+def load_not_typos(path: Path) -> frozenset[str]:
+    """Real words that must never be read as a typo of a concept word."""
+    sections = dict(_mapping(path, _read_yaml(path)))
+    if set(sections) != {"not_typos"}:
+        raise DetectorDataError(path, "needs exactly one section: not_typos")
+    return frozenset(fold(word) for word, _ in _strings(path, sections["not_typos"]))
+
+
+class ConceptRules:
+    """The compiled rules, checked against a message's folded tokens."""
+
+    def __init__(
+        self,
+        concepts: Mapping[str, Sequence[str]],
+        rules_file: Path,
+        not_typos: frozenset[str] = frozenset(),
+    ) -> None:
+        root = _read_yaml(rules_file)
+        sections = dict(_mapping(rules_file, root))
+        if set(sections) != {"context_concepts", "vetoes", "rules"}:
+            raise DetectorDataError(
+                rules_file, "needs exactly three sections: context_concepts, vetoes and rules"
+            )
+        vetoes = {}
+        for name, node in _mapping(rules_file, sections["vetoes"]):
+            if not isinstance(node, yaml.ScalarNode):
+                raise DetectorDataError(rules_file, f"line {_node_line(node)}: expected text")
+            vetoes[name] = node.value
+        self.compiler = Compiler(concepts)
+        compiled: list[Pattern] = []
+        situations: list[str] = []
+        for situation, node in _mapping(rules_file, sections["rules"]):
+            situations.append(situation)
+            for text, line in _strings(rules_file, node):
+                source = self._expand_vetoes(text, vetoes, rules_file, line)
+                try:
+                    compiled.append(self.compiler.pattern(situation, len(compiled), source))
+                except PatternError as error:
+                    raise DetectorDataError(rules_file, f"line {line}: {error}") from None
+        self.situations = tuple(situations)
+        self.patterns = PatternSet(compiled)
+        self.unused_concepts = sorted(set(concepts) - self.compiler.used_groups)
+        self.concept_bits = {name: self.compiler.slot("@" + name) for name in sorted(concepts)}
+        context = set()
+        for name, line in _strings(rules_file, sections["context_concepts"]):
+            if name not in concepts:
+                raise DetectorDataError(rules_file, f"line {line}: no concept named {name!r}")
+            context.add(name)
+        self.danger_bits = 0
+        for name, bit in self.concept_bits.items():
+            if name not in context:
+                self.danger_bits |= bit
+        # A stem is a prefix of every word it matches: two typos in one match too much.
+        self.classifier = Classifier(self.compiler.atom_bits, not_typos, max_stem_edits=1)
+        self._names = lru_cache(maxsize=1 << 14)(self._names_of)
+
+    @staticmethod
+    def _expand_vetoes(text: str, vetoes: Mapping[str, str], path: Path, line: int) -> str:
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in vetoes:
+                raise DetectorDataError(path, f"line {line}: no veto named {{{name}}}")
+            return vetoes[name]
+
+        return _PLACEHOLDER.sub(replace, text)
+
+    def has_danger(self, analysis: Analysis) -> bool:
+        """True when the message has a word of at least one concept of danger."""
+        return bool(analysis.union & self.danger_bits)
+
+    def analyse(self, words: Sequence[str]) -> Analysis:
+        """The concept bits of each word of a message."""
+        return analyse_tokens(self.classifier, words)
+
+    def matches(self, analysis: Analysis) -> list[RuleMatch]:
+        """Every rule that matches, in the order of the file."""
+        return [
+            RuleMatch(pattern.label, pattern.source, len(pattern.slots) > 1)
+            for pattern, _ in self.patterns.matches(analysis.masks, analysis.union)
+        ]
+
+    @staticmethod
+    def best(matches: Sequence[RuleMatch]) -> RuleMatch | None:
+        """The first rule that combines concepts, else the first rule."""
+        for match in matches:
+            if match.strong:
+                return match
+        return matches[0] if matches else None
+
+    def match(self, analysis: Analysis) -> RuleMatch | None:
+        """The best rule that matches a message, if any."""
+        return self.best(self.matches(analysis))
+
+    def _names_of(self, mask: int) -> tuple[str, ...]:
+        return tuple(name for name, bit in self.concept_bits.items() if mask & bit)
+
+    def concepts_of(self, analysis: Analysis) -> list[tuple[str, ...]]:
+        """For each word, the names of the concepts it belongs to (the model's features)."""
+        names = self._names
+        return [names(mask) if mask else () for mask in analysis.masks]

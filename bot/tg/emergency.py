@@ -1,0 +1,179 @@
+"""Emergency first: every private text is checked before any other handler sees it.
+
+In the middle of a help request, a volunteer registration, after a command or at a step that
+only takes buttons, a message that describes danger now gets the full emergency reply at once,
+and the conversation stays where it was. A message the detector is unsure about gets the
+emergency numbers as one line before whatever normally follows. Every full emergency reply has
+a "this is not an emergency" button, which handles the same message again as if the detector
+had found nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    Update,
+    User,
+)
+from telegram.constants import MessageEntityType
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.answering.emergency import EmergencyLevel
+from bot.kb.schema import Lang
+from bot.messages import say
+from bot.queue.texts import lang_of
+from bot.tg.callbacks import Callback
+from bot.tg.helpdesk import HelpDeskHandlers
+from bot.tg.resident import ResidentHandlers, acknowledge, send_html
+from bot.tg.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+NOT_EMERGENCY = "ne"
+CONTINUE = "ec"
+# Messages handled again after "this is not an emergency" get update ids below this, so they
+# never collide with Telegram's (which are positive).
+_REPLAYED_IDS = -(10**12)
+
+
+def _argument_text(message: Message) -> str:
+    """The message's text without a leading /command (whose name may be a word, as /hjelp)."""
+    text = message.text or ""
+    if text.startswith("/"):
+        _, _, rest = text.partition(" ")
+        return rest.strip()
+    return text
+
+
+class EmergencyHandlers:
+    """The emergency guard in front of every handler, and its two buttons."""
+
+    def __init__(
+        self, runtime: Runtime, residents: ResidentHandlers, helpdesk: HelpDeskHandlers
+    ) -> None:
+        self.rt = runtime
+        self.residents = residents
+        self.helpdesk = helpdesk
+
+    def _button(
+        self, chat_id: int, label: str, action: str, *args: str | int
+    ) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            label, callback_data=self.rt.codec.encode(chat_id, action, *args)
+        )
+
+    async def guard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Check a private text for an emergency before anything else handles it."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or not message.text:
+            return
+        if update.update_id in self.rt.emergency_dismissed:
+            return
+        text = _argument_text(message)
+        if not text:
+            return
+        responder = self.rt.knowledge.responder
+        verdict = responder.assess(text)
+        if verdict.level is EmergencyLevel.NONE:
+            return
+        conversation = await self.rt.desk.conversation(user.id)
+        resident, profile_lang = await self.residents.profile(user)
+        plain_question = conversation is None and text == message.text
+        if verdict.level is EmergencyLevel.MEDIUM:
+            # A plain question's answer opens with the line itself; elsewhere it comes first.
+            if not plain_question:
+                lang: Lang = (
+                    lang_of(conversation.data.get("lang")) if conversation else profile_lang
+                )
+                line = responder.warning_line(resident.municipality, lang, verdict.situation)
+                await send_html(message, line)
+            return
+        reply = responder.answer(text, resident.municipality, profile_lang)
+        question_id = await self.rt.questions.record(
+            user.id,
+            reply.municipality or resident.municipality,
+            reply.language,
+            message.text,
+            "emergency",
+        )
+        rows = [
+            [
+                self._button(
+                    message.chat_id,
+                    say("button_not_emergency", reply.language),
+                    NOT_EMERGENCY,
+                    question_id,
+                )
+            ]
+        ]
+        body = reply.text
+        if conversation is not None:
+            body += "\n\n" + say("emergency_conversation_paused", reply.language)
+            rows.append(
+                [
+                    self._button(
+                        message.chat_id, say("button_continue_request", reply.language), CONTINUE
+                    )
+                ]
+            )
+        await send_html(message, body, InlineKeyboardMarkup(rows))
+        logger.info("emergency reply situation=%s", reply.situation)
+        raise ApplicationHandlerStop
+
+    async def dispatch(
+        self,
+        query: CallbackQuery,
+        message: Message,
+        user: User,
+        callback: Callback,
+        lang: Lang,
+        context: ContextTypes.DEFAULT_TYPE,
+    ) -> bool:
+        """The emergency reply's buttons; False when the button is not one of them."""
+        if callback.action == CONTINUE:
+            conversation = await self.rt.desk.conversation(user.id)
+            await acknowledge(query)
+            if conversation is not None:
+                await self.helpdesk.send_prompt(message, conversation)
+            return True
+        if callback.action != NOT_EMERGENCY:
+            return False
+        try:
+            question = await self.rt.questions.get(int(callback.arg(0)))
+        except ValueError:
+            return False
+        if question is None or question.user_id != user.id or not question.text:
+            return False
+        await acknowledge(query)
+        replayed = _replay(message, user, question.text, _REPLAYED_IDS - question.id)
+        self.rt.emergency_dismissed.add(replayed.update_id)
+        try:
+            await context.application.process_update(replayed)
+        finally:
+            self.rt.emergency_dismissed.discard(replayed.update_id)
+        return True
+
+
+def _replay(message: Message, user: User, text: str, update_id: int) -> Update:
+    """The resident's message again, as an update the handlers can process once more."""
+    entities = []
+    if text.startswith("/"):
+        command = text.split(" ", 1)[0]
+        entities.append(MessageEntity(MessageEntityType.BOT_COMMAND, 0, len(command)))
+    again = Message(
+        message_id=message.message_id,
+        date=datetime.now(UTC),
+        chat=message.chat,
+        from_user=user,
+        text=text,
+        entities=entities,
+    )
+    again.set_bot(message.get_bot())
+    return Update(update_id, message=again)

@@ -1,0 +1,80 @@
+"""The real Application, handlers and storage, polling the local Bot API in this process.
+
+The middle layer between unit tests and tests/e2e (which run the bot as a subprocess): every
+handler and button runs exactly as in production, with no process boundary to wait on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.config import DEFAULT_KNOWLEDGE_DIR, Settings
+from bot.fakeapi import Chat, FakeTelegram, Message, User
+from bot.fakeapi.transport import FakeRequest
+from bot.tg.app import build_application, polling
+from bot.tg.runtime import Runtime
+
+STAFF_CHAT_ID = -1001000000001
+VOLUNTEER_CHAT_ID = -1001000000002
+
+
+@dataclass
+class LiveBot:
+    """A running bot and the people who talk to it."""
+
+    core: FakeTelegram
+    application: Application[Any, Any, Any, Any, Any, Any]
+    runtime: Runtime
+    resident: User
+    volunteer: User
+    staff: User
+    staff_chat: Chat
+    volunteer_chat: Chat
+
+    async def send(self, user: User, text: str, **kwargs: Any) -> Message:
+        """`user` writes `text` to the bot; returns the bot's next message to them."""
+        self.core.inject_text(user, text, **kwargs)
+        return await self.core.wait_for_message(user)
+
+    async def press(self, user: User, message: Message, text: str) -> Message:
+        """`user` presses the button labelled `text`; returns the bot's next message to them."""
+        self.core.press_button(user, message, text=text)
+        return await self.core.wait_for_message(user)
+
+
+@asynccontextmanager
+async def live_bot(
+    tmp_path: Path, knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+) -> AsyncIterator[LiveBot]:
+    """Start the bot against a fresh local Bot API and database; stop it afterwards."""
+    core = FakeTelegram(username="crisis_help_bot")
+    resident = core.add_user("Kari", language_code="nb")
+    volunteer = core.add_user("Ola", language_code="nb")
+    staff = core.add_user("Siri", language_code="nb")
+    staff_chat = core.add_group("Staff", chat_id=STAFF_CHAT_ID, members={staff: "administrator"})
+    volunteer_chat = core.add_group(
+        "Volunteers", chat_id=VOLUNTEER_CHAT_ID, members={volunteer: "member"}
+    )
+    settings = Settings(
+        knowledge_dir=knowledge_dir,
+        data_dir=tmp_path / "data",
+        token=core.token,
+        staff_chat_id=STAFF_CHAT_ID,
+        volunteer_chat_id=VOLUNTEER_CHAT_ID,
+        send_rate_per_second=0,
+        group_rate_per_minute=0,
+    )
+    runtime = Runtime(settings)
+    application = build_application(
+        settings, runtime, request=FakeRequest(core), get_updates_request=FakeRequest(core)
+    )
+    async with polling(application):
+        yield LiveBot(
+            core, application, runtime, resident, volunteer, staff, staff_chat, volunteer_chat
+        )
