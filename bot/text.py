@@ -24,6 +24,10 @@ def clean(text: str) -> str:
 
     Lone surrogates (from undecodable bytes) are dropped; whitespace runs become one space.
     """
+    if text.isprintable():
+        # No control, format, private-use, unassigned or surrogate characters, no line breaks:
+        # the common case, without a look at every character.
+        return " ".join(unicodedata.normalize("NFC", text).split())
     text = text.encode("utf-8", "replace").decode("utf-8")
     text = unicodedata.normalize("NFC", text)
     kept = []

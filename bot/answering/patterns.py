@@ -346,11 +346,14 @@ class _Fuzzy:
 def _by_first_letter(
     tables: Mapping[int, Mapping[str, int]], limit: Callable[[int], int]
 ) -> dict[tuple[int, str], _Fuzzy]:
-    """Typo candidates keyed by (length compared, first letter)."""
+    """Typo candidates keyed by (length compared, first letter), and by (length compared,
+    first two letters) for the typos that swap the first two."""
     split: dict[tuple[int, str], dict[str, int]] = {}
     for length, table in tables.items():
         for text, bits in table.items():
             split.setdefault((length, text[0]), {})[text] = bits
+            if len(text) > 1:
+                split.setdefault((length, text[:2]), {})[text] = bits
     return {key: _Fuzzy.of(table, limit) for key, table in split.items()}
 
 
@@ -359,18 +362,15 @@ def _typo_bits(text: str, table: Mapping[tuple[int, str], _Fuzzy]) -> int:
     two ("bevisstløs" / "ebvisstløs"), as people rarely mistype the first letter."""
     bits = 0
     n = len(text)
-    candidates = table.get((n, text[0]))
-    if candidates is not None:
+    for key in ((n, text[0]), (n, text[1] + text[0])) if n > 1 else ((n, text[0]),):
+        candidates = table.get(key)
+        if candidates is None:
+            continue
         for _, distance, index in process.extract(
             text, candidates.forms, scorer=OSA.distance, score_cutoff=2, limit=None
         ):
             if 0 < distance <= candidates.edits[index]:
                 bits |= candidates.bits[index]
-    swapped = table.get((n, text[1])) if n > 1 else None
-    if swapped is not None:
-        for form, bit, edits in zip(swapped.forms, swapped.bits, swapped.edits, strict=True):
-            if len(form) > 1 and form[1] == text[0] and OSA.distance(text, form) <= edits:
-                bits |= bit
     return bits
 
 

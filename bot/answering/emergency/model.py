@@ -100,6 +100,8 @@ class LinearModel:
     ) -> None:
         self.index = dict(index)
         self.weights = array("d", weights)
+        # The weight of each feature by name: the one lookup scoring a word needs.
+        self.weight_of = {name: self.weights[position] for name, position in self.index.items()}
         self.bias = bias
         self.situations = tuple(situations)
         self.situation_weights = [array("d", row) for row in situation_weights]
@@ -109,16 +111,18 @@ class LinearModel:
         self.info = dict(info)
         # Words repeat from message to message: their features are summed once.
         self._cached_word = lru_cache(maxsize=1 << 16)(self._word)
+        self._cached_situations = lru_cache(maxsize=1 << 12)(self._word_situations)
 
-    def _word(self, word: str) -> tuple[int, float, tuple[float, ...]]:
-        """A word's own features: how many, their weight, and their weight per situation."""
+    def _word(self, word: str) -> tuple[int, float]:
+        """A word's own features: how many, and their weight."""
+        found = word_features(word)
+        weight = self.weight_of.get
+        return len(found), sum(weight(name, 0.0) for name in found)
+
+    def _word_situations(self, word: str) -> tuple[float, ...]:
+        """The weight of a word's own features for each kind of emergency."""
         positions = [self.index[n] for n in word_features(word) if n in self.index]
-        count = len(word_features(word))
-        return (
-            count,
-            sum(self.weights[p] for p in positions),
-            tuple(sum(row[p] for p in positions) for row in self.situation_weights),
-        )
+        return tuple(sum(row[p] for p in positions) for row in self.situation_weights)
 
     def _context(self, names: list[str]) -> tuple[int, float, list[int]]:
         positions = [self.index[n] for n in names if n in self.index]
@@ -139,7 +143,7 @@ class LinearModel:
                 context_features(words[window], concepts[window], rules)
             )
             for each in words[window]:
-                n, weight, _ = word(each)
+                n, weight = word(each)
                 count += n
                 total += weight
             if count:
@@ -153,8 +157,8 @@ class LinearModel:
         count, _, positions = self._context(context_features(words, concepts, rules))
         scores = [sum(row[p] for p in positions) for row in self.situation_weights]
         for each in words:
-            n, _, per_situation = self._cached_word(each)
-            count += n
+            count += self._cached_word(each)[0]
+            per_situation = self._cached_situations(each)
             scores = [a + b for a, b in zip(scores, per_situation, strict=True)]
         scale = 1.0 / math.sqrt(count) if count else 0.0
         scores = [b + scale * s for b, s in zip(self.situation_bias, scores, strict=True)]
