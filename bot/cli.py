@@ -416,6 +416,23 @@ def cmd_volunteers_decide(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """How the answer engine does on the independent corpora, part by part."""
+    from bot.answering.evaluate import evaluate, load_questions
+
+    responder = _responder(_knowledge_dir(args, settings), sys.stderr)
+    tuning, holdout = load_questions()
+    parts = {"tuning": tuning, "holdout": holdout}
+    for name in list(parts) if args.part == "both" else [args.part]:
+        tally = evaluate(responder, parts[name])
+        for line in tally.lines(name):
+            print(line)
+        if args.details:
+            for kind, count in sorted(tally.kinds.items()):
+                print(f"  {kind}: {count}")
+    return 0
+
+
 def cmd_emergency_fit(args: argparse.Namespace, settings: Settings) -> int:
     """Fit the emergency detector's model on the tuning part of the corpus and write it."""
     from bot.answering.emergency import DATA_DIR
@@ -653,6 +670,19 @@ def _build_parser() -> argparse.ArgumentParser:
         )
         decide.add_argument("id", type=int, help="the volunteer's Telegram user id")
         decide.set_defaults(handler=cmd_volunteers_decide)
+
+    evaluation = commands.add_parser(
+        "eval",
+        help="how the answer engine does on the independent corpora",
+        description="In-scope questions answered right and ranked first, out-of-scope questions "
+        "abstained, help requests recognised: on the corpora's tuning part, holdout part or "
+        "both (tests/data/corpora/).",
+        epilog="example: python -m bot eval --part tuning",
+    )
+    evaluation.add_argument("--part", choices=["tuning", "holdout", "both"], default="tuning")
+    evaluation.add_argument("--details", action="store_true", help="count every kind of reply")
+    evaluation.add_argument("--kb", dest="dir", help="knowledge folder (default: $KNOWLEDGE_DIR)")
+    evaluation.set_defaults(handler=cmd_eval)
 
     emergency = commands.add_parser(
         "emergency",

@@ -263,9 +263,19 @@ class _Examples:
 
 
 @dataclass(frozen=True, slots=True)
-class _QueryTerm:
+class QueryTerm:
+    """One word of a question as the index sees it: the terms it may stand for, its weight."""
+
     expansions: dict[int, float]  # term id -> similarity
     weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """A question's terms and the entries that best answer it, best first."""
+
+    query: list[QueryTerm]
+    candidates: list[Candidate]
 
 
 def _entry_fields(entry: Entry) -> Iterable[tuple[str, str]]:
@@ -329,6 +339,7 @@ class Matcher:
         self._postings = list(zip(indices, weights, strict=True))
         self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
         self.lexicon = Lexicon(self._ids)
+        self._positions = {entry.id: index for index, entry in enumerate(self.entries)}
         self._examples = [self._build_examples(entry) for entry in self.entries]
         # Per municipality, a byte per entry: 1 where a resident there can get the entry.
         self._scopes: dict[str | None, bytearray] = {None: bytearray(b"\x01" * len(self.entries))}
@@ -366,13 +377,13 @@ class Matcher:
         scale = min(max(len(word) / UNKNOWN_TYPICAL_LENGTH, low), high)
         return self._unknown_weight * scale
 
-    def analyse(self, words_: Sequence[str], compounds: bool = True) -> list[_QueryTerm]:
+    def analyse(self, words_: Sequence[str], compounds: bool = True) -> list[QueryTerm]:
         """Expand content words into weighted query terms.
 
         A term weighs as much as the knowledge-base term it most resembles (the least specific
         of equally close ones), so "korona" weighs as "korona", not as its rare compounds.
         """
-        result: list[_QueryTerm] = []
+        result: list[QueryTerm] = []
         for word in words_:
             for group in self.lexicon.expand(word, compounds):
                 expansions = {self._ids[term]: sim for term, sim in group}
@@ -381,7 +392,7 @@ class Matcher:
                     weight = min(self._idf[t] for t, s in expansions.items() if s == closest)
                 else:
                     weight = self.unknown_weight(word)
-                result.append(_QueryTerm(expansions, weight))
+                result.append(QueryTerm(expansions, weight))
         return result
 
     def search(
@@ -392,9 +403,26 @@ class Matcher:
         compounds: bool = True,
     ) -> list[Candidate]:
         """Rank the entries for `municipality` (all entries when None) for these content words."""
+        return self.rank(words_, municipality, limit, compounds).candidates
+
+    def example_terms(self, entry_index: int) -> frozenset[int]:
+        """The term ids of an entry's example questions, titles and keywords."""
+        return frozenset(self._examples[entry_index].terms)
+
+    def index_of(self, entry: Entry) -> int:
+        return self._positions[entry.id]
+
+    def rank(
+        self,
+        words_: Sequence[str],
+        municipality: str | None = None,
+        limit: int = 5,
+        compounds: bool = True,
+    ) -> Ranking:
+        """The question's terms and the best entries for `municipality` (all when None)."""
         query = self.analyse(words_, compounds)
         if not query or not any(q.expansions for q in query):
-            return []
+            return Ranking(query, [])
         allowed = self._scopes.get(municipality, self._scopes[None])
         total = sum(q.weight for q in query)
         # coverage[i] = sum over query terms of weight * (best similarity x field weight in i).
@@ -431,9 +459,9 @@ class Matcher:
             score = 100.0 * (COVERAGE_SHARE * share + (1 - COVERAGE_SHARE) * fit)
             candidates.append(Candidate(self.entries[index], score, share, fit))
         candidates.sort(key=lambda c: c.score, reverse=True)
-        return candidates[:limit]
+        return Ranking(query, candidates[:limit])
 
-    def _example_fit(self, query: list[_QueryTerm], total: float, examples: _Examples) -> float:
+    def _example_fit(self, query: list[QueryTerm], total: float, examples: _Examples) -> float:
         """The best weighted F-score between the question and one of the entry's examples."""
         best = 0.0
         idf = self._idf

@@ -19,7 +19,7 @@ from bot.answering.intents import HelpStrength, detect_help_request, detect_smal
 from bot.kb.knowledge import SHARED, EmergencyNumber, Entry, KnowledgeBase, Municipality
 from bot.kb.schema import LANGS, Country, Lang, Situation
 from bot.language import LanguageDetector, learn_vocabulary, normalise_language_code
-from bot.matching import Candidate, Matcher, content_words
+from bot.matching import Candidate, Matcher, Ranking, content_words
 from bot.messages import escape, format_date, say
 from bot.text import MAX_MATCH_CHARS, clean, fold, has_letters, words
 
@@ -161,14 +161,8 @@ class Responder:
         With `check_emergency` False (the resident said it is not an emergency), the message
         gets the reply it would get if the detector had found nothing.
         """
-        if municipality is not None and municipality not in self.kb.municipalities:
-            municipality = None
-        text = clean(text)
-        named = self.mentioned_municipality(text)
-        chosen = self.kb.municipalities.get(named or municipality or "")
-        told = self.detector.detect(text[:MAX_MATCH_CHARS]) or normalise_language_code(language)
-        wanted = told or (chosen.language if chosen else None) or "en"
-        ctx = _Context(text, wanted, chosen, language_guessed=told is None and chosen is None)
+        ctx = self._context(text, municipality, language)
+        text = ctx.text
         if not has_letters(text):
             return self._fallback(ctx, unreadable=True)
         verdict = self.assess(text) if check_emergency else None
@@ -198,15 +192,42 @@ class Responder:
             return self._help_request(ctx, help_match.category)
         return reply
 
-    def _match(self, ctx: _Context) -> Reply:
+    def _rank(self, ctx: _Context) -> Ranking:
+        """The entries that may answer, best first (the municipality's own before national)."""
         query = content_words(ctx.text[:MAX_MATCH_CHARS], self.matcher.ignore)
         if not query:
-            return self._fallback(ctx)
+            return Ranking([], [])
         scope = ctx.municipality.id if ctx.municipality else None
-        candidates = self.matcher.search(query, scope, limit=6, compounds=ctx.wanted != "en")
+        ranking = self.matcher.rank(query, scope, limit=6, compounds=ctx.wanted != "en")
+        if not ranking.candidates:
+            return ranking
+        return Ranking(ranking.query, self._prefer_local(ranking.candidates))
+
+    def _context(self, text: str, municipality: str | None, language: str | None) -> _Context:
+        """What the rules work out about a message before any of them runs."""
+        if municipality is not None and municipality not in self.kb.municipalities:
+            municipality = None
+        text = clean(text)
+        named = self.mentioned_municipality(text)
+        chosen = self.kb.municipalities.get(named or municipality or "")
+        told = self.detector.detect(text[:MAX_MATCH_CHARS]) or normalise_language_code(language)
+        wanted = told or (chosen.language if chosen else None) or "en"
+        return _Context(text, wanted, chosen, language_guessed=told is None and chosen is None)
+
+    def rank(self, text: str, municipality: str | None = None) -> Ranking:
+        """How the engine ranks the entries for a question, before it decides anything (for
+        evaluation and calibration)."""
+        return self._rank(self._context(text, municipality, None))
+
+    def first_candidate(self, text: str, municipality: str | None = None) -> str | None:
+        """The entry the engine ranks first for a question, answered or not."""
+        candidates = self.rank(text, municipality).candidates
+        return candidates[0].entry.id if candidates else None
+
+    def _match(self, ctx: _Context) -> Reply:
+        candidates = self._rank(ctx).candidates
         if not candidates or candidates[0].score < CLARIFY_MIN:
             return self._fallback(ctx)
-        candidates = self._prefer_local(candidates)
         top = candidates[0]
         if ctx.municipality is None:
             places = self._municipalities_that_answer(candidates)
