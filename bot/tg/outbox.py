@@ -5,6 +5,10 @@ message id. A 429 holds that chat back until `retry_after` has passed (the rate 
 paces every send: about 30 a second overall and 20 a minute to one group). Network failures
 back off exponentially. A message the recipient can never get is marked failed; if it carried a
 volunteer's details, the request goes back to the queue.
+
+Delivery is at least once: a crash after Telegram took a message and before it was marked sent
+sends it again on restart, because the Bot API has no idempotency key. A repeated message is
+better than a request no volunteer ever sees.
 """
 
 from __future__ import annotations
