@@ -26,10 +26,10 @@ from typing import Any
 
 import yaml
 
+from bot.answering.service import settle_memory
 from bot.config import Settings
 from bot.kb.knowledge import SHARED, Entry, KnowledgeBase
 from bot.kb.loader import MUNICIPALITY_FILE, SHARED_FILE, load_knowledge
-from bot.kb.service import settle_memory
 
 SIZES = (100, 1_000, 10_000)
 ENTRIES_PER_FILE = 200

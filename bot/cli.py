@@ -42,7 +42,7 @@ def _problem_line(root: Path, problem: Any) -> str:
 def _responder(root: Path, err: TextIO) -> Responder:
     """Load the knowledge base for answering; problems are reported but never fatal."""
     from bot.answering import Responder
-    from bot.kb.service import settle_memory
+    from bot.answering.service import settle_memory
 
     result = _load(root)
     if result.errors:
@@ -70,7 +70,7 @@ def cmd_kb_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_kb_test(args: argparse.Namespace, settings: Settings) -> int:
     """Run every example question through the matcher; list those that miss their entry."""
-    from bot.kb.regression import run_examples
+    from bot.answering.regression import run_examples
 
     root = _knowledge_dir(args, settings)
     responder = _responder(root, sys.stderr)

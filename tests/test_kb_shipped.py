@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from bot.answering import Responder
+from bot.answering.regression import run_examples
 from bot.config import DEFAULT_KNOWLEDGE_DIR
 from bot.kb.loader import load_knowledge
-from bot.kb.regression import run_examples
 
 result = load_knowledge(DEFAULT_KNOWLEDGE_DIR, today=date(2026, 11, 22))
 responder = Responder(result.kb)

@@ -16,10 +16,10 @@ from rapidfuzz.distance import OSA
 
 from bot.answering.emergency import EmergencyLevel, EmergencyVerdict, detect_emergency
 from bot.answering.intents import HelpStrength, detect_help_request, detect_smalltalk
+from bot.answering.matching import Candidate, Matcher, Ranking, content_words
 from bot.kb.knowledge import SHARED, EmergencyNumber, Entry, KnowledgeBase, Municipality
 from bot.kb.schema import LANGS, Country, Lang, Situation
 from bot.language import LanguageDetector, learn_vocabulary, normalise_language_code
-from bot.matching import Candidate, Matcher, Ranking, content_words
 from bot.messages import escape, format_date, say
 from bot.text import MAX_MATCH_CHARS, clean, fold, has_letters, words
 

@@ -23,8 +23,8 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.answering.service import ReloadOutcome
 from bot.config import Settings
-from bot.kb.service import ReloadOutcome
 from bot.language import normalise_language_code
 from bot.messages import say
 from bot.tg.emergency import EmergencyHandlers

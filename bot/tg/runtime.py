@@ -6,9 +6,9 @@ import asyncio
 import logging
 import time
 
+from bot.answering.service import KnowledgeService
 from bot.config import Settings
 from bot.kb.schema import Lang
-from bot.kb.service import KnowledgeService
 from bot.queue.desk import HelpDesk
 from bot.storage import Database
 from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents

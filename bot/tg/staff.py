@@ -13,7 +13,7 @@ from telegram import Bot, ChatMember, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.kb.service import ReloadOutcome
+from bot.answering.service import ReloadOutcome
 from bot.messages import escape, say
 from bot.tg.render import split_message
 from bot.tg.runtime import Runtime

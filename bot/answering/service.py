@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.answering import Responder
+from bot.answering.responder import Responder
 from bot.kb.loader import LoadResult, Problem, load_knowledge
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.answering import Reply, Responder
+from bot.answering.responder import Reply, Responder
 from bot.kb.knowledge import SHARED, Entry
 from bot.kb.schema import Lang
 

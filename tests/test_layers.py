@@ -1,0 +1,64 @@
+"""The package's layers: domain code has no Telegram imports, and kb/ imports nothing above it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import bot
+
+PACKAGE = Path(bot.__file__).parent
+DOMAIN = ("answering", "kb", "queue", "storage")
+# What each lower layer may not import: the knowledge base is read by the answer engine, the
+# help desk and the Telegram layer, never the other way round.
+FORBIDDEN_ABOVE = {"kb": ("bot.answering", "bot.queue", "bot.tg", "bot.cli", "bot.chat")}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, absolute names only (the package uses no relative ones)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def modules_of(layer: str) -> list[Path]:
+    return sorted((PACKAGE / layer).rglob("*.py"))
+
+
+@pytest.mark.parametrize("layer", DOMAIN)
+def test_domain_code_has_no_telegram_imports(layer: str) -> None:
+    files = modules_of(layer)
+    assert files, f"bot/{layer} has no modules"
+    offenders = {
+        str(path.relative_to(PACKAGE)): sorted(
+            name for name in imported_modules(path) if name.split(".")[0] == "telegram"
+        )
+        for path in files
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN_ABOVE))
+def test_lower_layers_import_nothing_above_them(layer: str) -> None:
+    forbidden = FORBIDDEN_ABOVE[layer]
+    offenders = {
+        str(path.relative_to(PACKAGE)): sorted(
+            name
+            for name in imported_modules(path)
+            if any(name == f or name.startswith(f + ".") for f in forbidden)
+        )
+        for path in modules_of(layer)
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_the_import_scanner_sees_imports(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("import telegram.ext\nfrom bot.answering import Responder\n")
+    assert imported_modules(sample) == {"telegram.ext", "bot.answering"}
