@@ -339,7 +339,6 @@ class Matcher:
         self._postings = list(zip(indices, weights, strict=True))
         self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
         self.lexicon = Lexicon(self._ids)
-        self._positions = {entry.id: index for index, entry in enumerate(self.entries)}
         self._examples = [self._build_examples(entry) for entry in self.entries]
         # Per municipality, a byte per entry: 1 where a resident there can get the entry.
         self._scopes: dict[str | None, bytearray] = {None: bytearray(b"\x01" * len(self.entries))}
@@ -404,13 +403,6 @@ class Matcher:
     ) -> list[Candidate]:
         """Rank the entries for `municipality` (all entries when None) for these content words."""
         return self.rank(words_, municipality, limit, compounds).candidates
-
-    def example_terms(self, entry_index: int) -> frozenset[int]:
-        """The term ids of an entry's example questions, titles and keywords."""
-        return frozenset(self._examples[entry_index].terms)
-
-    def index_of(self, entry: Entry) -> int:
-        return self._positions[entry.id]
 
     def rank(
         self,

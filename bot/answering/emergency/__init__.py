@@ -29,7 +29,7 @@ from bot.answering.emergency.model import (
     LinearModel,
     Thresholds,
 )
-from bot.answering.emergency.rules import RuleMatch, load_rules
+from bot.answering.emergency.rules import load_rules
 from bot.text import tokens
 
 __all__ = [
@@ -76,10 +76,6 @@ class EmergencyDetector:
     @property
     def thresholds(self) -> Thresholds:
         return self.model.thresholds
-
-    def rule_match(self, words: list[str]) -> RuleMatch | None:
-        """The first concept rule that matches anywhere in the message."""
-        return self.rules.match(self.rules.analyse(words))
 
     def assess_words(self, words: list[str]) -> EmergencyVerdict:
         """The verdict for a message given as folded words (`bot.text.tokens`)."""

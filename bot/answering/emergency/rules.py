@@ -208,10 +208,6 @@ class ConceptRules:
                 return match
         return matches[0] if matches else None
 
-    def match(self, analysis: Analysis) -> RuleMatch | None:
-        """The best rule that matches a message, if any."""
-        return self.best(self.matches(analysis))
-
     def _names_of(self, mask: int) -> tuple[str, ...]:
         return tuple(name for name, bit in self.concept_bits.items() if mask & bit)
 
