@@ -442,8 +442,9 @@ def cmd_emergency_fit(args: argparse.Namespace, settings: Settings) -> int:
         load_corpus,
         load_ordinary,
     )
-    from bot.answering.emergency.fit import corpus_digest, fit, write_model
+    from bot.answering.emergency.fit import fit
     from bot.answering.emergency.rules import load_rules
+    from bot.answering.linear_fit import corpus_digest
 
     corpus = Path(args.corpus)
     tuning, _ = load_corpus(corpus)
@@ -451,10 +452,16 @@ def cmd_emergency_fit(args: argparse.Namespace, settings: Settings) -> int:
     ordinary += knowledge_questions(settings.knowledge_dir)
     digest = corpus_digest([corpus, *(root for root in ORDINARY_CORPORA if root.is_dir())])
     report = fit(tuning + ordinary, load_rules(DATA_DIR), digest)
-    for line in report.lines:
+    return _report_fit(report.lines, report.model, Path(args.out or DATA_DIR / "model.json"))
+
+
+def _report_fit(lines: list[str], model: dict[str, Any], out: Path) -> int:
+    """Print what a fit chose and write its model file."""
+    from bot.answering.linear_fit import write_model
+
+    for line in lines:
         print(line)
-    out = Path(args.out) if args.out else DATA_DIR / "model.json"
-    write_model(report.model, out)
+    write_model(model, out)
     print(f"wrote {out}")
     return 0
 
@@ -500,6 +507,63 @@ def cmd_emergency_check(args: argparse.Namespace, settings: Settings) -> int:
         f"{verdict.level.name.lower()} (score {verdict.score:.3f}); "
         f"situation {verdict.situation or '-'}; rule {verdict.rule or '-'}"
     )
+    return 0
+
+
+def cmd_help_fit(args: argparse.Namespace, settings: Settings) -> int:
+    """Fit the help detector's model on the tuning part of the corpus and write it."""
+    from bot.answering.linear_fit import corpus_digest
+    from bot.answering.practical_help import DATA_DIR
+    from bot.answering.practical_help.corpus import (
+        ORDINARY_CORPORA,
+        knowledge_questions,
+        load_corpus,
+    )
+    from bot.answering.practical_help.fit import fit
+
+    corpus = Path(args.corpus)
+    tuning, _ = load_corpus(corpus)
+    tuning += knowledge_questions(settings.knowledge_dir)
+    digest = corpus_digest([corpus, *(root for root in ORDINARY_CORPORA if root.is_dir())])
+    report = fit(tuning, digest)
+    return _report_fit(report.lines, report.model, Path(args.out or DATA_DIR / "model.json"))
+
+
+def cmd_help_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Report how the shipped help detector does on the corpus, part by part."""
+    from bot.answering.practical_help import HelpDetector
+    from bot.answering.practical_help.corpus import load_corpus
+    from bot.answering.practical_help.evaluate import evaluate
+
+    tuning, holdout = load_corpus(Path(args.corpus))
+    detector = HelpDetector()
+    parts = {"tuning": tuning, "holdout": holdout}
+    chosen = ["tuning", "holdout"] if args.part == "both" else [args.part]
+    for name in chosen:
+        result = evaluate(name, parts[name], detector.assess)
+        for line in result.lines(args.details):
+            print(line)
+        if args.examples:
+            print(f"  requests not passed on ({len(result.misses)}):")
+            for sample in result.misses[: args.examples]:
+                print(f"    {sample.author} {sample.category}: {sample.text[:140]}")
+            print(f"  other messages passed on ({len(result.false_positives)}):")
+            for sample in result.false_positives[: args.examples]:
+                print(f"    {sample.author} {sample.source}: {sample.text[:140]}")
+    return 0
+
+
+def cmd_help_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Show the help detector's verdict on one message."""
+    from bot.answering.practical_help import HelpDetector
+
+    detector = HelpDetector()
+    text = " ".join(args.text)
+    score, rule, _ = detector.score(text)
+    found = detector.assess(text)
+    verdict = f"{found.strength.value} ({found.category})" if found else "none"
+    patterns = f"{rule.strength.value} ({rule.category})" if rule else "none"
+    print(f"{verdict}; score {score:.3f}; the patterns alone: {patterns}")
     return 0
 
 
@@ -729,6 +793,53 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     echeck.add_argument("text", nargs="+", help="the message")
     echeck.set_defaults(handler=cmd_emergency_check)
+
+    practical = commands.add_parser(
+        "practical-help",
+        help="fit, evaluate or try the help-request detector",
+        description="The help-request detector: a learned model over the help patterns, "
+        "shipped as bot/answering/practical_help/data/model.json. Fitting needs the dev "
+        "extra (scikit-learn).",
+        epilog='examples:\n  python -m bot practical-help check "kan noen handle for mor?"'
+        "\n  python -m bot practical-help eval --part holdout"
+        "\n  python -m bot practical-help fit",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    practical_commands = practical.add_subparsers(
+        dest="practical_command", metavar="PRACTICAL_HELP_COMMAND", required=True
+    )
+    hfit = practical_commands.add_parser(
+        "fit",
+        help="refit the model on the tuning part of the corpus",
+        description="Fit the learned part on the tuning authors of the help corpus (with the "
+        "out-of-scope and in-scope corpora as ordinary questions), choose the thresholds out "
+        "of fold, and write the weights (the holdout is never read).",
+        epilog="example: python -m bot practical-help fit",
+    )
+    hfit.add_argument("--corpus", default="tests/data/corpora/help", help="corpus folder")
+    hfit.add_argument("--out", help="where to write the model (default: the shipped file)")
+    hfit.set_defaults(handler=cmd_help_fit)
+    heval = practical_commands.add_parser(
+        "eval",
+        help="how the shipped detector does on the corpus",
+        description="Help requests passed on to volunteers, and other messages wrongly passed "
+        "on, on the tuning part, the holdout part or both.",
+        epilog="example: python -m bot practical-help eval --part holdout --examples 20",
+    )
+    heval.add_argument("--corpus", default="tests/data/corpora/help", help="corpus folder")
+    heval.add_argument("--part", choices=["tuning", "holdout", "both"], default="both")
+    heval.add_argument("--details", action="store_true", help="by author")
+    heval.add_argument("--examples", type=int, default=0, help="show this many misses")
+    heval.set_defaults(handler=cmd_help_eval)
+    hcheck = practical_commands.add_parser(
+        "check",
+        help="the detector's verdict on one message",
+        description="Print the verdict (strong, generic or none), the kind of task, the score "
+        "and what the patterns alone would say.",
+        epilog='example: python -m bot practical-help check "the fridge is empty"',
+    )
+    hcheck.add_argument("text", nargs="+", help="the message")
+    hcheck.set_defaults(handler=cmd_help_check)
 
     bench = commands.add_parser(
         "bench",

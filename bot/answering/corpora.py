@@ -54,3 +54,13 @@ def load_split(root: Path) -> tuple[list[Row], list[Row]]:
             row = Row(fields, path.stem, location)
             (held if path.stem in holdout else tuning).append(row)
     return tuning, held
+
+
+def answers_of(root: Path) -> dict[tuple[str, str], tuple[str, ...]]:
+    """Which knowledge-base entries answer each quote of an in-scope corpus (its
+    `answers.yaml`), by (document, quote)."""
+    path = root / "answers.yaml"
+    if not path.is_file():
+        raise UsageError(f"{path} is missing: it says which entries answer each quote")
+    rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return {(r["doc"], " ".join(r["quote"].split())): tuple(r["entries"]) for r in rows}

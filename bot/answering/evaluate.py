@@ -14,9 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from bot.answering.corpora import CORPORA, Row, load_split
+from bot.answering.corpora import CORPORA, Row, answers_of, load_split
 from bot.answering.responder import Responder
 from bot.errors import UsageError
 
@@ -33,14 +31,6 @@ class Question:
     label: str  # inscope: the entries that answer it; oos: "oos"; help: help/volunteer/other
     entries: tuple[str, ...] = ()
     author: str = ""
-
-
-def _answers(root: Path) -> dict[tuple[str, str], tuple[str, ...]]:
-    path = root / "answers.yaml"
-    if not path.is_file():
-        raise UsageError(f"{path} is missing: it says which entries answer each quote")
-    rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    return {(r["doc"], " ".join(r["quote"].split())): tuple(r["entries"]) for r in rows}
 
 
 def _inscope(
@@ -64,7 +54,7 @@ def load_questions(corpora: Path = CORPORA) -> tuple[list[Question], list[Questi
     """The tuning and holdout questions of the in-scope, out-of-scope and help corpora."""
     tuning: list[Question] = []
     holdout: list[Question] = []
-    answers = _answers(corpora / "inscope")
+    answers = answers_of(corpora / "inscope")
     parts = load_split(corpora / "inscope")
     tuning += _inscope(parts[0], answers)
     holdout += _inscope(parts[1], answers)

@@ -42,6 +42,7 @@ __all__ = [
     "SmalltalkKind",
     "detect_help_request",
     "detect_smalltalk",
+    "help_signals",
 ]
 
 HelpCategory = Literal["groceries", "pharmacy", "transport", "dog", "other"]
@@ -308,6 +309,18 @@ _CATEGORIES: Final[dict[str, HelpCategory]] = {c: c for c in _HELP_TASKS}
 
 def _signal(name: str, analysis: Analysis) -> bool:
     return _SIGNAL_SETS[name].first(analysis.masks, analysis.union) is not None
+
+
+def help_signals(text: str) -> tuple[str, ...]:
+    """The help patterns that match a message: each signal by name and each kind of task
+    ("task:dog"). The learned help detector weighs them as features."""
+    analysis = _analyse(text)
+    if not analysis.union:
+        return ()
+    found = [name for name in _SIGNAL_SETS if _signal(name, analysis)]
+    tasks = _TASK_SET.matches(analysis.masks, analysis.union)
+    found += sorted({"task:" + pattern.label for pattern, _ in tasks})
+    return tuple(found)
 
 
 def detect_help_request(text: str) -> HelpMatch | None:

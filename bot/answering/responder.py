@@ -15,8 +15,9 @@ from typing import Any, Literal, get_args
 from rapidfuzz.distance import OSA
 
 from bot.answering.emergency import EmergencyLevel, EmergencyVerdict, detect_emergency
-from bot.answering.intents import HelpStrength, detect_help_request, detect_smalltalk
+from bot.answering.intents import HelpStrength, detect_smalltalk
 from bot.answering.matching import Candidate, Matcher, Ranking, content_words
+from bot.answering.practical_help import detect_help
 from bot.kb.knowledge import SHARED, EmergencyNumber, Entry, KnowledgeBase, Municipality
 from bot.kb.schema import LANGS, Country, Lang, Situation
 from bot.language import LanguageDetector, learn_vocabulary, normalise_language_code
@@ -180,13 +181,14 @@ class Responder:
 
     def _reply(self, ctx: _Context, text: str) -> Reply:
         """The reply when nobody is in danger: help, small talk or the knowledge base."""
-        help_match = detect_help_request(text)
-        if help_match is not None and help_match.strength is HelpStrength.STRONG:
-            return self._help_request(ctx, help_match.category)
+        # A message made only of small talk ("god morgen") asks for nothing.
         smalltalk = detect_smalltalk(text)
         if smalltalk is not None:
             lang = ctx.wanted
             return Reply("smalltalk", say(f"smalltalk_{smalltalk}", lang), lang, self._id(ctx))
+        help_match = detect_help(text)
+        if help_match is not None and help_match.strength is HelpStrength.STRONG:
+            return self._help_request(ctx, help_match.category)
         reply = self._match(ctx)
         if reply.kind == "fallback" and help_match is not None:
             return self._help_request(ctx, help_match.category)

@@ -11,19 +11,23 @@ without them, so the choices reflect writers the model has never seen:
 
 from __future__ import annotations
 
-import datetime
-import hashlib
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from bot.answering.emergency.corpus import ORDINARY_CORPORA, SITUATIONS, Sample
 from bot.answering.emergency.features import features
-from bot.answering.emergency.model import MODEL_FORMAT, EmergencyLevel, Fusion, Thresholds
+from bot.answering.emergency.model import EmergencyLevel, Thresholds
 from bot.answering.emergency.rules import ConceptRules
+from bot.answering.linear_fit import (
+    design,
+    fit_fusion,
+    model_document,
+    numpy_or_fail,
+    out_of_fold,
+    threshold_at,
+)
 from bot.errors import UsageError
 from bot.text import tokens
 
@@ -47,8 +51,6 @@ ORDINARY = frozenset({"kb", *(root.name for root in ORDINARY_CORPORA)})
 # the emergency corpus: they are many, easy, and full of the same topic words (library,
 # school) that a real emergency can also contain.
 ORDINARY_WEIGHT = 0.3
-# Weights smaller than this are dropped from the shipped file: they change no decision.
-PRUNE_BELOW = 1e-3
 
 
 @dataclass
@@ -62,15 +64,6 @@ class FitReport:
     out_of_fold: list[float] = field(default_factory=list)
     matched: list[bool] = field(default_factory=list)
     fused: list[float] = field(default_factory=list)
-
-
-def _numpy() -> Any:
-    try:
-        import numpy
-        import sklearn  # noqa: F401
-    except ImportError:
-        raise UsageError("fitting needs scikit-learn: .venv/bin/pip install -e '.[dev]'") from None
-    return numpy
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +88,6 @@ def _vectors(samples: Sequence[Sample], rules: ConceptRules) -> _Vectors:
         matched.append([m.rule for m in matches])
         danger.append(rules.has_danger(analysis))
     return _Vectors(rows, matched, danger)
-
-
-def threshold_at(scores: Sequence[float], share: float) -> float:
-    """The lowest threshold that lets at most `share` of `scores` reach it."""
-    ranked = sorted(scores, reverse=True)
-    allowed = int(share * len(ranked))
-    if allowed >= len(ranked):
-        return 0.0
-    return min(1.0, ranked[allowed] + 1e-6)
 
 
 def rates(levels: Sequence[EmergencyLevel], truth: Sequence[bool]) -> dict[str, float]:
@@ -133,85 +117,24 @@ def choose_thresholds(scores: Sequence[float], matched: Sequence[bool]) -> Thres
     return Thresholds(high, min(high, threshold_at(rest, room / len(rest))))
 
 
-def _compact(weight: float) -> float | int:
-    """A weight rounded to what changes a decision, written short (0 rather than 0.0)."""
-    rounded = round(float(weight), 3)
-    return 0 if rounded == 0 else rounded
-
-
-def _log_odds(p: float) -> float:
-    clipped = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(clipped / (1 - clipped))
-
-
 def fit(tuning: Sequence[Sample], rules: ConceptRules, corpus_digest: str) -> FitReport:
     """Fit the model on `tuning`, with the concept rules as features and as a second opinion."""
-    numpy = _numpy()
-    from scipy import sparse
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import log_loss
+    numpy_or_fail()  # a clear message before any work when scikit-learn is missing
 
     if not tuning:
         raise UsageError("the tuning part of the corpus is empty")
     vectors = _vectors(tuning, rules)
-    vectorizer = DictVectorizer()
-    x = vectorizer.fit_transform(vectors.rows).tocsr()
-    y = numpy.array([s.emergency for s in tuning])
-    authors = sorted({s.author for s in tuning})
-    groups = numpy.array([authors.index(s.author) for s in tuning])
-    present = (x > 0).astype(float)
-    # authors x features: 1 where an author's messages use the feature
-    by_author = (
-        sparse.csr_matrix(
-            (numpy.ones(len(groups)), (groups, numpy.arange(len(groups)))),
-            shape=(len(authors), len(groups)),
-        )
-        @ present
-        > 0
-    ).astype(float)
-    author_counts = numpy.asarray(by_author.sum(axis=0)).ravel()
-
-    weight = numpy.array([ORDINARY_WEIGHT if s.trap in ORDINARY else 1.0 for s in tuning])
-
-    def trained(rows: Any, c: float, without: int | None) -> tuple[Any, Any, Any]:
-        """A model fitted on `rows` (optionally leaving author `without` out of the feature
-        counts): the columns it uses, their naive Bayes ratios and the regression."""
-        counts = author_counts - (
-            by_author[without].toarray().ravel() if without is not None else 0
-        )
-        columns = numpy.where(counts >= MIN_AUTHORS)[0]
-        used = present[rows][:, columns]
-        label = y[rows]
-        weights = weight[rows]
-        pos = NB_ALPHA + numpy.asarray(used[label].T @ weights[label]).ravel()
-        neg = NB_ALPHA + numpy.asarray(used[~label].T @ weights[~label]).ravel()
-        ratios = numpy.log((pos / pos.sum()) / (neg / neg.sum()))
-        scaled = x[rows][:, columns] @ sparse.diags(ratios)
-        regression = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
-        return columns, ratios, regression.fit(scaled, label, sample_weight=weights)
-
-    lines = [f"tuning part: {len(tuning)} messages by {len(authors)} authors"]
-    best: tuple[float, float, Any] | None = None
-    for c in C_GRID:
-        oof = numpy.zeros(len(tuning))
-        for held in range(len(authors)):
-            train, test = groups != held, groups == held
-            columns, ratios, regression = trained(train, c, held)
-            scaled = x[test][:, columns] @ sparse.diags(ratios)
-            oof[test] = regression.predict_proba(scaled)[:, 1]
-        loss = log_loss(y, oof)
-        lines.append(f"  C={c:g}: out-of-fold log loss {loss:.4f}")
-        if best is None or loss < best[0]:
-            best = (loss, c, oof)
-    assert best is not None
-    _, c, oof = best
+    data = design(
+        vectors.rows,
+        [s.emergency for s in tuning],
+        [s.author for s in tuning],
+        [ORDINARY_WEIGHT if s.trap in ORDINARY else 1.0 for s in tuning],
+    )
+    lines = [f"tuning part: {len(tuning)} messages by {len(data.authors)} authors"]
+    c, oof = out_of_fold(data, C_GRID, NB_ALPHA, MIN_AUTHORS, lines, weighted_loss=False)
 
     matched = [bool(names) for names in vectors.matched]
-    signals = numpy.array([[_log_odds(p), m] for p, m in zip(oof, matched, strict=True)])
-    combiner = LogisticRegression(C=100.0, max_iter=1000).fit(signals, y)
-    weights = combiner.coef_[0]
-    fusion = Fusion(float(weights[0]), float(weights[1]), float(combiner.intercept_[0]))
+    fusion = fit_fusion(oof, matched, data, weighted=False)
     # A message with no word of danger gets nothing, whatever its score (see Thresholds.level).
     fused = [
         fusion.score(p, m) if d else 0.0
@@ -231,7 +154,7 @@ def fit(tuning: Sequence[Sample], rules: ConceptRules, corpus_digest: str) -> Fi
     counted = [s.emergency or j for s, j in zip(tuning, judged, strict=True)]
     found = rates(
         [level for level, c in zip(levels, counted, strict=True) if c],
-        [bool(truth) for truth, c in zip(y, counted, strict=True) if c],
+        [bool(truth) for truth, c in zip(data.y, counted, strict=True) if c],
     )
     ordinary = [level for level, s in zip(levels, tuning, strict=True) if s.trap in ORDINARY]
     lines.append(
@@ -252,68 +175,18 @@ def fit(tuning: Sequence[Sample], rules: ConceptRules, corpus_digest: str) -> Fi
             f"{sum(v is EmergencyLevel.MEDIUM for v in ordinary) / len(ordinary):.1%}"
         )
 
-    columns, ratios, final = trained(numpy.ones(len(tuning), dtype=bool), c, None)
-    emergencies = [i for i, s in enumerate(tuning) if s.emergency]
-    kinds = LogisticRegression(C=c, max_iter=5000, class_weight="balanced").fit(
-        x[emergencies][:, columns], [tuning[i].situation for i in emergencies]
-    )
-    classes = [str(k) for k in kinds.classes_]
-    if sorted(classes) != sorted(SITUATIONS):
-        raise UsageError(f"the corpus lacks emergencies of some kinds: it has {classes}")
-    names = vectorizer.get_feature_names_out()[columns]
-    # the naive Bayes ratios fold into the weights: the bot needs only the dot product
-    binary_weights = final.coef_[0] * ratios
-    situation_weights = kinds.coef_
-    keep = [
-        i
-        for i in range(len(names))
-        if abs(binary_weights[i]) >= PRUNE_BELOW or max(abs(situation_weights[:, i])) >= PRUNE_BELOW
-    ]
-    lines.append(
-        f"features: {len(vectorizer.feature_names_)}, used {len(names)}, shipped {len(keep)}"
-    )
-    model = {
-        "format": MODEL_FORMAT,
-        "info": {
-            "fitted": datetime.date.today().isoformat(),
-            "corpus_sha256": corpus_digest,
-            "authors": authors,
-            "messages": len(tuning),
-            "C": c,
-            "out_of_fold": {k: round(v, 4) for k, v in found.items()},
-        },
-        "thresholds": {"high": round(high, 4), "medium": round(medium, 4)},
-        "fusion": {
-            "model": round(fusion.model, 4),
-            "rule": round(fusion.rule, 4),
-            "bias": round(fusion.bias, 4),
-        },
-        "bias": round(float(final.intercept_[0]), 5),
-        "features": [str(names[i]) for i in keep],
-        "weights": [_compact(binary_weights[i]) for i in keep],
-        "situations": classes,
-        "situation_bias": [round(float(b), 5) for b in kinds.intercept_],
-        "situation_weights": [[_compact(row[i]) for i in keep] for row in situation_weights],
+    info = {
+        "corpus_sha256": corpus_digest,
+        "out_of_fold": {k: round(v, 4) for k, v in found.items()},
     }
+    model = model_document(
+        data,
+        (c, NB_ALPHA, MIN_AUTHORS),
+        [s.situation for s in tuning],
+        SITUATIONS,
+        thresholds,
+        fusion,
+        info,
+        lines,
+    )
     return FitReport(model, lines, [float(p) for p in oof], matched, fused)
-
-
-def corpus_digest(roots: Sequence[Path]) -> str:
-    """A digest of the corpus files, recorded in the model so a fit can be traced to its data."""
-    digest = hashlib.sha256()
-    for root in roots:
-        for path in [*sorted(root.glob("*.jsonl")), root / "split.yaml"]:
-            digest.update(f"{root.name}/{path.name}".encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def write_model(model: dict[str, Any], path: Path) -> None:
-    """Write the model compactly, one field per line, so diffs stay readable."""
-    with path.open("w", encoding="utf-8") as out:
-        out.write("{\n")
-        items = list(model.items())
-        for index, (key, value) in enumerate(items):
-            comma = "," if index < len(items) - 1 else ""
-            out.write(f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}{comma}\n")
-        out.write("}\n")

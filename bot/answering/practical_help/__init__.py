@@ -1,0 +1,93 @@
+"""Does the resident ask a volunteer for practical help? Two parts decide together.
+
+- The help patterns (`bot.answering.intents`): signals such as "asks someone", "needs",
+  "offers to help", "asks for information", and the kinds of task they name.
+- The learned part: the emergency detector's kind of logistic regression (`LinearModel`) over
+  character and word n-grams and the patterns' signals, fitted on a corpus written by
+  independent authors (`python -m bot practical-help fit`). It recognises needs described
+  indirectly ("the fridge is empty and I am in quarantine") and learns how far to trust each
+  signal.
+
+The verdict: STRONG (pass the request to the volunteer queue), GENERIC (offer it when the
+knowledge base has no answer) or nothing. The data file lives in the package, not in
+`knowledge/`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Final, cast
+
+from bot.answering.emergency.model import DetectorDataError, EmergencyLevel, LinearModel
+from bot.answering.intents import (
+    HelpCategory,
+    HelpMatch,
+    HelpStrength,
+    detect_help_request,
+    help_signals,
+)
+from bot.answering.practical_help.corpus import CATEGORIES
+from bot.text import tokens
+
+__all__ = ["DATA_DIR", "HelpDetector", "detect_help", "help_detector", "rule_features"]
+
+DATA_DIR: Final = Path(__file__).parent / "data"
+# All of any real message is read; the cost is linear in its length.
+SCAN_CHARS: Final = 10_000
+
+
+def rule_features(text: str, rule: HelpMatch | None) -> list[str]:
+    """The patterns' view of a message as feature names: each signal and task that matches,
+    and the rules' own verdict."""
+    names = list(help_signals(text))
+    if rule is not None:
+        names.append(f"v:{rule.strength.value}")
+    return names
+
+
+class HelpDetector:
+    """The learned model and the help patterns."""
+
+    def __init__(self, data_dir: Path = DATA_DIR) -> None:
+        path = data_dir / "model.json"
+        self.model = LinearModel.load(path)
+        unknown = set(self.model.situations) - set(CATEGORIES)
+        if unknown:
+            raise DetectorDataError(path, f"categories the bot does not know: {sorted(unknown)}")
+
+    def score(self, text: str) -> tuple[float, HelpMatch | None, list[str]]:
+        """The fused score, the patterns' verdict and the message's folded words."""
+        words = tokens(text, limit=SCAN_CHARS)
+        if not words:
+            return 0.0, None, words
+        rule = detect_help_request(text)
+        names = rule_features(text, rule)
+        probability = self.model.probability(words, [()] * len(words), names)
+        strong = rule is not None and rule.strength is HelpStrength.STRONG
+        return self.model.fusion.score(probability, strong), rule, words
+
+    def assess(self, text: str) -> HelpMatch | None:
+        """A request for a volunteer's practical help, if the message is one."""
+        score, rule, words = self.score(text)
+        level = self.model.thresholds.level(score, rule_matched=False)
+        if level is EmergencyLevel.NONE:
+            return None
+        strength = HelpStrength.STRONG if level is EmergencyLevel.HIGH else HelpStrength.GENERIC
+        if rule is not None and rule.category != "other":
+            return HelpMatch(rule.category, strength)
+        names = rule_features(text, rule)
+        category, _ = self.model.situation(words, [()] * len(words), names)
+        return HelpMatch(cast(HelpCategory, category), strength)
+
+
+@lru_cache(maxsize=1)
+def help_detector() -> HelpDetector:
+    """The detector shipped with the package, loaded on first use."""
+    return HelpDetector()
+
+
+@lru_cache(maxsize=64)
+def detect_help(text: str) -> HelpMatch | None:
+    """The verdict of the shipped help detector for one message."""
+    return help_detector().assess(text)
