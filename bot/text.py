@@ -13,9 +13,24 @@ import unicodedata
 # matching must not grow with what a resident pastes.
 MAX_MATCH_CHARS = 1000
 
-_SPECIAL_FOLDS = str.maketrans(
-    {"ø": "o", "æ": "ae", "ß": "ss", "đ": "d", "ð": "d", "þ": "th", "ł": "l", "œ": "oe"}
-)
+_SPECIAL_FOLDS: dict[str, str | None] = {
+    "ø": "o",
+    "æ": "ae",
+    "ß": "ss",
+    "đ": "d",
+    "ð": "d",
+    "þ": "th",
+    "ł": "l",
+    "œ": "oe",
+}
+# Every combining mark lies below this code point (tests/test_text.py checks it).
+COMBINING_MARKS_BELOW = 0x1F000
+# One table for one pass after decomposition: the letters that do not decompose ("ø") and
+# every combining mark (the accents that NFKD splits off "å", "é", "ü").
+_FOLD_TABLE: dict[int, str | None] = {
+    **{c: None for c in range(COMBINING_MARKS_BELOW) if unicodedata.combining(chr(c))},
+    **str.maketrans(_SPECIAL_FOLDS),
+}
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -47,9 +62,8 @@ def fold(text: str) -> str:
 
     "aa" becomes "a" too: on a keyboard without å, Norwegians type "paa" and "naa".
     """
-    text = text.casefold().translate(_SPECIAL_FOLDS)
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("aa", "a")
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return decomposed.translate(_FOLD_TABLE).replace("aa", "a")
 
 
 def words(text: str) -> list[str]:

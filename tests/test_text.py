@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
 
-from bot.text import clean, fold, has_letters, tokens
+from bot.text import COMBINING_MARKS_BELOW, clean, fold, has_letters, tokens
 
 
 @pytest.mark.parametrize(
@@ -60,3 +63,16 @@ def test_tokens_are_bounded_for_very_long_input() -> None:
 )
 def test_has_letters(raw: str, expected: bool) -> None:
     assert has_letters(raw) is expected
+
+
+def test_every_combining_mark_is_below_the_folding_tables_limit() -> None:
+    beyond = [
+        c for c in range(COMBINING_MARKS_BELOW, sys.maxunicode + 1) if unicodedata.combining(chr(c))
+    ]
+    assert beyond == []
+
+
+def test_letters_that_decompose_to_special_letters_fold_too() -> None:
+    assert fold("Ǿ") == fold("Ø") == "o"
+    assert fold("ǽ") == "ae"
+    assert fold("Fritidsgården på Nesøya, Öckerö, café") == "fritidsgarden pa nesoya, ockero, cafe"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -444,41 +444,63 @@ class Matcher:
                     touched.append(index)
                 coverage[index] += term.weight * value
         shortlist = heapq.nlargest(RESCORE_TOP, touched, key=coverage.__getitem__)
+        weights = [term.weight for term in query]
+        by_term: dict[int, list[tuple[int, float]]] = {}
+        for query_position, term in enumerate(query):
+            for term_id, sim in term.expansions.items():
+                by_term.setdefault(term_id, []).append((query_position, sim))
         candidates = []
         for index in shortlist:
             share = coverage[index] / total
-            fit = self._example_fit(query, total, self._examples[index])
+            fit = self._example_fit(weights, total, self._examples[index], by_term)
             score = 100.0 * (COVERAGE_SHARE * share + (1 - COVERAGE_SHARE) * fit)
             candidates.append(Candidate(self.entries[index], score, share, fit))
         candidates.sort(key=lambda c: c.score, reverse=True)
         return Ranking(query, candidates[:limit])
 
-    def _example_fit(self, query: list[QueryTerm], total: float, examples: _Examples) -> float:
-        """The best weighted F-score between the question and one of the entry's examples."""
+    def _example_fit(
+        self,
+        weights: Sequence[float],
+        total: float,
+        examples: _Examples,
+        by_term: Mapping[int, Sequence[tuple[int, float]]],
+    ) -> float:
+        """The best weighted F-score between the question and one of the entry's examples.
+
+        `by_term` maps each term id the question may stand for to (query position,
+        similarity): an example's words are looked up once each, not once per query word.
+        """
         best = 0.0
         idf = self._idf
+        terms = examples.terms
+        hits_of = by_term.get
         start = 0
         for number, end in enumerate(examples.ends):
-            ids = examples.terms[start:end]
-            start = end
-            matched_query = 0.0
-            for term in query:
+            # For each query position, its best similarity to a word of this example.
+            tops: dict[int, float] = {}
+            matched_example = 0.0
+            for position in range(start, end):
+                term_id = terms[position]
+                hits = hits_of(term_id)
+                if hits is None:
+                    continue
                 top = 0.0
-                for term_id in ids:
-                    sim = term.expansions.get(term_id, 0.0)
+                for query_position, sim in hits:
                     if sim > top:
                         top = sim
-                matched_query += term.weight * top
+                    if sim > tops.get(query_position, 0.0):
+                        tops[query_position] = sim
+                matched_example += idf[term_id] * top
+            start = end
+            if not tops:
+                continue
+            matched_query = 0.0
+            for query_position, weight in enumerate(weights):
+                found = tops.get(query_position)
+                if found:
+                    matched_query += weight * found
             if not matched_query:
                 continue
-            matched_example = 0.0
-            for term_id in ids:
-                top = 0.0
-                for term in query:
-                    sim = term.expansions.get(term_id, 0.0)
-                    if sim > top:
-                        top = sim
-                matched_example += idf[term_id] * top
             precision = matched_query / total
             recall = matched_example / examples.totals[number]
             if precision + recall:
