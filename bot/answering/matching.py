@@ -48,6 +48,8 @@ UNKNOWN_TYPICAL_LENGTH = 8
 UNKNOWN_SCALE = (0.7, 1.3)
 MAX_QUERY_TERMS = 24
 RESCORE_TOP = 12
+# Entries whose examples are indexed by term at a time: the ones questions come close to.
+EXAMPLE_INDEX_CACHE = 4096
 
 _MIN_STEM = 4
 _MAX_SUFFIX = 4
@@ -340,6 +342,8 @@ class Matcher:
         self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
         self.lexicon = Lexicon(self._ids)
         self._examples = [self._build_examples(entry) for entry in self.entries]
+        # Which of an entry's examples hold each term, for the entries questions come close to.
+        self._examples_holding = lru_cache(maxsize=EXAMPLE_INDEX_CACHE)(self._index_examples)
         # Per municipality, a byte per entry: 1 where a resident there can get the entry.
         self._scopes: dict[str | None, bytearray] = {None: bytearray(b"\x01" * len(self.entries))}
         for municipality in kb.municipalities:
@@ -452,48 +456,54 @@ class Matcher:
         candidates = []
         for index in shortlist:
             share = coverage[index] / total
-            fit = self._example_fit(weights, total, self._examples[index], by_term)
+            fit = self._example_fit(weights, total, index, by_term)
             score = 100.0 * (COVERAGE_SHARE * share + (1 - COVERAGE_SHARE) * fit)
             candidates.append(Candidate(self.entries[index], score, share, fit))
         candidates.sort(key=lambda c: c.score, reverse=True)
         return Ranking(query, candidates[:limit])
 
+    def _index_examples(self, entry_index: int) -> dict[int, tuple[int, ...]]:
+        """For each term of an entry's examples, the numbers of the examples that hold it."""
+        examples = self._examples[entry_index]
+        holding: dict[int, list[int]] = {}
+        start = 0
+        for number, end in enumerate(examples.ends):
+            for position in range(start, end):
+                holding.setdefault(examples.terms[position], []).append(number)
+            start = end
+        return {term_id: tuple(numbers) for term_id, numbers in holding.items()}
+
     def _example_fit(
         self,
         weights: Sequence[float],
         total: float,
-        examples: _Examples,
+        entry_index: int,
         by_term: Mapping[int, Sequence[tuple[int, float]]],
     ) -> float:
         """The best weighted F-score between the question and one of the entry's examples.
 
         `by_term` maps each term id the question may stand for to (query position,
-        similarity): an example's words are looked up once each, not once per query word.
+        similarity). Only the examples that share a term with the question are visited.
         """
-        best = 0.0
+        examples = self._examples[entry_index]
+        holding = self._examples_holding(entry_index)
         idf = self._idf
-        terms = examples.terms
-        hits_of = by_term.get
-        start = 0
-        for number, end in enumerate(examples.ends):
-            # For each query position, its best similarity to a word of this example.
-            tops: dict[int, float] = {}
-            matched_example = 0.0
-            for position in range(start, end):
-                term_id = terms[position]
-                hits = hits_of(term_id)
-                if hits is None:
-                    continue
-                top = 0.0
+        # Per example: its matched weight, and each query position's best similarity in it.
+        matched_examples: dict[int, float] = {}
+        tops_of: dict[int, dict[int, float]] = {}
+        for term_id, hits in by_term.items():
+            numbers = holding.get(term_id)
+            if numbers is None:
+                continue
+            top = max(sim for _, sim in hits)
+            for number in numbers:
+                matched_examples[number] = matched_examples.get(number, 0.0) + idf[term_id] * top
+                tops = tops_of.setdefault(number, {})
                 for query_position, sim in hits:
-                    if sim > top:
-                        top = sim
                     if sim > tops.get(query_position, 0.0):
                         tops[query_position] = sim
-                matched_example += idf[term_id] * top
-            start = end
-            if not tops:
-                continue
+        best = 0.0
+        for number, tops in tops_of.items():
             matched_query = 0.0
             for query_position, weight in enumerate(weights):
                 found = tops.get(query_position)
@@ -502,7 +512,7 @@ class Matcher:
             if not matched_query:
                 continue
             precision = matched_query / total
-            recall = matched_example / examples.totals[number]
+            recall = matched_examples[number] / examples.totals[number]
             if precision + recall:
                 fit = 2 * precision * recall / (precision + recall)
                 best = max(best, fit * examples.field_weights[number])

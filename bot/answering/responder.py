@@ -15,9 +15,10 @@ from typing import Any, Literal, get_args
 from rapidfuzz.distance import OSA
 
 from bot.answering.emergency import EmergencyLevel, EmergencyVerdict, detect_emergency
+from bot.answering.emergency import detector as emergency_detector
 from bot.answering.intents import HelpStrength, detect_smalltalk
 from bot.answering.matching import Candidate, Matcher, Ranking, content_words
-from bot.answering.practical_help import detect_help
+from bot.answering.practical_help import detect_help, help_detector
 from bot.kb.knowledge import SHARED, EmergencyNumber, Entry, KnowledgeBase, Municipality
 from bot.kb.schema import LANGS, Country, Lang, Situation
 from bot.language import LanguageDetector, learn_vocabulary, normalise_language_code
@@ -124,6 +125,10 @@ class Responder:
         self._aliases = self._alias_table(kb)
         self.matcher = Matcher(kb, ignore=frozenset(self._aliases) | _GENERIC_WORDS)
         self.detector = LanguageDetector(learn_vocabulary(_knowledge_texts(kb)))
+        # The detectors' weights load once per process, here rather than at the first
+        # resident's message.
+        emergency_detector()
+        help_detector()
 
     @staticmethod
     def _alias_table(kb: KnowledgeBase) -> dict[str, str]:
