@@ -106,17 +106,30 @@ class LanguageDetector:
         return best
 
 
+# Enough text to learn a language's own words (about fifty times the shipped knowledge base's);
+# reading more would only slow down every reload of a national knowledge base.
+LEARN_CHARS_PER_LANGUAGE = 2_000_000
+
+
 def learn_vocabulary(texts: Iterable[tuple[Lang, str]], min_count: int = 2) -> dict[str, Lang]:
     """Words used at least `min_count` times in one language's texts and never in another's."""
-    counts: dict[str, Counter[Lang]] = {}
+    # Per language, in how many texts each word occurs (Counter.update runs in C).
+    per_language: dict[Lang, Counter[str]] = {}
+    read: Counter[Lang] = Counter()
     for lang, text in texts:
-        for word in set(words(fold(text))):
-            if len(word) > 2 and not word.isdigit():
-                counts.setdefault(word, Counter())[lang] += 1
+        if read[lang] >= LEARN_CHARS_PER_LANGUAGE:
+            continue
+        read[lang] += len(text)
+        found = per_language.setdefault(lang, Counter())
+        found.update({w for w in words(fold(text)) if len(w) > 2 and not w.isdigit()})
+    languages_of: Counter[str] = Counter()
+    for found in per_language.values():
+        languages_of.update(found.keys())
     return {
-        word: next(iter(by_lang))
-        for word, by_lang in counts.items()
-        if len(by_lang) == 1 and next(iter(by_lang.values())) >= min_count
+        word: lang
+        for lang, found in per_language.items()
+        for word, count in found.items()
+        if count >= min_count and languages_of[word] == 1
     }
 
 
