@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from pathlib import Path
 
 import pytest
 
 import bot.answering.intents as intents
+from bot.answering.emergency.model import DetectorDataError
 from bot.answering.intents import (
     HelpMatch,
     HelpStrength,
@@ -35,17 +37,47 @@ def test_help_match_and_strength() -> None:
 
 
 def test_every_word_group_is_used() -> None:
-    sources = [*intents._GROUPS.values()]
-    for table in (intents._HELP_TASKS, intents._HELP_SIGNALS):
-        sources += [source for patterns in table.values() for source in patterns]
-    used = {
-        alternative[1:]
-        for source in sources
-        for part in source.split()
-        for alternative in part.lstrip("-").split("|")
-        if alternative.startswith("@")
-    }
-    assert set(intents._GROUPS) - used == set()
+    compiler = intents._COMPILER
+    assert set(compiler.groups) - compiler.used_groups == set()
+
+
+HELP_PATTERNS = intents.DATA_DIR / "help_patterns.yaml"
+SMALLTALK = intents.DATA_DIR / "smalltalk.yaml"
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "problem"),
+    [
+        ("help_patterns.yaml", '- "@drive @me /2"', '- "@drive @nobody /2"', "no group @nobody"),
+        ("help_patterns.yaml", "\nsignals:", "\nsignalz:", "four sections"),
+        ("help_patterns.yaml", "  dog:\n    - ", "  cat:\n    - ", "tasks must be exactly"),
+        ("help_patterns.yaml", "  generic:", "  generik:", "signals missing: generic"),
+        ("help_patterns.yaml", '- "@drive @me /2"', '- "@drive @me /2', "line"),
+        ("smalltalk.yaml", "  bye: >-", "  farewell: >-", "no kind of small talk 'farewell'"),
+        ("smalltalk.yaml", '  greeting: ["👋"]', '  greeting: "👋"', "expected a list"),
+    ],
+)
+def test_a_broken_table_is_reported_with_its_file_and_line(
+    tmp_path: Path, file: str, old: str, new: str, problem: str
+) -> None:
+    source = intents.DATA_DIR / file
+    text = source.read_text(encoding="utf-8")
+    assert old in text
+    broken = tmp_path / file
+    broken.write_text(text.replace(old, new, 1), encoding="utf-8")
+    load = intents.load_help_patterns if file == "help_patterns.yaml" else intents.load_smalltalk
+    with pytest.raises(DetectorDataError, match=problem) as raised:
+        load(broken)
+    assert file in str(raised.value)
+
+
+def test_a_bad_pattern_names_its_line(tmp_path: Path) -> None:
+    text = HELP_PATTERNS.read_text(encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if '"@drive @me /2"' in row)
+    broken = tmp_path / "help_patterns.yaml"
+    broken.write_text(text.replace('"@drive @me /2"', '"@drive @nobody /2"', 1), encoding="utf-8")
+    with pytest.raises(DetectorDataError, match=f"line {line}: "):
+        intents.load_help_patterns(broken)
 
 
 # =============================================================================================

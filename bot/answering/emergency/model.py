@@ -21,7 +21,7 @@ MODEL_FORMAT = 1
 
 
 class DetectorDataError(ValueError):
-    """A data file of the emergency detector is missing or malformed."""
+    """A data file of a detector (emergency, help request, small talk) is missing or malformed."""
 
     def __init__(self, path: Path, problem: str) -> None:
         super().__init__(f"{path}: {problem}")

@@ -53,11 +53,11 @@ class RuleMatch:
     strong: bool  # a combination of concepts, not a single word or phrase
 
 
-def _node_line(node: yaml.Node) -> int:
+def node_line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-def _read_yaml(path: Path) -> yaml.Node:
+def read_yaml(path: Path) -> yaml.Node:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -75,28 +75,28 @@ def _read_yaml(path: Path) -> yaml.Node:
     return node
 
 
-def _mapping(path: Path, node: yaml.Node) -> Iterator[tuple[str, yaml.Node]]:
+def mapping_items(path: Path, node: yaml.Node) -> Iterator[tuple[str, yaml.Node]]:
     """The keys and value nodes of a mapping; a repeated key is an error."""
     if not isinstance(node, yaml.MappingNode):
-        raise DetectorDataError(path, f"line {_node_line(node)}: expected a mapping")
+        raise DetectorDataError(path, f"line {node_line(node)}: expected a mapping")
     seen: set[str] = set()
     for key, value in node.value:
         if not isinstance(key, yaml.ScalarNode) or not re.fullmatch(r"[a-z_]+", key.value):
-            raise DetectorDataError(path, f"line {_node_line(key)}: a name is lower_case letters")
+            raise DetectorDataError(path, f"line {node_line(key)}: a name is lower_case letters")
         if key.value in seen:
-            raise DetectorDataError(path, f"line {_node_line(key)}: {key.value!r} appears twice")
+            raise DetectorDataError(path, f"line {node_line(key)}: {key.value!r} appears twice")
         seen.add(key.value)
         yield key.value, value
 
 
-def _strings(path: Path, node: yaml.Node) -> list[tuple[str, int]]:
+def string_items(path: Path, node: yaml.Node) -> list[tuple[str, int]]:
     if not isinstance(node, yaml.SequenceNode):
-        raise DetectorDataError(path, f"line {_node_line(node)}: expected a list")
+        raise DetectorDataError(path, f"line {node_line(node)}: expected a list")
     found = []
     for item in node.value:
         if not isinstance(item, yaml.ScalarNode) or not item.value.strip():
-            raise DetectorDataError(path, f"line {_node_line(item)}: expected a word or phrase")
-        found.append((item.value, _node_line(item)))
+            raise DetectorDataError(path, f"line {node_line(item)}: expected a word or phrase")
+        found.append((item.value, node_line(item)))
     return found
 
 
@@ -105,8 +105,8 @@ def load_concepts(folder: Path) -> dict[str, list[str]]:
     concepts: dict[str, list[str]] = {}
     for lang in CONCEPT_LANGUAGES:
         path = folder / f"{lang}.yaml"
-        for name, value in _mapping(path, _read_yaml(path)):
-            for word, line in _strings(path, value):
+        for name, value in mapping_items(path, read_yaml(path)):
+            for word, line in string_items(path, value):
                 if word.startswith("@"):
                     raise DetectorDataError(
                         path, f"line {line}: a concept lists words, not @groups"
@@ -121,10 +121,10 @@ def load_concepts(folder: Path) -> dict[str, list[str]]:
 
 def load_not_typos(path: Path) -> frozenset[str]:
     """Real words that must never be read as a typo of a concept word."""
-    sections = dict(_mapping(path, _read_yaml(path)))
+    sections = dict(mapping_items(path, read_yaml(path)))
     if set(sections) != {"not_typos"}:
         raise DetectorDataError(path, "needs exactly one section: not_typos")
-    return frozenset(fold(word) for word, _ in _strings(path, sections["not_typos"]))
+    return frozenset(fold(word) for word, _ in string_items(path, sections["not_typos"]))
 
 
 class ConceptRules:
@@ -136,23 +136,23 @@ class ConceptRules:
         rules_file: Path,
         not_typos: frozenset[str] = frozenset(),
     ) -> None:
-        root = _read_yaml(rules_file)
-        sections = dict(_mapping(rules_file, root))
+        root = read_yaml(rules_file)
+        sections = dict(mapping_items(rules_file, root))
         if set(sections) != {"context_concepts", "vetoes", "rules"}:
             raise DetectorDataError(
                 rules_file, "needs exactly three sections: context_concepts, vetoes and rules"
             )
         vetoes = {}
-        for name, node in _mapping(rules_file, sections["vetoes"]):
+        for name, node in mapping_items(rules_file, sections["vetoes"]):
             if not isinstance(node, yaml.ScalarNode):
-                raise DetectorDataError(rules_file, f"line {_node_line(node)}: expected text")
+                raise DetectorDataError(rules_file, f"line {node_line(node)}: expected text")
             vetoes[name] = node.value
         self.compiler = Compiler(concepts)
         compiled: list[Pattern] = []
         situations: list[str] = []
-        for situation, node in _mapping(rules_file, sections["rules"]):
+        for situation, node in mapping_items(rules_file, sections["rules"]):
             situations.append(situation)
-            for text, line in _strings(rules_file, node):
+            for text, line in string_items(rules_file, node):
                 source = self._expand_vetoes(text, vetoes, rules_file, line)
                 try:
                     compiled.append(self.compiler.pattern(situation, len(compiled), source))
@@ -163,7 +163,7 @@ class ConceptRules:
         self.unused_concepts = sorted(set(concepts) - self.compiler.used_groups)
         self.concept_bits = {name: self.compiler.slot("@" + name) for name in sorted(concepts)}
         context = set()
-        for name, line in _strings(rules_file, sections["context_concepts"]):
+        for name, line in string_items(rules_file, sections["context_concepts"]):
             if name not in concepts:
                 raise DetectorDataError(rules_file, f"line {line}: no concept named {name!r}")
             context.add(name)
