@@ -9,7 +9,7 @@ A knowledge base can add its own vocabulary as weaker evidence (see `LanguageDet
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from bot.kb.schema import Lang
 from bot.text import clean, fold, words
@@ -80,8 +80,9 @@ class LanguageDetector:
     def __init__(self, vocabulary: Mapping[str, Lang] | None = None) -> None:
         self._vocabulary = dict(vocabulary or {})
 
-    def scores(self, text: str) -> dict[Lang, float]:
-        """Evidence per language; higher means more likely."""
+    def scores(self, text: str, folded: Sequence[str] | None = None) -> dict[Lang, float]:
+        """Evidence per language; higher means more likely. `folded` are the text's folded
+        words when the caller has them already."""
         cleaned = clean(text)[:2000]
         result: dict[Lang, float] = {"nb": 0.0, "sv": 0.0, "en": 0.0}
         lowered = cleaned.casefold()
@@ -89,7 +90,7 @@ class LanguageDetector:
             count = lowered.count(letter)
             if count:
                 result[lang] += weight * min(count, 3)
-        for word in words(fold(cleaned)):
+        for word in words(fold(cleaned)) if folded is None else folded:
             for lang, table in _WEIGHTS.items():
                 result[lang] += table.get(word, 0.0)
             learnt = self._vocabulary.get(word)
@@ -97,9 +98,9 @@ class LanguageDetector:
                 result[learnt] += _VOCABULARY_WEIGHT
         return result
 
-    def detect(self, text: str) -> Lang | None:
+    def detect(self, text: str, folded: Sequence[str] | None = None) -> Lang | None:
         """The language of `text`, or None when it is too short or mixed to tell."""
-        ranked = sorted(self.scores(text).items(), key=lambda item: item[1], reverse=True)
+        ranked = sorted(self.scores(text, folded).items(), key=lambda item: item[1], reverse=True)
         (best, top), (_, second) = ranked[0], ranked[1]
         if top < _MIN_EVIDENCE or top - second < _MIN_LEAD:
             return None

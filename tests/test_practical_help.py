@@ -92,6 +92,11 @@ def test_offers_questions_and_thanks_are_not_passed_on(text: str) -> None:
     assert found is None or found.strength is not HelpStrength.STRONG
 
 
+@pytest.mark.parametrize("text", ["tomorrow", "apotek", "what's the weather tomorrow"])
+def test_the_model_alone_on_a_few_words_or_no_cue_offers_nothing(text: str) -> None:
+    assert help_detector().assess(text) is None
+
+
 @cache
 def _responder() -> Responder:
     return Responder(load_knowledge(DEFAULT_KNOWLEDGE_DIR).kb)

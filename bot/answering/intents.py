@@ -36,11 +36,12 @@ from bot.answering.patterns import (
     Pattern,
     PatternError,
     PatternSet,
-    analyse,
+    analyse_tokens,
     word_edits,
 )
+from bot.answering.query import analyse_query
 from bot.stopwords import STOPWORDS
-from bot.text import clean, fold, tokens, words
+from bot.text import clean, fold, words
 
 __all__ = [
     "HelpCategory",
@@ -55,9 +56,6 @@ __all__ = [
 HelpCategory = Literal["groceries", "pharmacy", "transport", "dog", "other"]
 SmalltalkKind = Literal["greeting", "thanks", "bye", "how_are_you", "who_are_you", "ack"]
 
-# Help detection reads this much of a message: all of any real message. The cost
-# is linear in it (every table is precompiled and each token is classified once).
-SCAN_CHARS: Final = 10_000
 # Longer messages are never small talk.
 _SMALLTALK_MAX_TOKENS: Final = 12
 
@@ -141,7 +139,7 @@ _CLASSIFIER = Classifier(_COMPILER.atom_bits, _NOT_TYPOS)
 # Help and small-talk detection may run on the same message one after the other.
 @lru_cache(maxsize=32)
 def _analyse(text: str) -> Analysis:
-    return analyse(_CLASSIFIER, text, SCAN_CHARS)
+    return analyse_tokens(_CLASSIFIER, analyse_query(text).words)
 
 
 # =============================================================================================
@@ -282,7 +280,7 @@ def detect_smalltalk(text: str) -> SmalltalkKind | None:
     """What kind of small talk the message is, when all of it is small talk."""
     if len(text) > 400:
         return None
-    found = tokens(text)
+    found = analyse_query(text).match_words
     if not found:
         return _emoji_only_kind(text)
     if len(found) > _SMALLTALK_MAX_TOKENS:

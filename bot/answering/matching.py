@@ -69,9 +69,15 @@ _LINKING = ("s", "e")
 
 def content_words(text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
     """The folded words of `text` that carry meaning, in order, without repeats."""
+    return content_words_of(tokens(text), ignore)
+
+
+def content_words_of(folded: Iterable[str], ignore: frozenset[str] = frozenset()) -> list[str]:
+    """The words of already folded words (`bot.text.tokens`) that carry meaning, in order,
+    without repeats."""
     seen: set[str] = set()
     result: list[str] = []
-    for word in tokens(text):
+    for word in folded:
         if word in STOPWORDS or word in ignore or word in seen:
             continue
         if len(word) < 2 and not word.isdigit():

@@ -17,13 +17,14 @@ from rapidfuzz.distance import OSA
 from bot.answering.emergency import EmergencyLevel, EmergencyVerdict, detect_emergency
 from bot.answering.emergency import detector as emergency_detector
 from bot.answering.intents import HelpStrength, detect_smalltalk
-from bot.answering.matching import Candidate, Matcher, Ranking, content_words
+from bot.answering.matching import Candidate, Matcher, Ranking, content_words_of
 from bot.answering.practical_help import detect_help, help_detector
+from bot.answering.query import analyse_query
 from bot.kb.knowledge import SHARED, EmergencyNumber, Entry, KnowledgeBase, Municipality
 from bot.kb.schema import LANGS, Country, Lang, Situation
 from bot.language import LanguageDetector, learn_vocabulary, normalise_language_code
 from bot.messages import escape, format_date, say
-from bot.text import MAX_MATCH_CHARS, clean, fold, has_letters, words
+from bot.text import MAX_MATCH_CHARS, fold, has_letters, words
 
 Kind = Literal["answer", "emergency", "help_request", "clarify", "fallback", "smalltalk"]
 # "full": the reply is the emergency reply; "line": a normal reply that opens with the emergency
@@ -143,7 +144,7 @@ class Responder:
 
     def mentioned_municipality(self, text: str) -> str | None:
         """The municipality a message names ("i Asker", "hallstahamar"), if any."""
-        for word in words(fold(clean(text[:MAX_MATCH_CHARS]))):
+        for word in analyse_query(text).match_words:
             found = self._aliases.get(word)
             if found:
                 return found
@@ -201,7 +202,7 @@ class Responder:
 
     def _rank(self, ctx: _Context) -> Ranking:
         """The entries that may answer, best first (the municipality's own before national)."""
-        query = content_words(ctx.text[:MAX_MATCH_CHARS], self.matcher.ignore)
+        query = content_words_of(analyse_query(ctx.text).match_words, self.matcher.ignore)
         if not query:
             return Ranking([], [])
         scope = ctx.municipality.id if ctx.municipality else None
@@ -214,10 +215,13 @@ class Responder:
         """What the rules work out about a message before any of them runs."""
         if municipality is not None and municipality not in self.kb.municipalities:
             municipality = None
-        text = clean(text)
+        query = analyse_query(text)
+        text = query.text
         named = self.mentioned_municipality(text)
         chosen = self.kb.municipalities.get(named or municipality or "")
-        told = self.detector.detect(text[:MAX_MATCH_CHARS]) or normalise_language_code(language)
+        told = self.detector.detect(text[:MAX_MATCH_CHARS], query.match_words) or (
+            normalise_language_code(language)
+        )
         wanted = told or (chosen.language if chosen else None) or "en"
         return _Context(text, wanted, chosen, language_guessed=told is None and chosen is None)
 

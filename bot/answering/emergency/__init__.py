@@ -30,7 +30,7 @@ from bot.answering.emergency.model import (
     Thresholds,
 )
 from bot.answering.emergency.rules import load_rules
-from bot.text import tokens
+from bot.answering.query import analyse_query
 
 __all__ = [
     "DATA_DIR",
@@ -103,7 +103,7 @@ class EmergencyDetector:
 
     def assess(self, text: str) -> EmergencyVerdict:
         """The verdict for a message as the resident wrote it."""
-        return self.assess_words(tokens(text, limit=SCAN_CHARS))
+        return self.assess_words(list(analyse_query(text).words))
 
 
 @lru_cache(maxsize=1)

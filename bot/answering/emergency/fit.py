@@ -28,8 +28,8 @@ from bot.answering.linear_fit import (
     out_of_fold,
     threshold_at,
 )
+from bot.answering.query import analyse_query
 from bot.errors import UsageError
-from bot.text import tokens
 
 # Regularisation strengths tried; the best out-of-fold log loss wins.
 C_GRID = (8.0, 16.0, 32.0)
@@ -79,7 +79,7 @@ def _vectors(samples: Sequence[Sample], rules: ConceptRules) -> _Vectors:
     matched: list[list[str]] = []
     danger: list[bool] = []
     for sample in samples:
-        words = tokens(sample.text, limit=10_000)
+        words = list(analyse_query(sample.text).words)
         analysis = rules.analyse(words)
         matches = rules.matches(analysis)
         found = features(words, rules.concepts_of(analysis), [m.rule for m in matches])

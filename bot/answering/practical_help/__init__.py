@@ -28,13 +28,13 @@ from bot.answering.intents import (
     help_signals,
 )
 from bot.answering.practical_help.corpus import CATEGORIES
-from bot.text import tokens
+from bot.answering.query import analyse_query
 
 __all__ = ["DATA_DIR", "HelpDetector", "detect_help", "help_detector", "rule_features"]
 
 DATA_DIR: Final = Path(__file__).parent / "data"
-# All of any real message is read; the cost is linear in its length.
-SCAN_CHARS: Final = 10_000
+# Shorter messages are taken for a request only when the patterns find one too.
+MIN_WORDS_ALONE: Final = 3
 
 
 def rule_features(text: str, rule: HelpMatch | None) -> list[str]:
@@ -58,7 +58,7 @@ class HelpDetector:
 
     def score(self, text: str) -> tuple[float, HelpMatch | None, list[str]]:
         """The fused score, the patterns' verdict and the message's folded words."""
-        words = tokens(text, limit=SCAN_CHARS)
+        words = list(analyse_query(text).words)
         if not words:
             return 0.0, None, words
         rule = detect_help_request(text)
@@ -74,6 +74,13 @@ class HelpDetector:
         if level is EmergencyLevel.NONE:
             return None
         strength = HelpStrength.STRONG if level is EmergencyLevel.HIGH else HelpStrength.GENERIC
+        too_short = len(words) < MIN_WORDS_ALONE
+        unsure_without_cue = level is not EmergencyLevel.HIGH and not help_signals(text)
+        if rule is None and (too_short or unsure_without_cue):
+            # The model alone, on one or two words ("tomorrow") or below a sure request with
+            # no word of help, need or task at all ("the weather tomorrow"), says too little:
+            # the knowledge base answers, and its fallback offers the form anyway.
+            return None
         if rule is not None and rule.category != "other":
             return HelpMatch(rule.category, strength)
         names = rule_features(text, rule)

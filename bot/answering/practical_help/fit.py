@@ -27,10 +27,10 @@ from bot.answering.linear_fit import (
     out_of_fold,
     threshold_at,
 )
-from bot.answering.practical_help import SCAN_CHARS, rule_features
+from bot.answering.practical_help import rule_features
 from bot.answering.practical_help.corpus import CATEGORIES, HelpSample
+from bot.answering.query import analyse_query
 from bot.errors import UsageError
-from bot.text import tokens
 
 C_GRID = (16.0, 32.0, 64.0)
 NB_ALPHA = 0.1
@@ -63,7 +63,7 @@ class HelpFitReport:
 
 
 def _row(sample: HelpSample) -> tuple[dict[str, float], bool]:
-    words = tokens(sample.text, limit=SCAN_CHARS)
+    words = list(analyse_query(sample.text).words)
     rule = detect_help_request(sample.text)
     found = features(words, (), rule_features(sample.text, rule))
     scale = 1.0 / math.sqrt(found.total()) if found else 0.0
