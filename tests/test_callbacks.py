@@ -56,3 +56,10 @@ def test_another_key_is_rejected() -> None:
 def test_separator_in_arguments_is_refused() -> None:
     with pytest.raises(ValueError):
         codec.encode(1, "e", "a|b")
+
+
+@pytest.mark.parametrize(
+    "data", ["ä|b|AAAAAAAA", "a|b|ÅÄÖØæ", "a|🙂🙂", "a|\ud800", "\x00|\x00", "|", "a|"]
+)
+def test_forged_data_with_any_characters_is_refused_not_raised(data: str) -> None:
+    assert CallbackCodec(b"k" * 32).decode(42, data) is None

@@ -55,12 +55,19 @@ class CallbackCodec:
 
     def decode(self, chat_id: int, data: str | None) -> Callback | None:
         """The button's action and arguments, or None when forged, malformed or moved."""
-        if not data or len(data.encode()) > MAX_BYTES:
+        if not data:
+            return None
+        try:
+            size = len(data.encode())
+        except UnicodeEncodeError:  # a lone surrogate, sent as a JSON escape
+            return None
+        if size > MAX_BYTES:
             return None
         body, separator, signature = data.rpartition(_SEPARATOR)
         if not separator or not body:
             return None
-        if not hmac.compare_digest(signature, self._sign(chat_id, body)):
+        # As bytes: compare_digest refuses strings with non-ASCII characters.
+        if not hmac.compare_digest(signature.encode(), self._sign(chat_id, body).encode()):
             return None
         action, *args = body.split(_SEPARATOR)
         return Callback(action, tuple(args))
