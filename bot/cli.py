@@ -70,10 +70,15 @@ def cmd_kb_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_kb_test(args: argparse.Namespace, settings: Settings) -> int:
     """Run every example question through the matcher; list those that miss their entry."""
+    from bot.answering import Responder
     from bot.answering.regression import run_examples
 
     root = _knowledge_dir(args, settings)
-    responder = _responder(root, sys.stderr)
+    result = _load(root)
+    # The errors first: entries that did not load cannot be tested.
+    for problem in result.errors:
+        print(_problem_line(root, problem))
+    responder = Responder(result.kb)
     misses = 0
     total = 0
     for outcome in run_examples(responder):
@@ -88,7 +93,12 @@ def cmd_kb_test(args: argparse.Namespace, settings: Settings) -> int:
             f"(score {outcome.reply.score:.0f}), expected {outcome.entry.id}"
         )
     print(f"{total - misses}/{total} example questions find their own entry")
-    return 1 if misses else 0
+    if result.errors:
+        print(
+            f"the knowledge base has {len(result.errors)} error(s): the entries they are in were "
+            "not tested (run: python -m bot kb check)"
+        )
+    return 1 if misses or result.errors else 0
 
 
 def _jsonable(value: Any) -> Any:
@@ -574,6 +584,17 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return run(settings, args.sizes, args.queries, args.skip_bot)
 
 
+def _positive(text: str) -> int:
+    """A whole number of at least 1, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
@@ -611,7 +632,9 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Print the loaded knowledge base for translation tools and outside checks.",
         epilog="example: python -m bot kb export --json > kb.json",
     )
-    export.add_argument("--json", action="store_true", required=True, help="JSON output")
+    export.add_argument(
+        "--json", action="store_true", help="JSON output (the default and only format)"
+    )
     export.add_argument("dir", nargs="?", help="knowledge folder (default: $KNOWLEDGE_DIR)")
     export.set_defaults(handler=cmd_kb_export)
 
@@ -659,8 +682,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "asked first: the best guide to what the knowledge base should cover next.",
         epilog="example: python -m bot unanswered --days 7",
     )
-    unanswered.add_argument("--days", type=int, default=7, help="how far back (default 7)")
-    unanswered.add_argument("--limit", type=int, default=50, help="at most this many rows")
+    unanswered.add_argument(
+        "--days", type=_positive, default=7, help="how far back, in days (default 7)"
+    )
+    unanswered.add_argument(
+        "--limit", type=_positive, default=50, help="at most this many rows (default 50)"
+    )
     unanswered.set_defaults(handler=cmd_unanswered)
 
     queue = commands.add_parser(
@@ -699,7 +726,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "descriptions.",
         epilog="example: python -m bot queue export --csv > requests.csv",
     )
-    export.add_argument("--csv", action="store_true", required=True, help="CSV output")
+    export.add_argument(
+        "--csv", action="store_true", help="CSV output (the default and only format)"
+    )
     export.set_defaults(handler=cmd_queue_export)
 
     volunteers = commands.add_parser(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from datetime import date
+from typing import Final
 
 from bot.kb.schema import Lang
 
@@ -915,3 +916,23 @@ def format_date(day: date, lang: Lang) -> str:
     if lang == "sv":
         return day.isoformat()
     return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+
+
+_UNITS: Final[dict[str, tuple[tuple[str, str], tuple[str, str]]]] = {
+    # (one minute, minutes), (one hour, hours)
+    "nb": (("minutt", "minutter"), ("time", "timer")),
+    "sv": (("minut", "minuter"), ("timme", "timmar")),
+    "en": (("minute", "minutes"), ("hour", "hours")),
+}
+
+
+def format_minutes(minutes: int, lang: Lang) -> str:
+    """A duration in words with the right plural: "1 minute", "2 hours 5 minutes"."""
+    (minute, minutes_word), (hour, hours_word) = _UNITS[lang]
+    hours, rest = divmod(max(minutes, 0), 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} {hour if hours == 1 else hours_word}")
+    if rest or not hours:
+        parts.append(f"{rest} {minute if rest == 1 else minutes_word}")
+    return " ".join(parts)

@@ -186,3 +186,33 @@ def test_broken_knowledge_base_still_answers_with_a_warning(
     captured = capsys.readouterr()
     assert "66 700 000" in captured.out
     assert "error(s)" in captured.err
+
+
+def test_kb_test_with_errors_lists_them_first_and_exits_1(
+    kb_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = kb_copy / "asker" / "payments.yaml"
+    broken.write_text(
+        broken.read_text(encoding="utf-8").replace("    topic:", "    topik:", 1), encoding="utf-8"
+    )
+    assert main(["kb", "test", str(kb_copy)]) == 1
+    out = capsys.readouterr().out
+    summary = out.index("example questions find their own entry")
+    assert out.index(f"{broken}:3: error: unknown field 'topik'") < summary
+    assert out.startswith(f"{broken}:")
+    assert "error(s): the entries they are in were not tested" in out[summary:]
+
+
+def test_kb_export_needs_no_format_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kb", "export"]) == 0
+    assert "municipalities" in json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("days", ["-3", "0", "lots"])
+def test_unanswered_refuses_a_period_that_is_not_positive(
+    days: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["unanswered", "--days", days])
+    assert exit_info.value.code == 2
+    assert "--days" in capsys.readouterr().err

@@ -74,6 +74,8 @@ def test_queue_export_has_no_personal_data(
     assert rows[0]["created_at"].endswith("+00:00")
     flat = str(rows)
     assert PHONE not in flat and "Kari" not in flat and "lufte" not in flat
+    assert main(["queue", "export"]) == 0, "CSV is the default"
+    assert capsys.readouterr().out.startswith("ref,")
 
 
 def test_volunteers_approve_revoke(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

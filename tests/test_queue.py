@@ -158,6 +158,17 @@ async def test_escalation_alerts_staff_once_and_tells_the_resident(desk: HelpDes
     assert closed is not None and closed.closed_by == "staff"
 
 
+async def test_escalation_says_one_minute_not_one_minutes(desk: HelpDesk) -> None:
+    desk.escalate_after_seconds = 60
+    request = await submit(desk)
+    await desk.db.write(
+        "UPDATE help_requests SET created_at = created_at - 120 WHERE id = ?", (request.id,)
+    )
+    assert [r.id for r in await desk.escalate_due()] == [request.id]
+    staff = "\n".join(await messages_to(desk, STAFF))
+    assert "after 1 minute." in staff
+
+
 async def test_group_redraws_are_merged(desk: HelpDesk) -> None:
     await approve(desk, 2001)
     request = await submit(desk)

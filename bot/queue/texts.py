@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.kb.schema import Lang
-from bot.messages import escape, say, say_html
+from bot.messages import escape, format_minutes, say, say_html
 from bot.queue.models import HelpRequest, Volunteer
 
 # Button actions the queue uses; the Telegram layer signs them for the chat they go to.
@@ -108,7 +108,8 @@ def volunteer_details(request: HelpRequest, lang: Lang) -> tuple[str, Keyboard]:
 def staff_escalation(request: HelpRequest, minutes: int) -> tuple[str, Keyboard]:
     """The staff chat's alert for a request nobody has taken. No contact details."""
     text = (
-        f"⏰ <b>{escape(request.ref)}</b> has not been taken after {minutes} minutes.\n\n"
+        f"⏰ <b>{escape(request.ref)}</b> has not been taken after "
+        f"{format_minutes(minutes, 'en')}.\n\n"
         f"{summary(request, 'en')}\n\nClose it, or hand it to a volunteer."
     )
     keyboard = [
