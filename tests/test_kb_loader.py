@@ -181,6 +181,20 @@ def test_non_utf8_file(tiny_kb: Path) -> None:
     assert "not UTF-8" in only_error(load(tiny_kb)).message
 
 
+def test_an_undecodable_byte_is_reported_with_its_line_and_column(tiny_kb: Path) -> None:
+    (tiny_kb / "asker/payments.yaml").write_bytes(b"entries:\n  - id: caf" + b"\xe9\n")
+    problem = only_error(load(tiny_kb))
+    assert problem.location.line == 2
+    assert "line 2, column 12 is not UTF-8 text (byte 0xe9)" in problem.message
+
+
+def test_a_nul_byte_is_reported_with_its_line_and_column(tiny_kb: Path) -> None:
+    (tiny_kb / "asker/payments.yaml").write_bytes(b"entries:\n  - id: a\x00b\n")
+    problem = only_error(load(tiny_kb))
+    assert problem.location.line == 2
+    assert "line 2, column 10 holds a control character (U+0000)" in problem.message
+
+
 def test_one_broken_entry_does_not_hide_the_others(tiny_kb: Path, write: WriteFile) -> None:
     write(
         "asker/payments.yaml",

@@ -166,6 +166,16 @@ def parse_yaml(text: str) -> YamlDocument:
         if not loader.check_event(yaml.StreamEndEvent):
             mark = loader.peek_event().start_mark
             _fail("a file may hold only one document (remove the '---')", mark)
+    except yaml.reader.ReaderError as exc:
+        # A character YAML refuses (a NUL byte, a control character): PyYAML gives only its
+        # position in the whole text.
+        row, column = _line_and_column(text, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character))
+        raise YamlSyntaxError(
+            f"line {row}, column {column} holds a control character (U+{code:04X}) that YAML "
+            "does not allow; delete it",
+            row,
+        ) from None
     except yaml.YAMLError as exc:
         message, line = _describe(exc, text)
         raise YamlSyntaxError(message, line) from None
@@ -174,12 +184,23 @@ def parse_yaml(text: str) -> YamlDocument:
     return doc
 
 
+def _line_and_column(text: str, position: int) -> tuple[int, int]:
+    """The 1-based line and column of a character position."""
+    line_start = text.rfind("\n", 0, position) + 1
+    return text.count("\n", 0, position) + 1, position - line_start + 1
+
+
 def read_yaml(path: Path) -> YamlDocument:
     """Read and parse `path`; undecodable bytes are a syntax error, not a crash."""
+    data = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        before = data[: exc.start].decode("utf-8", "replace")
+        line, column = _line_and_column(before, len(before))
         raise YamlSyntaxError(
-            f"the file is not UTF-8 text (byte {exc.start}); save it as UTF-8", None
+            f"line {line}, column {column} is not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+            "save the file as UTF-8",
+            line,
         ) from None
     return parse_yaml(text)
