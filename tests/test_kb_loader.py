@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from bot.kb.loader import LoadResult, Problem, load_knowledge
 from tests.conftest import ENTRY, WriteFile
 
@@ -217,3 +219,23 @@ def test_problem_renders_as_file_line_severity_message(tiny_kb: Path, write: Wri
     assert str(only_error(load(tiny_kb))) == (
         "asker/payments.yaml:1: error: 'entries' must be a list of entries"
     )
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("    topic:", "    topik:"),  # one entry fails validation
+        ("entries:", "entries:\n  - id: [broken"),  # the whole file fails to parse
+    ],
+)
+def test_a_broken_entry_is_reported_once_not_again_by_its_relatives(
+    kb_copy: Path, old: str, new: str
+) -> None:
+    broken = kb_copy / "asker" / "payments.yaml"
+    broken.write_text(broken.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    result = load(kb_copy)
+    assert result.errors
+    assert all(p.location.file == Path("asker/payments.yaml") for p in result.errors), [
+        str(p) for p in result.errors
+    ]
+    assert not any("related entry" in p.message for p in result.errors)

@@ -8,6 +8,7 @@ knowledge base).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -85,6 +86,9 @@ class _Collector:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[Problem] = []
+        # Ids of entries that are written but did not load (their file is broken, or the entry
+        # has an error): a "related entry does not exist" about them only repeats that error.
+        self.unloaded_ids: set[str] = set()
 
     def rel(self, path: Path) -> Path:
         try:
@@ -168,6 +172,18 @@ def _validate(
         return None
 
 
+_ID_LINE = re.compile(r"^[\s-]*id:\s*[\"']?([A-Za-z0-9_-]+)", re.MULTILINE)
+
+
+def _ids_written_in(path: Path) -> set[str]:
+    """The entry ids a file that cannot be parsed seems to define, read line by line."""
+    try:
+        text = path.read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return set()
+    return set(_ID_LINE.findall(text))
+
+
 def _read(path: Path, out: _Collector) -> YamlDocument | None:
     if not path.is_file():
         out.error(path, None, "file not found")
@@ -176,6 +192,7 @@ def _read(path: Path, out: _Collector) -> YamlDocument | None:
         doc = read_yaml(path)
     except YamlSyntaxError as exc:
         out.error(path, exc.line, exc.message)
+        out.unloaded_ids |= _ids_written_in(path)
         return None
     except OSError as exc:
         out.error(path, None, f"cannot read the file: {exc.strerror}")
@@ -248,6 +265,8 @@ def _read_entries(path: Path, scope: str, rules: _EntryRules, out: _Collector) -
             continue
         model = _validate(EntryModel, item, doc, base, path, out)
         if model is None:
+            if isinstance(item.get("id"), str):
+                out.unloaded_ids.add(item["id"])
             continue
 
         def line(*sub: str | int, base: Path_ = base) -> int | None:
@@ -426,7 +445,7 @@ def _check_across(
         kept[entry.id] = draft
     for draft in kept.values():
         for other, line in zip(draft.entry.related, draft.related_lines, strict=True):
-            if other not in kept:
+            if other not in kept and other not in out.unloaded_ids:
                 out.error(draft.path, line, f"related entry '{other}' does not exist")
     _check_duplicate_questions(list(kept.values()), municipalities, out)
     return list(kept.values())
