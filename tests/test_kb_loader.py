@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from bot.answering.matching import Matcher
+from bot.kb import yamlsource
 from bot.kb.loader import LoadResult, Problem, load_knowledge
 from tests.conftest import ENTRY, WriteFile
 
@@ -239,3 +242,36 @@ def test_a_broken_entry_is_reported_once_not_again_by_its_relatives(
         str(p) for p in result.errors
     ]
     assert not any("related entry" in p.message for p in result.errors)
+
+
+def test_a_word_longer_than_any_real_one_is_a_warning_with_its_line(tiny_kb: Path) -> None:
+    long_word = "a" * 20_000
+    text = ENTRY.format(id="asker-a").replace(
+        "        - Kan jeg utsette fakturaen?", f"        - Kan jeg utsette {long_word}?"
+    )
+    (tiny_kb / "asker/payments.yaml").write_text(text, encoding="utf-8")
+    result = load(tiny_kb)
+    assert result.errors == []
+    [warning] = result.warnings
+    assert warning.location.line == 9
+    assert "a word of 20000 letters" in warning.message
+
+
+def test_a_long_word_costs_memory_in_proportion_to_its_length(tiny_kb: Path) -> None:
+    text = ENTRY.format(id="asker-a").replace("Kan jeg utsette fakturaen?", "b" * 20_000)
+    (tiny_kb / "asker/payments.yaml").write_text(text, encoding="utf-8")
+    kb = load(tiny_kb).kb
+    tracemalloc.start()
+    try:
+        Matcher(kb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Quadratic indexing would need hundreds of megabytes for this one word.
+    assert peak < 5_000_000
+
+
+def test_a_file_larger_than_the_limit_is_refused_with_a_plain_message(tiny_kb: Path) -> None:
+    path = tiny_kb / "asker/payments.yaml"
+    path.write_text(ENTRY.format(id="asker-a") + "#" * (yamlsource.MAX_FILE_BYTES + 1))
+    assert "a file may hold at most 5 MB" in only_error(load(tiny_kb)).message

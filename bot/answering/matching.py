@@ -65,6 +65,8 @@ _MIN_TYPO2_LEN = 9
 _MIN_COMPOUND_PART = 4
 _MIN_TYPO_TAIL = 7  # a compound's tail may carry a typo from this length
 _LINKING = ("s", "e")
+# Longer words are matched only as written, never as a typo, inflection or compound.
+MAX_TYPO_WORD = 40
 
 
 def content_words(text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
@@ -117,7 +119,9 @@ class Lexicon:
         self._tails: dict[str, list[str]] = {}  # tail of a compound -> compounds
         self._heads: dict[str, list[str]] = {}  # head of a compound -> compounds
         for term in self.terms:
-            if term.isdigit():
+            if term.isdigit() or len(term) > MAX_TYPO_WORD:
+                # The typo and compound indexes grow with the square of a word's length: a
+                # word longer than any real one is matched as written only.
                 continue
             n = len(term)
             for cut in range(max(_MIN_STEM, n - _MAX_SUFFIX), n):

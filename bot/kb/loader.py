@@ -199,6 +199,14 @@ def _read(path: Path, out: _Collector) -> YamlDocument | None:
         return None
     for key, line in doc.duplicate_keys:
         out.error(path, line, f"'{key}' is written twice here; only the last one would be used")
+    for line, letters in doc.long_words:
+        out.add(
+            "warning",
+            path,
+            line,
+            f"a word of {letters} letters: no real word is that long (a missing space?); "
+            "it is matched only exactly as written",
+        )
     return doc
 
 

@@ -50,6 +50,7 @@ class YamlDocument:
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
     duplicate_keys: list[tuple[str, int]] = field(default_factory=list)
+    long_words: list[tuple[int, int]] = field(default_factory=list)  # (line, letters)
 
     def line_of(self, path: Path_) -> int | None:
         """Line of `path`, or of its nearest ancestor that has one."""
@@ -190,8 +191,23 @@ def _line_and_column(text: str, position: int) -> tuple[int, int]:
     return text.count("\n", 0, position) + 1, position - line_start + 1
 
 
+# Words this long are not real words (the matcher's typo index ignores them).
+LONG_WORD_LETTERS = 41
+_LONG_WORD = re.compile(rf"[^\W\d_]{{{LONG_WORD_LETTERS},}}")
+# A file larger than this is refused: no real topic file comes near it, and parsing stays
+# bounded in time and memory. Split a larger file into several.
+MAX_FILE_BYTES = 5_000_000
+
+
 def read_yaml(path: Path) -> YamlDocument:
     """Read and parse `path`; undecodable bytes are a syntax error, not a crash."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise YamlSyntaxError(
+            f"the file is {size / 1e6:.1f} MB; a file may hold at most "
+            f"{MAX_FILE_BYTES / 1e6:.0f} MB: split it into several files",
+            None,
+        )
     data = path.read_bytes()
     try:
         text = data.decode("utf-8")
@@ -203,4 +219,9 @@ def read_yaml(path: Path) -> YamlDocument:
             "save the file as UTF-8",
             line,
         ) from None
-    return parse_yaml(text)
+    doc = parse_yaml(text)
+    doc.long_words = [
+        (text.count("\n", 0, found.start()) + 1, len(found.group()))
+        for found in _LONG_WORD.finditer(text)
+    ]
+    return doc
