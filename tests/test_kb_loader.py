@@ -275,3 +275,12 @@ def test_a_file_larger_than_the_limit_is_refused_with_a_plain_message(tiny_kb: P
     path = tiny_kb / "asker/payments.yaml"
     path.write_text(ENTRY.format(id="asker-a") + "#" * (yamlsource.MAX_FILE_BYTES + 1))
     assert "a file may hold at most 5 MB" in only_error(load(tiny_kb)).message
+
+
+@pytest.mark.parametrize("depth", [200, 100_000])
+def test_deep_nesting_is_an_error_with_its_line_not_a_crash(tiny_kb: Path, depth: int) -> None:
+    path = tiny_kb / "asker/payments.yaml"
+    path.write_text("entries:\n  - " + "[" * depth + "]" * depth + "\n", encoding="utf-8")
+    problem = only_error(load(tiny_kb))
+    assert problem.location.line == 2
+    assert "nest" in problem.message

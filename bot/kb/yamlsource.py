@@ -67,6 +67,8 @@ def _fail(problem: str, mark: Any) -> NoReturn:
 
 
 _PLAIN_COLLECTION_TAGS = {None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+# No knowledge file needs more than a few levels; deeper nesting would exhaust the stack.
+MAX_NESTING = 50
 
 
 class _Builder:
@@ -80,6 +82,7 @@ class _Builder:
         self.loader = loader
         self.doc = doc
         self.anchors: dict[str, Any] = {}
+        self.depth = 0
 
     def _scalar(self, event: yaml.ScalarEvent) -> Any:
         tag = event.tag
@@ -106,13 +109,20 @@ class _Builder:
         result: Any
         if isinstance(event, yaml.ScalarEvent):
             result = self._scalar(event)
+        elif self.depth >= MAX_NESTING:
+            _fail(
+                f"lists and fields are nested more than {MAX_NESTING} levels deep", event.start_mark
+            )
         elif isinstance(event, yaml.SequenceStartEvent):
             result = []
+            self.depth += 1
             while not self.loader.check_event(yaml.SequenceEndEvent):
                 result.append(self.value(None if path is None else (*path, len(result))))
+            self.depth -= 1
             self.loader.get_event()
         elif isinstance(event, yaml.MappingStartEvent):
             result = {}
+            self.depth += 1
             while not self.loader.check_event(yaml.MappingEndEvent):
                 key_line = self.loader.peek_event().start_mark.line + 1
                 key = self.value(None)
@@ -125,6 +135,7 @@ class _Builder:
                 if child is not None:
                     self.doc.lines[child] = key_line
                 result[name] = self.value(child)
+            self.depth -= 1
             self.loader.get_event()
         else:  # pragma: no cover - the parser never yields anything else here
             _fail("unexpected YAML", event.start_mark)
