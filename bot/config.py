@@ -101,9 +101,24 @@ class Settings:
         return self.token
 
 
+DOTENV_FILE = Path(".env")
+
+
+def environment(dotenv: Path = DOTENV_FILE) -> dict[str, str]:
+    """The process environment over the settings in `dotenv` (the working directory's .env),
+    when that file exists: a variable set in the environment wins."""
+    from dotenv import dotenv_values
+
+    found: dict[str, str] = {}
+    if dotenv.is_file():
+        found = {k: v for k, v in dotenv_values(dotenv).items() if v is not None}
+    return {**found, **os.environ}
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate settings; raises ConfigError naming the first bad variable."""
-    env = os.environ if env is None else env
+    """Read and validate settings (the environment and .env when `env` is None); raises
+    ConfigError naming the first bad variable."""
+    env = environment() if env is None else env
     token = _env(env, "TELEGRAM_BOT_TOKEN")
     if token is not None and not _TOKEN_RE.match(token):
         raise ConfigError("TELEGRAM_BOT_TOKEN", "is malformed (expected digits, ':' and a key)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -216,3 +218,17 @@ def test_unanswered_refuses_a_period_that_is_not_positive(
         main(["unanswered", "--days", days])
     assert exit_info.value.code == 2
     assert "--days" in capsys.readouterr().err
+
+
+def test_a_python_without_the_packages_gets_one_line_not_a_traceback() -> None:
+    # -S: no site-packages, as with a system Python where nothing was installed.
+    done = subprocess.run(
+        [sys.executable, "-S", "-m", "bot", "ask", "hei"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "is not installed" in done.stderr

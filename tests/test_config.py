@@ -1,0 +1,49 @@
+"""Settings: the environment, and the .env file that .env.example describes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import environment, load_settings
+from bot.errors import ConfigError
+
+TOKEN = "123456:ABCdefGhIJKlmNoPQRsTUVwxyZ"
+
+
+def test_settings_come_from_a_dotenv_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STAFF_CHAT_ID", raising=False)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        f"# copied from .env.example\nTELEGRAM_BOT_TOKEN={TOKEN}\nSTAFF_CHAT_ID=-100123\n"
+        "KNOWLEDGE_DIR=\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(environment(dotenv))
+    assert settings.token == TOKEN
+    assert settings.staff_chat_id == -100123
+
+
+def test_the_environment_wins_over_the_dotenv_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("STAFF_CHAT_ID=-100123\n", encoding="utf-8")
+    monkeypatch.setenv("STAFF_CHAT_ID", "-100999")
+    assert load_settings(environment(dotenv)).staff_chat_id == -100999
+
+
+def test_no_dotenv_file_is_fine(tmp_path: Path) -> None:
+    assert "PATH" in environment(tmp_path / "missing.env")
+
+
+def test_a_bad_value_in_the_dotenv_file_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LOG_LEVEL", raising=False)
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("LOG_LEVEL=LOUD\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="LOG_LEVEL"):
+        load_settings(environment(dotenv))
