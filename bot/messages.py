@@ -300,7 +300,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "<b>Kommandoer</b>\n"
         "/menu – temaer og svar\n/municipality – bytt kommune\n/language – bytt språk\n"
         "/requesthelp – be om praktisk hjelp\n/status – dine forespørsler\n"
-        "/privacy – hva jeg lagrer\n/help – denne hjelpen",
+        "/volunteer – bli frivillig\n/privacy – hva jeg lagrer\n/forgetme – glem meg\n"
+        "/help – denne hjelpen",
         "sv": "<b>Det här kan jag</b>\n"
         "• Svara på frågor om kommunens verksamhet under krisen. Skriv med egna ord.\n"
         "• Ge nödnummer direkt om någon är i fara.\n"
@@ -309,7 +310,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "<b>Kommandon</b>\n"
         "/menu – ämnen och svar\n/municipality – byt kommun\n/language – byt språk\n"
         "/requesthelp – be om praktisk hjälp\n/status – dina förfrågningar\n"
-        "/privacy – vad jag sparar\n/help – den här hjälpen",
+        "/volunteer – bli volontär\n/privacy – vad jag sparar\n/forgetme – glöm mig\n"
+        "/help – den här hjälpen",
         "en": "<b>What I can do</b>\n"
         "• Answer questions about the municipality's services during the crisis. Use your own "
         "words.\n"
@@ -320,7 +322,34 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "<b>Commands</b>\n"
         "/menu – topics and answers\n/municipality – change municipality\n"
         "/language – change language\n/requesthelp – ask for practical help\n"
-        "/status – your requests\n/privacy – what I store\n/help – this help",
+        "/status – your requests\n/volunteer – become a volunteer\n"
+        "/privacy – what I store\n/forgetme – forget me\n/help – this help",
+    },
+    "staff_help": {
+        "nb": "<b>For kommunens ansatte</b>\n"
+        "/reload – les inn kunnskapsbasen på nytt (lagrede filer leses inn av seg selv)\n"
+        "/unanswered – det innbyggerne spurte om som boten ikke kunne svare på\n"
+        "Svar på et videresendt spørsmål her i chatten, så går svaret til innbyggeren.\n"
+        "Knappene under hver melding godkjenner frivillige, lukker forespørsler og gir dem "
+        "til en frivillig.\n\n"
+        "På serveren: <code>.venv/bin/python -m bot --help</code> (kunnskapsbasen, køen og "
+        "frivillige).",
+        "sv": "<b>För kommunens personal</b>\n"
+        "/reload – läs in kunskapsbasen igen (sparade filer läses in av sig själva)\n"
+        "/unanswered – det invånarna frågade som boten inte kunde svara på\n"
+        "Svara på en vidarebefordrad fråga här i chatten, så går svaret till invånaren.\n"
+        "Knapparna under varje meddelande godkänner volontärer, stänger förfrågningar och ger "
+        "dem till en volontär.\n\n"
+        "På servern: <code>.venv/bin/python -m bot --help</code> (kunskapsbasen, kön och "
+        "volontärer).",
+        "en": "<b>For municipal staff</b>\n"
+        "/reload – load the knowledge base again (saved files are loaded by themselves)\n"
+        "/unanswered – what residents asked that the bot could not answer\n"
+        "Reply to a forwarded question here in the chat, and the answer goes to the resident.\n"
+        "The buttons under each message approve volunteers, close requests and hand them to a "
+        "volunteer.\n\n"
+        "On the server: <code>.venv/bin/python -m bot --help</code> (the knowledge base, the "
+        "queue and volunteers).",
     },
     "privacy": {
         "nb": "<b>Hva jeg lagrer</b>\n"

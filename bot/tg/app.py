@@ -199,6 +199,10 @@ def register_handlers(
     application.add_handler(CommandHandler("cancel", helpdesk.cancel, filters=private))
     application.add_handler(CommandHandler("forgetme", helpdesk.forget, filters=private))
     application.add_handler(CommandHandler("volunteer", helpdesk.volunteer, filters=private))
+    if runtime.settings.staff_chat_id is not None:
+        application.add_handler(
+            CommandHandler("help", staff.help, filters=filters.Chat(runtime.settings.staff_chat_id))
+        )
     application.add_handler(CommandHandler("reload", staff.reload))
     application.add_handler(CommandHandler("unanswered", staff.unanswered))
     application.add_handler(

@@ -14,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.answering.service import ReloadOutcome
+from bot.language import normalise_language_code
 from bot.messages import escape, say
 from bot.tg.render import split_message
 from bot.tg.runtime import Runtime
@@ -71,6 +72,14 @@ class StaffHandlers:
             result = False
         self.rt.remember_staff(user_id, result)
         return result
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Staff's own help in the staff chat: their commands, not the residents'."""
+        message, user = update.effective_message, update.effective_user
+        if message is None:
+            return
+        lang = normalise_language_code(user.language_code if user else None) or "en"
+        await message.reply_text(say("staff_help", lang))
 
     async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Reload knowledge/ and report problems; a broken edit keeps the last good version."""
