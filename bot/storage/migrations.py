@@ -114,4 +114,12 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX outbox_due ON outbox (state, not_before)",
     ],
+    # 3: the question behind each answer, so feedback counts once per answer and a 👎 can
+    # hand that very question to staff.
+    [
+        "ALTER TABLE questions ADD COLUMN entry_id TEXT",
+        "ALTER TABLE feedback ADD COLUMN question_id INTEGER",
+        """CREATE UNIQUE INDEX feedback_per_question ON feedback (question_id)
+           WHERE question_id IS NOT NULL""",
+    ],
 ]

@@ -158,12 +158,21 @@ class Questions:
         self.db = db
 
     async def record(
-        self, user_id: int | None, municipality: str | None, language: str, text: str, outcome: str
+        self,
+        user_id: int | None,
+        municipality: str | None,
+        language: str,
+        text: str | None,
+        outcome: str,
+        entry_id: str | None = None,
     ) -> int:
+        """Store one question and what the bot did with it (fallback, clarify, answered with
+        `entry_id`, browsed to `entry_id` from a button); returns its id."""
         return await self.db.write(
-            """INSERT INTO questions (user_id, municipality, language, text, outcome, asked_at)
-               VALUES (?, ?, ?, ?, ?, ?)""",
-            (user_id, municipality, language, text, outcome, now()),
+            """INSERT INTO questions
+                   (user_id, municipality, language, text, outcome, asked_at, entry_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (user_id, municipality, language, text, outcome, now(), entry_id),
         )
 
     async def get(self, question_id: int) -> Question | None:
@@ -224,12 +233,21 @@ class Feedback:
         self.db = db
 
     async def record(
-        self, entry_id: str, helpful: bool, municipality: str | None, language: str | None
+        self,
+        entry_id: str,
+        helpful: bool,
+        municipality: str | None,
+        language: str | None,
+        question_id: int | None = None,
     ) -> None:
+        """One vote per answer (`question_id`): pressing again, or an old button, replaces it."""
         await self.db.write(
-            """INSERT INTO feedback (entry_id, municipality, language, helpful, created_at)
-               VALUES (?, ?, ?, ?, ?)""",
-            (entry_id, municipality, language, int(helpful), now()),
+            """INSERT INTO feedback
+                   (entry_id, municipality, language, helpful, created_at, question_id)
+               VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (question_id) WHERE question_id IS NOT NULL
+               DO UPDATE SET helpful = excluded.helpful, created_at = excluded.created_at""",
+            (entry_id, municipality, language, int(helpful), now(), question_id),
         )
 
     async def summary(self) -> list[tuple[str, int, int]]:

@@ -99,8 +99,8 @@ class Keyboards:
             rows += [[self.button(s.title, ENTRY, s.entry_id)] for s in reply.suggestions]
             rows.append(
                 [
-                    self.button("👍", FEEDBACK, reply.entry_id, 1),
-                    self.button("👎", FEEDBACK, reply.entry_id, 0),
+                    self.button("👍", FEEDBACK, reply.entry_id, 1, question_id or ""),
+                    self.button("👎", FEEDBACK, reply.entry_id, 0, question_id or ""),
                 ]
             )
             # Reading about volunteers, a resident may need one: offer it right there.

@@ -23,7 +23,6 @@ from bot.tg.runtime import Runtime
 logger = logging.getLogger(__name__)
 
 # Kept per user in memory: the last question, offered to staff after a 👎.
-LAST_QUESTION = "last_question"
 LANG_CODES: dict[str, Lang] = {"nb": "nb", "nn": "nb", "no": "nb", "sv": "sv", "en": "en"}
 
 
@@ -93,13 +92,16 @@ class ResidentHandlers:
             text, municipality or resident.municipality, lang, check_emergency=check_emergency
         )
         question_id = None
-        if reply.kind in ("fallback", "clarify"):
+        if reply.kind in ("fallback", "clarify", "answer"):
+            # An answer's question too: its 👍/👎 count once, and 👎 hands this very question
+            # to staff.
             question_id = await self.rt.questions.record(
                 user.id,
                 reply.municipality or resident.municipality,
                 reply.language,
                 text,
-                reply.kind,
+                "answered" if reply.kind == "answer" else reply.kind,
+                reply.entry_id,
             )
         keyboard = self.keyboards(message.chat_id, reply.language).for_reply(
             reply, question_id, responder.kb
@@ -238,8 +240,6 @@ class ResidentHandlers:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or not message.text:
             return
-        if context.user_data is not None:
-            context.user_data[LAST_QUESTION] = message.text[:1000]
         checked = update.update_id not in self.rt.emergency_dismissed
         await self.reply_to_question(message, user, message.text, check_emergency=checked)
 
@@ -320,7 +320,11 @@ class ResidentHandlers:
             resident, _ = await self.profile(user)
             await acknowledge(query)
             reply = self.rt.knowledge.responder.entry_reply(entry_id, lang, resident.municipality)
-            await send_html(message, reply.text, keyboards.for_reply(reply, None, kb))
+            # Browsed, not asked: no text to keep, but its feedback counts once too.
+            browsed = await self.rt.questions.record(
+                user.id, resident.municipality, reply.language, None, "browsed", entry_id
+            )
+            await send_html(message, reply.text, keyboards.for_reply(reply, browsed, kb))
             return True
         if action == kbd.FEEDBACK:
             return await self._feedback(query, message, user, callback, lang, context)
@@ -339,27 +343,27 @@ class ResidentHandlers:
         lang: Lang,
         context: ContextTypes.DEFAULT_TYPE,
     ) -> bool:
-        entry_id, vote = callback.arg(0), callback.arg(1)
+        entry_id, vote, asked = callback.arg(0), callback.arg(1), callback.arg(2)
         kb = self.rt.knowledge.responder.kb
         if entry_id not in kb.entries or vote not in ("0", "1"):
             return False
+        question = await self.rt.questions.get(int(asked)) if asked.isdigit() else None
+        if question is not None and question.user_id not in (user.id, None):
+            return False
         resident, _ = await self.profile(user)
         helpful = vote == "1"
-        await self.rt.feedback.record(entry_id, helpful, resident.municipality, lang)
+        await self.rt.feedback.record(
+            entry_id, helpful, resident.municipality, lang, question.id if question else None
+        )
         await acknowledge(query, say("feedback_thanks", lang))
         await _drop_feedback_row(query, message)
         if not helpful:
-            last = (context.user_data or {}).get(LAST_QUESTION)
             keyboards = self.keyboards(message.chat_id, lang)
-            if isinstance(last, str) and last:
-                question_id = await self.rt.questions.record(
-                    user.id, resident.municipality, lang, last, "unhelpful"
-                )
-                await send_html(
-                    message,
-                    say("feedback_sorry", lang),
-                    InlineKeyboardMarkup([[keyboards.ask_staff_button(question_id)]]),
-                )
+            # The question behind this very answer, kept with it: never another one.
+            markup = None
+            if question is not None and question.text:
+                markup = InlineKeyboardMarkup([[keyboards.ask_staff_button(question.id)]])
+            await send_html(message, say("feedback_sorry", lang), markup)
         return True
 
     async def _ask_staff(
