@@ -42,6 +42,15 @@ class LiveBot:
         self.core.inject_text(user, text, **kwargs)
         return await self.core.wait_for_message(user)
 
+    async def choose_asker(self) -> None:
+        """The resident starts the bot and chooses Asker."""
+        greeting = await self.send(self.resident, "/start")
+        self.core.press_button(self.resident, greeting, text="Asker kommune")
+        await self.core.wait_for(
+            lambda: "✅" in (self.core.get_message(self.resident, greeting.message_id).text or ""),
+            what="the municipality to be set",
+        )
+
     async def press(self, user: User, message: Message, text: str) -> Message:
         """`user` presses the button labelled `text`; returns the bot's next message to them."""
         self.core.press_button(user, message, text=text)

@@ -29,15 +29,6 @@ def is_emergency_reply(message: Message) -> bool:
     return "🚨" in text_of(message) and NOT_EMERGENCY in message.button_texts
 
 
-async def choose_asker(bot: LiveBot) -> None:
-    greeting = await bot.send(bot.resident, "/start")
-    bot.core.press_button(bot.resident, greeting, text="Asker kommune")
-    await bot.core.wait_for(
-        lambda: "✅" in text_of(bot.core.get_message(bot.resident, greeting.message_id)),
-        what="the municipality to be set",
-    )
-
-
 async def at_area_step(bot: LiveBot) -> Message:
     """A help request stopped at the area step (after the category and the description)."""
     category = await bot.send(bot.resident, "/requesthelp")
@@ -50,7 +41,7 @@ async def at_area_step(bot: LiveBot) -> Message:
 
 async def test_a_plain_message_gets_the_full_reply_and_can_take_it_back(tmp_path: Path) -> None:
     async with live_bot(tmp_path) as bot:
-        await choose_asker(bot)
+        await bot.choose_asker()
         reply = await bot.send(bot.resident, "pappa puster ikke")
         assert is_emergency_reply(reply)
         assert "113" in text_of(reply)
@@ -63,7 +54,7 @@ async def test_an_emergency_typed_at_the_area_step_is_not_stored_as_the_area(
     tmp_path: Path,
 ) -> None:
     async with live_bot(tmp_path) as bot:
-        await choose_asker(bot)
+        await bot.choose_asker()
         await at_area_step(bot)
         reply = await bot.send(bot.resident, "min far puster ikke")
         assert is_emergency_reply(reply)
@@ -81,7 +72,7 @@ async def test_an_emergency_typed_at_the_area_step_is_not_stored_as_the_area(
 
 async def test_not_an_emergency_at_a_step_takes_the_text_as_the_answer(tmp_path: Path) -> None:
     async with live_bot(tmp_path) as bot:
-        await choose_asker(bot)
+        await bot.choose_asker()
         await at_area_step(bot)
         reply = await bot.send(bot.resident, "min far puster ikke")
         assert is_emergency_reply(reply)
@@ -93,7 +84,7 @@ async def test_not_an_emergency_at_a_step_takes_the_text_as_the_answer(tmp_path:
 
 async def test_a_fire_typed_at_a_buttons_only_step_gets_the_fire_reply(tmp_path: Path) -> None:
     async with live_bot(tmp_path) as bot:
-        await choose_asker(bot)
+        await bot.choose_asker()
         await at_area_step(bot)
         timing = await bot.send(bot.resident, "Heggedal")
         assert text_of(timing).startswith(opening("intake_timing"))
@@ -141,7 +132,7 @@ async def test_an_unsure_verdict_in_a_conversation_sends_the_line_then_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with live_bot(tmp_path) as bot:
-        await choose_asker(bot)
+        await bot.choose_asker()
         await at_area_step(bot)
         responder = bot.runtime.knowledge.responder
         unsure = EmergencyVerdict(EmergencyLevel.MEDIUM, "medical", 0.3)
@@ -154,7 +145,7 @@ async def test_an_unsure_verdict_in_a_conversation_sends_the_line_then_goes_on(
 
 async def test_a_stale_not_an_emergency_button_expires(tmp_path: Path) -> None:
     async with live_bot(tmp_path) as bot:
-        await choose_asker(bot)
+        await bot.choose_asker()
         reply = await bot.send(bot.resident, "pappa puster ikke")
         assert is_emergency_reply(reply)
         await bot.runtime.questions.purge(-1)  # retention erased the question's text

@@ -19,15 +19,6 @@ def text_of(message: Message) -> str:
     return message.text or ""
 
 
-async def choose_asker(bot: LiveBot) -> None:
-    greeting = await bot.send(bot.resident, "/start")
-    bot.core.press_button(bot.resident, greeting, text="Asker kommune")
-    await bot.core.wait_for(
-        lambda: "✅" in text_of(bot.core.get_message(bot.resident, greeting.message_id)),
-        what="the municipality to be set",
-    )
-
-
 def data_of(message: Message, text: str) -> str:
     button = message.find_button(text=text)
     assert button is not None, message.button_texts
@@ -54,7 +45,7 @@ async def answered(bot: LiveBot, question: str) -> Message:
 
 async def test_thumbs_down_hands_staff_the_question_behind_that_answer(tmp_path: Path) -> None:
     async with live_bot(tmp_path) as bot:
-        await choose_asker(bot)
+        await bot.choose_asker()
         first = await answered(bot, INVOICE)
         await answered(bot, POLICE)  # a later, unrelated question
         sorry = await bot.press(bot.resident, first, "👎")
@@ -66,7 +57,7 @@ async def test_thumbs_down_hands_staff_the_question_behind_that_answer(tmp_path:
 
 async def test_a_vote_counts_once_per_answer_and_a_new_press_replaces_it(tmp_path: Path) -> None:
     async with live_bot(tmp_path) as bot:
-        await choose_asker(bot)
+        await bot.choose_asker()
         answer = await answered(bot, INVOICE)
         up, down = data_of(answer, "👍"), data_of(answer, "👎")
         for _ in range(3):  # the same button again, and again after it is gone
