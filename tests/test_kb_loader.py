@@ -284,3 +284,13 @@ def test_deep_nesting_is_an_error_with_its_line_not_a_crash(tiny_kb: Path, depth
     problem = only_error(load(tiny_kb))
     assert problem.location.line == 2
     assert "nest" in problem.message
+
+
+def test_a_municipality_without_phone_or_website_is_a_warning(tiny_kb: Path) -> None:
+    path = tiny_kb / "asker/municipality.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace('phone: "66 700 000"\n', ""))
+    result = load(tiny_kb)
+    assert result.errors == []
+    [warning] = result.warnings
+    assert warning.location.file == Path("asker/municipality.yaml")
+    assert "no 'phone' or 'website'" in warning.message

@@ -359,6 +359,14 @@ def _load_municipality(
         out.error(path, 1, f"a municipality in {model.country} must have language '{expected}'")
     if model.language not in model.name or "en" not in model.name:
         out.error(path, 1, f"'name' needs both '{model.language}' and 'en'")
+    if not model.phone and not model.website:
+        out.add(
+            "warning",
+            path,
+            1,
+            "no 'phone' or 'website': when the bot cannot answer, residents get no way to reach "
+            "the municipality (add one from the municipality's own pages)",
+        )
     municipality = Municipality(
         id=model.id,
         name=dict(model.name),
