@@ -31,6 +31,26 @@ class RedactToken(logging.Filter):
         return True
 
 
+class DropUpdateContent(logging.Filter):
+    """PTB's webhook server logs the whole body it could not read as an update, at CRITICAL:
+    a resident's message would reach the log. Keep the event, never the content."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "received data" in str(record.msg).lower():
+            error = record.exc_info[1] if record.exc_info else None
+            kind = f" ({type(error).__name__})" if error is not None else ""
+            record.msg = (
+                f"the webhook received data that is not an update{kind}; it was refused, "
+                "and its content is not logged"
+            )
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+# PTB's logger for its updater and webhook server.
+PTB_UPDATER_LOGGER = "telegram.ext.Updater"
 # Libraries that log what must not reach a log at any level: request URLs hold the token,
 # and aiosqlite at DEBUG logs every SQL statement with its parameters (residents' messages).
 _QUIET_LIBRARIES = ("httpx", "httpcore", "aiosqlite")
@@ -48,6 +68,9 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("bot").setLevel(level)
     for name in _QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
+    updater = logging.getLogger(PTB_UPDATER_LOGGER)
+    if not any(isinstance(f, DropUpdateContent) for f in updater.filters):
+        updater.addFilter(DropUpdateContent())
     if settings.token:
         for handler in logging.getLogger().handlers:
             handler.addFilter(RedactToken(settings.token))
