@@ -185,6 +185,7 @@ def register_handlers(
     application.add_handler(MessageHandler(private & filters.TEXT, emergency.guard), group=-2)
     # Group -1: flood control can stop an update here.
     application.add_handler(MessageHandler(private, resident.flood_guard), group=-1)
+    application.add_handler(CallbackQueryHandler(resident.press_flood_guard), group=-1)
 
     application.add_handler(CommandHandler("start", resident.start, filters=private))
     application.add_handler(CommandHandler("municipality", resident.municipality, filters=private))

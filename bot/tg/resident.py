@@ -235,6 +235,22 @@ class ResidentHandlers:
         logger.info("flood control: user message dropped")
         raise ApplicationHandlerStop
 
+    async def press_flood_guard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stop someone who presses buttons too fast: the press is answered, and nothing sent."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        verdict = self.rt.press_flood.check(user.id)
+        if verdict is FloodVerdict.ALLOW:
+            return
+        if verdict is FloodVerdict.WARN:
+            _, lang = await self.profile(user)
+            await acknowledge(query, say("slow_down", lang), alert=True)
+        else:
+            await acknowledge(query)
+        logger.info("flood control: button press dropped")
+        raise ApplicationHandlerStop
+
     async def question(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer a free-text question with the answer function."""
         message, user = update.effective_message, update.effective_user

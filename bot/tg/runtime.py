@@ -15,6 +15,9 @@ from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents
 from bot.tg.callbacks import CallbackCodec
 from bot.tg.flood import FloodGuard
 
+PRESSES_PER_WINDOW = 20
+PRESS_WINDOW_SECONDS = 10.0
+
 logger = logging.getLogger(__name__)
 
 DB_FILE = "bot.db"
@@ -29,6 +32,8 @@ class Runtime:
         self.settings = settings
         self.knowledge = knowledge or KnowledgeService(settings.knowledge_dir)
         self.flood = FloodGuard()
+        # Button presses are cheaper to make than messages: a separate, wider window.
+        self.press_flood = FloodGuard(limit=PRESSES_PER_WINDOW, seconds=PRESS_WINDOW_SECONDS)
         self.db = Database(settings.data_dir / DB_FILE)
         self.residents = Residents(self.db)
         self.inbox = Inbox(self.db)
