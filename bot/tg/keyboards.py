@@ -16,6 +16,8 @@ from bot.tg.callbacks import CallbackCodec
 SET_MUNICIPALITY = "m"
 SET_LANGUAGE = "l"
 MENU = "menu"
+# MENU's argument when the menu replaces the message it is pressed on (a topic's "back").
+MENU_IN_PLACE = "b"
 TOPIC = "t"
 ENTRY = "e"
 FEEDBACK = "f"
@@ -79,7 +81,7 @@ class Keyboards:
             for e in kb.entries_for(municipality)
             if e.topic == topic
         ]
-        rows.append([self.button(say("button_back", self.lang), MENU)])
+        rows.append([self.button(say("button_back", self.lang), MENU, MENU_IN_PLACE)])
         return InlineKeyboardMarkup(rows)
 
     def practical_help_button(self, category: str = "") -> InlineKeyboardButton:

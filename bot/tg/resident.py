@@ -313,7 +313,11 @@ class ResidentHandlers:
             resident, _ = await self.profile(user)
             await acknowledge(query)
             text, keyboard = self.menu_view(message.chat_id, resident, lang)
-            await _edit(query, text, keyboard)
+            if callback.arg(0) == kbd.MENU_IN_PLACE:
+                await _edit(query, text, keyboard)
+            else:
+                # Under an answer: the answer stays to be read, the menu comes below it.
+                await send_html(message, text, keyboard)
             return True
         if action == kbd.TOPIC:
             resident, _ = await self.profile(user)
