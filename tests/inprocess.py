@@ -6,6 +6,7 @@ handler and button runs exactly as in production, with no process boundary to wa
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,10 +18,18 @@ from telegram.ext import Application
 from bot.config import DEFAULT_KNOWLEDGE_DIR, Settings
 from bot.fakeapi import Chat, FakeTelegram, Message, User
 from bot.fakeapi.transport import FakeRequest
+from bot.messages import say
 from bot.tg.app import build_application, polling
 from bot.tg.runtime import Runtime
 
 STAFF_CHAT_ID = -1001000000001
+
+
+def opening(key: str, **values: str) -> str:
+    """The first words of a message as the resident reads it (tags dropped)."""
+    return re.sub(r"<[^>]+>", "", say(key, "nb", **values))[:20]
+
+
 VOLUNTEER_CHAT_ID = -1001000000002
 
 
@@ -50,6 +59,16 @@ class LiveBot:
             lambda: "✅" in (self.core.get_message(self.resident, greeting.message_id).text or ""),
             what="the municipality to be set",
         )
+
+    async def at_area_step(self) -> Message:
+        """A help request stopped at the area step (after the category and the description);
+        returns the area prompt."""
+        category = await self.send(self.resident, "/requesthelp")
+        description = await self.press(self.resident, category, say("category_groceries", "nb"))
+        assert (description.text or "").startswith(opening("intake_description"))
+        area = await self.send(self.resident, "Melk, brød og kaffe fra butikken")
+        assert (area.text or "").startswith(opening("intake_area"))
+        return area
 
     async def press(self, user: User, message: Message, text: str) -> Message:
         """`user` presses the button labelled `text`; returns the bot's next message to them."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.queue.desk import HelpDesk
-from bot.queue.intake import Conversation, request_back, request_text
+from bot.queue.intake import Conversation, is_cancel, is_question_at, request_back, request_text
 from bot.queue.models import HelpRequest
 from bot.storage import Database
 
@@ -352,3 +352,32 @@ def test_back_goes_to_the_step_the_resident_last_saw(step: str, contact: str, ba
     data = {"category": "groceries", "contact": contact} if contact else {}
     conversation = Conversation("request", step, data)
     assert request_back(conversation) == Conversation("request", back_to, data)
+
+
+@pytest.mark.parametrize(
+    ("text", "cancel"),
+    [
+        ("avbryt", True),
+        ("Stopp!", True),
+        ("cancel please", True),
+        ("AVBRYT", True),
+        ("stopp ved butikken på hjørnet", False),
+        ("Heggedal", False),
+    ],
+)
+def test_a_cancel_word_alone_cancels(text: str, cancel: bool) -> None:
+    assert is_cancel(text) is cancel
+
+
+@pytest.mark.parametrize(
+    ("step", "text", "question"),
+    [
+        ("area", "hva er telefonnummeret til politiet?", True),
+        ("area", "Heggedal", False),
+        ("area", "Hvor er apoteket", True),
+        ("timing", "når stenger butikken?", True),
+        ("description", "kan noen handle melk for meg?", False),
+    ],
+)
+def test_a_question_is_told_from_a_steps_answer(step: str, text: str, question: bool) -> None:
+    assert is_question_at(Conversation("request", step, {}), text) is question

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from bot.answering.emergency import EmergencyLevel, EmergencyVerdict
 from bot.fakeapi import Message
 from bot.messages import say
-from tests.inprocess import LiveBot, live_bot
+from tests.inprocess import live_bot, opening
 
 NOT_EMERGENCY = say("button_not_emergency", "nb")
 CONTINUE = say("button_continue_request", "nb")
@@ -20,23 +19,8 @@ def text_of(message: Message) -> str:
     return message.text or ""
 
 
-def opening(key: str, **values: str) -> str:
-    """The first words of a message as the resident reads it (tags dropped)."""
-    return re.sub(r"<[^>]+>", "", say(key, "nb", **values))[:20]
-
-
 def is_emergency_reply(message: Message) -> bool:
     return "🚨" in text_of(message) and NOT_EMERGENCY in message.button_texts
-
-
-async def at_area_step(bot: LiveBot) -> Message:
-    """A help request stopped at the area step (after the category and the description)."""
-    category = await bot.send(bot.resident, "/requesthelp")
-    description = await bot.press(bot.resident, category, say("category_groceries", "nb"))
-    assert text_of(description).startswith(opening("intake_description"))
-    area = await bot.send(bot.resident, "Melk, brød og kaffe fra butikken")
-    assert text_of(area).startswith(opening("intake_area"))
-    return area
 
 
 async def test_a_plain_message_gets_the_full_reply_and_can_take_it_back(tmp_path: Path) -> None:
@@ -55,7 +39,7 @@ async def test_an_emergency_typed_at_the_area_step_is_not_stored_as_the_area(
 ) -> None:
     async with live_bot(tmp_path) as bot:
         await bot.choose_asker()
-        await at_area_step(bot)
+        await bot.at_area_step()
         reply = await bot.send(bot.resident, "min far puster ikke")
         assert is_emergency_reply(reply)
         assert text_of(reply).index("113") < text_of(reply).index(
@@ -73,7 +57,7 @@ async def test_an_emergency_typed_at_the_area_step_is_not_stored_as_the_area(
 async def test_not_an_emergency_at_a_step_takes_the_text_as_the_answer(tmp_path: Path) -> None:
     async with live_bot(tmp_path) as bot:
         await bot.choose_asker()
-        await at_area_step(bot)
+        await bot.at_area_step()
         reply = await bot.send(bot.resident, "min far puster ikke")
         assert is_emergency_reply(reply)
         timing = await bot.press(bot.resident, reply, NOT_EMERGENCY)
@@ -85,7 +69,7 @@ async def test_not_an_emergency_at_a_step_takes_the_text_as_the_answer(tmp_path:
 async def test_a_fire_typed_at_a_buttons_only_step_gets_the_fire_reply(tmp_path: Path) -> None:
     async with live_bot(tmp_path) as bot:
         await bot.choose_asker()
-        await at_area_step(bot)
+        await bot.at_area_step()
         timing = await bot.send(bot.resident, "Heggedal")
         assert text_of(timing).startswith(opening("intake_timing"))
         reply = await bot.send(bot.resident, "det brenner i kjøkkenet")
@@ -133,7 +117,7 @@ async def test_an_unsure_verdict_in_a_conversation_sends_the_line_then_goes_on(
 ) -> None:
     async with live_bot(tmp_path) as bot:
         await bot.choose_asker()
-        await at_area_step(bot)
+        await bot.at_area_step()
         responder = bot.runtime.knowledge.responder
         unsure = EmergencyVerdict(EmergencyLevel.MEDIUM, "medical", 0.3)
         monkeypatch.setattr(responder, "assess", lambda text: unsure)

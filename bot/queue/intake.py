@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from bot.queue.models import CATEGORIES, TIMINGS
-from bot.text import clean, has_letters
+from bot.text import clean, fold, has_letters, tokens
 
 Kind = Literal["request", "volunteer"]
 
@@ -27,6 +27,39 @@ REQUEST_STEPS = (
     "confirm",
 )
 VOLUNTEER_STEPS = ("name", "area", "skills", "phone", "confidentiality")
+
+# Typed alone (or with "please"), these end the conversation like the cancel button.
+CANCEL_WORDS = frozenset(
+    fold(word)
+    for word in "avbryt avbryte stopp stop slutt avslutt cancel quit exit abort glem".split()
+)
+# A question typed at a step that does not take one is answered, and the step asked again.
+# The description may itself be phrased as a question ("can someone buy milk?").
+_QUESTION_STEPS = frozenset({"area", "timing", "contact", "consent", "confirm", "name", "skills"})
+_QUESTION_WORDS = frozenset(
+    fold(word)
+    for word in """
+        hva hvem hvor hvordan hvorfor når hvilken hvilke kva kven kor korleis kvifor vad vem
+        var hur varför när vilken vilka what who where how why when which
+    """.split()
+)
+
+
+def is_cancel(text: str) -> bool:
+    """True when the whole message says "stop" ("avbryt", "Stopp!", "cancel please")."""
+    words = tokens(text)
+    return 1 <= len(words) <= 2 and words[0] in CANCEL_WORDS
+
+
+def is_question_at(conversation: Conversation, text: str) -> bool:
+    """True when `text`, typed at this step, is a question rather than the step's answer."""
+    if conversation.step not in _QUESTION_STEPS:
+        return False
+    words = tokens(text)
+    if len(words) < 2:
+        return False
+    return clean(text).endswith("?") or words[0] in _QUESTION_WORDS
+
 
 MAX_DESCRIPTION = 300
 MIN_DESCRIPTION = 5

@@ -256,8 +256,13 @@ class HelpDeskHandlers:
         if conversation is None:
             return
         lang = lang_of(conversation.data.get("lang"))
-        if text == say("button_intake_cancel", lang):
+        if text == say("button_intake_cancel", lang) or intake.is_cancel(text):
             await self.quit(message, user, lang)
+            return
+        if intake.is_question_at(conversation, text):
+            # Answered like any question; the conversation waits at the same step.
+            await self.residents.reply_to_question(message, user, text)
+            await self.send_prompt(message, conversation)
             return
         if text == say("button_intake_back", lang):
             await self._back(message, user, conversation)
