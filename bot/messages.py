@@ -325,6 +325,35 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "/status – your requests\n/volunteer – become a volunteer\n"
         "/privacy – what I store\n/forgetme – forget me\n/help – this help",
     },
+    "intake_in_progress": {
+        "nb": "Du er midt i {current}. Den er tatt vare på: vil du fortsette med den, eller "
+        "avbryte den?",
+        "sv": "Du är mitt i {current}. Den är sparad: vill du fortsätta med den, eller avbryta "
+        "den?",
+        "en": "You are in the middle of {current}. It is kept: do you want to go on with it, or "
+        "cancel it?",
+    },
+    "conversation_request": {
+        "nb": "en forespørsel om praktisk hjelp",
+        "sv": "en förfrågan om praktisk hjälp",
+        "en": "a request for practical help",
+    },
+    "conversation_volunteer": {
+        "nb": "registreringen som frivillig",
+        "sv": "registreringen som volontär",
+        "en": "your registration as a volunteer",
+    },
+    "button_intake_resume": {"nb": "↩️ Fortsett", "sv": "↩️ Fortsätt", "en": "↩️ Go on"},
+    "button_intake_switch_request": {
+        "nb": "✖️ Avbryt den og be om ny hjelp",
+        "sv": "✖️ Avbryt den och be om ny hjälp",
+        "en": "✖️ Cancel it and ask for help anew",
+    },
+    "button_intake_switch_volunteer": {
+        "nb": "✖️ Avbryt den og bli frivillig",
+        "sv": "✖️ Avbryt den och bli volontär",
+        "en": "✖️ Cancel it and volunteer",
+    },
     "staff_help": {
         "nb": "<b>For kommunens ansatte</b>\n"
         "/reload – les inn kunnskapsbasen på nytt (lagrede filer leses inn av seg selv)\n"

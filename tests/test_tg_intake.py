@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.messages import say
 from tests.inprocess import live_bot, opening
 
 
@@ -41,3 +42,24 @@ async def test_a_place_is_still_taken_as_the_area(tmp_path: Path) -> None:
         await bot.at_area_step()
         timing = await bot.send(bot.resident, "Heggedal")
         assert (timing.text or "").startswith(opening("intake_timing"))
+
+
+async def test_a_command_in_the_middle_of_a_request_asks_before_dropping_it(
+    tmp_path: Path,
+) -> None:
+    async with live_bot(tmp_path) as bot:
+        await bot.choose_asker()
+        await bot.at_area_step()
+        asked = await bot.send(bot.resident, "/volunteer")
+        assert (asked.text or "").startswith(
+            opening("intake_in_progress", current=say("conversation_request", "nb"))
+        )
+        area = await bot.press(bot.resident, asked, say("button_intake_resume", "nb"))
+        assert (area.text or "").startswith(opening("intake_area"))
+        conversation = await bot.runtime.desk.conversation(bot.resident.id)
+        assert conversation is not None and conversation.kind == "request"
+
+        asked = await bot.send(bot.resident, "/volunteer")
+        await bot.press(bot.resident, asked, say("button_intake_switch_volunteer", "nb"))
+        conversation = await bot.runtime.desk.conversation(bot.resident.id)
+        assert conversation is not None and conversation.kind == "volunteer"

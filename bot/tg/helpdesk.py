@@ -58,6 +58,8 @@ SEND = "is"
 FORGET_YES = "fy"
 FORGET_NO = "fn"
 STAFF_GIVE = "sv"
+RESUME = "iu"  # go on with the conversation in progress
+SWITCH = "iw"  # drop it and start another (the argument: request or volunteer)
 
 
 class HelpDeskHandlers:
@@ -222,7 +224,26 @@ class HelpDeskHandlers:
         if message is None or user is None:
             return
         _, lang = await self.residents.profile(user)
+        if await self._in_progress(message, user, lang, "request"):
+            return
         await self.begin(message, user, lang, None)
+
+    async def _in_progress(self, message: Message, user: User, lang: Lang, wanted: str) -> bool:
+        """True when a conversation is under way: it is kept, and the user is asked whether to
+        go on with it or drop it for the one `wanted` (a command never drops it silently)."""
+        conversation = await self.desk.conversation(user.id)
+        if conversation is None:
+            return False
+        chat = message.chat_id
+        rows = [
+            [self._button(chat, say("button_intake_resume", lang), RESUME)],
+            [self._button(chat, say(f"button_intake_switch_{wanted}", lang), SWITCH, wanted)],
+        ]
+        text = say(
+            "intake_in_progress", lang, current=say(f"conversation_{conversation.kind}", lang)
+        )
+        await message.reply_text(text, reply_markup=InlineKeyboardMarkup(rows))
+        return True
 
     async def _advance(self, message: Message, user: User, outcome: Outcome) -> None:
         """Store the conversation's new state and ask the next question (or say what's wrong)."""
@@ -400,6 +421,11 @@ class HelpDeskHandlers:
         if message is None or user is None:
             return
         _, lang = await self.residents.profile(user)
+        if await self._in_progress(message, user, lang, "volunteer"):
+            return
+        await self._start_volunteer(message, user, lang)
+
+    async def _start_volunteer(self, message: Message, user: User, lang: Lang) -> None:
         existing = await self.desk.volunteer(user.id)
         if existing is not None and existing.state in ("pending", "approved"):
             state = say(f"volunteer_state_{existing.state}", lang)
@@ -436,6 +462,8 @@ class HelpDeskHandlers:
             return True
         if action in (CHOOSE, BACK, QUIT, SEND):
             return await self._conversation_button(query, message, user, callback)
+        if action in (RESUME, SWITCH):
+            return await self._resume_or_switch(query, message, user, callback, context)
         if action == RESIDENT_CANCEL:
             request = await self.desk.cancel_by_resident(_int(callback.arg(0)), user.id)
             if request is None:
@@ -465,6 +493,33 @@ class HelpDeskHandlers:
         if action in (STAFF_CLOSE, STAFF_ASSIGN, STAFF_GIVE, APPROVE, REJECT, REVOKE):
             return await self._staff_button(query, message, user, callback, context)
         return False
+
+    async def _resume_or_switch(
+        self,
+        query: CallbackQuery,
+        message: Message,
+        user: User,
+        callback: Callback,
+        context: ContextTypes.DEFAULT_TYPE,
+    ) -> bool:
+        """Go on with the conversation under way, or drop it and start the one asked for."""
+        await acknowledge(query)
+        await _drop_buttons(query)
+        conversation = await self.desk.conversation(user.id)
+        if callback.action == RESUME:
+            if conversation is not None:
+                await self.send_prompt(message, conversation)
+            return True
+        wanted = callback.arg(0)
+        if wanted not in ("request", "volunteer"):
+            return False
+        await self.desk.end_conversation(user.id)
+        _, lang = await self.residents.profile(user)
+        if wanted == "request":
+            await self.begin(message, user, lang, None)
+        else:
+            await self._start_volunteer(message, user, lang)
+        return True
 
     async def _conversation_button(
         self, query: CallbackQuery, message: Message, user: User, callback: Callback
