@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
+from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
@@ -236,9 +237,10 @@ class ResidentHandlers:
         raise ApplicationHandlerStop
 
     async def press_flood_guard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Stop someone who presses buttons too fast: the press is answered, and nothing sent."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
+        """Stop someone who presses buttons too fast in a private chat: the press is answered,
+        and nothing sent. (In the volunteer group each press is a different request.)"""
+        query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+        if query is None or user is None or chat is None or chat.type != ChatType.PRIVATE:
             return
         verdict = self.rt.press_flood.check(user.id)
         if verdict is FloodVerdict.ALLOW:
