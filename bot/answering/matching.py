@@ -49,7 +49,7 @@ UNKNOWN_SCALE = (0.7, 1.3)
 MAX_QUERY_TERMS = 24
 RESCORE_TOP = 12
 # Entries whose examples are indexed by term at a time: the ones questions come close to.
-EXAMPLE_INDEX_CACHE = 4096
+EXAMPLE_INDEX_CACHE = 1024
 
 _MIN_STEM = 4
 _MAX_SUFFIX = 4
