@@ -414,13 +414,24 @@ def cmd_volunteers_decide(args: argparse.Namespace, settings: Settings) -> int:
     action = args.volunteers_command
 
     async def decide(desk: Any) -> Any:
+        if await desk.volunteer(args.id) is None:
+            return "missing"
         if action == "revoke":
             return await desk.revoke_volunteer(args.id, None)
-        return await desk.decide_volunteer(args.id, action == "approve", None)
+        if action == "approve":
+            # Staff at the command line may approve again someone rejected or revoked.
+            return await desk.decide_volunteer(
+                args.id, True, None, ("pending", "rejected", "revoked")
+            )
+        return await desk.decide_volunteer(args.id, False, None)
 
     volunteer = _desk_call(settings, decide)
+    if volunteer == "missing":
+        raise BotError(f"there is no volunteer {args.id} (see: python -m bot volunteers list)")
     if volunteer is None:
-        wanted = "approved" if action == "revoke" else "pending"
+        wanted = {"revoke": "approved", "approve": "pending, rejected or revoked"}.get(
+            action, "pending"
+        )
         raise BotError(f"volunteer {args.id} is not {wanted} (see: python -m bot volunteers list)")
     print(f"volunteer {args.id} ({volunteer.name or '-'}) is now {volunteer.state}")
     return 0

@@ -84,9 +84,34 @@ def test_volunteers_approve_revoke(data_dir: Path, capsys: pytest.CaptureFixture
     assert main(["volunteers", "approve", "2001"]) == 0
     assert "is now approved" in capsys.readouterr().out
     assert main(["volunteers", "approve", "2001"]) == 1
-    assert "is not pending" in capsys.readouterr().err
+    assert "is not pending, rejected or revoked" in capsys.readouterr().err
     assert main(["volunteers", "revoke", "2001"]) == 0
     assert "is now revoked" in capsys.readouterr().out
+    # Staff may approve again from the command line someone they revoked.
+    assert main(["volunteers", "approve", "2001"]) == 0
+    assert "is now approved" in capsys.readouterr().out
+
+
+def test_deciding_about_someone_who_never_registered_says_so(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["volunteers", "approve", "9999"]) == 1
+    assert "there is no volunteer 9999" in capsys.readouterr().err
+
+
+async def test_staff_see_that_a_new_volunteer_was_revoked_before(tmp_path: Path) -> None:
+    async with Database(tmp_path / "bot.db") as db:
+        desk = HelpDesk(
+            db, volunteer_chat_id=-1, staff_chat_id=-2, contact_line=lambda municipality, lang: ""
+        )
+        registration = Conversation("volunteer", "submitted", {"name": "Ola", "skills": "dog"})
+        await desk.register_volunteer(2001, registration, "nb")
+        await desk.decide_volunteer(2001, True, None)
+        await desk.revoke_volunteer(2001, None)
+        await desk.register_volunteer(2001, registration, "nb")
+        staff_posts = [str(i.payload) for i in await desk.due() if i.chat_id == -2]
+        assert "Registered before" not in staff_posts[0]
+        assert "⚠️ Registered before: revoked on " in staff_posts[-1]
 
 
 def test_missing_database_is_a_clear_error(

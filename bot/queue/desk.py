@@ -585,6 +585,7 @@ class HelpDesk:
         data = conversation.data
 
         def run(connection: sqlite3.Connection) -> Volunteer:
+            earlier = _volunteer(connection, user_id)
             connection.execute(
                 """INSERT INTO volunteers (user_id, name, area, skills, phone, language, state,
                      confidentiality_accepted_at, registered_at)
@@ -609,7 +610,7 @@ class HelpDesk:
             connection.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
             volunteer = _volunteer(connection, user_id)
             assert volunteer is not None
-            text, keyboard = staff_registration(volunteer)
+            text, keyboard = staff_registration(volunteer, earlier)
             self._send(connection, self.staff_chat_id, text, keyboard)
             return volunteer
 
@@ -618,16 +619,22 @@ class HelpDesk:
         return volunteer
 
     async def decide_volunteer(
-        self, user_id: int, approve: bool, staff_id: int | None
+        self,
+        user_id: int,
+        approve: bool,
+        staff_id: int | None,
+        from_states: tuple[str, ...] = ("pending",),
     ) -> Volunteer | None:
-        """Approve or reject a pending volunteer, and tell them; None if not pending."""
+        """Approve or reject a volunteer in one of `from_states` (pending, unless staff decide
+        again from the command line), and tell them; None if not in one of them."""
         state = "approved" if approve else "rejected"
+        marks = ", ".join("?" for _ in from_states)
 
         def run(connection: sqlite3.Connection) -> Volunteer | None:
             cursor = connection.execute(
-                """UPDATE volunteers SET state = ?, decided_at = ?, decided_by = ?
-                   WHERE user_id = ? AND state = 'pending'""",
-                (state, now(), staff_id, user_id),
+                f"""UPDATE volunteers SET state = ?, decided_at = ?, decided_by = ?
+                    WHERE user_id = ? AND state IN ({marks})""",
+                (state, now(), staff_id, user_id, *from_states),
             )
             volunteer = _volunteer(connection, user_id)
             if cursor.rowcount != 1 or volunteer is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.kb.schema import Lang
@@ -121,11 +122,22 @@ def staff_escalation(request: HelpRequest, minutes: int) -> tuple[str, Keyboard]
     return text, keyboard
 
 
-def staff_registration(volunteer: Volunteer) -> tuple[str, Keyboard]:
-    """The staff chat's message about a new volunteer to vet."""
+def staff_registration(
+    volunteer: Volunteer, earlier: Volunteer | None = None
+) -> tuple[str, Keyboard]:
+    """The staff chat's message about a new volunteer to vet, with how an earlier
+    registration of the same person ended (rejected or revoked), if one did."""
     skills = ", ".join(say(f"category_{s}", "en") for s in volunteer.skills) or "–"
+    history = ""
+    if earlier is not None and earlier.state in ("rejected", "revoked"):
+        when = (
+            datetime.fromtimestamp(earlier.decided_at, UTC).date().isoformat()
+            if earlier.decided_at
+            else "an unknown date"
+        )
+        history = f"⚠️ Registered before: {earlier.state} on {when}.\n"
     text = (
-        f"🙋 <b>New volunteer</b> (id {volunteer.user_id})\n"
+        f"🙋 <b>New volunteer</b> (id {volunteer.user_id})\n{history}"
         f"Name: {escape(volunteer.name or '–')}\nArea: {escape(volunteer.area or '–')}\n"
         f"Can help with: {escape(skills)}\nPhone: {escape(volunteer.phone or '–')}\n"
         "Accepted the confidentiality statement."
