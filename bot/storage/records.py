@@ -118,12 +118,20 @@ class Inbox:
             (now(), update_id),
         )
 
-    async def pending(self) -> list[tuple[int, dict[str, Any]]]:
-        """Updates recorded but never processed, oldest first."""
+    async def pending(self) -> list[tuple[int, dict[str, Any] | None]]:
+        """Updates recorded but never processed, oldest first; the payload is None when it
+        cannot be read back."""
         rows = await self.db.fetchall(
             "SELECT update_id, payload FROM inbox WHERE processed_at IS NULL ORDER BY update_id"
         )
-        return [(row[0], json.loads(row[1])) for row in rows if row[1] is not None]
+        found: list[tuple[int, dict[str, Any] | None]] = []
+        for update_id, text in rows:
+            try:
+                payload = json.loads(text) if text is not None else None
+            except ValueError:
+                payload = None
+            found.append((update_id, payload if isinstance(payload, dict) else None))
+        return found
 
     async def purge(self, older_than_seconds: int) -> int:
         """Forget processed update ids once Telegram can no longer redeliver them."""

@@ -30,7 +30,7 @@ from bot.messages import say
 from bot.tg.emergency import EmergencyHandlers
 from bot.tg.helpdesk import HelpDeskHandlers
 from bot.tg.outbox import OutboxSender
-from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor
+from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor, resume_unhandled
 from bot.tg.ratelimit import ChatRateLimiter
 from bot.tg.resident import ResidentHandlers, acknowledge
 from bot.tg.runtime import Runtime
@@ -282,13 +282,9 @@ def _starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpda
         queue.inbox = runtime.inbox
         processor.inbox = runtime.inbox
         processor.queue = queue
-        pending = await runtime.inbox.pending()
-        for _update_id, payload in pending:
-            update = Update.de_json(payload, application.bot)
-            if update is not None:
-                await queue.put(update)
-        if pending:
-            logger.info("resuming %d update(s) left unhandled before the restart", len(pending))
+        resumed = await resume_unhandled(runtime.inbox, queue, application.bot)
+        if resumed:
+            logger.info("resuming %d update(s) left unhandled before the restart", resumed)
         await _set_commands(application)
         staff = StaffHandlers(runtime)
 

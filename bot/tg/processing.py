@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot.storage.records import Inbox
@@ -37,6 +37,10 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         self.fresh = fresh
 
     async def put(self, item: object) -> None:
+        if isinstance(item, Update) and not is_update_id(item.update_id):
+            # Not something Telegram sends ("update_id": NaN): never stored, never handled.
+            logger.warning("an update without a whole-number update_id was dropped")
+            return
         if isinstance(item, Update) and self.inbox is not None:
             try:
                 fresh = await self.inbox.record(item.update_id, item.to_dict())
@@ -49,6 +53,31 @@ class DurableUpdateQueue(asyncio.Queue[object]):
                 # Answering matters more than durability: handle it even if it can't be stored.
                 logger.exception("could not record update %d", item.update_id)
         await super().put(item)
+
+
+def is_update_id(value: object) -> bool:
+    """True for what Telegram sends as an update_id: a whole number."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+async def resume_unhandled(inbox: Inbox, queue: DurableUpdateQueue, bot: Bot) -> int:
+    """Queue the updates a crash left unhandled; one that cannot be read is dropped (marked
+    done), so it is not tried again at every start. Returns how many were queued."""
+    queued = 0
+    for update_id, payload in await inbox.pending():
+        try:
+            update = Update.de_json(payload, bot) if payload is not None else None
+        except (KeyError, TypeError, ValueError):
+            update = None
+        if update is None or not is_update_id(update.update_id):
+            logger.warning(
+                "update %s left from before the restart cannot be read; dropped", update_id
+            )
+            await inbox.mark_processed(update_id)
+            continue
+        await queue.put(update)
+        queued += 1
+    return queued
 
 
 def chat_key(update: object) -> int:
