@@ -381,3 +381,16 @@ def test_a_cancel_word_alone_cancels(text: str, cancel: bool) -> None:
 )
 def test_a_question_is_told_from_a_steps_answer(step: str, text: str, question: bool) -> None:
     assert is_question_at(Conversation("request", step, {}), text) is question
+
+
+async def test_a_volunteer_who_asks_to_be_forgotten_is_erased_after_their_claims_are_released(
+    desk: HelpDesk,
+) -> None:
+    await approve(desk, 2001)
+    request = await submit(desk)
+    await desk.claim(request.id, 2001)
+    await desk.forget_resident(2001)
+    assert await desk.volunteer(2001) is None
+    released = await desk.get(request.id)
+    assert released is not None and released.state == "open" and released.volunteer_id is None
+    assert await desk.db.fetchall("SELECT name, phone FROM volunteers") == []

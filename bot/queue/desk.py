@@ -512,6 +512,13 @@ class HelpDesk:
             connection.execute(
                 "UPDATE questions SET text = NULL, user_id = NULL WHERE user_id = ?", (resident_id,)
             )
+            # A volunteer who asks to be forgotten: their requests go back to the queue first.
+            self._release_claims(connection, resident_id)
+            connection.execute(
+                "UPDATE help_requests SET volunteer_id = NULL WHERE volunteer_id = ?",
+                (resident_id,),
+            )
+            connection.execute("DELETE FROM volunteers WHERE user_id = ?", (resident_id,))
             return erased
 
         erased = await self.db.run_write(run)
@@ -645,6 +652,24 @@ class HelpDesk:
 
         return await self.db.run_write(run)
 
+    def _release_claims(self, connection: sqlite3.Connection, volunteer_id: int) -> None:
+        """The requests a volunteer has taken go back to the queue; their residents are told."""
+        claimed = connection.execute(
+            "SELECT id FROM help_requests WHERE volunteer_id = ? AND state = 'claimed'",
+            (volunteer_id,),
+        ).fetchall()
+        for (request_id,) in claimed:
+            before = _request(connection, request_id)
+            connection.execute(
+                """UPDATE help_requests SET state = 'open', volunteer_id = NULL,
+                     claimed_at = NULL WHERE id = ?""",
+                (request_id,),
+            )
+            self._drop_unsent_details(connection, request_id)
+            self._redraw(connection, request_id)
+            if before is not None:
+                self._tell_resident(connection, before, "notice_released")
+
     async def revoke_volunteer(self, user_id: int, staff_id: int | None) -> Volunteer | None:
         """Withdraw an approval; requests the volunteer had taken go back to the queue."""
 
@@ -657,21 +682,7 @@ class HelpDesk:
             volunteer = _volunteer(connection, user_id)
             if cursor.rowcount != 1 or volunteer is None:
                 return None
-            claimed = connection.execute(
-                "SELECT id FROM help_requests WHERE volunteer_id = ? AND state = 'claimed'",
-                (user_id,),
-            ).fetchall()
-            for (request_id,) in claimed:
-                before = _request(connection, request_id)
-                connection.execute(
-                    """UPDATE help_requests SET state = 'open', volunteer_id = NULL,
-                         claimed_at = NULL WHERE id = ?""",
-                    (request_id,),
-                )
-                self._drop_unsent_details(connection, request_id)
-                self._redraw(connection, request_id)
-                if before is not None:
-                    self._tell_resident(connection, before, "notice_released")
+            self._release_claims(connection, user_id)
             self._send(connection, user_id, say("volunteer_revoked", lang_of(volunteer.language)))
             return volunteer
 
