@@ -114,7 +114,8 @@ def test_the_same_question_in_two_municipalities_is_fine(tiny_kb: Path, write: W
 
 
 def test_past_review_date_is_a_warning(tiny_kb: Path, write: WriteFile) -> None:
-    write("asker/payments.yaml", ENTRY.format(id="asker-a") + "    review_by: 2026-01-31\n")
+    entry = ENTRY.format(id="asker-a").replace("reviewed: 2026-11-22", "reviewed: 2025-12-01")
+    write("asker/payments.yaml", entry + "    review_by: 2026-01-31\n")
     result = load(tiny_kb)
     assert result.errors == []
     assert len(result.warnings) == 1
@@ -294,3 +295,15 @@ def test_a_municipality_without_phone_or_website_is_a_warning(tiny_kb: Path) -> 
     [warning] = result.warnings
     assert warning.location.file == Path("asker/municipality.yaml")
     assert "no 'phone' or 'website'" in warning.message
+
+
+def test_a_review_due_before_the_last_review_is_a_warning(tiny_kb: Path) -> None:
+    path = tiny_kb / "asker/payments.yaml"
+    text = ENTRY.format(id="asker-a") + "    review_by: 2026-01-01\n"
+    path.write_text(text, encoding="utf-8")
+    result = load(tiny_kb)
+    assert result.errors == []
+    assert any(
+        "'review_by' (2026-01-01) is before 'reviewed' (2026-11-22)" in w.message
+        for w in result.warnings
+    )

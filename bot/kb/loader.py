@@ -441,6 +441,13 @@ def _check_entry(
         out.warning(
             path, line("reviewed"), f"'reviewed' is in the future ({m.reviewed.isoformat()})"
         )
+    if m.review_by is not None and m.review_by < m.reviewed:
+        out.warning(
+            path,
+            line("review_by"),
+            f"'review_by' ({m.review_by.isoformat()}) is before 'reviewed' "
+            f"({m.reviewed.isoformat()}): the next review comes after the last one",
+        )
 
 
 def _check_across(
