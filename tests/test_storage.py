@@ -107,6 +107,26 @@ async def test_questions_handoff_and_retention(db: Database) -> None:
     assert purged is not None and purged.text is None and purged.user_id is None
 
 
+async def test_unanswered_groups_near_duplicates_most_asked_first(db: Database) -> None:
+    questions = Questions(db)
+    for text, municipality in [
+        ("når går ferja?", "asker"),
+        ("Når går ferja", "asker"),
+        ("naar gaar ferja??", "asker"),
+        ("når går ferja?", "ockero"),
+        ("kan jeg grille i parken?", "asker"),
+        ("kan jeg grille i parken?", "asker"),
+        ("kan jeg grille i parken?", "asker"),
+        ("kan jeg grille i parken?", "asker"),
+    ]:
+        await questions.record(7, municipality, "nb", text, "fallback")
+    assert await questions.unanswered(0) == [
+        ("kan jeg grille i parken?", "asker", 4),
+        ("når går ferja?", "asker", 3),
+        ("når går ferja?", "ockero", 1),
+    ]
+
+
 async def test_feedback_summary(db: Database) -> None:
     feedback = Feedback(db)
     await feedback.record("a", True, "asker", "nb")

@@ -8,7 +8,10 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from rapidfuzz import fuzz, process
+
 from bot.storage.db import Database, now
+from bot.text import tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,37 @@ _QUESTION_COLUMNS = (
 )
 
 
+# Distinct unanswered wordings read to group; the groups shown are far fewer.
+UNANSWERED_SCAN = 2000
+# Two wordings at least this similar (rapidfuzz's token set ratio of their folded words) are
+# the same question.
+SAME_QUESTION = 88.0
+
+
+def group_similar(
+    rows: list[tuple[str, str | None, int]],
+) -> list[tuple[str, str | None, int]]:
+    """Merge near-duplicate questions of one municipality; each group is named by its most
+    asked wording. `rows` come most asked first."""
+    groups: list[list[Any]] = []  # [wording, municipality, count]
+    # Per municipality, the folded wording of each of its groups, and the group it names.
+    keys: dict[str | None, list[str]] = {}
+    owners: dict[str | None, list[int]] = {}
+    for text, municipality, count in rows:
+        folded = " ".join(tokens(text))
+        known = keys.setdefault(municipality, [])
+        found = process.extractOne(
+            folded, known, scorer=fuzz.token_set_ratio, score_cutoff=SAME_QUESTION
+        )
+        if found is not None:
+            groups[owners[municipality][found[2]]][2] += count
+            continue
+        known.append(folded)
+        owners.setdefault(municipality, []).append(len(groups))
+        groups.append([text, municipality, count])
+    return sorted(((w, m, c) for w, m, c in groups), key=lambda group: -group[2])
+
+
 class Questions:
     """What residents asked that the bot could not answer, and questions handed to staff."""
 
@@ -210,15 +244,17 @@ class Questions:
         )
 
     async def unanswered(self, since: int, limit: int = 50) -> list[tuple[str, str | None, int]]:
-        """Questions the bot could not answer since `since`: (text, municipality, count)."""
+        """Questions the bot could not answer since `since`, near-duplicates together ("når går
+        ferja?", "Når går ferja"): (the most asked wording, municipality, count), most asked
+        first."""
         rows = await self.db.fetchall(
             """SELECT text, municipality, COUNT(*) AS asked FROM questions
                WHERE asked_at >= ? AND outcome = 'fallback' AND text IS NOT NULL
                GROUP BY lower(text), municipality ORDER BY asked DESC, MAX(asked_at) DESC
                LIMIT ?""",
-            (since, limit),
+            (since, UNANSWERED_SCAN),
         )
-        return [(row[0], row[1], row[2]) for row in rows]
+        return group_similar([(row[0], row[1], row[2]) for row in rows])[:limit]
 
     async def forget_user(self, user_id: int) -> None:
         await self.db.write(
