@@ -69,3 +69,32 @@ async def test_a_vote_counts_once_per_answer_and_a_new_press_replaces_it(tmp_pat
         second = await answered(bot, INVOICE)  # another answer gets its own vote
         await press_and_wait(bot, second, data_of(second, "👍"))
         assert await bot.runtime.feedback.summary() == [("asker-invoice-deferral", 1, 1)]
+
+
+async def test_a_reply_to_a_staff_answer_goes_back_to_staff_in_the_same_thread(
+    tmp_path: Path,
+) -> None:
+    async with live_bot(tmp_path) as bot:
+        await bot.choose_asker()
+        fallback = await bot.send(bot.resident, "Når tømmes søppelet i Heggedal?")
+        bot.core.press_button(bot.resident, fallback, text=say("button_ask_staff", "nb"))
+        posted = await bot.core.wait_for_message(bot.staff_chat)
+        await bot.core.wait_for_message(bot.resident)  # "sent to staff"
+        bot.core.inject_text(
+            bot.staff, "Tirsdager, men sjekk kalenderen.", chat=bot.staff_chat, reply_to=posted
+        )
+        answer = await bot.core.wait_for_message(bot.resident)
+        assert "Tirsdager" in text_of(answer)
+        await bot.core.wait_for_message(bot.staff_chat)  # "sent to the resident"
+
+        bot.core.inject_text(bot.resident, "Gjelder det også hytta?", reply_to=answer)
+        follow_up = await bot.core.wait_for_message(bot.staff_chat)
+        assert "Gjelder det også hytta?" in text_of(follow_up)
+        assert follow_up.reply_to is not None and follow_up.reply_to.message_id == posted.message_id
+        told = await bot.core.wait_for_message(bot.resident)
+        assert told.text == say("handoff_sent", "nb")
+
+        # Staff can answer the follow-up too.
+        bot.core.inject_text(bot.staff, "Ja.", chat=bot.staff_chat, reply_to=follow_up)
+        second = await bot.core.wait_for_message(bot.resident)
+        assert "Ja." in text_of(second)

@@ -122,4 +122,10 @@ MIGRATIONS: list[list[str]] = [
         """CREATE UNIQUE INDEX feedback_per_question ON feedback (question_id)
            WHERE question_id IS NOT NULL""",
     ],
+    # 4: the staff answer's message in the resident's chat, so a reply to it goes back to
+    # staff in the same thread.
+    [
+        "ALTER TABLE questions ADD COLUMN answer_message_id INTEGER",
+        "CREATE INDEX questions_answer ON questions (user_id, answer_message_id)",
+    ],
 ]

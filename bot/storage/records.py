@@ -238,10 +238,30 @@ class Questions:
         )
         return Question(*row) if row else None
 
-    async def answered(self, question_id: int) -> None:
+    async def answered(self, question_id: int, answer_message_id: int | None = None) -> None:
+        """Staff answered; `answer_message_id` is the answer's message in the resident's chat."""
         await self.db.write(
-            "UPDATE questions SET answered_at = ? WHERE id = ?", (now(), question_id)
+            "UPDATE questions SET answered_at = ?, answer_message_id = ? WHERE id = ?",
+            (now(), answer_message_id, question_id),
         )
+
+    async def by_answer_message(self, user_id: int, message_id: int) -> Question | None:
+        """The question a staff answer (this message in the resident's chat) answered."""
+        row = await self.db.fetchone(
+            f"""SELECT {_QUESTION_COLUMNS} FROM questions
+                WHERE user_id = ? AND answer_message_id = ?""",
+            (user_id, message_id),
+        )
+        return Question(*row) if row else None
+
+    async def staff_message_of(self, question_id: int) -> tuple[int, int] | None:
+        """The staff chat and message a question was posted as, if it was."""
+        row = await self.db.fetchone(
+            "SELECT staff_chat_id, staff_message_id FROM questions WHERE id = ?", (question_id,)
+        )
+        if row is None or row[0] is None or row[1] is None:
+            return None
+        return int(row[0]), int(row[1])
 
     async def unanswered(self, since: int, limit: int = 50) -> list[tuple[str, str | None, int]]:
         """Questions the bot could not answer since `since`, near-duplicates together ("når går

@@ -258,6 +258,8 @@ class ResidentHandlers:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or not message.text:
             return
+        if message.reply_to_message is not None and await self._follow_up(message, user):
+            return
         checked = update.update_id not in self.rt.emergency_dismissed
         await self.reply_to_question(message, user, message.text, check_emergency=checked)
 
@@ -386,6 +388,39 @@ class ResidentHandlers:
             if question is not None and question.text:
                 markup = InlineKeyboardMarkup([[keyboards.ask_staff_button(question.id)]])
             await send_html(message, say("feedback_sorry", lang), markup)
+        return True
+
+    async def _follow_up(self, message: Message, user: User) -> bool:
+        """A reply to a staff answer goes back to staff, in the same thread: True when it was
+        one."""
+        assert message.reply_to_message is not None and message.text is not None
+        answered = await self.rt.questions.by_answer_message(
+            user.id, message.reply_to_message.message_id
+        )
+        staff_chat = self.rt.settings.staff_chat_id
+        if answered is None or staff_chat is None:
+            return False
+        _, lang = await self.profile(user)
+        follow_up = await self.rt.questions.record(
+            user.id, answered.municipality, lang, message.text[:1000], "follow_up"
+        )
+        earlier = await self.rt.questions.staff_message_of(answered.id)
+        text = (
+            f"↩️ <b>The resident replied</b> ({escape(answered.municipality or '-')})\n\n"
+            f"{escape(message.text)}\n\n<i>Reply to this message to answer the resident.</i>"
+        )
+        try:
+            sent = await message.get_bot().send_message(
+                staff_chat,
+                split_message(text)[0],
+                reply_to_message_id=earlier[1] if earlier and earlier[0] == staff_chat else None,
+                allow_sending_without_reply=True,
+            )
+        except (BadRequest, Forbidden):
+            logger.exception("could not post a follow-up to the staff chat")
+            return False
+        await self.rt.questions.sent_to_staff(follow_up, staff_chat, sent.message_id)
+        await send_html(message, say("handoff_sent", lang))
         return True
 
     async def _ask_staff(

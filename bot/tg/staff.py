@@ -133,14 +133,14 @@ class StaffHandlers:
         text = say("staff_answer", lang, text=message.text)  # type: ignore[arg-type]
         try:
             for chunk in split_message(text):
-                await context.bot.send_message(question.user_id, chunk)
+                delivered = await context.bot.send_message(question.user_id, chunk)
         except (Forbidden, BadRequest):
             logger.warning("could not deliver a staff answer for question %d", question.id)
             await message.reply_text(
                 "⚠️ Could not deliver the answer: the resident has blocked the bot."
             )
             return
-        await self.rt.questions.answered(question.id)
+        await self.rt.questions.answered(question.id, delivered.message_id)
         await message.reply_text("✅ Sent to the resident.")
 
     async def notify_reload(self, bot: Bot, outcome: ReloadOutcome) -> None:
