@@ -394,3 +394,22 @@ async def test_a_volunteer_who_asks_to_be_forgotten_is_erased_after_their_claims
     released = await desk.get(request.id)
     assert released is not None and released.state == "open" and released.volunteer_id is None
     assert await desk.db.fetchall("SELECT name, phone FROM volunteers") == []
+
+
+async def test_a_hand_over_that_cannot_reach_the_volunteer_is_reported_to_staff(
+    desk: HelpDesk,
+) -> None:
+    await approve(desk, 2001)
+    request = await submit(desk)
+    await desk.assign(request.id, 2001)
+    [details] = [
+        i for i in await desk.due() if i.payload and i.payload.get("purpose") == "volunteer_details"
+    ]
+    await desk.undeliverable_details(details, "Forbidden: bot was blocked by the user")
+    reopened = await desk.get(request.id)
+    assert reopened is not None and reopened.state == "open"
+    staff = await messages_to(desk, STAFF)
+    assert any(
+        f"{request.ref}</b> could not be handed to Ola" in m and "blocked by the user" in m
+        for m in staff
+    )

@@ -33,6 +33,7 @@ from bot.queue.texts import (
     lang_of,
     staff_escalation,
     staff_registration,
+    staff_undeliverable,
     volunteer_details,
 )
 from bot.storage.db import Database, now
@@ -754,13 +755,19 @@ class HelpDesk:
         volunteer = await self.volunteer(request.volunteer_id) if request.volunteer_id else None
         return request, first_name(volunteer.name) if volunteer else None
 
-    async def undeliverable_details(self, item: OutboxItem) -> None:
-        """The volunteer cannot be reached privately: give the request back to the queue."""
+    async def undeliverable_details(self, item: OutboxItem, reason: str = "") -> None:
+        """The volunteer cannot be reached privately: give the request back to the queue, and
+        tell staff why (a hand-over they made must not look done when it failed)."""
         if item.request_id is None or item.chat_id is None:
             return
         released = await self.release(item.request_id, item.chat_id)
-        if released is not None:
-            logger.warning("request %d released: its volunteer cannot be messaged", item.request_id)
+        if released is None:
+            return
+        logger.warning("request %d released: its volunteer cannot be messaged", item.request_id)
+        volunteer = await self.volunteer(item.chat_id)
+        name = first_name(volunteer.name) if volunteer and volunteer.name else None
+        text = staff_undeliverable(released, name, reason)
+        await self.db.run_write(lambda connection: self._send(connection, self.staff_chat_id, text))
 
 
 __all__ = ["ACTIVE", "ClaimResult", "HelpDesk", "OutboxItem"]

@@ -122,6 +122,16 @@ def staff_escalation(request: HelpRequest, minutes: int) -> tuple[str, Keyboard]
     return text, keyboard
 
 
+def staff_undeliverable(request: HelpRequest, volunteer: str | None, reason: str) -> str:
+    """The staff chat's alert that a request could not reach the volunteer it went to."""
+    why = f" Telegram said: {escape(reason)}." if reason else ""
+    return (
+        f"⚠️ <b>{escape(request.ref)}</b> could not be handed to "
+        f"{escape(volunteer or 'the volunteer')}: the bot cannot message them privately.{why} "
+        "The request is open again."
+    )
+
+
 def staff_registration(
     volunteer: Volunteer, earlier: Volunteer | None = None
 ) -> tuple[str, Keyboard]:

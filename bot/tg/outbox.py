@@ -111,7 +111,7 @@ class OutboxSender:
         except Forbidden as exc:
             await self.desk.failed(item, str(exc))
             if item.payload and item.payload.get("purpose") == VOLUNTEER_DETAILS:
-                await self.desk.undeliverable_details(item)
+                await self.desk.undeliverable_details(item, str(exc))
             logger.warning("outbox: message %d cannot be delivered", item.id)
             return True
         except BadRequest as exc:
