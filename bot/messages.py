@@ -325,6 +325,11 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "/status – your requests\n/volunteer – become a volunteer\n"
         "/privacy – what I store\n/forgetme – forget me\n/help – this help",
     },
+    "answer_for_municipality": {
+        "nb": "Dette svaret gjelder {name}. Velg din kommune med /municipality.",
+        "sv": "Det här svaret gäller {name}. Välj din kommun med /municipality.",
+        "en": "This answer is about {name}. Choose your municipality with /municipality.",
+    },
     "intake_in_progress": {
         "nb": "Du er midt i {current}. Den er tatt vare på: vil du fortsette med den, eller "
         "avbryte den?",

@@ -10,6 +10,7 @@ import pytest
 from bot.answering import MAX_REPLY_CHARS, Responder
 from bot.config import DEFAULT_KNOWLEDGE_DIR
 from bot.kb.loader import load_knowledge
+from bot.messages import say
 
 responder = Responder(load_knowledge(DEFAULT_KNOWLEDGE_DIR).kb)
 
@@ -202,3 +203,11 @@ def test_entry_reply_for_menus() -> None:
     assert reply.kind == "answer"
     assert reply.language == "en"
     assert "open" in plain(reply.text).lower()
+
+
+def test_an_answer_for_a_municipality_nobody_chose_says_whose_it_is() -> None:
+    inferred = responder.answer("Kan jeg få utsatt betalingen av fakturaen?", None)
+    assert inferred.kind == "answer"
+    assert say("answer_for_municipality", "nb", name="Asker kommune") in inferred.text
+    chosen = responder.answer("Kan jeg få utsatt betalingen av fakturaen?", "asker")
+    assert "Velg din kommune" not in chosen.text

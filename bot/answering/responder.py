@@ -97,6 +97,9 @@ class _Context:
     suggestions: list[Suggestion] = field(default_factory=list)
     # True when nothing told us the language: the municipality's, once known, is better.
     language_guessed: bool = False
+    # True when the resident chose no municipality and the answer's own decided it: the
+    # answer says whose it is.
+    municipality_inferred: bool = False
 
 
 def _knowledge_texts(kb: KnowledgeBase) -> Iterable[tuple[Lang, str]]:
@@ -246,6 +249,7 @@ class Responder:
                 return self._clarify_municipality(ctx, candidates, places)
             if len(places) == 1:
                 ctx.municipality = self.kb.municipalities[places[0]]
+                ctx.municipality_inferred = True
                 if ctx.language_guessed:
                     ctx.wanted = ctx.municipality.language
         if top.score < ANSWER_MIN:
@@ -323,6 +327,9 @@ class Responder:
         if lang != ctx.wanted:
             language_name = say(f"lang_name_{lang}", ctx.wanted)
             parts.append(f"<i>{say('language_notice', ctx.wanted, language=language_name)}</i>")
+        if ctx.municipality_inferred and ctx.municipality is not None and entry.scope != SHARED:
+            name = ctx.municipality.display_name(ctx.wanted)
+            parts.append(f"<i>{say('answer_for_municipality', ctx.wanted, name=name)}</i>")
         footer = []
         labels = []
         for source_id in entry.sources:
