@@ -797,9 +797,17 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         'or "Release" if you can\'t do it after all.',
     },
     "contact_via_telegram": {
-        "nb": "{name} via Telegram{username}: tg://user?id={id}",
-        "sv": "{name} via Telegram{username}: tg://user?id={id}",
-        "en": "{name} via Telegram{username}: tg://user?id={id}",
+        "nb": "{mention} via Telegram{username} (trykk på navnet for å skrive)",
+        "sv": "{mention} via Telegram{username} (tryck på namnet för att skriva)",
+        "en": "{mention} via Telegram{username} (tap the name to write)",
+    },
+    "volunteer_details_gone": {
+        "nb": "<b>{ref}</b>: oppdraget er ikke ditt lenger ({state}). Kontaktopplysningene er "
+        "fjernet.",
+        "sv": "<b>{ref}</b>: uppdraget är inte ditt längre ({state}). Kontaktuppgifterna är "
+        "borttagna.",
+        "en": "<b>{ref}</b>: the request is no longer yours ({state}). The contact details have "
+        "been removed.",
     },
     "contact_via_phone": {
         "nb": "{name}, telefon {phone}",

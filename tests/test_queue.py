@@ -226,9 +226,36 @@ async def test_sent_messages_drop_their_text(desk: HelpDesk) -> None:
     await desk.claim(request.id, 2001)
     for item in await desk.due():
         await desk.sent(item, 7)
-    assert await desk.db.fetchval("SELECT COUNT(*) FROM outbox WHERE payload IS NOT NULL") == 0
+    # Only the purpose of the details message is kept, so it can be withdrawn later.
+    kept = await desk.db.fetchall("SELECT payload FROM outbox WHERE payload IS NOT NULL")
+    assert [row[0] for row in kept] == ['{"purpose":"volunteer_details"}']
+    assert PHONE not in str(kept)
     stored = await desk.get(request.id)
     assert stored is not None and stored.group_message_id == 7
+
+
+@pytest.mark.parametrize("ends", ["done", "release", "resident_cancel", "staff_close"])
+async def test_the_volunteers_details_message_loses_the_contact_when_the_job_ends(
+    desk: HelpDesk, ends: str
+) -> None:
+    await approve(desk, 2001)
+    request = await submit(desk)
+    await desk.claim(request.id, 2001)
+    for item in await desk.due():
+        await desk.sent(item, 70 if item.chat_id == 2001 else 7)
+    if ends == "done":
+        await desk.complete(request.id, 2001)
+    elif ends == "release":
+        await desk.release(request.id, 2001)
+    elif ends == "resident_cancel":
+        await desk.cancel_by_resident(request.id, RESIDENT)
+    else:
+        await desk.close_by_staff(request.id)
+    edits = [i for i in await desk.due() if i.kind == "edit"]
+    assert len(edits) == 1
+    assert edits[0].chat_id == 2001 and edits[0].payload is not None
+    assert edits[0].payload["edit"] == 70
+    assert PHONE not in edits[0].payload["text"] and request.ref in edits[0].payload["text"]
 
 
 async def test_conversation_survives_a_restart(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from bot.queue.texts import (
     staff_registration,
     staff_undeliverable,
     volunteer_details,
+    volunteer_details_gone,
 )
 from bot.storage.db import Database, now
 
@@ -316,7 +317,7 @@ class HelpDesk:
             )
             if cursor.rowcount != 1 or before is None:
                 return None
-            self._drop_unsent_details(connection, request_id)
+            self._withdraw_details(connection, request_id)
             self._redraw(connection, request_id)
             self._tell_resident(connection, before, "notice_released")
             return _request(connection, request_id)
@@ -335,6 +336,7 @@ class HelpDesk:
             request = _request(connection, request_id)
             if cursor.rowcount != 1 or request is None:
                 return None
+            self._withdraw_details(connection, request_id)
             self._redraw(connection, request_id)
             self._tell_resident(connection, request, "notice_done")
             return request
@@ -354,7 +356,7 @@ class HelpDesk:
             return None
         request = _request(connection, request_id)
         assert request is not None
-        self._drop_unsent_details(connection, request_id)
+        self._withdraw_details(connection, request_id)
         self._redraw(connection, request_id)
         self._tell_volunteer(connection, request, "volunteer_request_cancelled")
         return request
@@ -447,6 +449,38 @@ class HelpDesk:
                  AND json_extract(payload, '$.purpose') = ?""",
             (request_id, VOLUNTEER_DETAILS),
         )
+
+    def _withdraw_details(self, connection: sqlite3.Connection, request_id: int) -> None:
+        """The request is no longer the volunteer's (done, released, cancelled, closed): details
+        not sent yet are dropped, and the private message that holds them is edited to say so,
+        without the resident's contact details."""
+        self._drop_unsent_details(connection, request_id)
+        request = _request(connection, request_id)
+        if request is None:
+            return
+        sent = connection.execute(
+            """SELECT chat_id, message_id, language FROM outbox
+               LEFT JOIN volunteers ON volunteers.user_id = outbox.chat_id
+               WHERE request_id = ? AND kind = 'message' AND outbox.state = 'sent'
+                 AND message_id IS NOT NULL AND json_extract(payload, '$.purpose') = ?""",
+            (request_id, VOLUNTEER_DETAILS),
+        ).fetchall()
+        for chat_id, message_id, language in sent:
+            payload = {
+                "text": volunteer_details_gone(request, lang_of(language)),
+                "edit": message_id,
+            }
+            connection.execute(
+                """INSERT INTO outbox (kind, chat_id, request_id, payload, not_before, created_at)
+                   VALUES ('edit', ?, ?, ?, ?, ?)""",
+                (chat_id, request_id, json.dumps(payload, ensure_ascii=False), time.time(), now()),
+            )
+            # Marked, so the message is edited once however often the request changes.
+            connection.execute(
+                """UPDATE outbox SET payload = json_object('purpose', 'withdrawn')
+                   WHERE request_id = ? AND chat_id = ? AND message_id = ?""",
+                (request_id, chat_id, message_id),
+            )
 
     @staticmethod
     def _erase_requests(connection: sqlite3.Connection, where: str, params: Sequence[Any]) -> int:
@@ -666,7 +700,7 @@ class HelpDesk:
                      claimed_at = NULL WHERE id = ?""",
                 (request_id,),
             )
-            self._drop_unsent_details(connection, request_id)
+            self._withdraw_details(connection, request_id)
             self._redraw(connection, request_id)
             if before is not None:
                 self._tell_resident(connection, before, "notice_released")
@@ -714,8 +748,12 @@ class HelpDesk:
         """Mark a message sent; its text, which may hold personal data, is dropped."""
 
         def run(connection: sqlite3.Connection) -> None:
+            # Only the purpose is kept (no text): the volunteer's details message can then be
+            # found and edited when the request leaves them.
             connection.execute(
-                """UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, payload = NULL
+                """UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?,
+                     payload = CASE WHEN json_extract(payload, '$.purpose') IS NULL THEN NULL
+                       ELSE json_object('purpose', json_extract(payload, '$.purpose')) END
                    WHERE id = ?""",
                 (now(), message_id, item.id),
             )

@@ -92,9 +92,13 @@ def volunteer_details(request: HelpRequest, lang: Lang) -> tuple[str, Keyboard]:
         contact = say("contact_via_phone", lang, name=name, phone=request.phone)
     else:
         username = f" (@{request.resident_username})" if request.resident_username else ""
-        contact = say(
-            "contact_via_telegram", lang, name=name, username=username, id=str(request.resident_id)
+        # A mention the volunteer can tap, not a raw tg:// address.
+        mention = (
+            f'<a href="tg://user?id={int(request.resident_id)}">{escape(name)}</a>'
+            if request.resident_id
+            else escape(name)
         )
+        contact = say_html("contact_via_telegram", lang, {"mention": mention}, username=username)
     html = {"summary": summary(request, lang), "contact": contact}
     text = say_html("volunteer_details", lang, html, ref=request.ref)
     keyboard = [
@@ -104,6 +108,12 @@ def volunteer_details(request: HelpRequest, lang: Lang) -> tuple[str, Keyboard]:
         ]
     ]
     return text, keyboard
+
+
+def volunteer_details_gone(request: HelpRequest, lang: Lang) -> str:
+    """What the volunteer's private message becomes once the request is no longer theirs."""
+    state = say(f"state_{request.state}", lang)
+    return say("volunteer_details_gone", lang, ref=request.ref, state=state)
 
 
 def staff_escalation(request: HelpRequest, minutes: int) -> tuple[str, Keyboard]:

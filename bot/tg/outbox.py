@@ -99,9 +99,12 @@ class OutboxSender:
         """Send one item; False when it has to wait and was rescheduled."""
         chat = item.chat_id or 0
         try:
-            message_id = await (
-                self._draw_group(item) if item.kind == "group" else self._send(item)
-            )
+            if item.kind == "group":
+                message_id = await self._draw_group(item)
+            elif item.kind == "edit":
+                message_id = await self._edit(item)
+            else:
+                message_id = await self._send(item)
         except RetryAfter as exc:
             until = time.time() + retry_seconds(exc)
             self.held[chat] = until
@@ -117,6 +120,10 @@ class OutboxSender:
         except BadRequest as exc:
             description = str(exc).lower()
             if "not modified" in description:
+                await self.desk.sent(item, None)
+                return True
+            if item.kind == "edit" and ("not found" in description or "edited" in description):
+                # The volunteer deleted it, or it is too old to edit: nothing is left to change.
                 await self.desk.sent(item, None)
                 return True
             if "message to edit not found" in description and item.request_id is not None:
@@ -135,6 +142,17 @@ class OutboxSender:
             return False
         await self.desk.sent(item, message_id)
         return True
+
+    async def _edit(self, item: OutboxItem) -> int | None:
+        """Replace an earlier private message (the volunteer's contact details) with new text
+        and no buttons."""
+        if item.chat_id is None or item.payload is None:
+            return None
+        message_id = int(item.payload["edit"])
+        await self.bot.edit_message_text(
+            item.payload["text"], chat_id=item.chat_id, message_id=message_id, reply_markup=None
+        )
+        return message_id
 
     async def _send(self, item: OutboxItem) -> int | None:
         if item.chat_id is None or item.payload is None:

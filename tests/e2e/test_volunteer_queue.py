@@ -862,6 +862,8 @@ async def test_forgetme_cancels_the_active_request_and_erases_the_file(
         await ola_volunteers_and_kari_lives_in_asker(world)
         ref = await ask_for_help(core, resident, phone=PHONE_TYPED)
         details = await take(core, ola, ref)
+        done_button = details.find_button(text=say("button_done", "nb"))
+        assert done_button is not None
         post = await posted(core, ref)
         await shows(core, post, "Tatt av Ola")
         assert personal(world)
@@ -877,9 +879,12 @@ async def test_forgetme_cancels_the_active_request_and_erases_the_file(
         await eventually(core, lambda: not personal(world), what="the data to leave the file")
         core.inject_text(resident, "/status")
         await reply(core, resident, plain("status_none"))
-        # The volunteer's old buttons are refused: the request is gone.
+        # The volunteer's message no longer holds the contact details or buttons, and an old
+        # client's press of its Done button is refused: the request is gone.
+        await shows(core, details, "Kontaktopplysningene er fjernet")
+        assert PHONE_TYPED not in text_of(details) and not details.button_texts
         refused = await answer_to(
-            core, core.press_button(ola, details, text=say("button_done", "nb"))
+            core, core.inject_callback(ola, details, str(done_button["callback_data"]))
         )
         assert refused.text == plain("volunteer_not_yours")
         await bot.stop()
@@ -896,6 +901,7 @@ async def test_cancel_while_taken_tells_the_volunteer_and_clears_the_group_messa
     await ola_volunteers_and_kari_lives_in_asker(world)
     ref = await ask_for_help(core, resident)
     details = await take(core, ola, ref)
+    done_data = str((details.find_button(text=say("button_done", "nb")) or {})["callback_data"])
     post = await posted(core, ref)
     await shows(core, post, "Tatt av Ola")
 
@@ -909,5 +915,7 @@ async def test_cancel_while_taken_tells_the_volunteer_and_clears_the_group_messa
     assert DESCRIPTION not in text_of(post) and AREA not in text_of(post)
     assert not post.button_texts
     assert say("state_cancelled", "nb") in await status_of(core, resident, ref)
-    refused = await answer_to(core, core.press_button(ola, details, text=say("button_done", "nb")))
+    # The details message loses the contact and its buttons; an old client's press is refused.
+    await shows(core, details, "Kontaktopplysningene er fjernet")
+    refused = await answer_to(core, core.inject_callback(ola, details, done_data))
     assert refused.text == plain("volunteer_not_yours")
