@@ -440,3 +440,18 @@ async def test_a_hand_over_that_cannot_reach_the_volunteer_is_reported_to_staff(
         f"{request.ref}</b> could not be handed to Ola" in m and "blocked by the user" in m
         for m in staff
     )
+
+
+async def test_a_claim_retried_by_the_winner_is_theirs_and_sends_nothing_twice(
+    desk: HelpDesk,
+) -> None:
+    await approve(desk, 2001)
+    await approve(desk, 2002, "Per Hansen")
+    request = await submit(desk)
+    assert (await desk.claim(request.id, 2001)).status == "won"
+    assert (await desk.claim(request.id, 2001)).status == "yours"
+    assert (await desk.claim(request.id, 2002)).status == "taken"
+    details = [
+        i for i in await desk.due() if i.payload and i.payload.get("purpose") == "volunteer_details"
+    ]
+    assert len(details) == 1

@@ -46,7 +46,7 @@ VOLUNTEER_DETAILS = "volunteer_details"
 AGE_REFRESH_SECONDS = 15 * 60  # how stale a group post's "posted 20 min ago" may get
 DUPLICATE_WINDOW_SECONDS = 3600
 
-ClaimStatus = Literal["won", "taken", "closed", "not_volunteer", "missing"]
+ClaimStatus = Literal["won", "yours", "taken", "closed", "not_volunteer", "missing"]
 ContactLine = Callable[[str | None, Lang], str]
 
 
@@ -299,6 +299,10 @@ class HelpDesk:
             if request is None:
                 return ClaimResult("missing")
             if cursor.rowcount != 1:
+                if request.state == "claimed" and request.volunteer_id == volunteer_id:
+                    # The same volunteer again (a press retried after a timeout): it is theirs,
+                    # and nothing is sent twice.
+                    return ClaimResult("yours", request)
                 return ClaimResult("taken" if request.state == "claimed" else "closed", request)
             self._hand_over(connection, request, volunteer)
             return ClaimResult("won", request)

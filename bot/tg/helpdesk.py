@@ -582,10 +582,11 @@ class HelpDeskHandlers:
             await acknowledge(query, say("claim_start_bot", lang), alert=True)
             return True
         result = await self.desk.claim(request_id, user.id)
-        if result.status == "won" and result.request is not None:
+        if result.status in ("won", "yours") and result.request is not None:
             self.rt.outbox_wake.set()
             await acknowledge(query, say("claim_won", lang, ref=result.request.ref))
-            logger.info("request %d claimed by volunteer %d", request_id, user.id)
+            if result.status == "won":
+                logger.info("request %d claimed by volunteer %d", request_id, user.id)
             return True
         if result.status in ("taken", "closed"):
             await acknowledge(query, say("claim_taken", lang), alert=True)
@@ -651,6 +652,7 @@ class HelpDeskHandlers:
             result = await self.desk.assign(target, _int(callback.arg(1)))
             note = {
                 "won": f"🙋 Handed to a volunteer by {who}.",
+                "yours": "That volunteer has it already.",
                 "not_volunteer": "That volunteer is no longer approved.",
             }.get(result.status, "The request is no longer open.")
         elif action in (APPROVE, REJECT):
