@@ -455,3 +455,19 @@ async def test_a_claim_retried_by_the_winner_is_theirs_and_sends_nothing_twice(
         i for i in await desk.due() if i.payload and i.payload.get("purpose") == "volunteer_details"
     ]
     assert len(details) == 1
+
+
+async def test_a_decision_from_the_command_line_updates_the_staff_chat_post(
+    desk: HelpDesk,
+) -> None:
+    registration = Conversation("volunteer", "submitted", {"name": "Ola", "skills": "dog"})
+    await desk.register_volunteer(2001, registration, "nb")
+    for item in await desk.due():
+        await desk.sent(item, 500 if item.chat_id == STAFF else 1)
+    await desk.decide_volunteer(2001, True, None)  # as `volunteers approve 2001` does
+    [edit] = [i for i in await desk.due() if i.kind == "edit"]
+    assert edit.chat_id == STAFF and edit.payload is not None and edit.payload["edit"] == 500
+    assert "Approved from the command line" in edit.payload["text"]
+    # A decision made with the post's own buttons edits it there: nothing more is queued.
+    await desk.revoke_volunteer(2001, 77)
+    assert len([i for i in await desk.due() if i.kind == "edit"]) == 1

@@ -31,6 +31,7 @@ from bot.queue.models import (
 from bot.queue.texts import (
     Keyboard,
     lang_of,
+    staff_decided,
     staff_escalation,
     staff_registration,
     staff_undeliverable,
@@ -657,7 +658,9 @@ class HelpDesk:
             volunteer = _volunteer(connection, user_id)
             assert volunteer is not None
             text, keyboard = staff_registration(volunteer, earlier)
-            self._send(connection, self.staff_chat_id, text, keyboard)
+            self._send(
+                connection, self.staff_chat_id, text, keyboard, purpose=f"registration:{user_id}"
+            )
             return volunteer
 
         volunteer = await self.db.run_write(run)
@@ -687,9 +690,28 @@ class HelpDesk:
                 return None
             key = "volunteer_approved" if approve else "volunteer_rejected"
             self._send(connection, user_id, say(key, lang_of(volunteer.language)))
+            if staff_id is None:
+                self._show_decision(connection, volunteer)
             return volunteer
 
         return await self.db.run_write(run)
+
+    def _show_decision(self, connection: sqlite3.Connection, volunteer: Volunteer) -> None:
+        """A decision made away from the staff chat (the command line): its registration post
+        there shows the outcome and loses the Approve and Reject buttons."""
+        posts = connection.execute(
+            """SELECT chat_id, message_id FROM outbox
+               WHERE kind = 'message' AND state = 'sent' AND message_id IS NOT NULL
+                 AND json_extract(payload, '$.purpose') = ?""",
+            (f"registration:{volunteer.user_id}",),
+        ).fetchall()
+        text = staff_decided(volunteer)
+        for chat_id, message_id in posts:
+            connection.execute(
+                """INSERT INTO outbox (kind, chat_id, payload, not_before, created_at)
+                   VALUES ('edit', ?, ?, ?, ?)""",
+                (chat_id, json.dumps({"text": text, "edit": message_id}), time.time(), now()),
+            )
 
     def _release_claims(self, connection: sqlite3.Connection, volunteer_id: int) -> None:
         """The requests a volunteer has taken go back to the queue; their residents are told."""
@@ -723,6 +745,8 @@ class HelpDesk:
                 return None
             self._release_claims(connection, user_id)
             self._send(connection, user_id, say("volunteer_revoked", lang_of(volunteer.language)))
+            if staff_id is None:
+                self._show_decision(connection, volunteer)
             return volunteer
 
         return await self.db.run_write(run)

@@ -132,6 +132,15 @@ def staff_escalation(request: HelpRequest, minutes: int) -> tuple[str, Keyboard]
     return text, keyboard
 
 
+def staff_decided(volunteer: Volunteer) -> str:
+    """A registration post once staff decided from the command line: the outcome, no buttons."""
+    text, _ = staff_registration(volunteer)
+    outcome = {"approved": "✅ Approved", "rejected": "✖️ Rejected", "revoked": "Approval revoked"}
+    return (
+        f"{text}\n\n<i>{outcome.get(volunteer.state, volunteer.state)} from the command line.</i>"
+    )
+
+
 def staff_undeliverable(request: HelpRequest, volunteer: str | None, reason: str) -> str:
     """The staff chat's alert that a request could not reach the volunteer it went to."""
     why = f" Telegram said: {escape(reason)}." if reason else ""
