@@ -226,9 +226,13 @@ async def test_sent_messages_drop_their_text(desk: HelpDesk) -> None:
     await desk.claim(request.id, 2001)
     for item in await desk.due():
         await desk.sent(item, 7)
-    # Only the purpose of the details message is kept, so it can be withdrawn later.
+    # Only the purposes are kept (the volunteer's registration post, the details message), so
+    # they can be updated later.
     kept = await desk.db.fetchall("SELECT payload FROM outbox WHERE payload IS NOT NULL")
-    assert [row[0] for row in kept] == ['{"purpose":"volunteer_details"}']
+    assert sorted(row[0] for row in kept) == [
+        '{"purpose":"registration:2001"}',
+        '{"purpose":"volunteer_details"}',
+    ]
     assert PHONE not in str(kept)
     stored = await desk.get(request.id)
     assert stored is not None and stored.group_message_id == 7
