@@ -656,9 +656,25 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "/status at any time.",
     },
     "request_duplicate": {
-        "nb": "Du har allerede en lignende forespørsel, <b>{ref}</b> ({state}). Se /status.",
-        "sv": "Du har redan en liknande förfrågan, <b>{ref}</b> ({state}). Se /status.",
-        "en": "You already have a similar request, <b>{ref}</b> ({state}). See /status.",
+        "nb": "Du har allerede en lignende forespørsel, <b>{ref}</b> ({state}). Se /status. "
+        "Er dette noe annet, kan du sende den likevel.",
+        "sv": "Du har redan en liknande förfrågan, <b>{ref}</b> ({state}). Se /status. "
+        "Gäller det något annat kan du skicka den ändå.",
+        "en": "You already have a similar request, <b>{ref}</b> ({state}). See /status. If "
+        "this is something else, you can send it anyway.",
+    },
+    "intake_active_already": {
+        "nb": "Du har allerede forespørselen <b>{ref}</b> ({state}). Gjelder det den, se "
+        "/status. Ellers fortsetter du her med en ny.",
+        "sv": "Du har redan förfrågan <b>{ref}</b> ({state}). Gäller det den, se /status. "
+        "Annars fortsätter du här med en ny.",
+        "en": "You already have request <b>{ref}</b> ({state}). If this is about it, see "
+        "/status. Otherwise, go on here with a new one.",
+    },
+    "button_send_anyway": {
+        "nb": "📨 Send likevel",
+        "sv": "📨 Skicka ändå",
+        "en": "📨 Send anyway",
     },
     "request_unavailable": {
         "nb": "Forespørsler om praktisk hjelp kan ikke tas imot akkurat nå. {contact}",

@@ -475,3 +475,27 @@ async def test_a_decision_from_the_command_line_updates_the_staff_chat_post(
     # A decision made with the post's own buttons edits it there: nothing more is queued.
     await desk.revoke_volunteer(2001, 77)
     assert len([i for i in await desk.due() if i.kind == "edit"]) == 1
+
+
+def _with(conversation: Conversation, **changes: str) -> Conversation:
+    return Conversation(conversation.kind, conversation.step, {**conversation.data, **changes})
+
+
+@pytest.mark.parametrize(
+    ("municipality", "changes", "duplicate"),
+    [
+        ("asker", {"description": "Melk og brød!"}, True),
+        ("ockero", {}, False),  # another municipality
+        ("asker", {"description": "hente reseptfrie medisiner på apoteket"}, False),
+        ("asker", {"anyway": "1"}, False),  # "send anyway"
+    ],
+)
+async def test_a_duplicate_is_the_same_kind_place_and_description(
+    desk: HelpDesk, municipality: str, changes: dict[str, str], duplicate: bool
+) -> None:
+    first = await submit(desk)
+    again, found = await desk.submit(
+        RESIDENT, "Kari", None, municipality, "nb", _with(filled(), **changes)
+    )
+    assert found is duplicate
+    assert (again.id == first.id) is duplicate

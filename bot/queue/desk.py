@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from rapidfuzz import fuzz
+
 from bot.kb.schema import Lang
 from bot.messages import say
 from bot.queue.intake import Conversation
@@ -39,6 +41,7 @@ from bot.queue.texts import (
     volunteer_details_gone,
 )
 from bot.storage.db import Database, now
+from bot.text import tokens
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +93,16 @@ def _age_refresh_interval(age_seconds: int) -> int:
 
 def first_name(name: str | None) -> str:
     return (name or "").split(" ")[0] or "?"
+
+
+# Two descriptions at least this similar (rapidfuzz's token set ratio of their folded words)
+# ask for the same thing.
+SAME_DESCRIPTION = 85.0
+
+
+def _same_description(earlier: str | None, later: str | None) -> bool:
+    first, second = " ".join(tokens(earlier or "")), " ".join(tokens(later or ""))
+    return fuzz.token_set_ratio(first, second) >= SAME_DESCRIPTION
 
 
 class HelpDesk:
@@ -232,21 +245,25 @@ class HelpDesk:
     ) -> tuple[HelpRequest, bool]:
         """Store a confirmed request and queue it for the group; (request, is_duplicate).
 
-        The same kind of help asked for again while an earlier request is still open (within
-        an hour) is not stored twice: the earlier request is returned instead.
+        The same request asked for again while an earlier one is still active (within an hour:
+        the same kind of help, the same municipality and a description much like it) is not
+        stored twice: the earlier request is returned instead, unless the conversation says
+        "send anyway".
         """
         data = dict(conversation.data)
         stamp = now()
 
         def run(connection: sqlite3.Connection) -> tuple[HelpRequest, bool]:
-            earlier = connection.execute(
+            rows = connection.execute(
                 f"""SELECT {REQUEST_COLUMNS} FROM help_requests
-                    WHERE resident_id = ? AND category = ? AND state IN ('open', 'claimed')
-                      AND created_at >= ? ORDER BY id DESC LIMIT 1""",
-                (resident_id, data["category"], stamp - DUPLICATE_WINDOW_SECONDS),
-            ).fetchone()
-            if earlier is not None:
-                return HelpRequest.from_row(earlier), True
+                    WHERE resident_id = ? AND category = ? AND municipality IS ?
+                      AND state IN ('open', 'claimed') AND created_at >= ? ORDER BY id DESC""",
+                (resident_id, data["category"], municipality, stamp - DUPLICATE_WINDOW_SECONDS),
+            ).fetchall()
+            for row in rows if not data.get("anyway") else []:
+                earlier = HelpRequest.from_row(row)
+                if _same_description(earlier.description, data.get("description")):
+                    return earlier, True
             cursor = connection.execute(
                 """INSERT INTO help_requests (ref, resident_id, resident_name, resident_username,
                      municipality, language, category, description, area, timing, contact_method,

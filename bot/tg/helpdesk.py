@@ -59,6 +59,7 @@ FORGET_YES = "fy"
 FORGET_NO = "fn"
 STAFF_GIVE = "sv"
 RESUME = "iu"  # go on with the conversation in progress
+SEND_ANYWAY = "ia"  # store a request although it looks like one still active
 SWITCH = "iw"  # drop it and start another (the argument: request or volunteer)
 
 
@@ -207,6 +208,13 @@ class HelpDeskHandlers:
             contact = self.rt.contact_line(resident.municipality, lang)
             await send_html(message, say("request_unavailable", lang, contact=contact))
             return
+        active = [r for r in await self.desk.of_resident(user.id) if r.active]
+        if active:
+            # Said at the start, not after six steps: the resident may mean that one.
+            state = say(f"state_{active[0].state}", lang)
+            await send_html(
+                message, say("intake_active_already", lang, ref=active[0].ref, state=state)
+            )
         conversation = intake.start_request(category)
         # "opened" lets a Send pressed again after a crash find the request it stored.
         opened = str(now())
@@ -333,9 +341,14 @@ class HelpDeskHandlers:
         )
         self.rt.outbox_wake.set()
         if duplicate:
+            # The conversation stays at its last step: "send anyway" stores it after all.
             state = say(f"state_{request.state}", lang)
-            await send_html(message, say("request_duplicate", lang, ref=request.ref, state=state))
-            await self.desk.end_conversation(user.id)
+            anyway = self._button(message.chat_id, say("button_send_anyway", lang), SEND_ANYWAY)
+            await send_html(
+                message,
+                say("request_duplicate", lang, ref=request.ref, state=state),
+                InlineKeyboardMarkup([[anyway]]),
+            )
             return
         await send_html(message, say("request_stored", lang, ref=request.ref))
 
@@ -464,6 +477,19 @@ class HelpDeskHandlers:
             return await self._conversation_button(query, message, user, callback)
         if action in (RESUME, SWITCH):
             return await self._resume_or_switch(query, message, user, callback, context)
+        if action == SEND_ANYWAY:
+            conversation = await self.desk.conversation(user.id)
+            if (
+                conversation is None
+                or conversation.kind != "request"
+                or conversation.step != "confirm"
+            ):
+                return False
+            await acknowledge(query)
+            await _drop_buttons(query)
+            anyway = Conversation("request", "confirm", {**conversation.data, "anyway": "1"})
+            await self._send_request(message, user, anyway)
+            return True
         if action == RESIDENT_CANCEL:
             request = await self.desk.cancel_by_resident(_int(callback.arg(0)), user.id)
             if request is None:
