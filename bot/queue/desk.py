@@ -297,7 +297,9 @@ class HelpDesk:
             return request, False
 
         result = await self.db.run_write(run)
-        self._talking.discard(resident_id)
+        if not result[1]:
+            # A duplicate keeps its conversation: "send anyway" may still store it.
+            self._talking.discard(resident_id)
         logger.info("help request %d stored (duplicate=%s)", result[0].id, result[1])
         return result
 

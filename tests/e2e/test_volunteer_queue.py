@@ -919,3 +919,26 @@ async def test_cancel_while_taken_tells_the_volunteer_and_clears_the_group_messa
     await shows(core, details, "Kontaktopplysningene er fjernet")
     refused = await answer_to(core, core.inject_callback(ola, details, done_data))
     assert refused.text == plain("volunteer_not_yours")
+
+
+# -- duplicates --------------------------------------------------------------------------------
+
+
+async def test_the_same_request_again_is_pointed_at_the_first_and_can_be_sent_anyway(
+    polling_bot: BotProcess, world: World
+) -> None:
+    core, resident = world.core, world.resident
+    await choose_asker(core, resident)
+    first = await ask_for_help(core, resident)
+    summary = await fill_request(core, resident)
+    notice = await seen(core, resident, lead("intake_active_already"))
+    assert first in text_of(notice), "said when the intake starts, not after six steps"
+    core.press_button(resident, summary, text=say("button_send_request", "nb"))
+    duplicate = await reply(core, resident, lead("request_duplicate"))
+    assert first in text_of(duplicate)
+    core.press_button(resident, duplicate, text=say("button_send_anyway", "nb"))
+    second = ref_in(text_of(await reply(core, resident, lead("request_stored"))))
+    assert second != first
+    # Another kind of help is not a duplicate at all.
+    other = await ask_for_help(core, resident, category="pharmacy")
+    assert other not in (first, second)
