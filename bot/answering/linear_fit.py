@@ -12,7 +12,7 @@ import datetime
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -203,12 +203,13 @@ def model_document(
     expected_kinds: Sequence[str],
     thresholds: Thresholds,
     fusion: Fusion,
-    info: dict[str, Any],
+    fit_info: tuple[str, Mapping[str, float]],
     lines: list[str],
 ) -> dict[str, Any]:
     """Fit the shipped model on every message (`fitted` is C, the naive Bayes smoothing and
     the minimum number of authors) and a second regression for the kind of each positive
-    (`kinds_of`), and return the file's content: the naive Bayes ratios folded into the weights
+    (`kinds_of`), and return the file's content, recording `fit_info` (the corpus digest and
+    the out-of-fold rates): the naive Bayes ratios folded into the weights
     (the bot needs only a dot product), tiny weights pruned."""
     numpy = numpy_or_fail()
     from sklearn.linear_model import LogisticRegression
@@ -238,7 +239,8 @@ def model_document(
             "authors": data.authors,
             "messages": len(data.y),
             "C": c,
-            **info,
+            "corpus_sha256": fit_info[0],
+            "out_of_fold": {k: round(v, 4) for k, v in fit_info[1].items()},
         },
         "thresholds": {"high": round(thresholds.high, 4), "medium": round(thresholds.medium, 4)},
         "fusion": {

@@ -476,7 +476,7 @@ class HelpDeskHandlers:
         if action in (CHOOSE, BACK, QUIT, SEND):
             return await self._conversation_button(query, message, user, callback)
         if action in (RESUME, SWITCH):
-            return await self._resume_or_switch(query, message, user, callback, context)
+            return await self._resume_or_switch(query, message, user, callback)
         if action == SEND_ANYWAY:
             conversation = await self.desk.conversation(user.id)
             if (
@@ -521,12 +521,7 @@ class HelpDeskHandlers:
         return False
 
     async def _resume_or_switch(
-        self,
-        query: CallbackQuery,
-        message: Message,
-        user: User,
-        callback: Callback,
-        context: ContextTypes.DEFAULT_TYPE,
+        self, query: CallbackQuery, message: Message, user: User, callback: Callback
     ) -> bool:
         """Go on with the conversation under way, or drop it and start the one asked for."""
         await acknowledge(query)

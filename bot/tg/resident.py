@@ -351,7 +351,7 @@ class ResidentHandlers:
             await send_html(message, reply.text, keyboards.for_reply(reply, browsed, kb))
             return True
         if action == kbd.FEEDBACK:
-            return await self._feedback(query, message, user, callback, lang, context)
+            return await self._feedback(query, message, user, callback, lang)
         if action == kbd.ASK_STAFF:
             return await self._ask_staff(query, message, user, callback, lang)
         if action in (kbd.ANSWER_FOR, kbd.NONE_OF_THESE):
@@ -365,7 +365,6 @@ class ResidentHandlers:
         user: User,
         callback: Callback,
         lang: Lang,
-        context: ContextTypes.DEFAULT_TYPE,
     ) -> bool:
         entry_id, vote, asked = callback.arg(0), callback.arg(1), callback.arg(2)
         kb = self.rt.knowledge.responder.kb

@@ -175,10 +175,6 @@ def fit(tuning: Sequence[Sample], rules: ConceptRules, corpus_digest: str) -> Fi
             f"{sum(v is EmergencyLevel.MEDIUM for v in ordinary) / len(ordinary):.1%}"
         )
 
-    info = {
-        "corpus_sha256": corpus_digest,
-        "out_of_fold": {k: round(v, 4) for k, v in found.items()},
-    }
     model = model_document(
         data,
         (c, NB_ALPHA, MIN_AUTHORS),
@@ -186,7 +182,7 @@ def fit(tuning: Sequence[Sample], rules: ConceptRules, corpus_digest: str) -> Fi
         SITUATIONS,
         thresholds,
         fusion,
-        info,
+        (corpus_digest, found),
         lines,
     )
     return FitReport(model, lines, [float(p) for p in oof], matched, fused)

@@ -130,10 +130,6 @@ def fit(tuning: Sequence[HelpSample], corpus_digest: str) -> HelpFitReport:
         f"passed on {found['ordinary_strong_false']:.1%}"
     )
 
-    info = {
-        "corpus_sha256": corpus_digest,
-        "out_of_fold": {k: round(v, 4) for k, v in found.items()},
-    }
     model = model_document(
         data,
         (c, NB_ALPHA, MIN_AUTHORS),
@@ -141,7 +137,7 @@ def fit(tuning: Sequence[HelpSample], corpus_digest: str) -> HelpFitReport:
         CATEGORIES,
         thresholds,
         fusion,
-        info,
+        (corpus_digest, found),
         lines,
     )
     return HelpFitReport(model, lines, fused)
