@@ -78,9 +78,12 @@ class LiveBot:
 
 @asynccontextmanager
 async def live_bot(
-    tmp_path: Path, knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+    tmp_path: Path, knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR, read_timeout: float = 5.0
 ) -> AsyncIterator[LiveBot]:
-    """Start the bot against a fresh local Bot API and database; stop it afterwards."""
+    """Start the bot against a fresh local Bot API and database; stop it afterwards.
+
+    `read_timeout` is how long the bot waits for an answer before it counts as timed out.
+    """
     core = FakeTelegram(username="crisis_help_bot")
     resident = core.add_user("Kari", language_code="nb")
     volunteer = core.add_user("Ola", language_code="nb")
@@ -100,7 +103,10 @@ async def live_bot(
     )
     runtime = Runtime(settings)
     application = build_application(
-        settings, runtime, request=FakeRequest(core), get_updates_request=FakeRequest(core)
+        settings,
+        runtime,
+        request=FakeRequest(core, read_timeout=read_timeout),
+        get_updates_request=FakeRequest(core),
     )
     async with polling(application):
         yield LiveBot(

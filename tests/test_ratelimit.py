@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.tg.ratelimit import ChatRateLimiter
 
@@ -35,7 +36,10 @@ class FakeEndpoint:
 
 
 async def send(
-    limiter: ChatRateLimiter, endpoint: FakeEndpoint, chat_id: int | None, retries: int | None
+    limiter: ChatRateLimiter,
+    endpoint: Callable[..., Any],
+    chat_id: int | None,
+    retries: int | None,
 ) -> Any:
     data = {} if chat_id is None else {"chat_id": chat_id}
     return await limiter.process_request(endpoint, (chat_id,), {}, "sendMessage", data, retries)
@@ -99,3 +103,58 @@ async def test_a_group_is_paced_to_its_per_minute_limit() -> None:
     await asyncio.gather(*(send(limiter, endpoint, RESIDENT, None) for _ in range(61)))
     private_times = sorted(at for _, at in endpoint.calls)
     assert private_times[-1] - private_times[0] < 0.9
+
+
+class FlakyEndpoint:
+    """A Bot API call that fails with `error` a given number of times, then succeeds."""
+
+    def __init__(self, error: Exception, times: int) -> None:
+        self.error = error
+        self.failures_left = times
+        self.calls = 0
+
+    async def __call__(self, chat_id: int | None) -> dict[str, Any]:
+        self.calls += 1
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            raise self.error
+        return {"ok": True}
+
+
+def network_limiter() -> ChatRateLimiter:
+    return ChatRateLimiter(
+        overall_per_second=1000,
+        group_per_minute=1000,
+        network_retries=3,
+        network_backoff_seconds=0.001,
+    )
+
+
+@pytest.mark.parametrize("error", [TimedOut(), NetworkError("connection reset")])
+async def test_a_send_that_fails_on_the_network_is_sent_again(error: Exception) -> None:
+    endpoint = FlakyEndpoint(error, times=3)
+    assert await send(network_limiter(), endpoint, RESIDENT, None) == {"ok": True}
+    assert endpoint.calls == 4
+
+
+async def test_network_retries_run_out_and_the_failure_reaches_the_caller() -> None:
+    endpoint = FlakyEndpoint(TimedOut(), times=10)
+    with pytest.raises(TimedOut):
+        await send(network_limiter(), endpoint, RESIDENT, None)
+    assert endpoint.calls == 4
+
+
+@pytest.mark.parametrize("error", [BadRequest("message is too long"), Forbidden("blocked")])
+async def test_an_answer_from_telegram_is_never_sent_again(error: Exception) -> None:
+    endpoint = FlakyEndpoint(error, times=1)
+    with pytest.raises(type(error)):
+        await send(network_limiter(), endpoint, RESIDENT, None)
+    assert endpoint.calls == 1
+
+
+async def test_a_caller_with_its_own_retries_gets_the_network_failure_at_once() -> None:
+    """The outbox passes rate_limit_args=0: it reschedules the item itself."""
+    endpoint = FlakyEndpoint(TimedOut(), times=1)
+    with pytest.raises(TimedOut):
+        await send(network_limiter(), endpoint, RESIDENT, 0)
+    assert endpoint.calls == 1

@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -246,22 +246,8 @@ async def polling(application: Application[Any, Any, Any, Any, Any, Any]) -> Asy
             await application.post_shutdown(application)
 
 
-def _transient(error: BaseException | None) -> bool:
-    """A network failure or timeout, worth trying again (a BadRequest never is)."""
-    if isinstance(error, (TimedOut, RetryAfter)):
-        return True
-    return type(error) is NetworkError
-
-
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Retry what failed on the network; otherwise log it and tell the resident."""
-    processor = context.application.update_processor
-    if (
-        isinstance(processor, PerChatUpdateProcessor)
-        and _transient(context.error)
-        and processor.retry_later(update)
-    ):
-        return
+    """Log what failed and tell the resident (sends were already retried by the limiter)."""
     logger.error("handler failed", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
@@ -281,7 +267,6 @@ def _starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpda
         await runtime.start()
         queue.inbox = runtime.inbox
         processor.inbox = runtime.inbox
-        processor.queue = queue
         resumed = await resume_unhandled(runtime.inbox, queue, application.bot)
         if resumed:
             logger.info("resuming %d update(s) left unhandled before the restart", resumed)

@@ -17,9 +17,11 @@ import asyncio
 import logging
 import time
 from contextlib import suppress
+from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 
 from bot.queue.desk import VOLUNTEER_DETAILS, OutboxItem
 from bot.queue.texts import Button, Keyboard, group_message
@@ -31,12 +33,14 @@ logger = logging.getLogger(__name__)
 IDLE_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 300.0
 MAX_ATTEMPTS = 20
+# The outbox retries durably and per item; the rate limiter must not also retry its sends.
+OWN_RETRIES = 0
 
 
 class OutboxSender:
     """The background task that empties the outbox."""
 
-    def __init__(self, runtime: Runtime, bot: Bot) -> None:
+    def __init__(self, runtime: Runtime, bot: ExtBot[Any]) -> None:
         self.rt = runtime
         self.bot = bot
         self.desk = runtime.desk
@@ -150,7 +154,11 @@ class OutboxSender:
             return None
         message_id = int(item.payload["edit"])
         await self.bot.edit_message_text(
-            item.payload["text"], chat_id=item.chat_id, message_id=message_id, reply_markup=None
+            item.payload["text"],
+            chat_id=item.chat_id,
+            message_id=message_id,
+            reply_markup=None,
+            rate_limit_args=OWN_RETRIES,
         )
         return message_id
 
@@ -159,7 +167,10 @@ class OutboxSender:
             return None
         keyboard = [[Button.from_json(b) for b in row] for row in item.payload.get("buttons", [])]
         message = await self.bot.send_message(
-            item.chat_id, item.payload["text"], reply_markup=self.markup(item.chat_id, keyboard)
+            item.chat_id,
+            item.payload["text"],
+            reply_markup=self.markup(item.chat_id, keyboard),
+            rate_limit_args=OWN_RETRIES,
         )
         return message.message_id
 
@@ -177,9 +188,15 @@ class OutboxSender:
         if request.group_message_id is None:
             if not request.active:
                 return None  # closed before it was ever posted: nothing to show
-            message = await self.bot.send_message(item.chat_id, text, reply_markup=markup)
+            message = await self.bot.send_message(
+                item.chat_id, text, reply_markup=markup, rate_limit_args=OWN_RETRIES
+            )
             return message.message_id
         await self.bot.edit_message_text(
-            text, chat_id=item.chat_id, message_id=request.group_message_id, reply_markup=markup
+            text,
+            chat_id=item.chat_id,
+            message_id=request.group_message_id,
+            reply_markup=markup,
+            rate_limit_args=OWN_RETRIES,
         )
         return request.group_message_id

@@ -91,57 +91,28 @@ def chat_key(update: object) -> int:
     return 0
 
 
-# An update whose reply failed on the network is handled again, this many times at most.
-MAX_ATTEMPTS = 5
-RETRY_BASE_SECONDS = 2.0
-
-
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Concurrent across chats, sequential within a chat, and exactly once per update id.
+    """Concurrent across chats, sequential within a chat, and once per update id.
 
-    An update whose handling failed on the network (Telegram unreachable, a timeout) is not
-    marked processed: it goes back in the queue after a backoff, so the resident still gets
-    an answer instead of losing the question.
+    A send that fails on the network is retried by the rate limiter, inside the handler; the
+    handler itself runs once, so its domain transition never runs twice.
     """
 
     def __init__(self, max_concurrent_updates: int, fresh: set[int]) -> None:
         super().__init__(max_concurrent_updates)
         self.inbox: Inbox | None = None
         self.fresh = fresh
-        self.queue: asyncio.Queue[object] | None = None
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
         self._in_flight: set[int] = set()
-        self._retry: set[int] = set()
-        self._attempts: dict[int, int] = {}
-        self._timers: set[asyncio.Task[None]] = set()
         # Called with each update id once it is processed (the terminal chat waits on this).
         self.listeners: list[Callable[[int], None]] = []
-
-    def retry_later(self, update: object) -> bool:
-        """Ask for `update` to be handled again; False once it has had all its attempts."""
-        if not isinstance(update, Update) or self.queue is None:
-            return False
-        attempts = self._attempts.get(update.update_id, 0) + 1
-        if attempts >= MAX_ATTEMPTS:
-            return False
-        self._attempts[update.update_id] = attempts
-        self._retry.add(update.update_id)
-        return True
-
-    async def _requeue(self, update: Update, delay: float) -> None:
-        await asyncio.sleep(delay)
-        if self.queue is not None:
-            await self.queue.put(update)
 
     async def initialize(self) -> None:
         """Nothing to set up: the inbox is attached once the database is open."""
 
     async def shutdown(self) -> None:
-        """Drop pending retries: their updates stay unprocessed in the inbox for next time."""
-        for timer in self._timers:
-            timer.cancel()
-        self._timers.clear()
+        """Nothing to release: unprocessed updates stay in the inbox for next time."""
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
@@ -173,23 +144,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             return
         self._in_flight.add(update_id)
         try:
+            # PTB hands a handler's exceptions to the error handler; only cancellation (a
+            # shutdown) comes through, and then the update stays pending for the next start.
             await coroutine
         finally:
             self._in_flight.discard(update_id)
-            if update_id in self._retry:
-                self._retry.discard(update_id)
-                delay = RETRY_BASE_SECONDS * 2 ** (self._attempts[update_id] - 1)
-                logger.warning(
-                    "update %d failed on the network; retrying in %.0fs", update_id, delay
-                )
-                timer = asyncio.create_task(self._requeue(update, delay))
-                self._timers.add(timer)
-                timer.add_done_callback(self._timers.discard)
-            else:
-                self._attempts.pop(update_id, None)
-                try:
-                    await self.inbox.mark_processed(update_id)
-                except sqlite3.Error:
-                    logger.exception("could not mark update %d processed", update_id)
-                for listener in self.listeners:
-                    listener(update_id)
+        try:
+            await self.inbox.mark_processed(update_id)
+        except sqlite3.Error:
+            logger.exception("could not mark update %d processed", update_id)
+        for listener in self.listeners:
+            listener(update_id)

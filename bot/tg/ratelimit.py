@@ -3,6 +3,11 @@
 PTB's AIORateLimiter pauses every request after any 429. Here the volunteer group hitting its
 20-a-minute limit must not make residents in their private chats wait for their answers, so a
 `retry_after` holds back the chat it came from (or, with no chat, the other chatless calls).
+
+A send that fails on the network (a timeout, a dropped connection) is tried again here, with
+backoff: the send is retried, never the handler that made it, so a handler's domain transition
+(a claim, a stored request) runs once. A call that passes `rate_limit_args` (the outbox, which
+keeps its own durable retries) sets the number of retries of both kinds itself.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from aiolimiter import AsyncLimiter
-from telegram.error import RetryAfter
+from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
@@ -52,8 +57,15 @@ class ChatRateLimiter(BaseRateLimiter[int]):
     """At most `overall_per_second` sends, `group_per_minute` per group; 429s held per chat."""
 
     def __init__(
-        self, overall_per_second: float, group_per_minute: float, max_retries: int = 5
+        self,
+        overall_per_second: float,
+        group_per_minute: float,
+        max_retries: int = 5,
+        network_retries: int = 4,
+        network_backoff_seconds: float = 2.0,
     ) -> None:
+        self.network_retries = network_retries
+        self.network_backoff_seconds = network_backoff_seconds
         self.overall = AsyncLimiter(overall_per_second, 1) if overall_per_second > 0 else None
         self.group_per_minute = group_per_minute
         self.groups: dict[ChatKey, AsyncLimiter] = {}
@@ -89,12 +101,16 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
-        """Send once the chat is free and within limits; after a 429, wait and try again."""
+        """Send once the chat is free and within limits; after a 429 or a network failure,
+        wait and try again."""
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
+        network_retries = self.network_retries if rate_limit_args is None else rate_limit_args
         key = _chat_key(data)
         overall = self.overall if key is not None and self.overall else nullcontext()
         loop = asyncio.get_running_loop()
-        for attempt in range(retries + 1):
+        failures = 0
+        attempt = 0
+        while True:
             await self._wait_if_held(key)
             try:
                 async with self._group_limiter(key), overall:
@@ -110,4 +126,17 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                 logger.info("%s: 429, holding that chat for %.1fs", endpoint, seconds)
                 if attempt == retries:
                     raise
-        raise AssertionError("unreachable")  # pragma: no cover
+                attempt += 1
+            except NetworkError as error:
+                if not _transient(error) or failures == network_retries:
+                    raise
+                delay = self.network_backoff_seconds * 2**failures
+                failures += 1
+                logger.warning("%s failed on the network; trying again in %.0fs", endpoint, delay)
+                await asyncio.sleep(delay)
+
+
+def _transient(error: NetworkError) -> bool:
+    """A timeout or a lost connection; not a NetworkError subclass that Telegram answered
+    (BadRequest, Forbidden, ...), which fails the same way every time."""
+    return isinstance(error, TimedOut) or type(error) is NetworkError

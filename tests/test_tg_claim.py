@@ -1,0 +1,103 @@
+"""A volunteer's claim through the real Application: a send that fails is retried, never the
+claim itself."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.fakeapi import Message
+from bot.messages import say
+from bot.queue.intake import Conversation
+from tests.inprocess import VOLUNTEER_CHAT_ID, LiveBot, live_bot
+
+TAKE = say("button_take", "nb")
+
+
+async def a_posted_request(bot: LiveBot) -> tuple[str, Message]:
+    """Ola is an approved volunteer and Kari's request is in the group; returns its reference
+    and the group post."""
+    await bot.send(bot.volunteer, "/start")  # a bot can only write to those who started it
+    desk = bot.runtime.desk
+    registration = Conversation(
+        "volunteer", "submitted", {"name": "Ola Nordmann", "area": "Asker", "skills": "groceries"}
+    )
+    await desk.register_volunteer(bot.volunteer.id, registration, "nb")
+    assert await desk.decide_volunteer(bot.volunteer.id, True, staff_id=9) is not None
+    filled = Conversation(
+        "request",
+        "confirm",
+        {
+            "category": "groceries",
+            "description": "melk og brød",
+            "area": "Heggedal",
+            "timing": "today",
+            "contact": "telegram",
+            "consent": "yes",
+        },
+    )
+    request, _ = await desk.submit(bot.resident.id, "Kari", None, "asker", "nb", filled)
+    bot.runtime.outbox_wake.set()
+    post = await bot.core.wait_for(
+        lambda: next(
+            (m for m in bot.core.bot_messages(VOLUNTEER_CHAT_ID) if request.ref in (m.text or "")),
+            None,
+        ),
+        what="the group post",
+    )
+    assert post is not None
+    return request.ref, post
+
+
+async def handled(bot: LiveBot, update_id: int) -> None:
+    """Wait until the bot has finished with an update (retries included)."""
+    for _ in range(200):
+        if await bot.runtime.inbox.is_processed(update_id):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"update {update_id} was never marked processed")
+
+
+async def test_a_timed_out_answer_to_take_retries_the_answer_not_the_claim(
+    tmp_path: Path,
+) -> None:
+    """answerCallbackQuery took effect but its answer came too late for the bot."""
+    async with live_bot(tmp_path, read_timeout=0.5) as bot:
+        ref, post = await a_posted_request(bot)
+        claims: list[int] = []
+        claim = bot.runtime.desk.claim
+
+        async def counted_claim(request_id: int, volunteer_id: int) -> object:
+            claims.append(volunteer_id)
+            return await claim(request_id, volunteer_id)
+
+        bot.runtime.desk.claim = counted_claim  # type: ignore[method-assign,assignment]
+        late = bot.core.delay(1.0, "answerCallbackQuery", after_effect=True)
+        pressed = bot.core.press_button(bot.volunteer, post, text=TAKE)
+        details = await bot.core.wait_for_message(
+            bot.volunteer, lambda m: ref in (m.text or ""), timeout=10
+        )
+        assert "Kari" in (details.text or "")
+        await bot.core.wait_for(lambda: late.hits >= 1, what="the late answer")
+        assert pressed.update_id is not None
+        await handled(bot, pressed.update_id)
+        # Whatever else the bot does, it never tells the winner someone else took it.
+        await bot.core.wait_for(
+            lambda: (
+                ref in (bot.core.get_message(VOLUNTEER_CHAT_ID, post.message_id).text or "")
+                and "Ola" in (bot.core.get_message(VOLUNTEER_CHAT_ID, post.message_id).text or "")
+            ),
+            what="the post to show Ola took it",
+        )
+        answers = [
+            a.text
+            for a in bot.core.callback_answers
+            if a.callback_query_id == pressed.callback_query_id
+        ]
+        assert answers == [say("claim_won", "nb", ref=ref)], answers
+        assert claims == [bot.volunteer.id]
+        taken = say("claim_taken", "nb")
+        assert not [m for m in bot.core.bot_messages(bot.volunteer) if taken in (m.text or "")]
+        assert not [
+            m for m in bot.core.bot_messages(bot.volunteer) if say("error", "nb") in (m.text or "")
+        ]
