@@ -784,6 +784,14 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "🆕 <b>{ref}</b> · {category}\n{description}\n📍 {area} · 🕒 {when}\n<i>Posted "
         "{age}</i>",
     },
+    "group_post_repeated": {
+        "nb": "<i>Sendt på nytt etter en omstart: ser du {ref} to ganger, er det samme "
+        "forespørsel.</i>",
+        "sv": "<i>Skickad igen efter en omstart: ser du {ref} två gånger är det samma "
+        "förfrågan.</i>",
+        "en": "<i>Posted again after a restart: if you see {ref} twice, it is the same "
+        "request.</i>",
+    },
     "group_taken": {
         "nb": "🙋 <b>{ref}</b> · {category}\n{description}\n📍 {area} · 🕒 {when}\n<b>Tatt av "
         "{name}</b>",

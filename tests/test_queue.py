@@ -499,3 +499,41 @@ async def test_a_duplicate_is_the_same_kind_place_and_description(
     )
     assert found is duplicate
     assert (again.id == first.id) is duplicate
+
+
+async def test_a_message_a_crash_caught_on_its_way_is_sent_again_as_a_repeat(
+    tmp_path: Path,
+) -> None:
+    """Marked "sending" before the call: after a restart it is sent again, marked as a repeat
+    (Telegram may have it already); one that had not started is sent as it was."""
+    async with Database(tmp_path / "bot.db") as db:
+        desk = HelpDesk(db, volunteer_chat_id=GROUP, staff_chat_id=None, contact_line=contact)
+        request = await submit(desk)
+        [post] = [i for i in await desk.due() if i.kind == "group"]
+        await desk.sending(post)
+        assert post.id not in [i.id for i in await desk.due()]  # not sent twice at once
+    async with Database(tmp_path / "bot.db") as db:
+        desk = HelpDesk(db, volunteer_chat_id=GROUP, staff_chat_id=None, contact_line=contact)
+        assert await desk.reconcile() == 1
+        assert await desk.reconcile() == 0
+        due = {i.id: i for i in await desk.due()}
+        assert due[post.id].payload == {"repeat": True}
+        assert due[post.id].request_id == request.id
+        assert all(not (i.payload or {}).get("repeat") for i in due.values() if i.id != post.id)
+
+
+async def test_details_on_their_way_when_the_job_ends_are_withdrawn_once_sent(
+    desk: HelpDesk,
+) -> None:
+    await approve(desk, 2001)
+    request = await submit(desk)
+    await desk.claim(request.id, 2001)
+    [details] = [
+        i for i in await desk.due() if (i.payload or {}).get("purpose") == "volunteer_details"
+    ]
+    await desk.sending(details)
+    await desk.release(request.id, 2001)  # while Telegram is taking the details
+    await desk.sent(details, 70)
+    edits = [i for i in await desk.due() if i.kind == "edit"]
+    assert [(e.chat_id, (e.payload or {}).get("edit")) for e in edits] == [(2001, 70)]
+    assert PHONE not in str(edits[0].payload)

@@ -791,6 +791,22 @@ class HelpDesk:
         value = await self.db.fetchval("SELECT MIN(not_before) FROM outbox WHERE state = 'pending'")
         return float(value) if value is not None else None
 
+    async def sending(self, item: OutboxItem) -> None:
+        """Record that this message is about to go to Telegram: a crash from here until `sent`
+        may or may not have delivered it, and `reconcile` finds it."""
+        await self.db.write("UPDATE outbox SET state = 'sending' WHERE id = ?", (item.id,))
+
+    async def reconcile(self) -> int:
+        """After a restart: messages a crash caught on their way to Telegram are sent again
+        (delivery is at least once), marked as repeats so a group post can say it may be a
+        second copy. Returns how many."""
+        return await self.db.write(
+            """UPDATE outbox SET state = 'pending', attempts = attempts + 1,
+                   payload = json_set(COALESCE(payload, '{}'), '$.repeat', json('true')),
+                   last_error = 'interrupted by a restart while sending'
+               WHERE state = 'sending'"""
+        )
+
     async def sent(self, item: OutboxItem, message_id: int | None) -> None:
         """Mark a message sent; its text, which may hold personal data, is dropped."""
 
@@ -810,13 +826,22 @@ class HelpDesk:
                        WHERE id = ?""",
                     (item.chat_id, message_id, item.request_id),
                 )
+            purpose = item.payload.get("purpose") if item.payload else None
+            if purpose == VOLUNTEER_DETAILS and item.request_id is not None:
+                holder = connection.execute(
+                    "SELECT state, volunteer_id FROM help_requests WHERE id = ?",
+                    (item.request_id,),
+                ).fetchone()
+                if holder is None or tuple(holder) != ("claimed", item.chat_id):
+                    # The request left the volunteer while their details were on the way.
+                    self._withdraw_details(connection, item.request_id)
 
         await self.db.run_write(run)
 
     async def retry(self, item: OutboxItem, not_before: float, error: str) -> None:
         await self.db.write(
-            """UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ?
-               WHERE id = ?""",
+            """UPDATE outbox SET state = 'pending', attempts = attempts + 1, not_before = ?,
+                   last_error = ? WHERE id = ?""",
             (not_before, error[:200], item.id),
         )
 

@@ -128,4 +128,12 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE questions ADD COLUMN answer_message_id INTEGER",
         "CREATE INDEX questions_answer ON questions (user_id, answer_message_id)",
     ],
+    # 5: the update a question came in and the bot's reply to it: the reply's commit marks
+    # the update done, and an update handled again after a crash keeps its one question.
+    [
+        "ALTER TABLE questions ADD COLUMN update_id INTEGER",
+        "ALTER TABLE questions ADD COLUMN reply_message_id INTEGER",
+        """CREATE UNIQUE INDEX questions_per_update ON questions (update_id)
+           WHERE update_id IS NOT NULL""",
+    ],
 ]

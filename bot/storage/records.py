@@ -121,6 +121,25 @@ class Inbox:
             (now(), update_id),
         )
 
+    async def mark_answered(
+        self, update_id: int, question_id: int | None, reply_message_id: int
+    ) -> None:
+        """The bot's reply to this update reached Telegram: record it and mark the update done
+        in one commit, so a restart never answers it again."""
+
+        def run(connection: sqlite3.Connection) -> None:
+            if question_id is not None:
+                connection.execute(
+                    "UPDATE questions SET reply_message_id = ? WHERE id = ?",
+                    (reply_message_id, question_id),
+                )
+            connection.execute(
+                "UPDATE inbox SET processed_at = ?, payload = NULL WHERE update_id = ?",
+                (now(), update_id),
+            )
+
+        await self.db.run_write(run)
+
     async def pending(self) -> list[tuple[int, dict[str, Any] | None]]:
         """Updates recorded but never processed, oldest first; the payload is None when it
         cannot be read back."""
@@ -207,15 +226,27 @@ class Questions:
         text: str | None,
         outcome: str,
         entry_id: str | None = None,
+        update_id: int | None = None,
     ) -> int:
         """Store one question and what the bot did with it (fallback, clarify, answered with
-        `entry_id`, browsed to `entry_id` from a button); returns its id."""
-        return await self.db.write(
-            """INSERT INTO questions
-                   (user_id, municipality, language, text, outcome, asked_at, entry_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            (user_id, municipality, language, text, outcome, now(), entry_id),
-        )
+        `entry_id`, browsed to `entry_id` from a button); returns its id. The same `update_id`
+        handled again (after a crash) gets the same question back, not a second one."""
+
+        def upsert(connection: sqlite3.Connection) -> int:
+            row = connection.execute(
+                """INSERT INTO questions
+                       (user_id, municipality, language, text, outcome, asked_at, entry_id,
+                        update_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (update_id) WHERE update_id IS NOT NULL DO UPDATE SET
+                       municipality = excluded.municipality, language = excluded.language,
+                       outcome = excluded.outcome, entry_id = excluded.entry_id
+                   RETURNING id""",
+                (user_id, municipality, language, text, outcome, now(), entry_id, update_id),
+            ).fetchone()
+            return int(row[0])
+
+        return await self.db.run_write(upsert)
 
     async def get(self, question_id: int) -> Question | None:
         row = await self.db.fetchone(

@@ -6,9 +6,11 @@ paces every send: about 30 a second overall and 20 a minute to one group). Netwo
 back off exponentially. A message the recipient can never get is marked failed; if it carried a
 volunteer's details, the request goes back to the queue.
 
-Delivery is at least once: a crash after Telegram took a message and before it was marked sent
-sends it again on restart, because the Bot API has no idempotency key. A repeated message is
-better than a request no volunteer ever sees.
+Delivery is at least once: each message is marked "sending" just before the call and "sent"
+in the commit right after Telegram's answer. A crash between the two may or may not have
+delivered it (the Bot API has no idempotency key), so on restart `HelpDesk.reconcile` sends those
+again, and a group post sent again says it may be a second copy of the same reference. A
+repeated message is better than a request no volunteer ever sees.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
+from bot.messages import say
 from bot.queue.desk import VOLUNTEER_DETAILS, OutboxItem
 from bot.queue.texts import Button, Keyboard, group_message
 from bot.tg.ratelimit import retry_seconds
@@ -102,6 +105,7 @@ class OutboxSender:
     async def deliver(self, item: OutboxItem) -> bool:
         """Send one item; False when it has to wait and was rescheduled."""
         chat = item.chat_id or 0
+        await self.desk.sending(item)
         try:
             if item.kind == "group":
                 message_id = await self._draw_group(item)
@@ -188,6 +192,9 @@ class OutboxSender:
         if request.group_message_id is None:
             if not request.active:
                 return None  # closed before it was ever posted: nothing to show
+            if item.payload and item.payload.get("repeat"):
+                # A crash caught the first post on its way: Telegram may have shown it already.
+                text = f"{text}\n\n{say('group_post_repeated', lang, ref=request.ref)}"
             message = await self.bot.send_message(
                 item.chat_id, text, reply_markup=markup, rate_limit_args=OWN_RETRIES
             )

@@ -85,8 +85,13 @@ class ResidentHandlers:
         text: str,
         municipality: str | None = None,
         check_emergency: bool = True,
+        update_id: int | None = None,
     ) -> None:
-        """Answer `text` for this resident and send it with the buttons its kind calls for."""
+        """Answer `text` for this resident and send it with the buttons its kind calls for.
+
+        With `update_id` (the answer is the last thing its update needs), the commit that
+        records the answer also marks the update done.
+        """
         resident, lang = await self.profile(user)
         responder = self.rt.knowledge.responder
         reply = responder.answer(
@@ -103,11 +108,14 @@ class ResidentHandlers:
                 text,
                 "answered" if reply.kind == "answer" else reply.kind,
                 reply.entry_id,
+                update_id,
             )
         keyboard = self.keyboards(message.chat_id, reply.language).for_reply(
             reply, question_id, responder.kb
         )
-        await send_html(message, reply.text, keyboard)
+        sent = await send_html(message, reply.text, keyboard)
+        if update_id is not None:
+            await self.rt.inbox.mark_answered(update_id, question_id, sent.message_id)
         logger.info(
             "reply kind=%s entry=%s score=%.0f lang=%s",
             reply.kind,
@@ -261,7 +269,9 @@ class ResidentHandlers:
         if message.reply_to_message is not None and await self._follow_up(message, user):
             return
         checked = update.update_id not in self.rt.emergency_dismissed
-        await self.reply_to_question(message, user, message.text, check_emergency=checked)
+        await self.reply_to_question(
+            message, user, message.text, check_emergency=checked, update_id=update.update_id
+        )
 
     async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Photos, voice, stickers and the like: say that only text is understood."""

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import random
+import signal
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 
 import pytest
 
@@ -34,6 +39,70 @@ async def test_update_fetched_but_not_handled_is_answered_after_kill(
     assert "66 700 000" in text_of(reply)
     await asyncio.sleep(1.0)
     assert len(core.bot_messages(resident)) == 1
+
+
+# Rounds of kill -9 at a random moment while residents ask; `make soak` runs many more.
+KILL_ROUNDS = int(os.environ.get("SOAK_KILL_ROUNDS", "3"))
+QUESTIONS_PER_ROUND = 4
+
+
+def inbox_state(world: World) -> tuple[set[int], set[int]]:
+    """The update ids the bot has recorded, and those it has marked done (committed state)."""
+    with closing(sqlite3.connect(f"file:{world.data_dir / 'bot.db'}?mode=ro", uri=True)) as db:
+        rows = db.execute("SELECT update_id, processed_at FROM inbox").fetchall()
+    return {u for u, _ in rows}, {u for u, done in rows if done is not None}
+
+
+async def test_repeated_kills_answer_every_question_and_repeat_only_what_was_on_its_way(
+    polling_bot: BotProcess, world: World
+) -> None:
+    """The guarantee: every question is answered at least once; a second, identical answer
+    only when the kill caught the answer after Telegram took it and before the commit that
+    marks the update done. Each kill freezes the bot first (SIGSTOP) so that the moment can be
+    read off both sides exactly."""
+    core = world.core
+    rng = random.Random(20261202)
+    asked: dict[int, int] = {}  # user id -> update id
+    may_repeat: set[int] = set()
+    for round_number in range(KILL_ROUNDS):
+        users = [
+            core.add_user(f"R{round_number}-{n}", language_code="nb")
+            for n in range(QUESTIONS_PER_ROUND)
+        ]
+        for user in users:
+            injected = core.inject_text(user, "innbyggerservice telefon")
+            assert injected.update_id is not None
+            asked[user.id] = injected.update_id
+        await asyncio.sleep(rng.uniform(0.0, 0.6))
+        assert polling_bot.process is not None
+        polling_bot.process.send_signal(signal.SIGSTOP)
+        _, done = inbox_state(world)
+        for user in users:
+            if core.bot_messages(user) and asked[user.id] not in done:
+                may_repeat.add(user.id)  # Telegram has the answer; the bot has not recorded it
+        await polling_bot.kill()
+        await polling_bot.start()
+        await core.wait_for(
+            lambda users=users: all(core.bot_messages(u) for u in users),
+            timeout=30,
+            what="every answer",
+        )
+    await core.wait_for(
+        lambda: inbox_state(world)[1] >= set(asked.values()), timeout=30, what="all done"
+    )
+    print(f"{len(asked)} questions, {len(may_repeat)} caught on their way")
+    for user_id, update_id in asked.items():
+        answers = [m.text for m in core.bot_messages(user_id)]
+        assert answers, f"update {update_id} was never answered"
+        if user_id in may_repeat:
+            assert len(answers) <= 2 and len(set(answers)) == 1, answers
+        else:
+            assert len(answers) == 1, (update_id, answers)
+    with closing(sqlite3.connect(f"file:{world.data_dir / 'bot.db'}?mode=ro", uri=True)) as db:
+        per_update = db.execute(
+            "SELECT update_id, COUNT(*) FROM questions GROUP BY update_id HAVING COUNT(*) > 1"
+        ).fetchall()
+    assert per_update == []
 
 
 async def test_redelivered_update_is_not_answered_twice(

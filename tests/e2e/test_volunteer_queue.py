@@ -636,6 +636,41 @@ async def test_kill_before_the_resident_is_told_still_tells_them_the_reference(
     assert [t for t in said if lead("request_stored") in t and ref in t], said
 
 
+async def test_kill_while_telegram_takes_the_group_post_posts_it_again_marked_as_a_repeat(
+    polling_bot: BotProcess, world: World
+) -> None:
+    """Telegram took the post but the bot died before hearing so: at least once, same
+    reference, and the second copy says what it is."""
+    core, resident, ola = world.core, world.resident, world.volunteer
+    await ola_volunteers_and_kari_lives_in_asker(world)
+    summary = await fill_request(core, resident)
+    late = core.delay(30.0, "sendMessage", chat_id=VOLUNTEER_CHAT_ID, after_effect=True)
+    ref = await send_request(core, resident, summary)
+    await eventually(core, lambda: late.hits >= 1, what="the group post to be under way")
+    await eventually(
+        core,
+        lambda: query(world, "SELECT state FROM outbox WHERE kind = 'group'") == [("sending",)],
+        what="the post to be recorded as sending",
+    )
+    await polling_bot.kill()
+    core.remove_fault(late)
+    [first] = core.bot_messages(VOLUNTEER_CHAT_ID)
+    repeat_note = plain("group_post_repeated", ref=ref)
+    assert repeat_note not in text_of(first)
+
+    await polling_bot.start()
+    await eventually(
+        core, lambda: len(core.bot_messages(VOLUNTEER_CHAT_ID)) == 2, what="the post again"
+    )
+    second = core.bot_messages(VOLUNTEER_CHAT_ID)[1]
+    assert ref_in(text_of(second)) == ref and repeat_note in text_of(second)
+    # Either copy's button takes the same request, once.
+    pressed = core.press_button(ola, first, text=TAKE)
+    assert (await answer_to(core, pressed)).text == plain("claim_won", ref=ref)
+    await shows(core, second, "Tatt av Ola")
+    assert query(world, "SELECT state, volunteer_id FROM help_requests") == [("claimed", ola.id)]
+
+
 # -- 5. 429s -----------------------------------------------------------------------------------
 
 
