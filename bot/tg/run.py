@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from urllib.parse import urlsplit
 
@@ -10,6 +11,7 @@ from telegram import Update
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.tg.app import build_application
+from bot.tg.web import serve_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +79,7 @@ def configure_logging(settings: Settings) -> None:
 
 
 def webhook_path(settings: Settings) -> str:
-    """The local path PTB's webhook server listens on: the path of WEBHOOK_URL."""
+    """The local path the webhook server listens on: the path of WEBHOOK_URL."""
     if not settings.webhook_url:
         raise ConfigError("WEBHOOK_URL", "is required with --webhook")
     if not settings.webhook_secret:
@@ -98,13 +100,16 @@ def run_bot(settings: Settings, webhook: bool) -> int:
         logger.info(
             "starting with a webhook on %s:%d", settings.webhook_listen, settings.webhook_port
         )
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=path,
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
+        assert settings.webhook_url is not None and settings.webhook_secret is not None
+        asyncio.run(
+            serve_webhook(
+                application,
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                webhook_path=path,
+                webhook_url=settings.webhook_url,
+                secret=settings.webhook_secret,
+            )
         )
     else:
         logger.info("starting with long polling")

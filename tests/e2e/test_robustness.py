@@ -11,6 +11,7 @@ import subprocess
 import sys
 from contextlib import closing
 
+import aiohttp
 import pytest
 
 from bot.fakeapi import Message
@@ -149,6 +150,43 @@ async def test_webhook_refuses_a_wrong_secret(world: World, tmp_path: object) ->
         assert good.status == 200
     finally:
         await process.stop()
+
+
+MALFORMED_BODIES = [
+    b"",
+    b"not json",
+    b'{"update_id": NaN, "message": {"text": "SECRET-TEXT-1"}}',
+    b'{"update_id": "7", "message": {"text": "SECRET-TEXT-2"}}',
+    b"[1, 2, 3]",
+    b'{"update_id": 77, "message": {"message_id": "x", "text": "SECRET-TEXT-3"}}',
+    b"\xff\xfe\x00",
+]
+
+
+async def test_webhook_answers_400_to_what_is_not_an_update_and_stores_none(
+    world: World,
+) -> None:
+    process = BotProcess(world, webhook=True, log=world.data_dir.parent / "webhook.log")
+    await process.start()
+    try:
+        core = world.core
+        assert core.webhook is not None
+        headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+        async with aiohttp.ClientSession() as session:
+            statuses = []
+            for body in MALFORMED_BODIES:
+                async with session.post(core.webhook.url, data=body, headers=headers) as answer:
+                    statuses.append(answer.status)
+        assert statuses == [400] * len(MALFORMED_BODIES)
+        # A real update afterwards is stored and answered as usual.
+        core.inject_text(world.resident, "/help")
+        await core.wait_for_message(world.resident, lambda m: "/municipality" in text_of(m))
+    finally:
+        await process.stop()
+    with closing(sqlite3.connect(world.data_dir / "bot.db")) as db:
+        stored = [u for (u,) in db.execute("SELECT update_id FROM inbox")]
+    assert 77 not in stored and "7" not in stored and len(stored) == 1
+    assert "SECRET-TEXT" not in process.output()
 
 
 async def test_token_and_messages_never_reach_the_log(world: World) -> None:
