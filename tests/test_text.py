@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from bot.text import COMBINING_MARKS_BELOW, clean, fold, has_letters, tokens
+from bot.text import _FOLD_TABLE, COMBINING_MARKS_BELOW, clean, fold, has_letters, tokens
 
 
 @pytest.mark.parametrize(
@@ -76,3 +76,10 @@ def test_letters_that_decompose_to_special_letters_fold_too() -> None:
     assert fold("Ǿ") == fold("Ø") == "o"
     assert fold("ǽ") == "ae"
     assert fold("Fritidsgården på Nesøya, Öckerö, café") == "fritidsgarden pa nesoya, ockero, cafe"
+
+
+def test_the_ascii_fast_path_of_fold_folds_as_the_full_one() -> None:
+    every_ascii = "".join(chr(c) for c in range(128))
+    for text in (every_ascii, every_ascii.upper(), "Paa BIBLIOTEKET naa", "AA aA Aa"):
+        full = unicodedata.normalize("NFKD", text.casefold()).translate(_FOLD_TABLE)
+        assert fold(text) == full.replace("aa", "a")

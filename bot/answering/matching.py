@@ -319,11 +319,16 @@ class Matcher:
         # Answers often mention a contact such as Innbyggerservice in passing; that must not
         # make the term look common.
         topical: array[int] = array("i")
+        # Each text is split into words once: the examples are built in the same pass, and
+        # their idf totals once every term is counted.
+        self._examples: list[_Examples] = []
         for index, entry in enumerate(self.entries):
             best: dict[int, float] = {}
             about: set[int] = set()
+            examples = _Examples(array("i"), array("i"), array("d"), array("f"))
             for field, text in _entry_fields(entry):
                 weight = FIELD_WEIGHTS[field]
+                ids: dict[int, None] = {}
                 for word in self._words(text):
                     term_id = self._ids.get(word)
                     if term_id is None:
@@ -333,8 +338,13 @@ class Matcher:
                         topical.append(0)
                     if best.get(term_id, 0.0) < weight:
                         best[term_id] = weight
-                    if field != "answer":
-                        about.add(term_id)
+                    ids[term_id] = None
+                if field != "answer" and ids:
+                    about.update(ids)
+                    examples.terms.extend(ids)
+                    examples.ends.append(len(examples.terms))
+                    examples.field_weights.append(weight)
+            self._examples.append(examples)
             for term_id, weight in best.items():
                 indices[term_id].append(index)
                 weights[term_id].append(weight)
@@ -351,7 +361,12 @@ class Matcher:
         self._postings = list(zip(indices, weights, strict=True))
         self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
         self.lexicon = Lexicon(self._ids)
-        self._examples = [self._build_examples(entry) for entry in self.entries]
+        idf = self._idf
+        for examples in self._examples:
+            start = 0
+            for end in examples.ends:
+                examples.totals.append(sum(idf[t] for t in examples.terms[start:end]))
+                start = end
         # Which of an entry's examples hold each term, for the entries questions come close to.
         self._examples_holding = lru_cache(maxsize=EXAMPLE_INDEX_CACHE)(self._index_examples)
         # Per municipality, a byte per entry: 1 where a resident there can get the entry.
@@ -366,23 +381,6 @@ class Matcher:
             for w in words(fold(text))
             if w not in STOPWORDS and w not in self.ignore and (len(w) > 1 or w.isdigit())
         ]
-
-    def _build_examples(self, entry: Entry) -> _Examples:
-        terms: array[int] = array("i")
-        ends: array[int] = array("i")
-        totals: array[float] = array("d")
-        field_weights: array[float] = array("f")
-        for field, text in _entry_fields(entry):
-            if field == "answer":
-                continue
-            ids = list(dict.fromkeys(self._ids[w] for w in self._words(text)))
-            if not ids:
-                continue
-            terms.extend(ids)
-            ends.append(len(terms))
-            totals.append(sum(self._idf[i] for i in ids))
-            field_weights.append(FIELD_WEIGHTS[field])
-        return _Examples(terms, ends, totals, field_weights)
 
     def unknown_weight(self, word: str) -> float:
         """The weight of a word the knowledge base has never seen."""
