@@ -94,6 +94,8 @@ class Inbox:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Updates already marked done by the commit that recorded their answer.
+        self._answered: set[int] = set()
 
     async def record(self, update_id: int, payload: dict[str, Any]) -> bool:
         """Store an update; returns False when it was already known (a redelivery)."""
@@ -116,6 +118,9 @@ class Inbox:
 
     async def mark_processed(self, update_id: int) -> None:
         """Mark done and drop the payload: a processed update's text is not kept."""
+        if update_id in self._answered:
+            self._answered.discard(update_id)
+            return
         await self.db.write(
             "UPDATE inbox SET processed_at = ?, payload = NULL WHERE update_id = ?",
             (now(), update_id),
@@ -139,6 +144,7 @@ class Inbox:
             )
 
         await self.db.run_write(run)
+        self._answered.add(update_id)
 
     async def pending(self) -> list[tuple[int, dict[str, Any] | None]]:
         """Updates recorded but never processed, oldest first; the payload is None when it
