@@ -37,7 +37,6 @@ async def a_posted_request(bot: LiveBot) -> tuple[str, Message]:
         },
     )
     request, _ = await desk.submit(bot.resident.id, "Kari", None, "asker", "nb", filled)
-    bot.runtime.outbox_wake.set()
     post = await bot.core.wait_for(
         lambda: next(
             (m for m in bot.core.bot_messages(VOLUNTEER_CHAT_ID) if request.ref in (m.text or "")),

@@ -40,7 +40,7 @@ from bot.queue.texts import (
     volunteer_details,
     volunteer_details_gone,
 )
-from bot.storage.db import Database, now
+from bot.storage.db import Database, T, WriteFn, now
 from bot.text import tokens
 
 logger = logging.getLogger(__name__)
@@ -117,14 +117,24 @@ class HelpDesk:
         contact_line: ContactLine,
         escalate_after_seconds: float = 3600,
         retention_seconds: float = 30 * 86400,
+        wake_outbox: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
+        # Called after every committed transition: most queue messages, and the sender need not
+        # wait for its timer. No caller has to remember it.
+        self.wake_outbox = wake_outbox or (lambda: None)
         self.volunteer_chat_id = volunteer_chat_id
         self.staff_chat_id = staff_chat_id
         self.contact_line = contact_line
         self.escalate_after_seconds = escalate_after_seconds
         self.retention_seconds = retention_seconds
         self._talking: set[int] = set()
+
+    async def _transaction(self, fn: WriteFn[T]) -> T:
+        """Run `fn` in one write transaction, then wake the outbox sender."""
+        result = await self.db.run_write(fn)
+        self.wake_outbox()
+        return result
 
     async def start(self) -> None:
         """Remember who is in the middle of a conversation (it survives restarts)."""
@@ -296,7 +306,7 @@ class HelpDesk:
             assert request is not None
             return request, False
 
-        result = await self.db.run_write(run)
+        result = await self._transaction(run)
         if not result[1]:
             # A duplicate keeps its conversation: "send anyway" may still store it.
             self._talking.discard(resident_id)
@@ -327,7 +337,7 @@ class HelpDesk:
             self._hand_over(connection, request, volunteer)
             return ClaimResult("won", request)
 
-        return await self.db.run_write(run)
+        return await self._transaction(run)
 
     async def release(self, request_id: int, volunteer_id: int) -> HelpRequest | None:
         """The claimer gives the request back: it reopens and the group message returns."""
@@ -346,7 +356,7 @@ class HelpDesk:
             self._tell_resident(connection, before, "notice_released")
             return _request(connection, request_id)
 
-        return await self.db.run_write(run)
+        return await self._transaction(run)
 
     async def complete(self, request_id: int, volunteer_id: int) -> HelpRequest | None:
         """The claimer marks the request done."""
@@ -365,7 +375,7 @@ class HelpDesk:
             self._tell_resident(connection, request, "notice_done")
             return request
 
-        return await self.db.run_write(run)
+        return await self._transaction(run)
 
     def _cancel(
         self, connection: sqlite3.Connection, request_id: int, by: str, resident_id: int | None
@@ -387,7 +397,7 @@ class HelpDesk:
 
     async def cancel_by_resident(self, request_id: int, resident_id: int) -> HelpRequest | None:
         """The resident cancels an open or claimed request; the volunteer is told."""
-        return await self.db.run_write(
+        return await self._transaction(
             lambda c: self._cancel(c, request_id, "resident", resident_id)
         )
 
@@ -401,7 +411,7 @@ class HelpDesk:
                 self._tell_resident(connection, request, "notice_closed_by_staff", contact=contact)
             return request
 
-        return await self.db.run_write(run)
+        return await self._transaction(run)
 
     async def assign(self, request_id: int, volunteer_id: int) -> ClaimResult:
         """Staff hand an open request to a named, approved volunteer."""
@@ -431,7 +441,7 @@ class HelpDesk:
                 escalated.append(request)
             return escalated
 
-        escalated = await self.db.run_write(run)
+        escalated = await self._transaction(run)
         for request in escalated:
             logger.info("help request %d escalated to staff", request.id)
         return escalated
@@ -461,7 +471,7 @@ class HelpDesk:
                 self._redraw(connection, request_id)
             return len(stale)
 
-        return await self.db.run_write(run)
+        return await self._transaction(run)
 
     # -- privacy ----------------------------------------------------------------------------
 
@@ -543,7 +553,7 @@ class HelpDesk:
             )
             return erased
 
-        erased = await self.db.run_write(run)
+        erased = await self._transaction(run)
         if erased:
             await self.db.checkpoint()
             logger.info("erased the personal data of %d closed help request(s)", erased)
@@ -580,7 +590,7 @@ class HelpDesk:
             connection.execute("DELETE FROM volunteers WHERE user_id = ?", (resident_id,))
             return erased
 
-        erased = await self.db.run_write(run)
+        erased = await self._transaction(run)
         self._talking.discard(resident_id)
         await self.db.checkpoint()
         logger.info("resident data erased on request (%d request(s))", erased)
@@ -682,7 +692,7 @@ class HelpDesk:
             )
             return volunteer
 
-        volunteer = await self.db.run_write(run)
+        volunteer = await self._transaction(run)
         self._talking.discard(user_id)
         return volunteer
 
@@ -713,7 +723,7 @@ class HelpDesk:
                 self._show_decision(connection, volunteer)
             return volunteer
 
-        return await self.db.run_write(run)
+        return await self._transaction(run)
 
     def _show_decision(self, connection: sqlite3.Connection, volunteer: Volunteer) -> None:
         """A decision made away from the staff chat (the command line): its registration post
@@ -768,7 +778,7 @@ class HelpDesk:
                 self._show_decision(connection, volunteer)
             return volunteer
 
-        return await self.db.run_write(run)
+        return await self._transaction(run)
 
     # -- the outbox -------------------------------------------------------------------------
 
@@ -836,7 +846,7 @@ class HelpDesk:
                     # The request left the volunteer while their details were on the way.
                     self._withdraw_details(connection, item.request_id)
 
-        await self.db.run_write(run)
+        await self._transaction(run)
 
     async def retry(self, item: OutboxItem, not_before: float, error: str) -> None:
         await self.db.write(
@@ -877,7 +887,7 @@ class HelpDesk:
         volunteer = await self.volunteer(item.chat_id)
         name = first_name(volunteer.name) if volunteer and volunteer.name else None
         text = staff_undeliverable(released, name, reason)
-        await self.db.run_write(lambda connection: self._send(connection, self.staff_chat_id, text))
+        await self._transaction(lambda connection: self._send(connection, self.staff_chat_id, text))
 
 
 __all__ = ["ACTIVE", "ClaimResult", "HelpDesk", "OutboxItem"]

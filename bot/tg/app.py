@@ -313,9 +313,9 @@ async def _housekeeping(runtime: Runtime) -> None:
     """Escalate requests nobody has taken, and erase what retention says must go."""
     while True:
         try:
-            escalated = await runtime.desk.escalate_due()
-            if escalated or await runtime.desk.refresh_ages():
-                runtime.outbox_wake.set()
+            # Both wake the outbox sender themselves when they queue something.
+            await runtime.desk.escalate_due()
+            await runtime.desk.refresh_ages()
             await runtime.desk.erase_expired()
             await runtime.inbox.purge(INBOX_KEEP_SECONDS)
             await runtime.questions.purge(int(runtime.settings.retention_days * 86400))

@@ -263,7 +263,6 @@ class HelpDeskHandlers:
             return
         if conversation.kind == "volunteer" and conversation.step == "submitted":
             await self.desk.register_volunteer(user.id, conversation, lang)
-            self.rt.outbox_wake.set()
             await message.get_bot().send_message(message.chat_id, say("volunteer_submitted", lang))
             return
         await self.desk.save_conversation(user.id, conversation)
@@ -339,7 +338,6 @@ class HelpDeskHandlers:
         request, duplicate = await self.desk.submit(
             user.id, user.first_name, user.username, resident.municipality, lang, conversation
         )
-        self.rt.outbox_wake.set()
         if duplicate:
             # The conversation stays at its last step: "send anyway" stores it after all.
             state = say(f"state_{request.state}", lang)
@@ -494,7 +492,6 @@ class HelpDeskHandlers:
             request = await self.desk.cancel_by_resident(_int(callback.arg(0)), user.id)
             if request is None:
                 return False
-            self.rt.outbox_wake.set()
             await acknowledge(query)
             await _drop_buttons(query)
             await send_html(
@@ -509,7 +506,6 @@ class HelpDeskHandlers:
                 return True
             await self.desk.forget_resident(user.id)
             await self.rt.residents.forget(user.id)
-            self.rt.outbox_wake.set()
             await message.reply_text(say("forget_done", lang), reply_markup=ReplyKeyboardRemove())
             return True
         if action == CLAIM:
@@ -604,7 +600,6 @@ class HelpDeskHandlers:
             return True
         result = await self.desk.claim(request_id, user.id)
         if result.status in ("won", "yours") and result.request is not None:
-            self.rt.outbox_wake.set()
             await acknowledge(query, say("claim_won", lang, ref=result.request.ref))
             if result.status == "won":
                 logger.info("request %d claimed by volunteer %d", request_id, user.id)
@@ -628,7 +623,6 @@ class HelpDeskHandlers:
         if request is None:
             await acknowledge(query, say("volunteer_not_yours", lang), alert=True)
             return True
-        self.rt.outbox_wake.set()
         await acknowledge(query, say(key, lang, ref=request.ref))
         await _drop_buttons(query)
         return True
@@ -687,7 +681,6 @@ class HelpDeskHandlers:
         else:
             volunteer = await self.desk.revoke_volunteer(target, user.id)
             note = f"Approval revoked by {who}." if volunteer else "Not an approved volunteer."
-        self.rt.outbox_wake.set()
         await acknowledge(query)
         await _note(query, message, note, self._revoke_button(message, action, target))
         return True

@@ -40,6 +40,8 @@ class Runtime:
         self.questions = Questions(self.db)
         self.feedback = Feedback(self.db)
         self.meta = Meta(self.db)
+        # Set after the help desk commits, so the outbox sender need not wait for its timer.
+        self.outbox_wake = asyncio.Event()
         self.desk = HelpDesk(
             self.db,
             volunteer_chat_id=settings.volunteer_chat_id,
@@ -47,9 +49,8 @@ class Runtime:
             contact_line=self.contact_line,
             escalate_after_seconds=settings.escalate_after_minutes * 60,
             retention_seconds=settings.retention_days * 86400,
+            wake_outbox=self.outbox_wake.set,
         )
-        # Set when something was put in the outbox, so the sender need not wait for its timer.
-        self.outbox_wake = asyncio.Event()
         self._codec: CallbackCodec | None = None
         self.staff_membership: dict[int, tuple[bool, float]] = {}
         # Updates being handled again after "this is not an emergency": not checked again.
