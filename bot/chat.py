@@ -288,5 +288,6 @@ def run_chat(settings: Settings) -> int:
     """Entry point for `python -m bot chat`."""
     interactive = sys.stdin.isatty()
     session = ChatSession(settings, sys.stdout, color=sys.stdout.isatty())
+    session.runtime.knowledge.require_usable()
     asyncio.run(session.run(_stdin_lines(interactive, sys.stdout), prompt=interactive))
     return 0

@@ -23,6 +23,12 @@ class KnowledgeError(BotError):
     """The knowledge base cannot be used at all (for example, the folder is missing)."""
 
 
+class NoGoodKnowledgeError(KnowledgeError):
+    """The knowledge files have errors and no last good version can stand in for them."""
+
+    exit_status = 2
+
+
 class UsageError(BotError):
     """A command was called with arguments that do not fit."""
 

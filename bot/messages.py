@@ -359,6 +359,14 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "sv": "✖️ Avbryt den och bli volontär",
         "en": "✖️ Cancel it and volunteer",
     },
+    "knowledge_started_from_snapshot": {
+        "nb": "❌ Kunnskapsbasen har {errors} feil ved oppstart. Boten svarer fra siste gode "
+        "versjon fra {date} ({entries} oppføringer) til filene er rettet.",
+        "sv": "❌ Kunskapsbasen har {errors} fel vid start. Boten svarar från den senaste "
+        "fungerande versionen från {date} ({entries} poster) tills filerna är rättade.",
+        "en": "❌ The knowledge base has {errors} error(s) at start-up. The bot answers from the "
+        "last good version of {date} ({entries} entries) until the files are fixed.",
+    },
     "staff_help": {
         "nb": "<b>For kommunens ansatte</b>\n"
         "/reload – les inn kunnskapsbasen på nytt (lagrede filer leses inn av seg selv)\n"

@@ -1,7 +1,8 @@
 """The live knowledge base: loaded at start, reloaded on request or when files change.
 
 A reload that finds errors keeps the last good knowledge base answering and reports what is
-wrong, so a staff member's broken edit never takes the bot down or half-loads.
+wrong, so a staff member's broken edit never takes the bot down or half-loads. Every good load
+is also kept on disk as a snapshot, so a restart with a broken file answers from it too.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.answering.responder import Responder
+from bot.errors import NoGoodKnowledgeError
+from bot.kb.knowledge import KnowledgeBase
 from bot.kb.loader import LoadResult, Problem, load_knowledge
+from bot.kb.snapshot import Snapshot, read_snapshot, source_digest, write_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -53,25 +58,73 @@ def fingerprint(root: Path) -> Fingerprint:
     return tuple(items)
 
 
-class KnowledgeService:
-    """Holds the current `Responder`; `reload` swaps it only for an error-free load."""
+def _load(root: Path) -> tuple[str, LoadResult]:
+    """The digest of the files, taken first (a file saved meanwhile makes it differ), and
+    what loaded from them."""
+    return source_digest(root), load_knowledge(root)
 
-    def __init__(self, root: Path) -> None:
+
+class KnowledgeService:
+    """Holds the current `Responder`; `reload` swaps it only for an error-free load.
+
+    With `snapshot_path`, every error-free load is written there, and a start with broken
+    files answers from what is there (`fallback`) instead of from the entries that loaded.
+    """
+
+    def __init__(self, root: Path, snapshot_path: Path | None = None) -> None:
         self.root = root
-        self._fingerprint: Fingerprint = ()
-        result = load_knowledge(root)
-        self._fingerprint = fingerprint(root) if root.is_dir() else ()
+        self.snapshot_path = snapshot_path
+        self._fingerprint: Fingerprint = fingerprint(root) if root.is_dir() else ()
+        digest, result = _load(root)
         for problem in result.errors:
             logger.error("knowledge base: %s", problem)
-        # At start there is no earlier version to keep, so answer from whatever loaded.
-        self.responder = Responder(result.kb)
+        # The snapshot answering because the files have errors; None when the files are used.
+        self.fallback: Snapshot | None = None
+        kb = result.kb
+        if not result.errors:
+            self._keep(result.kb, digest)
+        elif snapshot_path is not None:
+            self.fallback = read_snapshot(snapshot_path)
+            if self.fallback is not None:
+                kb = self.fallback.kb
+                logger.warning(
+                    "knowledge base has %d error(s): answering from the last good version, "
+                    "the snapshot of %s (%d entries)",
+                    len(result.errors),
+                    self.fallback.taken_at.isoformat(timespec="seconds"),
+                    len(kb.entries),
+                )
+        # Without a snapshot there is no earlier version to keep: answer from what loaded.
+        self.responder = Responder(kb)
         self.last_result: LoadResult = result
         settle_memory()
+
+    def require_usable(self) -> None:
+        """Raise NoGoodKnowledgeError (exit 2): the files have errors and no snapshot stands in."""
+        errors = self.last_result.errors
+        if not errors or self.fallback is not None:
+            return
+        lines = [
+            f"the knowledge base in {self.root} has {len(errors)} error(s) and there is no good "
+            f"snapshot to start from ({self.snapshot_path}); fix them and start again "
+            "(python -m bot kb check lists them):",
+            *(f"  {problem}" for problem in errors),
+        ]
+        raise NoGoodKnowledgeError("\n".join(lines))
+
+    def _keep(self, kb: KnowledgeBase, digest: str) -> None:
+        """Write `kb` as the last good snapshot; a failure is logged and never stops answering."""
+        if self.snapshot_path is None:
+            return
+        try:
+            write_snapshot(self.snapshot_path, Snapshot(kb, datetime.now(UTC), digest))
+        except OSError:
+            logger.exception("could not write the knowledge snapshot %s", self.snapshot_path)
 
     async def reload(self) -> ReloadOutcome:
         """Load the folder again; apply it only if it has no errors."""
         self._fingerprint = fingerprint(self.root) if self.root.is_dir() else ()
-        result = await asyncio.to_thread(load_knowledge, self.root)
+        digest, result = await asyncio.to_thread(_load, self.root)
         if result.errors:
             logger.warning("knowledge reload refused: %d error(s)", len(result.errors))
             return ReloadOutcome(
@@ -81,7 +134,9 @@ class KnowledgeService:
         gc.unfreeze()  # the old knowledge base may now be collected
         self.responder = responder
         self.last_result = result
+        self.fallback = None
         settle_memory()
+        await asyncio.to_thread(self._keep, result.kb, digest)
         logger.info("knowledge reloaded: %d entries", len(result.kb.entries))
         return ReloadOutcome(True, len(result.kb.entries), [], result.warnings)
 

@@ -279,6 +279,7 @@ def _starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpda
             )
         await _set_commands(application)
         staff = StaffHandlers(runtime)
+        await staff.notify_start(application.bot)
 
         async def on_reload(outcome: ReloadOutcome) -> None:
             await staff.notify_reload(application.bot, outcome)

@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.tg.app import build_application
 from bot.tg.web import serve_webhook
+from bot.tg.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,9 @@ def run_bot(settings: Settings, webhook: bool) -> int:
     settings.require_token()
     path = webhook_path(settings) if webhook else ""
     configure_logging(settings)
-    application = build_application(settings)
+    runtime = Runtime(settings)
+    runtime.knowledge.require_usable()
+    application = build_application(settings, runtime)
     if webhook:
         logger.info(
             "starting with a webhook on %s:%d", settings.webhook_listen, settings.webhook_port

@@ -9,6 +9,7 @@ import time
 from bot.answering.service import KnowledgeService
 from bot.config import Settings
 from bot.kb.schema import Lang
+from bot.kb.snapshot import SNAPSHOT_FILE
 from bot.queue.desk import HelpDesk
 from bot.storage import Database
 from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents
@@ -30,7 +31,9 @@ class Runtime:
 
     def __init__(self, settings: Settings, knowledge: KnowledgeService | None = None) -> None:
         self.settings = settings
-        self.knowledge = knowledge or KnowledgeService(settings.knowledge_dir)
+        self.knowledge = knowledge or KnowledgeService(
+            settings.knowledge_dir, settings.data_dir / SNAPSHOT_FILE
+        )
         self.flood = FloodGuard()
         # Button presses are cheaper to make than messages: a separate, wider window.
         self.press_flood = FloodGuard(limit=PRESSES_PER_WINDOW, seconds=PRESS_WINDOW_SECONDS)

@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
+from datetime import UTC
 
 from telegram import Bot, ChatMember, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.answering.service import ReloadOutcome
+from bot.kb.loader import Problem
+from bot.kb.schema import Lang
+from bot.kb.snapshot import Snapshot
 from bot.language import normalise_language_code
-from bot.messages import escape, say
+from bot.messages import escape, format_date, say
 from bot.tg.render import split_message
 from bot.tg.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
 MAX_PROBLEMS_SHOWN = 15
+# Notices to the whole staff chat, where no one reader's language applies.
+STAFF_LANG: Lang = "en"
 UNANSWERED_DAYS = 7
 _STAFF_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER}
 
@@ -39,14 +46,33 @@ def describe_reload(outcome: ReloadOutcome) -> str:
             f"answering from the last good version ({outcome.entries} entries)."
         )
         problems = [*outcome.errors, *outcome.warnings]
-    lines = [escape(text)]
+    return "\n".join([escape(text), *_problem_lines(problems)])
+
+
+def describe_start(snapshot: Snapshot, errors: Sequence[Problem]) -> str:
+    """A staff-facing notice that broken files made the bot start from its last good version."""
+    taken = snapshot.taken_at.astimezone(UTC)
+    when = f"{format_date(taken.date(), STAFF_LANG)} {taken:%H:%M} UTC"
+    text = say(
+        "knowledge_started_from_snapshot",
+        STAFF_LANG,
+        errors=str(len(errors)),
+        date=when,
+        entries=str(len(snapshot.kb.entries)),
+    )
+    return "\n".join([text, *_problem_lines(errors)])
+
+
+def _problem_lines(problems: Sequence[Problem]) -> list[str]:
+    """One line per problem with its file and line, at most MAX_PROBLEMS_SHOWN of them."""
+    lines = []
     for problem in problems[:MAX_PROBLEMS_SHOWN]:
         lines.append(f"• <code>{escape(str(problem.location))}</code> {escape(problem.message)}")
     if len(problems) > MAX_PROBLEMS_SHOWN:
         lines.append(
             f"… and {len(problems) - MAX_PROBLEMS_SHOWN} more (run: python -m bot kb check)"
         )
-    return "\n".join(lines)
+    return lines
 
 
 class StaffHandlers:
@@ -145,11 +171,21 @@ class StaffHandlers:
 
     async def notify_reload(self, bot: Bot, outcome: ReloadOutcome) -> None:
         """Tell the staff chat what an automatic reload did."""
+        await self._notify(bot, describe_reload(outcome), "a reload")
+
+    async def notify_start(self, bot: Bot) -> None:
+        """Tell the staff chat when broken files made the bot start from its last good version."""
+        knowledge = self.rt.knowledge
+        if knowledge.fallback is not None:
+            notice = describe_start(knowledge.fallback, knowledge.last_result.errors)
+            await self._notify(bot, notice, "the start from the snapshot")
+
+    async def _notify(self, bot: Bot, text: str, what: str) -> None:
         staff_chat = self.rt.settings.staff_chat_id
         if staff_chat is None:
             return
         try:
-            for chunk in split_message(describe_reload(outcome)):
+            for chunk in split_message(text):
                 await bot.send_message(staff_chat, chunk)
         except TelegramError:
-            logger.exception("could not tell the staff chat about a reload")
+            logger.exception("could not tell the staff chat about %s", what)

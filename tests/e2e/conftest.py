@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -148,6 +149,15 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         )
     finally:
         await server.stop()
+
+
+@pytest.fixture
+def editable_knowledge(world: World, tmp_path: Path) -> Path:
+    """A copy of the shipped knowledge base that the world's bot reads, for tests to edit."""
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, knowledge)
+    world.knowledge_dir = knowledge
+    return knowledge
 
 
 @pytest.fixture(params=["polling", "webhook"])

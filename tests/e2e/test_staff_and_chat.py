@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from bot.config import DEFAULT_KNOWLEDGE_DIR
 from bot.fakeapi import Message
 from tests.e2e.conftest import BotProcess, World
 
@@ -17,11 +15,9 @@ def text_of(message: Message) -> str:
 
 
 async def test_broken_edit_keeps_the_last_good_knowledge_and_tells_staff(
-    world: World, tmp_path: Path
+    world: World, editable_knowledge: Path, tmp_path: Path
 ) -> None:
-    knowledge = tmp_path / "knowledge"
-    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, knowledge)
-    world.knowledge_dir = knowledge
+    knowledge = editable_knowledge
     bot = BotProcess(
         world, webhook=False, log=tmp_path / "bot.log", extra_env={"LOG_LEVEL": "INFO"}
     )
