@@ -12,6 +12,8 @@ import unicodedata
 # Longer input is cut here before matching: no real question is longer, and the cost of
 # matching must not grow with what a resident pastes.
 MAX_MATCH_CHARS = 1000
+# The longest message Telegram accepts, in UTF-16 code units of the text it shows.
+TELEGRAM_MESSAGE_UNITS = 4096
 
 _SPECIAL_FOLDS: dict[str, str | None] = {
     "ø": "o",
@@ -82,3 +84,8 @@ def tokens(text: str, limit: int = MAX_MATCH_CHARS) -> list[str]:
 def has_letters(text: str) -> bool:
     """True when `text` contains at least one letter or digit (not only emoji or punctuation)."""
     return bool(_WORD_RE.search(text))
+
+
+def utf16_length(text: str) -> int:
+    """Length in UTF-16 code units, as Telegram counts it (an emoji such as 🙂 is two)."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2

@@ -4,6 +4,6 @@
 `bot.answering.emergency`.
 """
 
-from bot.answering.responder import MAX_REPLY_CHARS, Kind, Reply, Responder, Suggestion
+from bot.answering.responder import Kind, Reply, Responder, Suggestion
 
-__all__ = ["MAX_REPLY_CHARS", "Kind", "Reply", "Responder", "Suggestion"]
+__all__ = ["Kind", "Reply", "Responder", "Suggestion"]

@@ -40,7 +40,6 @@ CONFIDENT = 70.0
 AMBIGUITY_MARGIN = 4.0
 # In a near tie, the municipality's own entry beats national content.
 LOCAL_PREFERENCE = 5.0
-MAX_REPLY_CHARS = 4096
 MAX_SUGGESTIONS = 3
 _SITUATIONS = frozenset(get_args(Situation))
 # Words that name the municipality in general, not a topic; they never decide a match.
@@ -341,11 +340,9 @@ class Responder:
             footer.append(f"<i>{say('source', lang, source='; '.join(labels))}</i>")
         footer.append(f"<i>{say('updated', lang, date=format_date(entry.reviewed, lang))}</i>")
         head, tail = "\n".join(parts), "\n".join(footer)
-        body = _format_body(entry.answer[lang])
-        room = MAX_REPLY_CHARS - len(head) - len(tail) - 4
-        if len(body) > room:
-            body = body[: room - 1].rstrip() + "…"
-        text = f"{head}\n\n{body}\n\n{tail}"
+        # Never cut here: a cut in the HTML can fall inside a tag or an entity. A reply longer
+        # than one message is split by the Telegram layer, and kb check warns about it.
+        text = f"{head}\n\n{_format_body(entry.answer[lang])}\n\n{tail}"
         related = [self.kb.entries[r] for r in entry.related if r in self.kb.entries]
         suggestions = self._suggestions([*related, *others], lang, exclude=entry.id)
         return Reply(
@@ -481,10 +478,7 @@ class Responder:
 
     def _with_warning(self, reply: Reply, ctx: _Context, situation: str | None) -> Reply:
         line = self.warning_line(reply.municipality or self._id(ctx), reply.language, situation)
-        text = f"{line}\n\n{reply.text}"
-        if len(text) > MAX_REPLY_CHARS:
-            text = text[: MAX_REPLY_CHARS - 1].rstrip() + "…"
-        return replace(reply, text=text, alert="line")
+        return replace(reply, text=f"{line}\n\n{reply.text}", alert="line")
 
     @staticmethod
     def _number_line(number: EmergencyNumber, lang: Lang, bold: bool) -> str:
