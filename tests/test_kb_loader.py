@@ -307,3 +307,31 @@ def test_a_review_due_before_the_last_review_is_a_warning(tiny_kb: Path) -> None
         "'review_by' (2026-01-01) is before 'reviewed' (2026-11-22)" in w.message
         for w in result.warnings
     )
+
+
+def test_an_answer_too_long_for_one_message_is_a_warning_at_its_line(
+    tiny_kb: Path, write: WriteFile
+) -> None:
+    # 3,250 characters, under the limit, but 3,900 as Telegram counts them: emoji count twice.
+    answer = "🙂 ok " * 650
+    write(
+        "asker/payments.yaml",
+        ENTRY.format(id="asker-a").replace("Du kan søke om utsatt betalingsfrist.", answer),
+    )
+    result = load(tiny_kb)
+    assert result.errors == []
+    [warning] = result.warnings
+    assert (str(warning.location.file), warning.location.line) == ("asker/payments.yaml", 13)
+    assert "'nb' answer" in warning.message and "in parts" in warning.message
+    assert "asker-a" in result.kb.entries  # a warning: the entry still loads
+
+
+def test_a_long_answer_that_fits_one_message_is_not_a_warning(
+    tiny_kb: Path, write: WriteFile
+) -> None:
+    answer = "Ring oss på dagtid. " * 170  # 3,400 characters, all counted once
+    write(
+        "asker/payments.yaml",
+        ENTRY.format(id="asker-a").replace("Du kan søke om utsatt betalingsfrist.", answer),
+    )
+    assert load(tiny_kb).problems == []

@@ -50,3 +50,7 @@ def _misses_by_entry() -> dict[str, list[tuple[str, str, str, str | None]]]:
 @pytest.mark.parametrize("entry_id", sorted(result.kb.entries))
 def test_every_example_question_finds_its_own_entry(entry_id: str) -> None:
     assert _misses_by_entry().get(entry_id, []) == []
+
+
+def test_every_shipped_answer_fits_one_message() -> None:
+    assert [str(p) for p in result.warnings if "in parts" in p.message] == []

@@ -39,7 +39,7 @@ from bot.kb.schema import (
     TopicsFile,
 )
 from bot.kb.yamlsource import Path_, YamlDocument, YamlSyntaxError, read_yaml
-from bot.text import fold, words
+from bot.text import TELEGRAM_MESSAGE_UNITS, fold, utf16_length, words
 
 MUNICIPALITY_FILE = "municipality.yaml"
 SHARED_FILE = "shared.yaml"
@@ -48,6 +48,9 @@ SOURCES_FILE = "sources.yaml"
 EMERGENCY_FILE = "emergency.yaml"
 # Leaves room for the title, a language notice and the "Updated" line within Telegram's 4096.
 MAX_ANSWER_CHARS = 3500
+# What a reply adds around an answer and its title, at most: an emergency line, a language or
+# municipality notice, the source and "Updated" lines, and the blank lines between.
+REPLY_FRAME_UNITS = 500
 COUNTRY_LANGUAGE: dict[Country, Lang] = {"NO": "nb", "SE": "sv"}
 
 Severity = Literal["error", "warning"]
@@ -429,6 +432,18 @@ def _check_entry(
                 path,
                 line("answer", lang),
                 f"the '{lang}' answer has {len(text)} characters; the limit is {MAX_ANSWER_CHARS}",
+            )
+            continue
+        # Telegram counts UTF-16 units: an emoji is two, so a short answer can still be long.
+        units = utf16_length(m.title.get(lang, "")) + utf16_length(text)
+        if units + REPLY_FRAME_UNITS > TELEGRAM_MESSAGE_UNITS:
+            out.warning(
+                path,
+                line("answer", lang),
+                f"the '{lang}' answer and its title are {units} characters as Telegram counts "
+                f"them (an emoji counts as two); with the lines the bot adds they may not fit "
+                f"in one message ({TELEGRAM_MESSAGE_UNITS - REPLY_FRAME_UNITS} at most), so "
+                "residents would get it in parts: shorten it",
             )
     if m.review_by is not None and m.review_by < rules.today:
         out.warning(
