@@ -144,3 +144,20 @@ def normalise_language_code(code: str | None) -> Lang | None:
     if base == "sv":
         return "sv"
     return "en"
+
+
+def conversation_language(
+    chosen: str | None, said: str | None, last: str | None, app: str | None = None
+) -> Lang | None:
+    """The language to talk to a resident in, by the one rule every reply follows.
+
+    Their explicit choice (/language) wins; else the language of what they said (the message,
+    or the question a button belongs to), when it tells; else the last language used with
+    them; else their Telegram app's. None when nothing tells. The municipality's language is
+    deliberately not among them: an English speaker in Öckerö is answered in English.
+    """
+    for code in (chosen, said, last, app):
+        lang = normalise_language_code(code)
+        if lang is not None:
+            return lang
+    return None

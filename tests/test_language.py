@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language import LanguageDetector, learn_vocabulary, normalise_language_code
+from bot.language import (
+    LanguageDetector,
+    conversation_language,
+    learn_vocabulary,
+    normalise_language_code,
+)
 
 detector = LanguageDetector()
 
@@ -95,3 +100,20 @@ def test_telegram_language_codes_map_to_reply_languages(
     code: str | None, expected: str | None
 ) -> None:
     assert normalise_language_code(code) == expected
+
+
+@pytest.mark.parametrize(
+    ("chosen", "said", "last", "app", "expected"),
+    [
+        ("en", "sv", "nb", "nb", "en"),  # an explicit choice beats the message
+        (None, "sv", "en", "en", "sv"),  # the message's language beats the last one
+        (None, None, "sv", "en", "sv"),  # a message that tells nothing keeps the last one
+        (None, None, None, "nn-NO", "nb"),  # then the app's language
+        (None, None, None, "de", "en"),
+        (None, None, None, None, None),  # nothing tells: the caller decides
+    ],
+)
+def test_the_conversation_language_rule(
+    chosen: str | None, said: str | None, last: str | None, app: str | None, expected: str | None
+) -> None:
+    assert conversation_language(chosen, said, last, app) == expected

@@ -82,6 +82,38 @@ async def test_residents_keep_unchanged_choices(db: Database) -> None:
     assert await residents.get(7) is None
 
 
+async def test_the_last_language_is_kept_apart_from_the_chosen_one(db: Database) -> None:
+    residents = Residents(db)
+    await residents.save(7, language="en")
+    updated = await residents.save(7, last_language="sv")
+    assert (updated.language, updated.last_language) == ("en", "sv")
+    assert await residents.get(7) == updated
+
+
+async def test_a_language_stored_before_migration_5_becomes_the_last_used_one(
+    tmp_path: Path,
+) -> None:
+    """/start used to store the app's language as if chosen: it is only the last one used."""
+    path = tmp_path / "bot.db"
+    with sqlite3.connect(path) as connection:
+        for statements in MIGRATIONS[:4]:
+            for statement in statements:
+                connection.execute(statement)
+        connection.execute("PRAGMA user_version = 4")
+        connection.execute(
+            "INSERT INTO residents (user_id, municipality, language, created_at, updated_at) "
+            "VALUES (7, 'ockero', 'sv', 0, 0)"
+        )
+    async with Database(path) as database:
+        resident = await Residents(database).get(7)
+    assert resident is not None
+    assert (resident.municipality, resident.language, resident.last_language) == (
+        "ockero",
+        None,
+        "sv",
+    )
+
+
 async def test_inbox_records_once_and_forgets_processed_payloads(db: Database) -> None:
     inbox = Inbox(db)
     assert await inbox.record(5, {"update_id": 5, "message": {"text": "hei"}})

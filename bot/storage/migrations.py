@@ -136,4 +136,11 @@ MIGRATIONS: list[list[str]] = [
         """CREATE UNIQUE INDEX questions_per_update ON questions (update_id)
            WHERE update_id IS NOT NULL""",
     ],
+    # 6: the language last used with each resident, apart from the one they chose. /start
+    # used to store the app's language as if chosen, and a choice did not beat the language
+    # a message was written in: what is stored so far becomes the last used one.
+    [
+        "ALTER TABLE residents ADD COLUMN last_language TEXT",
+        "UPDATE residents SET last_language = language, language = NULL",
+    ],
 ]

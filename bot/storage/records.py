@@ -18,11 +18,16 @@ from bot.text import tokens
 class Resident:
     user_id: int
     municipality: str | None
-    language: str | None
+    language: str | None  # chosen with /language; it beats the language of a message
+    last_language: str | None = None  # the language last used with them
+
+
+_RESIDENT_COLUMNS = "user_id, municipality, language, last_language"
 
 
 class Residents:
-    """Each resident's chosen municipality and language, kept across restarts.
+    """Each resident's chosen municipality and language, and the language last used with
+    them, kept across restarts.
 
     Read on every message, so the last `CACHE_SIZE` residents are kept in memory; this process
     is the only writer, and every save refreshes the cache.
@@ -43,9 +48,9 @@ class Residents:
         if user_id in self._cache:
             return self._cache[user_id]
         row = await self.db.fetchone(
-            "SELECT user_id, municipality, language FROM residents WHERE user_id = ?", (user_id,)
+            f"SELECT {_RESIDENT_COLUMNS} FROM residents WHERE user_id = ?", (user_id,)
         )
-        resident = Resident(row[0], row[1], row[2]) if row else None
+        resident = Resident(*row) if row else None
         self._remember(user_id, resident)
         return resident
 
@@ -55,25 +60,27 @@ class Residents:
         *,
         municipality: str | None = None,
         language: str | None = None,
+        last_language: str | None = None,
     ) -> Resident:
         """Create or update a resident; a None argument leaves that choice as it was."""
         stamp = now()
 
         def save(connection: sqlite3.Connection) -> Resident:
             connection.execute(
-                """INSERT INTO residents (user_id, municipality, language, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?)
+                """INSERT INTO residents
+                     (user_id, municipality, language, last_language, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?)
                    ON CONFLICT (user_id) DO UPDATE SET
                      municipality = COALESCE(excluded.municipality, residents.municipality),
                      language = COALESCE(excluded.language, residents.language),
+                     last_language = COALESCE(excluded.last_language, residents.last_language),
                      updated_at = excluded.updated_at""",
-                (user_id, municipality, language, stamp, stamp),
+                (user_id, municipality, language, last_language, stamp, stamp),
             )
             row = connection.execute(
-                "SELECT user_id, municipality, language FROM residents WHERE user_id = ?",
-                (user_id,),
+                f"SELECT {_RESIDENT_COLUMNS} FROM residents WHERE user_id = ?", (user_id,)
             ).fetchone()
-            return Resident(row[0], row[1], row[2])
+            return Resident(*row)
 
         resident = await self.db.run_write(save)
         self._remember(user_id, resident)

@@ -10,9 +10,10 @@ from bot.answering.service import KnowledgeService
 from bot.config import Settings
 from bot.kb.schema import Lang
 from bot.kb.snapshot import SNAPSHOT_FILE
+from bot.language import conversation_language
 from bot.queue.desk import HelpDesk
 from bot.storage import Database
-from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents
+from bot.storage.records import Feedback, Inbox, Meta, Questions, Resident, Residents
 from bot.tg.callbacks import CallbackCodec
 from bot.tg.flood import FloodGuard
 
@@ -69,6 +70,22 @@ class Runtime:
         """How to reach a human at the municipality, in `lang`."""
         responder = self.knowledge.responder
         return responder.contact_line(responder.kb.municipalities.get(municipality or ""), lang)
+
+    async def resident_language(
+        self, user_id: int, said: str | None = None, app: str | None = None
+    ) -> tuple[Resident, Lang]:
+        """The resident's stored choices and the language to talk to them in, by
+        `conversation_language`: `said` is the language of what they said, if anything tells
+        it (a message, or the question a button belongs to), `app` their Telegram app's."""
+        resident = await self.residents.get(user_id) or Resident(user_id, None, None)
+        lang = conversation_language(resident.language, said, resident.last_language, app)
+        return resident, lang or "en"
+
+    async def remember_language(self, user_id: int, lang: Lang) -> None:
+        """Keep the language just used with a resident, for what they do next."""
+        resident = await self.residents.get(user_id)
+        if resident is None or resident.last_language != lang:
+            await self.residents.save(user_id, last_language=lang)
 
     def municipality_language(self, municipality: str | None) -> Lang:
         found = self.knowledge.responder.kb.municipalities.get(municipality or "")
