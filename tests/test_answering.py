@@ -68,6 +68,34 @@ def test_missing_language_falls_back_to_the_municipality_language_with_a_notice(
     assert "finns inte på svenska" in plain(reply.text)
 
 
+def test_an_answer_only_in_swedish_speaks_norwegian_around_it() -> None:
+    """The content exists only in Öckerö's language; the notice, the source and date lines and
+    the buttons are in the resident's."""
+    reply = responder.answer("er biblioteket åpent nå?", "ockero")
+    assert (reply.kind, reply.language, reply.resident_language) == ("answer", "sv", "nb")
+    lines = plain(reply.text).splitlines()
+    assert "finnes ikke på norsk" in plain(reply.text)
+    assert lines[-2].startswith("Kilde") and lines[-1].startswith("Oppdatert ")
+    assert lines[-1].endswith("22.11.2026")
+
+
+def test_a_chosen_language_beats_the_messages_own() -> None:
+    reply = responder.answer("är biblioteket öppet?", "ockero", "sv", chosen_language="en")
+    assert (reply.language, reply.resident_language) == ("en", "en")
+    assert plain(reply.text).startswith("The library")
+    fallback = responder.answer("Går bussarna som vanligt?", "ockero", chosen_language="en")
+    assert fallback.kind == "fallback" and fallback.language == "en"
+
+
+def test_the_municipalitys_language_never_beats_the_residents() -> None:
+    reply = responder.answer("bibliotek", "ockero", "en")
+    assert (reply.language, reply.resident_language) == ("en", "en")
+    assert [s.title for s in reply.suggestions] == [
+        "The youth centre (fritidsgård)",
+        "Collected coronavirus information at ockero.se/virus",
+    ]
+
+
 def test_short_text_uses_preference_then_municipality_default() -> None:
     assert responder.answer("innbyggerservice", "asker").language == "nb"
     assert responder.answer("innbyggerservice", "asker", "en").language == "en"

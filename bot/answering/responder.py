@@ -22,7 +22,12 @@ from bot.answering.practical_help import detect_help, help_detector
 from bot.answering.query import analyse_query
 from bot.kb.knowledge import SHARED, EmergencyNumber, Entry, KnowledgeBase, Municipality
 from bot.kb.schema import LANGS, Country, Lang, Situation
-from bot.language import LanguageDetector, learn_vocabulary, normalise_language_code
+from bot.language import (
+    LanguageDetector,
+    conversation_language,
+    learn_vocabulary,
+    normalise_language_code,
+)
 from bot.messages import escape, format_date, say
 from bot.text import MAX_MATCH_CHARS, fold, has_letters, words
 
@@ -56,7 +61,12 @@ class Suggestion:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What the bot sends back, and why. `text` is Telegram HTML, at most 4096 characters."""
+    """What the bot sends back, and why. `text` is Telegram HTML, at most 4096 characters.
+
+    `language` is the language of the answer's own text; `resident_language` the one the
+    resident is spoken to in (notices, source lines, buttons). They differ only for an entry
+    with no text in the resident's language.
+    """
 
     kind: Kind
     text: str
@@ -70,6 +80,13 @@ class Reply:
     situation: Situation | None = None
     help_category: str | None = None
     alert: Alert | None = None
+    # Set when the resident's language is not `language`.
+    asked_in: Lang | None = None
+
+    @property
+    def resident_language(self) -> Lang:
+        """The language the resident is spoken to in."""
+        return self.asked_in or self.language
 
     def to_json(self) -> dict[str, Any]:
         """The reply as the `ask --json` protocol prints it."""
@@ -164,13 +181,17 @@ class Responder:
         municipality: str | None = None,
         language: str | None = None,
         check_emergency: bool = True,
+        chosen_language: str | None = None,
     ) -> Reply:
         """Reply to one message from a resident.
 
-        With `check_emergency` False (the resident said it is not an emergency), the message
-        gets the reply it would get if the detector had found nothing.
+        The reply's language follows `conversation_language`: `chosen_language` (the
+        resident's explicit choice), else the message's own, else `language` (the last one
+        used with them); with none of them, the municipality's. With `check_emergency` False
+        (the resident said it is not an emergency), the message gets the reply it would get
+        if the detector had found nothing.
         """
-        ctx = self._context(text, municipality, language)
+        ctx = self._context(text, municipality, language, chosen_language)
         text = ctx.text
         if not has_letters(text):
             return self._fallback(ctx, unreadable=True)
@@ -213,17 +234,26 @@ class Responder:
             return ranking
         return Ranking(ranking.query, self._prefer_local(ranking.candidates))
 
-    def _context(self, text: str, municipality: str | None, language: str | None) -> _Context:
+    def language_of(self, text: str) -> Lang | None:
+        """The language a message is written in, or None when it does not tell (one word, a
+        number)."""
+        query = analyse_query(text)
+        return self.detector.detect(query.text[:MAX_MATCH_CHARS], query.match_words)
+
+    def _context(
+        self,
+        text: str,
+        municipality: str | None,
+        language: str | None,
+        chosen_language: str | None = None,
+    ) -> _Context:
         """What the rules work out about a message before any of them runs."""
         if municipality is not None and municipality not in self.kb.municipalities:
             municipality = None
-        query = analyse_query(text)
-        text = query.text
+        text = analyse_query(text).text
         named = self.mentioned_municipality(text)
         chosen = self.kb.municipalities.get(named or municipality or "")
-        told = self.detector.detect(text[:MAX_MATCH_CHARS], query.match_words) or (
-            normalise_language_code(language)
-        )
+        told = conversation_language(chosen_language, self.language_of(text), language)
         wanted = told or (chosen.language if chosen else None) or "en"
         return _Context(text, wanted, chosen, language_guessed=told is None and chosen is None)
 
@@ -334,17 +364,21 @@ class Responder:
         for source_id in entry.sources:
             source = self.kb.sources.get(source_id)
             if source is not None:
-                date_part = f", {format_date(source.published, lang)}" if source.published else ""
+                published = source.published
+                date_part = f", {format_date(published, ctx.wanted)}" if published else ""
                 labels.append(source.publisher + date_part)
+        # The source and date lines speak to the resident, like the notices above.
+        spoken = ctx.wanted
         if labels:
-            footer.append(f"<i>{say('source', lang, source='; '.join(labels))}</i>")
-        footer.append(f"<i>{say('updated', lang, date=format_date(entry.reviewed, lang))}</i>")
+            footer.append(f"<i>{say('source', spoken, source='; '.join(labels))}</i>")
+        updated = format_date(entry.reviewed, spoken)
+        footer.append(f"<i>{say('updated', spoken, date=updated)}</i>")
         head, tail = "\n".join(parts), "\n".join(footer)
         # Never cut here: a cut in the HTML can fall inside a tag or an entity. A reply longer
         # than one message is split by the Telegram layer, and kb check warns about it.
         text = f"{head}\n\n{_format_body(entry.answer[lang])}\n\n{tail}"
         related = [self.kb.entries[r] for r in entry.related if r in self.kb.entries]
-        suggestions = self._suggestions([*related, *others], lang, exclude=entry.id)
+        suggestions = self._suggestions([*related, *others], ctx.wanted, lang, exclude=entry.id)
         return Reply(
             kind="answer",
             text=text,
@@ -353,16 +387,21 @@ class Responder:
             entry_id=entry.id,
             score=score,
             suggestions=suggestions,
+            asked_in=ctx.wanted if ctx.wanted != lang else None,
         )
 
     def _suggestions(
-        self, entries: Iterable[Entry], lang: Lang, exclude: str | None = None
+        self,
+        entries: Iterable[Entry],
+        lang: Lang,
+        fallback: Lang = "en",
+        exclude: str | None = None,
     ) -> tuple[Suggestion, ...]:
         seen: dict[str, Suggestion] = {}
         for entry in entries:
             if entry.id == exclude or entry.id in seen:
                 continue
-            seen[entry.id] = Suggestion(entry.id, entry.title_in(lang, "en"))
+            seen[entry.id] = Suggestion(entry.id, entry.title_in(lang, fallback))
             if len(seen) == MAX_SUGGESTIONS:
                 break
         return tuple(seen.values())
