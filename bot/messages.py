@@ -395,8 +395,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "privacy": {
         "nb": "<b>Hva jeg lagrer</b>\n"
-        "• Telegram-ID-en din med kommunen og språket du har valgt, til du ber meg glemme deg "
-        "(/forgetme).\n"
+        "• Telegram-ID-en din med kommunen og språket du har valgt eller sist skrev på, til du "
+        "ber meg glemme deg (/forgetme).\n"
         "• Spørsmålene dine og hva jeg svarte, i {days} dager, så et 👎 kan sende akkurat det "
         "spørsmålet videre. Kommunens ansatte ser bare spørsmål du sender dem, ikke navnet "
         "ditt.\n"
@@ -406,8 +406,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "at forespørselen er avsluttet.\n\n"
         "Meldingene dine lagres bare til de er behandlet. /forgetme sletter alt om deg.",
         "sv": "<b>Vad jag sparar</b>\n"
-        "• Ditt Telegram-ID med den kommun och det språk du valt, tills du ber mig glömma dig "
-        "(/forgetme).\n"
+        "• Ditt Telegram-ID med den kommun och det språk du valt eller senast skrev på, tills du "
+        "ber mig glömma dig (/forgetme).\n"
         "• Dina frågor och vad jag svarade, i {days} dagar, så att en 👎 kan skicka just den "
         "frågan vidare. Kommunens personal ser bara frågor du skickar till dem, inte ditt "
         "namn.\n"
@@ -417,8 +417,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "förfrågan avslutats.\n\n"
         "Dina meddelanden sparas bara tills de är behandlade. /forgetme raderar allt om dig.",
         "en": "<b>What I store</b>\n"
-        "• Your Telegram ID with the municipality and language you chose, until you ask me to "
-        "forget you (/forgetme).\n"
+        "• Your Telegram ID with the municipality and the language you chose or last wrote in, "
+        "until you ask me to forget you (/forgetme).\n"
         "• Your questions and what I answered, for {days} days, so that a 👎 can pass on that "
         "very question. Staff see only questions you send them, not your name.\n"
         "• Feedback (👍/👎) without who gave it.\n"

@@ -62,6 +62,15 @@ async def approve(desk: HelpDesk, user_id: int, name: str = "Ola Nordmann") -> N
     assert await desk.decide_volunteer(user_id, True, staff_id=9) is not None
 
 
+async def store_resident(desk: HelpDesk, chosen_language: str) -> None:
+    """The resident's row, as the bot's Residents store it: Asker, `chosen_language`."""
+    await desk.db.write(
+        "INSERT INTO residents (user_id, municipality, language, created_at, updated_at) "
+        "VALUES (?, 'asker', ?, 0, 0)",
+        (RESIDENT, chosen_language),
+    )
+
+
 async def messages_to(desk: HelpDesk, chat_id: int) -> list[str]:
     rows = await desk.db.fetchall(
         "SELECT payload FROM outbox WHERE chat_id = ? AND kind = 'message' ORDER BY id", (chat_id,)
@@ -146,6 +155,23 @@ async def test_resident_cancel_tells_the_volunteer(desk: HelpDesk) -> None:
     assert await desk.cancel_by_resident(request.id, RESIDENT) is None  # already closed
 
 
+async def test_the_resident_is_told_in_the_language_they_chose_since_asking(
+    desk: HelpDesk,
+) -> None:
+    """A request made in Norwegian, English chosen with /language since: the notice is in
+    English; without a choice it stays in the request's language."""
+    await approve(desk, 2001)
+    first = await submit(desk)
+    await desk.claim(first.id, 2001)
+    await store_resident(desk, chosen_language="en")
+    await desk.release(first.id, 2001)
+    assert "back in the queue" in (await messages_to(desk, RESIDENT))[-1]
+    await desk.db.write("UPDATE residents SET language = NULL, last_language = 'sv'")
+    await desk.claim(first.id, 2001)
+    await desk.release(first.id, 2001)
+    assert "tilbake i køen" in (await messages_to(desk, RESIDENT))[-1]
+
+
 async def test_escalation_alerts_staff_once_and_tells_the_resident(desk: HelpDesk) -> None:
     desk.escalate_after_seconds = -1
     request = await submit(desk)
@@ -205,11 +231,7 @@ async def test_forget_me_closes_and_erases_everything(desk: HelpDesk) -> None:
     await approve(desk, 2001)
     request = await submit(desk)
     await desk.claim(request.id, 2001)
-    await desk.db.write(
-        "INSERT INTO residents (user_id, municipality, language, created_at, updated_at) "
-        "VALUES (?, 'asker', 'nb', 0, 0)",
-        (RESIDENT,),
-    )
+    await store_resident(desk, chosen_language="nb")
     await desk.forget_resident(RESIDENT)
     closed = await desk.get(request.id)
     assert closed is not None and closed.state == "cancelled" and closed.resident_id is None

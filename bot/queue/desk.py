@@ -20,6 +20,7 @@ from typing import Any, Literal
 from rapidfuzz import fuzz
 
 from bot.kb.schema import Lang
+from bot.language import conversation_language
 from bot.messages import say
 from bot.queue.intake import Conversation
 from bot.queue.models import (
@@ -183,7 +184,11 @@ class HelpDesk:
     def _tell_resident(
         self, connection: sqlite3.Connection, request: HelpRequest, key: str, **values: str
     ) -> None:
-        lang = lang_of(request.language)
+        # The language the request was made in, unless the resident has chosen one since.
+        chosen = connection.execute(
+            "SELECT language FROM residents WHERE user_id = ?", (request.resident_id,)
+        ).fetchone()
+        lang = lang_of(conversation_language(chosen[0] if chosen else None, request.language, None))
         self._send(
             connection,
             request.resident_id,

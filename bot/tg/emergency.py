@@ -95,7 +95,10 @@ class EmergencyHandlers:
                 line = responder.warning_line(resident.municipality, lang, verdict.situation)
                 await send_html(message, line)
             return
-        reply = responder.answer(text, resident.municipality, profile_lang)
+        reply = responder.answer(
+            text, resident.municipality, profile_lang, chosen_language=resident.language
+        )
+        await self.rt.remember_language(user.id, reply.language)
         question_id = await self.rt.questions.record(
             user.id,
             reply.municipality or resident.municipality,

@@ -494,9 +494,8 @@ class HelpDeskHandlers:
                 return False
             await acknowledge(query)
             await _drop_buttons(query)
-            await send_html(
-                message, say("notice_cancelled", lang_of(request.language), ref=request.ref)
-            )
+            # In the language /cancel asked in, whatever the request was made in.
+            await send_html(message, say("notice_cancelled", lang, ref=request.ref))
             return True
         if action in (FORGET_YES, FORGET_NO):
             await acknowledge(query)
@@ -576,7 +575,7 @@ class HelpDeskHandlers:
             return False
         await acknowledge(query)
         await _drop_buttons(query)
-        lang = lang_of(request.language)
+        _, lang = await self.residents.profile(user, request.language)
         await send_html(message, say("request_stored", lang, ref=request.ref))
         return True
 

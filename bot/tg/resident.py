@@ -11,7 +11,6 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.answering import Reply
 from bot.kb.schema import Lang
-from bot.language import normalise_language_code
 from bot.messages import escape, say
 from bot.storage.records import Resident
 from bot.tg import keyboards as kbd
@@ -61,11 +60,10 @@ class ResidentHandlers:
 
     # -- helpers --------------------------------------------------------------------------
 
-    async def profile(self, user: User) -> tuple[Resident, Lang]:
-        """The resident's stored choices and the language to talk to them in."""
-        resident = await self.rt.residents.get(user.id) or Resident(user.id, None, None)
-        stored = LANG_CODES.get(resident.language or "")
-        return resident, stored or normalise_language_code(user.language_code) or "en"
+    async def profile(self, user: User, said: str | None = None) -> tuple[Resident, Lang]:
+        """The resident's stored choices and the language to talk to them in; `said` is the
+        language of what they said, when something tells it (see `conversation_language`)."""
+        return await self.rt.resident_language(user.id, said, user.language_code)
 
     def keyboards(self, chat_id: int, lang: Lang) -> Keyboards:
         return Keyboards(self.rt.codec, chat_id, lang)
@@ -95,7 +93,11 @@ class ResidentHandlers:
         resident, lang = await self.profile(user)
         responder = self.rt.knowledge.responder
         reply = responder.answer(
-            text, municipality or resident.municipality, lang, check_emergency=check_emergency
+            text,
+            municipality or resident.municipality,
+            lang,
+            check_emergency=check_emergency,
+            chosen_language=resident.language,
         )
         question_id = None
         if reply.kind in ("fallback", "clarify", "answer"):
@@ -104,18 +106,19 @@ class ResidentHandlers:
             question_id = await self.rt.questions.record(
                 user.id,
                 reply.municipality or resident.municipality,
-                reply.language,
+                reply.resident_language,
                 text,
                 "answered" if reply.kind == "answer" else reply.kind,
                 reply.entry_id,
                 update_id,
             )
-        keyboard = self.keyboards(message.chat_id, reply.language).for_reply(
+        keyboard = self.keyboards(message.chat_id, reply.resident_language).for_reply(
             reply, question_id, responder.kb
         )
         sent = await send_html(message, reply.text, keyboard)
         if update_id is not None:
             await self.rt.inbox.mark_answered(update_id, question_id, sent.message_id)
+        await self.rt.remember_language(user.id, reply.resident_language)
         logger.info(
             "reply kind=%s entry=%s score=%.0f lang=%s",
             reply.kind,
@@ -127,18 +130,17 @@ class ResidentHandlers:
     # -- commands -------------------------------------------------------------------------
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Greet the resident in their app language and ask for their municipality."""
+        """Greet the resident (in their app's language, at first) and ask for their
+        municipality."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        app_lang = normalise_language_code(user.language_code) or "en"
-        resident = await self.rt.residents.get(user.id)
-        if resident is None or resident.language is None:
-            await self.rt.residents.save(user.id, language=app_lang)
+        # Nothing is stored as their choice: only /language is one.
+        _, lang = await self.profile(user)
         name = f", {user.first_name}" if user.first_name else ""
-        keyboards = self.keyboards(message.chat_id, app_lang)
+        keyboards = self.keyboards(message.chat_id, lang)
         await message.reply_text(
-            say("start", app_lang, name=name),
+            say("start", lang, name=name),
             reply_markup=keyboards.municipalities(self.rt.knowledge.responder.kb),
         )
 
@@ -356,7 +358,7 @@ class ResidentHandlers:
             reply = self.rt.knowledge.responder.entry_reply(entry_id, lang, resident.municipality)
             # Browsed, not asked: no text to keep, but its feedback counts once too.
             browsed = await self.rt.questions.record(
-                user.id, resident.municipality, reply.language, None, "browsed", entry_id
+                user.id, resident.municipality, reply.resident_language, None, "browsed", entry_id
             )
             await send_html(message, reply.text, keyboards.for_reply(reply, browsed, kb))
             return True
@@ -383,7 +385,7 @@ class ResidentHandlers:
         question = await self.rt.questions.get(int(asked)) if asked.isdigit() else None
         if question is not None and question.user_id not in (user.id, None):
             return False
-        resident, _ = await self.profile(user)
+        resident, lang = await self.profile(user, question.language if question else None)
         helpful = vote == "1"
         await self.rt.feedback.record(
             entry_id, helpful, resident.municipality, lang, question.id if question else None
@@ -409,7 +411,7 @@ class ResidentHandlers:
         staff_chat = self.rt.settings.staff_chat_id
         if answered is None or staff_chat is None:
             return False
-        _, lang = await self.profile(user)
+        _, lang = await self.profile(user, self.rt.knowledge.responder.language_of(message.text))
         follow_up = await self.rt.questions.record(
             user.id, answered.municipality, lang, message.text[:1000], "follow_up"
         )
@@ -430,6 +432,7 @@ class ResidentHandlers:
             return False
         await self.rt.questions.sent_to_staff(follow_up, staff_chat, sent.message_id)
         await send_html(message, say("handoff_sent", lang))
+        await self.rt.remember_language(user.id, lang)
         return True
 
     async def _ask_staff(
@@ -441,6 +444,8 @@ class ResidentHandlers:
             return False
         if question is None or question.user_id != user.id or question.text is None:
             return False
+        # Said in the language of the question, not of whatever came after it.
+        _, lang = await self.profile(user, question.language)
         if question.sent_to_staff_at is not None:
             await acknowledge(query, say("handoff_already", lang))
             return True
@@ -482,6 +487,7 @@ class ResidentHandlers:
             return False
         kb = self.rt.knowledge.responder.kb
         await acknowledge(query)
+        _, lang = await self.profile(user, question.language)
         if callback.action == kbd.ANSWER_FOR:
             chosen = callback.arg(1)
             if chosen not in kb.municipalities:

@@ -155,8 +155,9 @@ class StaffHandlers:
                 "The resident's data has been erased; the answer was not sent."
             )
             return
-        lang = question.language if question.language in ("nb", "sv", "en") else "en"
-        text = say("staff_answer", lang, text=message.text)  # type: ignore[arg-type]
+        # The lead line in the resident's language: their choice, else the question's.
+        _, lang = await self.rt.resident_language(question.user_id, question.language)
+        text = say("staff_answer", lang, text=message.text)
         try:
             for chunk in split_message(text):
                 delivered = await context.bot.send_message(question.user_id, chunk)
