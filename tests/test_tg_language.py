@@ -278,3 +278,16 @@ async def test_staffs_answer_to_an_english_question_leads_in_english(tmp_path: P
         bot.core.inject_text(bot.staff, "They do.", chat=bot.staff_chat, reply_to=posted)
         answer = await bot.core.wait_for_message(emma)
         assert text_of(answer) == plain("staff_answer", "en", text="They do.")
+
+
+async def test_the_something_went_wrong_notice_is_in_the_conversations_language(
+    tmp_path: Path,
+) -> None:
+    async with live_bot(tmp_path) as bot:
+        emma = await english_in_ockero(bot, "sv")
+        await bot.send(emma, LIBRARY_EN)
+        bot.core.fail(
+            "sendMessage", status=400, chat_id=emma.id, description="Bad Request: can't parse"
+        )
+        notice = await bot.send(emma, "Is the youth centre open?")
+        assert text_of(notice) == plain("error", "en")

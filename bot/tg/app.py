@@ -25,6 +25,7 @@ from telegram.request import BaseRequest
 
 from bot.answering.service import ReloadOutcome
 from bot.config import Settings
+from bot.kb.schema import Lang
 from bot.language import normalise_language_code
 from bot.messages import say
 from bot.tg.emergency import EmergencyHandlers
@@ -253,12 +254,26 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if update.effective_chat.type != "private":
         return
-    user = update.effective_user
-    lang = normalise_language_code(user.language_code if user else None) or "en"
+    lang = await _error_language(update, context.application.bot_data.get("runtime"))
     try:
         await context.bot.send_message(update.effective_chat.id, say("error", lang))
     except TelegramError:
         logger.warning("could not send the error notice either")
+
+
+async def _error_language(update: Update, runtime: object) -> Lang:
+    """The conversation's language for the error notice; the app's when storage, which may be
+    what failed, cannot tell."""
+    user = update.effective_user
+    app = normalise_language_code(user.language_code if user else None) or "en"
+    if user is None or not isinstance(runtime, Runtime):
+        return app
+    try:
+        _, lang = await runtime.resident_language(user.id, None, user.language_code)
+    except Exception:  # the notice goes out whatever broke
+        logger.warning("could not read the resident's language for the error notice")
+        return app
+    return lang
 
 
 def _starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpdateProcessor) -> Any:
