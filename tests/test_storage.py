@@ -90,7 +90,7 @@ async def test_the_last_language_is_kept_apart_from_the_chosen_one(db: Database)
     assert await residents.get(7) == updated
 
 
-async def test_a_language_stored_before_migration_5_becomes_the_last_used_one(
+async def test_a_language_stored_before_migration_6_becomes_the_last_used_one(
     tmp_path: Path,
 ) -> None:
     """/start used to store the app's language as if chosen: it is only the last one used."""

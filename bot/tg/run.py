@@ -11,8 +11,8 @@ from telegram import Update
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.tg.app import build_application
-from bot.tg.web import serve_webhook
 from bot.tg.runtime import Runtime
+from bot.tg.web import serve_webhook
 
 logger = logging.getLogger(__name__)
 
