@@ -335,3 +335,71 @@ def test_a_long_answer_that_fits_one_message_is_not_a_warning(
         ENTRY.format(id="asker-a").replace("Du kan søke om utsatt betalingsfrist.", answer),
     )
     assert load(tiny_kb).problems == []
+
+
+def _break(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_references_into_a_file_that_cannot_be_parsed_become_one_note(kb_copy: Path) -> None:
+    # situation.yaml refers four times to entries in health.yaml.
+    _break(kb_copy / "asker/health.yaml", "    topic: health", "\ttopic: health")
+    result = load(kb_copy)
+    assert [str(p.location) for p in result.errors] == ["asker/health.yaml:3"]
+    [note] = [w for w in result.warnings if "not checked" in w.message]
+    assert note.location.file == Path("asker/health.yaml")
+    assert note.message == (
+        "4 references to entries in asker/health.yaml were not checked because that file has "
+        "an error"
+    )
+
+
+@pytest.mark.parametrize(
+    ("broken", "old", "new"),
+    [
+        ("shared/national.yaml", "    topic: emergency", "    topic emergency"),
+        ("shared/shared.yaml", "  - national.yaml", "\t- national.yaml"),
+    ],
+)
+def test_references_into_shared_files_that_did_not_load(
+    kb_copy: Path, broken: str, old: str, new: str
+) -> None:
+    # asker/children.yaml refers to no-alarmtelefonen in shared/national.yaml.
+    _break(kb_copy / broken, old, new)
+    result = load(kb_copy)
+    assert {str(p.location.file) for p in result.errors} == {broken}, [
+        str(p) for p in result.problems
+    ]
+    assert not any("not listed" in w.message for w in result.warnings)
+    [note] = [w for w in result.warnings if "not checked" in w.message]
+    assert note.location.file == Path(broken)
+    assert "shared/national.yaml" in note.message
+
+
+def test_references_into_a_municipality_whose_file_is_broken(
+    tiny_kb: Path, write: WriteFile
+) -> None:
+    write("shared/shared.yaml", "files: [national.yaml]\n")
+    national = ENTRY.format(id="no-a").replace(
+        "topic: payments", "topic: payments\n    countries: [NO]"
+    )
+    write(
+        "shared/national.yaml", national.replace("Kan jeg", "Kan vi") + "    related: [asker-a]\n"
+    )
+    write("asker/municipality.yaml", "id: asker\nname: {nb: Asker\n")
+    result = load(tiny_kb)
+    assert [str(p.location.file) for p in result.errors] == ["asker/municipality.yaml"]
+    [note] = [w for w in result.warnings if "not checked" in w.message]
+    assert note.message == (
+        "1 reference to entries in asker/payments.yaml was not checked because "
+        "asker/municipality.yaml has an error, so they were not read"
+    )
+
+
+def test_a_missing_related_entry_is_still_an_error_beside_a_broken_file(kb_copy: Path) -> None:
+    _break(kb_copy / "asker/health.yaml", "    topic: health", "    topic health")
+    _break(kb_copy / "asker/payments.yaml", "[asker-innbyggerservice]", "[asker-nowhere]")
+    messages = [p.message for p in load(kb_copy).errors]
+    assert "related entry 'asker-nowhere' does not exist" in messages

@@ -89,9 +89,24 @@ class _Collector:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[Problem] = []
-        # Ids of entries that are written but did not load (their file is broken, or the entry
-        # has an error): a "related entry does not exist" about them only repeats that error.
-        self.unloaded_ids: set[str] = set()
+        # Ids of entries that are written but did not load, with the file they are written in:
+        # a "related entry does not exist" about them would only repeat the error that stopped
+        # them. `blocked_by` names the file whose error kept a whole file from being read.
+        self.unloaded_ids: dict[str, Path] = {}
+        self.blocked_by: dict[Path, Path] = {}
+
+    def unloaded(self, ids: Iterable[str], written_in: Path) -> None:
+        for entry_id in ids:
+            self.unloaded_ids.setdefault(entry_id, written_in)
+
+    def not_read(self, folder: Path, skip: set[str], because_of: Path) -> None:
+        """The topic files in `folder` were never read because `because_of` has an error."""
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.iterdir()):
+            if path.suffix in (".yaml", ".yml") and path.name not in skip:
+                self.blocked_by[path] = because_of
+                self.unloaded(_ids_written_in(path), path)
 
     def rel(self, path: Path) -> Path:
         try:
@@ -195,7 +210,7 @@ def _read(path: Path, out: _Collector) -> YamlDocument | None:
         doc = read_yaml(path)
     except YamlSyntaxError as exc:
         out.error(path, exc.line, exc.message)
-        out.unloaded_ids |= _ids_written_in(path)
+        out.unloaded(_ids_written_in(path), path)
         return None
     except OSError as exc:
         out.error(path, None, f"cannot read the file: {exc.strerror}")
@@ -277,7 +292,7 @@ def _read_entries(path: Path, scope: str, rules: _EntryRules, out: _Collector) -
         model = _validate(EntryModel, item, doc, base, path, out)
         if model is None:
             if isinstance(item.get("id"), str):
-                out.unloaded_ids.add(item["id"])
+                out.unloaded((item["id"],), path)
             continue
 
         def line(*sub: str | int, base: Path_ = base) -> int | None:
@@ -331,7 +346,9 @@ def _load_shared(
         for name in shared_file.files:
             listed.add(name)
             drafts.extend(_read_entries(folder / name, SHARED, rules, out))
-    _unlisted(folder, listed, out)
+        _unlisted(folder, listed, out)
+    else:
+        out.not_read(folder, listed, folder / SHARED_FILE)
     return topics, sources, emergency, drafts
 
 
@@ -350,12 +367,14 @@ def _load_municipality(
             None,
             f"unknown municipality folder '{folder.name}': it has no {MUNICIPALITY_FILE}",
         )
+        out.not_read(folder, set(), folder)
         return None, []
     model = _read_model(path, MunicipalityFile, out)
-    if model is None:
-        return None, []
-    if model.id != folder.name:
+    if model is not None and model.id != folder.name:
         out.error(path, 1, f"id '{model.id}' must be the folder's name, '{folder.name}'")
+        model = None
+    if model is None:
+        out.not_read(folder, {MUNICIPALITY_FILE}, path)
         return None, []
     if COUNTRY_LANGUAGE[model.country] != model.language:
         expected = COUNTRY_LANGUAGE[model.country]
@@ -481,12 +500,38 @@ def _check_across(
             )
             continue
         kept[entry.id] = draft
+    # The file with the root error -> the files holding the entries referred to -> how often.
+    unchecked: dict[Path, dict[Path, int]] = {}
     for draft in kept.values():
         for other, line in zip(draft.entry.related, draft.related_lines, strict=True):
-            if other not in kept and other not in out.unloaded_ids:
+            if other in kept:
+                continue
+            written_in = out.unloaded_ids.get(other)
+            if written_in is None:
                 out.error(draft.path, line, f"related entry '{other}' does not exist")
+                continue
+            root = out.blocked_by.get(written_in, written_in)
+            targets = unchecked.setdefault(root, {})
+            targets[written_in] = targets.get(written_in, 0) + 1
+    for root, targets in unchecked.items():
+        _note_unchecked(root, targets, out)
     _check_duplicate_questions(list(kept.values()), municipalities, out)
     return list(kept.values())
+
+
+def _note_unchecked(root: Path, targets: dict[Path, int], out: _Collector) -> None:
+    """One note in place of an error per reference into files that did not load."""
+    count = sum(targets.values())
+    files = ", ".join(str(out.rel(p)) for p in targets)
+    references = f"{count} reference{'s' if count != 1 else ''}"
+    verb = "were" if count != 1 else "was"
+    if list(targets) == [root]:
+        reason = "that file has an error"
+    else:
+        reason = f"{out.rel(root)} has an error, so they were not read"
+    out.warning(
+        root, None, f"{references} to entries in {files} {verb} not checked because {reason}"
+    )
 
 
 def _scopes_overlap(a: Entry, b: Entry, municipalities: dict[str, Municipality]) -> bool:
