@@ -9,6 +9,8 @@ from typing import Any, NoReturn
 
 import yaml
 
+from bot.kb.yamlerrors import explain_yaml_error
+
 Path_ = tuple[str | int, ...]
 
 
@@ -16,22 +18,30 @@ Path_ = tuple[str | int, ...]
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _StaffLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+_DROPPED_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool"}
+
+
+def staff_loader_class(base: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
     """The safe loader with two traps removed for staff.
 
     Dates stay text, so validation can report a wrong one with its line. Only true/false are
     booleans: YAML 1.1 would read `country: NO` as False.
     """
+    loader: type[yaml.SafeLoader] = type("StaffLoader", (base,), {})
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED_TAGS]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
+    return loader
 
 
-_DROPPED_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool"}
-_StaffLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED_TAGS]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_StaffLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+# Any: PyYAML's stubs leave the event API untyped.
+_StaffLoader: Any = staff_loader_class(_BaseLoader)
 
 
 class YamlSyntaxError(Exception):
@@ -78,7 +88,7 @@ class _Builder:
     the data itself; a 10,000-entry knowledge base would need hundreds of megabytes.
     """
 
-    def __init__(self, loader: _StaffLoader, doc: YamlDocument) -> None:
+    def __init__(self, loader: Any, doc: YamlDocument) -> None:
         self.loader = loader
         self.doc = doc
         self.anchors: dict[str, Any] = {}
@@ -145,22 +155,6 @@ class _Builder:
         return result
 
 
-def _describe(exc: yaml.YAMLError, text: str) -> tuple[str, int | None]:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    line = mark.line + 1 if mark is not None else None
-    source_line = text.splitlines()[line - 1] if line and line <= len(text.splitlines()) else ""
-    indentation = source_line[: len(source_line) - len(source_line.lstrip())]
-    hint = ""
-    if "\t" in indentation or "'\\t'" in problem:
-        hint = " (use spaces, not tabs, to indent)"
-    elif "mapping values are not allowed" in problem:
-        hint = " (a text containing ': ' must be put in quotes)"
-    elif "could not find expected ':'" in problem or "expected <block end>" in problem:
-        hint = " (check the indentation of this line and the one before)"
-    return f"YAML syntax error: {problem}{hint}", line
-
-
 def parse_yaml(text: str) -> YamlDocument:
     """Parse one YAML document with the safe loader, keeping line numbers.
 
@@ -189,8 +183,8 @@ def parse_yaml(text: str) -> YamlDocument:
             row,
         ) from None
     except yaml.YAMLError as exc:
-        message, line = _describe(exc, text)
-        raise YamlSyntaxError(message, line) from None
+        explained = explain_yaml_error(exc, text)
+        raise YamlSyntaxError(explained.message, explained.line) from None
     finally:
         loader.dispose()
     return doc
