@@ -101,6 +101,41 @@ def cmd_kb_test(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if misses or result.errors else 0
 
 
+def cmd_kb_reviewed(args: argparse.Namespace, settings: Settings) -> int:
+    """Mark entries reviewed: set 'reviewed' and record a hash of each language's answer."""
+    from bot.kb.review import StampError, stamp_reviewed
+
+    if bool(args.ids) == args.all:
+        raise UsageError("name the entries to mark reviewed, or use --all (not both)")
+    root = _knowledge_dir(args, settings)
+    result = _load(root)
+    entries = result.kb.entries
+    unknown = [entry_id for entry_id in args.ids if entry_id not in entries]
+    if unknown:
+        raise UsageError(
+            f"no entry {', '.join(map(repr, unknown))} loaded (a misspelt id, or an entry with "
+            "an error: run python -m bot kb check)"
+        )
+    chosen = list(entries.values()) if args.all else [entries[i] for i in args.ids]
+    try:
+        report = stamp_reviewed(root, chosen, args.date)
+    except StampError as exc:
+        raise KnowledgeError(str(exc)) from None
+    for relative in report.files:
+        print(f"{root / relative}: updated")
+    print(
+        f"{len(report.stamped)} entr{'y' if len(report.stamped) == 1 else 'ies'} marked reviewed "
+        f"on {args.date.isoformat()}, {len(report.unchanged)} already were"
+    )
+    if args.all and result.errors:
+        print(
+            f"the knowledge base has {len(result.errors)} error(s): entries that did not load "
+            "were not marked (run: python -m bot kb check)"
+        )
+        return 1
+    return 0
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
@@ -606,6 +641,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written as YYYY-MM-DD") from None
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
@@ -637,6 +679,27 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     test.add_argument("dir", nargs="?", help="knowledge folder (default: $KNOWLEDGE_DIR)")
     test.set_defaults(handler=cmd_kb_test)
+    reviewed = kb_commands.add_parser(
+        "reviewed",
+        help="mark entries reviewed and record a hash of each language's answer",
+        description="Set 'reviewed' to the date and write 'reviewed_hashes' under it: a short "
+        "hash of each language's answer. kb check then warns when one language's answer is "
+        "edited and another is not. Only those two lines of each entry change; the rest of "
+        "the file stays exactly as it was.",
+        epilog="examples:\n  python -m bot kb reviewed asker-invoice-deferral\n"
+        "  python -m bot kb reviewed --all --date 2026-11-22",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    reviewed.add_argument("ids", nargs="*", metavar="ENTRY-ID", help="the entries to mark")
+    reviewed.add_argument("--all", action="store_true", help="mark every entry that loads")
+    reviewed.add_argument(
+        "--date",
+        type=_iso_date,
+        default=date.today(),
+        help="the date of the review, YYYY-MM-DD (default: today)",
+    )
+    reviewed.add_argument("--kb", dest="dir", help="knowledge folder (default: $KNOWLEDGE_DIR)")
+    reviewed.set_defaults(handler=cmd_kb_reviewed)
     export = kb_commands.add_parser(
         "export",
         help="print the whole loaded knowledge base as JSON",

@@ -47,6 +47,7 @@ def test_every_command_has_an_example_in_its_help(capsys: pytest.CaptureFixture[
         ["kb", "check"],
         ["kb", "test"],
         ["kb", "export"],
+        ["kb", "reviewed"],
         ["chat"],
         ["run"],
         ["unanswered"],
@@ -232,3 +233,54 @@ def test_a_python_without_the_packages_gets_one_line_not_a_traceback() -> None:
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1 and "is not installed" in done.stderr
+
+
+def test_kb_reviewed_stamps_one_entry_and_check_then_catches_a_stale_language(
+    kb_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = kb_copy / "asker" / "payments.yaml"
+    before = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    argv = ["kb", "reviewed", "asker-invoice-deferral", "--date", "2026-12-01", "--kb"]
+    assert main([*argv, str(kb_copy)]) == 0
+    assert "1 entry marked reviewed on 2026-12-01" in capsys.readouterr().out
+    after = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed = [line for line in after if line not in before]
+    assert [line.split(":")[0] for line in changed] == ["    reviewed", "    reviewed_hashes"]
+    assert [line for line in before if line not in after] == ["    reviewed: 2026-11-22\n"]
+
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("If you have suddenly", "If you have recently", 1))
+    assert main(["kb", "check", str(kb_copy)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "the English answer of 'asker-invoice-deferral' changed since the review on 2026-12-01 "
+        "but the Norwegian one did not: check it is still current"
+    ) in out
+    assert main([*argv, str(kb_copy)]) == 0
+    capsys.readouterr()
+    assert main(["kb", "check", str(kb_copy)]) == 0
+    assert "changed since the review" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["asker-nowhere"], "no entry 'asker-nowhere' loaded"),
+        ([], "name the entries to mark reviewed, or use --all"),
+        (["--all", "asker-invoice-deferral"], "name the entries to mark reviewed, or use --all"),
+    ],
+)
+def test_kb_reviewed_refuses_what_it_cannot_mark_and_changes_nothing(
+    kb_copy: Path, capsys: pytest.CaptureFixture[str], argv: list[str], complaint: str
+) -> None:
+    before = {p: p.read_bytes() for p in kb_copy.rglob("*.yaml")}
+    assert main(["kb", "reviewed", *argv, "--kb", str(kb_copy)]) == 2
+    assert complaint in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in kb_copy.rglob("*.yaml")} == before
+
+
+def test_kb_reviewed_refuses_a_date_that_is_not_a_date(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["kb", "reviewed", "--all", "--date", "22.11.2026"])
+    assert exit_info.value.code == 2
+    assert "is not a date written as YYYY-MM-DD" in capsys.readouterr().err

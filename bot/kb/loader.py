@@ -27,6 +27,7 @@ from bot.kb.knowledge import (
     Source,
     Topic,
 )
+from bot.kb.review import HASH_FIELD, language_list, stale_languages
 from bot.kb.schema import (
     LANGS,
     Country,
@@ -157,6 +158,11 @@ def _plain_message(error: Mapping[str, Any], model: type[BaseModel]) -> str:
         return f"'{where}' cannot be '{value}': {error['msg'].replace('Input should be', 'use')}"
     if kind.startswith("date_"):
         return f"'{where}' must be a date written as YYYY-MM-DD, for example 2026-11-22"
+    if kind == "string_pattern_mismatch" and HASH_FIELD in loc:
+        return (
+            f"'{value}' in '{where}' is not a review hash; don't write these by hand: "
+            "run python -m bot kb reviewed ENTRY-ID"
+        )
     if kind == "string_pattern_mismatch":
         return (
             f"'{value}' in '{where}' is not a valid id: use lowercase letters a-z, digits and "
@@ -474,6 +480,18 @@ def _check_entry(
     if m.reviewed > rules.today:
         out.warning(
             path, line("reviewed"), f"'reviewed' is in the future ({m.reviewed.isoformat()})"
+        )
+    changed, unchanged = stale_languages(m.answer, m.reviewed_hashes)
+    if changed and unchanged:
+        them = "ones" if len(unchanged) > 1 else "one"
+        out.warning(
+            path,
+            line("answer", unchanged[0]),
+            f"the {language_list(changed)} answer{'s' if len(changed) > 1 else ''} of "
+            f"'{m.id}' changed since the review on {m.reviewed.isoformat()} but the "
+            f"{language_list(unchanged)} {them} did not: check "
+            f"{'they are' if len(unchanged) > 1 else 'it is'} still current, then run: "
+            f"python -m bot kb reviewed {m.id}",
         )
     if m.review_by is not None and m.review_by < m.reviewed:
         out.warning(

@@ -23,6 +23,10 @@ Slug = Annotated[
 ]
 
 
+# What `python -m bot kb reviewed` writes: eight hex digits of each answer's hash.
+ReviewHash = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9a-f]{8}$")]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
@@ -99,5 +103,6 @@ class EntryModel(_Strict):
     source: Slug | list[Slug]
     reviewed: date
     review_by: date | None = None
+    reviewed_hashes: dict[Lang, ReviewHash] = {}
     related: list[Slug] = []
     countries: list[Country] | None = None
