@@ -244,9 +244,10 @@ def test_kb_reviewed_stamps_one_entry_and_check_then_catches_a_stale_language(
     assert main([*argv, str(kb_copy)]) == 0
     assert "1 entry marked reviewed on 2026-12-01" in capsys.readouterr().out
     after = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    changed = [line for line in after if line not in before]
-    assert [line.split(":")[0] for line in changed] == ["    reviewed", "    reviewed_hashes"]
-    assert [line for line in before if line not in after] == ["    reviewed: 2026-11-22\n"]
+    # The shipped file is stamped already and the answers are as they were: only the date.
+    assert [(b, a) for b, a in zip(before, after, strict=True) if b != a] == [
+        ("    reviewed: 2026-11-22\n", "    reviewed: 2026-12-01\n")
+    ]
 
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("If you have suddenly", "If you have recently", 1))
@@ -256,10 +257,22 @@ def test_kb_reviewed_stamps_one_entry_and_check_then_catches_a_stale_language(
         "the English answer of 'asker-invoice-deferral' changed since the review on 2026-12-01 "
         "but the Norwegian one did not: check it is still current"
     ) in out
+    edited = path.read_text(encoding="utf-8").splitlines(keepends=True)
     assert main([*argv, str(kb_copy)]) == 0
     capsys.readouterr()
+    restamped = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    [(was, now)] = [(b, a) for b, a in zip(edited, restamped, strict=True) if b != a]
+    assert was.startswith("    reviewed_hashes: {") and now.startswith("    reviewed_hashes: {")
     assert main(["kb", "check", str(kb_copy)]) == 0
     assert "changed since the review" not in capsys.readouterr().out
+
+
+def test_kb_reviewed_all_leaves_the_stamped_shipped_files_as_they_are(
+    kb_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["kb", "reviewed", "--all", "--date", "2026-11-22", "--kb", str(kb_copy)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("0 entries marked reviewed on 2026-11-22, 49 already were")
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,15 @@ def test_shipped_knowledge_has_no_errors() -> None:
     assert [str(p) for p in result.errors] == []
 
 
+def test_every_shipped_entry_is_stamped_and_no_language_is_stale() -> None:
+    stamped = sum(
+        path.read_text(encoding="utf-8").count("\n    reviewed_hashes: {")
+        for path in DEFAULT_KNOWLEDGE_DIR.glob("*/*.yaml")
+    )
+    assert stamped == len(result.kb.entries)
+    assert [str(w) for w in result.warnings if "since the review" in w.message] == []
+
+
 def test_all_four_municipalities_and_both_countries() -> None:
     kb = result.kb
     assert set(kb.municipalities) == {"asker", "ockero", "hallstahammar", "katrineholm"}
