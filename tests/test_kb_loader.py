@@ -403,3 +403,24 @@ def test_a_missing_related_entry_is_still_an_error_beside_a_broken_file(kb_copy:
     _break(kb_copy / "asker/payments.yaml", "[asker-innbyggerservice]", "[asker-nowhere]")
     messages = [p.message for p in load(kb_copy).errors]
     assert "related entry 'asker-nowhere' does not exist" in messages
+
+
+def test_a_broken_emergency_file_is_reported_once_not_again_per_country(kb_copy: Path) -> None:
+    _break(kb_copy / "shared/emergency.yaml", "\ncountries:", "\ncountries")
+    assert [str(p.location) for p in load(kb_copy).errors] == ["shared/emergency.yaml:6"]
+
+
+def test_a_country_missing_from_a_good_emergency_file_is_still_an_error(
+    tiny_kb: Path, write: WriteFile
+) -> None:
+    write(
+        "shared/emergency.yaml",
+        """\
+        countries:
+          SE:
+            numbers:
+              - number: "112"
+                label: {sv: Nödnummer, en: Emergency number}
+        """,
+    )
+    assert only_error(load(tiny_kb)).message == "no emergency numbers for NO"

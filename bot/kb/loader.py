@@ -321,12 +321,16 @@ def _unlisted(folder: Path, listed: set[str], out: _Collector) -> None:
 def _load_shared(
     root: Path, today: date, texts: dict[str, str], out: _Collector
 ) -> tuple[
-    dict[str, Topic], dict[str, Source], dict[Country, tuple[EmergencyNumber, ...]], list[_Draft]
+    dict[str, Topic],
+    dict[str, Source],
+    dict[Country, tuple[EmergencyNumber, ...]] | None,
+    list[_Draft],
 ]:
+    """The shared files; the emergency numbers are None when their file did not load."""
     folder = root / SHARED
     topics: dict[str, Topic] = {}
     sources: dict[str, Source] = {}
-    emergency: dict[Country, tuple[EmergencyNumber, ...]] = {}
+    emergency: dict[Country, tuple[EmergencyNumber, ...]] | None = None
     drafts: list[_Draft] = []
     if not folder.is_dir():
         out.error(folder, None, "the shared folder is missing")
@@ -638,7 +642,9 @@ def load_knowledge(root: Path, today: date | None = None) -> LoadResult:
         if municipality is not None:
             municipalities[municipality.id] = municipality
             drafts.extend(local)
-    for country in sorted({m.country for m in municipalities.values()} - set(emergency)):
+    # A file that did not load has its own error: "no numbers for NO" would only repeat it.
+    countries = {m.country for m in municipalities.values()} if emergency is not None else set()
+    for country in sorted(countries - set(emergency or {})):
         out.error(root / SHARED / EMERGENCY_FILE, None, f"no emergency numbers for {country}")
     kept = _check_across(drafts, municipalities, out)
     kb = KnowledgeBase(
@@ -646,7 +652,7 @@ def load_knowledge(root: Path, today: date | None = None) -> LoadResult:
         entries={d.entry.id: d.entry for d in kept},
         topics=topics,
         sources=sources,
-        emergency=emergency,
+        emergency=emergency or {},
     )
     return LoadResult(kb, out.problems)
 
