@@ -28,6 +28,7 @@ from telegram.ext import ExtBot
 from bot.messages import say
 from bot.queue.desk import VOLUNTEER_DETAILS, OutboxItem
 from bot.queue.texts import Button, Keyboard, group_message
+from bot.tg.errors import cannot_edit, message_gone, not_modified
 from bot.tg.ratelimit import retry_seconds
 from bot.tg.runtime import Runtime
 
@@ -126,15 +127,14 @@ class OutboxSender:
             logger.warning("outbox: message %d cannot be delivered", item.id)
             return True
         except BadRequest as exc:
-            description = str(exc).lower()
-            if "not modified" in description:
+            if not_modified(exc):
                 await self.desk.sent(item, None)
                 return True
-            if item.kind == "edit" and ("not found" in description or "edited" in description):
+            if item.kind == "edit" and cannot_edit(exc):
                 # The volunteer deleted it, or it is too old to edit: nothing is left to change.
                 await self.desk.sent(item, None)
                 return True
-            if "message to edit not found" in description and item.request_id is not None:
+            if message_gone(exc) and item.request_id is not None:
                 await self.desk.forget_group_message(item.request_id)
                 await self.desk.retry(item, time.time(), "group message gone; posting anew")
                 return False

@@ -15,6 +15,7 @@ from bot.messages import escape, say
 from bot.storage.records import Resident
 from bot.tg import keyboards as kbd
 from bot.tg.callbacks import Callback
+from bot.tg.errors import not_modified, query_expired
 from bot.tg.flood import FloodVerdict
 from bot.tg.keyboards import Keyboards
 from bot.tg.render import split_message
@@ -31,9 +32,7 @@ async def acknowledge(query: CallbackQuery, text: str | None = None, alert: bool
     try:
         await query.answer(text, show_alert=alert)
     except BadRequest as error:
-        if "query is too old" not in error.message.lower() and "query id is invalid" not in (
-            error.message.lower()
-        ):
+        if not query_expired(error):
             raise
         logger.info("button press too old to answer; handled anyway")
 
@@ -520,7 +519,7 @@ async def _edit(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup 
     try:
         await query.edit_message_text(text, reply_markup=keyboard)
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
+        if not not_modified(exc):
             raise
 
 
@@ -537,7 +536,7 @@ async def _drop_feedback_row(query: CallbackQuery, message: Message) -> None:
     try:
         await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
+        if not not_modified(exc):
             raise
 
 
