@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from bot.config import Settings, load_settings
 from bot.errors import BotError, KnowledgeError, UsageError
+from bot.queue.models import STATES
 
 if TYPE_CHECKING:
     from bot.answering import Reply, Responder
@@ -782,7 +783,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="List help requests without contact details.",
         epilog="example: python -m bot queue list --state open",
     )
-    listing.add_argument("--state", choices=["open", "claimed", "done", "cancelled"])
+    listing.add_argument("--state", choices=STATES)
     listing.set_defaults(handler=cmd_queue_list)
     show = queue_commands.add_parser(
         "show",

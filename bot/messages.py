@@ -989,11 +989,6 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "Your approval as a volunteer has been revoked. Contact the municipality if you "
         "have questions.",
     },
-    "only_private": {
-        "nb": "Skriv til meg i en privat chat for dette.",
-        "sv": "Skriv till mig i en privat chatt för det här.",
-        "en": "Please message me in a private chat for this.",
-    },
 }
 
 

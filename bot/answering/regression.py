@@ -33,11 +33,6 @@ def home_municipalities(responder: Responder, entry: Entry) -> list[str | None]:
     return homes or [None]
 
 
-def home_municipality(responder: Responder, entry: Entry) -> str | None:
-    """The first municipality a resident asking about `entry` may have chosen."""
-    return home_municipalities(responder, entry)[0]
-
-
 def run_examples(responder: Responder) -> Iterator[Outcome]:
     """Answer every example question as a resident of the entry's municipality would ask it.
 

@@ -154,10 +154,6 @@ class Database:
             self._executor.shutdown(wait=True)
             self._executor = None
 
-    @property
-    def schema_version(self) -> int:
-        return len(MIGRATIONS)
-
     # -- writes -----------------------------------------------------------------------------
 
     async def run_write(self, fn: WriteFn[T]) -> T:

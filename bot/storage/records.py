@@ -320,11 +320,6 @@ class Questions:
         )
         return group_similar([(row[0], row[1], row[2]) for row in rows])[:limit]
 
-    async def forget_user(self, user_id: int) -> None:
-        await self.db.write(
-            "UPDATE questions SET user_id = NULL, text = NULL WHERE user_id = ?", (user_id,)
-        )
-
     async def purge(self, older_than_seconds: int) -> int:
         """Erase question texts and who asked them after the retention period."""
         return await self.db.write(
