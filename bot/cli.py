@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 from bot.config import Settings, load_settings
 from bot.errors import BotError, KnowledgeError, UsageError
 from bot.queue.models import STATES
+from bot.types import to_lang
 
 if TYPE_CHECKING:
     from bot.answering import Reply, Responder
@@ -208,20 +209,10 @@ def _show(reply: Reply, as_json: bool, out: TextIO, color: bool) -> None:
 
 
 def _check_choice(responder: Responder, municipality: str | None, language: str | None) -> None:
-    from bot.language import normalise_language_code
-
     known = responder.kb.municipalities
     if municipality is not None and municipality not in known:
         raise UsageError(f"unknown municipality {municipality!r}; choose one of {', '.join(known)}")
-    if (
-        language is not None
-        and normalise_language_code(language) != language
-        and language
-        not in (
-            "nn",
-            "no",
-        )
-    ):
+    if language is not None and to_lang(language, strict=True) is None:
         raise UsageError(f"unknown language {language!r}; use nb, sv or en")
 
 

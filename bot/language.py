@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from bot.kb.schema import Lang
 from bot.text import clean, fold, words
+from bot.types import Lang, to_lang
 
 # Folded words that mark one language. Nynorsk and dialect forms count as nb.
 _MARKERS: dict[Lang, str] = {
@@ -134,18 +134,6 @@ def learn_vocabulary(texts: Iterable[tuple[Lang, str]], min_count: int = 2) -> d
     }
 
 
-def normalise_language_code(code: str | None) -> Lang | None:
-    """Map a Telegram or user language code to a reply language: nb/nn/no → nb, sv, else en."""
-    if not code:
-        return None
-    base = code.strip().lower().replace("_", "-").split("-")[0]
-    if base in ("nb", "nn", "no"):
-        return "nb"
-    if base == "sv":
-        return "sv"
-    return "en"
-
-
 def conversation_language(
     chosen: str | None, said: str | None, last: str | None, app: str | None = None
 ) -> Lang | None:
@@ -157,7 +145,7 @@ def conversation_language(
     deliberately not among them: an English speaker in Öckerö is answered in English.
     """
     for code in (chosen, said, last, app):
-        lang = normalise_language_code(code)
+        lang = to_lang(code)
         if lang is not None:
             return lang
     return None

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Final
 
-from bot.kb.schema import Lang
+from bot.types import Lang
 
 _MONTHS_EN = (
     "January",

@@ -8,8 +8,8 @@ from bot.language import (
     LanguageDetector,
     conversation_language,
     learn_vocabulary,
-    normalise_language_code,
 )
+from bot.types import to_lang
 
 detector = LanguageDetector()
 
@@ -99,7 +99,25 @@ def test_learnt_vocabulary_marks_words_used_in_one_language_only() -> None:
 def test_telegram_language_codes_map_to_reply_languages(
     code: str | None, expected: str | None
 ) -> None:
-    assert normalise_language_code(code) == expected
+    assert to_lang(code) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("nn", "nb"),
+        ("no", "nb"),
+        ("SV", "sv"),
+        (" en ", "en"),
+        ("de", None),
+        ("💥", None),
+        ("", None),
+    ],
+)
+def test_a_language_typed_as_a_choice_is_one_of_ours_or_none(
+    typed: str, expected: str | None
+) -> None:
+    assert to_lang(typed, strict=True) == expected
 
 
 @pytest.mark.parametrize(

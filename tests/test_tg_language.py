@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.fakeapi import Message, User
-from bot.kb.schema import Lang
 from bot.messages import say
+from bot.types import Lang
 from tests.inprocess import LiveBot, live_bot
 
 BUSES_EN = "Do the buses run as usual?"

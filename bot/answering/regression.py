@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.answering.responder import Reply, Responder
 from bot.kb.knowledge import SHARED, Entry
-from bot.kb.schema import Lang
+from bot.types import Lang
 
 
 @dataclass(frozen=True, slots=True)

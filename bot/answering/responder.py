@@ -21,15 +21,14 @@ from bot.answering.matching import Candidate, Matcher, Ranking, content_words_of
 from bot.answering.practical_help import detect_help, help_detector
 from bot.answering.query import analyse_query
 from bot.kb.knowledge import SHARED, EmergencyNumber, Entry, KnowledgeBase, Municipality
-from bot.kb.schema import LANGS, Country, Lang, Situation
 from bot.language import (
     LanguageDetector,
     conversation_language,
     learn_vocabulary,
-    normalise_language_code,
 )
 from bot.messages import escape, format_date, say
 from bot.text import MAX_MATCH_CHARS, fold, has_letters, words
+from bot.types import LANGS, Country, Lang, Situation, to_lang
 
 Kind = Literal["answer", "emergency", "help_request", "clarify", "fallback", "smalltalk"]
 # "full": the reply is the emergency reply; "line": a normal reply that opens with the emergency
@@ -335,7 +334,7 @@ class Responder:
         chosen = self.kb.municipalities.get(municipality or "")
         if entry.scope != SHARED:
             chosen = self.kb.municipalities.get(entry.scope, chosen)
-        wanted = normalise_language_code(language) or (chosen.language if chosen else "en")
+        wanted = to_lang(language) or (chosen.language if chosen else "en")
         related = [self.kb.entries[r] for r in entry.related if r in self.kb.entries]
         return self._entry_reply(_Context("", wanted, chosen), entry, 100.0, related)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from bot.kb.schema import Country, Lang, Situation
+from bot.types import Country, Lang, Situation
 
 SHARED = "shared"
 

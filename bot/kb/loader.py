@@ -29,11 +29,8 @@ from bot.kb.knowledge import (
 )
 from bot.kb.review import HASH_FIELD, language_list, stale_languages
 from bot.kb.schema import (
-    LANGS,
-    Country,
     EmergencyFile,
     EntryModel,
-    Lang,
     MunicipalityFile,
     SharedFile,
     SourcesFile,
@@ -41,6 +38,7 @@ from bot.kb.schema import (
 )
 from bot.kb.yamlsource import Path_, YamlDocument, YamlSyntaxError, read_yaml
 from bot.text import TELEGRAM_MESSAGE_UNITS, fold, utf16_length, words
+from bot.types import LANGS, Country, Lang
 
 MUNICIPALITY_FILE = "municipality.yaml"
 SHARED_FILE = "shared.yaml"

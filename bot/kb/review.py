@@ -16,9 +16,9 @@ from datetime import date
 from pathlib import Path
 
 from bot.kb.knowledge import Entry
-from bot.kb.schema import Lang
 from bot.kb.yamlsource import YamlDocument, YamlSyntaxError, parse_yaml
 from bot.messages import say
+from bot.types import Lang
 
 HASH_FIELD = "reviewed_hashes"
 _REVIEWED_LINE = re.compile(r"^(?P<head>(?P<indent>[ -]*)reviewed:[ \t]*)(?P<value>[^\s#]+)")

@@ -11,10 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-Lang = Literal["nb", "sv", "en"]
-Country = Literal["NO", "SE"]
-Situation = Literal["medical", "fire", "violence", "suicide", "water", "missing"]
-LANGS: tuple[Lang, ...] = ("nb", "sv", "en")
+from bot.types import Country, Lang, Situation
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Slug = Annotated[

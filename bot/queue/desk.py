@@ -19,7 +19,6 @@ from typing import Any, Literal
 
 from rapidfuzz import fuzz
 
-from bot.kb.schema import Lang
 from bot.language import conversation_language
 from bot.messages import say
 from bot.queue.intake import Conversation
@@ -33,7 +32,6 @@ from bot.queue.models import (
 )
 from bot.queue.texts import (
     Keyboard,
-    lang_of,
     staff_decided,
     staff_escalation,
     staff_registration,
@@ -43,6 +41,7 @@ from bot.queue.texts import (
 )
 from bot.storage.db import Database, T, WriteFn, now
 from bot.text import tokens
+from bot.types import Lang, lang_or_english
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +187,9 @@ class HelpDesk:
         chosen = connection.execute(
             "SELECT language FROM residents WHERE user_id = ?", (request.resident_id,)
         ).fetchone()
-        lang = lang_of(conversation_language(chosen[0] if chosen else None, request.language, None))
+        lang = lang_or_english(
+            conversation_language(chosen[0] if chosen else None, request.language, None)
+        )
         self._send(
             connection,
             request.resident_id,
@@ -202,7 +203,7 @@ class HelpDesk:
         if request.volunteer_id is None:
             return
         volunteer = _volunteer(connection, request.volunteer_id)
-        lang = lang_of(volunteer.language if volunteer else None)
+        lang = lang_or_english(volunteer.language if volunteer else None)
         self._send(
             connection, request.volunteer_id, say(key, lang, ref=request.ref), request_id=request.id
         )
@@ -213,7 +214,7 @@ class HelpDesk:
         """A volunteer has the request: they get the details, the resident and group are told."""
         self._redraw(connection, request.id)
         self._tell_resident(connection, request, "notice_claimed", name=first_name(volunteer.name))
-        text, keyboard = volunteer_details(request, lang_of(volunteer.language))
+        text, keyboard = volunteer_details(request, lang_or_english(volunteer.language))
         self._send(connection, volunteer.user_id, text, keyboard, request.id, VOLUNTEER_DETAILS)
 
     # -- conversations ----------------------------------------------------------------------
@@ -412,7 +413,7 @@ class HelpDesk:
         def run(connection: sqlite3.Connection) -> HelpRequest | None:
             request = self._cancel(connection, request_id, "staff", None)
             if request is not None:
-                contact = self.contact_line(request.municipality, lang_of(request.language))
+                contact = self.contact_line(request.municipality, lang_or_english(request.language))
                 self._tell_resident(connection, request, "notice_closed_by_staff", contact=contact)
             return request
 
@@ -441,7 +442,7 @@ class HelpDesk:
                 )
                 text, keyboard = staff_escalation(request, minutes)
                 self._send(connection, self.staff_chat_id, text, keyboard, request.id)
-                contact = self.contact_line(request.municipality, lang_of(request.language))
+                contact = self.contact_line(request.municipality, lang_or_english(request.language))
                 self._tell_resident(connection, request, "notice_slow", contact=contact)
                 escalated.append(request)
             return escalated
@@ -506,7 +507,7 @@ class HelpDesk:
         ).fetchall()
         for chat_id, message_id, language in sent:
             payload = {
-                "text": volunteer_details_gone(request, lang_of(language)),
+                "text": volunteer_details_gone(request, lang_or_english(language)),
                 "edit": message_id,
             }
             connection.execute(
@@ -723,7 +724,7 @@ class HelpDesk:
             if cursor.rowcount != 1 or volunteer is None:
                 return None
             key = "volunteer_approved" if approve else "volunteer_rejected"
-            self._send(connection, user_id, say(key, lang_of(volunteer.language)))
+            self._send(connection, user_id, say(key, lang_or_english(volunteer.language)))
             if staff_id is None:
                 self._show_decision(connection, volunteer)
             return volunteer
@@ -778,7 +779,9 @@ class HelpDesk:
             if cursor.rowcount != 1 or volunteer is None:
                 return None
             self._release_claims(connection, user_id)
-            self._send(connection, user_id, say("volunteer_revoked", lang_of(volunteer.language)))
+            self._send(
+                connection, user_id, say("volunteer_revoked", lang_or_english(volunteer.language))
+            )
             if staff_id is None:
                 self._show_decision(connection, volunteer)
             return volunteer

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.kb.schema import Lang
 from bot.messages import escape, format_minutes, say, say_html
 from bot.queue.models import HelpRequest, Volunteer
+from bot.types import Lang
 
 # Button actions the queue uses; the Telegram layer signs them for the chat they go to.
 CLAIM = "c"
@@ -39,10 +39,6 @@ class Button:
 
 
 Keyboard = list[list[Button]]
-
-
-def lang_of(code: str | None) -> Lang:
-    return code if code in ("nb", "sv", "en") else "en"  # type: ignore[return-value]
 
 
 def age(seconds: int, lang: Lang) -> str:

@@ -25,8 +25,6 @@ from telegram.request import BaseRequest
 
 from bot.answering.service import ReloadOutcome
 from bot.config import Settings
-from bot.kb.schema import Lang
-from bot.language import normalise_language_code
 from bot.messages import say
 from bot.tg.emergency import EmergencyHandlers
 from bot.tg.helpdesk import HelpDeskHandlers
@@ -36,6 +34,7 @@ from bot.tg.ratelimit import ChatRateLimiter
 from bot.tg.resident import ResidentHandlers, acknowledge
 from bot.tg.runtime import Runtime
 from bot.tg.staff import StaffHandlers
+from bot.types import Lang, lang_or_english
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +264,7 @@ async def _error_language(update: Update, runtime: object) -> Lang:
     """The conversation's language for the error notice; the app's when storage, which may be
     what failed, cannot tell."""
     user = update.effective_user
-    app = normalise_language_code(user.language_code if user else None) or "en"
+    app = lang_or_english(user.language_code if user else None)
     if user is None or not isinstance(runtime, Runtime):
         return app
     try:

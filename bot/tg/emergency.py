@@ -26,13 +26,12 @@ from telegram.constants import MessageEntityType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.answering.emergency import EmergencyLevel
-from bot.kb.schema import Lang
 from bot.messages import say
-from bot.queue.texts import lang_of
 from bot.tg.callbacks import Callback
 from bot.tg.helpdesk import HelpDeskHandlers
 from bot.tg.resident import ResidentHandlers, acknowledge, send_html
 from bot.tg.runtime import Runtime
+from bot.types import Lang, lang_or_english
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +89,7 @@ class EmergencyHandlers:
             # A plain question's answer opens with the line itself; elsewhere it comes first.
             if not plain_question:
                 lang: Lang = (
-                    lang_of(conversation.data.get("lang")) if conversation else profile_lang
+                    lang_or_english(conversation.data.get("lang")) if conversation else profile_lang
                 )
                 line = responder.warning_line(resident.municipality, lang, verdict.situation)
                 await send_html(message, line)

@@ -25,7 +25,6 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.kb.schema import Lang
 from bot.messages import escape, say, say_html
 from bot.queue import intake
 from bot.queue.intake import Conversation, Outcome
@@ -40,13 +39,13 @@ from bot.queue.texts import (
     REVOKE,
     STAFF_ASSIGN,
     STAFF_CLOSE,
-    lang_of,
 )
 from bot.storage import now
 from bot.tg.callbacks import Callback
 from bot.tg.resident import ResidentHandlers, acknowledge, send_html
 from bot.tg.runtime import Runtime
 from bot.tg.staff import StaffHandlers
+from bot.types import Lang, lang_or_english
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +108,7 @@ class HelpDeskHandlers:
         self, chat_id: int, conversation: Conversation
     ) -> tuple[str, InlineKeyboardMarkup | ReplyKeyboardMarkup]:
         """The question for the conversation's current step, with its buttons."""
-        lang = lang_of(conversation.data.get("lang"))
+        lang = lang_or_english(conversation.data.get("lang"))
         step = conversation.step
         if conversation.kind == "volunteer":
             return self._volunteer_prompt(chat_id, conversation, lang)
@@ -256,7 +255,7 @@ class HelpDeskHandlers:
     async def _advance(self, message: Message, user: User, outcome: Outcome) -> None:
         """Store the conversation's new state and ask the next question (or say what's wrong)."""
         conversation = outcome.conversation
-        lang = lang_of(conversation.data.get("lang"))
+        lang = lang_or_english(conversation.data.get("lang"))
         if outcome.error:
             await message.get_bot().send_message(message.chat_id, say(outcome.error, lang))
             await self.send_prompt(message, conversation)
@@ -283,7 +282,7 @@ class HelpDeskHandlers:
         conversation = await self.desk.conversation(user.id)
         if conversation is None:
             return
-        lang = lang_of(conversation.data.get("lang"))
+        lang = lang_or_english(conversation.data.get("lang"))
         if text == say("button_intake_cancel", lang) or intake.is_cancel(text):
             await self.quit(message, user, lang)
             return
@@ -333,7 +332,7 @@ class HelpDeskHandlers:
         )
 
     async def _send_request(self, message: Message, user: User, conversation: Conversation) -> None:
-        lang = lang_of(conversation.data.get("lang"))
+        lang = lang_or_english(conversation.data.get("lang"))
         resident, _ = await self.residents.profile(user)
         request, duplicate = await self.desk.submit(
             user.id, user.first_name, user.username, resident.municipality, lang, conversation
@@ -397,7 +396,7 @@ class HelpDeskHandlers:
         _, lang = await self.residents.profile(user)
         conversation = await self.desk.conversation(user.id)
         if conversation is not None:
-            await self.quit(message, user, lang_of(conversation.data.get("lang")))
+            await self.quit(message, user, lang_or_english(conversation.data.get("lang")))
             return
         active = [r for r in await self.desk.of_resident(user.id) if r.active]
         if not active:
@@ -467,7 +466,7 @@ class HelpDeskHandlers:
             await self.begin(
                 message,
                 user,
-                lang_of(callback.arg(1)) if callback.arg(1) else profile_lang,
+                lang_or_english(callback.arg(1)) if callback.arg(1) else profile_lang,
                 category,
             )
             return True
@@ -547,7 +546,7 @@ class HelpDeskHandlers:
             return False
         await acknowledge(query)
         await _drop_buttons(query)
-        lang = lang_of(conversation.data.get("lang"))
+        lang = lang_or_english(conversation.data.get("lang"))
         if callback.action == QUIT:
             await self.quit(message, user, lang)
         elif callback.action == BACK:
@@ -588,7 +587,7 @@ class HelpDeskHandlers:
         context: ContextTypes.DEFAULT_TYPE,
     ) -> bool:
         volunteer = await self.desk.volunteer(user.id)
-        lang = lang_of(volunteer.language) if volunteer else profile_lang
+        lang = lang_or_english(volunteer.language) if volunteer else profile_lang
         if volunteer is None or not volunteer.approved:
             await acknowledge(query, say("claim_not_volunteer", lang), alert=True)
             return True
@@ -612,7 +611,7 @@ class HelpDeskHandlers:
         self, query: CallbackQuery, user: User, action: str, request_id: int, profile_lang: Lang
     ) -> bool:
         volunteer = await self.desk.volunteer(user.id)
-        lang = lang_of(volunteer.language) if volunteer else profile_lang
+        lang = lang_or_english(volunteer.language) if volunteer else profile_lang
         if action == DONE:
             request = await self.desk.complete(request_id, user.id)
             key = "volunteer_marked_done"

@@ -8,9 +8,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.answering import Reply
 from bot.kb.knowledge import KnowledgeBase
-from bot.kb.schema import Lang
 from bot.messages import say
 from bot.tg.callbacks import CallbackCodec
+from bot.types import Lang
 
 # Action codes in callback data. Short, because data is limited to 64 bytes.
 SET_MUNICIPALITY = "m"

@@ -10,7 +10,6 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.answering import Reply
-from bot.kb.schema import Lang
 from bot.messages import escape, say
 from bot.storage.records import Resident
 from bot.tg import keyboards as kbd
@@ -20,11 +19,11 @@ from bot.tg.flood import FloodVerdict
 from bot.tg.keyboards import Keyboards
 from bot.tg.render import split_message
 from bot.tg.runtime import Runtime
+from bot.types import Lang, to_lang
 
 logger = logging.getLogger(__name__)
 
 # Kept per user in memory: the last question, offered to staff after a 👎.
-LANG_CODES: dict[str, Lang] = {"nb": "nb", "nn": "nb", "no": "nb", "sv": "sv", "en": "en"}
 
 
 async def acknowledge(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
@@ -184,7 +183,7 @@ class ResidentHandlers:
                 say("choose_language", lang), reply_markup=keyboards.languages()
             )
             return
-        chosen = LANG_CODES.get(value)
+        chosen = to_lang(value, strict=True)
         if chosen is None:
             await message.reply_text(say("language_unknown", lang, value=value[:20]))
             return
@@ -317,7 +316,7 @@ class ResidentHandlers:
             await _edit(query, say("municipality_set", lang, name=name), keyboards.only_menu())
             return True
         if action == kbd.SET_LANGUAGE:
-            chosen_lang = LANG_CODES.get(callback.arg(0))
+            chosen_lang = to_lang(callback.arg(0), strict=True)
             if chosen_lang is None:
                 return False
             await self.rt.residents.save(user.id, language=chosen_lang)

@@ -8,7 +8,6 @@ import time
 
 from bot.answering.service import KnowledgeService
 from bot.config import Settings
-from bot.kb.schema import Lang
 from bot.kb.snapshot import SNAPSHOT_FILE
 from bot.language import conversation_language
 from bot.queue.desk import HelpDesk
@@ -16,6 +15,7 @@ from bot.storage import Database
 from bot.storage.records import Feedback, Inbox, Meta, Questions, Resident, Residents
 from bot.tg.callbacks import CallbackCodec
 from bot.tg.flood import FloodGuard
+from bot.types import Lang
 
 PRESSES_PER_WINDOW = 20
 PRESS_WINDOW_SECONDS = 10.0

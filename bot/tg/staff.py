@@ -17,12 +17,11 @@ from telegram.ext import ContextTypes
 
 from bot.answering.service import ReloadOutcome
 from bot.kb.loader import Problem
-from bot.kb.schema import Lang
 from bot.kb.snapshot import Snapshot
-from bot.language import normalise_language_code
 from bot.messages import escape, format_date, say
 from bot.tg.render import split_message
 from bot.tg.runtime import Runtime
+from bot.types import Lang, lang_or_english
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +103,7 @@ class StaffHandlers:
         message, user = update.effective_message, update.effective_user
         if message is None:
             return
-        lang = normalise_language_code(user.language_code if user else None) or "en"
+        lang = lang_or_english(user.language_code if user else None)
         await message.reply_text(say("staff_help", lang))
 
     async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
