@@ -6,6 +6,7 @@ and the answer engine can name a language without importing the file formats.
 
 from __future__ import annotations
 
+from enum import StrEnum, unique
 from typing import Literal
 
 Lang = Literal["nb", "sv", "en"]
@@ -35,3 +36,49 @@ def to_lang(code: str | None, *, strict: bool = False) -> Lang | None:
 def lang_or_english(code: str | None) -> Lang:
     """`to_lang`, with English when there is no code."""
     return to_lang(code) or "en"
+
+
+@unique
+class Action(StrEnum):
+    """Every button's action code, in one place; `unique` refuses two names for one code.
+
+    Codes are short because a button's callback data holds 64 bytes, and they never change:
+    buttons already sent carry them.
+    """
+
+    # The resident's menu and answers
+    SET_MUNICIPALITY = "m"
+    SET_LANGUAGE = "l"
+    MENU = "menu"
+    TOPIC = "t"
+    ENTRY = "e"
+    FEEDBACK = "f"
+    ASK_STAFF = "s"
+    ANSWER_FOR = "q"
+    NONE_OF_THESE = "n"
+    # Emergencies
+    NOT_EMERGENCY = "ne"
+    CONTINUE = "ec"
+    # Asking for help and registering as a volunteer
+    PRACTICAL_HELP = "h"  # start asking for help, optionally with a category
+    CHOOSE = "ik"
+    BACK = "ib"
+    QUIT = "ix"
+    SEND = "is"
+    RESUME = "iu"  # go on with the conversation in progress
+    SEND_ANYWAY = "ia"  # store a request although it looks like one still active
+    SWITCH = "iw"  # drop it and start another (the argument: request or volunteer)
+    FORGET_YES = "fy"
+    FORGET_NO = "fn"
+    RESIDENT_CANCEL = "x"
+    # Volunteers
+    CLAIM = "c"
+    DONE = "d"
+    RELEASE = "r"
+    # Staff
+    STAFF_CLOSE = "sc"
+    STAFF_ASSIGN = "sa"
+    STAFF_GIVE = "sv"
+    APPROVE = "va"
+    REJECT = "vr"
+    REVOKE = "vk"

@@ -8,18 +8,7 @@ from typing import Any
 
 from bot.messages import escape, format_minutes, say, say_html
 from bot.queue.models import HelpRequest, Volunteer
-from bot.types import Lang
-
-# Button actions the queue uses; the Telegram layer signs them for the chat they go to.
-CLAIM = "c"
-DONE = "d"
-RELEASE = "r"
-RESIDENT_CANCEL = "x"
-STAFF_CLOSE = "sc"
-STAFF_ASSIGN = "sa"
-APPROVE = "va"
-REJECT = "vr"
-REVOKE = "vk"
+from bot.types import Action, Lang
 
 
 @dataclass(frozen=True)
@@ -74,7 +63,7 @@ def group_message(
     }
     if request.state == "open":
         text = say("group_request", lang, age=age(now - request.created_at, lang), **values)
-        return text, [[Button(say("button_take", lang), CLAIM, (str(request.id),))]]
+        return text, [[Button(say("button_take", lang), Action.CLAIM, (str(request.id),))]]
     if request.state == "claimed":
         return say("group_taken", lang, name=volunteer_name or "?", **values), []
     state = say(f"state_{request.state}", lang)
@@ -99,8 +88,8 @@ def volunteer_details(request: HelpRequest, lang: Lang) -> tuple[str, Keyboard]:
     text = say_html("volunteer_details", lang, html, ref=request.ref)
     keyboard = [
         [
-            Button(say("button_done", lang), DONE, (str(request.id),)),
-            Button(say("button_release", lang), RELEASE, (str(request.id),)),
+            Button(say("button_done", lang), Action.DONE, (str(request.id),)),
+            Button(say("button_release", lang), Action.RELEASE, (str(request.id),)),
         ]
     ]
     return text, keyboard
@@ -121,8 +110,8 @@ def staff_escalation(request: HelpRequest, minutes: int) -> tuple[str, Keyboard]
     )
     keyboard = [
         [
-            Button("Close", STAFF_CLOSE, (str(request.id),)),
-            Button("Hand to a volunteer", STAFF_ASSIGN, (str(request.id),)),
+            Button("Close", Action.STAFF_CLOSE, (str(request.id),)),
+            Button("Hand to a volunteer", Action.STAFF_ASSIGN, (str(request.id),)),
         ]
     ]
     return text, keyboard
@@ -169,8 +158,8 @@ def staff_registration(
     )
     keyboard = [
         [
-            Button("Approve", APPROVE, (str(volunteer.user_id),)),
-            Button("Reject", REJECT, (str(volunteer.user_id),)),
+            Button("Approve", Action.APPROVE, (str(volunteer.user_id),)),
+            Button("Reject", Action.REJECT, (str(volunteer.user_id),)),
         ]
     ]
     return text, keyboard

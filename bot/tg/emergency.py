@@ -31,12 +31,10 @@ from bot.tg.callbacks import Callback
 from bot.tg.helpdesk import HelpDeskHandlers
 from bot.tg.resident import ResidentHandlers, acknowledge, send_html
 from bot.tg.runtime import Runtime
-from bot.types import Lang, lang_or_english
+from bot.types import Action, Lang, lang_or_english
 
 logger = logging.getLogger(__name__)
 
-NOT_EMERGENCY = "ne"
-CONTINUE = "ec"
 # Messages handled again after "this is not an emergency" get update ids below this, so they
 # never collide with Telegram's (which are positive).
 _REPLAYED_IDS = -(10**12)
@@ -110,7 +108,7 @@ class EmergencyHandlers:
                 self._button(
                     message.chat_id,
                     say("button_not_emergency", reply.language),
-                    NOT_EMERGENCY,
+                    Action.NOT_EMERGENCY,
                     question_id,
                 )
             ]
@@ -121,7 +119,9 @@ class EmergencyHandlers:
             rows.append(
                 [
                     self._button(
-                        message.chat_id, say("button_continue_request", reply.language), CONTINUE
+                        message.chat_id,
+                        say("button_continue_request", reply.language),
+                        Action.CONTINUE,
                     )
                 ]
             )
@@ -139,13 +139,13 @@ class EmergencyHandlers:
         context: ContextTypes.DEFAULT_TYPE,
     ) -> bool:
         """The emergency reply's buttons; False when the button is not one of them."""
-        if callback.action == CONTINUE:
+        if callback.action == Action.CONTINUE:
             conversation = await self.rt.desk.conversation(user.id)
             await acknowledge(query)
             if conversation is not None:
                 await self.helpdesk.send_prompt(message, conversation)
             return True
-        if callback.action != NOT_EMERGENCY:
+        if callback.action != Action.NOT_EMERGENCY:
             return False
         try:
             question = await self.rt.questions.get(int(callback.arg(0)))

@@ -29,37 +29,14 @@ from bot.messages import escape, say, say_html
 from bot.queue import intake
 from bot.queue.intake import Conversation, Outcome
 from bot.queue.models import CATEGORIES, TIMINGS, HelpRequest
-from bot.queue.texts import (
-    APPROVE,
-    CLAIM,
-    DONE,
-    REJECT,
-    RELEASE,
-    RESIDENT_CANCEL,
-    REVOKE,
-    STAFF_ASSIGN,
-    STAFF_CLOSE,
-)
 from bot.storage import now
 from bot.tg.callbacks import Callback
 from bot.tg.resident import ResidentHandlers, acknowledge, send_html
 from bot.tg.runtime import Runtime
 from bot.tg.staff import StaffHandlers
-from bot.types import Lang, lang_or_english
+from bot.types import Action, Lang, lang_or_english
 
 logger = logging.getLogger(__name__)
-
-START = "h"  # start asking for help, optionally with a category
-CHOOSE = "ik"
-BACK = "ib"
-QUIT = "ix"
-SEND = "is"
-FORGET_YES = "fy"
-FORGET_NO = "fn"
-STAFF_GIVE = "sv"
-RESUME = "iu"  # go on with the conversation in progress
-SEND_ANYWAY = "ia"  # store a request although it looks like one still active
-SWITCH = "iw"  # drop it and start another (the argument: request or volunteer)
 
 
 class HelpDeskHandlers:
@@ -79,15 +56,15 @@ class HelpDeskHandlers:
         )
 
     def _nav(self, chat_id: int, lang: Lang, back: bool = True) -> list[InlineKeyboardButton]:
-        row = [self._button(chat_id, say("button_intake_cancel", lang), QUIT)]
+        row = [self._button(chat_id, say("button_intake_cancel", lang), Action.QUIT)]
         if back:
-            row.insert(0, self._button(chat_id, say("button_intake_back", lang), BACK))
+            row.insert(0, self._button(chat_id, say("button_intake_back", lang), Action.BACK))
         return row
 
     def _choices(
         self, chat_id: int, options: Sequence[tuple[str, str]], width: int = 2
     ) -> list[list[InlineKeyboardButton]]:
-        buttons = [self._button(chat_id, label, CHOOSE, value) for value, label in options]
+        buttons = [self._button(chat_id, label, Action.CHOOSE, value) for value, label in options]
         return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 
     def _summary(self, data: dict[str, str], lang: Lang) -> str:
@@ -143,7 +120,7 @@ class HelpDeskHandlers:
         if step == "consent":
             days = f"{self.rt.settings.retention_days:g}"
             rows = [
-                [self._button(chat_id, say("button_consent", lang), CHOOSE, "yes")],
+                [self._button(chat_id, say("button_consent", lang), Action.CHOOSE, "yes")],
                 self._nav(chat_id, lang),
             ]
             return say("intake_consent", lang, days=days), InlineKeyboardMarkup(rows)
@@ -152,7 +129,7 @@ class HelpDeskHandlers:
                 self._button(
                     chat_id,
                     say("button_send_request", lang),
-                    SEND,
+                    Action.SEND,
                     conversation.data.get("opened", ""),
                 )
             ],
@@ -178,18 +155,18 @@ class HelpDeskHandlers:
             ]
             rows = [
                 *self._choices(chat_id, options),
-                [self._button(chat_id, say("button_skills_done", lang), CHOOSE, "done")],
+                [self._button(chat_id, say("button_skills_done", lang), Action.CHOOSE, "done")],
                 self._nav(chat_id, lang),
             ]
             return say("volunteer_skills", lang), InlineKeyboardMarkup(rows)
         if step == "phone":
             rows = [
-                [self._button(chat_id, say("button_skip", lang), CHOOSE, "skip")],
+                [self._button(chat_id, say("button_skip", lang), Action.CHOOSE, "skip")],
                 self._nav(chat_id, lang),
             ]
             return say("volunteer_phone", lang), InlineKeyboardMarkup(rows)
         rows = [
-            [self._button(chat_id, say("button_accept", lang), CHOOSE, "yes")],
+            [self._button(chat_id, say("button_accept", lang), Action.CHOOSE, "yes")],
             self._nav(chat_id, lang),
         ]
         return say("volunteer_confidentiality", lang), InlineKeyboardMarkup(rows)
@@ -243,8 +220,12 @@ class HelpDeskHandlers:
             return False
         chat = message.chat_id
         rows = [
-            [self._button(chat, say("button_intake_resume", lang), RESUME)],
-            [self._button(chat, say(f"button_intake_switch_{wanted}", lang), SWITCH, wanted)],
+            [self._button(chat, say("button_intake_resume", lang), Action.RESUME)],
+            [
+                self._button(
+                    chat, say(f"button_intake_switch_{wanted}", lang), Action.SWITCH, wanted
+                )
+            ],
         ]
         text = say(
             "intake_in_progress", lang, current=say(f"conversation_{conversation.kind}", lang)
@@ -340,7 +321,9 @@ class HelpDeskHandlers:
         if duplicate:
             # The conversation stays at its last step: "send anyway" stores it after all.
             state = say(f"state_{request.state}", lang)
-            anyway = self._button(message.chat_id, say("button_send_anyway", lang), SEND_ANYWAY)
+            anyway = self._button(
+                message.chat_id, say("button_send_anyway", lang), Action.SEND_ANYWAY
+            )
             await send_html(
                 message,
                 say("request_duplicate", lang, ref=request.ref, state=state),
@@ -364,7 +347,7 @@ class HelpDeskHandlers:
                 self._button(
                     chat_id,
                     say("button_cancel_request", lang, ref=r.ref),
-                    RESIDENT_CANCEL,
+                    Action.RESIDENT_CANCEL,
                     str(r.id),
                 )
             ]
@@ -415,8 +398,8 @@ class HelpDeskHandlers:
         _, lang = await self.residents.profile(user)
         rows = [
             [
-                self._button(message.chat_id, say("button_forget_yes", lang), FORGET_YES),
-                self._button(message.chat_id, say("button_forget_no", lang), FORGET_NO),
+                self._button(message.chat_id, say("button_forget_yes", lang), Action.FORGET_YES),
+                self._button(message.chat_id, say("button_forget_no", lang), Action.FORGET_NO),
             ]
         ]
         await message.reply_text(
@@ -459,7 +442,7 @@ class HelpDeskHandlers:
     ) -> bool:
         """Handle the buttons of practical help; False when the button is not one of them."""
         action = callback.action
-        if action == START:
+        if action == Action.PRACTICAL_HELP:
             category = callback.arg(0) or None
             await acknowledge(query)
             _, profile_lang = await self.residents.profile(user)
@@ -470,11 +453,11 @@ class HelpDeskHandlers:
                 category,
             )
             return True
-        if action in (CHOOSE, BACK, QUIT, SEND):
+        if action in (Action.CHOOSE, Action.BACK, Action.QUIT, Action.SEND):
             return await self._conversation_button(query, message, user, callback)
-        if action in (RESUME, SWITCH):
+        if action in (Action.RESUME, Action.SWITCH):
             return await self._resume_or_switch(query, message, user, callback)
-        if action == SEND_ANYWAY:
+        if action == Action.SEND_ANYWAY:
             conversation = await self.desk.conversation(user.id)
             if (
                 conversation is None
@@ -487,7 +470,7 @@ class HelpDeskHandlers:
             anyway = Conversation("request", "confirm", {**conversation.data, "anyway": "1"})
             await self._send_request(message, user, anyway)
             return True
-        if action == RESIDENT_CANCEL:
+        if action == Action.RESIDENT_CANCEL:
             request = await self.desk.cancel_by_resident(_int(callback.arg(0)), user.id)
             if request is None:
                 return False
@@ -496,21 +479,28 @@ class HelpDeskHandlers:
             # In the language /cancel asked in, whatever the request was made in.
             await send_html(message, say("notice_cancelled", lang, ref=request.ref))
             return True
-        if action in (FORGET_YES, FORGET_NO):
+        if action in (Action.FORGET_YES, Action.FORGET_NO):
             await acknowledge(query)
             await _drop_buttons(query)
-            if action == FORGET_NO:
+            if action == Action.FORGET_NO:
                 await message.reply_text(say("forget_kept", lang))
                 return True
             await self.desk.forget_resident(user.id)
             await self.rt.residents.forget(user.id)
             await message.reply_text(say("forget_done", lang), reply_markup=ReplyKeyboardRemove())
             return True
-        if action == CLAIM:
+        if action == Action.CLAIM:
             return await self._claim(query, user, _int(callback.arg(0)), lang, context)
-        if action in (DONE, RELEASE):
+        if action in (Action.DONE, Action.RELEASE):
             return await self._finish(query, user, action, _int(callback.arg(0)), lang)
-        if action in (STAFF_CLOSE, STAFF_ASSIGN, STAFF_GIVE, APPROVE, REJECT, REVOKE):
+        if action in (
+            Action.STAFF_CLOSE,
+            Action.STAFF_ASSIGN,
+            Action.STAFF_GIVE,
+            Action.APPROVE,
+            Action.REJECT,
+            Action.REVOKE,
+        ):
             return await self._staff_button(query, message, user, callback, context)
         return False
 
@@ -521,7 +511,7 @@ class HelpDeskHandlers:
         await acknowledge(query)
         await _drop_buttons(query)
         conversation = await self.desk.conversation(user.id)
-        if callback.action == RESUME:
+        if callback.action == Action.RESUME:
             if conversation is not None:
                 await self.send_prompt(message, conversation)
             return True
@@ -540,18 +530,20 @@ class HelpDeskHandlers:
         self, query: CallbackQuery, message: Message, user: User, callback: Callback
     ) -> bool:
         conversation = await self.desk.conversation(user.id)
-        if callback.action == SEND and (conversation is None or conversation.step != "confirm"):
+        if callback.action == Action.SEND and (
+            conversation is None or conversation.step != "confirm"
+        ):
             return await self._sent_already(query, message, user, callback.arg(0))
         if conversation is None:
             return False
         await acknowledge(query)
         await _drop_buttons(query)
         lang = lang_or_english(conversation.data.get("lang"))
-        if callback.action == QUIT:
+        if callback.action == Action.QUIT:
             await self.quit(message, user, lang)
-        elif callback.action == BACK:
+        elif callback.action == Action.BACK:
             await self._back(message, user, conversation)
-        elif callback.action == SEND:
+        elif callback.action == Action.SEND:
             if conversation.kind != "request" or conversation.step != "confirm":
                 return False
             await self._send_request(message, user, conversation)
@@ -612,7 +604,7 @@ class HelpDeskHandlers:
     ) -> bool:
         volunteer = await self.desk.volunteer(user.id)
         lang = lang_or_english(volunteer.language) if volunteer else profile_lang
-        if action == DONE:
+        if action == Action.DONE:
             request = await self.desk.complete(request_id, user.id)
             key = "volunteer_marked_done"
         else:
@@ -638,10 +630,10 @@ class HelpDeskHandlers:
             return True
         action, target = callback.action, _int(callback.arg(0))
         who = escape(user.first_name or "staff")
-        if action == STAFF_CLOSE:
+        if action == Action.STAFF_CLOSE:
             request = await self.desk.close_by_staff(target)
             note = f"✖️ Closed by {who}." if request else "Already closed."
-        elif action == STAFF_ASSIGN:
+        elif action == Action.STAFF_ASSIGN:
             approved = await self.desk.volunteers("approved")
             if not approved:
                 await acknowledge(query, "There are no approved volunteers.", alert=True)
@@ -651,7 +643,7 @@ class HelpDeskHandlers:
                     self._button(
                         message.chat_id,
                         v.name or str(v.user_id),
-                        STAFF_GIVE,
+                        Action.STAFF_GIVE,
                         str(target),
                         str(v.user_id),
                     )
@@ -661,18 +653,18 @@ class HelpDeskHandlers:
             await acknowledge(query)
             await message.reply_text("Hand it to:", reply_markup=InlineKeyboardMarkup(rows))
             return True
-        elif action == STAFF_GIVE:
+        elif action == Action.STAFF_GIVE:
             result = await self.desk.assign(target, _int(callback.arg(1)))
             note = {
                 "won": f"🙋 Handed to a volunteer by {who}.",
                 "yours": "That volunteer has it already.",
                 "not_volunteer": "That volunteer is no longer approved.",
             }.get(result.status, "The request is no longer open.")
-        elif action in (APPROVE, REJECT):
-            volunteer = await self.desk.decide_volunteer(target, action == APPROVE, user.id)
+        elif action in (Action.APPROVE, Action.REJECT):
+            volunteer = await self.desk.decide_volunteer(target, action == Action.APPROVE, user.id)
             if volunteer is None:
                 note = "Already decided."
-            elif action == APPROVE:
+            elif action == Action.APPROVE:
                 note = f"✅ Approved by {who}."
             else:
                 note = f"✖️ Rejected by {who}."
@@ -686,10 +678,10 @@ class HelpDeskHandlers:
     def _revoke_button(
         self, message: Message, action: str, target: int
     ) -> InlineKeyboardMarkup | None:
-        if action != APPROVE:
+        if action != Action.APPROVE:
             return None
         return InlineKeyboardMarkup(
-            [[self._button(message.chat_id, "Revoke approval", REVOKE, str(target))]]
+            [[self._button(message.chat_id, "Revoke approval", Action.REVOKE, str(target))]]
         )
 
 

@@ -10,21 +10,10 @@ from bot.answering import Reply
 from bot.kb.knowledge import KnowledgeBase
 from bot.messages import say
 from bot.tg.callbacks import CallbackCodec
-from bot.types import Lang
+from bot.types import Action, Lang
 
-# Action codes in callback data. Short, because data is limited to 64 bytes.
-SET_MUNICIPALITY = "m"
-SET_LANGUAGE = "l"
-MENU = "menu"
-# MENU's argument when the menu replaces the message it is pressed on (a topic's "back").
+# Action.MENU's argument when the menu replaces the message it is pressed on (a topic's "back").
 MENU_IN_PLACE = "b"
-TOPIC = "t"
-ENTRY = "e"
-FEEDBACK = "f"
-ASK_STAFF = "s"
-PRACTICAL_HELP = "h"
-ANSWER_FOR = "q"
-NONE_OF_THESE = "n"
 
 LANGUAGE_BUTTONS: dict[Lang, str] = {"nb": "🇳🇴 Norsk", "sv": "🇸🇪 Svenska", "en": "🇬🇧 English"}
 
@@ -43,18 +32,19 @@ class Keyboards:
         )
 
     def menu_button(self) -> InlineKeyboardButton:
-        return self.button(say("button_menu", self.lang), MENU)
+        return self.button(say("button_menu", self.lang), Action.MENU)
 
     def municipalities(self, kb: KnowledgeBase) -> InlineKeyboardMarkup:
         buttons = [
-            self.button(m.display_name(self.lang), SET_MUNICIPALITY, m.id)
+            self.button(m.display_name(self.lang), Action.SET_MUNICIPALITY, m.id)
             for m in kb.municipalities.values()
         ]
         return InlineKeyboardMarkup(_rows(buttons, 2))
 
     def languages(self) -> InlineKeyboardMarkup:
         buttons = [
-            self.button(label, SET_LANGUAGE, code) for code, label in LANGUAGE_BUTTONS.items()
+            self.button(label, Action.SET_LANGUAGE, code)
+            for code, label in LANGUAGE_BUTTONS.items()
         ]
         return InlineKeyboardMarkup([buttons])
 
@@ -65,7 +55,7 @@ class Keyboards:
         buttons = [
             self.button(
                 f"{t.icon or ''} {t.title.get(self.lang) or t.title.get('en', t.id)}".strip(),
-                TOPIC,
+                Action.TOPIC,
                 t.id,
             )
             for t in kb.topics_for(municipality)
@@ -77,20 +67,20 @@ class Keyboards:
     ) -> InlineKeyboardMarkup:
         local = kb.municipalities[municipality].language
         rows = [
-            [self.button(e.title_in(self.lang, local), ENTRY, e.id)]
+            [self.button(e.title_in(self.lang, local), Action.ENTRY, e.id)]
             for e in kb.entries_for(municipality)
             if e.topic == topic
         ]
-        rows.append([self.button(say("button_back", self.lang), MENU, MENU_IN_PLACE)])
+        rows.append([self.button(say("button_back", self.lang), Action.MENU, MENU_IN_PLACE)])
         return InlineKeyboardMarkup(rows)
 
     def practical_help_button(self, category: str = "") -> InlineKeyboardButton:
         """Start asking a volunteer for help, in this keyboard's language."""
         label = say("button_practical_help", self.lang)
-        return self.button(label, PRACTICAL_HELP, category, self.lang)
+        return self.button(label, Action.PRACTICAL_HELP, category, self.lang)
 
     def ask_staff_button(self, question_id: int) -> InlineKeyboardButton:
-        return self.button(say("button_ask_staff", self.lang), ASK_STAFF, question_id)
+        return self.button(say("button_ask_staff", self.lang), Action.ASK_STAFF, question_id)
 
     def for_reply(
         self, reply: Reply, question_id: int | None, kb: KnowledgeBase
@@ -98,11 +88,11 @@ class Keyboards:
         """The buttons under a reply, by its kind."""
         rows: list[list[InlineKeyboardButton]] = []
         if reply.kind == "answer" and reply.entry_id:
-            rows += [[self.button(s.title, ENTRY, s.entry_id)] for s in reply.suggestions]
+            rows += [[self.button(s.title, Action.ENTRY, s.entry_id)] for s in reply.suggestions]
             rows.append(
                 [
-                    self.button("👍", FEEDBACK, reply.entry_id, 1, question_id or ""),
-                    self.button("👎", FEEDBACK, reply.entry_id, 0, question_id or ""),
+                    self.button("👍", Action.FEEDBACK, reply.entry_id, 1, question_id or ""),
+                    self.button("👎", Action.FEEDBACK, reply.entry_id, 0, question_id or ""),
                 ]
             )
             # Reading about volunteers, a resident may need one: offer it right there.
@@ -111,19 +101,22 @@ class Keyboards:
                 rows.append([self.practical_help_button()])
             rows.append([self.menu_button()])
         elif reply.kind == "clarify":
-            rows += [[self.button(s.title, ENTRY, s.entry_id)] for s in reply.suggestions]
+            rows += [[self.button(s.title, Action.ENTRY, s.entry_id)] for s in reply.suggestions]
             if question_id is not None:
                 rows += [
                     [
                         self.button(
-                            kb.municipalities[m].display_name(self.lang), ANSWER_FOR, question_id, m
+                            kb.municipalities[m].display_name(self.lang),
+                            Action.ANSWER_FOR,
+                            question_id,
+                            m,
                         )
                     ]
                     for m in reply.municipalities
                     if m in kb.municipalities
                 ]
                 rows.append(
-                    [self.button(say("button_none", self.lang), NONE_OF_THESE, question_id)]
+                    [self.button(say("button_none", self.lang), Action.NONE_OF_THESE, question_id)]
                 )
         elif reply.kind == "fallback":
             if question_id is not None:

@@ -19,7 +19,7 @@ from bot.tg.flood import FloodVerdict
 from bot.tg.keyboards import Keyboards
 from bot.tg.render import split_message
 from bot.tg.runtime import Runtime
-from bot.types import Lang, to_lang
+from bot.types import Action, Lang, to_lang
 
 logger = logging.getLogger(__name__)
 
@@ -306,7 +306,7 @@ class ResidentHandlers:
         kb = self.rt.knowledge.responder.kb
         keyboards = self.keyboards(message.chat_id, lang)
         action = callback.action
-        if action == kbd.SET_MUNICIPALITY:
+        if action == Action.SET_MUNICIPALITY:
             chosen = callback.arg(0)
             if chosen not in kb.municipalities:
                 return False
@@ -315,7 +315,7 @@ class ResidentHandlers:
             name = kb.municipalities[chosen].display_name(lang)
             await _edit(query, say("municipality_set", lang, name=name), keyboards.only_menu())
             return True
-        if action == kbd.SET_LANGUAGE:
+        if action == Action.SET_LANGUAGE:
             chosen_lang = to_lang(callback.arg(0), strict=True)
             if chosen_lang is None:
                 return False
@@ -323,7 +323,7 @@ class ResidentHandlers:
             await acknowledge(query)
             await _edit(query, say("language_set", chosen_lang), None)
             return True
-        if action == kbd.MENU:
+        if action == Action.MENU:
             resident, _ = await self.profile(user)
             await acknowledge(query)
             text, keyboard = self.menu_view(message.chat_id, resident, lang)
@@ -333,7 +333,7 @@ class ResidentHandlers:
                 # Under an answer: the answer stays to be read, the menu comes below it.
                 await send_html(message, text, keyboard)
             return True
-        if action == kbd.TOPIC:
+        if action == Action.TOPIC:
             resident, _ = await self.profile(user)
             topic = kb.topics.get(callback.arg(0))
             if topic is None or resident.municipality not in kb.municipalities:
@@ -347,7 +347,7 @@ class ResidentHandlers:
                 keyboards.topic_entries(kb, resident.municipality, topic.id),
             )
             return True
-        if action == kbd.ENTRY:
+        if action == Action.ENTRY:
             entry_id = callback.arg(0)
             if entry_id not in kb.entries:
                 return False
@@ -360,11 +360,11 @@ class ResidentHandlers:
             )
             await send_html(message, reply.text, keyboards.for_reply(reply, browsed, kb))
             return True
-        if action == kbd.FEEDBACK:
+        if action == Action.FEEDBACK:
             return await self._feedback(query, message, user, callback, lang)
-        if action == kbd.ASK_STAFF:
+        if action == Action.ASK_STAFF:
             return await self._ask_staff(query, message, user, callback, lang)
-        if action in (kbd.ANSWER_FOR, kbd.NONE_OF_THESE):
+        if action in (Action.ANSWER_FOR, Action.NONE_OF_THESE):
             return await self._stored_question(query, message, user, callback, lang)
         return False
 
@@ -486,7 +486,7 @@ class ResidentHandlers:
         kb = self.rt.knowledge.responder.kb
         await acknowledge(query)
         _, lang = await self.profile(user, question.language)
-        if callback.action == kbd.ANSWER_FOR:
+        if callback.action == Action.ANSWER_FOR:
             chosen = callback.arg(1)
             if chosen not in kb.municipalities:
                 return False
