@@ -19,9 +19,10 @@ from bot.config import Settings
 from bot.fakeapi import BotEvent, FakeTelegram, Injected, Message, User
 from bot.fakeapi.core import DEFAULT_TOKEN
 from bot.fakeapi.transport import FakeRequest
+from bot.services import DB_FILE
 from bot.tg.app import build_application, polling
 from bot.tg.processing import PerChatUpdateProcessor
-from bot.tg.runtime import DB_FILE, Runtime
+from bot.tg.runtime import Runtime
 
 STAFF_CHAT_ID = -1001000000001
 VOLUNTEER_CHAT_ID = -1001000000002

@@ -282,18 +282,17 @@ def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
     import time
 
-    from bot.storage import Database
-    from bot.storage.records import Questions
-    from bot.tg.runtime import DB_FILE
+    from bot.services import Services, database_path
 
-    path = settings.data_dir / DB_FILE
+    path = database_path(settings)
     if not path.exists():
         print(f"No database yet at {path}: nothing has been asked.")
         return 0
 
     async def report() -> list[tuple[str, str | None, int]]:
-        async with Database(path) as db:
-            return await Questions(db).unanswered(int(time.time()) - args.days * 86400, args.limit)
+        async with Services(settings) as services:
+            since = int(time.time()) - args.days * 86400
+            return await services.questions.unanswered(since, args.limit)
 
     rows = asyncio.run(report())
     if not rows:
@@ -307,29 +306,15 @@ def _desk_call(settings: Settings, action: Callable[[Any], Any]) -> Any:
     """Run `action(desk)` against the bot's database; the database must exist."""
     import asyncio
 
-    from bot.queue.desk import HelpDesk
-    from bot.storage import Database
-    from bot.tg.runtime import DB_FILE
+    from bot.services import Services, database_path
 
-    path = settings.data_dir / DB_FILE
+    path = database_path(settings)
     if not path.exists():
         raise BotError(f"no database at {path} (set DATA_DIR to the bot's data folder)")
 
-    def contact(municipality: str | None, lang: Any) -> str:
-        from bot.answering import Responder
-
-        responder = Responder(_load(settings.knowledge_dir).kb)
-        return responder.contact_line(responder.kb.municipalities.get(municipality or ""), lang)
-
     async def run() -> Any:
-        async with Database(path) as db:
-            desk = HelpDesk(
-                db,
-                volunteer_chat_id=settings.volunteer_chat_id,
-                staff_chat_id=settings.staff_chat_id,
-                contact_line=contact,
-            )
-            return await action(desk)
+        async with Services(settings) as services:
+            return await action(services.desk)
 
     return asyncio.run(run())
 

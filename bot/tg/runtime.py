@@ -10,9 +10,8 @@ from bot.answering.service import KnowledgeService
 from bot.config import Settings
 from bot.kb.snapshot import SNAPSHOT_FILE
 from bot.language import conversation_language
-from bot.queue.desk import HelpDesk
-from bot.storage import Database
-from bot.storage.records import Feedback, Inbox, Meta, Questions, Resident, Residents
+from bot.services import Services
+from bot.storage.records import Resident
 from bot.tg.callbacks import CallbackCodec
 from bot.tg.flood import FloodGuard
 from bot.types import Lang
@@ -22,39 +21,27 @@ PRESS_WINDOW_SECONDS = 10.0
 
 logger = logging.getLogger(__name__)
 
-DB_FILE = "bot.db"
 # How long a "this user is in the staff chat" answer from Telegram is trusted.
 STAFF_CACHE_SECONDS = 60.0
 
 
-class Runtime:
-    """The services behind the handlers. `start` opens the database; `stop` closes it."""
+class Runtime(Services):
+    """The services behind the handlers, and what only the Telegram layer needs: flood
+    guards, the button codec, the outbox sender's wake-up. `start` opens the database;
+    `stop` closes it."""
 
     def __init__(self, settings: Settings, knowledge: KnowledgeService | None = None) -> None:
-        self.settings = settings
-        self.knowledge = knowledge or KnowledgeService(
-            settings.knowledge_dir, settings.data_dir / SNAPSHOT_FILE
+        # Set after the help desk commits, so the outbox sender need not wait for its timer.
+        self.outbox_wake = asyncio.Event()
+        super().__init__(
+            settings,
+            knowledge
+            or KnowledgeService(settings.knowledge_dir, settings.data_dir / SNAPSHOT_FILE),
+            wake_outbox=self.outbox_wake.set,
         )
         self.flood = FloodGuard()
         # Button presses are cheaper to make than messages: a separate, wider window.
         self.press_flood = FloodGuard(limit=PRESSES_PER_WINDOW, seconds=PRESS_WINDOW_SECONDS)
-        self.db = Database(settings.data_dir / DB_FILE)
-        self.residents = Residents(self.db)
-        self.inbox = Inbox(self.db)
-        self.questions = Questions(self.db)
-        self.feedback = Feedback(self.db)
-        self.meta = Meta(self.db)
-        # Set after the help desk commits, so the outbox sender need not wait for its timer.
-        self.outbox_wake = asyncio.Event()
-        self.desk = HelpDesk(
-            self.db,
-            volunteer_chat_id=settings.volunteer_chat_id,
-            staff_chat_id=settings.staff_chat_id,
-            contact_line=self.contact_line,
-            escalate_after_seconds=settings.escalate_after_minutes * 60,
-            retention_seconds=settings.retention_days * 86400,
-            wake_outbox=self.outbox_wake.set,
-        )
         self._codec: CallbackCodec | None = None
         self.staff_membership: dict[int, tuple[bool, float]] = {}
         # Updates being handled again after "this is not an emergency": not checked again.
@@ -62,14 +49,8 @@ class Runtime:
         self.tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        await self.db.open()
+        await self.open()
         self._codec = CallbackCodec(await self.meta.secret("callback-key"))
-        await self.desk.start()
-
-    def contact_line(self, municipality: str | None, lang: Lang) -> str:
-        """How to reach a human at the municipality, in `lang`."""
-        responder = self.knowledge.responder
-        return responder.contact_line(responder.kb.municipalities.get(municipality or ""), lang)
 
     async def resident_language(
         self, user_id: int, said: str | None = None, app: str | None = None
@@ -87,10 +68,6 @@ class Runtime:
         if resident is None or resident.last_language != lang:
             await self.residents.save(user_id, last_language=lang)
 
-    def municipality_language(self, municipality: str | None) -> Lang:
-        found = self.knowledge.responder.kb.municipalities.get(municipality or "")
-        return found.language if found else "en"
-
     async def stop(self) -> None:
         for task in self.tasks:
             task.cancel()
@@ -102,7 +79,7 @@ class Runtime:
             except Exception:
                 logger.exception("background task failed while stopping")
         self.tasks.clear()
-        await self.db.close()
+        await self.close()
 
     @property
     def codec(self) -> CallbackCodec:

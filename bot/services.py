@@ -1,0 +1,90 @@
+"""The one place that wires the bot's services: storage, the knowledge base and the help desk.
+
+The Telegram runtime, chat mode and the CLI all build on `Services`, so a setting such as the
+staff chat or the retention period means the same thing wherever a change is made. Nothing here
+knows Telegram.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.answering.service import KnowledgeService
+from bot.config import Settings
+from bot.kb.snapshot import SNAPSHOT_FILE
+from bot.queue.desk import HelpDesk
+from bot.storage import Database
+from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents
+from bot.types import Lang
+
+DB_FILE = "bot.db"
+
+
+def database_path(settings: Settings) -> Path:
+    """Where the bot keeps its database."""
+    return settings.data_dir / DB_FILE
+
+
+class Services:
+    """Storage, the live knowledge base and the help desk, for one data folder.
+
+    The knowledge base loads on first use (`knowledge`), so a CLI command that only lists the
+    queue does not pay for it. `open` opens the database; `close` closes it.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        knowledge: KnowledgeService | None = None,
+        wake_outbox: Callable[[], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._knowledge = knowledge
+        self.db = Database(database_path(settings))
+        self.residents = Residents(self.db)
+        self.inbox = Inbox(self.db)
+        self.questions = Questions(self.db)
+        self.feedback = Feedback(self.db)
+        self.meta = Meta(self.db)
+        self.desk = HelpDesk(
+            self.db,
+            volunteer_chat_id=settings.volunteer_chat_id,
+            staff_chat_id=settings.staff_chat_id,
+            contact_line=self.contact_line,
+            escalate_after_seconds=settings.escalate_after_minutes * 60,
+            retention_seconds=settings.retention_days * 86400,
+            wake_outbox=wake_outbox,
+        )
+
+    @property
+    def knowledge(self) -> KnowledgeService:
+        """The live knowledge base, loaded the first time it is needed."""
+        if self._knowledge is None:
+            self._knowledge = KnowledgeService(
+                self.settings.knowledge_dir, self.settings.data_dir / SNAPSHOT_FILE
+            )
+        return self._knowledge
+
+    async def open(self) -> None:
+        await self.db.open()
+        await self.desk.start()
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def __aenter__(self) -> Services:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def contact_line(self, municipality: str | None, lang: Lang) -> str:
+        """How to reach a human at the municipality, in `lang`."""
+        responder = self.knowledge.responder
+        return responder.contact_line(responder.kb.municipalities.get(municipality or ""), lang)
+
+    def municipality_language(self, municipality: str | None) -> Lang:
+        found = self.knowledge.responder.kb.municipalities.get(municipality or "")
+        return found.language if found else "en"
