@@ -298,6 +298,9 @@ def _starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpda
         async def on_reload(outcome: ReloadOutcome) -> None:
             await staff.notify_reload(application.bot, outcome)
 
+        # Plain asyncio tasks, not PTB's JobQueue: that needs APScheduler (the job-queue extra)
+        # for three loops, and the outbox sender waits on an event, not a timer. Runtime.stop
+        # cancels and awaits them before the database closes.
         runtime.tasks.append(asyncio.create_task(runtime.knowledge.watch(on_reload)))
         runtime.tasks.append(asyncio.create_task(_housekeeping(runtime)))
         runtime.tasks.append(asyncio.create_task(OutboxSender(runtime, application.bot).run()))
