@@ -27,7 +27,7 @@ from bot.answering.service import ReloadOutcome
 from bot.config import Settings
 from bot.messages import say
 from bot.tg.emergency import EmergencyHandlers
-from bot.tg.helpdesk import HelpDeskHandlers
+from bot.tg.helpdesk import HelpDeskHandlers, InConversation
 from bot.tg.outbox import OutboxSender
 from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor, resume_unhandled
 from bot.tg.ratelimit import ChatRateLimiter
@@ -220,7 +220,11 @@ def register_handlers(
             )
         )
     application.add_handler(MessageHandler(private & filters.COMMAND, resident.help))
-    application.add_handler(MessageHandler(private & filters.TEXT, helpdesk.text))
+    # Typed answers to an intake step go to the help desk; every other text is a question.
+    application.add_handler(
+        MessageHandler(private & filters.TEXT & InConversation(runtime.desk), helpdesk.intake_text)
+    )
+    application.add_handler(MessageHandler(private & filters.TEXT, resident.question))
     application.add_handler(MessageHandler(private & filters.CONTACT, helpdesk.on_contact))
     application.add_handler(MessageHandler(private & NOT_TEXT, resident.not_text))
     application.add_handler(CallbackQueryHandler(buttons.press))

@@ -23,10 +23,11 @@ from telegram import (
 )
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, filters
 
 from bot.messages import escape, say, say_html
 from bot.queue import intake
+from bot.queue.desk import HelpDesk
 from bot.queue.intake import Conversation, Outcome
 from bot.queue.models import CATEGORIES, TIMINGS, HelpRequest
 from bot.storage import now
@@ -37,6 +38,18 @@ from bot.tg.staff import StaffHandlers
 from bot.types import Action, Lang, lang_or_english
 
 logger = logging.getLogger(__name__)
+
+
+class InConversation(filters.MessageFilter):
+    """Messages from someone in the middle of an intake conversation (asked from memory: the
+    help desk keeps who is talking, so no database read decides the route)."""
+
+    def __init__(self, desk: HelpDesk) -> None:
+        super().__init__(name="InConversation")
+        self.desk = desk
+
+    def filter(self, message: Message) -> bool:
+        return message.from_user is not None and self.desk.is_talking(message.from_user.id)
 
 
 class HelpDeskHandlers:
@@ -248,15 +261,12 @@ class HelpDeskHandlers:
         await self.desk.save_conversation(user.id, conversation)
         await self.send_prompt(message, conversation)
 
-    async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Text in a private chat: the next answer in a conversation, or a question."""
+    async def intake_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Text from someone in the middle of a help request or a volunteer registration."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or not message.text:
             return
-        if self.desk.is_talking(user.id):
-            await self.on_text(message, user, message.text)
-        else:
-            await self.residents.question(update, context)
+        await self.on_text(message, user, message.text)
 
     async def on_text(self, message: Message, user: User, text: str) -> None:
         """Typed input while the user is in a conversation."""
