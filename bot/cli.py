@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from bot.config import Settings, load_settings
 from bot.errors import BotError, KnowledgeError, UsageError
-from bot.queue.models import STATES
+from bot.helpdesk.models import STATES
 from bot.types import to_lang
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from bot.answering.service import KnowledgeService
 from bot.config import Settings
+from bot.helpdesk.desk import HelpDesk
 from bot.kb.snapshot import SNAPSHOT_FILE
-from bot.queue.desk import HelpDesk
 from bot.storage import Database
 from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents
 from bot.types import Lang

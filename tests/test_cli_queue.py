@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.queue.desk import HelpDesk
-from bot.queue.intake import Conversation
+from bot.helpdesk.desk import HelpDesk
+from bot.helpdesk.intake import Conversation
 from bot.storage import Database
 
 PHONE = "+4791234567"

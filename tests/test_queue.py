@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.queue.desk import HelpDesk
-from bot.queue.intake import Conversation, is_cancel, is_question_at, request_back, request_text
-from bot.queue.models import HelpRequest
+from bot.helpdesk.desk import HelpDesk
+from bot.helpdesk.intake import Conversation, is_cancel, is_question_at, request_back, request_text
+from bot.helpdesk.models import HelpRequest
 from bot.storage import Database
 
 GROUP = -100

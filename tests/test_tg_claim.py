@@ -7,8 +7,8 @@ import asyncio
 from pathlib import Path
 
 from bot.fakeapi import Message
+from bot.helpdesk.intake import Conversation
 from bot.messages import say
-from bot.queue.intake import Conversation
 from tests.inprocess import VOLUNTEER_CHAT_ID, LiveBot, live_bot
 
 TAKE = say("button_take", "nb")

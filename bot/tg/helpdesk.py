@@ -1,6 +1,6 @@
 """Handlers for practical help: intake, status, cancelling, volunteers and their buttons.
 
-The rules live in `bot.queue`; these handlers turn Telegram input into calls there and render
+The rules live in `bot.helpdesk`; these handlers turn Telegram input into calls there and render
 the next prompt. Every button checks the actor's role in the store, not the chat it came from.
 """
 
@@ -25,11 +25,11 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes, filters
 
+from bot.helpdesk import intake
+from bot.helpdesk.desk import HelpDesk
+from bot.helpdesk.intake import Conversation, Outcome
+from bot.helpdesk.models import CATEGORIES, TIMINGS, HelpRequest
 from bot.messages import escape, say, say_html
-from bot.queue import intake
-from bot.queue.desk import HelpDesk
-from bot.queue.intake import Conversation, Outcome
-from bot.queue.models import CATEGORIES, TIMINGS, HelpRequest
 from bot.storage import now
 from bot.tg.callbacks import Callback
 from bot.tg.resident import ResidentHandlers, acknowledge, send_html

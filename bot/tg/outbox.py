@@ -25,9 +25,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
+from bot.helpdesk.desk import VOLUNTEER_DETAILS, OutboxItem
+from bot.helpdesk.texts import Button, Keyboard, group_message
 from bot.messages import say
-from bot.queue.desk import VOLUNTEER_DETAILS, OutboxItem
-from bot.queue.texts import Button, Keyboard, group_message
 from bot.tg.errors import cannot_edit, message_gone, not_modified
 from bot.tg.ratelimit import retry_seconds
 from bot.tg.runtime import Runtime

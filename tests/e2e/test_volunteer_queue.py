@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.fakeapi import CallbackAnswer, CallRecord, FakeTelegram, Injected, Message, User
+from bot.helpdesk.desk import HelpDesk
+from bot.helpdesk.intake import Conversation
 from bot.messages import MESSAGES, say
-from bot.queue.desk import HelpDesk
-from bot.queue.intake import Conversation
 from bot.storage import Database
 from bot.types import Lang
 from tests.e2e.conftest import STAFF_CHAT_ID, VOLUNTEER_CHAT_ID, BotProcess, World

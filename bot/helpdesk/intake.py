@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from bot.queue.models import CATEGORIES, TIMINGS
+from bot.helpdesk.models import CATEGORIES, TIMINGS
 from bot.text import clean, fold, has_letters, tokens
 
 Kind = Literal["request", "volunteer"]

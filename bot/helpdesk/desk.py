@@ -19,10 +19,8 @@ from typing import Any, Literal
 
 from rapidfuzz import fuzz
 
-from bot.language import conversation_language
-from bot.messages import say
-from bot.queue.intake import Conversation
-from bot.queue.models import (
+from bot.helpdesk.intake import Conversation
+from bot.helpdesk.models import (
     ACTIVE,
     REQUEST_COLUMNS,
     VOLUNTEER_COLUMNS,
@@ -30,7 +28,7 @@ from bot.queue.models import (
     Volunteer,
     reference,
 )
-from bot.queue.texts import (
+from bot.helpdesk.texts import (
     Keyboard,
     staff_decided,
     staff_escalation,
@@ -39,6 +37,8 @@ from bot.queue.texts import (
     volunteer_details,
     volunteer_details_gone,
 )
+from bot.language import conversation_language
+from bot.messages import say
 from bot.storage.db import Database, T, WriteFn, now
 from bot.text import tokens
 from bot.types import Lang, lang_or_english

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.helpdesk.models import HelpRequest, Volunteer
 from bot.messages import escape, format_minutes, say, say_html
-from bot.queue.models import HelpRequest, Volunteer
 from bot.types import Action, Lang
 
 
