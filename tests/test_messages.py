@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import string
+from pathlib import Path
+
 import pytest
 
-from bot.messages import format_minutes
+from bot.messages import CATALOGUE_DIR, format_minutes, load_catalogue
+from bot.types import LANGS
 
 
 @pytest.mark.parametrize(
@@ -24,3 +28,25 @@ from bot.messages import format_minutes
 )
 def test_durations_say_the_right_plural(minutes: int, lang: str, expected: str) -> None:
     assert format_minutes(minutes, lang) == expected  # type: ignore[arg-type]
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_every_key_is_in_every_language_with_the_same_placeholders() -> None:
+    catalogue = load_catalogue()
+    for key, texts in catalogue.items():
+        assert set(texts) == set(LANGS), f"{key} is missing in {set(LANGS) - set(texts)}"
+        expected = placeholders(texts["en"])
+        for lang, template in texts.items():
+            assert placeholders(template) == expected, (key, lang)
+
+
+def test_a_catalogue_missing_a_key_in_one_language_is_caught(tmp_path: Path) -> None:
+    for lang in LANGS:
+        text = (CATALOGUE_DIR / f"{lang}.yaml").read_text(encoding="utf-8")
+        if lang == "sv":
+            text = "\n".join(line for line in text.splitlines() if not line.startswith("updated:"))
+        (tmp_path / f"{lang}.yaml").write_text(text, encoding="utf-8")
+    assert set(load_catalogue(tmp_path)["updated"]) == {"nb", "en"}
