@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
@@ -19,20 +20,6 @@ from bot.types import LANGS, Lang
 # libyaml's parser when PyYAML has it: the catalogue is read at every start.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
 
@@ -68,30 +55,30 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+# The CLDR locale behind each reply language: British English writes "22 November 2026".
+BABEL_LOCALES: Final[dict[Lang, str]] = {"nb": "nb_NO", "sv": "sv_SE", "en": "en_GB"}
+# Residents' own way: 22.11.2026 (nb), 2026-11-22 (sv), 22 November 2026 (en).
+_DATE_FORMATS: Final[dict[Lang, str]] = {"nb": "short", "sv": "short", "en": "long"}
+
+
+@lru_cache(maxsize=4096)
 def format_date(day: date, lang: Lang) -> str:
-    """A date as residents write it: 22.11.2026 (nb), 2026-11-22 (sv), 22 November 2026 (en)."""
-    if lang == "nb":
-        return day.strftime("%d.%m.%Y")
-    if lang == "sv":
-        return day.isoformat()
-    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+    """A date as residents write it, by Babel's locale data."""
+    from babel.dates import format_date as babel_date
+
+    return str(babel_date(day, _DATE_FORMATS[lang], locale=BABEL_LOCALES[lang]))
 
 
-_UNITS: Final[dict[str, tuple[tuple[str, str], tuple[str, str]]]] = {
-    # (one minute, minutes), (one hour, hours)
-    "nb": (("minutt", "minutter"), ("time", "timer")),
-    "sv": (("minut", "minuter"), ("timme", "timmar")),
-    "en": (("minute", "minutes"), ("hour", "hours")),
-}
-
-
+@lru_cache(maxsize=4096)
 def format_minutes(minutes: int, lang: Lang) -> str:
-    """A duration in words with the right plural: "1 minute", "2 hours 5 minutes"."""
-    (minute, minutes_word), (hour, hours_word) = _UNITS[lang]
+    """A duration in words with the language's plural: "1 minute", "2 hours 5 minutes"."""
+    from babel.units import format_unit
+
     hours, rest = divmod(max(minutes, 0), 60)
+    locale = BABEL_LOCALES[lang]
     parts = []
     if hours:
-        parts.append(f"{hours} {hour if hours == 1 else hours_word}")
+        parts.append(format_unit(hours, "duration-hour", length="long", locale=locale))
     if rest or not hours:
-        parts.append(f"{rest} {minute if rest == 1 else minutes_word}")
+        parts.append(format_unit(rest, "duration-minute", length="long", locale=locale))
     return " ".join(parts)

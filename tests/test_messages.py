@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import string
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from bot.messages import CATALOGUE_DIR, format_minutes, load_catalogue
-from bot.types import LANGS
+from bot.messages import CATALOGUE_DIR, format_date, format_minutes, load_catalogue
+from bot.types import LANGS, Lang
 
 
 @pytest.mark.parametrize(
@@ -50,3 +51,11 @@ def test_a_catalogue_missing_a_key_in_one_language_is_caught(tmp_path: Path) -> 
             text = "\n".join(line for line in text.splitlines() if not line.startswith("updated:"))
         (tmp_path / f"{lang}.yaml").write_text(text, encoding="utf-8")
     assert set(load_catalogue(tmp_path)["updated"]) == {"nb", "en"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("nb", "22.11.2026"), ("sv", "2026-11-22"), ("en", "22 November 2026")],
+)
+def test_dates_are_written_as_residents_write_them(lang: Lang, expected: str) -> None:
+    assert format_date(date(2026, 11, 22), lang) == expected
