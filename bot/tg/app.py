@@ -56,22 +56,20 @@ RESIDENT_COMMANDS = [
     "forgetme",
     "volunteer",
 ]
-COMMAND_DESCRIPTIONS: dict[str, dict[str, str]] = {
-    "menu": {"nb": "Temaer og svar", "sv": "Ämnen och svar", "en": "Topics and answers"},
-    "requesthelp": {
-        "nb": "Be om praktisk hjelp",
-        "sv": "Be om praktisk hjälp",
-        "en": "Ask for practical help",
-    },
-    "status": {"nb": "Dine forespørsler", "sv": "Dina förfrågningar", "en": "Your requests"},
-    "cancel": {"nb": "Avbryt", "sv": "Avbryt", "en": "Cancel"},
-    "volunteer": {"nb": "Bli frivillig", "sv": "Bli volontär", "en": "Become a volunteer"},
-    "municipality": {"nb": "Bytt kommune", "sv": "Byt kommun", "en": "Change municipality"},
-    "language": {"nb": "Bytt språk", "sv": "Byt språk", "en": "Change language"},
-    "help": {"nb": "Hva kan boten?", "sv": "Vad kan boten?", "en": "What can the bot do?"},
-    "privacy": {"nb": "Hva lagres?", "sv": "Vad sparas?", "en": "What is stored?"},
-    "forgetme": {"nb": "Slett dataene mine", "sv": "Radera mina uppgifter", "en": "Erase my data"},
-}
+# The commands Telegram lists beside the message field; each is described by its
+# catalogue key command_<name>.
+LISTED_COMMANDS = (
+    "menu",
+    "requesthelp",
+    "status",
+    "cancel",
+    "volunteer",
+    "municipality",
+    "language",
+    "help",
+    "privacy",
+    "forgetme",
+)
 
 NOT_TEXT = (
     filters.PHOTO
@@ -322,7 +320,7 @@ def _stopper(runtime: Runtime) -> Any:
 
 async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for lang in ("en", "nb", "sv"):
-        commands = [BotCommand(name, texts[lang]) for name, texts in COMMAND_DESCRIPTIONS.items()]
+        commands = [BotCommand(name, say(f"command_{name}", lang)) for name in LISTED_COMMANDS]
         try:
             await application.bot.set_my_commands(
                 commands, language_code=None if lang == "en" else lang
