@@ -21,6 +21,10 @@ from bot.types import LANGS, Lang
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# The staff chat's language: its notices are read by everyone in it, so no one reader's
+# language applies.
+STAFF_LANG: Final[Lang] = "en"
+
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
 
 

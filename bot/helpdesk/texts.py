@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.helpdesk.models import HelpRequest, Volunteer
-from bot.messages import escape, format_minutes, say, say_html
+from bot.messages import STAFF_LANG, escape, format_minutes, say, say_html
 from bot.types import Action, Lang
 
 
@@ -103,15 +103,18 @@ def volunteer_details_gone(request: HelpRequest, lang: Lang) -> str:
 
 def staff_escalation(request: HelpRequest, minutes: int) -> tuple[str, Keyboard]:
     """The staff chat's alert for a request nobody has taken. No contact details."""
-    text = (
-        f"⏰ <b>{escape(request.ref)}</b> has not been taken after "
-        f"{format_minutes(minutes, 'en')}.\n\n"
-        f"{summary(request, 'en')}\n\nClose it, or hand it to a volunteer."
+    lang = STAFF_LANG
+    text = say_html(
+        "staff_escalation",
+        lang,
+        {"summary": summary(request, lang)},
+        ref=request.ref,
+        duration=format_minutes(minutes, lang),
     )
     keyboard = [
         [
-            Button("Close", Action.STAFF_CLOSE, (str(request.id),)),
-            Button("Hand to a volunteer", Action.STAFF_ASSIGN, (str(request.id),)),
+            Button(say("button_staff_close", lang), Action.STAFF_CLOSE, (str(request.id),)),
+            Button(say("button_staff_assign", lang), Action.STAFF_ASSIGN, (str(request.id),)),
         ]
     ]
     return text, keyboard
@@ -120,19 +123,24 @@ def staff_escalation(request: HelpRequest, minutes: int) -> tuple[str, Keyboard]
 def staff_decided(volunteer: Volunteer) -> str:
     """A registration post once staff decided from the command line: the outcome, no buttons."""
     text, _ = staff_registration(volunteer)
-    outcome = {"approved": "✅ Approved", "rejected": "✖️ Rejected", "revoked": "Approval revoked"}
-    return (
-        f"{text}\n\n<i>{outcome.get(volunteer.state, volunteer.state)} from the command line.</i>"
+    outcome = (
+        say(f"staff_outcome_{volunteer.state}", STAFF_LANG)
+        if volunteer.state in ("approved", "rejected", "revoked")
+        else volunteer.state
     )
+    return say_html("staff_decided_from_cli", STAFF_LANG, {"text": text}, outcome=outcome)
 
 
 def staff_undeliverable(request: HelpRequest, volunteer: str | None, reason: str) -> str:
     """The staff chat's alert that a request could not reach the volunteer it went to."""
-    why = f" Telegram said: {escape(reason)}." if reason else ""
-    return (
-        f"⚠️ <b>{escape(request.ref)}</b> could not be handed to "
-        f"{escape(volunteer or 'the volunteer')}: the bot cannot message them privately.{why} "
-        "The request is open again."
+    lang = STAFF_LANG
+    why = say("staff_telegram_said", lang, reason=reason) if reason else ""
+    return say_html(
+        "staff_undeliverable",
+        lang,
+        {"why": why},
+        ref=request.ref,
+        volunteer=volunteer or say("staff_the_volunteer", lang),
     )
 
 
@@ -141,25 +149,31 @@ def staff_registration(
 ) -> tuple[str, Keyboard]:
     """The staff chat's message about a new volunteer to vet, with how an earlier
     registration of the same person ended (rejected or revoked), if one did."""
-    skills = ", ".join(say(f"category_{s}", "en") for s in volunteer.skills) or "–"
+    lang = STAFF_LANG
+    skills = ", ".join(say(f"category_{s}", lang) for s in volunteer.skills) or "–"
     history = ""
     if earlier is not None and earlier.state in ("rejected", "revoked"):
         when = (
             datetime.fromtimestamp(earlier.decided_at, UTC).date().isoformat()
             if earlier.decided_at
-            else "an unknown date"
+            else say("staff_unknown_date", lang)
         )
-        history = f"⚠️ Registered before: {earlier.state} on {when}.\n"
-    text = (
-        f"🙋 <b>New volunteer</b> (id {volunteer.user_id})\n{history}"
-        f"Name: {escape(volunteer.name or '–')}\nArea: {escape(volunteer.area or '–')}\n"
-        f"Can help with: {escape(skills)}\nPhone: {escape(volunteer.phone or '–')}\n"
-        "Accepted the confidentiality statement."
+        state = say(f"staff_state_{earlier.state}", lang)
+        history = say("staff_registered_before", lang, state=state, date=when)
+    text = say_html(
+        "staff_registration",
+        lang,
+        {"history": history},
+        id=str(volunteer.user_id),
+        name=volunteer.name or "–",
+        area=volunteer.area or "–",
+        skills=skills,
+        phone=volunteer.phone or "–",
     )
     keyboard = [
         [
-            Button("Approve", Action.APPROVE, (str(volunteer.user_id),)),
-            Button("Reject", Action.REJECT, (str(volunteer.user_id),)),
+            Button(say("button_approve", lang), Action.APPROVE, (str(volunteer.user_id),)),
+            Button(say("button_reject", lang), Action.REJECT, (str(volunteer.user_id),)),
         ]
     ]
     return text, keyboard

@@ -29,7 +29,7 @@ from bot.helpdesk import intake
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.intake import Conversation, Outcome
 from bot.helpdesk.models import CATEGORIES, TIMINGS, HelpRequest
-from bot.messages import escape, say, say_html
+from bot.messages import STAFF_LANG, escape, say, say_html
 from bot.storage import now
 from bot.tg.callbacks import Callback
 from bot.tg.resident import ResidentHandlers, acknowledge, send_html
@@ -636,17 +636,19 @@ class HelpDeskHandlers:
         context: ContextTypes.DEFAULT_TYPE,
     ) -> bool:
         if not await self.staff.is_staff(context.bot, user.id):
-            await acknowledge(query, "This button is for municipal staff.", alert=True)
+            await acknowledge(query, say("staff_only_button", STAFF_LANG), alert=True)
             return True
         action, target = callback.action, _int(callback.arg(0))
-        who = escape(user.first_name or "staff")
+        who = user.first_name or say("staff_someone", STAFF_LANG)
         if action == Action.STAFF_CLOSE:
             request = await self.desk.close_by_staff(target)
-            note = f"✖️ Closed by {who}." if request else "Already closed."
+            note = say(
+                "staff_closed_by" if request else "staff_already_closed", STAFF_LANG, who=who
+            )
         elif action == Action.STAFF_ASSIGN:
             approved = await self.desk.volunteers("approved")
             if not approved:
-                await acknowledge(query, "There are no approved volunteers.", alert=True)
+                await acknowledge(query, say("staff_no_volunteers", STAFF_LANG), alert=True)
                 return True
             rows = [
                 [
@@ -661,26 +663,30 @@ class HelpDeskHandlers:
                 for v in approved[:20]
             ]
             await acknowledge(query)
-            await message.reply_text("Hand it to:", reply_markup=InlineKeyboardMarkup(rows))
+            await message.reply_text(
+                say("staff_hand_to", STAFF_LANG), reply_markup=InlineKeyboardMarkup(rows)
+            )
             return True
         elif action == Action.STAFF_GIVE:
             result = await self.desk.assign(target, _int(callback.arg(1)))
-            note = {
-                "won": f"🙋 Handed to a volunteer by {who}.",
-                "yours": "That volunteer has it already.",
-                "not_volunteer": "That volunteer is no longer approved.",
-            }.get(result.status, "The request is no longer open.")
+            key = {
+                "won": "staff_handed_by",
+                "yours": "staff_volunteer_has_it",
+                "not_volunteer": "staff_volunteer_not_approved",
+            }.get(result.status, "staff_request_not_open")
+            note = say(key, STAFF_LANG, who=who)
         elif action in (Action.APPROVE, Action.REJECT):
             volunteer = await self.desk.decide_volunteer(target, action == Action.APPROVE, user.id)
             if volunteer is None:
-                note = "Already decided."
+                note = say("staff_already_decided", STAFF_LANG)
             elif action == Action.APPROVE:
-                note = f"✅ Approved by {who}."
+                note = say("staff_approved_by", STAFF_LANG, who=who)
             else:
-                note = f"✖️ Rejected by {who}."
+                note = say("staff_rejected_by", STAFF_LANG, who=who)
         else:
             volunteer = await self.desk.revoke_volunteer(target, user.id)
-            note = f"Approval revoked by {who}." if volunteer else "Not an approved volunteer."
+            key = "staff_revoked_by" if volunteer else "staff_not_approved"
+            note = say(key, STAFF_LANG, who=who)
         await acknowledge(query)
         await _note(query, message, note, self._revoke_button(message, action, target))
         return True
@@ -691,7 +697,16 @@ class HelpDeskHandlers:
         if action != Action.APPROVE:
             return None
         return InlineKeyboardMarkup(
-            [[self._button(message.chat_id, "Revoke approval", Action.REVOKE, str(target))]]
+            [
+                [
+                    self._button(
+                        message.chat_id,
+                        say("button_revoke", STAFF_LANG),
+                        Action.REVOKE,
+                        str(target),
+                    )
+                ]
+            ]
         )
 
 

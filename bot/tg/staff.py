@@ -18,16 +18,14 @@ from telegram.ext import ContextTypes
 from bot.answering.service import ReloadOutcome
 from bot.kb.loader import Problem
 from bot.kb.snapshot import Snapshot
-from bot.messages import escape, format_date, say
+from bot.messages import STAFF_LANG, escape, format_date, say
 from bot.tg.render import split_message
 from bot.tg.runtime import Runtime
-from bot.types import Lang, lang_or_english
+from bot.types import lang_or_english
 
 logger = logging.getLogger(__name__)
 
 MAX_PROBLEMS_SHOWN = 15
-# Notices to the whole staff chat, where no one reader's language applies.
-STAFF_LANG: Lang = "en"
 UNANSWERED_DAYS = 7
 _STAFF_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER}
 
@@ -35,17 +33,19 @@ _STAFF_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER
 def describe_reload(outcome: ReloadOutcome) -> str:
     """A staff-facing summary of a reload, naming every problem with file and line."""
     if outcome.applied:
-        text = f"✅ Knowledge base reloaded: {outcome.entries} entries"
+        text = say("staff_reloaded", STAFF_LANG, entries=str(outcome.entries))
         if outcome.warnings:
-            text += f", {len(outcome.warnings)} warning(s)"
+            text += say("staff_reloaded_warnings", STAFF_LANG, warnings=str(len(outcome.warnings)))
         problems = outcome.warnings
     else:
-        text = (
-            f"❌ Knowledge base NOT reloaded: {len(outcome.errors)} error(s). The bot keeps "
-            f"answering from the last good version ({outcome.entries} entries)."
+        text = say(
+            "staff_not_reloaded",
+            STAFF_LANG,
+            errors=str(len(outcome.errors)),
+            entries=str(outcome.entries),
         )
         problems = [*outcome.errors, *outcome.warnings]
-    return "\n".join([escape(text), *_problem_lines(problems)])
+    return "\n".join([text, *_problem_lines(problems)])
 
 
 def describe_start(snapshot: Snapshot, errors: Sequence[Problem]) -> str:
@@ -112,7 +112,7 @@ class StaffHandlers:
         if message is None or user is None:
             return
         if not await self.is_staff(context.bot, user.id):
-            await message.reply_text("This command is for municipal staff.")
+            await message.reply_text(say("staff_only_command", STAFF_LANG))
             return
         outcome = await self.rt.knowledge.reload()
         for chunk in split_message(describe_reload(outcome)):
@@ -124,14 +124,16 @@ class StaffHandlers:
         if message is None or user is None:
             return
         if not await self.is_staff(context.bot, user.id):
-            await message.reply_text("This command is for municipal staff.")
+            await message.reply_text(say("staff_only_command", STAFF_LANG))
             return
         since = int(time.time()) - UNANSWERED_DAYS * 86400
         rows = await self.rt.questions.unanswered(since)
         if not rows:
-            await message.reply_text(f"No unanswered questions in the last {UNANSWERED_DAYS} days.")
+            await message.reply_text(
+                say("staff_unanswered_none", STAFF_LANG, days=str(UNANSWERED_DAYS))
+            )
             return
-        lines = [f"<b>Unanswered questions, last {UNANSWERED_DAYS} days</b>"]
+        lines = [say("staff_unanswered_title", STAFF_LANG, days=str(UNANSWERED_DAYS))]
         for text, municipality, count in rows:
             lines.append(f"• {count}× [{escape(municipality or '-')}] {escape(text)}")
         for chunk in split_message("\n".join(lines)):
@@ -150,9 +152,7 @@ class StaffHandlers:
         if question is None:
             return
         if question.user_id is None:
-            await message.reply_text(
-                "The resident's data has been erased; the answer was not sent."
-            )
+            await message.reply_text(say("staff_reply_erased", STAFF_LANG))
             return
         # The lead line in the resident's language: their choice, else the question's.
         _, lang = await self.rt.resident_language(question.user_id, question.language)
@@ -162,12 +162,10 @@ class StaffHandlers:
                 delivered = await context.bot.send_message(question.user_id, chunk)
         except (Forbidden, BadRequest):
             logger.warning("could not deliver a staff answer for question %d", question.id)
-            await message.reply_text(
-                "⚠️ Could not deliver the answer: the resident has blocked the bot."
-            )
+            await message.reply_text(say("staff_reply_blocked", STAFF_LANG))
             return
         await self.rt.questions.answered(question.id, delivered.message_id)
-        await message.reply_text("✅ Sent to the resident.")
+        await message.reply_text(say("staff_reply_sent", STAFF_LANG))
 
     async def notify_reload(self, bot: Bot, outcome: ReloadOutcome) -> None:
         """Tell the staff chat what an automatic reload did."""
