@@ -17,6 +17,7 @@ from bot.kb.loader import load_knowledge
 from bot.kb.snapshot import (
     SNAPSHOT_FILE,
     Snapshot,
+    knowledge_digest,
     read_snapshot,
     source_digest,
     write_snapshot,
@@ -80,7 +81,7 @@ def test_a_good_start_writes_the_snapshot_and_leaves_no_temporary_file(
     snapshot = read_snapshot(path)
     assert snapshot is not None
     assert snapshot.kb == service.responder.kb
-    assert snapshot.digest == source_digest(tiny_kb)
+    assert snapshot.digest == knowledge_digest(tiny_kb)
     assert before <= snapshot.taken_at <= datetime.now(UTC)
     assert [p.name for p in path.parent.iterdir()] == [SNAPSHOT_FILE]
 
@@ -163,7 +164,7 @@ async def test_a_failed_reload_keeps_the_snapshot_and_a_good_one_refreshes_it(
     assert (await service.reload()).applied
     snapshot = read_snapshot(path)
     assert snapshot is not None
-    assert snapshot.digest == source_digest(tiny_kb)
+    assert snapshot.digest == knowledge_digest(tiny_kb)
     assert "skriftlig" in snapshot.kb.entries["asker-a"].answer["nb"]
 
 
@@ -218,3 +219,41 @@ def test_chat_mode_without_a_good_version_exits_2_with_the_problems(
     err = capsys.readouterr().err
     assert "asker/payments.yaml:3: error: unknown field 'topik'" in err
     assert "Traceback" not in err
+
+
+def test_an_unchanged_knowledge_base_starts_from_its_snapshot(
+    tiny_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second start reads JSON instead of parsing YAML; an edit makes it parse again."""
+    path = tmp_path / SNAPSHOT_FILE
+    first = KnowledgeService(tiny_kb, path)
+    parsed: list[Path] = []
+
+    def counted_load(root: Path) -> object:
+        parsed.append(root)
+        return load_knowledge(root)
+
+    monkeypatch.setattr("bot.answering.service.load_knowledge", counted_load)
+    again = KnowledgeService(tiny_kb, path)
+    assert parsed == []
+    assert again.responder.kb == first.responder.kb
+    assert again.responder.answer(QUESTION, "asker").entry_id == "asker-a"
+    payments = tiny_kb / "asker/payments.yaml"
+    payments.write_text(payments.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    KnowledgeService(tiny_kb, path)
+    assert parsed == [tiny_kb]
+
+
+def test_a_snapshot_taken_by_another_loader_is_not_a_shortcut(
+    tiny_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / SNAPSHOT_FILE
+    KnowledgeService(tiny_kb, path)
+    monkeypatch.setattr("bot.kb.snapshot.loader_digest", lambda: "other-code")
+    parsed: list[Path] = []
+    monkeypatch.setattr(
+        "bot.answering.service.load_knowledge",
+        lambda root: parsed.append(root) or load_knowledge(root),
+    )
+    KnowledgeService(tiny_kb, path)
+    assert parsed == [tiny_kb]

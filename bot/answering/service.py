@@ -19,7 +19,7 @@ from bot.answering.responder import Responder
 from bot.errors import NoGoodKnowledgeError
 from bot.kb.knowledge import KnowledgeBase
 from bot.kb.loader import LoadResult, Problem, load_knowledge
-from bot.kb.snapshot import Snapshot, read_snapshot, source_digest, write_snapshot
+from bot.kb.snapshot import Snapshot, knowledge_digest, read_snapshot, write_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,20 @@ def fingerprint(root: Path) -> Fingerprint:
 def _load(root: Path) -> tuple[str, LoadResult]:
     """The digest of the files, taken first (a file saved meanwhile makes it differ), and
     what loaded from them."""
-    return source_digest(root), load_knowledge(root)
+    return knowledge_digest(root), load_knowledge(root)
+
+
+def _start(root: Path, snapshot_path: Path | None) -> tuple[str, LoadResult, bool]:
+    """Load at start: from the snapshot when the files and the loader are byte for byte what
+    it was taken from (reading JSON is many times faster than parsing and checking YAML), else
+    from the files. The flag says whether the snapshot was used."""
+    if snapshot_path is not None:
+        digest = knowledge_digest(root)
+        cached = read_snapshot(snapshot_path)
+        if cached is not None and cached.digest == digest:
+            return digest, LoadResult(cached.kb), True
+    digest, result = _load(root)
+    return digest, result, False
 
 
 class KnowledgeService:
@@ -75,13 +88,15 @@ class KnowledgeService:
         self.root = root
         self.snapshot_path = snapshot_path
         self._fingerprint: Fingerprint = fingerprint(root) if root.is_dir() else ()
-        digest, result = _load(root)
+        digest, result, cached = _start(root, snapshot_path)
+        if cached:
+            logger.info("knowledge base unchanged since its snapshot; loaded from the snapshot")
         for problem in result.errors:
             logger.error("knowledge base: %s", problem)
         # The snapshot answering because the files have errors; None when the files are used.
         self.fallback: Snapshot | None = None
         kb = result.kb
-        if not result.errors:
+        if not result.errors and not cached:
             self._keep(result.kb, digest)
         elif snapshot_path is not None:
             self.fallback = read_snapshot(snapshot_path)

@@ -14,6 +14,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -79,6 +80,21 @@ def write_snapshot(path: Path, snapshot: Snapshot) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+@lru_cache(maxsize=1)
+def loader_digest() -> str:
+    """A digest of the code that turns YAML into a knowledge base (this package): a snapshot
+    taken by other code may not be what loading the same files gives now."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def knowledge_digest(root: Path) -> str:
+    """What a snapshot must match to stand in for loading `root`: its files and the loader."""
+    return f"{source_digest(root)} loader:{loader_digest()}"
 
 
 def read_snapshot(path: Path) -> Snapshot | None:
