@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.helpdesk.desk import HelpDesk
+from bot.helpdesk.desk import HelpDesk, OutboxItem
 from bot.helpdesk.intake import Conversation, is_cancel, is_question_at, request_back, request_text
 from bot.helpdesk.models import HelpRequest
 from bot.storage import Database
@@ -72,10 +73,14 @@ async def store_resident(desk: HelpDesk, chosen_language: str) -> None:
 
 
 async def messages_to(desk: HelpDesk, chat_id: int) -> list[str]:
+    """What the messages queued for `chat_id` say, rendered as the outbox sends them."""
     rows = await desk.db.fetchall(
-        "SELECT payload FROM outbox WHERE chat_id = ? AND kind = 'message' ORDER BY id", (chat_id,)
+        """SELECT id, kind, chat_id, request_id, payload, attempts FROM outbox
+           WHERE chat_id = ? AND kind = 'message' AND payload IS NOT NULL ORDER BY id""",
+        (chat_id,),
     )
-    return [row[0] for row in rows if row[0]]
+    items = [OutboxItem(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+    return [await desk.text_of(item) for item in items]
 
 
 async def test_submit_stores_with_a_reference_and_queues_the_group_post(desk: HelpDesk) -> None:
@@ -559,3 +564,29 @@ async def test_details_on_their_way_when_the_job_ends_are_withdrawn_once_sent(
     edits = [i for i in await desk.due() if i.kind == "edit"]
     assert [(e.chat_id, (e.payload or {}).get("edit")) for e in edits] == [(2001, 70)]
     assert PHONE not in str(edits[0].payload)
+
+
+async def test_a_notice_is_rendered_when_sent_in_the_language_chosen_by_then(
+    tmp_path: Path,
+) -> None:
+    """Queued as a key and values: the notice and its contact line are in the resident's
+    language at send time, not the request's, and not two languages in one message."""
+
+    def contact_in(municipality: str | None, lang: str) -> str:
+        return f"<b>contact {municipality} {lang}</b>"
+
+    async with Database(tmp_path / "bot.db") as db:
+        desk = HelpDesk(
+            db,
+            volunteer_chat_id=GROUP,
+            staff_chat_id=STAFF,
+            contact_line=contact_in,
+            escalate_after_seconds=0,
+        )
+        await desk.start()
+        await submit(desk)  # asked in Norwegian
+        await desk.escalate_due()
+        await store_resident(desk, "en")  # then the resident chose English
+        notice = (await messages_to(desk, RESIDENT))[-1]
+        assert notice.startswith("It is taking longer than usual")
+        assert notice.endswith("<b>contact asker en</b>")

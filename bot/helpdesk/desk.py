@@ -38,7 +38,7 @@ from bot.helpdesk.texts import (
     volunteer_details_gone,
 )
 from bot.language import conversation_language
-from bot.messages import say
+from bot.messages import say, say_html
 from bot.storage.db import Database, T, WriteFn, now
 from bot.text import tokens
 from bot.types import Lang, lang_or_english
@@ -180,33 +180,76 @@ class HelpDesk:
                 (self.volunteer_chat_id, request_id, time.time(), now()),
             )
 
-    def _tell_resident(
-        self, connection: sqlite3.Connection, request: HelpRequest, key: str, **values: str
+    @staticmethod
+    def _notify(
+        connection: sqlite3.Connection,
+        chat_id: int | None,
+        request: HelpRequest,
+        key: str,
+        to: Literal["resident", "volunteer"],
+        with_contact: bool = False,
+        **values: str,
     ) -> None:
-        # The language the request was made in, unless the resident has chosen one since.
-        chosen = connection.execute(
-            "SELECT language FROM residents WHERE user_id = ?", (request.resident_id,)
-        ).fetchone()
-        lang = lang_or_english(
-            conversation_language(chosen[0] if chosen else None, request.language, None)
+        """Queue a notice as its message key and values: it is rendered when it is sent, in
+        the recipient's language then, with the municipality's contact line in that language."""
+        if chat_id is None:
+            return
+        payload: dict[str, Any] = {
+            "notice": {
+                "key": key,
+                "values": {"ref": request.ref, **values},
+                "to": to,
+                "request_language": request.language,
+                "contact": request.municipality if with_contact else None,
+            },
+            "buttons": [],
+            "purpose": None,
+        }
+        connection.execute(
+            """INSERT INTO outbox (kind, chat_id, request_id, payload, not_before, created_at)
+               VALUES ('message', ?, ?, ?, ?, ?)""",
+            (chat_id, request.id, json.dumps(payload, ensure_ascii=False), time.time(), now()),
         )
-        self._send(
-            connection,
-            request.resident_id,
-            say(key, lang, ref=request.ref, **values),
-            request_id=request.id,
+
+    def _tell_resident(
+        self,
+        connection: sqlite3.Connection,
+        request: HelpRequest,
+        key: str,
+        with_contact: bool = False,
+        **values: str,
+    ) -> None:
+        self._notify(
+            connection, request.resident_id, request, key, "resident", with_contact, **values
         )
 
     def _tell_volunteer(
         self, connection: sqlite3.Connection, request: HelpRequest, key: str
     ) -> None:
-        if request.volunteer_id is None:
-            return
-        volunteer = _volunteer(connection, request.volunteer_id)
-        lang = lang_or_english(volunteer.language if volunteer else None)
-        self._send(
-            connection, request.volunteer_id, say(key, lang, ref=request.ref), request_id=request.id
+        self._notify(connection, request.volunteer_id, request, key, "volunteer")
+
+    async def text_of(self, item: OutboxItem) -> str:
+        """What an outbox message says: its text, or its notice rendered now."""
+        payload = item.payload or {}
+        notice = payload.get("notice")
+        if not isinstance(notice, dict):
+            return str(payload.get("text", ""))
+        lang = await self._recipient_language(item.chat_id, notice)
+        contact = notice.get("contact")
+        html = {"contact": self.contact_line(contact, lang)} if contact else {}
+        return say_html(str(notice["key"]), lang, html, **notice.get("values", {}))
+
+    async def _recipient_language(self, chat_id: int | None, notice: dict[str, Any]) -> Lang:
+        if notice.get("to") == "volunteer":
+            language = await self.db.fetchval(
+                "SELECT language FROM volunteers WHERE user_id = ?", (chat_id,)
+            )
+            return lang_or_english(language)
+        # The language the request was made in, unless the resident has chosen one since.
+        chosen = await self.db.fetchval(
+            "SELECT language FROM residents WHERE user_id = ?", (chat_id,)
         )
+        return lang_or_english(conversation_language(chosen, notice.get("request_language"), None))
 
     def _hand_over(
         self, connection: sqlite3.Connection, request: HelpRequest, volunteer: Volunteer
@@ -413,8 +456,7 @@ class HelpDesk:
         def run(connection: sqlite3.Connection) -> HelpRequest | None:
             request = self._cancel(connection, request_id, "staff", None)
             if request is not None:
-                contact = self.contact_line(request.municipality, lang_or_english(request.language))
-                self._tell_resident(connection, request, "notice_closed_by_staff", contact=contact)
+                self._tell_resident(connection, request, "notice_closed_by_staff", True)
             return request
 
         return await self._transaction(run)
@@ -442,8 +484,7 @@ class HelpDesk:
                 )
                 text, keyboard = staff_escalation(request, minutes)
                 self._send(connection, self.staff_chat_id, text, keyboard, request.id)
-                contact = self.contact_line(request.municipality, lang_or_english(request.language))
-                self._tell_resident(connection, request, "notice_slow", contact=contact)
+                self._tell_resident(connection, request, "notice_slow", True)
                 escalated.append(request)
             return escalated
 

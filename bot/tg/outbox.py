@@ -172,7 +172,7 @@ class OutboxSender:
         keyboard = [[Button.from_json(b) for b in row] for row in item.payload.get("buttons", [])]
         message = await self.bot.send_message(
             item.chat_id,
-            item.payload["text"],
+            await self.desk.text_of(item),
             reply_markup=self.markup(item.chat_id, keyboard),
             rate_limit_args=OWN_RETRIES,
         )
