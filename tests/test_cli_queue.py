@@ -109,7 +109,7 @@ async def test_staff_see_that_a_new_volunteer_was_revoked_before(tmp_path: Path)
         await desk.decide_volunteer(2001, True, None)
         await desk.revoke_volunteer(2001, None)
         await desk.register_volunteer(2001, registration, "nb")
-        staff_posts = [str(i.payload) for i in await desk.due() if i.chat_id == -2]
+        staff_posts = [str(i.payload) for i in await desk.outbox.due() if i.chat_id == -2]
         assert "Registered before" not in staff_posts[0]
         assert "⚠️ Registered before: revoked on " in staff_posts[-1]
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.helpdesk.desk import HelpDesk, OutboxItem
+from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.intake import Conversation, is_cancel, is_question_at, request_back, request_text
 from bot.helpdesk.models import HelpRequest
+from bot.helpdesk.outbox import OutboxItem
 from bot.storage import Database
 
 GROUP = -100
@@ -80,14 +81,14 @@ async def messages_to(desk: HelpDesk, chat_id: int) -> list[str]:
         (chat_id,),
     )
     items = [OutboxItem(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
-    return [await desk.text_of(item) for item in items]
+    return [await desk.outbox.text_of(item) for item in items]
 
 
 async def test_submit_stores_with_a_reference_and_queues_the_group_post(desk: HelpDesk) -> None:
     request = await submit(desk)
     assert request.ref == "A-1001"
     assert request.state == "open"
-    items = await desk.due()
+    items = await desk.outbox.due()
     assert [(i.kind, i.chat_id, i.request_id) for i in items] == [("group", GROUP, request.id)]
 
 
@@ -205,7 +206,7 @@ async def test_group_redraws_are_merged(desk: HelpDesk) -> None:
     request = await submit(desk)
     await desk.claim(request.id, 2001)
     await desk.release(request.id, 2001)
-    groups = [i for i in await desk.due() if i.kind == "group"]
+    groups = [i for i in await desk.outbox.due() if i.kind == "group"]
     assert len(groups) == 1
 
 
@@ -220,8 +221,8 @@ async def test_retention_erases_personal_data_from_the_file(desk: HelpDesk) -> N
     request = await submit(desk)
     await desk.claim(request.id, 2001)
     await desk.complete(request.id, 2001)
-    for item in await desk.due():
-        await desk.sent(item, 1)
+    for item in await desk.outbox.due():
+        await desk.outbox.sent(item, 1)
     desk.retention_seconds = -1
     assert await desk.erase_expired() == 1
     erased = await desk.get(request.id)
@@ -251,8 +252,8 @@ async def test_sent_messages_drop_their_text(desk: HelpDesk) -> None:
     await approve(desk, 2001)
     request = await submit(desk)
     await desk.claim(request.id, 2001)
-    for item in await desk.due():
-        await desk.sent(item, 7)
+    for item in await desk.outbox.due():
+        await desk.outbox.sent(item, 7)
     # Only the purposes are kept (the volunteer's registration post, the details message), so
     # they can be updated later.
     kept = await desk.db.fetchall("SELECT payload FROM outbox WHERE payload IS NOT NULL")
@@ -272,8 +273,8 @@ async def test_the_volunteers_details_message_loses_the_contact_when_the_job_end
     await approve(desk, 2001)
     request = await submit(desk)
     await desk.claim(request.id, 2001)
-    for item in await desk.due():
-        await desk.sent(item, 70 if item.chat_id == 2001 else 7)
+    for item in await desk.outbox.due():
+        await desk.outbox.sent(item, 70 if item.chat_id == 2001 else 7)
     if ends == "done":
         await desk.complete(request.id, 2001)
     elif ends == "release":
@@ -282,7 +283,7 @@ async def test_the_volunteers_details_message_loses_the_contact_when_the_job_end
         await desk.cancel_by_resident(request.id, RESIDENT)
     else:
         await desk.close_by_staff(request.id)
-    edits = [i for i in await desk.due() if i.kind == "edit"]
+    edits = [i for i in await desk.outbox.due() if i.kind == "edit"]
     assert len(edits) == 1
     assert edits[0].chat_id == 2001 and edits[0].payload is not None
     assert edits[0].payload["edit"] == 70
@@ -345,8 +346,8 @@ async def test_forget_me_leaves_no_message_addressed_to_the_resident(desk: HelpD
     await approve(desk, 2001)
     request = await submit(desk)
     await desk.claim(request.id, 2001)  # the resident is told who will help...
-    for item in await desk.due():
-        await desk.sent(item, 7)  # ...and the notice was sent
+    for item in await desk.outbox.due():
+        await desk.outbox.sent(item, 7)  # ...and the notice was sent
     assert await desk.db.fetchval("SELECT COUNT(*) FROM outbox WHERE chat_id = ?", (RESIDENT,))
     await desk.forget_resident(RESIDENT)
     assert await desk.db.fetchval("SELECT COUNT(*) FROM outbox WHERE chat_id = ?", (RESIDENT,)) == 0
@@ -380,8 +381,8 @@ def test_intake_accepts_ordinary_numbers_in_a_description() -> None:
 
 async def test_open_posts_are_redrawn_as_they_age(desk: HelpDesk) -> None:
     request = await submit(desk)
-    for item in await desk.due():
-        await desk.sent(item, 7)  # posted in the group
+    for item in await desk.outbox.due():
+        await desk.outbox.sent(item, 7)  # posted in the group
     assert await desk.refresh_ages() == 0  # just posted: nothing stale yet
     # Twenty minutes later (moved back in the database rather than waiting).
     await desk.db.write(
@@ -391,9 +392,9 @@ async def test_open_posts_are_redrawn_as_they_age(desk: HelpDesk) -> None:
         "UPDATE outbox SET created_at = created_at - 1200 WHERE request_id = ?", (request.id,)
     )
     assert await desk.refresh_ages() == 1
-    assert [(i.kind, i.request_id) for i in await desk.due()] == [("group", request.id)]
+    assert [(i.kind, i.request_id) for i in await desk.outbox.due()] == [("group", request.id)]
     assert await desk.refresh_ages() == 0  # the redraw just queued counts as fresh
-    assert len(await desk.due()) == 1
+    assert len(await desk.outbox.due()) == 1
 
 
 @pytest.mark.parametrize(
@@ -461,7 +462,9 @@ async def test_a_hand_over_that_cannot_reach_the_volunteer_is_reported_to_staff(
     request = await submit(desk)
     await desk.assign(request.id, 2001)
     [details] = [
-        i for i in await desk.due() if i.payload and i.payload.get("purpose") == "volunteer_details"
+        i
+        for i in await desk.outbox.due()
+        if i.payload and i.payload.get("purpose") == "volunteer_details"
     ]
     await desk.undeliverable_details(details, "Forbidden: bot was blocked by the user")
     reopened = await desk.get(request.id)
@@ -483,7 +486,9 @@ async def test_a_claim_retried_by_the_winner_is_theirs_and_sends_nothing_twice(
     assert (await desk.claim(request.id, 2001)).status == "yours"
     assert (await desk.claim(request.id, 2002)).status == "taken"
     details = [
-        i for i in await desk.due() if i.payload and i.payload.get("purpose") == "volunteer_details"
+        i
+        for i in await desk.outbox.due()
+        if i.payload and i.payload.get("purpose") == "volunteer_details"
     ]
     assert len(details) == 1
 
@@ -493,15 +498,15 @@ async def test_a_decision_from_the_command_line_updates_the_staff_chat_post(
 ) -> None:
     registration = Conversation("volunteer", "submitted", {"name": "Ola", "skills": "dog"})
     await desk.register_volunteer(2001, registration, "nb")
-    for item in await desk.due():
-        await desk.sent(item, 500 if item.chat_id == STAFF else 1)
+    for item in await desk.outbox.due():
+        await desk.outbox.sent(item, 500 if item.chat_id == STAFF else 1)
     await desk.decide_volunteer(2001, True, None)  # as `volunteers approve 2001` does
-    [edit] = [i for i in await desk.due() if i.kind == "edit"]
+    [edit] = [i for i in await desk.outbox.due() if i.kind == "edit"]
     assert edit.chat_id == STAFF and edit.payload is not None and edit.payload["edit"] == 500
     assert "Approved from the command line" in edit.payload["text"]
     # A decision made with the post's own buttons edits it there: nothing more is queued.
     await desk.revoke_volunteer(2001, 77)
-    assert len([i for i in await desk.due() if i.kind == "edit"]) == 1
+    assert len([i for i in await desk.outbox.due() if i.kind == "edit"]) == 1
 
 
 def _with(conversation: Conversation, **changes: str) -> Conversation:
@@ -536,14 +541,14 @@ async def test_a_message_a_crash_caught_on_its_way_is_sent_again_as_a_repeat(
     async with Database(tmp_path / "bot.db") as db:
         desk = HelpDesk(db, volunteer_chat_id=GROUP, staff_chat_id=None, contact_line=contact)
         request = await submit(desk)
-        [post] = [i for i in await desk.due() if i.kind == "group"]
-        await desk.sending(post)
-        assert post.id not in [i.id for i in await desk.due()]  # not sent twice at once
+        [post] = [i for i in await desk.outbox.due() if i.kind == "group"]
+        await desk.outbox.sending(post)
+        assert post.id not in [i.id for i in await desk.outbox.due()]  # not sent twice at once
     async with Database(tmp_path / "bot.db") as db:
         desk = HelpDesk(db, volunteer_chat_id=GROUP, staff_chat_id=None, contact_line=contact)
-        assert await desk.reconcile() == 1
-        assert await desk.reconcile() == 0
-        due = {i.id: i for i in await desk.due()}
+        assert await desk.outbox.reconcile() == 1
+        assert await desk.outbox.reconcile() == 0
+        due = {i.id: i for i in await desk.outbox.due()}
         assert due[post.id].payload == {"repeat": True}
         assert due[post.id].request_id == request.id
         assert all(not (i.payload or {}).get("repeat") for i in due.values() if i.id != post.id)
@@ -556,12 +561,14 @@ async def test_details_on_their_way_when_the_job_ends_are_withdrawn_once_sent(
     request = await submit(desk)
     await desk.claim(request.id, 2001)
     [details] = [
-        i for i in await desk.due() if (i.payload or {}).get("purpose") == "volunteer_details"
+        i
+        for i in await desk.outbox.due()
+        if (i.payload or {}).get("purpose") == "volunteer_details"
     ]
-    await desk.sending(details)
+    await desk.outbox.sending(details)
     await desk.release(request.id, 2001)  # while Telegram is taking the details
-    await desk.sent(details, 70)
-    edits = [i for i in await desk.due() if i.kind == "edit"]
+    await desk.outbox.sent(details, 70)
+    edits = [i for i in await desk.outbox.due() if i.kind == "edit"]
     assert [(e.chat_id, (e.payload or {}).get("edit")) for e in edits] == [(2001, 70)]
     assert PHONE not in str(edits[0].payload)
 

@@ -5,6 +5,10 @@ outbox for each message, and a "group" row that redraws the volunteer group's me
 request's state when it is sent. So a crash between storing and sending never loses a message,
 and a claim is atomic: `UPDATE ... WHERE state = 'open'` in the single writer lets exactly one
 volunteer win.
+
+This module holds the transitions (requests, volunteers, conversations, erasure); the outbox
+(`outbox.py`), the reads inside a transaction (`repository.py`) and the erasure of personal
+data (`privacy.py`) are their own modules.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,30 +32,42 @@ from bot.helpdesk.models import (
     Volunteer,
     reference,
 )
+from bot.helpdesk.outbox import (
+    VOLUNTEER_DETAILS,
+    ContactLine,
+    Outbox,
+    OutboxItem,
+    queue_message,
+    queue_notice,
+    queue_redraw,
+    withdraw_details,
+)
+from bot.helpdesk.privacy import erase_requests
+from bot.helpdesk.repository import (
+    REQUEST_BY_ID,
+    VOLUNTEER_BY_ID,
+    first_name,
+    request_by_id,
+    volunteer_by_id,
+)
 from bot.helpdesk.texts import (
-    Keyboard,
     staff_decided,
     staff_escalation,
     staff_registration,
     staff_undeliverable,
     volunteer_details,
-    volunteer_details_gone,
 )
-from bot.language import conversation_language
-from bot.messages import say, say_html
+from bot.messages import say
 from bot.storage.db import Database, T, WriteFn, now
 from bot.text import tokens
-from bot.types import Lang, lang_or_english
+from bot.types import lang_or_english
 
 logger = logging.getLogger(__name__)
 
-# Purposes of outbox messages that need a follow-up when they cannot be delivered.
-VOLUNTEER_DETAILS = "volunteer_details"
 AGE_REFRESH_SECONDS = 15 * 60  # how stale a group post's "posted 20 min ago" may get
 DUPLICATE_WINDOW_SECONDS = 3600
 
 ClaimStatus = Literal["won", "yours", "taken", "closed", "not_volunteer", "missing"]
-ContactLine = Callable[[str | None, Lang], str]
 
 
 @dataclass(frozen=True)
@@ -60,39 +76,9 @@ class ClaimResult:
     request: HelpRequest | None = None
 
 
-@dataclass(frozen=True)
-class OutboxItem:
-    """A message waiting to be sent. kind "group" redraws a request's group message."""
-
-    id: int
-    kind: str
-    chat_id: int | None
-    request_id: int | None
-    payload: dict[str, Any] | None
-    attempts: int
-
-
-def _request(connection: sqlite3.Connection, request_id: int) -> HelpRequest | None:
-    row = connection.execute(
-        f"SELECT {REQUEST_COLUMNS} FROM help_requests WHERE id = ?", (request_id,)
-    ).fetchone()
-    return HelpRequest.from_row(row) if row else None
-
-
-def _volunteer(connection: sqlite3.Connection, user_id: int) -> Volunteer | None:
-    row = connection.execute(
-        f"SELECT {VOLUNTEER_COLUMNS} FROM volunteers WHERE user_id = ?", (user_id,)
-    ).fetchone()
-    return Volunteer.from_row(row) if row else None
-
-
 def _age_refresh_interval(age_seconds: int) -> int:
     """Ages show in minutes for two hours, then in hours: redraw to match."""
     return AGE_REFRESH_SECONDS if age_seconds < 2 * 3600 else 3600
-
-
-def first_name(name: str | None) -> str:
-    return (name or "").split(" ")[0] or "?"
 
 
 # Two descriptions at least this similar (rapidfuzz's token set ratio of their folded words)
@@ -123,6 +109,7 @@ class HelpDesk:
         # Called after every committed transition: most queue messages, and the sender need not
         # wait for its timer. No caller has to remember it.
         self.wake_outbox = wake_outbox or (lambda: None)
+        self.outbox = Outbox(db, contact_line, self._transaction)
         self.volunteer_chat_id = volunteer_chat_id
         self.staff_chat_id = staff_chat_id
         self.contact_line = contact_line
@@ -141,76 +128,6 @@ class HelpDesk:
         rows = await self.db.fetchall("SELECT user_id FROM conversations")
         self._talking = {row[0] for row in rows}
 
-    # -- outbox helpers (inside a transaction) ----------------------------------------------
-
-    @staticmethod
-    def _send(
-        connection: sqlite3.Connection,
-        chat_id: int | None,
-        text: str,
-        keyboard: Keyboard | None = None,
-        request_id: int | None = None,
-        purpose: str | None = None,
-    ) -> None:
-        if chat_id is None:
-            return
-        payload = {
-            "text": text,
-            "buttons": [[b.to_json() for b in row] for row in keyboard or []],
-            "purpose": purpose,
-        }
-        connection.execute(
-            """INSERT INTO outbox (kind, chat_id, request_id, payload, not_before, created_at)
-               VALUES ('message', ?, ?, ?, ?, ?)""",
-            (chat_id, request_id, json.dumps(payload, ensure_ascii=False), time.time(), now()),
-        )
-
-    def _redraw(self, connection: sqlite3.Connection, request_id: int) -> None:
-        """Queue a redraw of the group message; redraws not yet done are merged into one."""
-        if self.volunteer_chat_id is None:
-            return
-        pending = connection.execute(
-            "SELECT 1 FROM outbox WHERE kind = 'group' AND request_id = ? AND state = 'pending'",
-            (request_id,),
-        ).fetchone()
-        if pending is None:
-            connection.execute(
-                """INSERT INTO outbox (kind, chat_id, request_id, not_before, created_at)
-                   VALUES ('group', ?, ?, ?, ?)""",
-                (self.volunteer_chat_id, request_id, time.time(), now()),
-            )
-
-    @staticmethod
-    def _notify(
-        connection: sqlite3.Connection,
-        chat_id: int | None,
-        request: HelpRequest,
-        key: str,
-        to: Literal["resident", "volunteer"],
-        with_contact: bool = False,
-        **values: str,
-    ) -> None:
-        """Queue a notice as its message key and values: it is rendered when it is sent, in
-        the recipient's language then, with the municipality's contact line in that language."""
-        if chat_id is None:
-            return
-        payload: dict[str, Any] = {
-            "notice": {
-                "key": key,
-                "values": {"ref": request.ref, **values},
-                "to": to,
-                "request_language": request.language,
-                "contact": request.municipality if with_contact else None,
-            },
-            "buttons": [],
-            "purpose": None,
-        }
-        connection.execute(
-            """INSERT INTO outbox (kind, chat_id, request_id, payload, not_before, created_at)
-               VALUES ('message', ?, ?, ?, ?, ?)""",
-            (chat_id, request.id, json.dumps(payload, ensure_ascii=False), time.time(), now()),
-        )
-
     def _tell_resident(
         self,
         connection: sqlite3.Connection,
@@ -219,46 +136,23 @@ class HelpDesk:
         with_contact: bool = False,
         **values: str,
     ) -> None:
-        self._notify(
+        queue_notice(
             connection, request.resident_id, request, key, "resident", with_contact, **values
         )
 
     def _tell_volunteer(
         self, connection: sqlite3.Connection, request: HelpRequest, key: str
     ) -> None:
-        self._notify(connection, request.volunteer_id, request, key, "volunteer")
-
-    async def text_of(self, item: OutboxItem) -> str:
-        """What an outbox message says: its text, or its notice rendered now."""
-        payload = item.payload or {}
-        notice = payload.get("notice")
-        if not isinstance(notice, dict):
-            return str(payload.get("text", ""))
-        lang = await self._recipient_language(item.chat_id, notice)
-        contact = notice.get("contact")
-        html = {"contact": self.contact_line(contact, lang)} if contact else {}
-        return say_html(str(notice["key"]), lang, html, **notice.get("values", {}))
-
-    async def _recipient_language(self, chat_id: int | None, notice: dict[str, Any]) -> Lang:
-        if notice.get("to") == "volunteer":
-            language = await self.db.fetchval(
-                "SELECT language FROM volunteers WHERE user_id = ?", (chat_id,)
-            )
-            return lang_or_english(language)
-        # The language the request was made in, unless the resident has chosen one since.
-        chosen = await self.db.fetchval(
-            "SELECT language FROM residents WHERE user_id = ?", (chat_id,)
-        )
-        return lang_or_english(conversation_language(chosen, notice.get("request_language"), None))
+        queue_notice(connection, request.volunteer_id, request, key, "volunteer")
 
     def _hand_over(
         self, connection: sqlite3.Connection, request: HelpRequest, volunteer: Volunteer
     ) -> None:
         """A volunteer has the request: they get the details, the resident and group are told."""
-        self._redraw(connection, request.id)
+        queue_redraw(connection, self.volunteer_chat_id, request.id)
         self._tell_resident(connection, request, "notice_claimed", name=first_name(volunteer.name))
         text, keyboard = volunteer_details(request, lang_or_english(volunteer.language))
-        self._send(connection, volunteer.user_id, text, keyboard, request.id, VOLUNTEER_DETAILS)
+        queue_message(connection, volunteer.user_id, text, keyboard, request.id, VOLUNTEER_DETAILS)
 
     # -- conversations ----------------------------------------------------------------------
 
@@ -350,8 +244,8 @@ class HelpDesk:
                 (reference(municipality, request_id), request_id),
             )
             connection.execute("DELETE FROM conversations WHERE user_id = ?", (resident_id,))
-            self._redraw(connection, request_id)
-            request = _request(connection, request_id)
+            queue_redraw(connection, self.volunteer_chat_id, request_id)
+            request = request_by_id(connection, request_id)
             assert request is not None
             return request, False
 
@@ -366,15 +260,15 @@ class HelpDesk:
         """A volunteer presses "I'll take it": exactly one approved volunteer wins."""
 
         def run(connection: sqlite3.Connection) -> ClaimResult:
-            volunteer = _volunteer(connection, volunteer_id)
+            volunteer = volunteer_by_id(connection, volunteer_id)
             if volunteer is None or not volunteer.approved:
-                return ClaimResult("not_volunteer", _request(connection, request_id))
+                return ClaimResult("not_volunteer", request_by_id(connection, request_id))
             cursor = connection.execute(
                 """UPDATE help_requests SET state = 'claimed', volunteer_id = ?, claimed_at = ?
                    WHERE id = ? AND state = 'open'""",
                 (volunteer_id, now(), request_id),
             )
-            request = _request(connection, request_id)
+            request = request_by_id(connection, request_id)
             if request is None:
                 return ClaimResult("missing")
             if cursor.rowcount != 1:
@@ -392,7 +286,7 @@ class HelpDesk:
         """The claimer gives the request back: it reopens and the group message returns."""
 
         def run(connection: sqlite3.Connection) -> HelpRequest | None:
-            before = _request(connection, request_id)
+            before = request_by_id(connection, request_id)
             cursor = connection.execute(
                 """UPDATE help_requests SET state = 'open', volunteer_id = NULL, claimed_at = NULL
                    WHERE id = ? AND state = 'claimed' AND volunteer_id = ?""",
@@ -400,10 +294,10 @@ class HelpDesk:
             )
             if cursor.rowcount != 1 or before is None:
                 return None
-            self._withdraw_details(connection, request_id)
-            self._redraw(connection, request_id)
+            withdraw_details(connection, request_id)
+            queue_redraw(connection, self.volunteer_chat_id, request_id)
             self._tell_resident(connection, before, "notice_released")
-            return _request(connection, request_id)
+            return request_by_id(connection, request_id)
 
         return await self._transaction(run)
 
@@ -416,11 +310,11 @@ class HelpDesk:
                    WHERE id = ? AND state = 'claimed' AND volunteer_id = ?""",
                 (now(), request_id, volunteer_id),
             )
-            request = _request(connection, request_id)
+            request = request_by_id(connection, request_id)
             if cursor.rowcount != 1 or request is None:
                 return None
-            self._withdraw_details(connection, request_id)
-            self._redraw(connection, request_id)
+            withdraw_details(connection, request_id)
+            queue_redraw(connection, self.volunteer_chat_id, request_id)
             self._tell_resident(connection, request, "notice_done")
             return request
 
@@ -437,10 +331,10 @@ class HelpDesk:
             params += (resident_id,)
         if connection.execute(query, params).rowcount != 1:
             return None
-        request = _request(connection, request_id)
+        request = request_by_id(connection, request_id)
         assert request is not None
-        self._withdraw_details(connection, request_id)
-        self._redraw(connection, request_id)
+        withdraw_details(connection, request_id)
+        queue_redraw(connection, self.volunteer_chat_id, request_id)
         self._tell_volunteer(connection, request, "volunteer_request_cancelled")
         return request
 
@@ -483,7 +377,7 @@ class HelpDesk:
                     "UPDATE help_requests SET escalated_at = ? WHERE id = ?", (now(), request.id)
                 )
                 text, keyboard = staff_escalation(request, minutes)
-                self._send(connection, self.staff_chat_id, text, keyboard, request.id)
+                queue_message(connection, self.staff_chat_id, text, keyboard, request.id)
                 self._tell_resident(connection, request, "notice_slow", True)
                 escalated.append(request)
             return escalated
@@ -515,77 +409,19 @@ class HelpDesk:
                 if stamp - (drawn or created) >= _age_refresh_interval(stamp - created)
             ]
             for request_id in stale:
-                self._redraw(connection, request_id)
+                queue_redraw(connection, self.volunteer_chat_id, request_id)
             return len(stale)
 
         return await self._transaction(run)
 
     # -- privacy ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _drop_unsent_details(connection: sqlite3.Connection, request_id: int) -> None:
-        """Contact details not yet sent must not reach a volunteer who no longer has the job."""
-        connection.execute(
-            """DELETE FROM outbox WHERE request_id = ? AND state = 'pending'
-                 AND json_extract(payload, '$.purpose') = ?""",
-            (request_id, VOLUNTEER_DETAILS),
-        )
-
-    def _withdraw_details(self, connection: sqlite3.Connection, request_id: int) -> None:
-        """The request is no longer the volunteer's (done, released, cancelled, closed): details
-        not sent yet are dropped, and the private message that holds them is edited to say so,
-        without the resident's contact details."""
-        self._drop_unsent_details(connection, request_id)
-        request = _request(connection, request_id)
-        if request is None:
-            return
-        sent = connection.execute(
-            """SELECT chat_id, message_id, language FROM outbox
-               LEFT JOIN volunteers ON volunteers.user_id = outbox.chat_id
-               WHERE request_id = ? AND kind = 'message' AND outbox.state = 'sent'
-                 AND message_id IS NOT NULL AND json_extract(payload, '$.purpose') = ?""",
-            (request_id, VOLUNTEER_DETAILS),
-        ).fetchall()
-        for chat_id, message_id, language in sent:
-            payload = {
-                "text": volunteer_details_gone(request, lang_or_english(language)),
-                "edit": message_id,
-            }
-            connection.execute(
-                """INSERT INTO outbox (kind, chat_id, request_id, payload, not_before, created_at)
-                   VALUES ('edit', ?, ?, ?, ?, ?)""",
-                (chat_id, request_id, json.dumps(payload, ensure_ascii=False), time.time(), now()),
-            )
-            # Marked, so the message is edited once however often the request changes.
-            connection.execute(
-                """UPDATE outbox SET payload = json_object('purpose', 'withdrawn')
-                   WHERE request_id = ? AND chat_id = ? AND message_id = ?""",
-                (request_id, chat_id, message_id),
-            )
-
-    @staticmethod
-    def _erase_requests(connection: sqlite3.Connection, where: str, params: Sequence[Any]) -> int:
-        ids = [
-            row[0]
-            for row in connection.execute(f"SELECT id FROM help_requests WHERE {where}", params)
-        ]
-        for request_id in ids:
-            connection.execute(
-                """UPDATE help_requests SET resident_id = NULL, resident_name = NULL,
-                     resident_username = NULL, description = NULL, area = NULL, phone = NULL,
-                     erased_at = ? WHERE id = ?""",
-                (now(), request_id),
-            )
-            # Sent messages keep no text already; an unsent one with the contact details goes.
-            HelpDesk._drop_unsent_details(connection, request_id)
-        return len(ids)
-
     async def erase_expired(self) -> int:
         """Erase the personal data of requests closed longer ago than the retention period."""
         deadline = now() - self.retention_seconds
 
         def run(connection: sqlite3.Connection) -> int:
-            erased = self._erase_requests(
+            erased = erase_requests(
                 connection,
                 "state IN ('done', 'cancelled') AND closed_at <= ? AND erased_at IS NULL",
                 (deadline,),
@@ -622,7 +458,7 @@ class HelpDesk:
             )
             # Sent and failed rows keep no text, but their address is the resident's user id.
             connection.execute("UPDATE outbox SET chat_id = NULL WHERE chat_id = ?", (resident_id,))
-            erased = self._erase_requests(connection, "resident_id = ?", (resident_id,))
+            erased = erase_requests(connection, "resident_id = ?", (resident_id,))
             connection.execute("DELETE FROM conversations WHERE user_id = ?", (resident_id,))
             connection.execute("DELETE FROM residents WHERE user_id = ?", (resident_id,))
             connection.execute(
@@ -655,9 +491,7 @@ class HelpDesk:
         return HelpRequest.from_row(row) if row else None
 
     async def get(self, request_id: int) -> HelpRequest | None:
-        row = await self.db.fetchone(
-            f"SELECT {REQUEST_COLUMNS} FROM help_requests WHERE id = ?", (request_id,)
-        )
+        row = await self.db.fetchone(REQUEST_BY_ID, (request_id,))
         return HelpRequest.from_row(row) if row else None
 
     async def by_ref(self, ref: str) -> HelpRequest | None:
@@ -687,9 +521,7 @@ class HelpDesk:
     # -- volunteers -------------------------------------------------------------------------
 
     async def volunteer(self, user_id: int) -> Volunteer | None:
-        row = await self.db.fetchone(
-            f"SELECT {VOLUNTEER_COLUMNS} FROM volunteers WHERE user_id = ?", (user_id,)
-        )
+        row = await self.db.fetchone(VOLUNTEER_BY_ID, (user_id,))
         return Volunteer.from_row(row) if row else None
 
     async def volunteers(self, state: str | None = None) -> list[Volunteer]:
@@ -708,7 +540,7 @@ class HelpDesk:
         data = conversation.data
 
         def run(connection: sqlite3.Connection) -> Volunteer:
-            earlier = _volunteer(connection, user_id)
+            earlier = volunteer_by_id(connection, user_id)
             connection.execute(
                 """INSERT INTO volunteers (user_id, name, area, skills, phone, language, state,
                      confidentiality_accepted_at, registered_at)
@@ -731,10 +563,10 @@ class HelpDesk:
                 ),
             )
             connection.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
-            volunteer = _volunteer(connection, user_id)
+            volunteer = volunteer_by_id(connection, user_id)
             assert volunteer is not None
             text, keyboard = staff_registration(volunteer, earlier)
-            self._send(
+            queue_message(
                 connection, self.staff_chat_id, text, keyboard, purpose=f"registration:{user_id}"
             )
             return volunteer
@@ -761,11 +593,11 @@ class HelpDesk:
                     WHERE user_id = ? AND state IN ({marks})""",
                 (state, now(), staff_id, user_id, *from_states),
             )
-            volunteer = _volunteer(connection, user_id)
+            volunteer = volunteer_by_id(connection, user_id)
             if cursor.rowcount != 1 or volunteer is None:
                 return None
             key = "volunteer_approved" if approve else "volunteer_rejected"
-            self._send(connection, user_id, say(key, lang_or_english(volunteer.language)))
+            queue_message(connection, user_id, say(key, lang_or_english(volunteer.language)))
             if staff_id is None:
                 self._show_decision(connection, volunteer)
             return volunteer
@@ -796,14 +628,14 @@ class HelpDesk:
             (volunteer_id,),
         ).fetchall()
         for (request_id,) in claimed:
-            before = _request(connection, request_id)
+            before = request_by_id(connection, request_id)
             connection.execute(
                 """UPDATE help_requests SET state = 'open', volunteer_id = NULL,
                      claimed_at = NULL WHERE id = ?""",
                 (request_id,),
             )
-            self._withdraw_details(connection, request_id)
-            self._redraw(connection, request_id)
+            withdraw_details(connection, request_id)
+            queue_redraw(connection, self.volunteer_chat_id, request_id)
             if before is not None:
                 self._tell_resident(connection, before, "notice_released")
 
@@ -816,11 +648,11 @@ class HelpDesk:
                    WHERE user_id = ? AND state = 'approved'""",
                 (now(), staff_id, user_id),
             )
-            volunteer = _volunteer(connection, user_id)
+            volunteer = volunteer_by_id(connection, user_id)
             if cursor.rowcount != 1 or volunteer is None:
                 return None
             self._release_claims(connection, user_id)
-            self._send(
+            queue_message(
                 connection, user_id, say("volunteer_revoked", lang_or_english(volunteer.language))
             )
             if staff_id is None:
@@ -828,93 +660,6 @@ class HelpDesk:
             return volunteer
 
         return await self._transaction(run)
-
-    # -- the outbox -------------------------------------------------------------------------
-
-    async def due(self, limit: int = 50) -> list[OutboxItem]:
-        """Messages ready to send, oldest first."""
-        rows = await self.db.fetchall(
-            """SELECT id, kind, chat_id, request_id, payload, attempts FROM outbox
-               WHERE state = 'pending' AND not_before <= ? ORDER BY id LIMIT ?""",
-            (time.time(), limit),
-        )
-        return [
-            OutboxItem(
-                row[0], row[1], row[2], row[3], json.loads(row[4]) if row[4] else None, row[5]
-            )
-            for row in rows
-        ]
-
-    async def next_due(self) -> float | None:
-        """When the next pending message may be sent (Unix time), or None."""
-        value = await self.db.fetchval("SELECT MIN(not_before) FROM outbox WHERE state = 'pending'")
-        return float(value) if value is not None else None
-
-    async def sending(self, item: OutboxItem) -> None:
-        """Record that this message is about to go to Telegram: a crash from here until `sent`
-        may or may not have delivered it, and `reconcile` finds it."""
-        await self.db.write("UPDATE outbox SET state = 'sending' WHERE id = ?", (item.id,))
-
-    async def reconcile(self) -> int:
-        """After a restart: messages a crash caught on their way to Telegram are sent again
-        (delivery is at least once), marked as repeats so a group post can say it may be a
-        second copy. Returns how many."""
-        return await self.db.write(
-            """UPDATE outbox SET state = 'pending', attempts = attempts + 1,
-                   payload = json_set(COALESCE(payload, '{}'), '$.repeat', json('true')),
-                   last_error = 'interrupted by a restart while sending'
-               WHERE state = 'sending'"""
-        )
-
-    async def sent(self, item: OutboxItem, message_id: int | None) -> None:
-        """Mark a message sent; its text, which may hold personal data, is dropped."""
-
-        def run(connection: sqlite3.Connection) -> None:
-            # Only the purpose is kept (no text): the volunteer's details message can then be
-            # found and edited when the request leaves them.
-            connection.execute(
-                """UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?,
-                     payload = CASE WHEN json_extract(payload, '$.purpose') IS NULL THEN NULL
-                       ELSE json_object('purpose', json_extract(payload, '$.purpose')) END
-                   WHERE id = ?""",
-                (now(), message_id, item.id),
-            )
-            if item.kind == "group" and item.request_id is not None and message_id is not None:
-                connection.execute(
-                    """UPDATE help_requests SET group_chat_id = ?, group_message_id = ?
-                       WHERE id = ?""",
-                    (item.chat_id, message_id, item.request_id),
-                )
-            purpose = item.payload.get("purpose") if item.payload else None
-            if purpose == VOLUNTEER_DETAILS and item.request_id is not None:
-                holder = connection.execute(
-                    "SELECT state, volunteer_id FROM help_requests WHERE id = ?",
-                    (item.request_id,),
-                ).fetchone()
-                if holder is None or tuple(holder) != ("claimed", item.chat_id):
-                    # The request left the volunteer while their details were on the way.
-                    self._withdraw_details(connection, item.request_id)
-
-        await self._transaction(run)
-
-    async def retry(self, item: OutboxItem, not_before: float, error: str) -> None:
-        await self.db.write(
-            """UPDATE outbox SET state = 'pending', attempts = attempts + 1, not_before = ?,
-                   last_error = ? WHERE id = ?""",
-            (not_before, error[:200], item.id),
-        )
-
-    async def failed(self, item: OutboxItem, error: str) -> None:
-        await self.db.write(
-            "UPDATE outbox SET state = 'failed', payload = NULL, last_error = ? WHERE id = ?",
-            (error[:200], item.id),
-        )
-
-    async def forget_group_message(self, request_id: int) -> None:
-        """The group message is gone (deleted by someone): the next redraw posts a new one."""
-        await self.db.write(
-            "UPDATE help_requests SET group_message_id = NULL WHERE id = ?", (request_id,)
-        )
 
     async def group_view(self, request_id: int) -> tuple[HelpRequest, str | None] | None:
         """A request and its volunteer's first name, for drawing the group message."""
@@ -936,7 +681,9 @@ class HelpDesk:
         volunteer = await self.volunteer(item.chat_id)
         name = first_name(volunteer.name) if volunteer and volunteer.name else None
         text = staff_undeliverable(released, name, reason)
-        await self._transaction(lambda connection: self._send(connection, self.staff_chat_id, text))
+        await self._transaction(
+            lambda connection: queue_message(connection, self.staff_chat_id, text)
+        )
 
 
 __all__ = ["ACTIVE", "ClaimResult", "HelpDesk", "OutboxItem"]

@@ -286,7 +286,7 @@ def _starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpda
         resumed = await resume_unhandled(runtime.inbox, queue, application.bot)
         if resumed:
             logger.info("resuming %d update(s) left unhandled before the restart", resumed)
-        repeated = await runtime.desk.reconcile()
+        repeated = await runtime.desk.outbox.reconcile()
         if repeated:
             logger.warning(
                 "%d outbox message(s) were on their way to Telegram when the bot stopped; "

@@ -25,7 +25,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.helpdesk.desk import VOLUNTEER_DETAILS, OutboxItem
+from bot.helpdesk.outbox import VOLUNTEER_DETAILS, OutboxItem
 from bot.helpdesk.texts import Button, Keyboard, group_message
 from bot.messages import say
 from bot.tg.errors import cannot_edit, message_gone, not_modified
@@ -48,6 +48,7 @@ class OutboxSender:
         self.rt = runtime
         self.bot = bot
         self.desk = runtime.desk
+        self.outbox = runtime.desk.outbox
         # chat id -> the time before which nothing may be sent to it (after a 429)
         self.held: dict[int, float] = {}
 
@@ -82,7 +83,7 @@ class OutboxSender:
             await self._sleep_until_due()
 
     async def _sleep_until_due(self) -> None:
-        next_due = await self.desk.next_due()
+        next_due = await self.outbox.next_due()
         wait = IDLE_SECONDS if next_due is None else max(0.0, next_due - time.time())
         self.rt.outbox_wake.clear()
         with suppress(TimeoutError):
@@ -92,7 +93,7 @@ class OutboxSender:
         """Send what is due now; returns how many were handled."""
         handled = 0
         blocked: set[int] = set()
-        for item in await self.desk.due():
+        for item in await self.outbox.due():
             chat = item.chat_id or 0
             # Keep each chat's order: once one of its messages waits, the rest wait too.
             if chat in blocked or self.held.get(chat, 0.0) > time.time():
@@ -106,7 +107,7 @@ class OutboxSender:
     async def deliver(self, item: OutboxItem) -> bool:
         """Send one item; False when it has to wait and was rescheduled."""
         chat = item.chat_id or 0
-        await self.desk.sending(item)
+        await self.outbox.sending(item)
         try:
             if item.kind == "group":
                 message_id = await self._draw_group(item)
@@ -117,38 +118,38 @@ class OutboxSender:
         except RetryAfter as exc:
             until = time.time() + retry_seconds(exc)
             self.held[chat] = until
-            await self.desk.retry(item, until, f"429 retry after {retry_seconds(exc)}s")
+            await self.outbox.retry(item, until, f"429 retry after {retry_seconds(exc)}s")
             logger.warning("outbox: chat held for %.0fs after a 429", retry_seconds(exc))
             return False
         except Forbidden as exc:
-            await self.desk.failed(item, str(exc))
+            await self.outbox.failed(item, str(exc))
             if item.payload and item.payload.get("purpose") == VOLUNTEER_DETAILS:
                 await self.desk.undeliverable_details(item, str(exc))
             logger.warning("outbox: message %d cannot be delivered", item.id)
             return True
         except BadRequest as exc:
             if not_modified(exc):
-                await self.desk.sent(item, None)
+                await self.outbox.sent(item, None)
                 return True
             if item.kind == "edit" and cannot_edit(exc):
                 # The volunteer deleted it, or it is too old to edit: nothing is left to change.
-                await self.desk.sent(item, None)
+                await self.outbox.sent(item, None)
                 return True
             if message_gone(exc) and item.request_id is not None:
-                await self.desk.forget_group_message(item.request_id)
-                await self.desk.retry(item, time.time(), "group message gone; posting anew")
+                await self.outbox.forget_group_message(item.request_id)
+                await self.outbox.retry(item, time.time(), "group message gone; posting anew")
                 return False
-            await self.desk.failed(item, str(exc))
+            await self.outbox.failed(item, str(exc))
             logger.error("outbox: message %d refused: %s", item.id, exc)
             return True
         except (NetworkError, TelegramError) as exc:
             if item.attempts + 1 >= MAX_ATTEMPTS:
-                await self.desk.failed(item, str(exc))
+                await self.outbox.failed(item, str(exc))
                 return True
             delay = min(2.0 ** (item.attempts + 1), MAX_BACKOFF_SECONDS)
-            await self.desk.retry(item, time.time() + delay, str(exc))
+            await self.outbox.retry(item, time.time() + delay, str(exc))
             return False
-        await self.desk.sent(item, message_id)
+        await self.outbox.sent(item, message_id)
         return True
 
     async def _edit(self, item: OutboxItem) -> int | None:
@@ -172,7 +173,7 @@ class OutboxSender:
         keyboard = [[Button.from_json(b) for b in row] for row in item.payload.get("buttons", [])]
         message = await self.bot.send_message(
             item.chat_id,
-            await self.desk.text_of(item),
+            await self.outbox.text_of(item),
             reply_markup=self.markup(item.chat_id, keyboard),
             rate_limit_args=OWN_RETRIES,
         )

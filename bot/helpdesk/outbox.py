@@ -1,0 +1,283 @@
+"""The outbox: every message a help-desk change causes, stored in the same transaction as the
+change and sent later by the Telegram layer's sender.
+
+The `queue_*` functions run inside a write transaction. `Outbox` is what the sender uses:
+what is due, "sending" before the call and "sent" after it, and the text of each message,
+rendered when it is sent. Messages that carry a volunteer's contact details can be withdrawn:
+dropped while unsent, edited to drop the details once sent.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot.helpdesk.models import HelpRequest
+from bot.helpdesk.repository import request_by_id
+from bot.helpdesk.texts import Keyboard, volunteer_details_gone
+from bot.language import conversation_language
+from bot.messages import say_html
+from bot.storage.db import Database, now
+from bot.types import Lang, lang_or_english
+
+# Purposes of outbox messages that need a follow-up when they cannot be delivered.
+VOLUNTEER_DETAILS = "volunteer_details"
+
+ContactLine = Callable[[str | None, Lang], str]
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A message waiting to be sent. kind "group" redraws a request's group message."""
+
+    id: int
+    kind: str
+    chat_id: int | None
+    request_id: int | None
+    payload: dict[str, Any] | None
+    attempts: int
+
+
+def _insert(
+    connection: sqlite3.Connection,
+    kind: str,
+    chat_id: int | None,
+    request_id: int | None,
+    payload: dict[str, Any] | None,
+) -> None:
+    connection.execute(
+        """INSERT INTO outbox (kind, chat_id, request_id, payload, not_before, created_at)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        (
+            kind,
+            chat_id,
+            request_id,
+            json.dumps(payload, ensure_ascii=False) if payload is not None else None,
+            time.time(),
+            now(),
+        ),
+    )
+
+
+def queue_message(
+    connection: sqlite3.Connection,
+    chat_id: int | None,
+    text: str,
+    keyboard: Keyboard | None = None,
+    request_id: int | None = None,
+    purpose: str | None = None,
+) -> None:
+    """A message with its text as written now (staff posts, the volunteer's details)."""
+    if chat_id is None:
+        return
+    payload = {
+        "text": text,
+        "buttons": [[b.to_json() for b in row] for row in keyboard or []],
+        "purpose": purpose,
+    }
+    _insert(connection, "message", chat_id, request_id, payload)
+
+
+def queue_notice(
+    connection: sqlite3.Connection,
+    chat_id: int | None,
+    request: HelpRequest,
+    key: str,
+    to: Literal["resident", "volunteer"],
+    with_contact: bool = False,
+    **values: str,
+) -> None:
+    """A notice as its message key and values: it is rendered when it is sent, in the
+    recipient's language then, with the municipality's contact line in that language."""
+    if chat_id is None:
+        return
+    notice = {
+        "key": key,
+        "values": {"ref": request.ref, **values},
+        "to": to,
+        "request_language": request.language,
+        "contact": request.municipality if with_contact else None,
+    }
+    _insert(
+        connection,
+        "message",
+        chat_id,
+        request.id,
+        {"notice": notice, "buttons": [], "purpose": None},
+    )
+
+
+def queue_redraw(
+    connection: sqlite3.Connection, volunteer_chat_id: int | None, request_id: int
+) -> None:
+    """A redraw of the request's group message; redraws not yet done are merged into one."""
+    if volunteer_chat_id is None:
+        return
+    pending = connection.execute(
+        "SELECT 1 FROM outbox WHERE kind = 'group' AND request_id = ? AND state = 'pending'",
+        (request_id,),
+    ).fetchone()
+    if pending is None:
+        _insert(connection, "group", volunteer_chat_id, request_id, None)
+
+
+def drop_unsent_details(connection: sqlite3.Connection, request_id: int) -> None:
+    """Contact details not yet sent must not reach a volunteer who no longer has the job."""
+    connection.execute(
+        """DELETE FROM outbox WHERE request_id = ? AND state = 'pending'
+             AND json_extract(payload, '$.purpose') = ?""",
+        (request_id, VOLUNTEER_DETAILS),
+    )
+
+
+def withdraw_details(connection: sqlite3.Connection, request_id: int) -> None:
+    """The request is no longer the volunteer's (done, released, cancelled, closed): details
+    not sent yet are dropped, and the private message that holds them is edited to say so,
+    without the resident's contact details."""
+    drop_unsent_details(connection, request_id)
+    request = request_by_id(connection, request_id)
+    if request is None:
+        return
+    sent = connection.execute(
+        """SELECT chat_id, message_id, language FROM outbox
+           LEFT JOIN volunteers ON volunteers.user_id = outbox.chat_id
+           WHERE request_id = ? AND kind = 'message' AND outbox.state = 'sent'
+             AND message_id IS NOT NULL AND json_extract(payload, '$.purpose') = ?""",
+        (request_id, VOLUNTEER_DETAILS),
+    ).fetchall()
+    for chat_id, message_id, language in sent:
+        text = volunteer_details_gone(request, lang_or_english(language))
+        _insert(connection, "edit", chat_id, request_id, {"text": text, "edit": message_id})
+        # Marked, so the message is edited once however often the request changes.
+        connection.execute(
+            """UPDATE outbox SET payload = json_object('purpose', 'withdrawn')
+               WHERE request_id = ? AND chat_id = ? AND message_id = ?""",
+            (request_id, chat_id, message_id),
+        )
+
+
+class Outbox:
+    """What the sender needs: due messages, their states, and their text at send time."""
+
+    def __init__(
+        self,
+        db: Database,
+        contact_line: ContactLine,
+        transaction: Callable[[Callable[[sqlite3.Connection], None]], Awaitable[None]],
+    ) -> None:
+        self.db = db
+        self.contact_line = contact_line
+        # The help desk's own transaction, so a withdrawal wakes the sender like any change.
+        self._transaction = transaction
+
+    async def due(self, limit: int = 50) -> list[OutboxItem]:
+        """Messages ready to send, oldest first."""
+        rows = await self.db.fetchall(
+            """SELECT id, kind, chat_id, request_id, payload, attempts FROM outbox
+               WHERE state = 'pending' AND not_before <= ? ORDER BY id LIMIT ?""",
+            (time.time(), limit),
+        )
+        return [
+            OutboxItem(
+                row[0], row[1], row[2], row[3], json.loads(row[4]) if row[4] else None, row[5]
+            )
+            for row in rows
+        ]
+
+    async def next_due(self) -> float | None:
+        """When the next pending message may be sent (Unix time), or None."""
+        value = await self.db.fetchval("SELECT MIN(not_before) FROM outbox WHERE state = 'pending'")
+        return float(value) if value is not None else None
+
+    async def sending(self, item: OutboxItem) -> None:
+        """Record that this message is about to go to Telegram: a crash from here until `sent`
+        may or may not have delivered it, and `reconcile` finds it."""
+        await self.db.write("UPDATE outbox SET state = 'sending' WHERE id = ?", (item.id,))
+
+    async def reconcile(self) -> int:
+        """After a restart: messages a crash caught on their way to Telegram are sent again
+        (delivery is at least once), marked as repeats so a group post can say it may be a
+        second copy. Returns how many."""
+        return await self.db.write(
+            """UPDATE outbox SET state = 'pending', attempts = attempts + 1,
+                   payload = json_set(COALESCE(payload, '{}'), '$.repeat', json('true')),
+                   last_error = 'interrupted by a restart while sending'
+               WHERE state = 'sending'"""
+        )
+
+    async def sent(self, item: OutboxItem, message_id: int | None) -> None:
+        """Mark a message sent; its text, which may hold personal data, is dropped."""
+
+        def run(connection: sqlite3.Connection) -> None:
+            # Only the purpose is kept (no text): the volunteer's details message can then be
+            # found and edited when the request leaves them.
+            connection.execute(
+                """UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?,
+                     payload = CASE WHEN json_extract(payload, '$.purpose') IS NULL THEN NULL
+                       ELSE json_object('purpose', json_extract(payload, '$.purpose')) END
+                   WHERE id = ?""",
+                (now(), message_id, item.id),
+            )
+            if item.kind == "group" and item.request_id is not None and message_id is not None:
+                connection.execute(
+                    """UPDATE help_requests SET group_chat_id = ?, group_message_id = ?
+                       WHERE id = ?""",
+                    (item.chat_id, message_id, item.request_id),
+                )
+            purpose = item.payload.get("purpose") if item.payload else None
+            if purpose == VOLUNTEER_DETAILS and item.request_id is not None:
+                holder = connection.execute(
+                    "SELECT state, volunteer_id FROM help_requests WHERE id = ?",
+                    (item.request_id,),
+                ).fetchone()
+                if holder is None or tuple(holder) != ("claimed", item.chat_id):
+                    # The request left the volunteer while their details were on the way.
+                    withdraw_details(connection, item.request_id)
+
+        await self._transaction(run)
+
+    async def retry(self, item: OutboxItem, not_before: float, error: str) -> None:
+        await self.db.write(
+            """UPDATE outbox SET state = 'pending', attempts = attempts + 1, not_before = ?,
+                   last_error = ? WHERE id = ?""",
+            (not_before, error[:200], item.id),
+        )
+
+    async def failed(self, item: OutboxItem, error: str) -> None:
+        await self.db.write(
+            "UPDATE outbox SET state = 'failed', payload = NULL, last_error = ? WHERE id = ?",
+            (error[:200], item.id),
+        )
+
+    async def forget_group_message(self, request_id: int) -> None:
+        """The group message is gone (deleted by someone): the next redraw posts a new one."""
+        await self.db.write(
+            "UPDATE help_requests SET group_message_id = NULL WHERE id = ?", (request_id,)
+        )
+
+    async def text_of(self, item: OutboxItem) -> str:
+        """What an outbox message says: its text, or its notice rendered now."""
+        payload = item.payload or {}
+        notice = payload.get("notice")
+        if not isinstance(notice, dict):
+            return str(payload.get("text", ""))
+        lang = await self._recipient_language(item.chat_id, notice)
+        contact = notice.get("contact")
+        html = {"contact": self.contact_line(contact, lang)} if contact else {}
+        return say_html(str(notice["key"]), lang, html, **notice.get("values", {}))
+
+    async def _recipient_language(self, chat_id: int | None, notice: dict[str, Any]) -> Lang:
+        if notice.get("to") == "volunteer":
+            language = await self.db.fetchval(
+                "SELECT language FROM volunteers WHERE user_id = ?", (chat_id,)
+            )
+            return lang_or_english(language)
+        # The language the request was made in, unless the resident has chosen one since.
+        chosen = await self.db.fetchval(
+            "SELECT language FROM residents WHERE user_id = ?", (chat_id,)
+        )
+        return lang_or_english(conversation_language(chosen, notice.get("request_language"), None))
