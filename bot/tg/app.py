@@ -34,6 +34,7 @@ from bot.tg.ratelimit import ChatRateLimiter
 from bot.tg.resident import ResidentHandlers, acknowledge
 from bot.tg.runtime import Runtime
 from bot.tg.staff import StaffHandlers
+from bot.tg.volunteer import VolunteerHandlers
 from bot.types import Lang, lang_or_english
 
 logger = logging.getLogger(__name__)
@@ -140,11 +141,15 @@ class ButtonRouter:
         resident: ResidentHandlers,
         helpdesk: HelpDeskHandlers,
         emergency: EmergencyHandlers,
+        volunteer: VolunteerHandlers,
+        staff: StaffHandlers,
     ) -> None:
         self.rt = runtime
         self.resident = resident
         self.helpdesk = helpdesk
         self.emergency = emergency
+        self.volunteer = volunteer
+        self.staff = staff
 
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button was pressed."""
@@ -159,6 +164,8 @@ class ButtonRouter:
                 self.emergency.dispatch,
                 self.resident.dispatch,
                 self.helpdesk.dispatch,
+                self.volunteer.dispatch,
+                self.staff.dispatch,
             ):
                 if await dispatch(query, message, user, callback, lang, context):
                     return
@@ -172,9 +179,10 @@ def register_handlers(
     """Every handler, in the order Telegram updates are matched against them."""
     resident = ResidentHandlers(runtime)
     staff = StaffHandlers(runtime)
-    helpdesk = HelpDeskHandlers(runtime, resident, staff)
+    helpdesk = HelpDeskHandlers(runtime, resident)
     emergency = EmergencyHandlers(runtime, resident, helpdesk)
-    buttons = ButtonRouter(runtime, resident, helpdesk, emergency)
+    volunteer = VolunteerHandlers(runtime)
+    buttons = ButtonRouter(runtime, resident, helpdesk, emergency, volunteer, staff)
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
 

@@ -1,4 +1,5 @@
-"""Handlers for practical help: intake, status, cancelling, volunteers and their buttons.
+"""Handlers for practical help: asking for it, registering as a volunteer, /status, /cancel and
+/forgetme. The volunteer's buttons are in `volunteer.py`, the staff chat's in `staff.py`.
 
 The rules live in `bot.helpdesk`; these handlers turn Telegram input into calls there and render
 the next prompt. Every button checks the actor's role in the store, not the chat it came from.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from contextlib import suppress
 
 from telegram import (
     CallbackQuery,
@@ -21,20 +21,18 @@ from telegram import (
     Update,
     User,
 )
-from telegram.constants import ChatAction
-from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot.helpdesk import intake
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.intake import Conversation, Outcome
 from bot.helpdesk.models import CATEGORIES, TIMINGS, HelpRequest
-from bot.messages import STAFF_LANG, escape, say, say_html
+from bot.messages import escape, say, say_html
 from bot.storage import now
+from bot.tg.buttons import callback_int, drop_buttons, signed_button
 from bot.tg.callbacks import Callback
 from bot.tg.resident import ResidentHandlers, acknowledge, send_html
 from bot.tg.runtime import Runtime
-from bot.tg.staff import StaffHandlers
 from bot.types import Action, Lang, lang_or_english
 
 logger = logging.getLogger(__name__)
@@ -55,18 +53,15 @@ class InConversation(filters.MessageFilter):
 class HelpDeskHandlers:
     """Practical help, from the resident's first tap to the volunteer's "Done"."""
 
-    def __init__(self, runtime: Runtime, residents: ResidentHandlers, staff: StaffHandlers) -> None:
+    def __init__(self, runtime: Runtime, residents: ResidentHandlers) -> None:
         self.rt = runtime
         self.desk = runtime.desk
         self.residents = residents
-        self.staff = staff
 
     # -- prompts ----------------------------------------------------------------------------
 
     def _button(self, chat_id: int, label: str, action: str, *args: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(
-            label, callback_data=self.rt.codec.encode(chat_id, action, *args)
-        )
+        return signed_button(self.rt.codec, chat_id, label, action, *args)
 
     def _nav(self, chat_id: int, lang: Lang, back: bool = True) -> list[InlineKeyboardButton]:
         row = [self._button(chat_id, say("button_intake_cancel", lang), Action.QUIT)]
@@ -476,22 +471,22 @@ class HelpDeskHandlers:
             ):
                 return False
             await acknowledge(query)
-            await _drop_buttons(query)
+            await drop_buttons(query)
             anyway = Conversation("request", "confirm", {**conversation.data, "anyway": "1"})
             await self._send_request(message, user, anyway)
             return True
         if action == Action.RESIDENT_CANCEL:
-            request = await self.desk.cancel_by_resident(_int(callback.arg(0)), user.id)
+            request = await self.desk.cancel_by_resident(callback_int(callback.arg(0)), user.id)
             if request is None:
                 return False
             await acknowledge(query)
-            await _drop_buttons(query)
+            await drop_buttons(query)
             # In the language /cancel asked in, whatever the request was made in.
             await send_html(message, say("notice_cancelled", lang, ref=request.ref))
             return True
         if action in (Action.FORGET_YES, Action.FORGET_NO):
             await acknowledge(query)
-            await _drop_buttons(query)
+            await drop_buttons(query)
             if action == Action.FORGET_NO:
                 await message.reply_text(say("forget_kept", lang))
                 return True
@@ -499,19 +494,6 @@ class HelpDeskHandlers:
             await self.rt.residents.forget(user.id)
             await message.reply_text(say("forget_done", lang), reply_markup=ReplyKeyboardRemove())
             return True
-        if action == Action.CLAIM:
-            return await self._claim(query, user, _int(callback.arg(0)), lang, context)
-        if action in (Action.DONE, Action.RELEASE):
-            return await self._finish(query, user, action, _int(callback.arg(0)), lang)
-        if action in (
-            Action.STAFF_CLOSE,
-            Action.STAFF_ASSIGN,
-            Action.STAFF_GIVE,
-            Action.APPROVE,
-            Action.REJECT,
-            Action.REVOKE,
-        ):
-            return await self._staff_button(query, message, user, callback, context)
         return False
 
     async def _resume_or_switch(
@@ -519,7 +501,7 @@ class HelpDeskHandlers:
     ) -> bool:
         """Go on with the conversation under way, or drop it and start the one asked for."""
         await acknowledge(query)
-        await _drop_buttons(query)
+        await drop_buttons(query)
         conversation = await self.desk.conversation(user.id)
         if callback.action == Action.RESUME:
             if conversation is not None:
@@ -547,7 +529,7 @@ class HelpDeskHandlers:
         if conversation is None:
             return False
         await acknowledge(query)
-        await _drop_buttons(query)
+        await drop_buttons(query)
         lang = lang_or_english(conversation.data.get("lang"))
         if callback.action == Action.QUIT:
             await self.quit(message, user, lang)
@@ -575,160 +557,7 @@ class HelpDeskHandlers:
         if request is None:
             return False
         await acknowledge(query)
-        await _drop_buttons(query)
+        await drop_buttons(query)
         _, lang = await self.residents.profile(user, request.language)
         await send_html(message, say("request_stored", lang, ref=request.ref))
         return True
-
-    async def _claim(
-        self,
-        query: CallbackQuery,
-        user: User,
-        request_id: int,
-        profile_lang: Lang,
-        context: ContextTypes.DEFAULT_TYPE,
-    ) -> bool:
-        volunteer = await self.desk.volunteer(user.id)
-        lang = lang_or_english(volunteer.language) if volunteer else profile_lang
-        if volunteer is None or not volunteer.approved:
-            await acknowledge(query, say("claim_not_volunteer", lang), alert=True)
-            return True
-        try:
-            await context.bot.send_chat_action(user.id, ChatAction.TYPING)
-        except (Forbidden, BadRequest):
-            await acknowledge(query, say("claim_start_bot", lang), alert=True)
-            return True
-        result = await self.desk.claim(request_id, user.id)
-        if result.status in ("won", "yours") and result.request is not None:
-            await acknowledge(query, say("claim_won", lang, ref=result.request.ref))
-            if result.status == "won":
-                logger.info("request %d claimed by volunteer %d", request_id, user.id)
-            return True
-        if result.status in ("taken", "closed"):
-            await acknowledge(query, say("claim_taken", lang), alert=True)
-            return True
-        return False
-
-    async def _finish(
-        self, query: CallbackQuery, user: User, action: str, request_id: int, profile_lang: Lang
-    ) -> bool:
-        volunteer = await self.desk.volunteer(user.id)
-        lang = lang_or_english(volunteer.language) if volunteer else profile_lang
-        if action == Action.DONE:
-            request = await self.desk.complete(request_id, user.id)
-            key = "volunteer_marked_done"
-        else:
-            request = await self.desk.release(request_id, user.id)
-            key = "volunteer_released"
-        if request is None:
-            await acknowledge(query, say("volunteer_not_yours", lang), alert=True)
-            return True
-        await acknowledge(query, say(key, lang, ref=request.ref))
-        await _drop_buttons(query)
-        return True
-
-    async def _staff_button(
-        self,
-        query: CallbackQuery,
-        message: Message,
-        user: User,
-        callback: Callback,
-        context: ContextTypes.DEFAULT_TYPE,
-    ) -> bool:
-        if not await self.staff.is_staff(context.bot, user.id):
-            await acknowledge(query, say("staff_only_button", STAFF_LANG), alert=True)
-            return True
-        action, target = callback.action, _int(callback.arg(0))
-        who = user.first_name or say("staff_someone", STAFF_LANG)
-        if action == Action.STAFF_CLOSE:
-            request = await self.desk.close_by_staff(target)
-            note = say(
-                "staff_closed_by" if request else "staff_already_closed", STAFF_LANG, who=who
-            )
-        elif action == Action.STAFF_ASSIGN:
-            approved = await self.desk.volunteers("approved")
-            if not approved:
-                await acknowledge(query, say("staff_no_volunteers", STAFF_LANG), alert=True)
-                return True
-            rows = [
-                [
-                    self._button(
-                        message.chat_id,
-                        v.name or str(v.user_id),
-                        Action.STAFF_GIVE,
-                        str(target),
-                        str(v.user_id),
-                    )
-                ]
-                for v in approved[:20]
-            ]
-            await acknowledge(query)
-            await message.reply_text(
-                say("staff_hand_to", STAFF_LANG), reply_markup=InlineKeyboardMarkup(rows)
-            )
-            return True
-        elif action == Action.STAFF_GIVE:
-            result = await self.desk.assign(target, _int(callback.arg(1)))
-            key = {
-                "won": "staff_handed_by",
-                "yours": "staff_volunteer_has_it",
-                "not_volunteer": "staff_volunteer_not_approved",
-            }.get(result.status, "staff_request_not_open")
-            note = say(key, STAFF_LANG, who=who)
-        elif action in (Action.APPROVE, Action.REJECT):
-            volunteer = await self.desk.decide_volunteer(target, action == Action.APPROVE, user.id)
-            if volunteer is None:
-                note = say("staff_already_decided", STAFF_LANG)
-            elif action == Action.APPROVE:
-                note = say("staff_approved_by", STAFF_LANG, who=who)
-            else:
-                note = say("staff_rejected_by", STAFF_LANG, who=who)
-        else:
-            volunteer = await self.desk.revoke_volunteer(target, user.id)
-            key = "staff_revoked_by" if volunteer else "staff_not_approved"
-            note = say(key, STAFF_LANG, who=who)
-        await acknowledge(query)
-        await _note(query, message, note, self._revoke_button(message, action, target))
-        return True
-
-    def _revoke_button(
-        self, message: Message, action: str, target: int
-    ) -> InlineKeyboardMarkup | None:
-        if action != Action.APPROVE:
-            return None
-        return InlineKeyboardMarkup(
-            [
-                [
-                    self._button(
-                        message.chat_id,
-                        say("button_revoke", STAFF_LANG),
-                        Action.REVOKE,
-                        str(target),
-                    )
-                ]
-            ]
-        )
-
-
-def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        return -1
-
-
-async def _drop_buttons(query: CallbackQuery) -> None:
-    """Remove a message's buttons once one is pressed, so it cannot be pressed twice."""
-    with suppress(TelegramError):
-        await query.edit_message_reply_markup(None)
-
-
-async def _note(
-    query: CallbackQuery, message: Message, note: str, markup: InlineKeyboardMarkup | None
-) -> None:
-    """Append what happened to a staff message, replacing its buttons."""
-    text = message.text_html or ""
-    try:
-        await query.edit_message_text(f"{text}\n\n<i>{note}</i>", reply_markup=markup)
-    except TelegramError:
-        await message.reply_text(note)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC
 
-from telegram import Bot, ChatMember, Update
+from telegram import Bot, CallbackQuery, ChatMember, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
@@ -19,9 +19,24 @@ from bot.answering.service import ReloadOutcome
 from bot.kb.loader import Problem
 from bot.kb.snapshot import Snapshot
 from bot.messages import STAFF_LANG, escape, format_date, say
+from bot.tg.buttons import callback_int, note_under, signed_button
+from bot.tg.callbacks import Callback
 from bot.tg.render import split_message
+from bot.tg.resident import acknowledge
 from bot.tg.runtime import Runtime
-from bot.types import lang_or_english
+from bot.types import Action, Lang, lang_or_english
+
+# The staff chat's buttons, handled by StaffHandlers.dispatch.
+STAFF_ACTIONS = frozenset(
+    {
+        Action.STAFF_CLOSE,
+        Action.STAFF_ASSIGN,
+        Action.STAFF_GIVE,
+        Action.APPROVE,
+        Action.REJECT,
+        Action.REVOKE,
+    }
+)
 
 logger = logging.getLogger(__name__)
 
@@ -75,10 +90,11 @@ def _problem_lines(problems: Sequence[Problem]) -> list[str]:
 
 
 class StaffHandlers:
-    """Commands and replies from municipal staff."""
+    """Commands, replies and buttons from municipal staff."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
+        self.desk = runtime.desk
 
     async def is_staff(self, bot: Bot, user_id: int) -> bool:
         """Listed in configuration, or a member of the staff chat (asked of Telegram, cached)."""
@@ -187,3 +203,103 @@ class StaffHandlers:
                 await bot.send_message(staff_chat, chunk)
         except TelegramError:
             logger.exception("could not tell the staff chat about %s", what)
+
+    # -- the staff chat's buttons -------------------------------------------------------
+
+    async def dispatch(
+        self,
+        query: CallbackQuery,
+        message: Message,
+        user: User,
+        callback: Callback,
+        lang: Lang,
+        context: ContextTypes.DEFAULT_TYPE,
+    ) -> bool:
+        """Close, hand over, approve, reject, revoke; False when the button is not one of them."""
+        if callback.action not in STAFF_ACTIONS:
+            return False
+        return await self._staff_button(query, message, user, callback, context)
+
+    async def _staff_button(
+        self,
+        query: CallbackQuery,
+        message: Message,
+        user: User,
+        callback: Callback,
+        context: ContextTypes.DEFAULT_TYPE,
+    ) -> bool:
+        if not await self.is_staff(context.bot, user.id):
+            await acknowledge(query, say("staff_only_button", STAFF_LANG), alert=True)
+            return True
+        action, target = callback.action, callback_int(callback.arg(0))
+        who = user.first_name or say("staff_someone", STAFF_LANG)
+        if action == Action.STAFF_CLOSE:
+            request = await self.desk.close_by_staff(target)
+            note = say(
+                "staff_closed_by" if request else "staff_already_closed", STAFF_LANG, who=who
+            )
+        elif action == Action.STAFF_ASSIGN:
+            approved = await self.desk.volunteers("approved")
+            if not approved:
+                await acknowledge(query, say("staff_no_volunteers", STAFF_LANG), alert=True)
+                return True
+            rows = [
+                [
+                    signed_button(
+                        self.rt.codec,
+                        message.chat_id,
+                        v.name or str(v.user_id),
+                        Action.STAFF_GIVE,
+                        str(target),
+                        str(v.user_id),
+                    )
+                ]
+                for v in approved[:20]
+            ]
+            await acknowledge(query)
+            await message.reply_text(
+                say("staff_hand_to", STAFF_LANG), reply_markup=InlineKeyboardMarkup(rows)
+            )
+            return True
+        elif action == Action.STAFF_GIVE:
+            result = await self.desk.assign(target, callback_int(callback.arg(1)))
+            key = {
+                "won": "staff_handed_by",
+                "yours": "staff_volunteer_has_it",
+                "not_volunteer": "staff_volunteer_not_approved",
+            }.get(result.status, "staff_request_not_open")
+            note = say(key, STAFF_LANG, who=who)
+        elif action in (Action.APPROVE, Action.REJECT):
+            volunteer = await self.desk.decide_volunteer(target, action == Action.APPROVE, user.id)
+            if volunteer is None:
+                note = say("staff_already_decided", STAFF_LANG)
+            elif action == Action.APPROVE:
+                note = say("staff_approved_by", STAFF_LANG, who=who)
+            else:
+                note = say("staff_rejected_by", STAFF_LANG, who=who)
+        else:
+            volunteer = await self.desk.revoke_volunteer(target, user.id)
+            key = "staff_revoked_by" if volunteer else "staff_not_approved"
+            note = say(key, STAFF_LANG, who=who)
+        await acknowledge(query)
+        await note_under(query, message, note, self._revoke_button(message, action, target))
+        return True
+
+    def _revoke_button(
+        self, message: Message, action: str, target: int
+    ) -> InlineKeyboardMarkup | None:
+        if action != Action.APPROVE:
+            return None
+        return InlineKeyboardMarkup(
+            [
+                [
+                    signed_button(
+                        self.rt.codec,
+                        message.chat_id,
+                        say("button_revoke", STAFF_LANG),
+                        Action.REVOKE,
+                        str(target),
+                    )
+                ]
+            ]
+        )
