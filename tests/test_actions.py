@@ -23,3 +23,22 @@ def test_every_action_is_both_put_on_a_button_and_handled() -> None:
     for action in Action:
         uses = len(re.findall(rf"\bAction\.{action.name}\b", SOURCES))
         assert uses >= 2, f"Action.{action.name} is used {uses} time(s): built but never handled?"
+
+
+def test_every_action_belongs_to_exactly_one_flow() -> None:
+    from bot.tg.emergency import EmergencyHandlers
+    from bot.tg.helpdesk import HelpDeskHandlers
+    from bot.tg.resident import ResidentHandlers
+    from bot.tg.staff import StaffHandlers
+    from bot.tg.volunteer import VolunteerHandlers
+
+    flows = [
+        EmergencyHandlers,
+        ResidentHandlers,
+        HelpDeskHandlers,
+        VolunteerHandlers,
+        StaffHandlers,
+    ]
+    owned = [action for flow in flows for action in flow.ACTIONS]
+    assert len(owned) == len(set(owned)), "an action is claimed by two flows"
+    assert set(owned) == set(Action)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Message, Update
+from telegram import BotCommand, CallbackQuery, LinkPreviewOptions, Message, Update, User
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -26,6 +26,7 @@ from telegram.request import BaseRequest
 from bot.answering.service import ReloadOutcome
 from bot.config import Settings
 from bot.messages import say
+from bot.tg.callbacks import Callback
 from bot.tg.emergency import EmergencyHandlers
 from bot.tg.helpdesk import HelpDeskHandlers, InConversation
 from bot.tg.outbox import OutboxSender
@@ -35,7 +36,7 @@ from bot.tg.resident import ResidentHandlers, acknowledge
 from bot.tg.runtime import Runtime
 from bot.tg.staff import StaffHandlers
 from bot.tg.volunteer import VolunteerHandlers
-from bot.types import Lang, lang_or_english
+from bot.types import Action, Lang, lang_or_english
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +133,14 @@ def build_application(
     return application
 
 
+ButtonHandler = Callable[
+    [CallbackQuery, Message, User, Callback, Lang, ContextTypes.DEFAULT_TYPE], Awaitable[bool]
+]
+
+
 class ButtonRouter:
-    """Every inline button: verified once, then offered to each flow; forged or stale expire."""
+    """Every inline button: verified once, then routed by its action to the one flow that owns
+    it; forged or stale buttons expire."""
 
     def __init__(
         self,
@@ -146,10 +153,16 @@ class ButtonRouter:
     ) -> None:
         self.rt = runtime
         self.resident = resident
-        self.helpdesk = helpdesk
-        self.emergency = emergency
-        self.volunteer = volunteer
-        self.staff = staff
+        # One route per action code: each flow says which buttons are its own.
+        self.routes: dict[str, ButtonHandler] = {}
+        for flow in (emergency, resident, helpdesk, volunteer, staff):
+            for action in flow.ACTIONS:
+                if action in self.routes:
+                    raise ValueError(f"two flows handle the button action {action!r}")
+                self.routes[action] = flow.dispatch
+        unrouted = set(Action) - set(self.routes)
+        if unrouted:
+            raise ValueError(f"no flow handles the button actions {sorted(unrouted)}")
 
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button was pressed."""
@@ -159,16 +172,14 @@ class ButtonRouter:
         message = query.message if isinstance(query.message, Message) else None
         callback = self.rt.codec.decode(message.chat_id, query.data) if message else None
         _, lang = await self.resident.profile(user)
-        if message is not None and callback is not None:
-            for dispatch in (
-                self.emergency.dispatch,
-                self.resident.dispatch,
-                self.helpdesk.dispatch,
-                self.volunteer.dispatch,
-                self.staff.dispatch,
-            ):
-                if await dispatch(query, message, user, callback, lang, context):
-                    return
+        route = self.routes.get(callback.action) if callback is not None else None
+        if (
+            message is not None
+            and callback is not None
+            and route is not None
+            and await route(query, message, user, callback, lang, context)
+        ):
+            return
         logger.info("button refused: forged, stale or not the presser's")
         await acknowledge(query, say("button_expired", lang), alert=True)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from telegram import (
     CallbackQuery,
@@ -51,6 +52,9 @@ def _argument_text(message: Message) -> str:
 
 class EmergencyHandlers:
     """The emergency guard in front of every handler, and its two buttons."""
+
+    # The buttons `dispatch` handles.
+    ACTIONS: ClassVar[frozenset[Action]] = frozenset({Action.NOT_EMERGENCY, Action.CONTINUE})
 
     def __init__(
         self, runtime: Runtime, residents: ResidentHandlers, helpdesk: HelpDeskHandlers

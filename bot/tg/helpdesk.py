@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import ClassVar
 
 from telegram import (
     CallbackQuery,
@@ -52,6 +53,23 @@ class InConversation(filters.MessageFilter):
 
 class HelpDeskHandlers:
     """Practical help, from the resident's first tap to the volunteer's "Done"."""
+
+    # The buttons `dispatch` handles.
+    ACTIONS: ClassVar[frozenset[Action]] = frozenset(
+        {
+            Action.PRACTICAL_HELP,
+            Action.CHOOSE,
+            Action.BACK,
+            Action.QUIT,
+            Action.SEND,
+            Action.RESUME,
+            Action.SWITCH,
+            Action.SEND_ANYWAY,
+            Action.RESIDENT_CANCEL,
+            Action.FORGET_YES,
+            Action.FORGET_NO,
+        }
+    )
 
     def __init__(self, runtime: Runtime, residents: ResidentHandlers) -> None:
         self.rt = runtime

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import ClassVar
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ChatType
@@ -52,6 +53,21 @@ async def send_html(
 
 class ResidentHandlers:
     """Everything a resident can do in a private chat with the bot."""
+
+    # The buttons `dispatch` handles.
+    ACTIONS: ClassVar[frozenset[Action]] = frozenset(
+        {
+            Action.SET_MUNICIPALITY,
+            Action.SET_LANGUAGE,
+            Action.MENU,
+            Action.TOPIC,
+            Action.ENTRY,
+            Action.FEEDBACK,
+            Action.ASK_STAFF,
+            Action.ANSWER_FOR,
+            Action.NONE_OF_THESE,
+        }
+    )
 
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime

@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import UTC
+from typing import ClassVar
 
 from telegram import Bot, CallbackQuery, ChatMember, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -27,7 +28,7 @@ from bot.tg.runtime import Runtime
 from bot.types import Action, Lang, lang_or_english
 
 # The staff chat's buttons, handled by StaffHandlers.dispatch.
-STAFF_ACTIONS = frozenset(
+STAFF_ACTIONS: frozenset[Action] = frozenset(
     {
         Action.STAFF_CLOSE,
         Action.STAFF_ASSIGN,
@@ -95,6 +96,9 @@ class StaffHandlers:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
         self.desk = runtime.desk
+
+    # The buttons `dispatch` handles.
+    ACTIONS: ClassVar[frozenset[Action]] = STAFF_ACTIONS
 
     async def is_staff(self, bot: Bot, user_id: int) -> bool:
         """Listed in configuration, or a member of the staff chat (asked of Telegram, cached)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import ClassVar
 
 from telegram import CallbackQuery, Message, User
 from telegram.constants import ChatAction
@@ -21,6 +22,9 @@ logger = logging.getLogger(__name__)
 
 class VolunteerHandlers:
     """The buttons of the group post and of the volunteer's private details message."""
+
+    # The buttons `dispatch` handles.
+    ACTIONS: ClassVar[frozenset[Action]] = frozenset({Action.CLAIM, Action.DONE, Action.RELEASE})
 
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
