@@ -6,20 +6,22 @@ handler and button runs exactly as in production, with no process boundary to wa
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from telegram.ext import Application
 
 from bot.config import DEFAULT_KNOWLEDGE_DIR, Settings
-from bot.fakeapi import Chat, FakeTelegram, Message, User
+from bot.fakeapi import Chat, FakeTelegram, Injected, Message, User
 from bot.fakeapi.transport import FakeRequest
 from bot.messages import say
 from bot.tg.app import build_application, polling
+from bot.tg.processing import PerChatUpdateProcessor
 from bot.tg.runtime import Runtime
 
 STAFF_CHAT_ID = -1001000000001
@@ -45,6 +47,30 @@ class LiveBot:
     staff: User
     staff_chat: Chat
     volunteer_chat: Chat
+    # Update ids whose handlers have all run, and the waits for ones that have not yet.
+    handled: set[int] = field(default_factory=set)
+    _waiting: dict[int, asyncio.Event] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        processor = self.application.update_processor
+        assert isinstance(processor, PerChatUpdateProcessor)
+        processor.listeners.append(self._on_handled)
+
+    def _on_handled(self, update_id: int) -> None:
+        self.handled.add(update_id)
+        waiting = self._waiting.pop(update_id, None)
+        if waiting is not None:
+            waiting.set()
+
+    async def until_handled(self, injected: Injected, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Wait until every handler of `injected`'s update has run (its replies are sent)."""
+        update_id = injected.update_id
+        assert update_id is not None, "Telegram would not deliver this to the bot"
+        if update_id in self.handled:
+            return
+        done = self._waiting.setdefault(update_id, asyncio.Event())
+        async with asyncio.timeout(timeout):
+            await done.wait()
 
     async def send(self, user: User, text: str, **kwargs: Any) -> Message:
         """`user` writes `text` to the bot; returns the bot's next message to them."""
