@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import random
+from pathlib import Path
+
 import pytest
 
+from bot.fakeapi import User
+from bot.messages import say
+from bot.queue.texts import RESIDENT_CANCEL
 from bot.tg.callbacks import MAX_BYTES, Callback, CallbackCodec, CallbackTooLong
+from bot.tg.helpdesk import BACK, CHOOSE, QUIT, SEND
+from tests.harness import random_callback_data, seeds
+from tests.inprocess import LiveBot, live_bot
 
 codec = CallbackCodec(b"k" * 32)
 
@@ -63,3 +73,106 @@ def test_separator_in_arguments_is_refused() -> None:
 )
 def test_forged_data_with_any_characters_is_refused_not_raised(data: str) -> None:
     assert CallbackCodec(b"k" * 32).decode(42, data) is None
+
+
+# -- the attack harness: random and replayed buttons (tests/harness.py; `make soak` runs more) --
+
+
+def _honest(rng: random.Random) -> tuple[int, str]:
+    """A chat and the data of a button the bot could really have sent there."""
+    chat_id = rng.choice([42, -1001234567890, 7])
+    return chat_id, codec.encode(chat_id, rng.choice(["m", "e", "ik", "s"]), rng.randint(0, 10**6))
+
+
+@pytest.mark.soak
+def test_random_data_is_refused_and_never_raises() -> None:
+    for seed in seeds(bounded=2000, soak=200_000):
+        data = random_callback_data(random.Random(seed))
+        assert codec.decode(42, data) is None, f"seed {seed}: {data!r}"
+
+
+@pytest.mark.soak
+def test_any_change_to_an_honest_button_is_refused() -> None:
+    for seed in seeds(bounded=300, soak=20_000):
+        rng = random.Random(seed)
+        chat_id, data = _honest(rng)
+        position = rng.randrange(len(data))
+        changed = (
+            data[:position] + rng.choice(["", "A", "é", "|", "0", data]) + data[position + 1 :]
+        )
+        if changed == data:
+            continue
+        assert codec.decode(chat_id, changed) is None, f"seed {seed}: {changed!r}"
+
+
+def _transportable(data: str) -> bool:
+    """What the Bot API can hand over: Telegram's JSON carries UTF-8 text, never a lone
+    surrogate (the codec's own tests above send those)."""
+    try:
+        data.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+async def _forged(bot: LiveBot, rng: random.Random, user: User) -> tuple[str, str]:
+    """A button press no honest button of this chat makes: (kind, data)."""
+    kind = rng.choice(["random", "unsigned", "other chat", "other key", "too long", "stale"])
+    action, args = rng.choice([("m", ["asker"]), ("e", ["asker-invoice-deferral"]), ("l", ["en"])])
+    if kind == "random":
+        data = random_callback_data(rng)
+        while not _transportable(data):
+            data = random_callback_data(rng)
+    elif kind == "unsigned":
+        data = "|".join([action, *args, "".join(rng.choice("AbCd-_01") for _ in range(8))])
+    elif kind == "other chat":
+        data = bot.runtime.codec.encode(bot.resident.id, action, *args)
+    elif kind == "other key":
+        data = CallbackCodec(rng.randbytes(32)).encode(user.id, action, *args)
+    elif kind == "too long":
+        data = bot.runtime.codec.encode(user.id, action, *args) + "x" * rng.randint(1, 300)
+    else:
+        # Signed for this chat, but what it was for is gone or was never this resident's: a
+        # request to cancel, a request to send, a step of an intake that has ended.
+        stale = rng.choice(
+            [
+                (RESIDENT_CANCEL, str(rng.randint(1, 10**6))),
+                (SEND, str(rng.randint(1, 10**9))),
+                (CHOOSE, "groceries"),
+                (BACK, ""),
+                (QUIT, ""),
+            ]
+        )
+        data = bot.runtime.codec.encode(user.id, *stale)
+    return kind, data
+
+
+@pytest.mark.soak
+async def test_forged_and_stale_buttons_expire_and_change_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with live_bot(tmp_path) as bot:
+        for seed in seeds(bounded=40, soak=3000):
+            rng = random.Random(seed)
+            lang = rng.choice(["nb", "sv", "en"])
+            user = bot.core.add_user("Kari", language_code=lang)
+            greeting = await bot.send(user, "/start")
+            kind, data = await _forged(bot, rng, user)
+            case = f"seed {seed} ({kind}): {data!r}"
+            caplog.clear()
+            calls_before = len(bot.core.calls)
+            pressed = bot.core.inject_callback(user, greeting, data)
+            await bot.until_handled(pressed)
+            [answer] = [
+                a
+                for a in bot.core.callback_answers
+                if a.callback_query_id == pressed.callback_query_id
+            ]
+            assert (answer.text, answer.show_alert) == (say("button_expired", lang), True), case
+            assert bot.core.bot_messages(user) == [greeting], case
+            assert greeting.history == [], case  # not edited either
+            resident = await bot.runtime.residents.get(user.id)
+            assert resident is not None and resident.municipality is None, case
+            refused = [c for c in list(bot.core.calls)[calls_before:] if not c.ok]
+            assert not refused, case
+            assert not [r for r in caplog.records if r.levelno >= logging.ERROR], case
