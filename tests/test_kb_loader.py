@@ -424,3 +424,21 @@ def test_a_country_missing_from_a_good_emergency_file_is_still_an_error(
         """,
     )
     assert only_error(load(tiny_kb)).message == "no emergency numbers for NO"
+
+
+def test_an_empty_source_list_is_an_error_with_its_line(tiny_kb: Path, write: WriteFile) -> None:
+    # Found by the knowledge-base attack harness: every answer must name its document.
+    write("asker/payments.yaml", ENTRY.format(id="asker-a").replace("asker-2020-03-20", "[]"))
+    problem = only_error(load(tiny_kb))
+    assert problem.location.line == 15
+    assert problem.message == "'source' is an empty list: write at least one item"
+
+
+def test_a_wrong_source_is_one_plain_error_not_one_per_shape(
+    tiny_kb: Path, write: WriteFile
+) -> None:
+    # `source` takes one id or a list; pydantic used to report each shape, named by its type.
+    write("asker/payments.yaml", ENTRY.format(id="asker-a").replace("asker-2020-03-20", "{}"))
+    assert only_error(load(tiny_kb)).message == "'source' must be text"
+    write("asker/payments.yaml", ENTRY.format(id="asker-a").replace("asker-2020-03-20", "[x_y]"))
+    assert "in 'source → item 1' is not a valid id" in only_error(load(tiny_kb)).message

@@ -29,6 +29,7 @@ from bot.kb.knowledge import (
 )
 from bot.kb.review import HASH_FIELD, language_list, stale_languages
 from bot.kb.schema import (
+    UNION_TAGS,
     EmergencyFile,
     EntryModel,
     MunicipalityFile,
@@ -126,7 +127,7 @@ class _Collector:
 def _describe_loc(loc: Iterable[str | int]) -> str:
     parts = []
     for part in loc:
-        if part == "[key]":
+        if part == "[key]" or part in UNION_TAGS:
             continue
         parts.append(f"item {part + 1}" if isinstance(part, int) else str(part))
     return " → ".join(parts) or "the file"
@@ -168,6 +169,8 @@ def _plain_message(error: Mapping[str, Any], model: type[BaseModel]) -> str:
         )
     if kind == "string_too_short":
         return f"'{where}' is empty"
+    if kind == "too_short":
+        return f"'{where}' is an empty list: write at least one item"
     if kind == "string_too_long":
         return f"'{where}' is too long ({error['msg'].lower()})"
     if kind == "dict_type":
@@ -188,7 +191,7 @@ def _validate(
         return model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            loc = tuple(p for p in error["loc"] if p != "[key]")
+            loc = tuple(p for p in error["loc"] if p != "[key]" and p not in UNION_TAGS)
             line = doc.line_of((*base, *loc))
             out.error(path, line, _plain_message(error, model))
         return None

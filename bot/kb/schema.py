@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
 from bot.types import Country, Lang, Situation
 
@@ -17,6 +17,23 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Slug = Annotated[
     str,
     StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40),
+]
+
+# The two shapes of a field that takes one id or a list of them. The tags name the shape in
+# pydantic's error locations; the loader leaves them out of what staff read.
+ONE_TAG, LIST_TAG = "<one>", "<list>"
+UNION_TAGS = frozenset({ONE_TAG, LIST_TAG})
+
+
+def _one_or_list(value: object) -> str:
+    """Validate a list as a list and anything else as one id: one error, not one per shape."""
+    return LIST_TAG if isinstance(value, list) else ONE_TAG
+
+
+# At least one: an empty list would be an answer with no document behind it.
+SlugOrSlugs = Annotated[
+    Annotated[Slug, Tag(ONE_TAG)] | Annotated[list[Slug], Field(min_length=1), Tag(LIST_TAG)],
+    Discriminator(_one_or_list),
 ]
 
 
@@ -97,7 +114,7 @@ class EntryModel(_Strict):
     questions: dict[Lang, list[Text]]
     keywords: dict[Lang, list[Text]] = {}
     answer: dict[Lang, Text]
-    source: Slug | list[Slug]
+    source: SlugOrSlugs
     reviewed: date
     review_by: date | None = None
     reviewed_hashes: dict[Lang, ReviewHash] = {}
