@@ -442,3 +442,16 @@ def test_a_wrong_source_is_one_plain_error_not_one_per_shape(
     assert only_error(load(tiny_kb)).message == "'source' must be text"
     write("asker/payments.yaml", ENTRY.format(id="asker-a").replace("asker-2020-03-20", "[x_y]"))
     assert "in 'source → item 1' is not a valid id" in only_error(load(tiny_kb)).message
+
+
+@pytest.mark.parametrize("ending", ["", "\n"])
+def test_a_syntax_error_at_the_end_names_the_last_line_not_one_past_it(
+    tiny_kb: Path, ending: str
+) -> None:
+    # Found by the knowledge-base attack harness: libyaml marks a key cut short at the very
+    # end of a file on the line after the last one.
+    text = ENTRY.format(id="asker-a").replace("    reviewed: 2026-11-22\n", "    review" + ending)
+    (tiny_kb / "asker/payments.yaml").write_text(text, encoding="utf-8")
+    problem = only_error(load(tiny_kb))
+    assert problem.location.line == 16
+    assert "YAML syntax error" in problem.message
