@@ -1,0 +1,277 @@
+"""Knowledge-base attacks: broken and hostile files, generated, through the loader and a reload.
+
+Every case loads without raising, in bounded memory; every error names its file (and a line
+in it, unless the whole file is refused); a file that must be refused is; and a hot reload
+of a broken folder keeps the last good knowledge base answering. Seeded like every harness
+(tests/harness.py); `make soak` runs many more cases.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.answering.service import KnowledgeService
+from bot.kb import yamlsource
+from bot.kb.loader import LoadResult, load_knowledge
+from tests.conftest import ENTRY
+from tests.harness import seeds, soaking
+
+TODAY = date(2026, 11, 22)
+TARGET = Path("asker/payments.yaml")
+# The tiny knowledge base loads in well under this; the largest allowed file (5 MB) in less
+# than ten times it. Quadratic work or an expanded alias bomb would need gigabytes.
+PEAK_BYTES = 400_000_000
+# What a Python traceback or repr looks like; staff must never read one.
+NOT_PLAIN = re.compile(
+    r"Traceback|File \"|object at 0x|<class |Error\(|\bNone\b|constrained-|\b(str|int|list)\["
+)
+
+
+@dataclass(frozen=True)
+class Attack:
+    """One hostile version of the target file; `broken` says it must be refused."""
+
+    name: str
+    content: bytes
+    broken: bool
+
+
+Mutation = Callable[[random.Random, str], Attack]
+SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+ENTRY_FIELDS = ("id", "topic", "title", "questions", "answer", "source", "reviewed")
+WRONG_VALUES = (
+    "5",
+    "-1.5e300",
+    "true",
+    "null",
+    "~",
+    "[]",
+    "{}",
+    "[[[]]]",
+    "{a: {b: {c: d}}}",
+    "''",
+    '"\\u0000"',
+    "!!binary aGVp",
+    "!!python/object/apply:os.system [echo hi]",
+    "!!set {a, b}",
+    "2026-13-45",
+    "*undefined_alias",
+    "&anchor x",
+    "|\n      block",
+    "? [a]\n      : b",
+)
+
+
+def _entries(count: int, start: int = 0) -> str:
+    return "entries:\n" + "".join(
+        ENTRY.format(id=f"asker-x{i}")[len("entries:\n") :]
+        .replace("Kan jeg utsette fakturaen?", f"Kan jeg utsette faktura nummer {i}?")
+        .replace("Can I postpone my invoice?", f"Can I postpone invoice number {i}?")
+        for i in range(start, start + count)
+    )
+
+
+def _insert(rng: random.Random, text: bytes, piece: bytes) -> bytes:
+    at = rng.randrange(len(text) + 1)
+    return text[:at] + piece + text[at:]
+
+
+def deep_nesting(rng: random.Random, good: str) -> Attack:
+    depth = rng.choice([yamlsource.MAX_NESTING + 1, 500, 100_000])
+    opener, closer = rng.choice([("[", "]"), ("{a: ", "}")])
+    nested = opener * depth + "x" + closer * depth
+    return Attack(f"nesting {depth}", f"entries:\n  - {nested}\n".encode(), True)
+
+
+def oversized(rng: random.Random, good: str) -> Attack:
+    padding = "#" * (yamlsource.MAX_FILE_BYTES + rng.randint(1, 1000))
+    return Attack("over the size limit", (good + padding).encode(), True)
+
+
+def large(rng: random.Random, good: str) -> Attack:
+    """Many entries, all valid; in `make soak` up to the size limit (9,000 are 4.6 MB)."""
+    count = rng.choice([1000, 4000, 9000]) if soaking() else 500
+    return Attack(f"{count} entries", _entries(count).encode(), False)
+
+
+def long_word(rng: random.Random, good: str) -> Attack:
+    word = rng.choice("aøß") * rng.choice([41, 5000, 200_000])
+    text = good.replace("utsette fakturaen", word, 1)
+    return Attack(f"a word of {len(word)} letters", text.encode(), False)
+
+
+def invalid_utf8(rng: random.Random, good: str) -> Attack:
+    bad = bytes([rng.choice([0x80, 0xC3, 0xE9, 0xFF, 0xFE, 0xED])])
+    return Attack("invalid UTF-8", _insert(rng, good.encode(), bad), True)
+
+
+def control_character(rng: random.Random, good: str) -> Attack:
+    char = rng.choice(["\x00", "\x01", "\x1b", "\x7f", "\ufffe"])
+    return Attack(f"control character {char!r}", _insert(rng, good.encode(), char.encode()), True)
+
+
+def alias_bomb(rng: random.Random, good: str) -> Attack:
+    """A "billion laughs": nine aliases of nine aliases ..., nine levels deep."""
+    levels = ['    l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, 9):
+        aliases = ", ".join([f"*l{level - 1}"] * 9)
+        levels.append(f"    l{level}: &l{level} [{aliases}]")
+    target = rng.choice(["questions:\n      nb", "answer:\n      nb", "title:\n      nb", "topic"])
+    text = good.replace("    topic:", "    bomb:\n" + "\n".join(levels) + "\n    topic:", 1)
+    pattern = re.compile(rf"({re.escape(target)}:)[^\n]*(\n        - [^\n]*)*")
+    text = pattern.sub(lambda found: f"{found.group(1)} *l8", text, count=1)
+    return Attack(f"alias bomb in {target.split(':')[0]}", text.encode(), True)
+
+
+def wrong_type(rng: random.Random, good: str) -> Attack:
+    field = rng.choice(ENTRY_FIELDS)
+    value = rng.choice(WRONG_VALUES)
+    block = re.compile(rf"^(  - |    ){field}:.*(\n      .*)*", re.MULTILINE)
+    text = block.sub(lambda found: f"{found.group(1)}{field}: {value}", good, count=1)
+    assert text != good, field
+    # Some are valid ids ("5", "2026-13-45", "&anchor x"); every value is wrong elsewhere.
+    return Attack(f"{field}: {value}", text.encode(), not (field == "id" and _is_id(value)))
+
+
+def _is_id(value: str) -> bool:
+    try:
+        parsed = yamlsource.parse_yaml(value).data
+    except yamlsource.YamlSyntaxError:
+        return False
+    return isinstance(parsed, str | int) and SLUG.fullmatch(str(parsed).strip()) is not None
+
+
+def duplicate_id(rng: random.Random, good: str) -> Attack:
+    return Attack("a duplicate id", (good + good[len("entries:\n") :]).encode(), True)
+
+
+def tabs(rng: random.Random, good: str) -> Attack:
+    lines = good.splitlines(keepends=True)
+    index = rng.randrange(1, len(lines))
+    lines[index] = "\t" + lines[index].lstrip(" ")
+    return Attack(f"a tab on line {index + 1}", "".join(lines).encode(), True)
+
+
+def garbled(rng: random.Random, good: str) -> Attack:
+    """Lines deleted, repeated or cut short, or bytes flipped: may or may not still be valid."""
+    data = bytearray(good.encode())
+    for _ in range(rng.randint(1, 6)):
+        kind = rng.random()
+        at = rng.randrange(len(data))
+        if kind < 0.3:
+            data[at] = rng.choice(b":-[]{}&*!|>'\"#%@` \n")
+        elif kind < 0.6:
+            del data[at : at + rng.randint(1, 40)]
+        else:
+            data[at:at] = data[max(0, at - 60) : at]
+    return Attack("garbled", bytes(data), False)
+
+
+def several_documents(rng: random.Random, good: str) -> Attack:
+    return Attack("two documents", (good + "---\n" + good).encode(), True)
+
+
+MUTATIONS: tuple[Mutation, ...] = (
+    deep_nesting,
+    long_word,
+    invalid_utf8,
+    control_character,
+    alias_bomb,
+    wrong_type,
+    duplicate_id,
+    tabs,
+    garbled,
+    several_documents,
+)
+# Expensive ones: once each in `make test`, as often as the others in `make soak`.
+LARGE_MUTATIONS: tuple[Mutation, ...] = (oversized, large)
+
+
+def _check(result: LoadResult, attack: Attack, root: Path, case: str) -> None:
+    if attack.broken:
+        assert result.errors, f"not refused: {case}"
+    lines = attack.content.count(b"\n") + 1
+    for problem in result.problems:
+        assert (root / problem.location.file).exists(), f"{problem}: {case}"
+        assert not NOT_PLAIN.search(problem.message), f"not plain: {problem}: {case}"
+        if problem.location.file != TARGET or problem.severity != "error":
+            continue
+        if "a file may hold at most" in problem.message:
+            continue  # the whole file is refused before it is read
+        assert problem.location.line is not None, f"no line: {problem}: {case}"
+        assert 1 <= problem.location.line <= lines, f"line out of the file: {problem}: {case}"
+
+
+def _load_measured(root: Path) -> tuple[LoadResult, int]:
+    tracemalloc.start()
+    try:
+        result = load_knowledge(root, today=TODAY)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+def _run(tiny_kb: Path, seed: int, mutation: Mutation) -> None:
+    target = tiny_kb / TARGET
+    good = ENTRY.format(id="asker-a")
+    attack = mutation(random.Random(seed), good)
+    case = f"seed {seed}: {mutation.__name__} ({attack.name})"
+    target.write_bytes(attack.content)
+    try:
+        result, peak = _load_measured(tiny_kb)
+    except Exception as error:  # the assertion is that nothing escapes the loader
+        raise AssertionError(f"the loader raised {error!r}: {case}") from error
+    finally:
+        target.write_text(good, encoding="utf-8")
+    assert peak < PEAK_BYTES, f"{peak / 1e6:.0f} MB: {case}"
+    _check(result, attack, tiny_kb, case)
+
+
+@pytest.mark.soak
+def test_hostile_files_give_plain_errors_with_file_and_line(tiny_kb: Path) -> None:
+    for seed in seeds(bounded=60, soak=3000):
+        _run(tiny_kb, seed, MUTATIONS[seed % len(MUTATIONS)])
+
+
+@pytest.mark.soak
+def test_large_and_oversized_files_stay_in_bounds(tiny_kb: Path) -> None:
+    for seed in seeds(bounded=1, soak=3):
+        for mutation in LARGE_MUTATIONS:
+            _run(tiny_kb, seed, mutation)
+
+
+@pytest.mark.soak
+async def test_a_broken_reload_keeps_the_last_good_knowledge_base(tiny_kb: Path) -> None:
+    service = KnowledgeService(tiny_kb)
+    good_responder = service.responder
+    question = "Kan jeg utsette fakturaen?"
+    assert service.responder.answer(question, "asker", "nb").entry_id == "asker-a"
+    target = tiny_kb / TARGET
+    good = target.read_text(encoding="utf-8")
+    for seed in seeds(bounded=len(MUTATIONS), soak=600):
+        attack = MUTATIONS[seed % len(MUTATIONS)](random.Random(seed), good)
+        case = f"seed {seed}: {attack.name}"
+        target.write_bytes(attack.content)
+        outcome = await service.reload()
+        if outcome.errors:
+            assert not outcome.applied, case
+            assert service.responder is good_responder, case
+            assert service.responder.answer(question, "asker", "nb").entry_id == "asker-a", case
+            assert all(str(p.location.file) for p in outcome.errors), case
+        else:
+            assert not attack.broken, f"not refused: {case}"
+            assert outcome.applied, case
+        target.write_text(good, encoding="utf-8")
+        if outcome.applied:
+            restored = await service.reload()
+            assert restored.applied and not restored.errors, case
+            good_responder = service.responder
