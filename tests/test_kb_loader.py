@@ -455,3 +455,35 @@ def test_a_syntax_error_at_the_end_names_the_last_line_not_one_past_it(
     problem = only_error(load(tiny_kb))
     assert problem.location.line == 16
     assert "YAML syntax error" in problem.message
+
+
+def test_a_broken_emergency_file_is_reported_where_it_is_broken_only(tiny_kb: Path) -> None:
+    # Found by the knowledge-base attack harness: each country's numbers were also reported
+    # missing, without a line, repeating the one mistake.
+    path = tiny_kb / "shared/emergency.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("label:", "label: [a]\n        x:", 1),
+        encoding="utf-8",
+    )
+    result = load(tiny_kb)
+    assert result.errors
+    assert not [p for p in result.errors if "no emergency numbers" in p.message]
+    assert all(p.location.line for p in result.errors), [str(p) for p in result.errors]
+
+
+def test_a_country_without_emergency_numbers_is_still_an_error(
+    tiny_kb: Path, write: WriteFile
+) -> None:
+    write(
+        "shared/emergency.yaml",
+        """\
+        countries:
+          "SE":
+            numbers:
+              - number: "112"
+                urgent: true
+                label: {nb: Nødnummer, sv: Larmnummer, en: Emergency}
+        """,
+    )
+    assert [p.message for p in load(tiny_kb).errors] == ["no emergency numbers for NO"]
+

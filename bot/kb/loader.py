@@ -123,6 +123,11 @@ class _Collector:
     def warning(self, path: Path, line: int | None, message: str) -> None:
         self.add("warning", path, line, message)
 
+    def has_errors(self, path: Path) -> bool:
+        """True when an error about `path` has been reported."""
+        where = self.rel(path)
+        return any(p.severity == "error" and p.location.file == where for p in self.problems)
+
 
 def _describe_loc(loc: Iterable[str | int]) -> str:
     parts = []
@@ -643,10 +648,12 @@ def load_knowledge(root: Path, today: date | None = None) -> LoadResult:
         if municipality is not None:
             municipalities[municipality.id] = municipality
             drafts.extend(local)
-    # A file that did not load has its own error: "no numbers for NO" would only repeat it.
-    countries = {m.country for m in municipalities.values()} if emergency is not None else set()
-    for country in sorted(countries - set(emergency or {})):
-        out.error(root / SHARED / EMERGENCY_FILE, None, f"no emergency numbers for {country}")
+    emergency_path = root / SHARED / EMERGENCY_FILE
+    # A file that did not load, or loaded with errors, is reported where it is broken:
+    # "no numbers for NO" would only repeat it.
+    if emergency is not None and not out.has_errors(emergency_path):
+        for country in sorted({m.country for m in municipalities.values()} - set(emergency)):
+            out.error(emergency_path, None, f"no emergency numbers for {country}")
     kept = _check_across(drafts, municipalities, out)
     kb = KnowledgeBase(
         municipalities=municipalities,
