@@ -487,3 +487,12 @@ def test_a_country_without_emergency_numbers_is_still_an_error(
     )
     assert [p.message for p in load(tiny_kb).errors] == ["no emergency numbers for NO"]
 
+
+@pytest.mark.parametrize("empty", ["", " ~", " null"])
+def test_an_empty_choice_says_it_is_empty_not_none(tiny_kb: Path, empty: str) -> None:
+    # Found by the knowledge-base attack harness: "cannot be 'None'" is Python, not YAML.
+    path = tiny_kb / "asker/municipality.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("language: nb", f"language:{empty}"))
+    problem = only_error(load(tiny_kb))
+    assert problem.location.line == 6
+    assert problem.message == "'language' is empty: use 'nb' or 'sv'"

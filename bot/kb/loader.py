@@ -159,7 +159,10 @@ def _plain_message(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     if kind == "literal_error" and "[key]" in loc:
         return f"unknown language code '{value}' in '{where}': use nb, sv or en"
     if kind == "literal_error":
-        return f"'{where}' cannot be '{value}': {error['msg'].replace('Input should be', 'use')}"
+        choices = error["msg"].replace("Input should be", "use")
+        if value is None:  # written with nothing after the colon (or ~, or null)
+            return f"'{where}' is empty: {choices}"
+        return f"'{where}' cannot be '{value}': {choices}"
     if kind.startswith("date_"):
         return f"'{where}' must be a date written as YYYY-MM-DD, for example 2026-11-22"
     if kind == "string_pattern_mismatch" and HASH_FIELD in loc:
