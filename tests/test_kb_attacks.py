@@ -46,6 +46,8 @@ class Attack:
 
 Mutation = Callable[[random.Random, str], Attack]
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+WHOLE_FILE = re.compile(r"a file may hold at most|no emergency numbers for")
+KEY_LINE = re.compile(r"^(\s*(?:- )?)([A-Za-z_][\w-]*):")
 ENTRY_FIELDS = ("id", "topic", "title", "questions", "answer", "source", "reviewed")
 WRONG_VALUES = (
     "5",
@@ -164,6 +166,8 @@ def garbled(rng: random.Random, good: str) -> Attack:
     """Lines deleted, repeated or cut short, or bytes flipped: may or may not still be valid."""
     data = bytearray(good.encode())
     for _ in range(rng.randint(1, 6)):
+        if not data:
+            break
         kind = rng.random()
         at = rng.randrange(len(data))
         if kind < 0.3:
@@ -179,6 +183,39 @@ def several_documents(rng: random.Random, good: str) -> Attack:
     return Attack("two documents", (good + "---\n" + good).encode(), True)
 
 
+def wrong_value_anywhere(rng: random.Random, good: str) -> Attack:
+    """Any field of any file given a value of another type (some types are still valid)."""
+    lines = good.splitlines(keepends=True)
+    keyed = [i for i, line in enumerate(lines) if KEY_LINE.match(line)]
+    index = rng.choice(keyed)
+    found = KEY_LINE.match(lines[index])
+    assert found is not None
+    indent = len(found.group(1))
+    end = index + 1
+    while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) > indent):
+        end += 1
+    value = rng.choice(WRONG_VALUES).replace("\n      ", "\n" + " " * (indent + 2))
+    lines[index:end] = [f"{found.group(1)}{found.group(2)}: {value}\n"]
+    return Attack(f"{found.group(2)}: {value}", "".join(lines).encode(), False)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" -"))
+
+
+def duplicate_keys(rng: random.Random, good: str) -> Attack:
+    return Attack("every field twice", (good + good).encode(), True)
+
+
+def tab_anywhere(rng: random.Random, good: str) -> Attack:
+    lines = good.splitlines(keepends=True)
+    index = rng.randrange(len(lines))
+    lines[index] = "\t" + lines[index].lstrip(" ")
+    # A tab before a comment is allowed; before a field it is not.
+    broken = not lines[index].lstrip().startswith("#") and bool(lines[index].strip())
+    return Attack(f"a tab on line {index + 1}", "".join(lines).encode(), broken)
+
+
 MUTATIONS: tuple[Mutation, ...] = (
     deep_nesting,
     long_word,
@@ -191,21 +228,39 @@ MUTATIONS: tuple[Mutation, ...] = (
     garbled,
     several_documents,
 )
+# What works on every file, not only a topic file's entries.
+ANY_FILE_MUTATIONS: tuple[Mutation, ...] = (
+    deep_nesting,
+    invalid_utf8,
+    control_character,
+    wrong_value_anywhere,
+    duplicate_keys,
+    tab_anywhere,
+    garbled,
+    several_documents,
+)
+OTHER_FILES = (
+    Path("asker/municipality.yaml"),
+    Path("shared/topics.yaml"),
+    Path("shared/sources.yaml"),
+    Path("shared/emergency.yaml"),
+    Path("shared/shared.yaml"),
+)
 # Expensive ones: once each in `make test`, as often as the others in `make soak`.
 LARGE_MUTATIONS: tuple[Mutation, ...] = (oversized, large)
 
 
-def _check(result: LoadResult, attack: Attack, root: Path, case: str) -> None:
+def _check(result: LoadResult, attack: Attack, target: Path, root: Path, case: str) -> None:
     if attack.broken:
         assert result.errors, f"not refused: {case}"
     lines = attack.content.count(b"\n") + 1
     for problem in result.problems:
         assert (root / problem.location.file).exists(), f"{problem}: {case}"
         assert not NOT_PLAIN.search(problem.message), f"not plain: {problem}: {case}"
-        if problem.location.file != TARGET or problem.severity != "error":
+        if problem.location.file != target or problem.severity != "error":
             continue
-        if "a file may hold at most" in problem.message:
-            continue  # the whole file is refused before it is read
+        if WHOLE_FILE.search(problem.message):
+            continue  # about the file as a whole, not one line of it
         assert problem.location.line is not None, f"no line: {problem}: {case}"
         assert 1 <= problem.location.line <= lines, f"line out of the file: {problem}: {case}"
 
@@ -220,26 +275,33 @@ def _load_measured(root: Path) -> tuple[LoadResult, int]:
     return result, peak
 
 
-def _run(tiny_kb: Path, seed: int, mutation: Mutation) -> None:
-    target = tiny_kb / TARGET
-    good = ENTRY.format(id="asker-a")
+def _run(root: Path, seed: int, mutation: Mutation, target: Path = TARGET) -> None:
+    path = root / target
+    good = path.read_text(encoding="utf-8")
     attack = mutation(random.Random(seed), good)
-    case = f"seed {seed}: {mutation.__name__} ({attack.name})"
-    target.write_bytes(attack.content)
+    case = f"seed {seed}: {mutation.__name__} of {target} ({attack.name[:200]})"
+    path.write_bytes(attack.content)
     try:
-        result, peak = _load_measured(tiny_kb)
+        result, peak = _load_measured(root)
     except Exception as error:  # the assertion is that nothing escapes the loader
         raise AssertionError(f"the loader raised {error!r}: {case}") from error
     finally:
-        target.write_text(good, encoding="utf-8")
+        path.write_text(good, encoding="utf-8")
     assert peak < PEAK_BYTES, f"{peak / 1e6:.0f} MB: {case}"
-    _check(result, attack, tiny_kb, case)
+    _check(result, attack, target, root, case)
 
 
 @pytest.mark.soak
 def test_hostile_files_give_plain_errors_with_file_and_line(tiny_kb: Path) -> None:
     for seed in seeds(bounded=60, soak=3000):
         _run(tiny_kb, seed, MUTATIONS[seed % len(MUTATIONS)])
+
+
+@pytest.mark.soak
+def test_hostile_municipality_and_shared_files_too(tiny_kb: Path) -> None:
+    for seed in seeds(bounded=24, soak=2000):
+        target = OTHER_FILES[seed % len(OTHER_FILES)]
+        _run(tiny_kb, seed, ANY_FILE_MUTATIONS[seed % len(ANY_FILE_MUTATIONS)], target)
 
 
 @pytest.mark.soak
@@ -255,18 +317,19 @@ async def test_a_broken_reload_keeps_the_last_good_knowledge_base(tiny_kb: Path)
     good_responder = service.responder
     question = "Kan jeg utsette fakturaen?"
     assert service.responder.answer(question, "asker", "nb").entry_id == "asker-a"
-    target = tiny_kb / TARGET
-    good = target.read_text(encoding="utf-8")
-    for seed in seeds(bounded=len(MUTATIONS), soak=600):
-        attack = MUTATIONS[seed % len(MUTATIONS)](random.Random(seed), good)
-        case = f"seed {seed}: {attack.name}"
+    targets = (TARGET, *OTHER_FILES)
+    for seed in seeds(bounded=12, soak=600):
+        target = tiny_kb / targets[seed % len(targets)]
+        mutations = MUTATIONS if target == tiny_kb / TARGET else ANY_FILE_MUTATIONS
+        good = target.read_text(encoding="utf-8")
+        attack = mutations[seed // len(targets) % len(mutations)](random.Random(seed), good)
+        case = f"seed {seed}: {attack.name[:200]} in {target.relative_to(tiny_kb)}"
         target.write_bytes(attack.content)
         outcome = await service.reload()
         if outcome.errors:
             assert not outcome.applied, case
             assert service.responder is good_responder, case
             assert service.responder.answer(question, "asker", "nb").entry_id == "asker-a", case
-            assert all(str(p.location.file) for p in outcome.errors), case
         else:
             assert not attack.broken, f"not refused: {case}"
             assert outcome.applied, case
