@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint ask chat bench clean
+.PHONY: install test lint soak ask chat bench clean
 
 install: $(STAMP)
 
@@ -21,6 +21,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# The attack harnesses (tests marked soak) with many more cases; see "Soak" in README.md.
+soak: $(STAMP)
+	SOAK=1 $(BIN)/pytest -m soak --durations=0
 
 ask: $(STAMP)
 	$(BIN)/python -m bot ask

@@ -1,4 +1,4 @@
-"""Shared fixtures: small knowledge bases written to a temporary folder."""
+"""Shared fixtures: small knowledge bases written to a temporary folder; the soak summary."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from textwrap import dedent
 import pytest
 
 from bot.config import DEFAULT_KNOWLEDGE_DIR
+from tests.harness import CASES_RUN, soaking
 
 SHIPPED_KB = DEFAULT_KNOWLEDGE_DIR
 
@@ -84,3 +85,13 @@ def write(tiny_kb: Path) -> WriteFile:
         return path
 
     return _write
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """In `make soak`: how many cases each attack harness ran, and with which seeds."""
+    if not soaking() or not CASES_RUN:
+        return
+    terminalreporter.section("attack harness cases")
+    for test, (cases, first, last) in sorted(CASES_RUN.items()):
+        terminalreporter.write_line(f"{cases:>8} cases, seeds {first}-{last}: {test}")
+    terminalreporter.write_line(f"{sum(c for c, _, _ in CASES_RUN.values()):>8} cases in all")

@@ -34,10 +34,18 @@ def case_count(bounded: int, soak: int) -> int:
     return soak if soaking() else bounded
 
 
+# Cases each harness test ran, and its first and last seed: `make soak` prints them.
+CASES_RUN: dict[str, tuple[int, int, int]] = {}
+
+
 def seeds(bounded: int, soak: int) -> Iterator[int]:
     """The seed of every case: consecutive from `SOAK_SEED` (0 unless set)."""
     first = int(os.environ.get("SOAK_SEED", "0"))
-    return iter(range(first, first + case_count(bounded, soak)))
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]
+    for seed in range(first, first + case_count(bounded, soak)):
+        done, _, _ = CASES_RUN.get(test, (0, seed, seed))
+        yield seed
+        CASES_RUN[test] = (done + 1, first, seed)
 
 
 def html_problem(text: str) -> str | None:

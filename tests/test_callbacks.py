@@ -86,14 +86,14 @@ def _honest(rng: random.Random) -> tuple[int, str]:
 
 @pytest.mark.soak
 def test_random_data_is_refused_and_never_raises() -> None:
-    for seed in seeds(bounded=2000, soak=200_000):
+    for seed in seeds(bounded=2000, soak=500_000):
         data = random_callback_data(random.Random(seed))
         assert codec.decode(42, data) is None, f"seed {seed}: {data!r}"
 
 
 @pytest.mark.soak
 def test_any_change_to_an_honest_button_is_refused() -> None:
-    for seed in seeds(bounded=300, soak=20_000):
+    for seed in seeds(bounded=300, soak=100_000):
         rng = random.Random(seed)
         chat_id, data = _honest(rng)
         position = rng.randrange(len(data))
@@ -152,7 +152,7 @@ async def test_forged_and_stale_buttons_expire_and_change_nothing(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with live_bot(tmp_path) as bot:
-        for seed in seeds(bounded=40, soak=3000):
+        for seed in seeds(bounded=40, soak=5000):
             rng = random.Random(seed)
             lang = rng.choice(["nb", "sv", "en"])
             user = bot.core.add_user("Kari", language_code=lang)

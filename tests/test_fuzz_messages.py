@@ -189,7 +189,7 @@ async def test_every_message_in_every_state_gets_a_clean_reply(
 ) -> None:
     caplog.set_level(logging.INFO)
     async with live_bot(tmp_path) as bot:
-        for seed in seeds(bounded=len(ADVERSARIAL_TEXTS) + 16, soak=3000):
+        for seed in seeds(bounded=len(ADVERSARIAL_TEXTS) + 16, soak=8000):
             try:
                 await _check_one(bot, seed, caplog)
             except BaseException:

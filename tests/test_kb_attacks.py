@@ -293,13 +293,13 @@ def _run(root: Path, seed: int, mutation: Mutation, target: Path = TARGET) -> No
 
 @pytest.mark.soak
 def test_hostile_files_give_plain_errors_with_file_and_line(tiny_kb: Path) -> None:
-    for seed in seeds(bounded=60, soak=3000):
+    for seed in seeds(bounded=60, soak=5000):
         _run(tiny_kb, seed, MUTATIONS[seed % len(MUTATIONS)])
 
 
 @pytest.mark.soak
 def test_hostile_municipality_and_shared_files_too(tiny_kb: Path) -> None:
-    for seed in seeds(bounded=24, soak=2000):
+    for seed in seeds(bounded=24, soak=4000):
         target = OTHER_FILES[seed % len(OTHER_FILES)]
         _run(tiny_kb, seed, ANY_FILE_MUTATIONS[seed % len(ANY_FILE_MUTATIONS)], target)
 
@@ -318,7 +318,7 @@ async def test_a_broken_reload_keeps_the_last_good_knowledge_base(tiny_kb: Path)
     question = "Kan jeg utsette fakturaen?"
     assert service.responder.answer(question, "asker", "nb").entry_id == "asker-a"
     targets = (TARGET, *OTHER_FILES)
-    for seed in seeds(bounded=12, soak=600):
+    for seed in seeds(bounded=12, soak=1200):
         target = tiny_kb / targets[seed % len(targets)]
         mutations = MUTATIONS if target == tiny_kb / TARGET else ANY_FILE_MUTATIONS
         good = target.read_text(encoding="utf-8")
