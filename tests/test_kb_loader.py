@@ -163,10 +163,22 @@ def test_unlisted_file_is_a_warning(tiny_kb: Path, write: WriteFile) -> None:
     assert "asker-z" not in result.kb.entries
 
 
-def test_listed_file_that_is_missing(tiny_kb: Path) -> None:
+def test_listed_file_that_is_missing_is_reported_where_it_is_listed(tiny_kb: Path) -> None:
+    # Found by the knowledge-base attack harness: a typo in 'files' was reported at the
+    # misspelt path, a file that does not exist, with no line.
     (tiny_kb / "asker/payments.yaml").unlink()
     problem = only_error(load(tiny_kb))
-    assert problem.message == "file not found"
+    assert str(problem.location) == "asker/municipality.yaml:9"
+    assert problem.message == "'payments.yaml' is listed in 'files', but asker/ has no such file"
+
+
+def test_a_shared_file_that_is_missing_is_reported_where_it_is_listed(
+    tiny_kb: Path, write: WriteFile
+) -> None:
+    write("shared/shared.yaml", "files:\n  - national.yaml\n")
+    problem = only_error(load(tiny_kb))
+    assert str(problem.location) == "shared/shared.yaml:2"
+    assert problem.message == "'national.yaml' is listed in 'files', but shared/ has no such file"
 
 
 def test_duplicate_key_is_an_error(tiny_kb: Path, write: WriteFile) -> None:

@@ -244,6 +244,13 @@ def _read(path: Path, out: _Collector) -> YamlDocument | None:
 
 
 def _read_model(path: Path, model: type[M], out: _Collector) -> M | None:
+    read = _read_model_and_lines(path, model, out)
+    return read[0] if read else None
+
+
+def _read_model_and_lines(
+    path: Path, model: type[M], out: _Collector
+) -> tuple[M, YamlDocument] | None:
     doc = _read(path, out)
     if doc is None:
         return None
@@ -251,7 +258,26 @@ def _read_model(path: Path, model: type[M], out: _Collector) -> M | None:
         fields = ", ".join(_field_names(model))
         out.error(path, 1, f"the file must start with its fields ({fields})")
         return None
-    return _validate(model, doc.data, doc, (), path, out)
+    validated = _validate(model, doc.data, doc, (), path, out)
+    return (validated, doc) if validated is not None else None
+
+
+def _listed_files(
+    listing: Path, names: list[str], doc: YamlDocument, out: _Collector
+) -> Iterator[Path]:
+    """The topic files a listing's 'files' names that exist; a missing one (often a typo) is
+    reported on its line in the listing."""
+    folder = listing.parent
+    for index, name in enumerate(names):
+        path = folder / name
+        if path.is_file():
+            yield path
+            continue
+        out.error(
+            listing,
+            doc.line_of(("files", index)),
+            f"'{name}' is listed in 'files', but {out.rel(folder)}/ has no such file",
+        )
 
 
 @dataclass
@@ -360,11 +386,12 @@ def _load_shared(
             for country, c in emergency_file.countries.items()
         }
     listed = {SHARED_FILE, TOPICS_FILE, SOURCES_FILE, EMERGENCY_FILE}
-    if shared_file := _read_model(folder / SHARED_FILE, SharedFile, out):
+    if shared := _read_model_and_lines(folder / SHARED_FILE, SharedFile, out):
+        shared_file, lines = shared
         rules = _EntryRules(topics, sources, today, texts=texts)
-        for name in shared_file.files:
-            listed.add(name)
-            drafts.extend(_read_entries(folder / name, SHARED, rules, out))
+        listed.update(shared_file.files)
+        for path in _listed_files(folder / SHARED_FILE, shared_file.files, lines, out):
+            drafts.extend(_read_entries(path, SHARED, rules, out))
         _unlisted(folder, listed, out)
     else:
         out.not_read(folder, listed, folder / SHARED_FILE)
@@ -388,11 +415,12 @@ def _load_municipality(
         )
         out.not_read(folder, set(), folder)
         return None, []
-    model = _read_model(path, MunicipalityFile, out)
+    read = _read_model_and_lines(path, MunicipalityFile, out)
+    model, lines = read if read is not None else (None, None)
     if model is not None and model.id != folder.name:
         out.error(path, 1, f"id '{model.id}' must be the folder's name, '{folder.name}'")
         model = None
-    if model is None:
+    if model is None or lines is None:
         out.not_read(folder, {MUNICIPALITY_FILE}, path)
         return None, []
     if COUNTRY_LANGUAGE[model.country] != model.language:
@@ -419,8 +447,8 @@ def _load_municipality(
     )
     drafts: list[_Draft] = []
     rules = _EntryRules(topics, sources, today, municipality, texts)
-    for name in model.files:
-        drafts.extend(_read_entries(folder / name, model.id, rules, out))
+    for topic_file in _listed_files(path, model.files, lines, out):
+        drafts.extend(_read_entries(topic_file, model.id, rules, out))
     _unlisted(folder, {MUNICIPALITY_FILE, *model.files}, out)
     return municipality, drafts
 
