@@ -139,7 +139,8 @@ def wrong_type(rng: random.Random, good: str) -> Attack:
     block = re.compile(rf"^(  - |    ){field}:.*(\n      .*)*", re.MULTILINE)
     text = block.sub(lambda found: f"{found.group(1)}{field}: {value}", good, count=1)
     assert text != good, field
-    # Some are valid ids ("5", "2026-13-45", "&anchor x"); every value is wrong elsewhere.
+    # Some are valid ids ("5", "2026-13-45", "&anchor x", "!!binary aGVp" is "hei"); every
+    # value is wrong elsewhere.
     return Attack(f"{field}: {value}", text.encode(), not (field == "id" and _is_id(value)))
 
 
@@ -148,6 +149,8 @@ def _is_id(value: str) -> bool:
         parsed = yamlsource.parse_yaml(value).data
     except yamlsource.YamlSyntaxError:
         return False
+    if isinstance(parsed, bytes):  # !!binary: pydantic reads the bytes as text
+        parsed = parsed.decode("utf-8", "replace")
     return isinstance(parsed, str | int) and SLUG.fullmatch(str(parsed).strip()) is not None
 
 
