@@ -17,9 +17,9 @@ import pytest
 
 from bot.fakeapi import Message, User
 from bot.fakeapi.html import clean_text, find_entities
+from bot.helpdesk import intake
+from bot.helpdesk.intake import Conversation
 from bot.messages import say
-from bot.queue import intake
-from bot.queue.intake import Conversation
 from bot.storage import now
 from tests.harness import ADVERSARIAL_TEXTS, html_problem, random_text, seeds
 from tests.inprocess import LiveBot, live_bot
