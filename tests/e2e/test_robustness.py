@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
 import sqlite3
@@ -16,6 +15,7 @@ import pytest
 
 from bot.fakeapi import Message
 from tests.e2e.conftest import WEBHOOK_SECRET, BotProcess, World
+from tests.harness import seeds
 
 
 def text_of(message: Message) -> str:
@@ -42,8 +42,6 @@ async def test_update_fetched_but_not_handled_is_answered_after_kill(
     assert len(core.bot_messages(resident)) == 1
 
 
-# Rounds of kill -9 at a random moment while residents ask; `make soak` runs many more.
-KILL_ROUNDS = int(os.environ.get("SOAK_KILL_ROUNDS", "3"))
 QUESTIONS_PER_ROUND = 4
 
 
@@ -54,6 +52,7 @@ def inbox_state(world: World) -> tuple[set[int], set[int]]:
     return {u for u, _ in rows}, {u for u, done in rows if done is not None}
 
 
+@pytest.mark.soak
 async def test_repeated_kills_answer_every_question_and_repeat_only_what_was_on_its_way(
     polling_bot: BotProcess, world: World
 ) -> None:
@@ -62,10 +61,11 @@ async def test_repeated_kills_answer_every_question_and_repeat_only_what_was_on_
     marks the update done. Each kill freezes the bot first (SIGSTOP) so that the moment can be
     read off both sides exactly."""
     core = world.core
-    rng = random.Random(20261202)
     asked: dict[int, int] = {}  # user id -> update id
     may_repeat: set[int] = set()
-    for round_number in range(KILL_ROUNDS):
+    # Rounds of kill -9 at a random moment while residents ask; `make soak` runs many more.
+    for round_number in seeds(bounded=3, soak=40):
+        rng = random.Random(round_number)
         users = [
             core.add_user(f"R{round_number}-{n}", language_code="nb")
             for n in range(QUESTIONS_PER_ROUND)
@@ -74,7 +74,7 @@ async def test_repeated_kills_answer_every_question_and_repeat_only_what_was_on_
             injected = core.inject_text(user, "innbyggerservice telefon")
             assert injected.update_id is not None
             asked[user.id] = injected.update_id
-        await asyncio.sleep(rng.uniform(0.0, 0.6))
+        await asyncio.sleep(rng.uniform(0.0, 0.6))  # the random moment of the kill
         assert polling_bot.process is not None
         polling_bot.process.send_signal(signal.SIGSTOP)
         _, done = inbox_state(world)
