@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, CallbackQuery, LinkPreviewOptions, Message, Update, User
+from telegram import BotCommand, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -26,7 +26,7 @@ from telegram.request import BaseRequest
 from bot.answering.service import ReloadOutcome
 from bot.config import Settings
 from bot.messages import say
-from bot.tg.callbacks import Callback
+from bot.tg.buttons import ButtonPress
 from bot.tg.emergency import EmergencyHandlers
 from bot.tg.helpdesk import HelpDeskHandlers, InConversation
 from bot.tg.outbox import OutboxSender
@@ -133,9 +133,7 @@ def build_application(
     return application
 
 
-ButtonHandler = Callable[
-    [CallbackQuery, Message, User, Callback, Lang, ContextTypes.DEFAULT_TYPE], Awaitable[bool]
-]
+ButtonHandler = Callable[[ButtonPress], Awaitable[bool]]
 
 
 class ButtonRouter:
@@ -177,7 +175,7 @@ class ButtonRouter:
             message is not None
             and callback is not None
             and route is not None
-            and await route(query, message, user, callback, lang, context)
+            and await route(ButtonPress(query, message, user, callback, lang, context))
         ):
             return
         logger.info("button refused: forged, stale or not the presser's")

@@ -4,11 +4,25 @@ happens to the message a button was pressed on."""
 from __future__ import annotations
 
 from contextlib import suppress
+from typing import NamedTuple
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
 from telegram.error import TelegramError
+from telegram.ext import ContextTypes
 
-from bot.tg.callbacks import CallbackCodec
+from bot.tg.callbacks import Callback, CallbackCodec
+from bot.types import Lang
+
+
+class ButtonPress(NamedTuple):
+    """One verified button press, as the router hands it to the flow that owns its action."""
+
+    query: CallbackQuery
+    message: Message
+    user: User
+    callback: Callback
+    lang: Lang
+    context: ContextTypes.DEFAULT_TYPE
 
 
 def signed_button(

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from telegram import (
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -28,7 +27,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.answering.emergency import EmergencyLevel
 from bot.messages import say
-from bot.tg.callbacks import Callback
+from bot.tg.buttons import ButtonPress
 from bot.tg.helpdesk import HelpDeskHandlers
 from bot.tg.resident import ResidentHandlers, acknowledge, send_html
 from bot.tg.runtime import Runtime
@@ -133,16 +132,9 @@ class EmergencyHandlers:
         logger.info("emergency reply situation=%s", reply.situation)
         raise ApplicationHandlerStop
 
-    async def dispatch(
-        self,
-        query: CallbackQuery,
-        message: Message,
-        user: User,
-        callback: Callback,
-        lang: Lang,
-        context: ContextTypes.DEFAULT_TYPE,
-    ) -> bool:
+    async def dispatch(self, press: ButtonPress) -> bool:
         """The emergency reply's buttons; False when the button is not one of them."""
+        query, message, user, callback, _, context = press
         if callback.action == Action.CONTINUE:
             conversation = await self.rt.desk.conversation(user.id)
             await acknowledge(query)

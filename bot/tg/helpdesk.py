@@ -30,7 +30,7 @@ from bot.helpdesk.intake import Conversation, Outcome
 from bot.helpdesk.models import CATEGORIES, TIMINGS, HelpRequest
 from bot.messages import escape, say, say_html
 from bot.storage import now
-from bot.tg.buttons import callback_int, drop_buttons, signed_button
+from bot.tg.buttons import ButtonPress, callback_int, drop_buttons, signed_button
 from bot.tg.callbacks import Callback
 from bot.tg.resident import ResidentHandlers, acknowledge, send_html
 from bot.tg.runtime import Runtime
@@ -454,16 +454,9 @@ class HelpDeskHandlers:
 
     # -- buttons ----------------------------------------------------------------------------
 
-    async def dispatch(
-        self,
-        query: CallbackQuery,
-        message: Message,
-        user: User,
-        callback: Callback,
-        lang: Lang,
-        context: ContextTypes.DEFAULT_TYPE,
-    ) -> bool:
+    async def dispatch(self, press: ButtonPress) -> bool:
         """Handle the buttons of practical help; False when the button is not one of them."""
+        query, message, user, callback, lang, _ = press
         action = callback.action
         if action == Action.PRACTICAL_HELP:
             category = callback.arg(0) or None

@@ -14,6 +14,7 @@ from bot.answering import Reply
 from bot.messages import escape, say
 from bot.storage.records import Resident
 from bot.tg import keyboards as kbd
+from bot.tg.buttons import ButtonPress
 from bot.tg.callbacks import Callback
 from bot.tg.errors import not_modified, query_expired
 from bot.tg.flood import FloodVerdict
@@ -309,16 +310,9 @@ class ResidentHandlers:
 
     # -- buttons --------------------------------------------------------------------------
 
-    async def dispatch(
-        self,
-        query: CallbackQuery,
-        message: Message,
-        user: User,
-        callback: Callback,
-        lang: Lang,
-        context: ContextTypes.DEFAULT_TYPE,
-    ) -> bool:
+    async def dispatch(self, press: ButtonPress) -> bool:
         """Handle the resident flows' buttons; False when the button is not one of them."""
+        query, message, user, callback, lang, _ = press
         kb = self.rt.knowledge.responder.kb
         keyboards = self.keyboards(message.chat_id, lang)
         action = callback.action

@@ -20,12 +20,12 @@ from bot.answering.service import ReloadOutcome
 from bot.kb.loader import Problem
 from bot.kb.snapshot import Snapshot
 from bot.messages import STAFF_LANG, escape, format_date, say
-from bot.tg.buttons import callback_int, note_under, signed_button
+from bot.tg.buttons import ButtonPress, callback_int, note_under, signed_button
 from bot.tg.callbacks import Callback
 from bot.tg.render import split_message
 from bot.tg.resident import acknowledge
 from bot.tg.runtime import Runtime
-from bot.types import Action, Lang, lang_or_english
+from bot.types import Action, lang_or_english
 
 # The staff chat's buttons, handled by StaffHandlers.dispatch.
 STAFF_ACTIONS: frozenset[Action] = frozenset(
@@ -210,16 +210,9 @@ class StaffHandlers:
 
     # -- the staff chat's buttons -------------------------------------------------------
 
-    async def dispatch(
-        self,
-        query: CallbackQuery,
-        message: Message,
-        user: User,
-        callback: Callback,
-        lang: Lang,
-        context: ContextTypes.DEFAULT_TYPE,
-    ) -> bool:
+    async def dispatch(self, press: ButtonPress) -> bool:
         """Close, hand over, approve, reject, revoke; False when the button is not one of them."""
+        query, message, user, callback, _, context = press
         if callback.action not in STAFF_ACTIONS:
             return False
         return await self._staff_button(query, message, user, callback, context)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 from typing import ClassVar
 
-from telegram import CallbackQuery, Message, User
+from telegram import CallbackQuery, User
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from bot.messages import say
-from bot.tg.buttons import callback_int, drop_buttons
-from bot.tg.callbacks import Callback
+from bot.tg.buttons import ButtonPress, callback_int, drop_buttons
 from bot.tg.resident import acknowledge
 from bot.tg.runtime import Runtime
 from bot.types import Action, Lang, lang_or_english
@@ -30,16 +29,9 @@ class VolunteerHandlers:
         self.rt = runtime
         self.desk = runtime.desk
 
-    async def dispatch(
-        self,
-        query: CallbackQuery,
-        message: Message,
-        user: User,
-        callback: Callback,
-        lang: Lang,
-        context: ContextTypes.DEFAULT_TYPE,
-    ) -> bool:
+    async def dispatch(self, press: ButtonPress) -> bool:
         """Take, Done and Release; False when the button is not one of them."""
+        query, _, user, callback, lang, context = press
         action = callback.action
         if action == Action.CLAIM:
             return await self._claim(query, user, callback_int(callback.arg(0)), lang, context)
