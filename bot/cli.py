@@ -191,7 +191,7 @@ def _parse_request(
 
 
 def _show(reply: Reply, as_json: bool, out: TextIO, color: bool) -> None:
-    from bot.terminal import html_to_text
+    from bot.tools.terminal import html_to_text
 
     if as_json:
         out.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
@@ -272,7 +272,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Talk to the real bot in the terminal, with no token and no network."""
-    from bot.chat import run_chat
+    from bot.tools.chat import run_chat
 
     return run_chat(settings)
 
@@ -602,7 +602,7 @@ def cmd_help_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """Run the benchmarks."""
-    from bot.bench import run
+    from bot.tools.bench import run
 
     return run(settings, args.sizes, args.queries, args.skip_bot)
 

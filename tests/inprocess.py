@@ -20,7 +20,8 @@ from bot.config import DEFAULT_KNOWLEDGE_DIR, Settings
 from bot.fakeapi import Chat, FakeTelegram, Injected, Message, User
 from bot.fakeapi.transport import FakeRequest
 from bot.messages import say
-from bot.tg.app import build_application, polling
+from bot.tg.app import build_application
+from bot.tg.lifecycle import polling
 from bot.tg.processing import PerChatUpdateProcessor
 from bot.tg.runtime import Runtime
 

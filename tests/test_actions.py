@@ -26,11 +26,11 @@ def test_every_action_is_both_put_on_a_button_and_handled() -> None:
 
 
 def test_every_action_belongs_to_exactly_one_flow() -> None:
-    from bot.tg.emergency import EmergencyHandlers
-    from bot.tg.helpdesk import HelpDeskHandlers
-    from bot.tg.resident import ResidentHandlers
-    from bot.tg.staff import StaffHandlers
-    from bot.tg.volunteer import VolunteerHandlers
+    from bot.tg.handlers.emergency import EmergencyHandlers
+    from bot.tg.handlers.intake import HelpDeskHandlers
+    from bot.tg.handlers.resident import ResidentHandlers
+    from bot.tg.handlers.staff import StaffHandlers
+    from bot.tg.handlers.volunteer import VolunteerHandlers
 
     flows = [
         EmergencyHandlers,

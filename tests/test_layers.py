@@ -14,7 +14,7 @@ PACKAGE = Path(bot.__file__).parent
 DOMAIN = ("answering", "kb", "helpdesk", "storage")
 # What each lower layer may not import: the knowledge base is read by the answer engine, the
 # help desk and the Telegram layer, never the other way round.
-ENTRY_POINTS = ("bot.cli", "bot.chat", "bot.bench", "bot.bench_bot", "bot.terminal")
+ENTRY_POINTS = ("bot.cli", "bot.tools")
 FORBIDDEN_ABOVE = {
     "storage": ("bot.kb", "bot.answering", "bot.helpdesk", "bot.tg", *ENTRY_POINTS),
     "kb": ("bot.answering", "bot.helpdesk", "bot.tg", *ENTRY_POINTS),

@@ -2,47 +2,40 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Message, Update
+from telegram import LinkPreviewOptions, User
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     Defaults,
     MessageHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
-from bot.answering.service import ReloadOutcome
 from bot.config import Settings
-from bot.messages import say
-from bot.tg.buttons import ButtonPress
-from bot.tg.emergency import EmergencyHandlers
-from bot.tg.helpdesk import HelpDeskHandlers, InConversation
-from bot.tg.outbox import OutboxSender
-from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor, resume_unhandled
+from bot.tg.buttons import ButtonRouter
+from bot.tg.errors import on_error
+from bot.tg.handlers.emergency import EmergencyHandlers
+from bot.tg.handlers.intake import HelpDeskHandlers, InConversation
+from bot.tg.handlers.resident import ResidentHandlers
+from bot.tg.handlers.staff import StaffHandlers
+from bot.tg.handlers.volunteer import VolunteerHandlers
+from bot.tg.lifecycle import starter, stopper
+from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor
 from bot.tg.ratelimit import ChatRateLimiter
-from bot.tg.resident import ResidentHandlers, acknowledge
 from bot.tg.runtime import Runtime
-from bot.tg.staff import StaffHandlers
-from bot.tg.volunteer import VolunteerHandlers
-from bot.types import Action, Lang, lang_or_english
+from bot.types import Lang
 
 logger = logging.getLogger(__name__)
 
 # Updates from different chats handled at once; one chat's updates are always in order.
 MAX_CONCURRENT_UPDATES = 128
-INBOX_KEEP_SECONDS = 2 * 86400  # Telegram keeps an undelivered update for 24 hours.
 RESIDENT_COMMANDS = [
     "start",
     "menu",
@@ -58,21 +51,6 @@ RESIDENT_COMMANDS = [
     "forgetme",
     "volunteer",
 ]
-# The commands Telegram lists beside the message field; each is described by its
-# catalogue key command_<name>.
-LISTED_COMMANDS = (
-    "menu",
-    "requesthelp",
-    "status",
-    "cancel",
-    "volunteer",
-    "municipality",
-    "language",
-    "help",
-    "privacy",
-    "forgetme",
-)
-
 NOT_TEXT = (
     filters.PHOTO
     | filters.VIDEO
@@ -120,8 +98,8 @@ def build_application(
                 max_retries=5,
             )
         )
-        .post_init(_starter(runtime, queue, processor))
-        .post_shutdown(_stopper(runtime))
+        .post_init(starter(runtime, queue, processor))
+        .post_shutdown(stopper(runtime))
     )
     if request is not None:
         builder = builder.request(request)
@@ -133,55 +111,6 @@ def build_application(
     return application
 
 
-ButtonHandler = Callable[[ButtonPress], Awaitable[bool]]
-
-
-class ButtonRouter:
-    """Every inline button: verified once, then routed by its action to the one flow that owns
-    it; forged or stale buttons expire."""
-
-    def __init__(
-        self,
-        runtime: Runtime,
-        resident: ResidentHandlers,
-        helpdesk: HelpDeskHandlers,
-        emergency: EmergencyHandlers,
-        volunteer: VolunteerHandlers,
-        staff: StaffHandlers,
-    ) -> None:
-        self.rt = runtime
-        self.resident = resident
-        # One route per action code: each flow says which buttons are its own.
-        self.routes: dict[str, ButtonHandler] = {}
-        for flow in (emergency, resident, helpdesk, volunteer, staff):
-            for action in flow.ACTIONS:
-                if action in self.routes:
-                    raise ValueError(f"two flows handle the button action {action!r}")
-                self.routes[action] = flow.dispatch
-        unrouted = set(Action) - set(self.routes)
-        if unrouted:
-            raise ValueError(f"no flow handles the button actions {sorted(unrouted)}")
-
-    async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A button was pressed."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        message = query.message if isinstance(query.message, Message) else None
-        callback = self.rt.codec.decode(message.chat_id, query.data) if message else None
-        _, lang = await self.resident.profile(user)
-        route = self.routes.get(callback.action) if callback is not None else None
-        if (
-            message is not None
-            and callback is not None
-            and route is not None
-            and await route(ButtonPress(query, message, user, callback, lang, context))
-        ):
-            return
-        logger.info("button refused: forged, stale or not the presser's")
-        await acknowledge(query, say("button_expired", lang), alert=True)
-
-
 def register_handlers(
     application: Application[Any, Any, Any, Any, Any, Any], runtime: Runtime
 ) -> None:
@@ -191,7 +120,14 @@ def register_handlers(
     helpdesk = HelpDeskHandlers(runtime, resident)
     emergency = EmergencyHandlers(runtime, resident, helpdesk)
     volunteer = VolunteerHandlers(runtime)
-    buttons = ButtonRouter(runtime, resident, helpdesk, emergency, volunteer, staff)
+
+    async def language_of(user: User) -> Lang:
+        _, lang = await resident.profile(user)
+        return lang
+
+    buttons = ButtonRouter(
+        lambda: runtime.codec, language_of, [emergency, resident, helpdesk, volunteer, staff]
+    )
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
 
@@ -244,120 +180,3 @@ def register_handlers(
     application.add_handler(MessageHandler(private & NOT_TEXT, resident.not_text))
     application.add_handler(CallbackQueryHandler(buttons.press))
     application.add_error_handler(on_error)
-
-
-@asynccontextmanager
-async def polling(application: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterator[None]:
-    """Run the bot by polling inside an event loop that is already running (the terminal chat
-    and tests): started in the order of `Application.run_polling`, stopped in reverse."""
-    assert application.updater is not None and application.post_init is not None
-    await application.initialize()
-    await application.post_init(application)
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    await application.start()
-    try:
-        yield
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)
-
-
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log what failed and tell the resident (sends were already retried by the limiter)."""
-    logger.error("handler failed", exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
-        return
-    if update.effective_chat.type != "private":
-        return
-    lang = await _error_language(update, context.application.bot_data.get("runtime"))
-    try:
-        await context.bot.send_message(update.effective_chat.id, say("error", lang))
-    except TelegramError:
-        logger.warning("could not send the error notice either")
-
-
-async def _error_language(update: Update, runtime: object) -> Lang:
-    """The conversation's language for the error notice; the app's when storage, which may be
-    what failed, cannot tell."""
-    user = update.effective_user
-    app = lang_or_english(user.language_code if user else None)
-    if user is None or not isinstance(runtime, Runtime):
-        return app
-    try:
-        _, lang = await runtime.resident_language(user.id, None, user.language_code)
-    except Exception:  # the notice goes out whatever broke
-        logger.warning("could not read the resident's language for the error notice")
-        return app
-    return lang
-
-
-def _starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpdateProcessor) -> Any:
-    async def on_start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        """Open storage, resume updates a crash left unhandled, set commands, start watchers."""
-        await runtime.start()
-        queue.inbox = runtime.inbox
-        processor.inbox = runtime.inbox
-        resumed = await resume_unhandled(runtime.inbox, queue, application.bot)
-        if resumed:
-            logger.info("resuming %d update(s) left unhandled before the restart", resumed)
-        repeated = await runtime.desk.outbox.reconcile()
-        if repeated:
-            logger.warning(
-                "%d outbox message(s) were on their way to Telegram when the bot stopped; "
-                "sending them again",
-                repeated,
-            )
-        await _set_commands(application)
-        staff = StaffHandlers(runtime)
-        await staff.notify_start(application.bot)
-
-        async def on_reload(outcome: ReloadOutcome) -> None:
-            await staff.notify_reload(application.bot, outcome)
-
-        # Plain asyncio tasks, not PTB's JobQueue: that needs APScheduler (the job-queue extra)
-        # for three loops, and the outbox sender waits on an event, not a timer. Runtime.stop
-        # cancels and awaits them before the database closes.
-        runtime.tasks.append(asyncio.create_task(runtime.knowledge.watch(on_reload)))
-        runtime.tasks.append(asyncio.create_task(_housekeeping(runtime)))
-        runtime.tasks.append(asyncio.create_task(OutboxSender(runtime, application.bot).run()))
-
-    return on_start
-
-
-def _stopper(runtime: Runtime) -> Any:
-    async def on_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        """Stop background tasks and close storage."""
-        await runtime.stop()
-
-    return on_stop
-
-
-async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    for lang in ("en", "nb", "sv"):
-        commands = [BotCommand(name, say(f"command_{name}", lang)) for name in LISTED_COMMANDS]
-        try:
-            await application.bot.set_my_commands(
-                commands, language_code=None if lang == "en" else lang
-            )
-        except TelegramError:
-            logger.warning("could not set the command list for %s", lang)
-
-
-async def _housekeeping(runtime: Runtime) -> None:
-    """Escalate requests nobody has taken, and erase what retention says must go."""
-    while True:
-        try:
-            # Both wake the outbox sender themselves when they queue something.
-            await runtime.desk.escalate_due()
-            await runtime.desk.refresh_ages()
-            await runtime.desk.erase_expired()
-            await runtime.inbox.purge(INBOX_KEEP_SECONDS)
-            await runtime.questions.purge(int(runtime.settings.retention_days * 86400))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("housekeeping failed; it will try again")
-        await asyncio.sleep(runtime.settings.job_interval_seconds)

@@ -30,9 +30,9 @@ from bot.helpdesk.intake import Conversation, Outcome
 from bot.helpdesk.models import CATEGORIES, TIMINGS, HelpRequest
 from bot.messages import escape, say, say_html
 from bot.storage import now
-from bot.tg.buttons import ButtonPress, callback_int, drop_buttons, signed_button
+from bot.tg.buttons import ButtonPress, acknowledge, callback_int, drop_buttons, signed_button
 from bot.tg.callbacks import Callback
-from bot.tg.resident import ResidentHandlers, acknowledge, send_html
+from bot.tg.handlers.resident import ResidentHandlers, send_html
 from bot.tg.runtime import Runtime
 from bot.types import Action, Lang, lang_or_english
 

@@ -14,9 +14,9 @@ from bot.answering import Reply
 from bot.messages import escape, say
 from bot.storage.records import Resident
 from bot.tg import keyboards as kbd
-from bot.tg.buttons import ButtonPress
+from bot.tg.buttons import ButtonPress, acknowledge
 from bot.tg.callbacks import Callback
-from bot.tg.errors import not_modified, query_expired
+from bot.tg.errors import not_modified
 from bot.tg.flood import FloodVerdict
 from bot.tg.keyboards import Keyboards
 from bot.tg.render import split_message
@@ -26,16 +26,6 @@ from bot.types import Action, Lang, to_lang
 logger = logging.getLogger(__name__)
 
 # Kept per user in memory: the last question, offered to staff after a 👎.
-
-
-async def acknowledge(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
-    """Answer a button press; a press too old to answer (redelivered after a restart) is fine."""
-    try:
-        await query.answer(text, show_alert=alert)
-    except BadRequest as error:
-        if not query_expired(error):
-            raise
-        logger.info("button press too old to answer; handled anyway")
 
 
 async def send_html(

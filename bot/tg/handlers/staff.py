@@ -20,10 +20,9 @@ from bot.answering.service import ReloadOutcome
 from bot.kb.loader import Problem
 from bot.kb.snapshot import Snapshot
 from bot.messages import STAFF_LANG, escape, format_date, say
-from bot.tg.buttons import ButtonPress, callback_int, note_under, signed_button
+from bot.tg.buttons import ButtonPress, acknowledge, callback_int, note_under, signed_button
 from bot.tg.callbacks import Callback
 from bot.tg.render import split_message
-from bot.tg.resident import acknowledge
 from bot.tg.runtime import Runtime
 from bot.types import Action, lang_or_english
 

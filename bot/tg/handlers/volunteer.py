@@ -11,8 +11,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from bot.messages import say
-from bot.tg.buttons import ButtonPress, callback_int, drop_buttons
-from bot.tg.resident import acknowledge
+from bot.tg.buttons import ButtonPress, acknowledge, callback_int, drop_buttons
 from bot.tg.runtime import Runtime
 from bot.types import Action, Lang, lang_or_english
 

@@ -280,7 +280,7 @@ def emergency_worker(kb_dir: Path, count: int) -> dict[str, Any]:
 def emergency_benchmark(kb_dir: Path, count: int) -> list[str]:
     """The report lines for emergency detection."""
     output = subprocess.run(
-        [sys.executable, "-m", "bot.bench", "emergency", str(kb_dir), str(count)],
+        [sys.executable, "-m", "bot.tools.bench", "emergency", str(kb_dir), str(count)],
         capture_output=True,
         text=True,
         check=True,
@@ -300,7 +300,7 @@ def emergency_benchmark(kb_dir: Path, count: int) -> list[str]:
 
 def _run_worker(kb_dir: Path, method: str, count: int) -> dict[str, Any]:
     output = subprocess.run(
-        [sys.executable, "-m", "bot.bench", "worker", str(kb_dir), method, str(count)],
+        [sys.executable, "-m", "bot.tools.bench", "worker", str(kb_dir), method, str(count)],
         capture_output=True,
         text=True,
         check=True,
@@ -388,8 +388,8 @@ def _verdict(what: str, value: float, target: str, unit: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for the per-size worker processes: `python -m bot.bench worker ...`."""
-    parser = argparse.ArgumentParser(prog="python -m bot.bench")
+    """Entry point for the per-size worker processes: `python -m bot.tools.bench worker ...`."""
+    parser = argparse.ArgumentParser(prog="python -m bot.tools.bench")
     sub = parser.add_subparsers(dest="mode", required=True)
     work = sub.add_parser("worker")
     work.add_argument("kb_dir", type=Path)
@@ -414,7 +414,7 @@ def run(settings: Settings, sizes: Sequence[int], queries: int, skip_bot: bool =
     for line in emergency_benchmark(settings.knowledge_dir, queries):
         print(line, flush=True)
     if not skip_bot:
-        from bot.bench_bot import bot_benchmark
+        from bot.tools.bench_bot import bot_benchmark
 
         print(flush=True)
         for line in bot_benchmark(settings):

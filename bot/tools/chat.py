@@ -20,7 +20,8 @@ from bot.fakeapi import BotEvent, FakeTelegram, Injected, Message, User
 from bot.fakeapi.core import DEFAULT_TOKEN
 from bot.fakeapi.transport import FakeRequest
 from bot.services import DB_FILE
-from bot.tg.app import build_application, polling
+from bot.tg.app import build_application
+from bot.tg.lifecycle import polling
 from bot.tg.processing import PerChatUpdateProcessor
 from bot.tg.runtime import Runtime
 

@@ -27,9 +27,9 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.answering.emergency import EmergencyLevel
 from bot.messages import say
-from bot.tg.buttons import ButtonPress
-from bot.tg.helpdesk import HelpDeskHandlers
-from bot.tg.resident import ResidentHandlers, acknowledge, send_html
+from bot.tg.buttons import ButtonPress, acknowledge
+from bot.tg.handlers.intake import HelpDeskHandlers
+from bot.tg.handlers.resident import ResidentHandlers, send_html
 from bot.tg.runtime import Runtime
 from bot.types import Action, Lang, lang_or_english
 
