@@ -15,6 +15,7 @@ import yaml
 
 from bot.kb import yamlsource
 from bot.kb.loader import load_knowledge
+from bot.kb.yamlerrors import explain_yaml_error
 from bot.kb.yamlsource import YamlSyntaxError, parse_yaml
 from tests.conftest import ENTRY, SHIPPED_KB, WriteFile
 
@@ -222,3 +223,16 @@ def test_any_broken_line_of_a_shipped_file_gives_a_plain_error_never_a_crash(
             except YamlSyntaxError as exc:
                 assert exc.line is not None, (path, index, exc.message)
                 assert exc.message.startswith("YAML syntax error: ")
+
+
+@pytest.mark.parametrize("text", ["[i'iles:", "files: [", "files:\n  - [", "- x\n- [y"])
+@pytest.mark.parametrize("loader", [getattr(yaml, "CSafeLoader", yaml.SafeLoader), yaml.SafeLoader])
+def test_a_problem_at_the_very_end_is_on_a_line_of_the_file(text: str, loader: type) -> None:
+    """libyaml marks it on the line after the last (found by `make soak`, seed 934)."""
+    try:
+        yaml.load(text, Loader=loader)
+    except yaml.YAMLError as error:
+        explained = explain_yaml_error(error, text)
+    else:
+        raise AssertionError("not a syntax error")
+    assert explained.line is not None and 1 <= explained.line <= len(text.splitlines())

@@ -271,8 +271,16 @@ def explain_yaml_error(exc: Any, text: str) -> Explanation:
         return Explanation(f"YAML syntax error: {problem}", None)
     explained = _explain(_Text(text), context, context_mark, problem, mark)
     if explained is None:
-        return Explanation(f"YAML syntax error: {problem}", mark.line + 1)
+        return Explanation(f"YAML syntax error: {problem}", _in_file(mark.line + 1, text))
     said = _yaml_said(context or None, context_mark, problem, mark)
     return Explanation(
-        f"YAML syntax error: {explained.message}\n  YAML said: {said}", explained.line
+        f"YAML syntax error: {explained.message}\n  YAML said: {said}",
+        _in_file(explained.line, text),
     )
+
+
+def _in_file(line: int | None, text: str) -> int | None:
+    """A line of the file: libyaml marks a problem at the very end on the line after the last."""
+    if line is None:
+        return None
+    return max(1, min(line, len(text.splitlines()) or 1))

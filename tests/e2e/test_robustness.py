@@ -42,7 +42,7 @@ async def test_update_fetched_but_not_handled_is_answered_after_kill(
     assert len(core.bot_messages(resident)) == 1
 
 
-QUESTIONS_PER_ROUND = 4
+QUESTIONS_PER_ROUND = 6
 
 
 def inbox_state(world: World) -> tuple[set[int], set[int]]:
@@ -56,10 +56,10 @@ def inbox_state(world: World) -> tuple[set[int], set[int]]:
 async def test_repeated_kills_answer_every_question_and_repeat_only_what_was_on_its_way(
     polling_bot: BotProcess, world: World
 ) -> None:
-    """The guarantee: every question is answered at least once; a second, identical answer
-    only when the kill caught the answer after Telegram took it and before the commit that
-    marks the update done. Each kill freezes the bot first (SIGSTOP) so that the moment can be
-    read off both sides exactly."""
+    """The guarantee: every question is answered at least once, and an update the bot has
+    marked done is never answered again; a second, identical answer comes only for an update
+    the kill caught before that commit (its answer on its way). Each kill freezes the bot first
+    (SIGSTOP), so what the database holds at that moment can be read exactly."""
     core = world.core
     asked: dict[int, int] = {}  # user id -> update id
     may_repeat: set[int] = set()
@@ -74,13 +74,14 @@ async def test_repeated_kills_answer_every_question_and_repeat_only_what_was_on_
             injected = core.inject_text(user, "innbyggerservice telefon")
             assert injected.update_id is not None
             asked[user.id] = injected.update_id
-        await asyncio.sleep(rng.uniform(0.0, 0.6))  # the random moment of the kill
+        await asyncio.sleep(rng.uniform(0.0, 0.25))  # the random moment of the kill
         assert polling_bot.process is not None
         polling_bot.process.send_signal(signal.SIGSTOP)
+        # Frozen, the bot commits nothing more: what is marked done now is what it will know
+        # after the restart. An answer on its way may still reach Telegram (the request can
+        # be in the socket already), so any update not marked done may be answered again.
         _, done = inbox_state(world)
-        for user in users:
-            if core.bot_messages(user) and asked[user.id] not in done:
-                may_repeat.add(user.id)  # Telegram has the answer; the bot has not recorded it
+        may_repeat.update(user.id for user in users if asked[user.id] not in done)
         await polling_bot.kill()
         await polling_bot.start()
         await core.wait_for(
@@ -91,7 +92,8 @@ async def test_repeated_kills_answer_every_question_and_repeat_only_what_was_on_
     await core.wait_for(
         lambda: inbox_state(world)[1] >= set(asked.values()), timeout=30, what="all done"
     )
-    print(f"{len(asked)} questions, {len(may_repeat)} caught on their way")
+    repeated = sum(len(core.bot_messages(u)) > 1 for u in asked)
+    print(f"{len(asked)} questions, {len(may_repeat)} not done at a kill, {repeated} repeated")
     for user_id, update_id in asked.items():
         answers = [m.text for m in core.bot_messages(user_id)]
         assert answers, f"update {update_id} was never answered"
