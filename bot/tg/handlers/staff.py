@@ -6,11 +6,12 @@ English, as it is read by the team that runs the bot.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from telegram import Bot, CallbackQuery, ChatMember, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -89,6 +90,29 @@ def _problem_lines(problems: Sequence[Problem]) -> list[str]:
     return lines
 
 
+StaffCommand = Callable[
+    ["StaffHandlers", Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]
+]
+
+
+def staff_only(command: StaffCommand) -> StaffCommand:
+    """A staff command: from anyone else it answers that it is for staff, and does nothing."""
+
+    @functools.wraps(command)
+    async def guarded(
+        handlers: StaffHandlers, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        if not await handlers.is_staff(context.bot, user.id):
+            await message.reply_text(say("staff_only_command", STAFF_LANG))
+            return
+        await command(handlers, update, context)
+
+    return guarded
+
+
 class StaffHandlers:
     """Commands, replies and buttons from municipal staff."""
 
@@ -125,26 +149,20 @@ class StaffHandlers:
         lang = lang_or_english(user.language_code if user else None)
         await message.reply_text(say("staff_help", lang))
 
+    @staff_only
     async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Reload knowledge/ and report problems; a broken edit keeps the last good version."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
-        if not await self.is_staff(context.bot, user.id):
-            await message.reply_text(say("staff_only_command", STAFF_LANG))
-            return
+        message = update.effective_message
+        assert message is not None  # staff_only lets only a person's message through
         outcome = await self.rt.knowledge.reload()
         for chunk in split_message(describe_reload(outcome)):
             await message.reply_text(chunk)
 
+    @staff_only
     async def unanswered(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """List what residents asked recently that the bot could not answer."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
-        if not await self.is_staff(context.bot, user.id):
-            await message.reply_text(say("staff_only_command", STAFF_LANG))
-            return
+        message = update.effective_message
+        assert message is not None  # staff_only lets only a person's message through
         since = int(time.time()) - UNANSWERED_DAYS * 86400
         rows = await self.rt.questions.unanswered(since)
         if not rows:
