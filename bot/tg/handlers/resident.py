@@ -11,8 +11,8 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.answering import Reply
-from bot.messages import escape, say
-from bot.storage.records import Resident
+from bot.messages import STAFF_LANG, escape, say
+from bot.storage.records import Question, Resident
 from bot.tg import keyboards as kbd
 from bot.tg.buttons import ButtonPress, acknowledge
 from bot.tg.callbacks import Callback
@@ -414,9 +414,11 @@ class ResidentHandlers:
             user.id, answered.municipality, lang, message.text[:1000], "follow_up"
         )
         earlier = await self.rt.questions.staff_message_of(answered.id)
-        text = (
-            f"↩️ <b>The resident replied</b> ({escape(answered.municipality or '-')})\n\n"
-            f"{escape(message.text)}\n\n<i>Reply to this message to answer the resident.</i>"
+        text = say(
+            "staff_resident_replied",
+            STAFF_LANG,
+            place=answered.municipality or "-",
+            text=message.text,
         )
         try:
             sent = await message.get_bot().send_message(
@@ -433,14 +435,21 @@ class ResidentHandlers:
         await self.rt.remember_language(user.id, lang)
         return True
 
-    async def _ask_staff(
-        self, query: CallbackQuery, message: Message, user: User, callback: Callback, lang: Lang
-    ) -> bool:
+    async def _own_question(self, user: User, callback: Callback) -> Question | None:
+        """The stored question a button refers to, if it is this resident's and still kept."""
         try:
             question = await self.rt.questions.get(int(callback.arg(0)))
         except ValueError:
-            return False
+            return None
         if question is None or question.user_id != user.id or question.text is None:
+            return None
+        return question
+
+    async def _ask_staff(
+        self, query: CallbackQuery, message: Message, user: User, callback: Callback, lang: Lang
+    ) -> bool:
+        question = await self._own_question(user, callback)
+        if question is None or question.text is None:
             return False
         # Said in the language of the question, not of whatever came after it.
         _, lang = await self.profile(user, question.language)
@@ -456,10 +465,12 @@ class ResidentHandlers:
             )
             await send_html(message, say("handoff_unavailable", lang, contact=contact))
             return True
-        place = question.municipality or "-"
-        text = (
-            f"❓ <b>Question from a resident</b> ({escape(place)}, {escape(question.language)})"
-            f"\n\n{escape(question.text)}\n\n<i>Reply to this message to answer the resident.</i>"
+        text = say(
+            "staff_question",
+            STAFF_LANG,
+            place=question.municipality or "-",
+            language=question.language,
+            text=question.text,
         )
         try:
             sent = await send_html_to(message, staff_chat, text)
@@ -477,11 +488,8 @@ class ResidentHandlers:
     async def _stored_question(
         self, query: CallbackQuery, message: Message, user: User, callback: Callback, lang: Lang
     ) -> bool:
-        try:
-            question = await self.rt.questions.get(int(callback.arg(0)))
-        except ValueError:
-            return False
-        if question is None or question.user_id != user.id or question.text is None:
+        question = await self._own_question(user, callback)
+        if question is None or question.text is None:
             return False
         kb = self.rt.knowledge.responder.kb
         await acknowledge(query)
