@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -146,3 +148,19 @@ async def test_a_stale_not_an_emergency_button_expires(tmp_path: Path) -> None:
             what="the answer to the press",
         )
         assert answer.text == say("button_expired", "nb")
+
+
+async def test_an_unsure_verdict_on_a_commands_words_is_in_their_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line comes in the language the words were written in, as every reply does."""
+    async with live_bot(tmp_path) as bot:
+        await bot.choose_asker()  # Kari's Telegram app is in Norwegian
+        responder = bot.runtime.knowledge.responder
+        unsure = EmergencyVerdict(EmergencyLevel.MEDIUM, "medical", 0.3)
+        monkeypatch.setattr(responder, "assess", lambda text: unsure)
+        line = await bot.send(
+            bot.resident, "/municipality my mother fell down the stairs and seems confused"
+        )
+        english = re.sub(r"<[^>]+>", "", responder.warning_line("asker", "en", "medical"))
+        assert text_of(line) == html.unescape(english)

@@ -89,9 +89,11 @@ class EmergencyHandlers:
         if verdict.level is EmergencyLevel.MEDIUM:
             # A plain question's answer opens with the line itself; elsewhere it comes first.
             if not plain_question:
-                lang: Lang = (
-                    lang_or_english(conversation.data.get("lang")) if conversation else profile_lang
-                )
+                if conversation is not None:
+                    lang: Lang = lang_or_english(conversation.data.get("lang"))
+                else:
+                    # A command's words: in their language, by the rule every reply follows.
+                    _, lang = await self.residents.profile(user, responder.language_of(text))
                 line = responder.warning_line(resident.municipality, lang, verdict.situation)
                 await send_html(message, line)
             return
