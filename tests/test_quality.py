@@ -25,7 +25,10 @@ CASES: list[dict[str, Any]] = yaml.safe_load(
 )
 IN_SCOPE = {"asker", "ockero", "hallstahammar", "katrineholm", "no_municipality"}
 ABSTAIN = {"out_of_scope", "hard_negative", "smalltalk"}
-FLOORS = {"in_scope": 92.0, "emergency": 100.0, "help": 100.0, "abstain": 90.0}
+# A single plausible entry is answered with "Not what you asked?" rather than offered as the
+# only choice of a "did you mean": more questions in scope are answered (94.0% before), and a
+# few hard negatives get such an answer, which counts here as not abstaining (95.7% before).
+FLOORS = {"in_scope": 94.0, "emergency": 100.0, "help": 100.0, "abstain": 85.0}
 
 responder = Responder(load_knowledge(DEFAULT_KNOWLEDGE_DIR).kb)
 

@@ -98,3 +98,31 @@ async def test_a_reply_to_a_staff_answer_goes_back_to_staff_in_the_same_thread(
         bot.core.inject_text(bot.staff, "Ja.", chat=bot.staff_chat, reply_to=follow_up)
         second = await bot.core.wait_for_message(bot.resident)
         assert "Ja." in text_of(second)
+
+
+async def test_an_unsure_answer_says_so_and_not_what_you_asked_hands_staff_the_question(
+    tmp_path: Path,
+) -> None:
+    async with live_bot(tmp_path) as bot:
+        await bot.choose_asker()
+        question = "kan jeg få utsettelse på skattemeldingen"
+        answer = await answered(bot, question)
+        assert say("answer_unsure", "nb").split(".")[0] in text_of(answer)
+        bot.core.press_button(bot.resident, answer, text=say("button_not_what_asked", "nb"))
+        forwarded = await bot.core.wait_for_message(bot.staff_chat)
+        assert "skattemeldingen" in text_of(forwarded)
+        told = await bot.core.wait_for_message(bot.resident)
+        assert told.text == say("handoff_sent", "nb")
+
+
+def test_one_plausible_entry_is_answered_not_offered_as_the_only_choice() -> None:
+    from bot.answering import Responder
+    from bot.config import DEFAULT_KNOWLEDGE_DIR
+    from bot.kb.loader import load_knowledge
+
+    responder = Responder(load_knowledge(DEFAULT_KNOWLEDGE_DIR).kb)
+    reply = responder.answer("kan jeg få utsettelse på skattemeldingen", "asker")
+    assert (reply.kind, reply.unsure) == ("answer", True)
+    assert reply.to_json()["unsure"] is True
+    confident = responder.answer(INVOICE, "asker")
+    assert (confident.kind, confident.unsure) == ("answer", False)

@@ -77,25 +77,36 @@ class EngineTally:
     ranked_first: int = 0  # a right entry was the engine's first candidate
     clarified: int = 0
     wrong: int = 0  # answered with another entry: a confident wrong answer
+    unsure_right: int = 0  # of the right answers, those sent with "Not what you asked?"
     oos: int = 0
     abstained: int = 0
+    oos_unsure: int = 0  # answered with "Not what you asked?"
     help: int = 0
     help_found: int = 0
     not_help: int = 0
     help_false: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
 
-    def add(self, question: Question, kind: str, entry: str | None, first: str | None) -> None:
+    def add(
+        self,
+        question: Question,
+        kind: str,
+        entry: str | None,
+        first: str | None,
+        unsure: bool = False,
+    ) -> None:
         self.kinds[f"{question.corpus}:{kind}"] += 1
         if question.corpus == "inscope":
             self.inscope += 1
             self.right += kind == "answer" and entry in question.entries
+            self.unsure_right += kind == "answer" and entry in question.entries and unsure
             self.ranked_first += first in question.entries
             self.clarified += kind == "clarify"
             self.wrong += kind == "answer" and entry not in question.entries
         elif question.corpus == "oos":
             self.oos += 1
             self.abstained += kind in ABSTAIN
+            self.oos_unsure += kind == "answer" and unsure
         elif question.label == "help":
             self.help += 1
             self.help_found += kind == "help_request"
@@ -109,10 +120,12 @@ class EngineTally:
 
         n = self.inscope
         return [
-            f"{name}: in-scope {n}: answered right {share(self.right, n)}, right entry first "
+            f'{name}: in-scope {n}: answered right {share(self.right, n)} (with "not what you '
+            f'asked?" {share(self.unsure_right, n)}), right entry first '
             f"{share(self.ranked_first, n)}, did you mean {share(self.clarified, n)}, wrong "
             f"answer {share(self.wrong, n)}",
-            f"{name}: out-of-scope {self.oos}: abstained {share(self.abstained, self.oos)}",
+            f"{name}: out-of-scope {self.oos}: abstained {share(self.abstained, self.oos)}, "
+            f'answered with "not what you asked?" {share(self.oos_unsure, self.oos)}',
             f"{name}: help requests {self.help}: recognised {share(self.help_found, self.help)}; "
             f"other messages {self.not_help}: taken for help "
             f"{share(self.help_false, self.not_help)}",
@@ -125,5 +138,5 @@ def evaluate(responder: Responder, questions: Sequence[Question]) -> EngineTally
     for question in questions:
         reply = responder.answer(question.text, question.municipality, check_emergency=False)
         first = responder.first_candidate(question.text, question.municipality)
-        tally.add(question, reply.kind, reply.entry_id, first)
+        tally.add(question, reply.kind, reply.entry_id, first, reply.unsure)
     return tally

@@ -81,6 +81,8 @@ class Reply:
     alert: Alert | None = None
     # Set when the resident's language is not `language`.
     asked_in: Lang | None = None
+    # An answer the engine is not sure of: it comes with a "Not what you asked?" way to staff.
+    unsure: bool = False
 
     @property
     def resident_language(self) -> Lang:
@@ -99,6 +101,7 @@ class Reply:
             "text": self.text,
             "suggestions": [{"id": s.entry_id, "title": s.title} for s in self.suggestions],
             "municipalities": list(self.municipalities),
+            "unsure": self.unsure,
         }
 
 
@@ -348,10 +351,17 @@ class Responder:
         raise AssertionError("an entry always has an answer")
 
     def _entry_reply(
-        self, ctx: _Context, entry: Entry, score: float, others: Iterable[Entry]
+        self,
+        ctx: _Context,
+        entry: Entry,
+        score: float,
+        others: Iterable[Entry],
+        unsure: bool = False,
     ) -> Reply:
         lang = self._entry_language(entry, ctx)
         parts = [f"<b>{escape(entry.title_in(lang, lang))}</b>"]
+        if unsure:
+            parts.append(f"<i>{say('answer_unsure', ctx.wanted)}</i>")
         if lang != ctx.wanted:
             language_name = say(f"lang_name_{lang}", ctx.wanted)
             parts.append(f"<i>{say('language_notice', ctx.wanted, language=language_name)}</i>")
@@ -387,6 +397,7 @@ class Responder:
             score=score,
             suggestions=suggestions,
             asked_in=ctx.wanted if ctx.wanted != lang else None,
+            unsure=unsure,
         )
 
     def _suggestions(
@@ -407,6 +418,10 @@ class Responder:
 
     def _clarify_entries(self, ctx: _Context, candidates: list[Candidate]) -> Reply:
         suggestions = self._suggestions((c.entry for c in candidates), ctx.wanted)
+        if len(suggestions) == 1:
+            # One plausible entry is not a choice: answer it, and offer a way to staff.
+            top = candidates[0]
+            return self._entry_reply(ctx, top.entry, top.score, [], unsure=True)
         lines = [say("clarify_entries", ctx.wanted), ""]
         lines += [f"{n}. {escape(s.title)}" for n, s in enumerate(suggestions, 1)]
         return Reply(

@@ -88,6 +88,9 @@ class Keyboards:
         """The buttons under a reply, by its kind."""
         rows: list[list[InlineKeyboardButton]] = []
         if reply.kind == "answer" and reply.entry_id:
+            if reply.unsure and question_id is not None:
+                label = say("button_not_what_asked", self.lang)
+                rows.append([self.button(label, Action.ASK_STAFF, question_id)])
             rows += [[self.button(s.title, Action.ENTRY, s.entry_id)] for s in reply.suggestions]
             rows.append(
                 [
