@@ -327,7 +327,7 @@ def _when(stamp: int | None) -> str:
 
 def cmd_queue_list(args: argparse.Namespace, settings: Settings) -> int:
     """List help requests, newest last."""
-    requests = _desk_call(settings, lambda desk: desk.requests(args.state))
+    requests = _desk_call(settings, lambda desk: desk.requests.in_state(args.state))
     if not requests:
         print("No help requests" + (f" in state {args.state}." if args.state else "."))
         return 0
@@ -342,7 +342,7 @@ def cmd_queue_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_queue_show(args: argparse.Namespace, settings: Settings) -> int:
     """Show one request, with the resident's contact details (for staff following it up)."""
-    request = _desk_call(settings, lambda desk: desk.by_ref(args.ref))
+    request = _desk_call(settings, lambda desk: desk.requests.by_ref(args.ref))
     if request is None:
         raise BotError(f"no help request {args.ref!r}")
     fields = [
@@ -392,7 +392,7 @@ def cmd_queue_export(args: argparse.Namespace, settings: Settings) -> int:
     """All requests as CSV for reporting: no names, contact details or descriptions."""
     import csv
 
-    requests = _desk_call(settings, lambda desk: desk.requests(None))
+    requests = _desk_call(settings, lambda desk: desk.requests.in_state(None))
     writer = csv.writer(sys.stdout)
     writer.writerow(EXPORT_FIELDS)
     for request in requests:
@@ -408,7 +408,7 @@ def cmd_queue_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_volunteers_list(args: argparse.Namespace, settings: Settings) -> int:
     """List registered volunteers."""
-    volunteers = _desk_call(settings, lambda desk: desk.volunteers(args.state))
+    volunteers = _desk_call(settings, lambda desk: desk.volunteers.in_state(args.state))
     if not volunteers:
         print("No volunteers" + (f" in state {args.state}." if args.state else "."))
         return 0
@@ -426,16 +426,16 @@ def cmd_volunteers_decide(args: argparse.Namespace, settings: Settings) -> int:
     action = args.volunteers_command
 
     async def decide(desk: Any) -> Any:
-        if await desk.volunteer(args.id) is None:
+        if await desk.volunteers.get(args.id) is None:
             return "missing"
         if action == "revoke":
-            return await desk.revoke_volunteer(args.id, None)
+            return await desk.volunteers.revoke(args.id, None)
         if action == "approve":
             # Staff at the command line may approve again someone rejected or revoked.
-            return await desk.decide_volunteer(
+            return await desk.volunteers.decide(
                 args.id, True, None, ("pending", "rejected", "revoked")
             )
-        return await desk.decide_volunteer(args.id, False, None)
+        return await desk.volunteers.decide(args.id, False, None)
 
     volunteer = _desk_call(settings, decide)
     if volunteer == "missing":

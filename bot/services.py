@@ -47,7 +47,7 @@ class Services:
         self.questions = Questions(self.db)
         self.feedback = Feedback(self.db)
         self.meta = Meta(self.db)
-        self.desk = HelpDesk(
+        self.desk = HelpDesk.build(
             self.db,
             volunteer_chat_id=settings.volunteer_chat_id,
             staff_chat_id=settings.staff_chat_id,

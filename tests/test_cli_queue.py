@@ -19,10 +19,10 @@ PHONE = "+4791234567"
 
 async def seed(data_dir: Path) -> None:
     async with Database(data_dir / "bot.db") as db:
-        desk = HelpDesk(
+        desk = HelpDesk.build(
             db, volunteer_chat_id=-1, staff_chat_id=-2, contact_line=lambda municipality, lang: ""
         )
-        await desk.register_volunteer(
+        await desk.volunteers.register(
             2001,
             Conversation("volunteer", "submitted", {"name": "Ola Nordmann", "skills": "dog"}),
             "nb",
@@ -35,7 +35,7 @@ async def seed(data_dir: Path) -> None:
             "contact": "phone",
             "phone": PHONE,
         }
-        await desk.submit(
+        await desk.requests.submit(
             1001, "Kari", None, "asker", "nb", Conversation("request", "confirm", data)
         )
 
@@ -101,14 +101,14 @@ def test_deciding_about_someone_who_never_registered_says_so(
 
 async def test_staff_see_that_a_new_volunteer_was_revoked_before(tmp_path: Path) -> None:
     async with Database(tmp_path / "bot.db") as db:
-        desk = HelpDesk(
+        desk = HelpDesk.build(
             db, volunteer_chat_id=-1, staff_chat_id=-2, contact_line=lambda municipality, lang: ""
         )
         registration = Conversation("volunteer", "submitted", {"name": "Ola", "skills": "dog"})
-        await desk.register_volunteer(2001, registration, "nb")
-        await desk.decide_volunteer(2001, True, None)
-        await desk.revoke_volunteer(2001, None)
-        await desk.register_volunteer(2001, registration, "nb")
+        await desk.volunteers.register(2001, registration, "nb")
+        await desk.volunteers.decide(2001, True, None)
+        await desk.volunteers.revoke(2001, None)
+        await desk.volunteers.register(2001, registration, "nb")
         staff_posts = [str(i.payload) for i in await desk.outbox.due() if i.chat_id == -2]
         assert "Registered before" not in staff_posts[0]
         assert "⚠️ Registered before: revoked on " in staff_posts[-1]

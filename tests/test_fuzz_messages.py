@@ -76,7 +76,7 @@ def _in_conversation(conversation: Conversation) -> Setup:
     async def setup(bot: LiveBot, user: User) -> None:
         await bot.runtime.residents.save(user.id, municipality="asker")
         data = {**conversation.data, "lang": lang_of(user), "opened": str(now())}
-        await bot.runtime.desk.save_conversation(
+        await bot.runtime.desk.conversations.save(
             user.id, Conversation(conversation.kind, conversation.step, data)
         )
 
@@ -160,7 +160,7 @@ async def _check_one(bot: LiveBot, seed: int, caplog: pytest.LogCaptureFixture) 
     if not (text if raw else deliverable(text)):
         return  # Telegram never delivers an empty message
     seen = len(bot.core.bot_messages(user))
-    before = await bot.runtime.desk.conversation(user.id)
+    before = await bot.runtime.desk.conversations.get(user.id)
     injected = bot.core.inject_text(
         user, text, reply_to=reply_to, entities=find_entities(text) if raw else None
     )
@@ -177,7 +177,7 @@ async def _check_one(bot: LiveBot, seed: int, caplog: pytest.LogCaptureFixture) 
     assert not refused, f"Telegram refused {[(c.method, c.description) for c in refused]}: {case}"
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, f"logged {[r.getMessage() for r in errors]}: {case}"
-    if before is not None and await bot.runtime.desk.conversation(user.id) is None:
+    if before is not None and await bot.runtime.desk.conversations.get(user.id) is None:
         assert told(replies, "intake_cancelled", "volunteer_submitted"), (
             f"the conversation was dropped silently: {case}"
         )

@@ -29,7 +29,9 @@ def contact(municipality: str | None, lang: str) -> str:
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[HelpDesk]:
     async with Database(tmp_path / "bot.db") as db:
-        helpdesk = HelpDesk(db, volunteer_chat_id=GROUP, staff_chat_id=STAFF, contact_line=contact)
+        helpdesk = HelpDesk.build(
+            db, volunteer_chat_id=GROUP, staff_chat_id=STAFF, contact_line=contact
+        )
         await helpdesk.start()
         yield helpdesk
 
@@ -49,7 +51,7 @@ def filled(category: str = "groceries", contact: str = "phone") -> Conversation:
 
 
 async def submit(desk: HelpDesk, category: str = "groceries") -> HelpRequest:
-    request, duplicate = await desk.submit(
+    request, duplicate = await desk.requests.submit(
         RESIDENT, "Kari", "kari", "asker", "nb", filled(category)
     )
     assert not duplicate
@@ -60,8 +62,8 @@ async def approve(desk: HelpDesk, user_id: int, name: str = "Ola Nordmann") -> N
     conversation = Conversation(
         "volunteer", "submitted", {"name": name, "area": "Asker", "skills": "groceries"}
     )
-    await desk.register_volunteer(user_id, conversation, "nb")
-    assert await desk.decide_volunteer(user_id, True, staff_id=9) is not None
+    await desk.volunteers.register(user_id, conversation, "nb")
+    assert await desk.volunteers.decide(user_id, True, staff_id=9) is not None
 
 
 async def store_resident(desk: HelpDesk, chosen_language: str) -> None:
@@ -94,7 +96,7 @@ async def test_submit_stores_with_a_reference_and_queues_the_group_post(desk: He
 
 async def test_same_request_again_points_to_the_first(desk: HelpDesk) -> None:
     first = await submit(desk)
-    again, duplicate = await desk.submit(RESIDENT, "Kari", None, "asker", "nb", filled())
+    again, duplicate = await desk.requests.submit(RESIDENT, "Kari", None, "asker", "nb", filled())
     assert duplicate and again.id == first.id
     other = await submit(desk, "pharmacy")
     assert other.id != first.id
@@ -108,11 +110,11 @@ async def test_fifty_simultaneous_claims_have_exactly_one_winner(
     for user_id in volunteers:
         await approve(desk, user_id)
     request = await submit(desk)
-    results = await asyncio.gather(*(desk.claim(request.id, v) for v in volunteers))
+    results = await asyncio.gather(*(desk.requests.claim(request.id, v) for v in volunteers))
     winners = [v for v, r in zip(volunteers, results, strict=True) if r.status == "won"]
     assert len(winners) == 1
     assert all(r.status == "taken" for r in results if r.status != "won")
-    stored = await desk.get(request.id)
+    stored = await desk.requests.get(request.id)
     assert stored is not None and stored.volunteer_id == winners[0]
     with_phone = {v: [m for m in await messages_to(desk, v) if PHONE in m] for v in volunteers}
     assert len(with_phone[winners[0]]) == 1  # the details, to the winner only
@@ -121,11 +123,11 @@ async def test_fifty_simultaneous_claims_have_exactly_one_winner(
 
 async def test_only_approved_volunteers_can_claim(desk: HelpDesk) -> None:
     request = await submit(desk)
-    assert (await desk.claim(request.id, 4242)).status == "not_volunteer"
+    assert (await desk.requests.claim(request.id, 4242)).status == "not_volunteer"
     conversation = Conversation("volunteer", "submitted", {"name": "Per", "skills": "dog"})
-    await desk.register_volunteer(4243, conversation, "nb")  # pending, not approved
-    assert (await desk.claim(request.id, 4243)).status == "not_volunteer"
-    stored = await desk.get(request.id)
+    await desk.volunteers.register(4243, conversation, "nb")  # pending, not approved
+    assert (await desk.requests.claim(request.id, 4243)).status == "not_volunteer"
+    stored = await desk.requests.get(request.id)
     assert stored is not None and stored.state == "open"
 
 
@@ -133,13 +135,13 @@ async def test_release_done_and_who_may_do_them(desk: HelpDesk) -> None:
     await approve(desk, 2001)
     await approve(desk, 2002)
     request = await submit(desk)
-    assert (await desk.claim(request.id, 2001)).status == "won"
-    assert await desk.release(request.id, 2002) is None  # not the claimer
-    assert await desk.complete(request.id, 2002) is None
-    released = await desk.release(request.id, 2001)
+    assert (await desk.requests.claim(request.id, 2001)).status == "won"
+    assert await desk.requests.release(request.id, 2002) is None  # not the claimer
+    assert await desk.requests.complete(request.id, 2002) is None
+    released = await desk.requests.release(request.id, 2001)
     assert released is not None and released.state == "open" and released.volunteer_id is None
-    assert (await desk.claim(request.id, 2002)).status == "won"
-    done = await desk.complete(request.id, 2002)
+    assert (await desk.requests.claim(request.id, 2002)).status == "won"
+    done = await desk.requests.complete(request.id, 2002)
     assert done is not None and done.state == "done"
     resident = await messages_to(desk, RESIDENT)
     assert [("Ola" in m, "tilbake i køen" in m, "utført" in m) for m in resident] == [
@@ -153,12 +155,12 @@ async def test_release_done_and_who_may_do_them(desk: HelpDesk) -> None:
 async def test_resident_cancel_tells_the_volunteer(desk: HelpDesk) -> None:
     await approve(desk, 2001)
     request = await submit(desk)
-    await desk.claim(request.id, 2001)
-    assert await desk.cancel_by_resident(request.id, resident_id=999) is None  # not theirs
-    cancelled = await desk.cancel_by_resident(request.id, RESIDENT)
+    await desk.requests.claim(request.id, 2001)
+    assert await desk.requests.cancel_by_resident(request.id, resident_id=999) is None  # not theirs
+    cancelled = await desk.requests.cancel_by_resident(request.id, RESIDENT)
     assert cancelled is not None and cancelled.state == "cancelled"
     assert any("avbrutt" in m for m in await messages_to(desk, 2001))
-    assert await desk.cancel_by_resident(request.id, RESIDENT) is None  # already closed
+    assert await desk.requests.cancel_by_resident(request.id, RESIDENT) is None  # already closed
 
 
 async def test_the_resident_is_told_in_the_language_they_chose_since_asking(
@@ -168,35 +170,35 @@ async def test_the_resident_is_told_in_the_language_they_chose_since_asking(
     English; without a choice it stays in the request's language."""
     await approve(desk, 2001)
     first = await submit(desk)
-    await desk.claim(first.id, 2001)
+    await desk.requests.claim(first.id, 2001)
     await store_resident(desk, chosen_language="en")
-    await desk.release(first.id, 2001)
+    await desk.requests.release(first.id, 2001)
     assert "back in the queue" in (await messages_to(desk, RESIDENT))[-1]
     await desk.db.write("UPDATE residents SET language = NULL, last_language = 'sv'")
-    await desk.claim(first.id, 2001)
-    await desk.release(first.id, 2001)
+    await desk.requests.claim(first.id, 2001)
+    await desk.requests.release(first.id, 2001)
     assert "tilbake i køen" in (await messages_to(desk, RESIDENT))[-1]
 
 
 async def test_escalation_alerts_staff_once_and_tells_the_resident(desk: HelpDesk) -> None:
-    desk.escalate_after_seconds = -1
+    desk.requests.escalate_after_seconds = -1
     request = await submit(desk)
-    assert [r.id for r in await desk.escalate_due()] == [request.id]
-    assert await desk.escalate_due() == []
+    assert [r.id for r in await desk.requests.escalate_due()] == [request.id]
+    assert await desk.requests.escalate_due() == []
     staff = await messages_to(desk, STAFF)
     assert any(request.ref in m and PHONE not in m for m in staff)
     assert any("66 700 000" in m for m in await messages_to(desk, RESIDENT))
-    closed = await desk.close_by_staff(request.id)
+    closed = await desk.requests.close_by_staff(request.id)
     assert closed is not None and closed.closed_by == "staff"
 
 
 async def test_escalation_says_one_minute_not_one_minutes(desk: HelpDesk) -> None:
-    desk.escalate_after_seconds = 60
+    desk.requests.escalate_after_seconds = 60
     request = await submit(desk)
     await desk.db.write(
         "UPDATE help_requests SET created_at = created_at - 120 WHERE id = ?", (request.id,)
     )
-    assert [r.id for r in await desk.escalate_due()] == [request.id]
+    assert [r.id for r in await desk.requests.escalate_due()] == [request.id]
     staff = "\n".join(await messages_to(desk, STAFF))
     assert "after 1 minute." in staff
 
@@ -204,8 +206,8 @@ async def test_escalation_says_one_minute_not_one_minutes(desk: HelpDesk) -> Non
 async def test_group_redraws_are_merged(desk: HelpDesk) -> None:
     await approve(desk, 2001)
     request = await submit(desk)
-    await desk.claim(request.id, 2001)
-    await desk.release(request.id, 2001)
+    await desk.requests.claim(request.id, 2001)
+    await desk.requests.release(request.id, 2001)
     groups = [i for i in await desk.outbox.due() if i.kind == "group"]
     assert len(groups) == 1
 
@@ -219,13 +221,13 @@ def file_bytes(db: Database) -> bytes:
 async def test_retention_erases_personal_data_from_the_file(desk: HelpDesk) -> None:
     await approve(desk, 2001)
     request = await submit(desk)
-    await desk.claim(request.id, 2001)
-    await desk.complete(request.id, 2001)
+    await desk.requests.claim(request.id, 2001)
+    await desk.requests.complete(request.id, 2001)
     for item in await desk.outbox.due():
         await desk.outbox.sent(item, 1)
-    desk.retention_seconds = -1
-    assert await desk.erase_expired() == 1
-    erased = await desk.get(request.id)
+    desk.privacy.retention_seconds = -1
+    assert await desk.privacy.erase_expired() == 1
+    erased = await desk.requests.get(request.id)
     assert erased is not None and erased.phone is None and erased.description is None
     assert erased.state == "done" and erased.ref == request.ref
     raw = file_bytes(desk.db)
@@ -236,10 +238,10 @@ async def test_retention_erases_personal_data_from_the_file(desk: HelpDesk) -> N
 async def test_forget_me_closes_and_erases_everything(desk: HelpDesk) -> None:
     await approve(desk, 2001)
     request = await submit(desk)
-    await desk.claim(request.id, 2001)
+    await desk.requests.claim(request.id, 2001)
     await store_resident(desk, chosen_language="nb")
-    await desk.forget_resident(RESIDENT)
-    closed = await desk.get(request.id)
+    await desk.privacy.forget_resident(RESIDENT)
+    closed = await desk.requests.get(request.id)
     assert closed is not None and closed.state == "cancelled" and closed.resident_id is None
     assert any("avbrutt" in m for m in await messages_to(desk, 2001))
     assert await messages_to(desk, RESIDENT) == []
@@ -251,7 +253,7 @@ async def test_forget_me_closes_and_erases_everything(desk: HelpDesk) -> None:
 async def test_sent_messages_drop_their_text(desk: HelpDesk) -> None:
     await approve(desk, 2001)
     request = await submit(desk)
-    await desk.claim(request.id, 2001)
+    await desk.requests.claim(request.id, 2001)
     for item in await desk.outbox.due():
         await desk.outbox.sent(item, 7)
     # Only the purposes are kept (the volunteer's registration post, the details message), so
@@ -262,7 +264,7 @@ async def test_sent_messages_drop_their_text(desk: HelpDesk) -> None:
         '{"purpose":"volunteer_details"}',
     ]
     assert PHONE not in str(kept)
-    stored = await desk.get(request.id)
+    stored = await desk.requests.get(request.id)
     assert stored is not None and stored.group_message_id == 7
 
 
@@ -272,17 +274,17 @@ async def test_the_volunteers_details_message_loses_the_contact_when_the_job_end
 ) -> None:
     await approve(desk, 2001)
     request = await submit(desk)
-    await desk.claim(request.id, 2001)
+    await desk.requests.claim(request.id, 2001)
     for item in await desk.outbox.due():
         await desk.outbox.sent(item, 70 if item.chat_id == 2001 else 7)
     if ends == "done":
-        await desk.complete(request.id, 2001)
+        await desk.requests.complete(request.id, 2001)
     elif ends == "release":
-        await desk.release(request.id, 2001)
+        await desk.requests.release(request.id, 2001)
     elif ends == "resident_cancel":
-        await desk.cancel_by_resident(request.id, RESIDENT)
+        await desk.requests.cancel_by_resident(request.id, RESIDENT)
     else:
-        await desk.close_by_staff(request.id)
+        await desk.requests.close_by_staff(request.id)
     edits = [i for i in await desk.outbox.due() if i.kind == "edit"]
     assert len(edits) == 1
     assert edits[0].chat_id == 2001 and edits[0].payload is not None
@@ -292,14 +294,16 @@ async def test_the_volunteers_details_message_loses_the_contact_when_the_job_end
 
 async def test_conversation_survives_a_restart(tmp_path: Path) -> None:
     async with Database(tmp_path / "bot.db") as db:
-        desk = HelpDesk(db, volunteer_chat_id=GROUP, staff_chat_id=None, contact_line=contact)
+        desk = HelpDesk.build(db, volunteer_chat_id=GROUP, staff_chat_id=None, contact_line=contact)
         await desk.start()
-        await desk.save_conversation(RESIDENT, Conversation("request", "area", {"category": "dog"}))
+        await desk.conversations.save(
+            RESIDENT, Conversation("request", "area", {"category": "dog"})
+        )
     async with Database(tmp_path / "bot.db") as db:
-        desk = HelpDesk(db, volunteer_chat_id=GROUP, staff_chat_id=None, contact_line=contact)
+        desk = HelpDesk.build(db, volunteer_chat_id=GROUP, staff_chat_id=None, contact_line=contact)
         await desk.start()
-        assert desk.is_talking(RESIDENT)
-        assert await desk.conversation(RESIDENT) == Conversation(
+        assert desk.conversations.is_talking(RESIDENT)
+        assert await desk.conversations.get(RESIDENT) == Conversation(
             "request", "area", {"category": "dog"}
         )
 
@@ -307,11 +311,11 @@ async def test_conversation_survives_a_restart(tmp_path: Path) -> None:
 async def test_revoking_returns_claimed_requests_to_the_queue(desk: HelpDesk) -> None:
     await approve(desk, 2001)
     request = await submit(desk)
-    await desk.claim(request.id, 2001)
-    assert await desk.revoke_volunteer(2001, staff_id=9) is not None
-    reopened = await desk.get(request.id)
+    await desk.requests.claim(request.id, 2001)
+    assert await desk.volunteers.revoke(2001, staff_id=9) is not None
+    reopened = await desk.requests.get(request.id)
     assert reopened is not None and reopened.state == "open"
-    assert (await desk.claim(request.id, 2001)).status == "not_volunteer"
+    assert (await desk.requests.claim(request.id, 2001)).status == "not_volunteer"
 
 
 async def unsent_details(desk: HelpDesk, request_id: int) -> int:
@@ -330,14 +334,14 @@ async def test_details_not_yet_sent_never_reach_a_volunteer_who_lost_the_job(
 ) -> None:
     await approve(desk, 2001)
     request = await submit(desk)
-    await desk.claim(request.id, 2001)
+    await desk.requests.claim(request.id, 2001)
     assert await unsent_details(desk, request.id) == 1  # Telegram has not taken it yet
     if how == "revoked":
-        await desk.revoke_volunteer(2001, staff_id=9)
+        await desk.volunteers.revoke(2001, staff_id=9)
     elif how == "cancelled":
-        await desk.cancel_by_resident(request.id, RESIDENT)
+        await desk.requests.cancel_by_resident(request.id, RESIDENT)
     else:
-        await desk.release(request.id, 2001)
+        await desk.requests.release(request.id, 2001)
     assert await unsent_details(desk, request.id) == 0
     assert not any(PHONE in m for m in await messages_to(desk, 2001))
 
@@ -345,11 +349,11 @@ async def test_details_not_yet_sent_never_reach_a_volunteer_who_lost_the_job(
 async def test_forget_me_leaves_no_message_addressed_to_the_resident(desk: HelpDesk) -> None:
     await approve(desk, 2001)
     request = await submit(desk)
-    await desk.claim(request.id, 2001)  # the resident is told who will help...
+    await desk.requests.claim(request.id, 2001)  # the resident is told who will help...
     for item in await desk.outbox.due():
         await desk.outbox.sent(item, 7)  # ...and the notice was sent
     assert await desk.db.fetchval("SELECT COUNT(*) FROM outbox WHERE chat_id = ?", (RESIDENT,))
-    await desk.forget_resident(RESIDENT)
+    await desk.privacy.forget_resident(RESIDENT)
     assert await desk.db.fetchval("SELECT COUNT(*) FROM outbox WHERE chat_id = ?", (RESIDENT,)) == 0
 
 
@@ -383,7 +387,7 @@ async def test_open_posts_are_redrawn_as_they_age(desk: HelpDesk) -> None:
     request = await submit(desk)
     for item in await desk.outbox.due():
         await desk.outbox.sent(item, 7)  # posted in the group
-    assert await desk.refresh_ages() == 0  # just posted: nothing stale yet
+    assert await desk.requests.refresh_ages() == 0  # just posted: nothing stale yet
     # Twenty minutes later (moved back in the database rather than waiting).
     await desk.db.write(
         "UPDATE help_requests SET created_at = created_at - 1200 WHERE id = ?", (request.id,)
@@ -391,9 +395,9 @@ async def test_open_posts_are_redrawn_as_they_age(desk: HelpDesk) -> None:
     await desk.db.write(
         "UPDATE outbox SET created_at = created_at - 1200 WHERE request_id = ?", (request.id,)
     )
-    assert await desk.refresh_ages() == 1
+    assert await desk.requests.refresh_ages() == 1
     assert [(i.kind, i.request_id) for i in await desk.outbox.due()] == [("group", request.id)]
-    assert await desk.refresh_ages() == 0  # the redraw just queued counts as fresh
+    assert await desk.requests.refresh_ages() == 0  # the redraw just queued counts as fresh
     assert len(await desk.outbox.due()) == 1
 
 
@@ -447,10 +451,10 @@ async def test_a_volunteer_who_asks_to_be_forgotten_is_erased_after_their_claims
 ) -> None:
     await approve(desk, 2001)
     request = await submit(desk)
-    await desk.claim(request.id, 2001)
-    await desk.forget_resident(2001)
-    assert await desk.volunteer(2001) is None
-    released = await desk.get(request.id)
+    await desk.requests.claim(request.id, 2001)
+    await desk.privacy.forget_resident(2001)
+    assert await desk.volunteers.get(2001) is None
+    released = await desk.requests.get(request.id)
     assert released is not None and released.state == "open" and released.volunteer_id is None
     assert await desk.db.fetchall("SELECT name, phone FROM volunteers") == []
 
@@ -460,14 +464,14 @@ async def test_a_hand_over_that_cannot_reach_the_volunteer_is_reported_to_staff(
 ) -> None:
     await approve(desk, 2001)
     request = await submit(desk)
-    await desk.assign(request.id, 2001)
+    await desk.requests.assign(request.id, 2001)
     [details] = [
         i
         for i in await desk.outbox.due()
         if i.payload and i.payload.get("purpose") == "volunteer_details"
     ]
-    await desk.undeliverable_details(details, "Forbidden: bot was blocked by the user")
-    reopened = await desk.get(request.id)
+    await desk.requests.undeliverable_details(details, "Forbidden: bot was blocked by the user")
+    reopened = await desk.requests.get(request.id)
     assert reopened is not None and reopened.state == "open"
     staff = await messages_to(desk, STAFF)
     assert any(
@@ -482,9 +486,9 @@ async def test_a_claim_retried_by_the_winner_is_theirs_and_sends_nothing_twice(
     await approve(desk, 2001)
     await approve(desk, 2002, "Per Hansen")
     request = await submit(desk)
-    assert (await desk.claim(request.id, 2001)).status == "won"
-    assert (await desk.claim(request.id, 2001)).status == "yours"
-    assert (await desk.claim(request.id, 2002)).status == "taken"
+    assert (await desk.requests.claim(request.id, 2001)).status == "won"
+    assert (await desk.requests.claim(request.id, 2001)).status == "yours"
+    assert (await desk.requests.claim(request.id, 2002)).status == "taken"
     details = [
         i
         for i in await desk.outbox.due()
@@ -497,15 +501,15 @@ async def test_a_decision_from_the_command_line_updates_the_staff_chat_post(
     desk: HelpDesk,
 ) -> None:
     registration = Conversation("volunteer", "submitted", {"name": "Ola", "skills": "dog"})
-    await desk.register_volunteer(2001, registration, "nb")
+    await desk.volunteers.register(2001, registration, "nb")
     for item in await desk.outbox.due():
         await desk.outbox.sent(item, 500 if item.chat_id == STAFF else 1)
-    await desk.decide_volunteer(2001, True, None)  # as `volunteers approve 2001` does
+    await desk.volunteers.decide(2001, True, None)  # as `volunteers approve 2001` does
     [edit] = [i for i in await desk.outbox.due() if i.kind == "edit"]
     assert edit.chat_id == STAFF and edit.payload is not None and edit.payload["edit"] == 500
     assert "Approved from the command line" in edit.payload["text"]
     # A decision made with the post's own buttons edits it there: nothing more is queued.
-    await desk.revoke_volunteer(2001, 77)
+    await desk.volunteers.revoke(2001, 77)
     assert len([i for i in await desk.outbox.due() if i.kind == "edit"]) == 1
 
 
@@ -526,7 +530,7 @@ async def test_a_duplicate_is_the_same_kind_place_and_description(
     desk: HelpDesk, municipality: str, changes: dict[str, str], duplicate: bool
 ) -> None:
     first = await submit(desk)
-    again, found = await desk.submit(
+    again, found = await desk.requests.submit(
         RESIDENT, "Kari", None, municipality, "nb", _with(filled(), **changes)
     )
     assert found is duplicate
@@ -539,13 +543,13 @@ async def test_a_message_a_crash_caught_on_its_way_is_sent_again_as_a_repeat(
     """Marked "sending" before the call: after a restart it is sent again, marked as a repeat
     (Telegram may have it already); one that had not started is sent as it was."""
     async with Database(tmp_path / "bot.db") as db:
-        desk = HelpDesk(db, volunteer_chat_id=GROUP, staff_chat_id=None, contact_line=contact)
+        desk = HelpDesk.build(db, volunteer_chat_id=GROUP, staff_chat_id=None, contact_line=contact)
         request = await submit(desk)
         [post] = [i for i in await desk.outbox.due() if i.kind == "group"]
         await desk.outbox.sending(post)
         assert post.id not in [i.id for i in await desk.outbox.due()]  # not sent twice at once
     async with Database(tmp_path / "bot.db") as db:
-        desk = HelpDesk(db, volunteer_chat_id=GROUP, staff_chat_id=None, contact_line=contact)
+        desk = HelpDesk.build(db, volunteer_chat_id=GROUP, staff_chat_id=None, contact_line=contact)
         assert await desk.outbox.reconcile() == 1
         assert await desk.outbox.reconcile() == 0
         due = {i.id: i for i in await desk.outbox.due()}
@@ -559,14 +563,14 @@ async def test_details_on_their_way_when_the_job_ends_are_withdrawn_once_sent(
 ) -> None:
     await approve(desk, 2001)
     request = await submit(desk)
-    await desk.claim(request.id, 2001)
+    await desk.requests.claim(request.id, 2001)
     [details] = [
         i
         for i in await desk.outbox.due()
         if (i.payload or {}).get("purpose") == "volunteer_details"
     ]
     await desk.outbox.sending(details)
-    await desk.release(request.id, 2001)  # while Telegram is taking the details
+    await desk.requests.release(request.id, 2001)  # while Telegram is taking the details
     await desk.outbox.sent(details, 70)
     edits = [i for i in await desk.outbox.due() if i.kind == "edit"]
     assert [(e.chat_id, (e.payload or {}).get("edit")) for e in edits] == [(2001, 70)]
@@ -583,7 +587,7 @@ async def test_a_notice_is_rendered_when_sent_in_the_language_chosen_by_then(
         return f"<b>contact {municipality} {lang}</b>"
 
     async with Database(tmp_path / "bot.db") as db:
-        desk = HelpDesk(
+        desk = HelpDesk.build(
             db,
             volunteer_chat_id=GROUP,
             staff_chat_id=STAFF,
@@ -592,7 +596,7 @@ async def test_a_notice_is_rendered_when_sent_in_the_language_chosen_by_then(
         )
         await desk.start()
         await submit(desk)  # asked in Norwegian
-        await desk.escalate_due()
+        await desk.requests.escalate_due()
         await store_resident(desk, "en")  # then the resident chose English
         notice = (await messages_to(desk, RESIDENT))[-1]
         assert notice.startswith("It is taking longer than usual")

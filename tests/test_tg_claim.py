@@ -22,8 +22,8 @@ async def a_posted_request(bot: LiveBot) -> tuple[str, Message]:
     registration = Conversation(
         "volunteer", "submitted", {"name": "Ola Nordmann", "area": "Asker", "skills": "groceries"}
     )
-    await desk.register_volunteer(bot.volunteer.id, registration, "nb")
-    assert await desk.decide_volunteer(bot.volunteer.id, True, staff_id=9) is not None
+    await desk.volunteers.register(bot.volunteer.id, registration, "nb")
+    assert await desk.volunteers.decide(bot.volunteer.id, True, staff_id=9) is not None
     filled = Conversation(
         "request",
         "confirm",
@@ -36,7 +36,7 @@ async def a_posted_request(bot: LiveBot) -> tuple[str, Message]:
             "consent": "yes",
         },
     )
-    request, _ = await desk.submit(bot.resident.id, "Kari", None, "asker", "nb", filled)
+    request, _ = await desk.requests.submit(bot.resident.id, "Kari", None, "asker", "nb", filled)
     post = await bot.core.wait_for(
         lambda: next(
             (m for m in bot.core.bot_messages(VOLUNTEER_CHAT_ID) if request.ref in (m.text or "")),
@@ -64,13 +64,13 @@ async def test_a_timed_out_answer_to_take_retries_the_answer_not_the_claim(
     async with live_bot(tmp_path, read_timeout=0.5) as bot:
         ref, post = await a_posted_request(bot)
         claims: list[int] = []
-        claim = bot.runtime.desk.claim
+        claim = bot.runtime.desk.requests.claim
 
         async def counted_claim(request_id: int, volunteer_id: int) -> object:
             claims.append(volunteer_id)
             return await claim(request_id, volunteer_id)
 
-        bot.runtime.desk.claim = counted_claim  # type: ignore[method-assign,assignment]
+        bot.runtime.desk.requests.claim = counted_claim  # type: ignore[method-assign,assignment]
         late = bot.core.delay(1.0, "answerCallbackQuery", after_effect=True)
         pressed = bot.core.press_button(bot.volunteer, post, text=TAKE)
         details = await bot.core.wait_for_message(

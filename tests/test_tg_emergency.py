@@ -47,7 +47,7 @@ async def test_an_emergency_typed_at_the_area_step_is_not_stored_as_the_area(
         assert text_of(reply).index("113") < text_of(reply).index(
             say("emergency_conversation_paused", "nb")
         )
-        conversation = await bot.runtime.desk.conversation(bot.resident.id)
+        conversation = await bot.runtime.desk.conversations.get(bot.resident.id)
         assert conversation is not None
         assert conversation.step == "area" and "area" not in conversation.data
         again = await bot.press(bot.resident, reply, CONTINUE)
@@ -64,7 +64,7 @@ async def test_not_an_emergency_at_a_step_takes_the_text_as_the_answer(tmp_path:
         assert is_emergency_reply(reply)
         timing = await bot.press(bot.resident, reply, NOT_EMERGENCY)
         assert text_of(timing).startswith(opening("intake_timing"))
-        conversation = await bot.runtime.desk.conversation(bot.resident.id)
+        conversation = await bot.runtime.desk.conversations.get(bot.resident.id)
         assert conversation is not None and conversation.data["area"] == "min far puster ikke"
 
 
@@ -87,7 +87,7 @@ async def test_an_emergency_during_volunteer_registration(tmp_path: Path) -> Non
         assert text_of(prompt).startswith(opening("volunteer_name"))
         reply = await bot.send(bot.volunteer, "hjelp, mannen min er bevisstløs")
         assert is_emergency_reply(reply)
-        conversation = await bot.runtime.desk.conversation(bot.volunteer.id)
+        conversation = await bot.runtime.desk.conversations.get(bot.volunteer.id)
         assert conversation is not None and conversation.step == "name"
 
 

@@ -18,7 +18,7 @@ async def test_a_cancel_word_cancels_the_request(tmp_path: Path, word: str) -> N
         await bot.at_area_step()
         reply = await bot.send(bot.resident, word)
         assert (reply.text or "").startswith(opening("intake_cancelled"))
-        assert not bot.runtime.desk.is_talking(bot.resident.id)
+        assert not bot.runtime.desk.conversations.is_talking(bot.resident.id)
 
 
 async def test_a_question_at_the_area_step_is_answered_and_the_step_asked_again(
@@ -31,7 +31,7 @@ async def test_a_question_at_the_area_step_is_answered_and_the_step_asked_again(
         assert "Utsatt betaling" in (answer.text or "")
         again = await bot.core.wait_for_message(bot.resident)
         assert (again.text or "").startswith(opening("intake_area"))
-        conversation = await bot.runtime.desk.conversation(bot.resident.id)
+        conversation = await bot.runtime.desk.conversations.get(bot.resident.id)
         assert conversation is not None and conversation.step == "area"
         assert "area" not in conversation.data
 
@@ -56,10 +56,10 @@ async def test_a_command_in_the_middle_of_a_request_asks_before_dropping_it(
         )
         area = await bot.press(bot.resident, asked, say("button_intake_resume", "nb"))
         assert (area.text or "").startswith(opening("intake_area"))
-        conversation = await bot.runtime.desk.conversation(bot.resident.id)
+        conversation = await bot.runtime.desk.conversations.get(bot.resident.id)
         assert conversation is not None and conversation.kind == "request"
 
         asked = await bot.send(bot.resident, "/volunteer")
         await bot.press(bot.resident, asked, say("button_intake_switch_volunteer", "nb"))
-        conversation = await bot.runtime.desk.conversation(bot.resident.id)
+        conversation = await bot.runtime.desk.conversations.get(bot.resident.id)
         assert conversation is not None and conversation.kind == "volunteer"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,13 +21,21 @@ from bot.helpdesk.repository import request_by_id
 from bot.helpdesk.texts import Keyboard, volunteer_details_gone
 from bot.language import conversation_language
 from bot.messages import say_html
-from bot.storage.db import Database, now
+from bot.storage.db import Database, T, WriteFn, now
 from bot.types import Lang, lang_or_english
 
 # Purposes of outbox messages that need a follow-up when they cannot be delivered.
 VOLUNTEER_DETAILS = "volunteer_details"
 
 ContactLine = Callable[[str | None, Lang], str]
+
+
+@dataclass(frozen=True)
+class Chats:
+    """Where the help desk's group posts and staff messages go (None: nowhere)."""
+
+    volunteers: int | None
+    staff: int | None
 
 
 @dataclass(frozen=True)
@@ -161,18 +169,27 @@ def withdraw_details(connection: sqlite3.Connection, request_id: int) -> None:
 
 
 class Outbox:
-    """What the sender needs: due messages, their states, and their text at send time."""
+    """Every transition's transaction, and what the sender needs: due messages, their states,
+    and their text at send time."""
 
     def __init__(
         self,
         db: Database,
         contact_line: ContactLine,
-        transaction: Callable[[Callable[[sqlite3.Connection], None]], Awaitable[None]],
+        wake: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.contact_line = contact_line
-        # The help desk's own transaction, so a withdrawal wakes the sender like any change.
-        self._transaction = transaction
+        # Called after every committed transition, so the sender need not wait for its timer.
+        # No caller has to remember it.
+        self._wake = wake or (lambda: None)
+
+    async def transaction(self, fn: WriteFn[T]) -> T:
+        """Run `fn` in one write transaction (a change and the messages it causes), then wake
+        the sender."""
+        result = await self.db.run_write(fn)
+        self._wake()
+        return result
 
     async def due(self, limit: int = 50) -> list[OutboxItem]:
         """Messages ready to send, oldest first."""
@@ -238,7 +255,7 @@ class Outbox:
                     # The request left the volunteer while their details were on the way.
                     withdraw_details(connection, item.request_id)
 
-        await self._transaction(run)
+        await self.transaction(run)
 
     async def retry(self, item: OutboxItem, not_before: float, error: str) -> None:
         await self.db.write(

@@ -1,13 +1,23 @@
-"""Erasing residents' personal data from help requests (inside a write transaction)."""
+"""Erasing personal data: closed requests after the retention period, and a resident (or a
+volunteer) who asks to be forgotten.
+
+This is the one module that writes other modules' tables (`residents`, `questions`): erasure
+must reach everything the bot keeps about a person, in the same transaction.
+"""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from bot.helpdesk.outbox import drop_unsent_details
+from bot.helpdesk.conversations import Conversations, end_conversation
+from bot.helpdesk.outbox import Chats, Outbox, drop_unsent_details
+from bot.helpdesk.requests import cancel_request, release_claims
 from bot.storage.db import now
+
+logger = logging.getLogger(__name__)
 
 
 def erase_requests(connection: sqlite3.Connection, where: str, params: Sequence[Any]) -> int:
@@ -25,3 +35,83 @@ def erase_requests(connection: sqlite3.Connection, where: str, params: Sequence[
         # Sent messages keep no text already; an unsent one with the contact details goes.
         drop_unsent_details(connection, request_id)
     return len(ids)
+
+
+class Privacy:
+    """Erasure, on a timer and on request."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        conversations: Conversations,
+        chats: Chats,
+        retention_seconds: float = 30 * 86400,
+    ) -> None:
+        self.outbox = outbox
+        self.db = outbox.db
+        self.conversations = conversations
+        self.chats = chats
+        self.retention_seconds = retention_seconds
+
+    async def erase_expired(self) -> int:
+        """Erase the personal data of requests closed longer ago than the retention period."""
+        deadline = now() - self.retention_seconds
+
+        def run(connection: sqlite3.Connection) -> int:
+            erased = erase_requests(
+                connection,
+                "state IN ('done', 'cancelled') AND closed_at <= ? AND erased_at IS NULL",
+                (deadline,),
+            )
+            connection.execute(
+                """DELETE FROM volunteers WHERE state IN ('rejected', 'revoked')
+                   AND decided_at <= ?""",
+                (deadline,),
+            )
+            connection.execute(
+                "DELETE FROM outbox WHERE state != 'pending' AND created_at <= ?", (deadline,)
+            )
+            return erased
+
+        erased = await self.outbox.transaction(run)
+        if erased:
+            await self.db.checkpoint()
+            logger.info("erased the personal data of %d closed help request(s)", erased)
+        return erased
+
+    async def forget_resident(self, resident_id: int) -> int:
+        """Close the resident's active requests and erase everything about them."""
+
+        def run(connection: sqlite3.Connection) -> int:
+            active = connection.execute(
+                """SELECT id FROM help_requests
+                   WHERE resident_id = ? AND state IN ('open', 'claimed')""",
+                (resident_id,),
+            ).fetchall()
+            for (request_id,) in active:
+                cancel_request(connection, self.chats, request_id, "resident", resident_id)
+            connection.execute(
+                "DELETE FROM outbox WHERE chat_id = ? AND state = 'pending'", (resident_id,)
+            )
+            # Sent and failed rows keep no text, but their address is the resident's user id.
+            connection.execute("UPDATE outbox SET chat_id = NULL WHERE chat_id = ?", (resident_id,))
+            erased = erase_requests(connection, "resident_id = ?", (resident_id,))
+            end_conversation(connection, resident_id)
+            connection.execute("DELETE FROM residents WHERE user_id = ?", (resident_id,))
+            connection.execute(
+                "UPDATE questions SET text = NULL, user_id = NULL WHERE user_id = ?", (resident_id,)
+            )
+            # A volunteer who asks to be forgotten: their requests go back to the queue first.
+            release_claims(connection, self.chats, resident_id)
+            connection.execute(
+                "UPDATE help_requests SET volunteer_id = NULL WHERE volunteer_id = ?",
+                (resident_id,),
+            )
+            connection.execute("DELETE FROM volunteers WHERE user_id = ?", (resident_id,))
+            return erased
+
+        erased = await self.outbox.transaction(run)
+        self.conversations.ended(resident_id)
+        await self.db.checkpoint()
+        logger.info("resident data erased on request (%d request(s))", erased)
+        return erased

@@ -1,4 +1,4 @@
-"""One SQLite database: a single writer thread with group commit, and an aiosqlite reader.
+"""One SQLite database: a single writer thread with group commit, and a reader thread.
 
 Every write is a function run in the writer thread inside `BEGIN IMMEDIATE ... COMMIT`. Writes
 that arrive together share one transaction (group commit): one fsync and one thread hop for
@@ -6,6 +6,10 @@ all of them, instead of three round trips each through a busy event loop. Each w
 its own SAVEPOINT, so one that fails is rolled back alone and its caller gets the exception;
 a caller's await returns only after the COMMIT that made its write durable. WAL lets reads
 run beside the writer; `synchronous=FULL` makes a commit survive a power cut, not only a crash.
+
+The reader is a plain sqlite3 connection on a thread of its own, like the writer, so one sync
+function of a connection (`bot.helpdesk.repository`, say) serves a read inside a write
+transaction and a read from the event loop alike (`read`): no query is written twice.
 """
 
 from __future__ import annotations
@@ -18,8 +22,6 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
-
-import aiosqlite
 
 from bot.errors import BotError
 from bot.storage.migrations import MIGRATIONS
@@ -100,7 +102,8 @@ class Database:
         self.path = path
         self._executor: ThreadPoolExecutor | None = None
         self._writer: sqlite3.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._read_executor: ThreadPoolExecutor | None = None
         self._pending: list[tuple[WriteFn[Any], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -121,6 +124,13 @@ class Database:
             raise
         return connection
 
+    def _open_reader(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        connection.row_factory = sqlite3.Row
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA query_only = ON")
+        return connection
+
     async def open(self) -> None:
         """Start the writer, bring the schema up to date, and open the reader."""
         loop = asyncio.get_running_loop()
@@ -128,10 +138,8 @@ class Database:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
             self._writer = await loop.run_in_executor(self._executor, self._open_writer)
-            self._reader = await aiosqlite.connect(self.path, isolation_level=None)
-            self._reader.row_factory = aiosqlite.Row
-            await self._reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await self._reader.execute("PRAGMA query_only = ON")
+            self._read_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-reader")
+            self._reader = await loop.run_in_executor(self._read_executor, self._open_reader)
         except (OSError, sqlite3.Error) as exc:
             await self.close()
             raise StorageError(f"cannot open the database {self.path}: {exc}") from exc
@@ -144,9 +152,14 @@ class Database:
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
             self._flusher = None
-        if self._reader is not None:
-            await self._reader.close()
-            self._reader = None
+        if self._reader is not None and self._read_executor is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                self._read_executor, self._reader.close
+            )
+        self._reader = None
+        if self._read_executor is not None:
+            self._read_executor.shutdown(wait=True)
+            self._read_executor = None
         if self._writer is not None and self._executor is not None:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._writer.close)
         self._writer = None
@@ -223,21 +236,21 @@ class Database:
 
     # -- reads ------------------------------------------------------------------------------
 
-    def _need_reader(self) -> aiosqlite.Connection:
-        if self._reader is None:
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn(connection)` on the reader connection, which always sees committed data."""
+        reader, executor = self._reader, self._read_executor
+        if reader is None or executor is None:
             raise StorageError("the database is not open")
-        return self._reader
+        return await asyncio.get_running_loop().run_in_executor(executor, fn, reader)
 
-    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        """One row from the reader connection, which always sees committed data."""
-        async with self._need_reader().execute(sql, params) as cursor:
-            row: aiosqlite.Row | None = await cursor.fetchone()
-            return row
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """One row from the reader connection."""
+        row: sqlite3.Row | None = await self.read(lambda c: c.execute(sql, params).fetchone())
+        return row
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """All rows from the reader connection."""
-        async with self._need_reader().execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return await self.read(lambda c: c.execute(sql, params).fetchall())
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, or None."""

@@ -173,7 +173,10 @@ def register_handlers(
     application.add_handler(MessageHandler(private & filters.COMMAND, resident.help))
     # Typed answers to an intake step go to the help desk; every other text is a question.
     application.add_handler(
-        MessageHandler(private & filters.TEXT & InConversation(runtime.desk), helpdesk.intake_text)
+        MessageHandler(
+            private & filters.TEXT & InConversation(runtime.desk.conversations),
+            helpdesk.intake_text,
+        )
     )
     application.add_handler(MessageHandler(private & filters.TEXT, resident.question))
     application.add_handler(MessageHandler(private & filters.CONTACT, helpdesk.on_contact))

@@ -97,9 +97,9 @@ async def _housekeeping(runtime: Runtime) -> None:
     while True:
         try:
             # Both wake the outbox sender themselves when they queue something.
-            await runtime.desk.escalate_due()
-            await runtime.desk.refresh_ages()
-            await runtime.desk.erase_expired()
+            await runtime.desk.requests.escalate_due()
+            await runtime.desk.requests.refresh_ages()
+            await runtime.desk.privacy.erase_expired()
             await runtime.inbox.purge(INBOX_KEEP_SECONDS)
             await runtime.questions.purge(int(runtime.settings.retention_days * 86400))
         except asyncio.CancelledError:

@@ -8,7 +8,7 @@ volunteer's details, the request goes back to the queue.
 
 Delivery is at least once: each message is marked "sending" just before the call and "sent"
 in the commit right after Telegram's answer. A crash between the two may or may not have
-delivered it (the Bot API has no idempotency key), so on restart `HelpDesk.reconcile` sends those
+delivered it (the Bot API has no idempotency key), so on restart `Outbox.reconcile` sends those
 again, and a group post sent again says it may be a second copy of the same reference. A
 repeated message is better than a request no volunteer ever sees.
 """
@@ -124,7 +124,7 @@ class OutboxSender:
         except Forbidden as exc:
             await self.outbox.failed(item, str(exc))
             if item.payload and item.payload.get("purpose") == VOLUNTEER_DETAILS:
-                await self.desk.undeliverable_details(item, str(exc))
+                await self.desk.requests.undeliverable_details(item, str(exc))
             logger.warning("outbox: message %d cannot be delivered", item.id)
             return True
         except BadRequest as exc:
@@ -183,7 +183,7 @@ class OutboxSender:
         """Post or update a request's group message to show its current state."""
         if item.request_id is None or item.chat_id is None:
             return None
-        view = await self.desk.group_view(item.request_id)
+        view = await self.desk.requests.group_view(item.request_id)
         if view is None:
             return None
         request, volunteer_name = view

@@ -461,7 +461,7 @@ async def seed_requests(world: World, residents: list[User]) -> list[str]:
         "consent": "yes",
     }
     async with Database(db_path(world)) as db:
-        desk = HelpDesk(
+        desk = HelpDesk.build(
             db,
             volunteer_chat_id=VOLUNTEER_CHAT_ID,
             staff_chat_id=STAFF_CHAT_ID,
@@ -471,7 +471,7 @@ async def seed_requests(world: World, residents: list[User]) -> list[str]:
         refs = []
         for resident in residents:
             conversation = Conversation("request", "confirm", dict(data))
-            request, _ = await desk.submit(
+            request, _ = await desk.requests.submit(
                 resident.id, resident.first_name, None, "asker", "nb", conversation
             )
             refs.append(request.ref)

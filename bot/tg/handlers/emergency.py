@@ -83,7 +83,7 @@ class EmergencyHandlers:
         verdict = responder.assess(text)
         if verdict.level is EmergencyLevel.NONE:
             return
-        conversation = await self.rt.desk.conversation(user.id)
+        conversation = await self.rt.desk.conversations.get(user.id)
         resident, profile_lang = await self.residents.profile(user)
         plain_question = conversation is None and text == message.text
         if verdict.level is EmergencyLevel.MEDIUM:
@@ -138,7 +138,7 @@ class EmergencyHandlers:
         """The emergency reply's buttons; False when the button is not one of them."""
         query, message, user, callback, _, context = press
         if callback.action == Action.CONTINUE:
-            conversation = await self.rt.desk.conversation(user.id)
+            conversation = await self.rt.desk.conversations.get(user.id)
             await acknowledge(query)
             if conversation is not None:
                 await self.helpdesk.send_prompt(message, conversation)

@@ -25,7 +25,7 @@ from telegram import (
 from telegram.ext import ContextTypes, filters
 
 from bot.helpdesk import intake
-from bot.helpdesk.desk import HelpDesk
+from bot.helpdesk.conversations import Conversations
 from bot.helpdesk.intake import Conversation, Outcome
 from bot.helpdesk.models import CATEGORIES, TIMINGS, HelpRequest
 from bot.messages import escape, say, say_html
@@ -43,12 +43,12 @@ class InConversation(filters.MessageFilter):
     """Messages from someone in the middle of an intake conversation (asked from memory: the
     help desk keeps who is talking, so no database read decides the route)."""
 
-    def __init__(self, desk: HelpDesk) -> None:
+    def __init__(self, conversations: Conversations) -> None:
         super().__init__(name="InConversation")
-        self.desk = desk
+        self.conversations = conversations
 
     def filter(self, message: Message) -> bool:
-        return message.from_user is not None and self.desk.is_talking(message.from_user.id)
+        return message.from_user is not None and self.conversations.is_talking(message.from_user.id)
 
 
 class HelpDeskHandlers:
@@ -210,7 +210,7 @@ class HelpDeskHandlers:
             contact = self.rt.contact_line(resident.municipality, lang)
             await send_html(message, say("request_unavailable", lang, contact=contact))
             return
-        active = [r for r in await self.desk.of_resident(user.id) if r.active]
+        active = [r for r in await self.desk.requests.of_resident(user.id) if r.active]
         if active:
             # Said at the start, not after six steps: the resident may mean that one.
             state = say(f"state_{active[0].state}", lang)
@@ -225,7 +225,7 @@ class HelpDeskHandlers:
             conversation.step,
             {**conversation.data, "lang": lang, "opened": opened},
         )
-        await self.desk.save_conversation(user.id, conversation)
+        await self.desk.conversations.save(user.id, conversation)
         await self.send_prompt(message, conversation)
 
     async def request_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -241,7 +241,7 @@ class HelpDeskHandlers:
     async def _in_progress(self, message: Message, user: User, lang: Lang, wanted: str) -> bool:
         """True when a conversation is under way: it is kept, and the user is asked whether to
         go on with it or drop it for the one `wanted` (a command never drops it silently)."""
-        conversation = await self.desk.conversation(user.id)
+        conversation = await self.desk.conversations.get(user.id)
         if conversation is None:
             return False
         chat = message.chat_id
@@ -268,10 +268,10 @@ class HelpDeskHandlers:
             await self.send_prompt(message, conversation)
             return
         if conversation.kind == "volunteer" and conversation.step == "submitted":
-            await self.desk.register_volunteer(user.id, conversation, lang)
+            await self.desk.volunteers.register(user.id, conversation, lang)
             await message.get_bot().send_message(message.chat_id, say("volunteer_submitted", lang))
             return
-        await self.desk.save_conversation(user.id, conversation)
+        await self.desk.conversations.save(user.id, conversation)
         await self.send_prompt(message, conversation)
 
     async def intake_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -283,7 +283,7 @@ class HelpDeskHandlers:
 
     async def on_text(self, message: Message, user: User, text: str) -> None:
         """Typed input while the user is in a conversation."""
-        conversation = await self.desk.conversation(user.id)
+        conversation = await self.desk.conversations.get(user.id)
         if conversation is None:
             return
         lang = lang_or_english(conversation.data.get("lang"))
@@ -311,7 +311,7 @@ class HelpDeskHandlers:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.contact is None:
             return
-        conversation = await self.desk.conversation(user.id)
+        conversation = await self.desk.conversations.get(user.id)
         if conversation is None or conversation.kind != "request":
             await self.residents.not_text(update, context)
             return
@@ -330,7 +330,7 @@ class HelpDeskHandlers:
         await self._advance(message, user, Outcome(previous))
 
     async def quit(self, message: Message, user: User, lang: Lang) -> None:
-        await self.desk.end_conversation(user.id)
+        await self.desk.conversations.end(user.id)
         await message.get_bot().send_message(
             message.chat_id, say("intake_cancelled", lang), reply_markup=ReplyKeyboardRemove()
         )
@@ -338,7 +338,7 @@ class HelpDeskHandlers:
     async def _send_request(self, message: Message, user: User, conversation: Conversation) -> None:
         lang = lang_or_english(conversation.data.get("lang"))
         resident, _ = await self.residents.profile(user)
-        request, duplicate = await self.desk.submit(
+        request, duplicate = await self.desk.requests.submit(
             user.id, user.first_name, user.username, resident.municipality, lang, conversation
         )
         if duplicate:
@@ -385,7 +385,7 @@ class HelpDeskHandlers:
         if message is None or user is None:
             return
         _, lang = await self.residents.profile(user)
-        requests = await self.desk.of_resident(user.id)
+        requests = await self.desk.requests.of_resident(user.id)
         if not requests:
             await message.reply_text(say("status_none", lang))
             return
@@ -400,11 +400,11 @@ class HelpDeskHandlers:
         if message is None or user is None:
             return
         _, lang = await self.residents.profile(user)
-        conversation = await self.desk.conversation(user.id)
+        conversation = await self.desk.conversations.get(user.id)
         if conversation is not None:
             await self.quit(message, user, lang_or_english(conversation.data.get("lang")))
             return
-        active = [r for r in await self.desk.of_resident(user.id) if r.active]
+        active = [r for r in await self.desk.requests.of_resident(user.id) if r.active]
         if not active:
             await message.reply_text(say("cancel_nothing", lang))
             return
@@ -442,14 +442,14 @@ class HelpDeskHandlers:
         await self._start_volunteer(message, user, lang)
 
     async def _start_volunteer(self, message: Message, user: User, lang: Lang) -> None:
-        existing = await self.desk.volunteer(user.id)
+        existing = await self.desk.volunteers.get(user.id)
         if existing is not None and existing.state in ("pending", "approved"):
             state = say(f"volunteer_state_{existing.state}", lang)
             await message.reply_text(say("volunteer_already", lang, state=state))
             return
         conversation = intake.start_volunteer()
         conversation = Conversation("volunteer", conversation.step, {"lang": lang})
-        await self.desk.save_conversation(user.id, conversation)
+        await self.desk.conversations.save(user.id, conversation)
         await self.send_prompt(message, conversation)
 
     # -- buttons ----------------------------------------------------------------------------
@@ -474,7 +474,7 @@ class HelpDeskHandlers:
         if action in (Action.RESUME, Action.SWITCH):
             return await self._resume_or_switch(query, message, user, callback)
         if action == Action.SEND_ANYWAY:
-            conversation = await self.desk.conversation(user.id)
+            conversation = await self.desk.conversations.get(user.id)
             if (
                 conversation is None
                 or conversation.kind != "request"
@@ -487,7 +487,9 @@ class HelpDeskHandlers:
             await self._send_request(message, user, anyway)
             return True
         if action == Action.RESIDENT_CANCEL:
-            request = await self.desk.cancel_by_resident(callback_int(callback.arg(0)), user.id)
+            request = await self.desk.requests.cancel_by_resident(
+                callback_int(callback.arg(0)), user.id
+            )
             if request is None:
                 return False
             await acknowledge(query)
@@ -501,7 +503,7 @@ class HelpDeskHandlers:
             if action == Action.FORGET_NO:
                 await message.reply_text(say("forget_kept", lang))
                 return True
-            await self.desk.forget_resident(user.id)
+            await self.desk.privacy.forget_resident(user.id)
             await self.rt.residents.forget(user.id)
             await message.reply_text(say("forget_done", lang), reply_markup=ReplyKeyboardRemove())
             return True
@@ -513,7 +515,7 @@ class HelpDeskHandlers:
         """Go on with the conversation under way, or drop it and start the one asked for."""
         await acknowledge(query)
         await drop_buttons(query)
-        conversation = await self.desk.conversation(user.id)
+        conversation = await self.desk.conversations.get(user.id)
         if callback.action == Action.RESUME:
             if conversation is not None:
                 await self.send_prompt(message, conversation)
@@ -521,7 +523,7 @@ class HelpDeskHandlers:
         wanted = callback.arg(0)
         if wanted not in ("request", "volunteer"):
             return False
-        await self.desk.end_conversation(user.id)
+        await self.desk.conversations.end(user.id)
         _, lang = await self.residents.profile(user)
         if wanted == "request":
             await self.begin(message, user, lang, None)
@@ -532,7 +534,7 @@ class HelpDeskHandlers:
     async def _conversation_button(
         self, query: CallbackQuery, message: Message, user: User, callback: Callback
     ) -> bool:
-        conversation = await self.desk.conversation(user.id)
+        conversation = await self.desk.conversations.get(user.id)
         if callback.action == Action.SEND and (
             conversation is None or conversation.step != "confirm"
         ):
@@ -564,7 +566,7 @@ class HelpDeskHandlers:
         """Send pressed for a conversation already stored (a redelivery): repeat its reference."""
         if not opened.isdigit():
             return False
-        request = await self.desk.stored_since(user.id, int(opened))
+        request = await self.desk.requests.stored_since(user.id, int(opened))
         if request is None:
             return False
         await acknowledge(query)

@@ -248,12 +248,12 @@ class StaffHandlers:
         action, target = callback.action, callback_int(callback.arg(0))
         who = user.first_name or say("staff_someone", STAFF_LANG)
         if action == Action.STAFF_CLOSE:
-            request = await self.desk.close_by_staff(target)
+            request = await self.desk.requests.close_by_staff(target)
             note = say(
                 "staff_closed_by" if request else "staff_already_closed", STAFF_LANG, who=who
             )
         elif action == Action.STAFF_ASSIGN:
-            approved = await self.desk.volunteers("approved")
+            approved = await self.desk.volunteers.in_state("approved")
             if not approved:
                 await acknowledge(query, say("staff_no_volunteers", STAFF_LANG), alert=True)
                 return True
@@ -276,7 +276,7 @@ class StaffHandlers:
             )
             return True
         elif action == Action.STAFF_GIVE:
-            result = await self.desk.assign(target, callback_int(callback.arg(1)))
+            result = await self.desk.requests.assign(target, callback_int(callback.arg(1)))
             key = {
                 "won": "staff_handed_by",
                 "yours": "staff_volunteer_has_it",
@@ -284,7 +284,7 @@ class StaffHandlers:
             }.get(result.status, "staff_request_not_open")
             note = say(key, STAFF_LANG, who=who)
         elif action in (Action.APPROVE, Action.REJECT):
-            volunteer = await self.desk.decide_volunteer(target, action == Action.APPROVE, user.id)
+            volunteer = await self.desk.volunteers.decide(target, action == Action.APPROVE, user.id)
             if volunteer is None:
                 note = say("staff_already_decided", STAFF_LANG)
             elif action == Action.APPROVE:
@@ -292,7 +292,7 @@ class StaffHandlers:
             else:
                 note = say("staff_rejected_by", STAFF_LANG, who=who)
         else:
-            volunteer = await self.desk.revoke_volunteer(target, user.id)
+            volunteer = await self.desk.volunteers.revoke(target, user.id)
             key = "staff_revoked_by" if volunteer else "staff_not_approved"
             note = say(key, STAFF_LANG, who=who)
         await acknowledge(query)

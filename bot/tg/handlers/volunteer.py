@@ -46,7 +46,7 @@ class VolunteerHandlers:
         profile_lang: Lang,
         context: ContextTypes.DEFAULT_TYPE,
     ) -> bool:
-        volunteer = await self.desk.volunteer(user.id)
+        volunteer = await self.desk.volunteers.get(user.id)
         lang = lang_or_english(volunteer.language) if volunteer else profile_lang
         if volunteer is None or not volunteer.approved:
             await acknowledge(query, say("claim_not_volunteer", lang), alert=True)
@@ -56,7 +56,7 @@ class VolunteerHandlers:
         except (Forbidden, BadRequest):
             await acknowledge(query, say("claim_start_bot", lang), alert=True)
             return True
-        result = await self.desk.claim(request_id, user.id)
+        result = await self.desk.requests.claim(request_id, user.id)
         if result.status in ("won", "yours") and result.request is not None:
             await acknowledge(query, say("claim_won", lang, ref=result.request.ref))
             if result.status == "won":
@@ -70,13 +70,13 @@ class VolunteerHandlers:
     async def _finish(
         self, query: CallbackQuery, user: User, action: str, request_id: int, profile_lang: Lang
     ) -> bool:
-        volunteer = await self.desk.volunteer(user.id)
+        volunteer = await self.desk.volunteers.get(user.id)
         lang = lang_or_english(volunteer.language) if volunteer else profile_lang
         if action == Action.DONE:
-            request = await self.desk.complete(request_id, user.id)
+            request = await self.desk.requests.complete(request_id, user.id)
             key = "volunteer_marked_done"
         else:
-            request = await self.desk.release(request_id, user.id)
+            request = await self.desk.requests.release(request_id, user.id)
             key = "volunteer_released"
         if request is None:
             await acknowledge(query, say("volunteer_not_yours", lang), alert=True)
