@@ -109,7 +109,9 @@ async def test_staff_see_that_a_new_volunteer_was_revoked_before(tmp_path: Path)
         await desk.volunteers.decide(2001, True, None)
         await desk.volunteers.revoke(2001, None)
         await desk.volunteers.register(2001, registration, "nb")
-        staff_posts = [str(i.payload) for i in await desk.outbox.due() if i.chat_id == -2]
+        staff_posts = [
+            (await desk.outbox.render(i))[0] for i in await desk.outbox.due() if i.chat_id == -2
+        ]
         assert "Registered before" not in staff_posts[0]
         assert "⚠️ Registered before: revoked on " in staff_posts[-1]
 

@@ -14,6 +14,8 @@ from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.intake import Conversation, is_cancel, is_question_at, request_back, request_text
 from bot.helpdesk.models import HelpRequest
 from bot.helpdesk.outbox import OutboxItem
+from bot.helpdesk.texts import Button, volunteer_details
+from bot.messages import say
 from bot.storage import Database
 
 GROUP = -100
@@ -83,7 +85,7 @@ async def messages_to(desk: HelpDesk, chat_id: int) -> list[str]:
         (chat_id,),
     )
     items = [OutboxItem(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
-    return [await desk.outbox.text_of(item) for item in items]
+    return [(await desk.outbox.render(item))[0] for item in items]
 
 
 async def test_submit_stores_with_a_reference_and_queues_the_group_post(desk: HelpDesk) -> None:
@@ -289,7 +291,8 @@ async def test_the_volunteers_details_message_loses_the_contact_when_the_job_end
     assert len(edits) == 1
     assert edits[0].chat_id == 2001 and edits[0].payload is not None
     assert edits[0].payload["edit"] == 70
-    assert PHONE not in edits[0].payload["text"] and request.ref in edits[0].payload["text"]
+    text, buttons = await desk.outbox.render(edits[0])
+    assert PHONE not in text and request.ref in text and not buttons
 
 
 async def test_conversation_survives_a_restart(tmp_path: Path) -> None:
@@ -507,7 +510,8 @@ async def test_a_decision_from_the_command_line_updates_the_staff_chat_post(
     await desk.volunteers.decide(2001, True, None)  # as `volunteers approve 2001` does
     [edit] = [i for i in await desk.outbox.due() if i.kind == "edit"]
     assert edit.chat_id == STAFF and edit.payload is not None and edit.payload["edit"] == 500
-    assert "Approved from the command line" in edit.payload["text"]
+    text, buttons = await desk.outbox.render(edit)
+    assert "Approved from the command line" in text and not buttons
     # A decision made with the post's own buttons edits it there: nothing more is queued.
     await desk.volunteers.revoke(2001, 77)
     assert len([i for i in await desk.outbox.due() if i.kind == "edit"]) == 1
@@ -601,3 +605,50 @@ async def test_a_notice_is_rendered_when_sent_in_the_language_chosen_by_then(
         notice = (await messages_to(desk, RESIDENT))[-1]
         assert notice.startswith("It is taking longer than usual")
         assert notice.endswith("<b>contact asker en</b>")
+
+
+async def test_a_volunteers_messages_are_rendered_when_sent_in_their_language_by_then(
+    desk: HelpDesk,
+) -> None:
+    """The approval and the contact details are stored as a view and its values: a volunteer
+    who changes language before they are sent gets them in the new one."""
+    await approve(desk, 2001)
+    request = await submit(desk)
+    await desk.requests.claim(request.id, 2001)
+    await desk.db.write("UPDATE volunteers SET language = 'en' WHERE user_id = 2001")
+    approval, details = await messages_to(desk, 2001)
+    assert approval == say("volunteer_approved", "en")
+    claimed = await desk.requests.get(request.id)
+    assert claimed is not None and details == volunteer_details(claimed, "en")[0]
+    assert PHONE in details and details != volunteer_details(claimed, "nb")[0]
+    [item] = [
+        i
+        for i in await desk.outbox.due()
+        if (i.payload or {}).get("purpose") == "volunteer_details"
+    ]
+    _, keyboard = await desk.outbox.render(item)
+    assert [b.label for b in keyboard[0]] == [say("button_done", "en"), say("button_release", "en")]
+
+
+async def test_rows_stored_with_their_text_before_views_are_still_sent_as_written(
+    desk: HelpDesk,
+) -> None:
+    """An outbox written by an earlier version holds rendered text and buttons (and edits
+    with their text): after an upgrade they are sent as they were stored."""
+    old_message = {
+        "text": "Ola, you have A-1001",
+        "buttons": [[{"label": "Done", "action": "d", "args": ["1"]}]],
+        "purpose": "volunteer_details",
+    }
+    for kind, payload in (("message", old_message), ("edit", {"text": "gone", "edit": 70})):
+        await desk.db.write(
+            """INSERT INTO outbox (kind, chat_id, request_id, payload, not_before, created_at)
+               VALUES (?, 2001, 1, ?, 0, 0)""",
+            (kind, json.dumps(payload)),
+        )
+    message, edit = await desk.outbox.due()
+    assert await desk.outbox.render(message) == (
+        "Ola, you have A-1001",
+        [[Button("Done", "d", ("1",))]],
+    )
+    assert await desk.outbox.render(edit) == ("gone", [])

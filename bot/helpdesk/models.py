@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 Category = Literal["groceries", "pharmacy", "transport", "dog", "other"]
@@ -58,6 +58,13 @@ class HelpRequest:
     @property
     def active(self) -> bool:
         return self.state in ACTIVE
+
+
+def without_contact(request: HelpRequest) -> HelpRequest:
+    """The request without who asked and how to reach them: what staff alerts may hold."""
+    return replace(
+        request, resident_id=None, resident_name=None, resident_username=None, phone=None
+    )
 
 
 REQUEST_COLUMNS = (

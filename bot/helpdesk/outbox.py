@@ -1,10 +1,13 @@
 """The outbox: every message a help-desk change causes, stored in the same transaction as the
 change and sent later by the Telegram layer's sender.
 
-The `queue_*` functions run inside a write transaction. `Outbox` is what the sender uses:
-what is due, "sending" before the call and "sent" after it, and the text of each message,
-rendered when it is sent. Messages that carry a volunteer's contact details can be withdrawn:
-dropped while unsent, edited to drop the details once sent.
+The `queue_*` functions run inside a write transaction. They store no text: a message is a
+view's name and its values (`queue_view`, `texts.VIEWS`) or a notice's message key and values
+(`queue_notice`), rendered when it is sent, in the recipient's language then (`render`). Rows
+an earlier version stored with their text already are sent as stored. `Outbox` is also what
+the sender uses: what is due, "sending" before the call and "sent" after it. Messages that
+carry a volunteer's contact details can be withdrawn: dropped while unsent, edited to drop
+the details once sent.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from typing import Any, Literal
 
 from bot.helpdesk.models import HelpRequest
 from bot.helpdesk.repository import request_by_id
-from bot.helpdesk.texts import Keyboard, volunteer_details_gone
+from bot.helpdesk.texts import VIEWS, Button, Keyboard
 from bot.language import conversation_language
-from bot.messages import say_html
+from bot.messages import STAFF_LANG, say_html
 from bot.storage.db import Database, T, WriteFn, now
 from bot.types import Lang, lang_or_english
 
@@ -28,6 +31,8 @@ from bot.types import Lang, lang_or_english
 VOLUNTEER_DETAILS = "volunteer_details"
 
 ContactLine = Callable[[str | None, Lang], str]
+# Whose language a message is rendered in: a resident's, a volunteer's, or the staff chat's.
+Recipient = Literal["resident", "volunteer", "staff"]
 
 
 @dataclass(frozen=True)
@@ -71,23 +76,26 @@ def _insert(
     )
 
 
-def queue_message(
+def queue_view(
     connection: sqlite3.Connection,
     chat_id: int | None,
-    text: str,
-    keyboard: Keyboard | None = None,
+    view: str,
+    to: Recipient,
+    values: dict[str, Any],
     request_id: int | None = None,
     purpose: str | None = None,
+    edit: int | None = None,
 ) -> None:
-    """A message with its text as written now (staff posts, the volunteer's details)."""
+    """A message as a view's name (`texts.VIEWS`) and its values: rendered when it is sent,
+    in the recipient's language then. With `edit`, it replaces that sent message instead."""
     if chat_id is None:
         return
-    payload = {
-        "text": text,
-        "buttons": [[b.to_json() for b in row] for row in keyboard or []],
-        "purpose": purpose,
-    }
-    _insert(connection, "message", chat_id, request_id, payload)
+    payload: dict[str, Any] = {"view": {"name": view, "to": to, "values": values}}
+    if edit is None:
+        payload.update(purpose=purpose)
+    else:
+        payload.update(edit=edit)
+    _insert(connection, "edit" if edit is not None else "message", chat_id, request_id, payload)
 
 
 def queue_notice(
@@ -151,15 +159,22 @@ def withdraw_details(connection: sqlite3.Connection, request_id: int) -> None:
     if request is None:
         return
     sent = connection.execute(
-        """SELECT chat_id, message_id, language FROM outbox
-           LEFT JOIN volunteers ON volunteers.user_id = outbox.chat_id
-           WHERE request_id = ? AND kind = 'message' AND outbox.state = 'sent'
+        """SELECT chat_id, message_id FROM outbox
+           WHERE request_id = ? AND kind = 'message' AND state = 'sent'
              AND message_id IS NOT NULL AND json_extract(payload, '$.purpose') = ?""",
         (request_id, VOLUNTEER_DETAILS),
     ).fetchall()
-    for chat_id, message_id, language in sent:
-        text = volunteer_details_gone(request, lang_or_english(language))
-        _insert(connection, "edit", chat_id, request_id, {"text": text, "edit": message_id})
+    gone = {"ref": request.ref, "state": request.state}
+    for chat_id, message_id in sent:
+        queue_view(
+            connection,
+            chat_id,
+            "volunteer_details_gone",
+            "volunteer",
+            gone,
+            request_id,
+            edit=message_id,
+        )
         # Marked, so the message is edited once however often the request changes.
         connection.execute(
             """UPDATE outbox SET payload = json_object('purpose', 'withdrawn')
@@ -276,19 +291,31 @@ class Outbox:
             "UPDATE help_requests SET group_message_id = NULL WHERE id = ?", (request_id,)
         )
 
-    async def text_of(self, item: OutboxItem) -> str:
-        """What an outbox message says: its text, or its notice rendered now."""
+    async def render(self, item: OutboxItem) -> tuple[str, Keyboard]:
+        """What an outbox message says and its buttons, rendered now in the recipient's
+        language. Rows stored before views existed hold their text already: sent as stored."""
         payload = item.payload or {}
+        view = payload.get("view")
+        if isinstance(view, dict):
+            lang = await self._recipient_language(item.chat_id, view.get("to"), None)
+            return VIEWS[str(view["name"])](view.get("values", {}), lang)
         notice = payload.get("notice")
-        if not isinstance(notice, dict):
-            return str(payload.get("text", ""))
-        lang = await self._recipient_language(item.chat_id, notice)
-        contact = notice.get("contact")
-        html = {"contact": self.contact_line(contact, lang)} if contact else {}
-        return say_html(str(notice["key"]), lang, html, **notice.get("values", {}))
+        if isinstance(notice, dict):
+            lang = await self._recipient_language(
+                item.chat_id, notice.get("to"), notice.get("request_language")
+            )
+            contact = notice.get("contact")
+            html = {"contact": self.contact_line(contact, lang)} if contact else {}
+            return say_html(str(notice["key"]), lang, html, **notice.get("values", {})), []
+        buttons = [[Button.from_json(b) for b in row] for row in payload.get("buttons", [])]
+        return str(payload.get("text", "")), buttons
 
-    async def _recipient_language(self, chat_id: int | None, notice: dict[str, Any]) -> Lang:
-        if notice.get("to") == "volunteer":
+    async def _recipient_language(
+        self, chat_id: int | None, to: object, request_language: str | None
+    ) -> Lang:
+        if to == "staff":
+            return STAFF_LANG
+        if to == "volunteer":
             language = await self.db.fetchval(
                 "SELECT language FROM volunteers WHERE user_id = ?", (chat_id,)
             )
@@ -297,4 +324,4 @@ class Outbox:
         chosen = await self.db.fetchval(
             "SELECT language FROM residents WHERE user_id = ?", (chat_id,)
         )
-        return lang_or_english(conversation_language(chosen, notice.get("request_language"), None))
+        return lang_or_english(conversation_language(chosen, request_language, None))

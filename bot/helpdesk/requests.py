@@ -19,15 +19,15 @@ from rapidfuzz import fuzz
 
 from bot.helpdesk.conversations import Conversations, end_conversation
 from bot.helpdesk.intake import Conversation
-from bot.helpdesk.models import HelpRequest, Volunteer, reference
+from bot.helpdesk.models import HelpRequest, Volunteer, reference, without_contact
 from bot.helpdesk.outbox import (
     VOLUNTEER_DETAILS,
     Chats,
     Outbox,
     OutboxItem,
-    queue_message,
     queue_notice,
     queue_redraw,
+    queue_view,
     withdraw_details,
 )
 from bot.helpdesk.repository import (
@@ -41,10 +41,9 @@ from bot.helpdesk.repository import (
     unescalated_since,
     volunteer_by_id,
 )
-from bot.helpdesk.texts import staff_escalation, staff_undeliverable, volunteer_details
+from bot.helpdesk.texts import snapshot
 from bot.storage.db import now
 from bot.text import tokens
-from bot.types import lang_or_english
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +91,15 @@ def _hand_over(
     """A volunteer has the request: they get the details, the resident and group are told."""
     queue_redraw(connection, chats.volunteers, request.id)
     tell_resident(connection, request, "notice_claimed", name=first_name(volunteer.name))
-    text, keyboard = volunteer_details(request, lang_or_english(volunteer.language))
-    queue_message(connection, volunteer.user_id, text, keyboard, request.id, VOLUNTEER_DETAILS)
+    queue_view(
+        connection,
+        volunteer.user_id,
+        "volunteer_details",
+        "volunteer",
+        {"request": snapshot(request)},
+        request.id,
+        VOLUNTEER_DETAILS,
+    )
 
 
 def cancel_request(
@@ -357,8 +363,10 @@ class Requests:
                 connection.execute(
                     "UPDATE help_requests SET escalated_at = ? WHERE id = ?", (now(), request.id)
                 )
-                text, keyboard = staff_escalation(request, minutes)
-                queue_message(connection, self.chats.staff, text, keyboard, request.id)
+                values = {"request": snapshot(without_contact(request)), "minutes": minutes}
+                queue_view(
+                    connection, self.chats.staff, "staff_escalation", "staff", values, request.id
+                )
                 tell_resident(connection, request, "notice_slow", True)
             return due
 
@@ -406,7 +414,7 @@ class Requests:
         logger.warning("request %d released: its volunteer cannot be messaged", item.request_id)
         volunteer = await self.db.read(lambda c: volunteer_by_id(c, volunteer_id))
         name = first_name(volunteer.name) if volunteer and volunteer.name else None
-        text = staff_undeliverable(released, name, reason)
+        values = {"ref": released.ref, "volunteer": name, "reason": reason}
         await self.outbox.transaction(
-            lambda connection: queue_message(connection, self.chats.staff, text)
+            lambda c: queue_view(c, self.chats.staff, "staff_undeliverable", "staff", values)
         )

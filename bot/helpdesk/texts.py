@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,15 +96,15 @@ def volunteer_details(request: HelpRequest, lang: Lang) -> tuple[str, Keyboard]:
     return text, keyboard
 
 
-def volunteer_details_gone(request: HelpRequest, lang: Lang) -> str:
+def volunteer_details_gone(ref: str, state: str, lang: Lang) -> str:
     """What the volunteer's private message becomes once the request is no longer theirs."""
-    state = say(f"state_{request.state}", lang)
-    return say("volunteer_details_gone", lang, ref=request.ref, state=state)
+    return say("volunteer_details_gone", lang, ref=ref, state=say(f"state_{state}", lang))
 
 
-def staff_escalation(request: HelpRequest, minutes: int) -> tuple[str, Keyboard]:
+def staff_escalation(
+    request: HelpRequest, minutes: int, lang: Lang = STAFF_LANG
+) -> tuple[str, Keyboard]:
     """The staff chat's alert for a request nobody has taken. No contact details."""
-    lang = STAFF_LANG
     text = say_html(
         "staff_escalation",
         lang,
@@ -120,36 +121,36 @@ def staff_escalation(request: HelpRequest, minutes: int) -> tuple[str, Keyboard]
     return text, keyboard
 
 
-def staff_decided(volunteer: Volunteer) -> str:
+def staff_decided(volunteer: Volunteer, lang: Lang = STAFF_LANG) -> str:
     """A registration post once staff decided from the command line: the outcome, no buttons."""
-    text, _ = staff_registration(volunteer)
+    text, _ = staff_registration(volunteer, lang=lang)
     outcome = (
-        say(f"staff_outcome_{volunteer.state}", STAFF_LANG)
+        say(f"staff_outcome_{volunteer.state}", lang)
         if volunteer.state in ("approved", "rejected", "revoked")
         else volunteer.state
     )
-    return say_html("staff_decided_from_cli", STAFF_LANG, {"text": text}, outcome=outcome)
+    return say_html("staff_decided_from_cli", lang, {"text": text}, outcome=outcome)
 
 
-def staff_undeliverable(request: HelpRequest, volunteer: str | None, reason: str) -> str:
+def staff_undeliverable(
+    ref: str, volunteer: str | None, reason: str, lang: Lang = STAFF_LANG
+) -> str:
     """The staff chat's alert that a request could not reach the volunteer it went to."""
-    lang = STAFF_LANG
     why = say("staff_telegram_said", lang, reason=reason) if reason else ""
     return say_html(
         "staff_undeliverable",
         lang,
         {"why": why},
-        ref=request.ref,
+        ref=ref,
         volunteer=volunteer or say("staff_the_volunteer", lang),
     )
 
 
 def staff_registration(
-    volunteer: Volunteer, earlier: Volunteer | None = None
+    volunteer: Volunteer, earlier: Volunteer | None = None, lang: Lang = STAFF_LANG
 ) -> tuple[str, Keyboard]:
     """The staff chat's message about a new volunteer to vet, with how an earlier
     registration of the same person ended (rejected or revoked), if one did."""
-    lang = STAFF_LANG
     skills = ", ".join(say(f"category_{s}", lang) for s in volunteer.skills) or "–"
     history = ""
     if earlier is not None and earlier.state in ("rejected", "revoked"):
@@ -177,3 +178,56 @@ def staff_registration(
         ]
     ]
     return text, keyboard
+
+
+# -- rendering at send time ------------------------------------------------------------------
+#
+# A transition stores a view's name and its values in the outbox (`queue_view`); the sender
+# renders it with the function below, in the recipient's language at that moment. The values
+# are JSON: a request or volunteer as `snapshot` makes it.
+
+View = Callable[[dict[str, Any], Lang], tuple[str, Keyboard]]
+
+
+def snapshot(record: HelpRequest | Volunteer) -> dict[str, Any]:
+    """A request or volunteer as JSON values for a view."""
+    return asdict(record)
+
+
+def _request(values: dict[str, Any]) -> HelpRequest:
+    return HelpRequest(**values["request"])
+
+
+def _volunteer(data: dict[str, Any] | None) -> Volunteer | None:
+    return Volunteer(**{**data, "skills": tuple(data["skills"])}) if data else None
+
+
+def _registration(values: dict[str, Any], lang: Lang) -> tuple[str, Keyboard]:
+    volunteer = _volunteer(values["volunteer"])
+    assert volunteer is not None
+    return staff_registration(volunteer, _volunteer(values.get("earlier")), lang)
+
+
+def _decided(values: dict[str, Any], lang: Lang) -> tuple[str, Keyboard]:
+    volunteer = _volunteer(values["volunteer"])
+    assert volunteer is not None
+    return staff_decided(volunteer, lang), []
+
+
+VIEWS: dict[str, View] = {
+    "say": lambda values, lang: (say(values["key"], lang), []),
+    "volunteer_details": lambda values, lang: volunteer_details(_request(values), lang),
+    "volunteer_details_gone": lambda values, lang: (
+        volunteer_details_gone(values["ref"], values["state"], lang),
+        [],
+    ),
+    "staff_escalation": lambda values, lang: staff_escalation(
+        _request(values), int(values["minutes"]), lang
+    ),
+    "staff_registration": _registration,
+    "staff_decided": _decided,
+    "staff_undeliverable": lambda values, lang: (
+        staff_undeliverable(values["ref"], values.get("volunteer"), values["reason"], lang),
+        [],
+    ),
+}

@@ -5,20 +5,16 @@ Each change is one transaction with its messages, like a request's (`Outbox.tran
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import time
 
 from bot.helpdesk.conversations import Conversations, end_conversation
 from bot.helpdesk.intake import Conversation
 from bot.helpdesk.models import Volunteer
-from bot.helpdesk.outbox import Chats, Outbox, queue_message
+from bot.helpdesk.outbox import Chats, Outbox, queue_view
 from bot.helpdesk.repository import volunteer_by_id, volunteers_in_state
 from bot.helpdesk.requests import release_claims
-from bot.helpdesk.texts import staff_decided, staff_registration
-from bot.messages import say
+from bot.helpdesk.texts import snapshot
 from bot.storage.db import now
-from bot.types import lang_or_english
 
 
 def _show_decision(connection: sqlite3.Connection, volunteer: Volunteer) -> None:
@@ -30,13 +26,9 @@ def _show_decision(connection: sqlite3.Connection, volunteer: Volunteer) -> None
              AND json_extract(payload, '$.purpose') = ?""",
         (f"registration:{volunteer.user_id}",),
     ).fetchall()
-    text = staff_decided(volunteer)
+    values = {"volunteer": snapshot(volunteer)}
     for chat_id, message_id in posts:
-        connection.execute(
-            """INSERT INTO outbox (kind, chat_id, payload, not_before, created_at)
-               VALUES ('edit', ?, ?, ?, ?)""",
-            (chat_id, json.dumps({"text": text, "edit": message_id}), time.time(), now()),
-        )
+        queue_view(connection, chat_id, "staff_decided", "staff", values, edit=message_id)
 
 
 class Volunteers:
@@ -84,9 +76,17 @@ class Volunteers:
             end_conversation(connection, user_id)
             volunteer = volunteer_by_id(connection, user_id)
             assert volunteer is not None
-            text, keyboard = staff_registration(volunteer, earlier)
-            queue_message(
-                connection, self.chats.staff, text, keyboard, purpose=f"registration:{user_id}"
+            values = {
+                "volunteer": snapshot(volunteer),
+                "earlier": snapshot(earlier) if earlier else None,
+            }
+            queue_view(
+                connection,
+                self.chats.staff,
+                "staff_registration",
+                "staff",
+                values,
+                purpose=f"registration:{user_id}",
             )
             return volunteer
 
@@ -116,7 +116,7 @@ class Volunteers:
             if cursor.rowcount != 1 or volunteer is None:
                 return None
             key = "volunteer_approved" if approve else "volunteer_rejected"
-            queue_message(connection, user_id, say(key, lang_or_english(volunteer.language)))
+            queue_view(connection, user_id, "say", "volunteer", {"key": key})
             if staff_id is None:
                 _show_decision(connection, volunteer)
             return volunteer
@@ -136,9 +136,7 @@ class Volunteers:
             if cursor.rowcount != 1 or volunteer is None:
                 return None
             release_claims(connection, self.chats, user_id)
-            queue_message(
-                connection, user_id, say("volunteer_revoked", lang_or_english(volunteer.language))
-            )
+            queue_view(connection, user_id, "say", "volunteer", {"key": "volunteer_revoked"})
             if staff_id is None:
                 _show_decision(connection, volunteer)
             return volunteer

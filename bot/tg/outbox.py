@@ -26,7 +26,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import ExtBot
 
 from bot.helpdesk.outbox import VOLUNTEER_DETAILS, OutboxItem
-from bot.helpdesk.texts import Button, Keyboard, group_message
+from bot.helpdesk.texts import Keyboard, group_message
 from bot.messages import say
 from bot.tg.errors import cannot_edit, message_gone, not_modified
 from bot.tg.ratelimit import retry_seconds
@@ -158,8 +158,9 @@ class OutboxSender:
         if item.chat_id is None or item.payload is None:
             return None
         message_id = int(item.payload["edit"])
+        text, _ = await self.outbox.render(item)
         await self.bot.edit_message_text(
-            item.payload["text"],
+            text,
             chat_id=item.chat_id,
             message_id=message_id,
             reply_markup=None,
@@ -170,10 +171,10 @@ class OutboxSender:
     async def _send(self, item: OutboxItem) -> int | None:
         if item.chat_id is None or item.payload is None:
             return None
-        keyboard = [[Button.from_json(b) for b in row] for row in item.payload.get("buttons", [])]
+        text, keyboard = await self.outbox.render(item)
         message = await self.bot.send_message(
             item.chat_id,
-            await self.outbox.text_of(item),
+            text,
             reply_markup=self.markup(item.chat_id, keyboard),
             rate_limit_args=OWN_RETRIES,
         )
