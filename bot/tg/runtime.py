@@ -8,7 +8,6 @@ import time
 
 from bot.answering.service import KnowledgeService
 from bot.config import Settings
-from bot.kb.snapshot import SNAPSHOT_FILE
 from bot.language import conversation_language
 from bot.services import Services
 from bot.storage.records import Resident
@@ -33,12 +32,8 @@ class Runtime(Services):
     def __init__(self, settings: Settings, knowledge: KnowledgeService | None = None) -> None:
         # Set after the help desk commits, so the outbox sender need not wait for its timer.
         self.outbox_wake = asyncio.Event()
-        super().__init__(
-            settings,
-            knowledge
-            or KnowledgeService(settings.knowledge_dir, settings.data_dir / SNAPSHOT_FILE),
-            wake_outbox=self.outbox_wake.set,
-        )
+        # The knowledge base is the one `Services` loads, as for the CLI and chat mode.
+        super().__init__(settings, knowledge, wake_outbox=self.outbox_wake.set)
         self.flood = FloodGuard()
         # Button presses are cheaper to make than messages: a separate, wider window.
         self.press_flood = FloodGuard(limit=PRESSES_PER_WINDOW, seconds=PRESS_WINDOW_SECONDS)
@@ -49,6 +44,8 @@ class Runtime(Services):
         self.tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
+        # Loaded before the first update, not while a resident waits for an answer.
+        _ = self.knowledge
         await self.open()
         self._codec = CallbackCodec(await self.meta.secret("callback-key"))
 
