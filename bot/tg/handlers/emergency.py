@@ -31,6 +31,7 @@ from bot.tg.buttons import ButtonPress, acknowledge
 from bot.tg.handlers.intake import HelpDeskHandlers
 from bot.tg.handlers.resident import ResidentHandlers, send_html
 from bot.tg.runtime import Runtime
+from bot.tg.sender import from_person
 from bot.types import Action, Lang, lang_or_english
 
 logger = logging.getLogger(__name__)
@@ -69,10 +70,12 @@ class EmergencyHandlers:
             label, callback_data=self.rt.codec.encode(chat_id, action, *args)
         )
 
-    async def guard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def guard(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """Check a private text for an emergency before anything else handles it."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None or not message.text:
+        if not message.text:
             return
         if update.update_id in self.rt.emergency_dismissed:
             return

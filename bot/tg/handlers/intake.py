@@ -34,6 +34,7 @@ from bot.tg.buttons import ButtonPress, acknowledge, callback_int, drop_buttons,
 from bot.tg.callbacks import Callback
 from bot.tg.handlers.resident import ResidentHandlers, send_html
 from bot.tg.runtime import Runtime
+from bot.tg.sender import from_person
 from bot.types import Action, Lang, lang_or_english
 
 logger = logging.getLogger(__name__)
@@ -228,11 +229,11 @@ class HelpDeskHandlers:
         await self.desk.conversations.save(user.id, conversation)
         await self.send_prompt(message, conversation)
 
-    async def request_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def request_help(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """/requesthelp (/hjelp, /hjalp): ask vetted volunteers for practical help."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
         _, lang = await self.residents.profile(user)
         if await self._in_progress(message, user, lang, "request"):
             return
@@ -274,10 +275,12 @@ class HelpDeskHandlers:
         await self.desk.conversations.save(user.id, conversation)
         await self.send_prompt(message, conversation)
 
-    async def intake_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def intake_text(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """Text from someone in the middle of a help request or a volunteer registration."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None or not message.text:
+        if not message.text:
             return
         await self.on_text(message, user, message.text)
 
@@ -306,10 +309,12 @@ class HelpDeskHandlers:
             await message.reply_text("📞 ✓", reply_markup=ReplyKeyboardRemove())
         await self._advance(message, user, outcome)
 
-    async def on_contact(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def on_contact(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """A phone number shared with Telegram's contact button."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None or message.contact is None:
+        if message.contact is None:
             return
         conversation = await self.desk.conversations.get(user.id)
         if conversation is None or conversation.kind != "request":
@@ -379,11 +384,11 @@ class HelpDeskHandlers:
         ]
         return InlineKeyboardMarkup(rows) if rows else None
 
-    async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def status(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """/status: the resident's requests and where each one stands."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
         _, lang = await self.residents.profile(user)
         requests = await self.desk.requests.of_resident(user.id)
         if not requests:
@@ -394,11 +399,11 @@ class HelpDeskHandlers:
             message, "\n".join(lines), self._cancel_buttons(message.chat_id, requests, lang)
         )
 
-    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def cancel(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """/cancel: leave the conversation in progress, or cancel a request."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
         _, lang = await self.residents.profile(user)
         conversation = await self.desk.conversations.get(user.id)
         if conversation is not None:
@@ -413,11 +418,11 @@ class HelpDeskHandlers:
             reply_markup=self._cancel_buttons(message.chat_id, active, lang),
         )
 
-    async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def forget(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """/forgetme: erase everything about the resident, after they confirm."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
         _, lang = await self.residents.profile(user)
         rows = [
             [
@@ -431,11 +436,11 @@ class HelpDeskHandlers:
 
     # -- volunteers -------------------------------------------------------------------------
 
-    async def volunteer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def volunteer(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """/volunteer: register to help, for staff to vet."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
         _, lang = await self.residents.profile(user)
         if await self._in_progress(message, user, lang, "volunteer"):
             return

@@ -21,6 +21,7 @@ from bot.tg.flood import FloodVerdict
 from bot.tg.keyboards import Keyboards
 from bot.tg.render import split_message
 from bot.tg.runtime import Runtime
+from bot.tg.sender import from_person
 from bot.types import Action, Lang, to_lang
 
 logger = logging.getLogger(__name__)
@@ -134,12 +135,12 @@ class ResidentHandlers:
 
     # -- commands -------------------------------------------------------------------------
 
-    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def start(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """Greet the resident (in their app's language, at first) and ask for their
         municipality."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
         # Nothing is stored as their choice: only /language is one.
         _, lang = await self.profile(user)
         name = f", {user.first_name}" if user.first_name else ""
@@ -149,11 +150,11 @@ class ResidentHandlers:
             reply_markup=keyboards.municipalities(self.rt.knowledge.responder.kb),
         )
 
-    async def municipality(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def municipality(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """Show municipality buttons, or set it directly: /municipality asker."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
         _, lang = await self.profile(user)
         kb = self.rt.knowledge.responder.kb
         keyboards = self.keyboards(message.chat_id, lang)
@@ -177,11 +178,11 @@ class ResidentHandlers:
             say("municipality_set", lang, name=name), reply_markup=keyboards.only_menu()
         )
 
-    async def language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def language(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """Show language buttons, or set it directly: /language en."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
         _, lang = await self.profile(user)
         value = " ".join(context.args or []).strip().lower()
         if not value:
@@ -197,29 +198,29 @@ class ResidentHandlers:
         await self.rt.residents.save(user.id, language=chosen)
         await message.reply_text(say("language_set", chosen))
 
-    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def help(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """Explain what the bot can do."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
         _, lang = await self.profile(user)
         keyboards = self.keyboards(message.chat_id, lang)
         await message.reply_text(say("help", lang), reply_markup=keyboards.only_menu())
 
-    async def privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def privacy(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """Say what is stored and for how long."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
         _, lang = await self.profile(user)
         days = f"{self.rt.settings.retention_days:g}"
         await message.reply_text(say("privacy", lang, days=days))
 
-    async def menu(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def menu(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """Show the topics of the resident's municipality."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
         resident, lang = await self.profile(user)
         text, keyboard = self.menu_view(message.chat_id, resident, lang)
         await message.reply_text(text, reply_markup=keyboard)
@@ -237,10 +238,12 @@ class ResidentHandlers:
 
     # -- messages -------------------------------------------------------------------------
 
-    async def flood_guard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def flood_guard(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """Stop a resident who sends too much; send them one notice per burst."""
-        user, message = update.effective_user, update.effective_message
-        if user is None or message is None or update.callback_query is not None:
+        if update.callback_query is not None:
             return
         verdict = self.rt.flood.check(user.id)
         if verdict is FloodVerdict.ALLOW:
@@ -268,10 +271,12 @@ class ResidentHandlers:
         logger.info("flood control: button press dropped")
         raise ApplicationHandlerStop
 
-    async def question(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def question(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """Answer a free-text question with the answer function."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None or not message.text:
+        if not message.text:
             return
         if message.reply_to_message is not None and await self._follow_up(message, user):
             return
@@ -280,11 +285,11 @@ class ResidentHandlers:
             message, user, message.text, check_emergency=checked, update_id=update.update_id
         )
 
-    async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def not_text(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """Photos, voice, stickers and the like: say that only text is understood."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
         _, lang = await self.profile(user)
         await message.reply_text(say("only_text", lang))
 

@@ -25,6 +25,7 @@ from bot.tg.buttons import ButtonPress, acknowledge, callback_int, note_under, s
 from bot.tg.callbacks import Callback
 from bot.tg.render import split_message
 from bot.tg.runtime import Runtime
+from bot.tg.sender import from_person
 from bot.types import Action, lang_or_english
 
 # The staff chat's buttons, handled by StaffHandlers.dispatch.
@@ -99,12 +100,14 @@ def staff_only(command: StaffCommand) -> StaffCommand:
     """A staff command: from anyone else it answers that it is for staff, and does nothing."""
 
     @functools.wraps(command)
+    @from_person
     async def guarded(
-        handlers: StaffHandlers, update: Update, context: ContextTypes.DEFAULT_TYPE
+        handlers: StaffHandlers,
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        message: Message,
+        user: User,
     ) -> None:
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
         if not await handlers.is_staff(context.bot, user.id):
             await message.reply_text(say("staff_only_command", STAFF_LANG))
             return
@@ -150,19 +153,21 @@ class StaffHandlers:
         await message.reply_text(say("staff_help", lang))
 
     @staff_only
-    async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def reload(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """Reload knowledge/ and report problems; a broken edit keeps the last good version."""
-        message = update.effective_message
-        assert message is not None  # staff_only lets only a person's message through
         outcome = await self.rt.knowledge.reload()
         for chunk in split_message(describe_reload(outcome)):
             await message.reply_text(chunk)
 
     @staff_only
-    async def unanswered(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def unanswered(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """List what residents asked recently that the bot could not answer."""
-        message = update.effective_message
-        assert message is not None  # staff_only lets only a person's message through
         since = int(time.time()) - UNANSWERED_DAYS * 86400
         rows = await self.rt.questions.unanswered(since)
         if not rows:
@@ -176,10 +181,12 @@ class StaffHandlers:
         for chunk in split_message("\n".join(lines)):
             await message.reply_text(chunk)
 
-    async def staff_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @from_person
+    async def staff_reply(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
+    ) -> None:
         """A staff member replied to a resident's question in the staff chat: pass it on."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None or message.reply_to_message is None:
+        if message.reply_to_message is None:
             return
         if not message.text or user.is_bot:
             return
