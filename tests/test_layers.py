@@ -65,6 +65,44 @@ def test_lower_layers_import_nothing_above_them(layer: str) -> None:
     assert {path: names for path, names in offenders.items() if names} == {}
 
 
+# The help desk's own modules, lowest first: each imports only those before it, so the rules
+# (requests, volunteers, privacy) build on the reads and the outbox, never the reverse, and
+# only desk.py wires them together.
+HELPDESK_ORDER = (
+    "models",
+    "intake",
+    "texts",
+    "repository",
+    "outbox",
+    "conversations",
+    "requests",
+    "volunteers",
+    "privacy",
+    "desk",
+)
+
+
+def test_the_help_desk_modules_import_only_those_below_them() -> None:
+    files = {path.stem for path in modules_of("helpdesk")} - {"__init__"}
+    assert files == set(HELPDESK_ORDER), "add the new module to HELPDESK_ORDER"
+    offenders = {}
+    for position, name in enumerate(HELPDESK_ORDER):
+        allowed = {f"bot.helpdesk.{below}" for below in HELPDESK_ORDER[:position]}
+        used = {
+            module
+            for module in imported_modules(PACKAGE / "helpdesk" / f"{name}.py")
+            if module.startswith("bot.helpdesk")
+        }
+        if used - allowed:
+            offenders[name] = sorted(used - allowed)
+    assert offenders == {}
+
+
+def test_the_composition_root_knows_no_telegram() -> None:
+    names = imported_modules(PACKAGE / "services.py")
+    assert not {n for n in names if n.split(".")[0] == "telegram" or n.startswith("bot.tg")}
+
+
 def test_the_shared_types_import_nothing_of_the_bot() -> None:
     assert not {n for n in imported_modules(PACKAGE / "types.py") if n.split(".")[0] == "bot"}
 
