@@ -10,10 +10,11 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any, ClassVar
 
-from telegram import Bot, CallbackQuery, ChatMember, InlineKeyboardMarkup, Message, Update, User
+from telegram import Bot, ChatMember, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
@@ -22,23 +23,10 @@ from bot.kb.loader import Problem
 from bot.kb.snapshot import Snapshot
 from bot.messages import STAFF_LANG, escape, format_date, say
 from bot.tg.buttons import ButtonPress, acknowledge, callback_int, note_under, signed_button
-from bot.tg.callbacks import Callback
 from bot.tg.render import split_message
 from bot.tg.runtime import Runtime
 from bot.tg.sender import from_person
 from bot.types import Action, lang_or_english
-
-# The staff chat's buttons, handled by StaffHandlers.dispatch.
-STAFF_ACTIONS: frozenset[Action] = frozenset(
-    {
-        Action.STAFF_CLOSE,
-        Action.STAFF_ASSIGN,
-        Action.STAFF_GIVE,
-        Action.APPROVE,
-        Action.REJECT,
-        Action.REVOKE,
-    }
-)
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +79,21 @@ def _problem_lines(problems: Sequence[Problem]) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class StaffPress:
+    """A staff button's press: the request or volunteer it is about, and who pressed it."""
+
+    press: ButtonPress
+    target: int
+    first_name: str | None
+
+    @property
+    def who(self) -> str:
+        return self.first_name or say("staff_someone", STAFF_LANG)
+
+
+StaffButton = Callable[["StaffHandlers", StaffPress], Coroutine[Any, Any, str | None]]
+
 StaffCommand = Callable[
     ["StaffHandlers", Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]
 ]
@@ -122,9 +125,6 @@ class StaffHandlers:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
         self.desk = runtime.desk
-
-    # The buttons `dispatch` handles.
-    ACTIONS: ClassVar[frozenset[Action]] = STAFF_ACTIONS
 
     async def is_staff(self, bot: Bot, user_id: int) -> bool:
         """Listed in configuration, or a member of the staff chat (asked of Telegram, cached)."""
@@ -233,78 +233,96 @@ class StaffHandlers:
             logger.exception("could not tell the staff chat about %s", what)
 
     # -- the staff chat's buttons -------------------------------------------------------
+    #
+    # One method per button, listed in BUTTONS below: it does the change and returns the note
+    # to show under the post ("closed by Kari"), or None when it has answered the press itself.
 
     async def dispatch(self, press: ButtonPress) -> bool:
         """Close, hand over, approve, reject, revoke; False when the button is not one of them."""
         query, message, user, callback, _, context = press
-        if callback.action not in STAFF_ACTIONS:
+        if callback.action not in self.ACTIONS:
             return False
-        return await self._staff_button(query, message, user, callback, context)
-
-    async def _staff_button(
-        self,
-        query: CallbackQuery,
-        message: Message,
-        user: User,
-        callback: Callback,
-        context: ContextTypes.DEFAULT_TYPE,
-    ) -> bool:
         if not await self.is_staff(context.bot, user.id):
             await acknowledge(query, say("staff_only_button", STAFF_LANG), alert=True)
             return True
-        action, target = callback.action, callback_int(callback.arg(0))
-        who = user.first_name or say("staff_someone", STAFF_LANG)
-        if action == Action.STAFF_CLOSE:
-            request = await self.desk.requests.close_by_staff(target)
-            note = say(
-                "staff_closed_by" if request else "staff_already_closed", STAFF_LANG, who=who
-            )
-        elif action == Action.STAFF_ASSIGN:
-            approved = await self.desk.volunteers.in_state("approved")
-            if not approved:
-                await acknowledge(query, say("staff_no_volunteers", STAFF_LANG), alert=True)
-                return True
-            rows = [
-                [
-                    signed_button(
-                        self.rt.codec,
-                        message.chat_id,
-                        v.name or str(v.user_id),
-                        Action.STAFF_GIVE,
-                        str(target),
-                        str(v.user_id),
-                    )
-                ]
-                for v in approved[:20]
-            ]
+        target = callback_int(callback.arg(0))
+        button = self.BUTTONS[Action(callback.action)]
+        note = await button(self, StaffPress(press, target, user.first_name))
+        if note is not None:
             await acknowledge(query)
-            await message.reply_text(
-                say("staff_hand_to", STAFF_LANG), reply_markup=InlineKeyboardMarkup(rows)
-            )
-            return True
-        elif action == Action.STAFF_GIVE:
-            result = await self.desk.requests.assign(target, callback_int(callback.arg(1)))
-            key = {
-                "won": "staff_handed_by",
-                "yours": "staff_volunteer_has_it",
-                "not_volunteer": "staff_volunteer_not_approved",
-            }.get(result.status, "staff_request_not_open")
-            note = say(key, STAFF_LANG, who=who)
-        elif action in (Action.APPROVE, Action.REJECT):
-            volunteer = await self.desk.volunteers.decide(target, action == Action.APPROVE, user.id)
-            if volunteer is None:
-                note = say("staff_already_decided", STAFF_LANG)
-            elif action == Action.APPROVE:
-                note = say("staff_approved_by", STAFF_LANG, who=who)
-            else:
-                note = say("staff_rejected_by", STAFF_LANG, who=who)
-        else:
-            volunteer = await self.desk.volunteers.revoke(target, user.id)
-            key = "staff_revoked_by" if volunteer else "staff_not_approved"
-            note = say(key, STAFF_LANG, who=who)
-        await acknowledge(query)
-        await note_under(query, message, note, self._revoke_button(message, action, target))
+            markup = self._revoke_button(message, callback.action, target)
+            await note_under(query, message, note, markup)
         return True
+
+    async def _close(self, press: StaffPress) -> str | None:
+        request = await self.desk.requests.close_by_staff(press.target)
+        key = "staff_closed_by" if request else "staff_already_closed"
+        return say(key, STAFF_LANG, who=press.who)
+
+    async def _assign(self, press: StaffPress) -> str | None:
+        """Offer the approved volunteers to hand the request to (STAFF_GIVE)."""
+        query, message = press.press.query, press.press.message
+        approved = await self.desk.volunteers.in_state("approved")
+        if not approved:
+            await acknowledge(query, say("staff_no_volunteers", STAFF_LANG), alert=True)
+            return None
+        rows = [
+            [
+                signed_button(
+                    self.rt.codec,
+                    message.chat_id,
+                    v.name or str(v.user_id),
+                    Action.STAFF_GIVE,
+                    str(press.target),
+                    str(v.user_id),
+                )
+            ]
+            for v in approved[:20]
+        ]
+        await acknowledge(query)
+        await message.reply_text(
+            say("staff_hand_to", STAFF_LANG), reply_markup=InlineKeyboardMarkup(rows)
+        )
+        return None
+
+    async def _give(self, press: StaffPress) -> str | None:
+        volunteer_id = callback_int(press.press.callback.arg(1))
+        result = await self.desk.requests.assign(press.target, volunteer_id)
+        key = {
+            "won": "staff_handed_by",
+            "yours": "staff_volunteer_has_it",
+            "not_volunteer": "staff_volunteer_not_approved",
+        }.get(result.status, "staff_request_not_open")
+        return say(key, STAFF_LANG, who=press.who)
+
+    async def _decide(self, press: StaffPress, approve: bool) -> str:
+        volunteer = await self.desk.volunteers.decide(press.target, approve, press.press.user.id)
+        if volunteer is None:
+            return say("staff_already_decided", STAFF_LANG)
+        key = "staff_approved_by" if approve else "staff_rejected_by"
+        return say(key, STAFF_LANG, who=press.who)
+
+    async def _approve(self, press: StaffPress) -> str | None:
+        return await self._decide(press, True)
+
+    async def _reject(self, press: StaffPress) -> str | None:
+        return await self._decide(press, False)
+
+    async def _revoke(self, press: StaffPress) -> str | None:
+        volunteer = await self.desk.volunteers.revoke(press.target, press.press.user.id)
+        key = "staff_revoked_by" if volunteer else "staff_not_approved"
+        return say(key, STAFF_LANG, who=press.who)
+
+    BUTTONS: ClassVar[dict[Action, StaffButton]] = {
+        Action.STAFF_CLOSE: _close,
+        Action.STAFF_ASSIGN: _assign,
+        Action.STAFF_GIVE: _give,
+        Action.APPROVE: _approve,
+        Action.REJECT: _reject,
+        Action.REVOKE: _revoke,
+    }
+    # The buttons `dispatch` handles: the router sends each of these here.
+    ACTIONS: ClassVar[frozenset[Action]] = frozenset(BUTTONS)
 
     def _revoke_button(
         self, message: Message, action: str, target: int
