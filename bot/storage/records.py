@@ -201,28 +201,43 @@ UNANSWERED_SCAN = 2000
 SAME_QUESTION = 88.0
 
 
-def group_similar(
-    rows: list[tuple[str, str | None, int]],
-) -> list[tuple[str, str | None, int]]:
-    """Merge near-duplicate questions of one municipality; each group is named by its most
-    asked wording. `rows` come most asked first."""
-    groups: list[list[Any]] = []  # [wording, municipality, count]
+def cluster_similar(rows: list[tuple[str, str | None, int]]) -> list[list[int]]:
+    """Which rows are near-duplicates of one municipality: the indexes of each group's rows,
+    the wording that names it first; groups most asked first. `rows` come most asked first."""
+    groups: list[list[int]] = []
+    counts: list[int] = []
     # Per municipality, the folded wording of each of its groups, and the group it names.
     keys: dict[str | None, list[str]] = {}
     owners: dict[str | None, list[int]] = {}
-    for text, municipality, count in rows:
+    for index, (text, municipality, count) in enumerate(rows):
         folded = " ".join(tokens(text))
         known = keys.setdefault(municipality, [])
         found = process.extractOne(
             folded, known, scorer=fuzz.token_set_ratio, score_cutoff=SAME_QUESTION
         )
         if found is not None:
-            groups[owners[municipality][found[2]]][2] += count
+            owner = owners[municipality][found[2]]
+            groups[owner].append(index)
+            counts[owner] += count
             continue
         known.append(folded)
         owners.setdefault(municipality, []).append(len(groups))
-        groups.append([text, municipality, count])
-    return sorted(((w, m, c) for w, m, c in groups), key=lambda group: -group[2])
+        groups.append([index])
+        counts.append(count)
+    order = sorted(range(len(groups)), key=lambda group: -counts[group])
+    return [groups[group] for group in order]
+
+
+def group_similar(
+    rows: list[tuple[str, str | None, int]],
+) -> list[tuple[str, str | None, int]]:
+    """Merge near-duplicate questions of one municipality; each group is named by its most
+    asked wording. `rows` come most asked first."""
+    named = []
+    for members in cluster_similar(rows):
+        text, municipality, _ = rows[members[0]]
+        named.append((text, municipality, sum(rows[i][2] for i in members)))
+    return named
 
 
 class Questions:
