@@ -1,0 +1,266 @@
+"""The overview's charts as server-rendered SVG: no script, no external assets.
+
+Each chart is one `<svg role="img">` labelled by its `<title>` and `<desc>`; the description
+says in words what the chart shows, so a screen reader gets the figures, and every bar has a
+`<title>` of its own (shown as a tooltip). Colours have at least 4.5:1 contrast on white, and
+the legend names each colour, so nothing depends on telling colours apart. The SVG scales to
+its container's width (viewBox), for phones too.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from babel.dates import format_datetime, format_skeleton
+from babel.numbers import format_decimal, format_percent
+
+from bot.console.reports import Overview, Shares
+from bot.messages import BABEL_LOCALES, say
+from bot.types import Lang
+
+WIDTH, HEIGHT = 960, 320
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 64
+BAR = "#1f5fa8"
+TEXT = "#1a1a1a"
+GRID = "#c8c8c8"
+# Answered, asked to clarify, not answered: dark enough for white text and 4.5:1 on white.
+SHARE_COLOURS = ("#1b6e3a", "#8a5300", "#a8201a")
+SHARE_KEYS = ("console.outcome_answered", "console.outcome_clarified", "console.outcome_unanswered")
+
+
+def _x(text: str) -> str:
+    """Text for SVG (XML): escaped, quotes too."""
+    return html.escape(text, quote=True)
+
+
+def _number(value: float, lang: Lang) -> str:
+    return str(format_decimal(value, locale=BABEL_LOCALES[lang]))
+
+
+def _percent(value: float, lang: Lang) -> str:
+    return str(format_percent(value, locale=BABEL_LOCALES[lang]))
+
+
+def _when(moment: datetime, lang: Lang) -> str:
+    return str(format_datetime(moment, "short", locale=BABEL_LOCALES[lang]))
+
+
+def _day(moment: datetime, lang: Lang) -> str:
+    return str(format_skeleton("MMMEd", moment, locale=BABEL_LOCALES[lang]))
+
+
+def nice_ceiling(value: int) -> int:
+    """The axis maximum: 1, 2 or 5 times a power of ten, at least `value` (and 1)."""
+    if value <= 1:
+        return 1
+    power: int = 10 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """The title, description and size of one chart, with ids unique on the page."""
+
+    ident: str
+    title: str
+    desc: str
+    width: int = WIDTH
+    height: int = HEIGHT
+
+    def open(self) -> str:
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {self.width} '
+            f'{self.height}" width="100%" aria-labelledby="{self.ident}-title {self.ident}-desc" '
+            f'font-family="sans-serif" font-size="14" class="chart" id="{self.ident}">'
+            f'<title id="{self.ident}-title">{_x(self.title)}</title>'
+            f'<desc id="{self.ident}-desc">{_x(self.desc)}</desc>'
+        )
+
+
+def hours_chart(found: Overview, lang: Lang, ident: str = "chart-hours") -> str:
+    """Questions per hour as a bar chart: one bar an hour, days marked along the time axis."""
+    zone = found.zone
+    days = max(1, round(len(found.hours) / 24))
+    values = {"start": _when(found.start, lang), "end": _when(found.end, lang), "zone": zone}
+    busiest = found.busiest
+    if busiest is None or busiest.count == 0:
+        desc = say("console.chart_hours_empty", lang, **values)
+    else:
+        desc = say(
+            "console.chart_hours_desc",
+            lang,
+            total=_number(found.questions, lang),
+            peak_time=_when(busiest.start, lang),
+            peak=_number(busiest.count, lang),
+            **values,
+        )
+    frame = _Frame(ident, say("console.chart_hours_title", lang, days=str(days)), desc)
+    # Four grid steps of a round whole number each: 0, 10, 20, 30, 40.
+    top = 4 * nice_ceiling(math.ceil((busiest.count if busiest else 0) / 4))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    step = plot_w / max(1, len(found.hours))
+    parts = [frame.open()]
+    # The count axis: five grid lines with their values.
+    for tick in range(5):
+        value = top * tick / 4
+        y = TOP + plot_h - plot_h * tick / 4
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
+            f'<text x="{LEFT - 8}" y="{y + 5:.1f}" text-anchor="end" fill="{TEXT}">'
+            f"{_x(_number(value, lang))}</text>"
+        )
+    parts.append('<g class="bars">')
+    for index, hour in enumerate(found.hours):
+        height = plot_h * hour.count / top
+        x = LEFT + index * step
+        label = f"{_when(hour.start, lang)}: {_number(hour.count, lang)}"
+        parts.append(
+            f'<rect x="{x:.1f}" y="{TOP + plot_h - height:.1f}" width="{max(step - 1, 1):.1f}" '
+            f'height="{height:.1f}" fill="{BAR}"><title>{_x(label)}</title></rect>'
+        )
+    parts.append("</g>")
+    # The time axis: a tick and the day at each local midnight.
+    for index, hour in enumerate(found.hours):
+        if hour.start.hour != 0:
+            continue
+        x = LEFT + index * step
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP + plot_h}" y2="{TOP + plot_h + 6}" '
+            f'stroke="{TEXT}"/><text x="{x:.1f}" y="{TOP + plot_h + 22}" text-anchor="middle" '
+            f'fill="{TEXT}">{_x(_day(hour.start, lang))}</text>'
+        )
+    parts.append(
+        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" '
+        f'stroke="{TEXT}"/>'
+        f'<text x="{LEFT + plot_w / 2:.0f}" y="{HEIGHT - 12}" text-anchor="middle" '
+        f'fill="{TEXT}">{_x(say("console.chart_axis_time", lang, zone=zone))}</text>'
+        f'<text transform="translate(16 {TOP + plot_h / 2:.0f}) rotate(-90)" '
+        f'text-anchor="middle" fill="{TEXT}">{_x(say("console.chart_axis_count", lang))}</text>'
+        "</svg>"
+    )
+    return "".join(parts)
+
+
+def _stack(shares: Shares) -> Sequence[int]:
+    return (shares.answered, shares.clarified, shares.unanswered)
+
+
+def _legend(y: int, lang: Lang, totals: Sequence[int], total: int) -> str:
+    parts = []
+    for index, (key, colour, count) in enumerate(
+        zip(SHARE_KEYS, SHARE_COLOURS, totals, strict=True)
+    ):
+        x = LEFT + index * 300
+        share = _percent(count / total if total else 0.0, lang)
+        text = f"{say(key, lang)}: {_number(count, lang)} ({share})"
+        parts.append(
+            f'<rect x="{x}" y="{y - 12}" width="14" height="14" fill="{colour}"/>'
+            f'<text x="{x + 20}" y="{y}" fill="{TEXT}">{_x(text)}</text>'
+        )
+    return "".join(parts)
+
+
+def shares_chart(found: Overview, lang: Lang, ident: str = "chart-shares") -> str:
+    """The shares answered, asked to clarify and not answered, as one stacked bar."""
+    counts = _stack(found.shares)
+    total = found.shares.total
+    desc = say(
+        "console.chart_shares_desc",
+        lang,
+        answered=_percent(found.shares.share(counts[0]), lang),
+        clarified=_percent(found.shares.share(counts[1]), lang),
+        unanswered=_percent(found.shares.share(counts[2]), lang),
+        total=_number(total, lang),
+    )
+    height = 110
+    frame = _Frame(ident, say("console.chart_shares_title", lang), desc, height=height)
+    plot_w = WIDTH - LEFT - RIGHT
+    return "".join(
+        [
+            frame.open(),
+            f'<rect x="{LEFT}" y="16" width="{plot_w}" height="40" fill="none" stroke="{GRID}"/>',
+            _bar_segments(LEFT, 16, plot_w, 40, counts, lang),
+            _legend(90, lang, counts, total),
+            "</svg>",
+        ]
+    )
+
+
+def _bar_segments(
+    x0: float, y: float, width: float, height: float, counts: Sequence[int], lang: Lang
+) -> str:
+    total = sum(counts)
+    parts = []
+    x = x0
+    for key, colour, count in zip(SHARE_KEYS, SHARE_COLOURS, counts, strict=True):
+        if not total or not count:
+            continue
+        part = width * count / total
+        label = f"{say(key, lang)}: {_number(count, lang)} ({_percent(count / total, lang)})"
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{part:.1f}" height="{height}" '
+            f'fill="{colour}"><title>{_x(label)}</title></rect>'
+        )
+        x += part
+    return "".join(parts)
+
+
+def languages_chart(found: Overview, lang: Lang, ident: str = "chart-languages") -> str:
+    """Each language's questions as a bar split into the three outcomes, bars as long as the
+    language's share of the busiest language's questions."""
+    rows = [row for row in found.by_language if row.questions]
+    names = {row.language: _language_name(row.language, lang) for row in rows}
+    described = "; ".join(
+        say(
+            "console.chart_language_row",
+            lang,
+            language=names[row.language],
+            answered=_number(row.shares.answered, lang),
+            clarified=_number(row.shares.clarified, lang),
+            unanswered=_number(row.shares.unanswered, lang),
+        )
+        for row in rows
+    )
+    row_h, gap = 28, 12
+    height = 16 + len(rows) * (row_h + gap) + 40
+    frame = _Frame(
+        ident,
+        say("console.chart_languages_title", lang),
+        say("console.chart_languages_desc", lang, rows=described)
+        if rows
+        else say(
+            "console.chart_hours_empty",
+            lang,
+            start=_when(found.start, lang),
+            end=_when(found.end, lang),
+            zone=found.zone,
+        ),
+        height=height,
+    )
+    longest = max((row.shares.total for row in rows), default=0) or 1
+    label_w = 120
+    plot_w = WIDTH - LEFT - RIGHT - label_w
+    parts = [frame.open()]
+    for index, row in enumerate(rows):
+        y = 16 + index * (row_h + gap)
+        parts.append(
+            f'<text x="{LEFT + label_w - 8}" y="{y + row_h / 2 + 5:.0f}" text-anchor="end" '
+            f'fill="{TEXT}">{_x(names[row.language])}</text>'
+        )
+        counts = _stack(row.shares)
+        width = plot_w * sum(counts) / longest
+        parts.append(_bar_segments(LEFT + label_w, y, width, row_h, counts, lang))
+    totals = [sum(_stack(row.shares)[i] for row in rows) for i in range(3)]
+    parts.append(_legend(height - 14, lang, totals, sum(totals)))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _language_name(code: str, lang: Lang) -> str:
+    """ "Norwegian" for nb, in the staff member's language; the code for any other."""
+    key = f"lang_name_{code}"
+    return say(key, lang) if code in ("nb", "sv", "en") else code
