@@ -13,7 +13,8 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 
 from babel.dates import format_datetime, format_skeleton
 from babel.numbers import format_decimal, format_percent
@@ -49,8 +50,10 @@ def _when(moment: datetime, lang: Lang) -> str:
     return str(format_datetime(moment, "short", locale=BABEL_LOCALES[lang]))
 
 
-def _day(moment: datetime, lang: Lang) -> str:
-    return str(format_skeleton("MMMEd", moment, locale=BABEL_LOCALES[lang]))
+@lru_cache(maxsize=256)
+def _day(day: date, lang: Lang) -> str:
+    """ "Wed 2 Dec", "ons. 2. des.": Babel is slow, and a chart names each day 24 times."""
+    return str(format_skeleton("MMMEd", day, locale=BABEL_LOCALES[lang]))
 
 
 def nice_ceiling(value: int) -> int:
@@ -117,7 +120,7 @@ def hours_chart(found: Overview, lang: Lang, ident: str = "chart-hours") -> str:
     for index, hour in enumerate(found.hours):
         height = plot_h * hour.count / top
         x = LEFT + index * step
-        label = f"{_when(hour.start, lang)}: {_number(hour.count, lang)}"
+        label = f"{_day(hour.start.date(), lang)} {hour.start:%H:%M}: {hour.count}"
         parts.append(
             f'<rect x="{x:.1f}" y="{TOP + plot_h - height:.1f}" width="{max(step - 1, 1):.1f}" '
             f'height="{height:.1f}" fill="{BAR}"><title>{_x(label)}</title></rect>'
@@ -131,7 +134,7 @@ def hours_chart(found: Overview, lang: Lang, ident: str = "chart-hours") -> str:
         parts.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP + plot_h}" y2="{TOP + plot_h + 6}" '
             f'stroke="{TEXT}"/><text x="{x:.1f}" y="{TOP + plot_h + 22}" text-anchor="middle" '
-            f'fill="{TEXT}">{_x(_day(hour.start, lang))}</text>'
+            f'fill="{TEXT}">{_x(_day(hour.start.date(), lang))}</text>'
         )
     parts.append(
         f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" '

@@ -316,7 +316,8 @@ async def unanswered(
     rows = rows[:UNANSWERED_SCAN]
     plain = [(row[0], row[1], row[3]) for row in rows]
     groups: list[UnansweredGroup] = []
-    for members in cluster_similar(plain):
+    # Each handled key can hide at most one group: form enough to show `limit` others.
+    for members in cluster_similar(plain, max_groups=limit + len(handled)):
         # Wordings that differ only in case or punctuation are one example.
         merged: dict[str, list[int]] = {}
         for i in members:

@@ -201,9 +201,15 @@ UNANSWERED_SCAN = 2000
 SAME_QUESTION = 88.0
 
 
-def cluster_similar(rows: list[tuple[str, str | None, int]]) -> list[list[int]]:
+def cluster_similar(
+    rows: list[tuple[str, str | None, int]], max_groups: int | None = None
+) -> list[list[int]]:
     """Which rows are near-duplicates of one municipality: the indexes of each group's rows,
-    the wording that names it first; groups most asked first. `rows` come most asked first."""
+    the wording that names it first; groups most asked first. `rows` come most asked first.
+
+    With `max_groups`, once that many groups exist a row like none of them is left out:
+    every row is still compared with the groups kept, so their counts are whole, but the
+    cost stays rows x `max_groups` instead of growing with the square of the rows."""
     groups: list[list[int]] = []
     counts: list[int] = []
     # Per municipality, the folded wording of each of its groups, and the group it names.
@@ -219,6 +225,8 @@ def cluster_similar(rows: list[tuple[str, str | None, int]]) -> list[list[int]]:
             owner = owners[municipality][found[2]]
             groups[owner].append(index)
             counts[owner] += count
+            continue
+        if max_groups is not None and len(groups) >= max_groups:
             continue
         known.append(folded)
         owners.setdefault(municipality, []).append(len(groups))

@@ -406,12 +406,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def console_benchmark(kb_dir: Path) -> list[str]:
+    """The report lines for the console's pages, from their own process (see
+    bot/tools/bench_console.py)."""
+    output = subprocess.run(
+        [sys.executable, "-m", "bot.tools.bench_console", str(kb_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return output.stdout.splitlines()
+
+
 def run(settings: Settings, sizes: Sequence[int], queries: int, skip_bot: bool = False) -> int:
     """Run the whole benchmark and print the report (what `make bench` runs)."""
     for line in answering_benchmark(settings.knowledge_dir, sizes, queries):
         print(line, flush=True)
     print(flush=True)
     for line in emergency_benchmark(settings.knowledge_dir, queries):
+        print(line, flush=True)
+    print(flush=True)
+    for line in console_benchmark(settings.knowledge_dir):
         print(line, flush=True)
     if not skip_bot:
         from bot.tools.bench_bot import bot_benchmark
