@@ -12,7 +12,7 @@ import pytest
 from bot.storage import Database
 from bot.storage.db import StorageError
 from bot.storage.migrations import MIGRATIONS
-from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents
+from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents, cluster_similar
 
 
 @pytest.fixture
@@ -157,6 +157,20 @@ async def test_unanswered_groups_near_duplicates_most_asked_first(db: Database) 
         ("når går ferja?", "asker", 3),
         ("når går ferja?", "ockero", 1),
     ]
+
+
+def test_clustering_with_a_cap_keeps_the_counts_of_the_groups_it_forms() -> None:
+    rows = [
+        ("kan jeg grille i parken?", "asker", 4),
+        ("når går ferja?", "asker", 3),
+        ("hvor er legevakten?", "asker", 2),
+        ("Kan jeg grille i parken", "asker", 1),
+        ("når går ferja", "asker", 1),
+        ("NÅR GÅR FERJA", "asker", 1),
+    ]
+    assert cluster_similar(rows) == [[0, 3], [1, 4, 5], [2]]
+    # Two groups at most: the third question is left out, the later wordings still join.
+    assert cluster_similar(rows, max_groups=2) == [[0, 3], [1, 4, 5]]
 
 
 async def test_feedback_summary(db: Database) -> None:

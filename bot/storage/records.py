@@ -215,19 +215,29 @@ def cluster_similar(
     # Per municipality, the folded wording of each of its groups, and the group it names.
     keys: dict[str | None, list[str]] = {}
     owners: dict[str | None, list[int]] = {}
+    # The group of each folded wording already placed: the same words again ("Når går
+    # ferja?", "når går ferja") go where they went, without another fuzzy comparison.
+    placed: dict[tuple[str | None, str], int | None] = {}
     for index, (text, municipality, count) in enumerate(rows):
         folded = " ".join(tokens(text))
-        known = keys.setdefault(municipality, [])
-        found = process.extractOne(
-            folded, known, scorer=fuzz.token_set_ratio, score_cutoff=SAME_QUESTION
-        )
-        if found is not None:
-            owner = owners[municipality][found[2]]
+        if (municipality, folded) in placed:
+            owner = placed[municipality, folded]
+        else:
+            known = keys.setdefault(municipality, [])
+            found = process.extractOne(
+                folded, known, scorer=fuzz.token_set_ratio, score_cutoff=SAME_QUESTION
+            )
+            owner = owners[municipality][found[2]] if found is not None else None
+        if owner is not None:
+            placed[municipality, folded] = owner
             groups[owner].append(index)
             counts[owner] += count
             continue
         if max_groups is not None and len(groups) >= max_groups:
+            placed[municipality, folded] = None
             continue
+        placed[municipality, folded] = len(groups)
+        known = keys.setdefault(municipality, [])
         known.append(folded)
         owners.setdefault(municipality, []).append(len(groups))
         groups.append([index])

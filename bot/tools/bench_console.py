@@ -46,6 +46,11 @@ LANGUAGE_OF = {"asker": "nb", "ockero": "sv", "hallstahammar": "sv", "katrinehol
 OUTCOMES = ("answered", "clarify", "fallback", "emergency", "browsed", "follow_up")
 OUTCOME_WEIGHTS = (58, 10, 25, 1, 5, 1)
 UNANSWERED_WORDINGS = 4_000
+# A covering index for the overview's count of questions per hour, outcome and language:
+# measured beside the schema as it is, not created by a migration.
+PROPOSED_INDEX = (
+    "CREATE INDEX questions_overview ON questions (asked_at, outcome, language, municipality)"
+)
 PERSONAL = ("jeg heter Kari Nordmann", "ring meg på 912 34 567", "mejla anna@example.se")
 
 
@@ -234,7 +239,12 @@ async def measure(kb_dir: Path) -> list[tuple[str, float, float]]:
                 ("knowledge base (folder checked again)", knowledge_cold),
                 ("CSV: overview, unanswered and feedback", csv_downloads),
             ]
-            return [(name, *await _median_ms(fn)) for name, fn in pages]
+            figures = [(name, *await _median_ms(fn)) for name, fn in pages]
+            # Not in the schema (the web server's migrations own it): what it would save.
+            await db.write(PROPOSED_INDEX)
+            for name, fn in pages[1:3]:
+                figures.append((f"{name} + index", *await _median_ms(fn)))
+            return figures
 
 
 def console_benchmark(kb_dir: Path = DEFAULT_KNOWLEDGE_DIR) -> list[str]:
@@ -251,10 +261,16 @@ def console_benchmark(kb_dir: Path = DEFAULT_KNOWLEDGE_DIR) -> list[str]:
         lines.append(
             f"  {name:<48} {median:>8.1f} ms (slowest {slowest:.1f}) {median / base:>6.1f}x"
         )
-        if "checked again" not in name:
+        if "checked again" not in name and not name.endswith("+ index"):
             mark = "ok  " if median <= TARGET_MS else "MISS"
             verdicts.append(f"  {mark} {name}: {median:.3g} ms (target <= {TARGET_MS:g} ms)")
-    return [*lines, "", "Targets:", *verdicts]
+    return [
+        *lines,
+        f"  (+ index: with {PROPOSED_INDEX}; not in the schema)",
+        "",
+        "Targets:",
+        *verdicts,
+    ]
 
 
 def main() -> int:
