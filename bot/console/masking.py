@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from bot.kb.knowledge import KnowledgeBase
 from bot.messages import say
@@ -42,11 +43,15 @@ _SE_ID = re.compile(r"(?<![\d+])((?:19|20)?\d{6})([-+ ]?)(\d{4})(?!\d)")
 # A run that might be a phone number: digits with single spaces, dashes, dots, slashes or
 # brackets between them, and an optional + or 00 country prefix.
 _PHONE = re.compile(r"(?<![\w+])(?:\+|\b)\(?\d(?:[ \-./]?\(?\d\)?)+(?!\w)")
-_NOT_PHONE = (
-    re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$"),  # 2020-03-20
-    re.compile(r"^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$"),  # 20.03.2020, 20/3-20
-    re.compile(r"^(?:19|20)\d{2}\s?[-/]\s?(?:19|20)?\d{2}$"),  # 2019-2020, 2019/20
-    re.compile(r"^\d{1,2}[.:]\d{2}\s?-\s?\d{1,2}[.:]\d{2}$"),  # 10.00-12.00
+# Dates, clock times and year ranges: digits that are no phone number, hidden from the phone
+# search. Each stops where no further digit follows, so 12.34.56.78 stays a phone number.
+_NOT_PHONE = re.compile(
+    r"(?<![\d.])(?:"
+    r"\d{4}-\d{1,2}-\d{1,2}(?![-.]?\d)"  # 2020-03-20
+    r"|\d{1,2}[./]\d{1,2}[./](?:\d{4}|\d{2})(?![./-]?\d)"  # 20.03.2020, 20/3/20
+    r"|(?:19|20)\d{2}\s?[-–/]\s?(?:(?:19|20)\d{2}|\d{2})(?![-./]?\d)"  # 2019-2020, 2019/20
+    r"|(?:[01]?\d|2[0-3])[.:][0-5]\d(?![.:]?\d)"  # 09.00, 14:30
+    r")"
 )
 _MONEY_AFTER = re.compile(
     r"^\s*(?:kr\b|kroner|kronor|nok\b|sek\b|eur\b|euro|usd\b|dollar|,-|[€$£%])", re.IGNORECASE
@@ -101,6 +106,42 @@ COMMON_CAPITALISED = frozenset(
     Hei Hej Hello Hi Takk Tack Thanks Please
     """.split()
 )
+
+
+KNOWN_WORDS_FILE = Path(__file__).parent / "data" / "known_words.txt"
+# Endings of lakes, rivers, fjords, hills and valleys ("Semsvannet", "Duveholmssjön"), folded:
+# places. Street names are not among them: with a number, they are an address.
+PLACE_ENDINGS = (
+    "vannet",
+    "vatnet",
+    "vann",
+    "sjon",
+    "sjoen",
+    "elva",
+    "fjorden",
+    "asen",
+    "bukta",
+    "dalen",
+    "holmen",
+    "landet",
+    "bekken",
+    "oya",
+)
+
+
+def _read_known_words(path: Path = KNOWN_WORDS_FILE) -> frozenset[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(
+        fold(word) for line in lines if not line.startswith("#") for word in line.split()
+    )
+
+
+KNOWN_WORDS = _read_known_words()
+_LISTED = COMMON_CAPITALISED | KNOWN_WORDS
+
+
+def _is_place(folded: str) -> bool:
+    return any(folded.endswith(end) and len(folded) >= len(end) + 3 for end in PLACE_ENDINGS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,14 +201,14 @@ def _id_numbers(text: str) -> list[_Span]:
 
 def _phones(text: str) -> list[_Span]:
     spans = []
-    for match in _PHONE.finditer(text):
+    # The same length with dates and times blanked out: positions stay those of `text`.
+    searched = _NOT_PHONE.sub(lambda found: "x" * len(found.group(0)), text)
+    for match in _PHONE.finditer(searched):
         candidate = match.group(0).rstrip(")")
         start, end = match.start(), match.start() + len(candidate)
         count = _digits(candidate)
         international = candidate.startswith(("+", "00"))
         if not _MIN_PHONE_DIGITS <= count <= _MAX_PHONE_DIGITS:
-            continue
-        if not international and any(p.match(candidate) for p in _NOT_PHONE):
             continue
         if not international and (
             _MONEY_AFTER.match(text[end:]) or _MONEY_BEFORE.search(text[:start])
@@ -187,7 +228,7 @@ class Masker:
     """Masks personal data in question texts; build one per knowledge base and reuse it."""
 
     def __init__(self, known: Iterable[str] = ()) -> None:
-        self.known = frozenset(known) | COMMON_CAPITALISED
+        self.known = frozenset(known) | COMMON_CAPITALISED | KNOWN_WORDS
 
     @classmethod
     def for_knowledge(cls, kb: KnowledgeBase) -> Masker:
@@ -222,17 +263,20 @@ class Masker:
             if strength == "strong" and folded[index] not in _NOT_A_NAME:
                 names.append(_Span(token.start(), token.end(), "name"))
                 continue
-            if not word[0].isupper() or (word.isupper() and len(word) > 1):
-                continue  # lower case, or an acronym (NAV, SMS)
+            head = word.split("-")[0]
+            if not word[0].isupper() or head.isupper():
+                continue  # lower case, an acronym (NAV, HLR-kurs) or a letter (vitamin D)
             continues_name = bool(names) and names[-1].end == _previous_end(tokens, index)
             if strength == "weak" or continues_name:
-                if folded[index] not in COMMON_CAPITALISED:
+                # "I am Kari", "Kari Nordmann": a name unless a listed word ("det er Asker
+                # kommune"); the knowledge base's words do not count here ("I am Per").
+                if folded[index] not in _LISTED and not _is_place(folded[index]):
                     names.append(_Span(token.start(), token.end(), "name"))
                 continue
             if _sentence_initial(text, token.start()):
                 continue
             parts = [p for p in words(folded[index]) if p]
-            if not any(p in self.known for p in parts):
+            if not any(p in self.known or _is_place(p) for p in parts):
                 names.append(_Span(token.start(), token.end(), "name"))
         return names
 
