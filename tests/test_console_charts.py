@@ -228,4 +228,4 @@ def test_the_knowledge_export_has_every_entry_and_its_flags(kb_copy: Path) -> No
     assert len(rows) == len(report.entries) + 1
     police = next(row for row in rows if row[0] == "asker-police-easter")
     assert police[1:4] == ["asker", "Safety and security", "nb en"]
-    assert police[-1] == "Review was due on 2027-05-22"
+    assert police[-1] == "Review was due on 22 May 2027"

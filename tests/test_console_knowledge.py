@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.answering.service import ReloadOutcome
-from bot.console.knowledge import FolderChecks, ReloadStatus, check_folder, knowledge_report
+from bot.console.knowledge import (
+    FolderChecks,
+    ReloadStatus,
+    check_folder,
+    flag_labels,
+    knowledge_report,
+    reload_label,
+)
 from bot.kb.knowledge import Location
 from bot.kb.loader import Problem
 
@@ -105,3 +113,23 @@ def test_the_folder_is_checked_again_only_when_a_file_changes_or_a_day_passes(
     later = checks.get(AFTER_DUE)
     edit_english_answer(kb_copy)
     assert checks.get(AFTER_DUE) is not later
+
+
+def test_flags_and_the_last_reload_read_in_the_staff_members_language(kb_copy: Path) -> None:
+    edit_english_answer(kb_copy)
+    report = knowledge_report(check_folder(kb_copy, AFTER_DUE), "nb")
+    status = next(s for s in report.entries if s.id == ENTRY)
+    assert flag_labels(status, "nb") == [
+        "Skulle vært gjennomgått 22.05.2027",
+        "Endret etter gjennomgangen: engelsk",
+        "Bare gjennomgått på norsk",
+    ]
+    at = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    oslo, stockholm = ZoneInfo("Europe/Oslo"), ZoneInfo("Europe/Stockholm")
+    assert reload_label(None, "en", oslo) == "No reload since the bot started"
+    applied = ReloadStatus(at, True, 140, 0, 2)
+    assert reload_label(applied, "en", oslo) == "Loaded 02/12/2026, 10:00: 140 entries"
+    refused = ReloadStatus(at, False, 140, 3, 0)
+    assert reload_label(refused, "sv", stockholm) == (
+        "Ny laddning avvisad 2026-12-02 10:00: 3 fel; förra versionen svarar fortfarande"
+    )

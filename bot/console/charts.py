@@ -13,13 +13,13 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 
-from babel.dates import format_datetime, format_skeleton
+from babel.dates import format_skeleton
 from babel.numbers import format_decimal, format_percent
 
-from bot.console.reports import Overview, Shares
+from bot.console.reports import Overview, Shares, language_name, local_time
 from bot.messages import BABEL_LOCALES, say
 from bot.types import Lang
 
@@ -44,10 +44,6 @@ def _number(value: float, lang: Lang) -> str:
 
 def _percent(value: float, lang: Lang) -> str:
     return str(format_percent(value, locale=BABEL_LOCALES[lang]))
-
-
-def _when(moment: datetime, lang: Lang) -> str:
-    return str(format_datetime(moment, "short", locale=BABEL_LOCALES[lang]))
 
 
 @lru_cache(maxsize=256)
@@ -88,7 +84,11 @@ def hours_chart(found: Overview, lang: Lang, ident: str = "chart-hours") -> str:
     """Questions per hour as a bar chart: one bar an hour, days marked along the time axis."""
     zone = found.zone
     days = max(1, round(len(found.hours) / 24))
-    values = {"start": _when(found.start, lang), "end": _when(found.end, lang), "zone": zone}
+    values = {
+        "start": local_time(found.start, lang),
+        "end": local_time(found.end, lang),
+        "zone": zone,
+    }
     busiest = found.busiest
     if busiest is None or busiest.count == 0:
         desc = say("console.chart_hours_empty", lang, **values)
@@ -97,7 +97,7 @@ def hours_chart(found: Overview, lang: Lang, ident: str = "chart-hours") -> str:
             "console.chart_hours_desc",
             lang,
             total=_number(found.questions, lang),
-            peak_time=_when(busiest.start, lang),
+            peak_time=local_time(busiest.start, lang),
             peak=_number(busiest.count, lang),
             **values,
         )
@@ -216,7 +216,7 @@ def languages_chart(found: Overview, lang: Lang, ident: str = "chart-languages")
     """Each language's questions as a bar split into the three outcomes, bars as long as the
     language's share of the busiest language's questions."""
     rows = [row for row in found.by_language if row.questions]
-    names = {row.language: _language_name(row.language, lang) for row in rows}
+    names = {row.language: language_name(row.language, lang) for row in rows}
     described = "; ".join(
         say(
             "console.chart_language_row",
@@ -238,8 +238,8 @@ def languages_chart(found: Overview, lang: Lang, ident: str = "chart-languages")
         else say(
             "console.chart_hours_empty",
             lang,
-            start=_when(found.start, lang),
-            end=_when(found.end, lang),
+            start=local_time(found.start, lang),
+            end=local_time(found.end, lang),
             zone=found.zone,
         ),
         height=height,
@@ -261,9 +261,3 @@ def languages_chart(found: Overview, lang: Lang, ident: str = "chart-languages")
     parts.append(_legend(height - 14, lang, totals, sum(totals)))
     parts.append("</svg>")
     return "".join(parts)
-
-
-def _language_name(code: str, lang: Lang) -> str:
-    """ "Norwegian" for nb, in the staff member's language; the code for any other."""
-    key = f"lang_name_{code}"
-    return say(key, lang) if code in ("nb", "sv", "en") else code

@@ -14,7 +14,7 @@ import io
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from bot.console.knowledge import KnowledgeReport
+from bot.console.knowledge import KnowledgeReport, flag_labels
 from bot.console.reports import EntryFeedback, Overview, RequestFigures, Shares, UnansweredReport
 from bot.messages import say
 from bot.types import Lang
@@ -162,14 +162,6 @@ def knowledge_csv(report: KnowledgeReport, lang: Lang) -> bytes:
     )
     rows: list[list[Cell]] = []
     for entry in report.entries:
-        flags = []
-        if entry.overdue and entry.review_by is not None:
-            flags.append(say("console.kb_overdue", lang, date=entry.review_by.isoformat()))
-        if entry.changed_languages:
-            changed = ", ".join(entry.changed_languages)
-            flags.append(say("console.kb_changed", lang, languages=changed))
-        if entry.one_language_only:
-            flags.append(say("console.kb_one_language", lang, language=entry.reviewed_languages[0]))
         rows.append(
             [
                 entry.id,
@@ -180,7 +172,7 @@ def knowledge_csv(report: KnowledgeReport, lang: Lang) -> bytes:
                 entry.review_by,
                 str(entry.file),
                 entry.line,
-                "; ".join(flags),
+                "; ".join(flag_labels(entry, lang)),
             ]
         )
     return csv_bytes(header, rows)

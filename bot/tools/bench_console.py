@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,18 @@ from bot.kb.knowledge import KnowledgeBase
 from bot.kb.loader import load_knowledge
 from bot.storage.db import Database
 
-QUESTIONS = 100_000
-REQUESTS = 10_000
-VOTES = 20_000
-RUNS = 7
+
+@dataclass(frozen=True)
+class Size:
+    """How much to store and how often to time each page."""
+
+    questions: int = 100_000
+    requests: int = 10_000
+    votes: int = 20_000
+    runs: int = 7
+
+
+FULL = Size()
 TARGET_MS = 200.0
 MUNICIPALITIES = ("asker", "ockero", "hallstahammar", "katrineholm")
 LANGUAGE_OF = {"asker": "nb", "ockero": "sv", "hallstahammar": "sv", "katrineholm": "sv"}
@@ -83,7 +92,7 @@ def _variant(text: str, rng: random.Random) -> str:
     return text
 
 
-def seed(connection: sqlite3.Connection, kb: KnowledgeBase, now: int) -> None:
+def seed(connection: sqlite3.Connection, kb: KnowledgeBase, now: int, size: Size = FULL) -> None:
     """Fill the tables (in the writer's transaction)."""
     rng = random.Random(17)
     wordings = _wordings(kb, rng)
@@ -91,11 +100,11 @@ def seed(connection: sqlite3.Connection, kb: KnowledgeBase, now: int) -> None:
     weights = [1 / (rank + 1) ** 0.8 for rank in range(len(wordings))]
     entries = list(kb.entries)
     questions = []
-    picks = rng.choices(range(len(wordings)), weights, k=QUESTIONS)
-    outcomes = rng.choices(OUTCOMES, OUTCOME_WEIGHTS, k=QUESTIONS)
+    picks = rng.choices(range(len(wordings)), weights, k=size.questions)
+    outcomes = rng.choices(OUTCOMES, OUTCOME_WEIGHTS, k=size.questions)
     # Ids rise with time, as when the bot stores questions as they come.
-    times = sorted(now - rng.randrange(10 * DAY) for _ in range(QUESTIONS))
-    for number in range(QUESTIONS):
+    times = sorted(now - rng.randrange(10 * DAY) for _ in range(size.questions))
+    for number in range(size.questions):
         municipality = rng.choice(MUNICIPALITIES)
         outcome = outcomes[number]
         text, lang = wordings[picks[number]]
@@ -124,7 +133,7 @@ def seed(connection: sqlite3.Connection, kb: KnowledgeBase, now: int) -> None:
     answered = [q for q in questions if q[5] == "answered"]
     votes = [
         (q[7], q[2], q[3], int(rng.random() < 0.7), q[6] + 60, q[0])
-        for q in rng.sample(answered, min(VOTES, len(answered)))
+        for q in rng.sample(answered, min(size.votes, len(answered)))
     ]
     connection.executemany(
         """INSERT INTO feedback (entry_id, municipality, language, helpful, created_at,
@@ -132,7 +141,7 @@ def seed(connection: sqlite3.Connection, kb: KnowledgeBase, now: int) -> None:
         votes,
     )
     requests = []
-    for number in range(REQUESTS):
+    for number in range(size.requests):
         created = now - rng.randrange(30 * DAY)
         state = rng.choices(("open", "claimed", "done", "cancelled"), (1, 2, 6, 1))[0]
         claimed = created + rng.randrange(60, 6 * 3600) if state in ("claimed", "done") else None
@@ -161,7 +170,7 @@ def seed(connection: sqlite3.Connection, kb: KnowledgeBase, now: int) -> None:
     )
 
 
-async def _median_ms(fn: Callable[[], Awaitable[Any]], runs: int = RUNS) -> tuple[float, float]:
+async def _median_ms(fn: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, float]:
     """The median and the slowest of `runs` timed calls, after one untimed warm-up call."""
     await fn()
     times = []
@@ -172,7 +181,7 @@ async def _median_ms(fn: Callable[[], Awaitable[Any]], runs: int = RUNS) -> tupl
     return statistics.median(times), max(times)
 
 
-async def measure(kb_dir: Path) -> list[tuple[str, float, float]]:
+async def measure(kb_dir: Path, size: Size = FULL) -> list[tuple[str, float, float]]:
     """(page, median ms, slowest ms) of the baseline and each page's data."""
     kb = load_knowledge(kb_dir).kb
     masker = Masker.for_knowledge(kb)
@@ -181,7 +190,7 @@ async def measure(kb_dir: Path) -> list[tuple[str, float, float]]:
     zone = zone_for(kb, None)
     with tempfile.TemporaryDirectory(prefix="bench-console-") as folder:
         async with Database(Path(folder) / "bot.db") as db:
-            await db.run_write(lambda connection: seed(connection, kb, now))
+            await db.run_write(lambda connection: seed(connection, kb, now, size))
 
             async def baseline() -> object:
                 return await db.fetchall("SELECT COUNT(*), SUM(length(text)) FROM questions")
@@ -239,21 +248,22 @@ async def measure(kb_dir: Path) -> list[tuple[str, float, float]]:
                 ("knowledge base (folder checked again)", knowledge_cold),
                 ("CSV: overview, unanswered and feedback", csv_downloads),
             ]
-            figures = [(name, *await _median_ms(fn)) for name, fn in pages]
+            figures = [(name, *await _median_ms(fn, size.runs)) for name, fn in pages]
             # Not in the schema (the web server's migrations own it): what it would save.
             await db.write(PROPOSED_INDEX)
             for name, fn in pages[1:3]:
-                figures.append((f"{name} + index", *await _median_ms(fn)))
+                figures.append((f"{name} + index", *await _median_ms(fn, size.runs)))
             return figures
 
 
-def console_benchmark(kb_dir: Path = DEFAULT_KNOWLEDGE_DIR) -> list[str]:
+def console_benchmark(kb_dir: Path = DEFAULT_KNOWLEDGE_DIR, size: Size = FULL) -> list[str]:
     """The report lines for the console's pages."""
-    figures = asyncio.run(measure(kb_dir))
+    figures = asyncio.run(measure(kb_dir, size))
     (_, base, _), pages = figures[0], figures[1:]
     lines = [
-        f"Console page data ({QUESTIONS:,} questions, {REQUESTS:,} help requests, {VOTES:,} "
-        f"votes; median of {RUNS} runs; ratio = page / baseline, lower is better)",
+        f"Console page data ({size.questions:,} questions, {size.requests:,} help requests, "
+        f"{size.votes:,} votes; median of {size.runs} runs; ratio = page / baseline, lower is "
+        "better)",
         f"  {'baseline: one scan of the questions table':<48} {base:>8.1f} ms",
     ]
     verdicts = []
