@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,24 @@ def test_spans_name_each_kind_in_order_without_overlap() -> None:
 def test_a_text_of_only_personal_data_is_only_placeholders() -> None:
     assert mask("kari@example.no 91234567", "en") == "[e-mail] [phone]"
     assert mask("", "en") == ""
+
+
+def test_any_text_masks_without_error_and_masking_twice_changes_nothing(masker: Masker) -> None:
+    rng = random.Random(12)
+    pieces = [
+        *"0123456789 +-()./@:,?!\n",
+        "Kari ",
+        "jeg heter ",
+        "my name is ",
+        "I am ",
+        "ring ",
+        "kari@example.no ",
+        "Ærlig ",
+        "NAV ",
+        "🙂",
+        "\u200b",
+    ]
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 60)))
+        once = masker.mask(text, "nb")
+        assert masker.mask(once, "nb") == once, text

@@ -34,7 +34,7 @@ from bot.types import LANGS, Lang
 
 KINDS = ("name", "phone", "email", "id_number")
 
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@(?:[\w-]+\.)+[^\W\d_]{2,}\b", re.UNICODE)
 _HANDLE = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
 # DDMMYY NNNNN, with an optional space (or dash) after the date: a fødselsnummer or D-nummer.
 _NO_ID = re.compile(r"(?<![\d+])(\d{6})[ -]?(\d{5})(?!\d)")
@@ -220,8 +220,12 @@ def _phones(text: str) -> list[_Span]:
 
 def _sentence_initial(text: str, start: int) -> bool:
     """True when the word at `start` begins the text, a sentence, a line or a quotation."""
-    before = text[:start].rstrip(" \t\"'«»“”‘’([-–—*•")
-    return not before or before[-1] in ".!?:;\n\r…"
+    # A short look back is enough, and keeps a long text linear.
+    window = text[max(0, start - 16) : start]
+    before = window.rstrip(" \t\"'«»“”‘’([-–—*•")
+    if not before:
+        return start <= 16
+    return before[-1] in ".!?:;\n\r…"
 
 
 class Masker:
@@ -247,8 +251,10 @@ class Masker:
         order = {"email": 0, "id_number": 1, "phone": 2, "name": 3}
         found.sort(key=lambda s: (order[s.kind], s.start, -(s.end - s.start)))
         taken: list[_Span] = []
+        claimed = bytearray(len(text))
         for span in found:
-            if all(span.end <= t.start or span.start >= t.end for t in taken):
+            if not any(claimed[span.start : span.end]):
+                claimed[span.start : span.end] = b"\x01" * (span.end - span.start)
                 taken.append(span)
         return [(s.start, s.end, s.kind) for s in sorted(taken, key=lambda s: s.start)]
 
