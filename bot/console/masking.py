@@ -12,8 +12,11 @@ What is masked, in this order (an earlier kind wins where two overlap):
   any other country code, but not dates, years, clock times or amounts of money;
 - names: the words after "jeg heter", "mitt navn er", "jag heter", "mitt namn är", "my name
   is", "I am" and their kin, and capitalised words inside a sentence that are neither known
-  words (the knowledge base's own words: places, services, the names in its answers) nor in
-  a short list of words every language capitalises (weekdays, countries, agencies).
+  words (the knowledge base's own words: places, services, the names in its answers), nor
+  in data/known_words.txt (the municipalities' villages and islands, countries, shops,
+  agencies), nor named like a lake, river or valley ("Semsvannet"), nor in a short list of
+  words every language capitalises (weekdays, months). Acronyms and single letters are no
+  names. A street name is masked: with a number, it is an address.
 
 It errs on the side of masking: a capitalised word it does not know is hidden, even if it is a
 place a resident spelt their own way. A question still reads as a question without it.
