@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.console.charts import hours_chart, languages_chart, nice_ceiling, shares_chart
+from bot.console.charts import count_axis, hours_chart, languages_chart, shares_chart
 from bot.console.csvexport import (
     BOM,
     csv_bytes,
@@ -77,17 +77,23 @@ def texts(root: ET.Element) -> list[str]:
     return [t.text or "" for t in root.iter(f"{SVG}text")]
 
 
-def test_axis_maxima_are_round_numbers() -> None:
-    assert [nice_ceiling(n) for n in (0, 1, 3, 7, 10, 11, 180, 999)] == [
-        1,
-        1,
-        5,
-        10,
-        10,
-        20,
-        200,
-        1000,
-    ]
+@pytest.mark.parametrize(
+    ("peak", "axis"),
+    [
+        (0, (1, 1)),
+        (1, (1, 1)),
+        (3, (1, 3)),
+        (7, (2, 4)),
+        (10, (2, 5)),
+        (11, (5, 3)),
+        (40, (10, 4)),
+        (440, (100, 5)),
+        (999, (200, 5)),
+        (1001, (500, 3)),
+    ],
+)
+def test_the_count_axis_has_round_steps(peak: int, axis: tuple[int, int]) -> None:
+    assert count_axis(peak) == axis
 
 
 def test_the_hours_chart_has_a_bar_an_hour_and_labelled_axes() -> None:

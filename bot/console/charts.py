@@ -52,12 +52,17 @@ def _day(day: date, lang: Lang) -> str:
     return str(format_skeleton("MMMEd", day, locale=BABEL_LOCALES[lang]))
 
 
-def nice_ceiling(value: int) -> int:
-    """The axis maximum: 1, 2 or 5 times a power of ten, at least `value` (and 1)."""
-    if value <= 1:
-        return 1
-    power: int = 10 ** math.floor(math.log10(value))
-    return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
+def count_axis(peak: int, most_steps: int = 5) -> tuple[int, int]:
+    """The count axis for a highest bar of `peak`: a step of 1, 2 or 5 times a power of ten,
+    and how many steps reach `peak` (at most `most_steps`): 440 gives 5 steps of 100."""
+    power = 1
+    while True:
+        for unit in (1, 2, 5):
+            step = unit * power
+            steps = max(1, math.ceil(peak / step))
+            if steps <= most_steps:
+                return step, steps
+        power *= 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,15 +107,16 @@ def hours_chart(found: Overview, lang: Lang, ident: str = "chart-hours") -> str:
             **values,
         )
     frame = _Frame(ident, say("console.chart_hours_title", lang, days=str(days)), desc)
-    # Four grid steps of a round whole number each: 0, 10, 20, 30, 40.
-    top = 4 * nice_ceiling(math.ceil((busiest.count if busiest else 0) / 4))
+    # Grid steps of a round whole number each: 0, 100, 200, 300, 400, 500.
+    unit, steps = count_axis(busiest.count if busiest else 0)
+    top = unit * steps
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(1, len(found.hours))
     parts = [frame.open()]
-    # The count axis: five grid lines with their values.
-    for tick in range(5):
-        value = top * tick / 4
-        y = TOP + plot_h - plot_h * tick / 4
+    # The count axis: a grid line and its value at each step.
+    for tick in range(steps + 1):
+        value = unit * tick
+        y = TOP + plot_h - plot_h * tick / steps
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
             f'<text x="{LEFT - 8}" y="{y + 5:.1f}" text-anchor="end" fill="{TEXT}">'
