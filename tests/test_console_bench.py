@@ -13,9 +13,9 @@ def test_the_console_bench_reports_every_page_beside_the_baseline() -> None:
     assert lines[0].startswith("Console page data (800 questions, 40 help requests, 60 votes")
     assert "baseline: one scan of the questions table" in lines[1]
     pages = [line for line in lines[2:] if line.endswith("x")]
-    assert len(pages) == 10
+    assert len(pages) == 12
     assert sum(1 for line in pages if "+ index" in line) == 2
     assert any(PROPOSED_INDEX in line for line in lines)
     verdicts = lines[lines.index("Targets:") + 1 :]
-    assert len(verdicts) == 7
+    assert len(verdicts) == 9
     assert all(v.startswith(("  ok ", "  MISS ")) for v in verdicts)
