@@ -160,6 +160,16 @@ def test_the_knowledge_base_vocabulary_knows_places_and_services() -> None:
     assert {"asker", "solgarden", "innbyggerservice", "ockero"} <= known
 
 
+def test_the_full_names_in_answers_and_the_keywords_do_not_make_a_name_known(
+    masker: Masker,
+) -> None:
+    # The mayor is named in an answer ("Ordfører Lene Conradi") and "lene" is a keyword.
+    known = known_terms(load_knowledge(KNOWLEDGE).kb)
+    assert not {"lene", "catarina", "carin", "lina"} & known
+    assert masker.mask("Kan Lina hente maten?", "en") == "Kan [name] hente maten?"
+    assert masker.mask("Hva sa Lene Conradi i dag?", "en") == "Hva sa [name] i dag?"
+
+
 def test_a_place_neither_list_knows_is_masked(masker: Masker) -> None:
     # Tjörn is a neighbouring island that no entry and no list names: hidden, as a name is.
     assert masker.mask("Når går färjan till Tjörn?", "en") == "Når går färjan till [name]?"

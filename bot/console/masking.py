@@ -154,26 +154,58 @@ class _Span:
     kind: str
 
 
+def _full_name_words(text: str) -> tuple[set[str], set[str]]:
+    """The folded words of `text`: those written only as part of a run of capitalised words
+    (a full name: "Lene Conradi", "Catarina Petterson"), and the others."""
+    in_names: set[str] = set()
+    others: set[str] = set()
+    tokens = list(_TOKEN.finditer(text))
+    for index, token in enumerate(tokens):
+        capitalised = token.group(0)[0].isupper()
+        beside = [
+            tokens[i]
+            for i in (index - 1, index + 1)
+            if 0 <= i < len(tokens)
+            and tokens[i].group(0)[0].isupper()
+            and text[
+                min(tokens[i].end(), token.end()) : max(tokens[i].start(), token.start())
+            ].strip(" ")
+            == ""
+        ]
+        parts = words(fold(token.group(0)))
+        (in_names if capitalised and beside else others).update(parts)
+    return in_names, others
+
+
 def known_terms(kb: KnowledgeBase) -> frozenset[str]:
-    """The folded words of the knowledge base: its places, services and the names in its
-    answers, which are not a resident's name when a question mentions them."""
+    """The folded words of the knowledge base: its places, services and the other words of
+    its texts, which are not a resident's name when a question mentions them.
+
+    The words of a full name in an answer ("ordfører Lene Conradi") are left out unless the
+    knowledge base also uses them otherwise: a resident called Lene is still masked."""
     found: set[str] = set()
+    in_names: set[str] = set()
 
     def add(texts: Iterable[str]) -> None:
         for text in texts:
-            found.update(words(fold(text)))
+            names, others = _full_name_words(text)
+            in_names.update(names)
+            found.update(others)
 
     for municipality in kb.municipalities.values():
-        add([municipality.id, *municipality.name.values(), *municipality.aliases])
+        for text in (municipality.id, *municipality.name.values(), *municipality.aliases):
+            found.update(words(fold(text)))
     for topic in kb.topics.values():
         add(topic.title.values())
-    for source in kb.sources.values():
-        add([source.title, source.publisher])
     for entry in kb.entries.values():
         add(entry.title.values())
         add(entry.answer.values())
-        for texts in (*entry.questions.values(), *entry.keywords.values()):
+        # Not the keywords: lower-case lists, where a name ("lene") looks like any word.
+        for texts in entry.questions.values():
             add(texts)
+    # Sources are publishers and document titles: no one's name, whatever their case.
+    for source in kb.sources.values():
+        found.update(words(fold(f"{source.title} {source.publisher}")))
     return frozenset(found)
 
 
