@@ -10,5 +10,6 @@ What each page takes, for the web server that renders them:
 - knowledge base: `knowledge.FolderChecks(root).get(today)` (in a thread) ->
   `knowledge.knowledge_report`, `flag_labels`, `reload_label`; CSV `knowledge_csv`.
 Question texts are masked with a `masking.Masker.for_knowledge(kb)`, built once per
-knowledge base; times are shown in `reports.zone_for(kb, municipality)`.
+knowledge base; times are shown in `reports.zone_for(kb, municipality)`. Every text returned
+is plain (text.py): escape it once where it goes into HTML; the SVG charts are escaped.
 """

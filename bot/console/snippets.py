@@ -18,9 +18,9 @@ from typing import Any
 import yaml
 
 from bot.console.reports import UnansweredGroup
+from bot.console.text import plain
 from bot.kb.knowledge import SHARED, Entry, KnowledgeBase
 from bot.kb.loader import COUNTRY_LANGUAGE
-from bot.messages import say
 from bot.text import fold, words
 from bot.types import LANGS, Lang
 
@@ -53,7 +53,7 @@ def add_questions_snippet(group: UnansweredGroup, entry: Entry, lang: Lang) -> s
         # After the language's last question, or a new list of its own.
         at = {"line": str(max(existing))} if existing else {}
         key = "console.yaml_add_after" if existing else "console.yaml_add_language"
-        where = say(
+        where = plain(
             key, lang, entry=entry.id, language=language, file=str(entry.location.file), **at
         )
         lines.append(_comment(where) + _dump({language: texts}))
@@ -116,19 +116,19 @@ def new_entry_snippet(
     document: dict[str, Any] = {
         "id": new_entry_id(group, kb, scope),
         "topic": topic,
-        "title": {language: say("console.yaml_todo_title", lang) for language in languages},
+        "title": {language: plain("console.yaml_todo_title", lang) for language in languages},
         "questions": {
             language: questions.get(language)
-            or [say("console.yaml_todo_question", lang, language=language)]
+            or [plain("console.yaml_todo_question", lang, language=language)]
             for language in languages
         },
-        "answer": {language: say("console.yaml_todo_answer", lang) for language in languages},
+        "answer": {language: plain("console.yaml_todo_answer", lang) for language in languages},
         "source": source,
         "reviewed": today,
     }
     if scope == SHARED:
         document["countries"] = countries
-    intro = say(
+    intro = plain(
         "console.yaml_new_entry",
         lang,
         file=str(file) if file else f"{scope}/…",
