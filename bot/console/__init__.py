@@ -5,7 +5,8 @@ What each page takes, for the web server that renders them:
 - overview: `reports.overview` -> `charts.hours_chart`, `shares_chart`, `languages_chart`;
   CSV `csvexport.overview_hours_csv` and `overview_summary_csv`.
 - unanswered: `reports.unanswered` (with the keys staff marked handled) ->
-  `snippets.add_questions_snippet` / `new_entry_snippet`; CSV `unanswered_csv`.
+  `snippets.questions_snippet_for` (an entry id staff chose) / `new_entry_snippet`; CSV
+  `unanswered_csv`.
 - feedback: `reports.feedback`; CSV `feedback_csv`.
 - knowledge base: `knowledge.FolderChecks(root).get(today)` (in a thread) ->
   `knowledge.knowledge_report`, `flag_labels`, `reload_label`; CSV `knowledge_csv`.

@@ -60,6 +60,15 @@ def add_questions_snippet(group: UnansweredGroup, entry: Entry, lang: Lang) -> s
     return "".join(lines)
 
 
+def questions_snippet_for(
+    group: UnansweredGroup, kb: KnowledgeBase, entry_id: str, lang: Lang
+) -> str | None:
+    """`add_questions_snippet` for the entry staff chose by id; None when no entry of that
+    id is loaded (a mistyped or removed id: the page says so instead)."""
+    entry = kb.entries.get(entry_id.strip())
+    return add_questions_snippet(group, entry, lang) if entry is not None else None
+
+
 def new_entry_id(group: UnansweredGroup, kb: KnowledgeBase, scope: str) -> str:
     """A slug from the scope and the group's words that no entry has yet."""
     base = scope[:MAX_ID]
