@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.console.reports import Example, UnansweredGroup
@@ -143,3 +144,12 @@ def test_an_entry_chosen_by_id_gets_its_snippet_and_an_unknown_id_none(tiny_kb: 
         wanted, kb.entries["asker-a"], "en"
     )
     assert questions_snippet_for(wanted, kb, "asker-nope", "en") is None
+
+
+def test_a_new_entry_with_an_unknown_topic_takes_the_usual_one(kb_copy: Path) -> None:
+    kb = load_knowledge(kb_copy, TODAY).kb
+    _, snippet = new_entry_snippet(group(("x?", "nb")), kb, "asker", "en", TODAY, topic="nope")
+    (document,) = yaml.safe_load(snippet)
+    assert document["topic"] in kb.topics
+    with pytest.raises(ValueError, match="no municipality 'atlantis'"):
+        new_entry_snippet(group(("x?", "nb")), kb, "atlantis", "en", TODAY)

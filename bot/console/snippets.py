@@ -110,8 +110,15 @@ def new_entry_snippet(
 ) -> tuple[Path | None, str]:
     """A new entry for the group in `scope` (a municipality id, or SHARED for all countries),
     with TODO texts where staff write the title and the answer; and the topic file it
-    belongs in (the one that holds most of the scope's entries of that topic), if any."""
+    belongs in (the one that holds most of the scope's entries of that topic), if any.
+
+    A `topic` that is not one of the knowledge base's is replaced by the scope's usual one;
+    a `scope` that is neither SHARED nor a loaded municipality is a ValueError."""
+    if scope != SHARED and scope not in kb.municipalities:
+        raise ValueError(f"no municipality '{scope}' is loaded")
     mine = [e for e in kb.entries.values() if e.scope == scope]
+    if topic not in kb.topics:
+        topic = None
     topic = topic or _usual([e.topic for e in mine], next(iter(kb.topics), "situation"))
     of_topic = [e for e in mine if e.topic == topic] or mine
     file = _usual([e.location.file for e in of_topic], None)
