@@ -79,6 +79,7 @@ def build_application(
     fresh: set[int] = set()
     queue = DurableUpdateQueue(fresh)
     processor = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES, fresh)
+    processor.listeners.append(runtime.metrics.update_handled)
     builder = (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -96,6 +97,7 @@ def build_application(
                 overall_per_second=settings.send_rate_per_second,
                 group_per_minute=settings.group_rate_per_minute,
                 max_retries=5,
+                on_retry_after=runtime.metrics.too_many_requests.inc,
             )
         )
         .post_init(starter(runtime, queue, processor))
