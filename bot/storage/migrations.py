@@ -143,4 +143,37 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE residents ADD COLUMN last_language TEXT",
         "UPDATE residents SET last_language = language, language = NULL",
     ],
+    # 7: the staff console: one-time sign-in links and sessions (hashes of their tokens, never
+    # the tokens), the audit log of staff actions, and unanswered groups marked handled.
+    [
+        """CREATE TABLE console_links (
+            token_hash TEXT PRIMARY KEY,
+            staff_id INTEGER NOT NULL,
+            staff_name TEXT,
+            language TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            used_at INTEGER
+        )""",
+        """CREATE TABLE console_sessions (
+            token_hash TEXT PRIMARY KEY,
+            staff_id INTEGER NOT NULL,
+            staff_name TEXT,
+            language TEXT NOT NULL,
+            csrf TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        )""",
+        "CREATE INDEX console_sessions_staff ON console_sessions (staff_id)",
+        """CREATE TABLE console_audit (
+            id INTEGER PRIMARY KEY,
+            staff_id INTEGER NOT NULL,
+            staff_name TEXT,
+            action TEXT NOT NULL,
+            target TEXT,
+            at INTEGER NOT NULL
+        )""",
+        "CREATE INDEX console_audit_at ON console_audit (at)",
+        "CREATE TABLE handled_groups (key TEXT PRIMARY KEY, staff_id INTEGER, handled_at INTEGER)",
+    ],
 ]

@@ -21,6 +21,7 @@ from telegram.request import BaseRequest
 from bot.config import Settings
 from bot.tg.buttons import ButtonRouter
 from bot.tg.errors import on_error
+from bot.tg.handlers.console import ConsoleHandlers
 from bot.tg.handlers.emergency import EmergencyHandlers
 from bot.tg.handlers.intake import HelpDeskHandlers, InConversation
 from bot.tg.handlers.resident import ResidentHandlers
@@ -157,6 +158,7 @@ def register_handlers(
         application.add_handler(
             CommandHandler("help", staff.help, filters=filters.Chat(runtime.settings.staff_chat_id))
         )
+    application.add_handler(CommandHandler("console", ConsoleHandlers(runtime).console, private))
     application.add_handler(CommandHandler("reload", staff.reload))
     application.add_handler(CommandHandler("unanswered", staff.unanswered))
     application.add_handler(

@@ -23,7 +23,9 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from telegram import Update
 from telegram.ext import Application
 
+from bot.console.web import Console, add_console
 from bot.monitoring import health
+from bot.tg.handlers.staff import StaffHandlers
 from bot.tg.processing import is_update_id
 from bot.tg.runtime import Runtime
 
@@ -121,6 +123,12 @@ def make_web_app(
         assert secret is not None
         add_webhook(app, application, webhook_path, secret)
     add_monitoring(app, runtime)
+    staff = StaffHandlers(runtime)
+
+    async def is_staff(user_id: int) -> bool:
+        return await staff.is_staff(application.bot, user_id)
+
+    add_console(app, Console(runtime, is_staff, runtime.settings.console_url))
     return app
 
 
