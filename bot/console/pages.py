@@ -17,7 +17,7 @@ from datetime import date
 
 from markupsafe import Markup
 
-from bot.console.views import Texts, age, local_time, zone_name
+from bot.console.views import Texts, age, local_day, local_hour, local_time, zone_name
 from bot.helpdesk.models import CATEGORIES, HelpRequest, Volunteer
 from bot.helpdesk.repository import first_name
 from bot.services import Services
@@ -48,6 +48,8 @@ class Table:
     rows: list[list[str]] = field(default_factory=list)
     forms: list[list[Form]] = field(default_factory=list)  # per row, when the table has any
     details: list[str | None] = field(default_factory=list)  # per row: a preformatted snippet
+    # Folded away on the page (the chart's numbers, for the CSV and for screen readers).
+    folded: bool = False
 
 
 @dataclass
@@ -73,6 +75,11 @@ class Page:
 def _country(services: Services, municipality: str | None) -> str | None:
     found = services.knowledge.responder.kb.municipalities.get(municipality or "")
     return found.country if found else None
+
+
+def _name(services: Services, municipality: str | None, lang: Lang) -> str:
+    found = services.knowledge.responder.kb.municipalities.get(municipality or "")
+    return found.display_name(lang) if found else (municipality or "–")
 
 
 def _zone(services: Services, municipality: str | None, lang: Lang) -> str:
@@ -102,8 +109,19 @@ async def overview(services: Services, lang: Lang, municipality: str | None) -> 
         if 0 <= index < len(hours):
             hours[index] += int(count)
     total = sum(hours)
-    page.chart = bar_chart(hours, t("console_overview_chart_label", total=total, peak=max(hours)))
-    hourly = Table(t("console_overview_questions"), [t("console_col_when"), t("console_col_count")])
+    ticks = [
+        (index, local_day(first_hour * 3600 + index * 3600, page.zone, lang))
+        for index in range(len(hours))
+        if local_hour(first_hour * 3600 + index * 3600, page.zone) == 0
+    ]
+    page.chart = bar_chart(
+        hours, t("console_overview_chart_label", total=total, peak=max(hours)), ticks
+    )
+    hourly = Table(
+        t("console_overview_questions"),
+        [t("console_col_when"), t("console_col_count")],
+        folded=True,
+    )
     for index, count in enumerate(hours):
         hourly.rows.append([local_time((first_hour + index) * 3600, page.zone, lang), str(count)])
     outcomes = Table(
@@ -170,24 +188,29 @@ def _share(count: int, total: int) -> str:
     return f"{100 * count / total:.0f} %" if total else "–"
 
 
-def bar_chart(values: list[int], label: str) -> Markup:
-    """A server-drawn SVG bar chart, one bar per value, scaled to the largest."""
-    width, height = 720, 160
+def bar_chart(values: list[int], label: str, ticks: list[tuple[int, str]]) -> Markup:
+    """A server-drawn SVG bar chart, one bar per value, scaled to the largest; `ticks` mark
+    bars (a day's first hour) with a line and a label."""
+    width, plot, height = 720, 160, 180
     peak = max(values) or 1
     step = width / len(values)
     bars = []
+    for index, text in ticks:
+        x = index * step
+        bars.append(f'<line class="tick" x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{plot}"/>')
+        bars.append(f'<text x="{x + 3:.1f}" y="{height - 4}">{Markup.escape(text)}</text>')
     for index, value in enumerate(values):
         if value:
-            bar = height * value / peak
+            bar = plot * value / peak
             bars.append(
-                f'<rect x="{index * step:.1f}" y="{height - bar:.1f}" '
+                f'<rect x="{index * step:.1f}" y="{plot - bar:.1f}" '
                 f'width="{max(step - 1, 1):.1f}" height="{bar:.1f}"/>'
             )
     # Only numbers are interpolated; the label is escaped.
     return Markup(
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'preserveAspectRatio="none" aria-label="{Markup.escape(label)}">'
-        f'<line x1="0" y1="{height}" x2="{width}" y2="{height}"/>{"".join(bars)}</svg>'
+        f'aria-label="{Markup.escape(label)}">'
+        f'<line x1="0" y1="{plot}" x2="{width}" y2="{plot}"/>{"".join(bars)}</svg>'
     )
 
 
@@ -223,7 +246,7 @@ async def unanswered(services: Services, lang: Lang, municipality: str | None) -
             continue
         key = group_key(where, text)
         shown = mask(text)
-        table.rows.append([shown, where or "–", str(count)])
+        table.rows.append([shown, _name(services, where, lang), str(count)])
         table.details.append(f"questions:\n  {lang}:\n    - {_yaml_quote(shown)}\n")
         table.forms.append(
             []
@@ -369,7 +392,7 @@ async def requests(services: Services, lang: Lang, municipality: str | None) -> 
             [
                 request.ref,
                 t(f"category_{request.category}"),
-                request.municipality or "–",
+                _name(services, request.municipality, lang),
                 local_time(request.created_at, zone, lang),
                 age(stamp - request.created_at, lang),
                 names.get(request.volunteer_id or 0, "") if request.volunteer_id else "",

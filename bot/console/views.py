@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 
 from bot.messages import BABEL_LOCALES, MESSAGES, format_minutes
 from bot.types import Lang
@@ -54,6 +54,16 @@ def local_time(stamp: int | float | None, zone_id: str, lang: Lang) -> str:
         return ""
     moment = datetime.fromtimestamp(stamp, UTC).astimezone(zone(zone_id))
     return str(format_datetime(moment, "short", tzinfo=zone(zone_id), locale=BABEL_LOCALES[lang]))
+
+
+def local_hour(stamp: int, zone_id: str) -> int:
+    return datetime.fromtimestamp(stamp, UTC).astimezone(zone(zone_id)).hour
+
+
+def local_day(stamp: int, zone_id: str, lang: Lang) -> str:
+    """A day as a short label: "2. des." (nb), "2 dec." (sv), "2 Dec" (en)."""
+    moment = datetime.fromtimestamp(stamp, UTC).astimezone(zone(zone_id))
+    return str(format_date(moment.date(), "d MMM", locale=BABEL_LOCALES[lang]))
 
 
 def age(seconds: int | float, lang: Lang) -> str:
