@@ -250,6 +250,8 @@ async def test_requests_page_closes_and_hands_over_without_contact_details(
     assert first.ref in page and second.ref in page
     for secret in ("91234567", "Nordmann", "kari", "lufte hunden"):
         assert secret not in page
+    choose = await (await console.client.get(f"/console/requests/{first.id}/hand-over")).text()
+    assert f'value="{bot.volunteer.id}">Ola (' in choose and "91234567" not in choose
     handed = await console.client.post(
         f"/console/requests/{first.id}/hand-over",
         data={"csrf": csrf, "volunteer_id": str(bot.volunteer.id)},
@@ -261,6 +263,9 @@ async def test_requests_page_closes_and_hands_over_without_contact_details(
     assert plain("console_done") in await closed.text()
     gone = await desk.get(second.id)
     assert gone is not None and gone.state == "cancelled"
+    # Closed or taken requests have nothing to hand over: back to the list.
+    gone_page = await console.client.get(f"/console/requests/{second.id}/hand-over")
+    assert gone_page.url.path == "/console/requests"
     bad = await console.client.post(
         f"/console/requests/{first.id}/hand-over", data={"csrf": csrf, "volunteer_id": "x"}
     )

@@ -12,13 +12,14 @@ import hashlib
 import re
 import statistics
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
 from markupsafe import Markup
 
 from bot.console.views import Texts, age, local_day, local_hour, local_time, zone_name
-from bot.helpdesk.models import CATEGORIES, HelpRequest, Volunteer
+from bot.helpdesk.models import CATEGORIES, REQUEST_COLUMNS, HelpRequest, Volunteer
 from bot.helpdesk.repository import first_name
 from bot.services import Services
 from bot.types import Lang
@@ -39,6 +40,8 @@ class Form:
     fields: dict[str, str] = field(default_factory=dict)
     # (field name, its label, [(value, text)]): the hand-over's choice of volunteer.
     select: tuple[str, str, list[tuple[str, str]]] | None = None
+    # "get": a link to a page of its own instead (which then posts).
+    method: str = "post"
 
 
 @dataclass
@@ -50,6 +53,9 @@ class Table:
     details: list[str | None] = field(default_factory=list)  # per row: a preformatted snippet
     # Folded away on the page (the chart's numbers, for the CSV and for screen readers).
     folded: bool = False
+    # Rows shown on the page; the CSV has them all. Nobody reads a thousand rows, and each
+    # row's buttons are what make a long page slow to draw.
+    shown: int = 100
 
 
 @dataclass
@@ -102,12 +108,19 @@ async def overview(services: Services, lang: Lang, municipality: str | None) -> 
     params = {"since": since, "m": municipality}
     where = "asked_at >= :since" + _where_municipality(municipality)
     hours = [0] * (DAYS * 24 + 1)
-    for hour, count in await services.db.fetchall(
-        f"SELECT asked_at / 3600, COUNT(*) FROM questions WHERE {where} GROUP BY 1", params
+    by_outcome: Counter[str] = Counter()
+    by_language: Counter[str] = Counter()
+    # One pass over the week's questions; the three tallies are made from its groups.
+    for hour, outcome, language, count in await services.db.fetchall(
+        f"""SELECT asked_at / 3600, outcome, language, COUNT(*) FROM questions WHERE {where}
+            GROUP BY 1, 2, 3""",
+        params,
     ):
         index = int(hour) - first_hour
         if 0 <= index < len(hours):
             hours[index] += int(count)
+        by_outcome[str(outcome)] += int(count)
+        by_language[str(language)] += int(count)
     total = sum(hours)
     ticks = [
         (index, local_day(first_hour * 3600 + index * 3600, page.zone, lang))
@@ -121,6 +134,7 @@ async def overview(services: Services, lang: Lang, municipality: str | None) -> 
         t("console_overview_questions"),
         [t("console_col_when"), t("console_col_count")],
         folded=True,
+        shown=len(hours),
     )
     for index, count in enumerate(hours):
         hourly.rows.append([local_time((first_hour + index) * 3600, page.zone, lang), str(count)])
@@ -128,21 +142,16 @@ async def overview(services: Services, lang: Lang, municipality: str | None) -> 
         t("console_overview_outcomes"),
         [t("console_col_kind"), t("console_col_count"), t("console_col_share")],
     )
-    for outcome, count in await services.db.fetchall(
-        f"SELECT outcome, COUNT(*) FROM questions WHERE {where} GROUP BY 1 ORDER BY 2 DESC", params
-    ):
+    for outcome, count in by_outcome.most_common():
         key = f"console_outcome_{outcome}"
-        label = t(key) if key in _KNOWN_OUTCOMES else str(outcome)
-        outcomes.rows.append([label, str(count), _share(int(count), total)])
+        label = t(key) if key in _KNOWN_OUTCOMES else outcome
+        outcomes.rows.append([label, str(count), _share(count, total)])
     languages = Table(
         t("console_overview_languages"),
         [t("console_language"), t("console_col_count"), t("console_col_share")],
     )
-    for language, count in await services.db.fetchall(
-        f"SELECT language, COUNT(*) FROM questions WHERE {where} GROUP BY 1 ORDER BY 2 DESC",
-        params,
-    ):
-        languages.rows.append([str(language), str(count), _share(int(count), total)])
+    for language, count in by_language.most_common():
+        languages.rows.append([language, str(count), _share(count, total)])
     requests = Table(
         t("console_overview_requests"), [t("console_col_kind"), t("console_col_count")]
     )
@@ -365,14 +374,8 @@ async def knowledge(services: Services, lang: Lang, municipality: str | None) ->
 REQUEST_SECTIONS = ("open", "escalated", "claimed", "done", "cancelled")
 
 
-async def requests(services: Services, lang: Lang, municipality: str | None) -> Page:
-    """Requests by state with their ages and volunteer's first name; never contact details."""
-    t = Texts(lang)
-    page = Page("requests", t("console_nav_requests"), _zone(services, municipality, lang))
-    approved = await services.desk.volunteers("approved")
-    choices = [(str(v.user_id), first_name(v.name)) for v in approved]
-    names = {v.user_id: first_name(v.name) for v in await services.desk.volunteers()}
-    columns = [
+def _request_columns(t: Texts) -> list[str]:
+    return [
         t("console_col_ref"),
         t("console_col_category"),
         t("console_municipality"),
@@ -380,52 +383,98 @@ async def requests(services: Services, lang: Lang, municipality: str | None) -> 
         t("console_col_age"),
         t("console_col_volunteer"),
     ]
+
+
+def _request_row(
+    services: Services, t: Texts, request: HelpRequest, names: dict[int, str], stamp: int
+) -> list[str]:
+    """A request as staff see it: never the resident's name, contact or description."""
+    zone = zone_name(_country(services, request.municipality), t.lang)
+    return [
+        request.ref,
+        t(f"category_{request.category}"),
+        _name(services, request.municipality, t.lang),
+        local_time(request.created_at, zone, t.lang),
+        age(stamp - request.created_at, t.lang),
+        names.get(request.volunteer_id, "") if request.volunteer_id else "",
+    ]
+
+
+async def requests(services: Services, lang: Lang, municipality: str | None) -> Page:
+    """Requests by state with their ages and volunteer's first name; never contact details."""
+    t = Texts(lang)
+    page = Page("requests", t("console_nav_requests"), _zone(services, municipality, lang))
+    names = {v.user_id: first_name(v.name) for v in await services.desk.volunteers()}
+    columns = _request_columns(t)
     sections = {state: Table(t(f"console_state_{state}"), columns) for state in REQUEST_SECTIONS}
     stamp = int(time.time())
     for request in await _requests(services, municipality):
         state = "escalated" if request.state == "open" and request.escalated_at else request.state
         table = sections[state]
-        if request.state not in ("open", "claimed") and len(table.rows) >= CLOSED_SHOWN:
-            continue
-        zone = zone_name(_country(services, request.municipality), lang)
-        table.rows.append(
-            [
-                request.ref,
-                t(f"category_{request.category}"),
-                _name(services, request.municipality, lang),
-                local_time(request.created_at, zone, lang),
-                age(stamp - request.created_at, lang),
-                names.get(request.volunteer_id or 0, "") if request.volunteer_id else "",
-            ]
-        )
-        table.forms.append(_request_forms(t, request, choices))
+        table.rows.append(_request_row(services, t, request, names, stamp))
+        table.forms.append(_request_forms(t, request))
     page.tables = [sections[state] for state in REQUEST_SECTIONS]
     return page
 
 
-async def _requests(services: Services, municipality: str | None) -> list[HelpRequest]:
-    """Active requests, oldest first; then closed ones, newest first."""
-    if municipality is None:
-        return [
-            *await services.desk.requests("open"),
-            *await services.desk.requests("claimed"),
-            *reversed(await services.desk.requests("done")),
-            *reversed(await services.desk.requests("cancelled")),
-        ]
-    found = await _requests(services, None)
-    return [request for request in found if request.municipality == municipality]
-
-
-def _request_forms(t: Texts, request: HelpRequest, choices: list[tuple[str, str]]) -> list[Form]:
-    if request.state not in ("open", "claimed"):
-        return []
-    forms = [Form(f"requests/{request.id}/close", t("console_close", ref=request.ref))]
-    if request.state == "open" and choices:
-        forms.append(
+async def hand_over(services: Services, lang: Lang, request_id: int) -> Page | None:
+    """One open request and the approved volunteers it can be handed to; None if not open."""
+    request = await services.desk.get(request_id)
+    if request is None or request.state != "open":
+        return None
+    t = Texts(lang)
+    page = Page(
+        "requests",
+        t("console_hand_over", ref=request.ref),
+        zone_name(_country(services, request.municipality), lang),
+    )
+    approved = await services.desk.volunteers("approved")
+    names = {v.user_id: first_name(v.name) for v in approved}
+    # First name and area: two volunteers called Ola are told apart by where they are.
+    choices = [(str(v.user_id), f"{first_name(v.name)} ({v.area or '–'})") for v in approved]
+    table = Table(t("console_nav_requests"), _request_columns(t))
+    table.rows.append(_request_row(services, t, request, names, int(time.time())))
+    table.forms.append(
+        [
             Form(
                 f"requests/{request.id}/hand-over",
                 t("console_hand_over", ref=request.ref),
                 select=("volunteer_id", t("console_hand_to", ref=request.ref), choices),
+            )
+        ]
+        if choices
+        else []
+    )
+    page.tables.append(table)
+    return page
+
+
+async def _requests(services: Services, municipality: str | None) -> list[HelpRequest]:
+    """Active requests, oldest first; then the newest CLOSED_SHOWN done and cancelled ones."""
+    where = _where_municipality(municipality)
+    rows = await services.db.fetchall(
+        f"""SELECT * FROM (SELECT {REQUEST_COLUMNS} FROM help_requests
+                WHERE state IN ('open', 'claimed'){where} ORDER BY id)
+            UNION ALL SELECT * FROM (SELECT {REQUEST_COLUMNS} FROM help_requests
+                WHERE state = 'done'{where} ORDER BY id DESC LIMIT :closed)
+            UNION ALL SELECT * FROM (SELECT {REQUEST_COLUMNS} FROM help_requests
+                WHERE state = 'cancelled'{where} ORDER BY id DESC LIMIT :closed)""",
+        {"m": municipality, "closed": CLOSED_SHOWN},
+    )
+    return [HelpRequest.from_row(row) for row in rows]
+
+
+def _request_forms(t: Texts, request: HelpRequest) -> list[Form]:
+    """Close while active; hand over (a page of its own, to choose the volunteer) while open."""
+    if request.state not in ("open", "claimed"):
+        return []
+    forms = [Form(f"requests/{request.id}/close", t("console_close", ref=request.ref))]
+    if request.state == "open":
+        forms.append(
+            Form(
+                f"requests/{request.id}/hand-over",
+                t("console_hand_over", ref=request.ref),
+                method="get",
             )
         )
     return forms

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from bot.console.actions import ConsoleActions
 from bot.console.auth import SESSION_SECONDS, Session
-from bot.console.pages import PAGES, Page
+from bot.console.pages import PAGES, Page, hand_over
 from bot.console.views import Texts, render
 from bot.services import Services
 from bot.types import LANGS, Lang, lang_or_english
@@ -206,6 +206,13 @@ def add_console(app: web.Application, console: Console) -> None:
                     "Content-Disposition": f'attachment; filename="{name}.csv"',
                 },
             )
+        return show_page(request, found, shown, municipality)
+
+    def show_page(
+        request: web.Request, session: Session, shown: Page, municipality: str | None
+    ) -> web.Response:
+        lang = _lang(session)
+        kb = console.services.knowledge.responder.kb
         done = request.query.get("done")
         t = Texts(lang)
         return show(
@@ -213,7 +220,7 @@ def add_console(app: web.Application, console: Console) -> None:
             lang,
             page=shown,
             nav=NAV,
-            session=found,
+            session=session,
             langs=LANGS,
             municipality=municipality,
             municipalities=[(m.id, m.display_name(lang)) for m in kb.municipalities.values()],
@@ -221,6 +228,16 @@ def add_console(app: web.Application, console: Console) -> None:
             if done is None
             else t("console_done" if done == "1" else "console_not_done"),
         )
+
+    async def hand_over_page(request: web.Request) -> web.Response:
+        """Choose the volunteer an open request is handed to."""
+        found = await current(request)
+        if isinstance(found, web.Response):
+            return found
+        shown = await hand_over(console.services, _lang(found), int(request.match_info["target"]))
+        if shown is None:
+            raise web.HTTPSeeOther(f"{console.root}requests?done=0")
+        return show_page(request, found, shown, None)
 
     async def change(request: web.Request) -> web.Response:
         """A button: close, hand over, approve, reject, revoke, mark handled."""
@@ -297,6 +314,7 @@ def add_console(app: web.Application, console: Console) -> None:
     app.router.add_post("/console/logout", logout)
     app.router.add_post("/console/{kind:requests|volunteers}/{target:\\d+}/{action}", change)
     app.router.add_post("/console/{kind:unanswered}/{action:handled}", change)
+    app.router.add_get("/console/requests/{target:\\d+}/hand-over", hand_over_page)
     app.router.add_get("/console/", page)
     app.router.add_get("/console/{page}", page)
 

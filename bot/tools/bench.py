@@ -419,6 +419,11 @@ def run(settings: Settings, sizes: Sequence[int], queries: int, skip_bot: bool =
         print(flush=True)
         for line in bot_benchmark(settings):
             print(line, flush=True)
+    from bot.tools.bench_console import console_benchmark
+
+    print(flush=True)
+    for line in console_benchmark(settings):
+        print(line, flush=True)
     return 0
 
 

@@ -108,11 +108,12 @@ async def in_the_browser(world: World, tmp_path: Path) -> None:
             row = page.locator("tr", has_text=ref)
             await row.wait_for()
             assert PHONE not in await page.content()
-            await row.get_by_label(MESSAGES["console_hand_to"]["nb"].format(ref=ref)).select_option(
-                label="Ola"
-            )
             hand_over = MESSAGES["console_hand_over"]["nb"].format(ref=ref)
-            await row.get_by_role("button", name=hand_over).click()
+            await row.get_by_role("link", name=hand_over).click()
+            await page.get_by_role("heading", level=1, name=hand_over).wait_for()
+            choice = page.get_by_label(MESSAGES["console_hand_to"]["nb"].format(ref=ref))
+            await choice.select_option(label="Ola (Asker sentrum)")
+            await page.get_by_role("button", name=hand_over).click()
             await page.get_by_role("status").wait_for()
             await screenshot(page, "requests-handed-over")
             await seen(core, world.volunteer, ref)
