@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 
 from tests.e2e.conftest import BotProcess
@@ -39,7 +41,14 @@ async def test_metrics_count_updates_and_replies_in_prometheus_text(bot: BotProc
         assert status == 200 and kind.startswith("text/plain")
         return body
 
+    # The update counts once all its handlers have run, just after the reply is sent: ask
+    # again until it does (a condition with a deadline, not a fixed wait).
+    deadline = asyncio.get_running_loop().time() + 10
     body = await counted()
+    while "bot_updates_total 0.0" in body and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+        body = await counted()
+    assert "bot_updates_total 0.0" not in body
     assert "bot_matcher_seconds_bucket" in body
     assert 'bot_help_requests{state="open"} 0.0' in body
     assert "bot_outbox_backlog" in body
