@@ -296,3 +296,28 @@ async def test_signing_out_ends_the_session(console: Console) -> None:
     out = await console.client.post("/console/logout", data={"csrf": csrf})
     assert out.status == 200
     assert (await console.client.get("/console/")).status == 401
+
+
+async def test_unanswered_groups_are_masked_and_can_be_marked_handled(console: Console) -> None:
+    bot = console.bot
+    asked = "Hvem ringer jeg på 912 34 567 eller ola@example.org om ferja?"
+    for _ in range(3):
+        await bot.runtime.questions.record(bot.resident.id, "asker", "nb", asked, "fallback")
+    csrf = await signed_in(console)
+    page = await (await console.client.get("/console/unanswered")).text()
+    assert "912 34 567" not in page and "ola@example.org" not in page
+    assert "[phone]" in page and "[e-mail]" in page
+    assert "questions:\n  nb:\n    - " in page  # the YAML snippet to paste
+    key = re.search(r'name="key" value="([0-9a-f]+)"', page)
+    assert key is not None
+    marked = await console.client.post(
+        "/console/unanswered/handled", data={"csrf": csrf, "key": key.group(1)}
+    )
+    text = await marked.text()
+    assert marked.status == 200 and plain("console_done") in text
+    assert f'{plain("console_handled")} <span class="count">(1)</span>' in text
+    assert 'name="key"' not in text
+    stored = await bot.runtime.db.fetchone("SELECT key, staff_id FROM handled_groups")
+    assert stored is not None and tuple(stored) == (key.group(1), bot.staff.id)
+    audit = await (await console.client.get("/console/audit")).text()
+    assert plain("console_audit_mark_handled") in audit

@@ -16,7 +16,7 @@ import sqlite3
 from bot.console.auth import Audit, Session
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.repository import first_name
-from bot.storage.db import Database
+from bot.storage.db import Database, now
 
 
 class ConsoleActions:
@@ -64,10 +64,10 @@ class ConsoleActions:
         def run(connection: sqlite3.Connection) -> None:
             connection.execute(
                 """INSERT INTO handled_groups (key, staff_id, handled_at)
-                   VALUES (?, ?, strftime('%s', 'now'))
+                   VALUES (?, ?, ?)
                    ON CONFLICT (key) DO UPDATE SET staff_id = excluded.staff_id,
                      handled_at = excluded.handled_at""",
-                (key, session.staff_id),
+                (key, session.staff_id, now()),
             )
 
         await self.db.run_write(run)

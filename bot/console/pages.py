@@ -246,23 +246,24 @@ async def unanswered(services: Services, lang: Lang, municipality: str | None) -
     page.intro.append(t("console_unanswered_intro"))
     since = int(time.time()) - DAYS * 86400
     handled = {str(row[0]) for row in await services.db.fetchall("SELECT key FROM handled_groups")}
-    table = Table(
-        t("console_nav_unanswered"),
-        [t("console_col_question"), t("console_municipality"), t("console_col_count")],
+    columns = [t("console_col_question"), t("console_municipality"), t("console_col_count")]
+    waiting, done = (
+        Table(t("console_nav_unanswered"), columns),
+        Table(t("console_handled"), columns),
     )
     for text, where, count in await services.questions.unanswered(since, limit=200):
         if municipality and where != municipality:
             continue
         key = group_key(where, text)
         shown = mask(text)
+        table = done if key in handled else waiting
         table.rows.append([shown, _name(services, where, lang), str(count)])
         table.details.append(f"questions:\n  {lang}:\n    - {_yaml_quote(shown)}\n")
-        table.forms.append(
-            []
-            if key in handled
-            else [Form("unanswered/handled", t("console_mark_handled"), {"key": key})]
-        )
-    page.tables.append(table)
+        if table is waiting:
+            table.forms.append(
+                [Form("unanswered/handled", t("console_mark_handled"), {"key": key})]
+            )
+    page.tables = [waiting, done]
     return page
 
 
