@@ -321,3 +321,9 @@ async def test_unanswered_groups_are_masked_and_can_be_marked_handled(console: C
     assert stored is not None and tuple(stored) == (key.group(1), bot.staff.id)
     audit = await (await console.client.get("/console/audit")).text()
     assert plain("console_audit_mark_handled") in audit
+
+
+async def test_a_head_request_does_not_use_up_the_link(console: Console) -> None:
+    link = await sign_in_link(console.bot)
+    assert (await console.client.head(link)).status != 200
+    assert (await console.client.get(link)).status == 200

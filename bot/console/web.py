@@ -308,7 +308,8 @@ def add_console(app: web.Application, console: Console) -> None:
         raise web.HTTPMovedPermanently("/console/")
 
     app.router.add_get("/console", to_root)
-    app.router.add_get("/console/login", login)
+    # GET only: a HEAD (a link checker's) must not use up the one-time link.
+    app.router.add_get("/console/login", login, allow_head=False)
     app.router.add_get("/console/static/console.css", stylesheet)
     app.router.add_post("/console/language", language)
     app.router.add_post("/console/logout", logout)
