@@ -327,3 +327,18 @@ async def test_a_head_request_does_not_use_up_the_link(console: Console) -> None
     link = await sign_in_link(console.bot)
     assert (await console.client.head(link)).status != 200
     assert (await console.client.get(link)).status == 200
+
+
+async def test_when_telegram_cannot_say_who_is_staff_the_session_is_kept(
+    console: Console,
+) -> None:
+    bot = console.bot
+    await signed_in(console)
+    fault = bot.core.fail("getChatMember", status=400, times=None)
+    bot.runtime.staff_membership.clear()
+    refused = await console.client.get("/console/")
+    assert refused.status == 503
+    assert plain("console_unavailable") in await refused.text()
+    assert await bot.runtime.db.fetchval("SELECT COUNT(*) FROM console_sessions") == 1
+    bot.core.remove_fault(fault)
+    assert (await console.client.get("/console/")).status == 200

@@ -44,7 +44,9 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-IsStaff = Callable[[int], Awaitable[bool]]
+# True: staff; False: not (their sessions end); None: it cannot be told now (Telegram is
+# unreachable), so this request is refused and the session kept.
+IsStaff = Callable[[int], Awaitable[bool | None]]
 
 
 @dataclass
@@ -121,7 +123,11 @@ def add_console(app: web.Application, console: Console) -> None:
         session = await auth.session(request.cookies.get(COOKIE))
         if session is None:
             return sign_in_needed(request)
-        if not await console.is_staff(session.staff_id):
+        staff = await console.is_staff(session.staff_id)
+        if staff is None:
+            t = Texts(_lang(session))
+            return message_page(_lang(session), t("console_unavailable"), [], 503)
+        if not staff:
             ended = await auth.end_all(session.staff_id)
             logger.info("ended %d console session(s) of someone no longer staff", ended)
             return sign_in_needed(request, Texts(_lang(session))("console_no_longer_staff"))

@@ -125,8 +125,8 @@ def make_web_app(
     add_monitoring(app, runtime)
     staff = StaffHandlers(runtime)
 
-    async def is_staff(user_id: int) -> bool:
-        return await staff.is_staff(application.bot, user_id)
+    async def is_staff(user_id: int) -> bool | None:
+        return await staff.membership(application.bot, user_id)
 
     add_console(app, Console(runtime, is_staff, runtime.settings.console_url))
     return app

@@ -102,7 +102,7 @@ async def _measure(settings: Settings) -> list[str]:
         async with services:
             await _seed(services, rng)
 
-            async def is_staff(user_id: int) -> bool:
+            async def is_staff(user_id: int) -> bool | None:
                 return True
 
             app = web.Application()
