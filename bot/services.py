@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.answering.service import KnowledgeService
 from bot.config import Settings
+from bot.console.auth import Audit, ConsoleAuth
 from bot.helpdesk.desk import HelpDesk
 from bot.kb.snapshot import SNAPSHOT_FILE
 from bot.storage import Database
@@ -47,6 +48,8 @@ class Services:
         self.questions = Questions(self.db)
         self.feedback = Feedback(self.db)
         self.meta = Meta(self.db)
+        self.console_auth = ConsoleAuth(self.db)
+        self.audit = Audit(self.db)
         self.desk = HelpDesk.build(
             self.db,
             volunteer_chat_id=settings.volunteer_chat_id,

@@ -47,3 +47,19 @@ def test_a_bad_value_in_the_dotenv_file_names_the_variable(
     dotenv.write_text("LOG_LEVEL=LOUD\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="LOG_LEVEL"):
         load_settings(environment(dotenv))
+
+
+def test_the_http_server_listens_on_port_8080_unless_told() -> None:
+    assert load_settings({}).port == 8080
+    assert load_settings({"PORT": "9000", "WEBHOOK_PORT": "8443"}).port == 9000
+    assert load_settings({"WEBHOOK_PORT": "8443"}).port == 8443
+
+
+def test_the_console_url_is_a_base_url_without_its_last_slash() -> None:
+    assert load_settings({}).console_url is None
+    settings = load_settings({"CONSOLE_URL": "https://bot.example.org/"})
+    assert settings.console_url == "https://bot.example.org"
+    with pytest.raises(ConfigError, match="CONSOLE_URL"):
+        load_settings({"CONSOLE_URL": "bot.example.org"})
+    with pytest.raises(ConfigError, match="CONSOLE_URL"):
+        load_settings({"CONSOLE_URL": "https://bot.example.org/?x=1"})

@@ -128,6 +128,15 @@ class StaffHandlers:
 
     async def is_staff(self, bot: Bot, user_id: int) -> bool:
         """Listed in configuration, or a member of the staff chat (asked of Telegram, cached)."""
+        found = await self.membership(bot, user_id)
+        if found is None:
+            self.rt.remember_staff(user_id, False)
+            return False
+        return found
+
+    async def membership(self, bot: Bot, user_id: int) -> bool | None:
+        """Like `is_staff`, but None when Telegram could not be asked: the console keeps a
+        session through a network failure instead of ending it."""
         if user_id in self.rt.settings.staff_user_ids:
             return True
         staff_chat = self.rt.settings.staff_chat_id
@@ -138,9 +147,9 @@ class StaffHandlers:
             return cached
         try:
             member = await bot.get_chat_member(staff_chat, user_id)
-            result = member.status in _STAFF_STATUSES
         except TelegramError:
-            result = False
+            return None
+        result = member.status in _STAFF_STATUSES
         self.rt.remember_staff(user_id, result)
         return result
 
