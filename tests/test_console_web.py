@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.console.auth import LINK_SECONDS, SESSION_SECONDS
 from bot.console.web import COOKIE, NAV, csv_cell
 from bot.helpdesk.intake import Conversation
+from bot.messages import say
 from bot.messages import MESSAGES, say
 from bot.tg.web import make_web_app
 from tests.inprocess import LiveBot, live_bot
@@ -336,6 +337,10 @@ async def test_when_telegram_cannot_say_who_is_staff_the_session_is_kept(
     await signed_in(console)
     fault = bot.core.fail("getChatMember", status=400, times=None)
     bot.runtime.staff_membership.clear()
+    # A staff command meanwhile is refused, and that "cannot say" is not remembered as "no".
+    bot.core.inject_text(bot.staff, "/unanswered")
+    told = await bot.core.wait_for_message(bot.staff)
+    assert told.text == say("staff_only_command", "en")
     refused = await console.client.get("/console/")
     assert refused.status == 503
     assert plain("console_unavailable") in await refused.text()

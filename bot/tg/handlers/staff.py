@@ -128,11 +128,9 @@ class StaffHandlers:
 
     async def is_staff(self, bot: Bot, user_id: int) -> bool:
         """Listed in configuration, or a member of the staff chat (asked of Telegram, cached)."""
-        found = await self.membership(bot, user_id)
-        if found is None:
-            self.rt.remember_staff(user_id, False)
-            return False
-        return found
+        # Telegram could not say: refused this time, but not remembered as "not staff", which
+        # would end the person's console sessions on their next page.
+        return await self.membership(bot, user_id) is True
 
     async def membership(self, bot: Bot, user_id: int) -> bool | None:
         """Like `is_staff`, but None when Telegram could not be asked: the console keeps a
