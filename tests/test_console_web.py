@@ -15,7 +15,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.console.auth import LINK_SECONDS, SESSION_SECONDS
 from bot.console.web import COOKIE, NAV, csv_cell
 from bot.helpdesk.intake import Conversation
-from bot.messages import say
 from bot.messages import MESSAGES, say
 from bot.tg.web import make_web_app
 from tests.inprocess import LiveBot, live_bot
