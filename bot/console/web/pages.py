@@ -308,11 +308,11 @@ async def unanswered(view: View) -> Page:
         limit=GROUPS_SHOWN + len(handled),
         include_handled=True,
     )
+    # The examples first (the most asked names the group), its snippet folded under them.
     columns = [
-        t("console_col_question"),
+        t("console_col_examples"),
         t("console_municipality"),
         t("console_col_count"),
-        t("console_col_examples"),
         t("console.csv_last_asked"),
     ]
     waiting = Table(t("console_nav_unanswered"), columns, shown=GROUPS_SHOWN)
@@ -326,10 +326,9 @@ async def unanswered(view: View) -> Page:
             continue
         table.rows.append(
             [
-                group.wording,
+                [f"{example.text} ({example.count})" for example in group.examples],
                 _name(view.services, group.municipality, lang),
                 str(group.count),
-                [f"{example.text} ({example.count})" for example in group.examples],
                 report_time(group.last_asked, lang),
             ]
         )
