@@ -42,6 +42,7 @@ AUDIT_SHOWN = 500
 GROUPS_SHOWN = 50
 HANDLED_SHOWN = 50
 NEW_ENTRY = ""  # the entry choice that asks for a new entry's snippet
+MAX_ENTRY_ID = 100  # longer is no entry's id: cut before it is looked up or shown
 
 
 class ReportCache:
@@ -52,10 +53,11 @@ class ReportCache:
         self.checks = FolderChecks(root)
         self._masker: tuple[KnowledgeBase, Masker] | None = None
 
-    def masker(self, kb: KnowledgeBase) -> Masker:
-        """The masker for `kb`; a reload brings a new knowledge base object, and a new one."""
+    async def masker(self, kb: KnowledgeBase) -> Masker:
+        """The masker for `kb`; a reload brings a new knowledge base object, and a new one,
+        built off the event loop (it reads every text of the knowledge base)."""
         if self._masker is None or self._masker[0] is not kb:
-            self._masker = (kb, Masker.for_knowledge(kb))
+            self._masker = (kb, await asyncio.to_thread(Masker.for_knowledge, kb))
         return self._masker[1]
 
 
@@ -301,7 +303,7 @@ async def unanswered(view: View) -> Page:
         int(time.time()),
         view.municipality,
         zone(page.zone),
-        view.cache.masker(kb),
+        await view.cache.masker(kb),
         lang,
         handled,
         # The handled ones too, for the table of their own below.
@@ -318,7 +320,8 @@ async def unanswered(view: View) -> Page:
     waiting = Table(t("console_nav_unanswered"), columns, shown=GROUPS_SHOWN)
     done = Table(t("console_handled"), columns, shown=HANDLED_SHOWN)
     chosen_group = view.query.get("group", "")
-    chosen_entry = view.query.get("entry", NEW_ENTRY)
+    chosen_entry = view.query.get("entry", NEW_ENTRY)[:MAX_ENTRY_ID]
+    choices: dict[str | None, list[tuple[str, str]]] = {}
     today = datetime.now(zone(page.zone)).date()
     for group in found.groups:
         table = done if group.handled else waiting
@@ -337,6 +340,8 @@ async def unanswered(view: View) -> Page:
             table.details.append(None)
             continue
         entry = chosen_entry if group.key == chosen_group else NEW_ENTRY
+        if group.municipality not in choices:
+            choices[group.municipality] = _entry_choices(view, group.municipality)
         table.details.append(_snippet(view, group, entry, today))
         table.forms.append(
             [
@@ -345,7 +350,7 @@ async def unanswered(view: View) -> Page:
                     f"unanswered#g-{group.key}",
                     t("console_snippet_show"),
                     {"group": group.key, **({"m": view.municipality} if view.municipality else {})},
-                    select=("entry", t("console_snippet_for"), _entry_choices(view, group)),
+                    select=("entry", t("console_snippet_for"), choices[group.municipality]),
                     method="get",
                     chosen=entry,
                 ),
@@ -356,12 +361,12 @@ async def unanswered(view: View) -> Page:
     return page
 
 
-def _entry_choices(view: View, group: reports.UnansweredGroup) -> list[tuple[str, str]]:
-    """A new entry, then the entries the group's municipality answers from."""
+def _entry_choices(view: View, municipality: str | None) -> list[tuple[str, str]]:
+    """A new entry, then the entries `municipality` answers from (all, for none)."""
     kb, lang = view.kb, view.lang
     entries = (
-        kb.entries_for(group.municipality)
-        if group.municipality in kb.municipalities
+        kb.entries_for(municipality)
+        if municipality in kb.municipalities
         else list(kb.entries.values())
     )
     return [(NEW_ENTRY, Texts(lang)("console_snippet_new"))] + [
@@ -397,7 +402,7 @@ async def feedback(view: View) -> Page:
         view.municipality,
         zone(page.zone),
         kb,
-        view.cache.masker(kb),
+        await view.cache.masker(kb),
         lang,
     )
     table = Table(
