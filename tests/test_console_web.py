@@ -358,6 +358,9 @@ async def test_unanswered_groups_are_masked_and_can_be_marked_handled(console: C
     ]
     key = re.search(r'name="key" value="([0-9a-f]+)"', page)
     assert key is not None
+    forged = await console.client.post("/console/unanswered/handled", data={"key": key.group(1)})
+    assert forged.status == 403
+    assert await bot.runtime.db.fetchval("SELECT COUNT(*) FROM handled_groups") == 0
     marked = await console.client.post(
         "/console/unanswered/handled", data={"csrf": csrf, "key": key.group(1)}
     )
@@ -455,6 +458,10 @@ async def test_the_knowledge_base_page_shows_the_last_reload(console: Console) -
     await signed_in(console)
     page = await (await console.client.get("/console/kb")).text()
     assert plain("console.kb_reload_unknown") in page
+    # The shipped folder's warnings, each with its file and line, its kind in words.
+    problems = bot.runtime.knowledge.last_result.problems
+    assert problems and all(html.escape(str(p.location)) in page for p in problems)
+    assert plain("console_severity_warning") in page
     kb = bot.runtime.knowledge.responder.kb
     assert all(entry_id in page for entry_id in kb.entries)
     outcome = await bot.runtime.knowledge.reload()

@@ -458,10 +458,13 @@ async def knowledge(view: View) -> Page:
         t("console_kb_flagged", stale=found.stale, one=found.one_language_only),
     ]
     problems = Table(
-        t("console_kb_problems"), [t("console_col_location"), t("console_col_problem")]
+        t("console_kb_problems"),
+        [t("console_col_location"), t("console_col_severity"), t("console_col_problem")],
     )
     for problem in (*found.errors, *found.warnings):
-        problems.rows.append([str(problem.location), f"{problem.severity}: {problem.message}"])
+        problems.rows.append(
+            [str(problem.location), t(f"console_severity_{problem.severity}"), problem.message]
+        )
     entries = Table(
         t("console_nav_kb"),
         [
