@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.console.auth import LINK_SECONDS, SESSION_SECONDS
@@ -51,9 +52,18 @@ async def sign_in_link(bot: LiveBot) -> str:
     return f"/console/login?token={found.group(1)}"
 
 
+async def open_link(client: TestClient, link: str) -> ClientResponse:
+    """Open a sign-in link and press its button, as the staff member does."""
+    form = await client.get(link)
+    assert form.status == 200, await form.text()
+    found = re.search(r'name="token" value="([^"]+)"', await form.text())
+    assert found
+    return await client.post("/console/login", data={"token": found.group(1)})
+
+
 async def signed_in(console: Console) -> str:
     """Sign in through a fresh link; returns the session's CSRF token."""
-    response = await console.client.get(await sign_in_link(console.bot))
+    response = await open_link(console.client, await sign_in_link(console.bot))
     assert response.status == 200
     page = await console.client.get("/console/")
     assert page.status == 200
@@ -74,7 +84,7 @@ async def test_console_link_is_only_for_staff(console: Console) -> None:
 
 
 async def test_signing_in_sets_a_strict_http_only_cookie_for_12_hours(console: Console) -> None:
-    response = await console.client.get(await sign_in_link(console.bot))
+    response = await open_link(console.client, await sign_in_link(console.bot))
     assert response.status == 200
     cookie = response.headers["Set-Cookie"]
     assert f"{COOKIE}=" in cookie
@@ -94,7 +104,7 @@ async def test_the_cookie_is_secure_when_the_console_url_is_https(tmp_path: Path
         assert (answer.text or "").count(f"{BASE}/console/login?token=") == 1
         found = LINK.search(answer.text or "")
         assert found is not None
-        response = await client.get(found.group(0))
+        response = await open_link(client, found.group(0))
         assert "Secure" in response.headers["Set-Cookie"]
 
 
@@ -150,7 +160,7 @@ async def test_a_forged_cookie_is_refused(console: Console) -> None:
 
 async def test_a_link_works_once(console: Console) -> None:
     link = await sign_in_link(console.bot)
-    assert (await console.client.get(link)).status == 200
+    assert (await open_link(console.client, link)).status == 200
     console.client.session.cookie_jar.clear()
     again = await console.client.get(link)
     assert again.status == 401
@@ -476,10 +486,26 @@ async def test_the_knowledge_base_page_shows_the_last_reload(console: Console) -
     assert f">{theirs.id}<" not in page
 
 
-async def test_a_head_request_does_not_use_up_the_link(console: Console) -> None:
+async def test_opening_a_link_without_pressing_sign_in_uses_nothing_up(console: Console) -> None:
+    # A link checker, a preview or a mail scanner fetches the page (HEAD or GET) and leaves.
     link = await sign_in_link(console.bot)
     assert (await console.client.head(link)).status != 200
-    assert (await console.client.get(link)).status == 200
+    for _ in range(3):
+        page = await console.client.get(link)
+        assert page.status == 200 and "Set-Cookie" not in page.headers
+    assert (await console.client.get("/console/")).status == 401
+    assert (await open_link(console.client, link)).status == 200
+    assert (await console.client.get("/console/")).status == 200
+
+
+async def test_a_made_up_token_is_refused_without_a_write(console: Console) -> None:
+    db = console.bot.runtime.db
+    before = await db.fetchval("SELECT COUNT(*) FROM console_links WHERE used_at IS NOT NULL")
+    refused = await console.client.post("/console/login", data={"token": "made-up"})
+    assert refused.status == 401
+    assert (await console.client.get("/console/login?token=made-up")).status == 401
+    after = await db.fetchval("SELECT COUNT(*) FROM console_links WHERE used_at IS NOT NULL")
+    assert before == after
 
 
 async def test_when_telegram_cannot_say_who_is_staff_the_session_is_kept(

@@ -66,6 +66,17 @@ class ConsoleAuth:
         )
         return token
 
+    async def usable(self, token: str) -> str | None:
+        """The language of a sign-in token that is known, unused and not expired, else None:
+        a read, so opening a link (or guessing one) never costs the single writer a
+        transaction."""
+        found = await self.db.fetchval(
+            """SELECT language FROM console_links
+               WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?""",
+            (token_hash(token), self._now()),
+        )
+        return str(found) if found is not None else None
+
     async def redeem(self, token: str) -> tuple[str, Session] | None:
         """Use a sign-in token: a new session token and its session, or None when the token is
         unknown, used already or expired. Using it and starting the session are one commit, so

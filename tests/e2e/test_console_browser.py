@@ -92,6 +92,7 @@ async def in_the_browser(world: World, tmp_path: Path) -> None:
             page = context.pages[0] if context.pages else await context.new_page()
             page.set_default_timeout(TIMEOUT_MS)
             await page.goto(found.group(0))
+            await page.get_by_role("button", name=MESSAGES["console_sign_in_button"]["nb"]).click()
             await page.wait_for_url(re.compile(r"/console/$"))
             await page.get_by_role("heading", level=1, name=title("overview")).wait_for()
             for chart in ("chart-hours", "chart-shares", "chart-languages"):

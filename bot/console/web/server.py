@@ -91,7 +91,14 @@ def add_console(app: web.Application, console: Console) -> None:
         refresh: bool = False,
     ) -> web.Response:
         return show(
-            "message.html", lang, status, title=title, lines=lines, link=link, refresh=refresh
+            "message.html",
+            lang,
+            status,
+            title=title,
+            lines=lines,
+            link=link,
+            refresh=refresh,
+            form=None,
         )
 
     def sign_in_needed(request: web.Request, extra: str | None = None) -> web.Response:
@@ -136,18 +143,44 @@ def add_console(app: web.Application, console: Console) -> None:
     def back(page: str, done: bool) -> web.Response:
         raise web.HTTPSeeOther(f"{console.root}{page}?done={'1' if done else '0'}")
 
+    def link_token(values: Any) -> str | None:
+        token = values.get("token", "")
+        return token if isinstance(token, str) and 0 < len(token) <= 200 else None
+
+    async def login_form(request: web.Request) -> web.Response:
+        """Open a sign-in link: a page with one button that signs in. Opening it uses nothing
+        up, so a link checker or a preview that fetches it leaves it working."""
+        token = link_token(request.query)
+        language = await auth.usable(token) if token is not None else None
+        if token is None or language is None:
+            return sign_in_needed(request, Texts(_browser_language(request))("console_link_used"))
+        # In the staff member's language, as the console will be.
+        lang = lang_or_english(language)
+        t = Texts(lang)
+        return show(
+            "message.html",
+            lang,
+            200,
+            title=t("console_sign_in_title"),
+            lines=[],
+            link=None,
+            refresh=False,
+            form=(f"{console.root}login", token, t("console_sign_in_button")),
+        )
+
     async def login(request: web.Request) -> web.Response:
-        """Open a sign-in link: a session cookie, then on to the console."""
-        token = request.query.get("token", "")
-        redeemed = await auth.redeem(token) if 0 < len(token) <= 200 else None
+        """The sign-in button: the link is used, a session cookie set, then on to the console."""
+        token = link_token(await request.post())
+        usable = token is not None and await auth.usable(token) is not None
+        redeemed = await auth.redeem(token) if token is not None and usable else None
         if redeemed is None:
             t = Texts(_browser_language(request))
             return sign_in_needed(request, t("console_link_used"))
         session_token, session = redeemed
         await audit.record(session, "sign_in")
         t = Texts(_lang(session))
-        # A page that moves on by itself, not a redirect: a browser sends no SameSite=Strict
-        # cookie on a redirect that started on another site (the Telegram app's link).
+        # A page that moves on by itself, not a redirect: a browser keeps a SameSite=Strict
+        # cookie it was just given, but some drop it on a redirect answering a form.
         response = message_page(
             _lang(session),
             t("console_signed_in"),
@@ -310,7 +343,8 @@ def add_console(app: web.Application, console: Console) -> None:
 
     app.router.add_get("/console", to_root)
     # GET only: a HEAD (a link checker's) must not use up the one-time link.
-    app.router.add_get("/console/login", login, allow_head=False)
+    app.router.add_get("/console/login", login_form, allow_head=False)
+    app.router.add_post("/console/login", login)
     app.router.add_get("/console/static/console.css", stylesheet)
     app.router.add_post("/console/language", language)
     app.router.add_post("/console/logout", logout)

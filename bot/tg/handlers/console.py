@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import LinkPreviewOptions, Update
 from telegram.ext import ContextTypes
 
 from bot.messages import STAFF_LANG, say
@@ -38,5 +38,9 @@ class ConsoleHandlers:
         token = await self.rt.console_auth.issue_link(user.id, user.first_name, lang)
         link = f"{base}/console/login?token={token}"
         # Never logged: the link signs in whoever opens it.
-        await message.reply_text(say("console_link", lang, link=link))
+        # No preview: Telegram would fetch the page (harmless now, but nothing to show).
+        await message.reply_text(
+            say("console_link", lang, link=link),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
         logger.info("sent a console sign-in link to a staff member")
