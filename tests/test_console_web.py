@@ -525,3 +525,21 @@ async def test_when_telegram_cannot_say_who_is_staff_the_session_is_kept(
     assert await bot.runtime.db.fetchval("SELECT COUNT(*) FROM console_sessions") == 1
     bot.core.remove_fault(fault)
     assert (await console.client.get("/console/")).status == 200
+
+
+async def test_signing_out_works_when_telegram_cannot_say_who_is_staff(console: Console) -> None:
+    bot = console.bot
+    csrf = await signed_in(console)
+    bot.core.fail("getChatMember", status=400, times=None)
+    bot.runtime.staff_membership.clear()
+    assert (await console.client.post("/console/logout", data={"csrf": csrf})).status == 200
+    assert await bot.runtime.db.fetchval("SELECT COUNT(*) FROM console_sessions") == 0
+
+
+async def test_a_number_no_row_can_have_is_a_clear_400(console: Console) -> None:
+    csrf = await signed_in(console)
+    huge = "9" * 18
+    refused = await console.client.post(
+        f"/console/requests/{huge}/hand-over", data={"csrf": csrf, "volunteer_id": "9" * 30}
+    )
+    assert refused.status == 400

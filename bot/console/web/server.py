@@ -286,7 +286,9 @@ def add_console(app: web.Application, console: Console) -> None:
                 done = await console.actions.close_request(session, target)
             elif kind == "requests" and action == "hand-over":
                 volunteer = int(form.get("volunteer_id", ""))
-                done = await console.actions.hand_over(session, target, volunteer) == "won"
+                # Handed to the one who has it already: done as well.
+                outcome = await console.actions.hand_over(session, target, volunteer)
+                done = outcome in ("won", "yours")
             elif kind == "volunteers" and action in ("approve", "reject"):
                 done = await console.actions.decide(session, target, action == "approve")
             elif kind == "volunteers" and action == "revoke":
@@ -296,7 +298,7 @@ def add_console(app: web.Application, console: Console) -> None:
                 done = True
             else:
                 raise ValueError(action)
-        except ValueError:
+        except (ValueError, OverflowError):  # not a number, or one no row can have
             t = Texts(_lang(session))
             return message_page(
                 _lang(session),
@@ -320,11 +322,15 @@ def add_console(app: web.Application, console: Console) -> None:
         raise web.HTTPSeeOther(console.root + (target if target in PAGES else ""))
 
     async def logout(request: web.Request) -> web.Response:
-        """Sign out: the session ends and the cookie is cleared."""
-        found = await posted(request)
-        if isinstance(found, web.Response):
-            return found
-        session, _ = found
+        """Sign out: the session ends and the cookie is cleared. Only the session and its CSRF
+        token count: signing out works when Telegram cannot say who is staff."""
+        session = await auth.session(request.cookies.get(COOKIE))
+        if session is None:
+            return sign_in_needed(request)
+        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        if not session.csrf_matches(form.get("csrf")):
+            t = Texts(_lang(session))
+            return message_page(_lang(session), t("console_forbidden_title"), [], 403)
         await auth.end(session)
         await audit.record(session, "sign_out")
         t = Texts(_lang(session))
@@ -339,7 +345,7 @@ def add_console(app: web.Application, console: Console) -> None:
         return web.FileResponse(STATIC / "console.css", headers={"Cache-Control": "max-age=3600"})
 
     async def to_root(request: web.Request) -> web.Response:
-        raise web.HTTPMovedPermanently("/console/")
+        raise web.HTTPMovedPermanently(console.root)
 
     app.router.add_get("/console", to_root)
     # GET only: a HEAD (a link checker's) must not use up the one-time link.
@@ -348,9 +354,9 @@ def add_console(app: web.Application, console: Console) -> None:
     app.router.add_get("/console/static/console.css", stylesheet)
     app.router.add_post("/console/language", language)
     app.router.add_post("/console/logout", logout)
-    app.router.add_post("/console/{kind:requests|volunteers}/{target:\\d+}/{action}", change)
+    app.router.add_post("/console/{kind:requests|volunteers}/{target:\\d{1,18}}/{action}", change)
     app.router.add_post("/console/{kind:unanswered}/{action:handled}", change)
-    app.router.add_get("/console/requests/{target:\\d+}/hand-over", hand_over_page)
+    app.router.add_get("/console/requests/{target:\\d{1,18}}/hand-over", hand_over_page)
     app.router.add_get("/console/", page)
     app.router.add_get("/console/{page}", page)
 
