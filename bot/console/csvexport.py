@@ -37,7 +37,8 @@ def safe_cell(value: Cell) -> str | int | float:
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    # Some spreadsheets evaluate a formula after leading spaces or line breaks too.
+    return "'" + text if text.lstrip(" \n\u00a0").startswith(FORMULA_STARTS) else text
 
 
 def rows_bytes(rows: Iterable[Sequence[Cell]]) -> bytes:
