@@ -72,9 +72,17 @@ def _html(body: str, status: int = 200) -> web.Response:
     )
 
 
+async def _with_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every console response carries them, redirects and the stylesheet included."""
+    if request.path.startswith("/console"):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+
+
 def add_console(app: web.Application, console: Console) -> None:
     """Every console route."""
     auth, audit = console.services.console_auth, console.services.audit
+    app.on_response_prepare.append(_with_security_headers)
 
     def show(template: str, lang: Lang, status: int = 200, **context: Any) -> web.Response:
         """A page of `template` in `lang`."""
