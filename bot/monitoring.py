@@ -115,9 +115,16 @@ async def health(services: Services, last_update_at: float) -> Health:
     database: dict[str, Any] = {"ok": False}
     try:
         version = int(await services.db.fetchval("PRAGMA user_version"))
-        database = {"ok": version == len(MIGRATIONS), "schema_version": version}
+        failing = services.db.write_failure
+        database = {
+            "ok": version == len(MIGRATIONS) and failing is None,
+            "schema_version": version,
+            "writes": "failing" if failing else "ok",
+        }
         if version != len(MIGRATIONS):
             problems.append(f"the database schema is at version {version}")
+        if failing:
+            problems.append(f"the database cannot be written ({failing})")
         backlog = await outbox_backlog(services)
         oldest = await services.db.fetchval(
             "SELECT MIN(not_before) FROM outbox WHERE state IN ('pending', 'sending')"

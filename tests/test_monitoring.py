@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from bot.config import Settings
 from bot.monitoring import Metrics, health
@@ -39,6 +42,29 @@ async def test_unhealthy_when_outbox_messages_are_overdue(tmp_path: Path) -> Non
         found = await health(opened, 0.0)
     assert not found.healthy
     assert found.report["outbox"] == {"backlog": 1, "overdue": True}
+
+
+async def test_unhealthy_while_the_database_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.storage.db as db_module
+
+    real = db_module._run_batch
+
+    def full_disk(*args: object) -> object:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    async with services(tmp_path) as opened:
+        monkeypatch.setattr(db_module, "_run_batch", full_disk)
+        with pytest.raises(sqlite3.OperationalError):
+            await opened.db.write("INSERT INTO meta (key, value) VALUES ('a', 'b')")
+        failing = await health(opened, 0.0)
+        monkeypatch.setattr(db_module, "_run_batch", real)
+        await opened.db.write("INSERT INTO meta (key, value) VALUES ('a', 'b')")
+        recovered = await health(opened, 0.0)
+    assert not failing.healthy and failing.report["database"]["writes"] == "failing"
+    assert "the database cannot be written (OperationalError)" in failing.report["problems"]
+    assert recovered.healthy and recovered.report["database"]["writes"] == "ok"
 
 
 async def test_each_bot_counts_into_its_own_registry(tmp_path: Path) -> None:

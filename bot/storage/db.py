@@ -109,6 +109,8 @@ class Database:
         self._pending: list[tuple[WriteFn[Any], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False  # set by close: no new writes from then on
+        # Why the last group commit failed (a full disk, say), until one succeeds: for /healthz.
+        self.write_failure: str | None = None
 
     async def __aenter__(self) -> Database:
         await self.open()
@@ -187,7 +189,9 @@ class Database:
             fns = [fn for fn, _ in batch]
             try:
                 outcomes = await loop.run_in_executor(executor, _run_batch, writer, fns)
+                self.write_failure = None
             except BaseException as exc:
+                self.write_failure = type(exc).__name__
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
