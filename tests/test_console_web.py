@@ -551,3 +551,17 @@ async def test_redirects_and_the_stylesheet_carry_the_security_headers(console: 
     for response in (moved, css):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+async def test_forgetting_a_volunteer_erases_their_name_from_the_audit_log(
+    console: Console,
+) -> None:
+    from bot.console.auth import ERASED, Session
+
+    audit = console.bot.runtime.audit
+    staff = Session("k", 9, "Siri", "nb", "c", 0)
+    for target in ("Ola (2001)", "A-1001 → Ola (2001)", "Kari (3001)"):
+        await audit.record(staff, "approve", target)
+    assert await audit.forget(2001) == 2
+    targets = [entry.target for entry in await audit.latest()]
+    assert sorted(targets) == sorted([ERASED, ERASED, "Kari (3001)"])

@@ -39,8 +39,8 @@ class ConsoleActions:
         result = await self.desk.requests.assign(request_id, volunteer_id)
         if result.status == "won" and result.request is not None:
             volunteer = await self.desk.volunteers.get(volunteer_id)
-            name = first_name(volunteer.name if volunteer else None)
-            await self.audit.record(session, "hand_over", f"{result.request.ref} → {name}")
+            who = _who(volunteer.name if volunteer else None, volunteer_id)
+            await self.audit.record(session, "hand_over", f"{result.request.ref} → {who}")
         return result.status
 
     async def decide(self, session: Session, user_id: int, approve: bool) -> bool:

@@ -42,6 +42,8 @@ class Session:
 
 
 _SESSION_COLUMNS = "token_hash, staff_id, staff_name, language, csrf, expires_at"
+# What an audit entry's target becomes when the person it named is erased.
+ERASED = "(erased)"
 
 
 class ConsoleAuth:
@@ -171,6 +173,14 @@ class Audit:
             """INSERT INTO console_audit (staff_id, staff_name, action, target, at)
                VALUES (?, ?, ?, ?, ?)""",
             (session.staff_id, session.staff_name, action, target, int(self.clock())),
+        )
+
+    async def forget(self, user_id: int) -> int:
+        """A volunteer asked to be forgotten: entries that name them keep what was done, not
+        who to. Targets name a volunteer as "First (user id)"."""
+        return await self.db.write(
+            "UPDATE console_audit SET target = ? WHERE instr(target, ?) > 0",
+            (ERASED, f"({user_id})"),
         )
 
     async def latest(self, limit: int = 500) -> list[AuditEntry]:

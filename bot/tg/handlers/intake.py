@@ -510,6 +510,7 @@ class HelpDeskHandlers:
                 return True
             await self.desk.privacy.forget_resident(user.id)
             await self.rt.residents.forget(user.id)
+            await self.rt.audit.forget(user.id)
             await message.reply_text(say("forget_done", lang), reply_markup=ReplyKeyboardRemove())
             return True
         return False
