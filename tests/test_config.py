@@ -47,3 +47,32 @@ def test_a_bad_value_in_the_dotenv_file_names_the_variable(
     dotenv.write_text("LOG_LEVEL=LOUD\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="LOG_LEVEL"):
         load_settings(environment(dotenv))
+
+
+def test_a_municipality_s_own_chats_come_from_its_variables() -> None:
+    settings = load_settings(
+        {
+            "STAFF_CHAT_ID": "-1001",
+            "STAFF_CHAT_ID_ASKER": "-100200",
+            "VOLUNTEER_CHAT_ID_OCKERO": " -100300 ",
+            "STAFF_USER_IDS_ASKER": "11, 12",
+            "STAFF_CHAT_ID_": "-5",  # no municipality named: not a municipality's
+        }
+    )
+    assert settings.staff_chats == {"asker": -100200}
+    assert settings.volunteer_chats == {"ockero": -100300}
+    assert settings.municipality_staff == {"asker": frozenset({11, 12})}
+
+
+def test_a_municipality_s_chat_must_be_a_group_id() -> None:
+    with pytest.raises(ConfigError, match="STAFF_CHAT_ID_ASKER"):
+        load_settings({"STAFF_CHAT_ID_ASKER": "12345"})
+    with pytest.raises(ConfigError, match=r"VOLUNTEER_CHAT_ID_ASKER.*whole number"):
+        load_settings({"STAFF_CHAT_ID": "-1", "VOLUNTEER_CHAT_ID_ASKER": "asker-group"})
+
+
+def test_a_municipality_s_volunteer_group_needs_a_staff_chat() -> None:
+    with pytest.raises(ConfigError, match="STAFF_CHAT_ID_OCKERO"):
+        load_settings({"VOLUNTEER_CHAT_ID_OCKERO": "-100300"})
+    both = load_settings({"VOLUNTEER_CHAT_ID_OCKERO": "-100300", "STAFF_CHAT_ID_OCKERO": "-100301"})
+    assert both.staff_chats == {"ockero": -100301}

@@ -22,7 +22,6 @@ from bot.helpdesk.intake import Conversation
 from bot.helpdesk.models import HelpRequest, Volunteer, reference, without_contact
 from bot.helpdesk.outbox import (
     VOLUNTEER_DETAILS,
-    Chats,
     Outbox,
     OutboxItem,
     queue_notice,
@@ -41,6 +40,7 @@ from bot.helpdesk.repository import (
     unescalated_since,
     volunteer_by_id,
 )
+from bot.helpdesk.routing import Chats
 from bot.helpdesk.texts import snapshot
 from bot.storage.db import now
 from bot.text import tokens

@@ -10,9 +10,10 @@ import sqlite3
 from bot.helpdesk.conversations import Conversations, end_conversation
 from bot.helpdesk.intake import Conversation
 from bot.helpdesk.models import Volunteer
-from bot.helpdesk.outbox import Chats, Outbox, queue_view
+from bot.helpdesk.outbox import Outbox, queue_view
 from bot.helpdesk.repository import volunteer_by_id, volunteers_in_state
 from bot.helpdesk.requests import release_claims
+from bot.helpdesk.routing import Chats
 from bot.helpdesk.texts import snapshot
 from bot.storage.db import now
 
