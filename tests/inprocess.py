@@ -105,11 +105,15 @@ class LiveBot:
 
 @asynccontextmanager
 async def live_bot(
-    tmp_path: Path, knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR, read_timeout: float = 5.0
+    tmp_path: Path,
+    knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR,
+    read_timeout: float = 5.0,
+    **settings: Any,
 ) -> AsyncIterator[LiveBot]:
     """Start the bot against a fresh local Bot API and database; stop it afterwards.
 
-    `read_timeout` is how long the bot waits for an answer before it counts as timed out.
+    `read_timeout` is how long the bot waits for an answer before it counts as timed out;
+    `settings` are further `Settings` fields (a municipality's own chats, say).
     """
     core = FakeTelegram(username="crisis_help_bot")
     resident = core.add_user("Kari", language_code="nb")
@@ -119,7 +123,7 @@ async def live_bot(
     volunteer_chat = core.add_group(
         "Volunteers", chat_id=VOLUNTEER_CHAT_ID, members={volunteer: "member"}
     )
-    settings = Settings(
+    config = Settings(
         knowledge_dir=knowledge_dir,
         data_dir=tmp_path / "data",
         token=core.token,
@@ -127,10 +131,11 @@ async def live_bot(
         volunteer_chat_id=VOLUNTEER_CHAT_ID,
         send_rate_per_second=0,
         group_rate_per_minute=0,
+        **settings,
     )
-    runtime = Runtime(settings)
+    runtime = Runtime(config)
     application = build_application(
-        settings,
+        config,
         runtime,
         request=FakeRequest(core, read_timeout=read_timeout),
         get_updates_request=FakeRequest(core),

@@ -131,11 +131,7 @@ class Chats:
             mine |= self.municipalities_of_staff_chat(chat)
         return StaffScope(municipalities=frozenset(mine))
 
-    def staff_chats_for(self, municipalities: Iterable[str | None]) -> list[int]:
-        """The distinct staff chats of `municipalities`, in order."""
-        found: list[int] = []
-        for municipality in municipalities:
-            chat = self.route(municipality).staff
-            if chat is not None and chat not in found:
-                found.append(chat)
-        return found
+    def place_name(self, municipality: str | None) -> str:
+        """A municipality's name in its own language ("Öckerö kommun"), or its id."""
+        found = self.municipalities().get(municipality or "")
+        return found.display_name(found.language) if found else (municipality or "–")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -147,7 +147,10 @@ def staff_undeliverable(
 
 
 def staff_registration(
-    volunteer: Volunteer, earlier: Volunteer | None = None, lang: Lang = STAFF_LANG
+    volunteer: Volunteer,
+    earlier: Volunteer | None = None,
+    lang: Lang = STAFF_LANG,
+    places: Sequence[str] = (),
 ) -> tuple[str, Keyboard]:
     """The staff chat's message about a new volunteer to vet, with how an earlier
     registration of the same person ended (rejected or revoked), if one did."""
@@ -168,6 +171,7 @@ def staff_registration(
         id=str(volunteer.user_id),
         name=volunteer.name or "–",
         area=volunteer.area or "–",
+        places=", ".join(places or volunteer.municipalities) or "–",
         skills=skills,
         phone=volunteer.phone or "–",
     )
@@ -199,13 +203,20 @@ def _request(values: dict[str, Any]) -> HelpRequest:
 
 
 def _volunteer(data: dict[str, Any] | None) -> Volunteer | None:
-    return Volunteer(**{**data, "skills": tuple(data["skills"])}) if data else None
+    if not data:
+        return None
+    lists = {
+        "skills": tuple(data["skills"]),
+        "municipalities": tuple(data.get("municipalities", ())),
+    }
+    return Volunteer(**{**data, **lists})
 
 
 def _registration(values: dict[str, Any], lang: Lang) -> tuple[str, Keyboard]:
     volunteer = _volunteer(values["volunteer"])
     assert volunteer is not None
-    return staff_registration(volunteer, _volunteer(values.get("earlier")), lang)
+    places = [str(p) for p in values.get("places", ())]
+    return staff_registration(volunteer, _volunteer(values.get("earlier")), lang, places)
 
 
 def _decided(values: dict[str, Any], lang: Lang) -> tuple[str, Keyboard]:

@@ -1,0 +1,214 @@
+"""One staff chat and volunteer group per municipality, through the real Application: each kind
+of message goes to its municipality's chats in its language, and staff and volunteers act only
+on their own municipality's requests and volunteers."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.fakeapi import Message, User
+from bot.helpdesk.intake import Conversation
+from bot.helpdesk.models import HelpRequest
+from bot.messages import say
+from bot.types import Lang
+from tests.inprocess import STAFF_CHAT_ID, VOLUNTEER_CHAT_ID, LiveBot, live_bot
+
+ASKER_STAFF, OCKERO_STAFF = -1001000000011, -1001000000012
+ASKER_GROUP, OCKERO_GROUP = -1001000000021, -1001000000022
+
+
+def text_of(message: Message) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", message.text or ""))
+
+
+def plain(key: str, lang: Lang, **values: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", say(key, lang, **values)))
+
+
+@dataclass
+class Region:
+    """The bot with Asker's and Öckerö's own chats, and the people in them."""
+
+    bot: LiveBot
+    anne: User  # Asker's staff, and an observer (restricted) in Öckerö's staff chat
+    sven: User  # Öckerö's staff
+    lars: User  # a resident of Öckerö
+
+    def posts(self, chat: int, needle: str) -> list[Message]:
+        return [m for m in self.bot.core.bot_messages(chat) if needle in text_of(m)]
+
+    async def post(self, chat: int, needle: str) -> Message:
+        """The bot's message in `chat` that contains `needle`, once it is there."""
+        core = self.bot.core
+        found = await core.wait_for(
+            lambda: next(iter(self.posts(chat, needle)), None), what=f"{needle!r} in {chat}"
+        )
+        assert found is not None
+        return found
+
+    async def volunteer(self, user: User, municipalities: str, approve: bool = True) -> None:
+        """`user` registered for `municipalities` (comma-separated); approved by the global
+        staff when `approve`."""
+        desk = self.bot.runtime.desk
+        data = {"name": f"{user.first_name} Test", "area": "Heggedal, Hönö", "skills": "groceries"}
+        registration = Conversation(
+            "volunteer", "submitted", {**data, "municipalities": municipalities}
+        )
+        await desk.volunteers.register(user.id, registration, "nb")
+        if approve:
+            assert await desk.volunteers.decide(user.id, True, staff_id=1) is not None
+
+    async def request(
+        self, resident: User, municipality: str, area: str = "Sentrum"
+    ) -> HelpRequest:
+        """A help request stored for `resident` in `municipality`."""
+        data = {
+            "category": "groceries",
+            "description": "melk og brød",
+            "area": area,
+            "timing": "today",
+            "contact": "telegram",
+            "consent": "yes",
+        }
+        lang = "sv" if municipality == "ockero" else "nb"
+        conversation = Conversation("request", "confirm", data)
+        request, _ = await self.bot.runtime.desk.requests.submit(
+            resident.id, resident.first_name, None, municipality, lang, conversation
+        )
+        return request
+
+    async def escalated(self, request: HelpRequest, staff_chat: int) -> Message:
+        """Time passes for `request` beyond ESCALATE_AFTER_MINUTES and housekeeping runs."""
+        desk = self.bot.runtime.desk
+        await desk.db.write(
+            "UPDATE help_requests SET created_at = created_at - 7200 WHERE id = ?", (request.id,)
+        )
+        await desk.requests.escalate_due()
+        return await self.post(staff_chat, f"⏰ {request.ref}")
+
+
+@asynccontextmanager
+async def region(tmp_path: Path, **settings: Any) -> AsyncIterator[Region]:
+    """Asker's and Öckerö's own staff chats and volunteer groups set in the environment."""
+    settings.setdefault("staff_chats", {"asker": ASKER_STAFF, "ockero": OCKERO_STAFF})
+    settings.setdefault("volunteer_chats", {"asker": ASKER_GROUP, "ockero": OCKERO_GROUP})
+    async with live_bot(tmp_path, **settings) as bot:
+        core = bot.core
+        anne = core.add_user("Anne", language_code="nb")
+        sven = core.add_user("Sven", language_code="sv")
+        lars = core.add_user("Lars", language_code="sv")
+        core.add_group("Asker staff", chat_id=ASKER_STAFF, members={anne: "member"})
+        core.add_group(
+            "Öckerö staff", chat_id=OCKERO_STAFF, members={sven: "member", anne: "restricted"}
+        )
+        core.add_group("Asker volunteers", chat_id=ASKER_GROUP, members={bot.volunteer: "member"})
+        core.add_group("Öckerö volunteers", chat_id=OCKERO_GROUP, members={bot.volunteer: "member"})
+        await bot.send(bot.volunteer, "/start")  # so the bot may write to Ola privately
+        yield Region(bot, anne, sven, lars)
+
+
+def chats_holding(region: Region, needle: str) -> set[int]:
+    chats = (STAFF_CHAT_ID, VOLUNTEER_CHAT_ID, ASKER_STAFF, OCKERO_STAFF, ASKER_GROUP, OCKERO_GROUP)
+    return {chat for chat in chats if region.posts(chat, needle)}
+
+
+# -- routing ----------------------------------------------------------------------------------
+
+
+async def test_help_requests_and_escalations_go_to_their_municipality_s_chats(
+    tmp_path: Path,
+) -> None:
+    async with region(tmp_path) as place:
+        bot = place.bot
+        ockero = await place.request(place.lars, "ockero")
+        asker = await place.request(bot.resident, "asker")
+        post = await place.post(OCKERO_GROUP, ockero.ref)
+        assert say("button_take", "sv") in post.button_texts  # Öckerö's group reads Swedish
+        await place.post(ASKER_GROUP, asker.ref)
+
+        alert = await place.escalated(ockero, OCKERO_STAFF)
+        assert say("button_staff_close", "sv") in alert.button_texts
+        alert = await place.escalated(asker, ASKER_STAFF)
+        assert say("button_staff_close", "nb") in alert.button_texts
+        assert chats_holding(place, ockero.ref) == {OCKERO_GROUP, OCKERO_STAFF}
+        assert chats_holding(place, asker.ref) == {ASKER_GROUP, ASKER_STAFF}
+
+
+async def test_a_volunteer_s_sign_up_goes_to_the_staff_of_each_municipality_chosen(
+    tmp_path: Path,
+) -> None:
+    async with region(tmp_path) as place:
+        bot = place.bot
+        await place.volunteer(bot.volunteer, "ockero", approve=False)
+        card = await place.post(OCKERO_STAFF, f"(id {bot.volunteer.id})")
+        assert say("button_approve", "sv") in card.button_texts
+        assert "Öckerö kommun" in text_of(card)
+        assert chats_holding(place, f"(id {bot.volunteer.id})") == {OCKERO_STAFF}
+
+        both = bot.core.add_user("Nora", language_code="nb")
+        await place.volunteer(both, "asker,ockero", approve=False)
+        await place.post(ASKER_STAFF, f"(id {both.id})")
+        await place.post(OCKERO_STAFF, f"(id {both.id})")
+        assert chats_holding(place, f"(id {both.id})") == {ASKER_STAFF, OCKERO_STAFF}
+
+
+async def test_registration_asks_for_the_municipalities_with_the_resident_s_own_ticked(
+    tmp_path: Path,
+) -> None:
+    async with region(tmp_path) as place:
+        bot = place.bot
+        await bot.choose_asker()
+        await bot.send(bot.resident, "/volunteer")
+        asked = await bot.send(bot.resident, "Kari Nordmann")
+        assert (asked.text or "").startswith("(2/6)")
+        assert "✅ Asker kommune" in asked.button_texts
+        ockero = next(b for b in asked.button_texts if "Öckerö" in b)
+        ticked = await bot.press(bot.resident, asked, ockero)
+        assert "✅ Öckerö kommune" in ticked.button_texts
+        area = await bot.press(bot.resident, ticked, say("button_skills_done", "nb"))
+        assert (area.text or "").startswith("(3/6)")
+        conversation = await bot.runtime.desk.conversations.get(bot.resident.id)
+        assert conversation is not None
+        assert conversation.data["municipalities"] == "asker,ockero"
+
+
+async def test_a_handoff_question_goes_to_its_municipality_s_staff_and_back(tmp_path: Path) -> None:
+    async with region(tmp_path) as place:
+        bot, lars = place.bot, place.lars
+        await bot.send(lars, "/municipality ockero")
+        fallback = await bot.send(lars, "När går nästa tåg till Oslo från Hönö?")
+        bot.core.press_button(lars, fallback, text=say("button_ask_staff", "sv"))
+        question = await place.post(OCKERO_STAFF, "Oslo")
+        opening = plain("staff_question", "sv", place="", language="", text="")[:20]
+        assert text_of(question).startswith(opening)  # in Swedish
+        assert chats_holding(place, "Oslo") == {OCKERO_STAFF}
+        await bot.core.wait_for_message(lars)  # "sent to the municipality"
+        bot.core.inject_text(
+            place.sven, "Tågtider finns hos SJ.", chat=OCKERO_STAFF, reply_to=question
+        )
+        answer = await bot.core.wait_for_message(lars, lambda m: "SJ" in (m.text or ""))
+        assert "SJ" in text_of(answer)
+        await place.post(OCKERO_STAFF, plain("staff_reply_sent", "sv"))
+
+
+async def test_a_reload_report_in_a_municipality_s_chat_lists_its_own_files(
+    tmp_path: Path, kb_copy: Path
+) -> None:
+    async with region(tmp_path, knowledge_dir=kb_copy) as place:
+        bot = place.bot
+        broken = kb_copy / "ockero" / "leisure.yaml"
+        broken.write_text(broken.read_text().replace("reviewed:", "reviewd:", 1))
+        bot.core.inject_text(place.sven, "/reload", chat=OCKERO_STAFF)
+        report = await place.post(OCKERO_STAFF, "ockero/leisure.yaml")
+        assert text_of(report).startswith(
+            plain("staff_not_reloaded", "sv", errors="1", entries="")[:5]
+        )
+        bot.core.inject_text(place.anne, "/reload", chat=ASKER_STAFF)
+        answer = await bot.core.wait_for_message(ASKER_STAFF)
+        assert "ockero/" not in text_of(answer)  # Öckerö's file is not Asker's business
