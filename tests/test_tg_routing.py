@@ -212,3 +212,97 @@ async def test_a_reload_report_in_a_municipality_s_chat_lists_its_own_files(
         bot.core.inject_text(place.anne, "/reload", chat=ASKER_STAFF)
         answer = await bot.core.wait_for_message(ASKER_STAFF)
         assert "ockero/" not in text_of(answer)  # Öckerö's file is not Asker's business
+
+
+# -- authorisation ----------------------------------------------------------------------------
+
+
+async def outbox_size(place: Region) -> int:
+    return int(await place.bot.runtime.desk.db.fetchval("SELECT COUNT(*) FROM outbox") or 0)
+
+
+def alert_for(place: Region, pressed: Any) -> str | None:
+    answers = [
+        a
+        for a in place.bot.core.callback_answers
+        if a.callback_query_id == pressed.callback_query_id
+    ]
+    return answers[-1].text if answers else None
+
+
+async def answered(place: Region, pressed: Any) -> str | None:
+    """The answer to a press, once the bot has given it."""
+    await place.bot.until_handled(pressed)
+    return alert_for(place, pressed)
+
+
+async def test_an_asker_staff_member_s_press_on_an_ockero_button_is_refused_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    async with region(tmp_path) as place:
+        bot = place.bot
+        request = await place.request(place.lars, "ockero")
+        alert = await place.escalated(request, OCKERO_STAFF)
+        before = await outbox_size(place)
+        pressed = bot.core.press_button(place.anne, alert, text=say("button_staff_close", "sv"))
+        refusal = say("staff_not_yours", "sv", place="Öckerö kommun")
+        assert await answered(place, pressed) == refusal
+        stored = await bot.runtime.desk.requests.get(request.id)
+        assert stored is not None and stored.state == "open"
+        assert await outbox_size(place) == before  # nothing to send: nothing changed
+        assert bot.core.get_message(OCKERO_STAFF, alert.message_id).text == alert.text
+
+        await place.volunteer(bot.volunteer, "ockero", approve=False)
+        card = await place.post(OCKERO_STAFF, f"(id {bot.volunteer.id})")
+        pressed = bot.core.press_button(place.anne, card, text=say("button_approve", "sv"))
+        assert await answered(place, pressed) == refusal
+        volunteer = await bot.runtime.desk.volunteers.get(bot.volunteer.id)
+        assert volunteer is not None and volunteer.state == "pending"
+
+        # Öckerö's own staff may; the note is in Swedish.
+        pressed = bot.core.press_button(place.sven, card, text=say("button_approve", "sv"))
+        await bot.until_handled(pressed)
+        shown = plain("staff_approved_by", "sv", who="Sven")
+        await bot.core.wait_for(
+            lambda: shown in text_of(bot.core.get_message(OCKERO_STAFF, card.message_id)),
+            what="the approval note",
+        )
+
+
+async def test_the_global_staff_act_everywhere(tmp_path: Path) -> None:
+    async with region(tmp_path) as place:
+        bot = place.bot
+        # Siri is staff through the global staff chat; in Öckerö's she only reads along.
+        bot.core.set_member_status(OCKERO_STAFF, bot.staff, "restricted")
+        request = await place.request(place.lars, "ockero")
+        alert = await place.escalated(request, OCKERO_STAFF)
+        pressed = bot.core.press_button(bot.staff, alert, text=say("button_staff_close", "sv"))
+        await bot.until_handled(pressed)
+        stored = await bot.runtime.desk.requests.get(request.id)
+        assert stored is not None and stored.state == "cancelled"
+
+
+async def test_a_volunteer_approved_for_asker_cannot_claim_in_ockero(tmp_path: Path) -> None:
+    async with region(tmp_path) as place:
+        bot = place.bot
+        await place.volunteer(bot.volunteer, "asker")
+        request = await place.request(place.lars, "ockero")
+        post = await place.post(OCKERO_GROUP, request.ref)
+        pressed = bot.core.press_button(bot.volunteer, post, text=say("button_take", "sv"))
+        refusal = say("claim_not_here", "nb", places="Asker kommune", place="Öckerö kommun")
+        assert await answered(place, pressed) == refusal
+        stored = await bot.runtime.desk.requests.get(request.id)
+        assert stored is not None and (stored.state, stored.volunteer_id) == ("open", None)
+        assert not [
+            m for m in bot.core.bot_messages(bot.volunteer) if request.ref in (m.text or "")
+        ]
+
+        # Nor can staff hand it to him: the picker offers no one.
+        alert = await place.escalated(request, OCKERO_STAFF)
+        pressed = bot.core.press_button(place.sven, alert, text=say("button_staff_assign", "sv"))
+        assert await answered(place, pressed) == say("staff_no_volunteers", "sv")
+
+        asker = await place.request(bot.resident, "asker")
+        post = await place.post(ASKER_GROUP, asker.ref)
+        pressed = bot.core.press_button(bot.volunteer, post, text=say("button_take", "nb"))
+        assert await answered(place, pressed) == say("claim_won", "nb", ref=asker.ref)
