@@ -70,7 +70,7 @@ def describe_reload(
             entries=str(outcome.entries),
         )
         problems = [*errors, *warnings]
-    return "\n".join([text, *_problem_lines(problems)])
+    return "\n".join([text, *_problem_lines(problems, lang)])
 
 
 def describe_start(snapshot: Snapshot, errors: Sequence[Problem]) -> str:
@@ -84,18 +84,17 @@ def describe_start(snapshot: Snapshot, errors: Sequence[Problem]) -> str:
         date=when,
         entries=str(len(snapshot.kb.entries)),
     )
-    return "\n".join([text, *_problem_lines(errors)])
+    return "\n".join([text, *_problem_lines(errors, STAFF_LANG)])
 
 
-def _problem_lines(problems: Sequence[Problem]) -> list[str]:
+def _problem_lines(problems: Sequence[Problem], lang: Lang) -> list[str]:
     """One line per problem with its file and line, at most MAX_PROBLEMS_SHOWN of them."""
     lines = []
     for problem in problems[:MAX_PROBLEMS_SHOWN]:
         lines.append(f"• <code>{escape(str(problem.location))}</code> {escape(problem.message)}")
     if len(problems) > MAX_PROBLEMS_SHOWN:
-        lines.append(
-            f"… and {len(problems) - MAX_PROBLEMS_SHOWN} more (run: python -m bot kb check)"
-        )
+        more = str(len(problems) - MAX_PROBLEMS_SHOWN)
+        lines.append(say("staff_more_problems", lang, count=more))
     return lines
 
 
