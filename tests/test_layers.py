@@ -74,6 +74,7 @@ def test_lower_layers_import_nothing_above_them(layer: str) -> None:
 # only desk.py wires them together.
 HELPDESK_ORDER = (
     "models",
+    "areas",
     "routing",
     "intake",
     "texts",

@@ -306,3 +306,85 @@ async def test_a_volunteer_approved_for_asker_cannot_claim_in_ockero(tmp_path: P
         post = await place.post(ASKER_GROUP, asker.ref)
         pressed = bot.core.press_button(bot.volunteer, post, text=say("button_take", "nb"))
         assert await answered(place, pressed) == say("claim_won", "nb", ref=asker.ref)
+
+
+# -- volunteer areas --------------------------------------------------------------------------
+
+
+async def group_redraws(place: Region, request: HelpRequest) -> int:
+    """How many times the request has been queued for its group post."""
+    found = await place.bot.runtime.desk.db.fetchval(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'group' AND request_id = ?", (request.id,)
+    )
+    return int(found or 0)
+
+
+async def half_the_escalation_time_passes(
+    place: Region, request: HelpRequest, seconds: int
+) -> None:
+    """`seconds` pass for a request offered to its area's volunteers; housekeeping runs."""
+    desk = place.bot.runtime.desk
+    await desk.db.write(
+        "UPDATE help_requests SET offered_at = offered_at - ? WHERE id = ?", (seconds, request.id)
+    )
+    await desk.requests.widen_due()
+
+
+async def test_the_volunteers_of_a_request_s_area_get_it_first_and_can_take_it(
+    tmp_path: Path,
+) -> None:
+    async with region(tmp_path) as place:
+        bot = place.bot
+        await place.volunteer(bot.volunteer, "asker")  # listed "Heggedal, Hönö"
+        elsewhere = bot.core.add_user("Stina", language_code="sv")
+        await bot.send(elsewhere, "/start")
+        await place.volunteer(elsewhere, "ockero")  # the same areas, but in Öckerö
+        request = await place.request(bot.resident, "asker", area="hegedal")
+        offer = await bot.core.wait_for_message(
+            bot.volunteer, lambda m: request.ref in (m.text or "")
+        )
+        assert text_of(offer).startswith(plain("volunteer_offer", "nb", post="")[:15])
+        assert "Kari" not in text_of(offer)  # the group's post: no personal data
+        assert await group_redraws(place, request) == 0  # the group does not see it yet
+        assert not [m for m in bot.core.bot_messages(elsewhere) if request.ref in (m.text or "")]
+
+        bot.core.press_button(bot.volunteer, offer, text=say("button_take", "nb"))
+        details = await bot.core.wait_for_message(
+            bot.volunteer, lambda m: "Kari" in (m.text or "") and request.ref in (m.text or "")
+        )
+        assert request.ref in text_of(details)
+        stored = await bot.runtime.desk.requests.get(request.id)
+        assert stored is not None and stored.volunteer_id == bot.volunteer.id
+        # Taken before the group saw it: widening never posts it.
+        await half_the_escalation_time_passes(place, request, 3600)
+        assert await group_redraws(place, request) == 0
+
+
+async def test_an_offer_nobody_takes_goes_to_the_whole_group_after_half_the_escalation_time(
+    tmp_path: Path,
+) -> None:
+    async with region(tmp_path, escalate_after_minutes=40.0) as place:
+        bot = place.bot
+        await place.volunteer(bot.volunteer, "asker")
+        request = await place.request(bot.resident, "asker", area="Heggedal sentrum")
+        await bot.core.wait_for_message(bot.volunteer, lambda m: request.ref in (m.text or ""))
+        await half_the_escalation_time_passes(place, request, 20 * 60 - 5)
+        assert await group_redraws(place, request) == 0
+        await half_the_escalation_time_passes(place, request, 10)
+        post = await place.post(ASKER_GROUP, request.ref)
+        assert say("button_take", "nb") in post.button_texts
+        # Widened once: housekeeping again changes nothing.
+        assert await bot.runtime.desk.requests.widen_due() == []
+        assert chats_holding(place, request.ref) == {ASKER_GROUP}
+
+
+async def test_a_request_in_an_area_nobody_listed_goes_to_the_group_at_once(
+    tmp_path: Path,
+) -> None:
+    async with region(tmp_path) as place:
+        bot = place.bot
+        await place.volunteer(bot.volunteer, "asker")
+        request = await place.request(bot.resident, "asker", area="Vollen")
+        await place.post(ASKER_GROUP, request.ref)
+        stored = await bot.runtime.desk.requests.get(request.id)
+        assert stored is not None and stored.offered_at is None

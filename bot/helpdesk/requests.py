@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from rapidfuzz import fuzz
 
+from bot.helpdesk.areas import covers
 from bot.helpdesk.conversations import Conversations, end_conversation
 from bot.helpdesk.intake import Conversation
 from bot.helpdesk.models import HelpRequest, Volunteer, reference, without_contact
@@ -31,6 +32,7 @@ from bot.helpdesk.outbox import (
 )
 from bot.helpdesk.repository import (
     first_name,
+    offered_since,
     request_by_id,
     request_by_ref,
     requests_in_state,
@@ -39,6 +41,7 @@ from bot.helpdesk.repository import (
     stored_since,
     unescalated_since,
     volunteer_by_id,
+    volunteers_in_state,
 )
 from bot.helpdesk.routing import Chats, may_claim
 from bot.helpdesk.texts import snapshot
@@ -267,6 +270,7 @@ class Requests:
             end_conversation(connection, resident_id)
             request = request_by_id(connection, request_id)
             assert request is not None
+            request = self._offer_first(connection, request)
             redraw(connection, self.chats, request)
             return request, False
 
@@ -276,6 +280,53 @@ class Requests:
             self.conversations.ended(resident_id)
         logger.info("help request %d stored (duplicate=%s)", result[0].id, result[1])
         return result
+
+    def _offer_first(self, connection: sqlite3.Connection, request: HelpRequest) -> HelpRequest:
+        """Tell the approved volunteers who listed the request's area, privately, before the
+        whole group: the group sees it only if none of them takes it within half the
+        escalation time (`widen_due`). Without such volunteers it goes to the group at once."""
+        near = [
+            v
+            for v in volunteers_in_state(connection, "approved")
+            if v.user_id != request.resident_id
+            and may_claim(v.municipalities, request.municipality)
+            and covers(v.area, request.area)
+        ]
+        if not near:
+            return request
+        connection.execute(
+            "UPDATE help_requests SET offered_at = ? WHERE id = ?", (now(), request.id)
+        )
+        values = {"request": snapshot(without_contact(request))}
+        for volunteer in near:
+            queue_view(
+                connection, volunteer.user_id, "volunteer_offer", "volunteer", values, request.id
+            )
+        logger.info("help request %d offered first to %d volunteer(s)", request.id, len(near))
+        offered = request_by_id(connection, request.id)
+        assert offered is not None
+        return offered
+
+    async def widen_due(self) -> list[HelpRequest]:
+        """Requests offered to the volunteers of their area that none of them took within
+        half the escalation time: now the whole group sees them."""
+        deadline = now() - self.escalate_after_seconds / 2
+
+        def run(connection: sqlite3.Connection) -> list[HelpRequest]:
+            due = offered_since(connection, deadline)
+            for request in due:
+                connection.execute(
+                    "UPDATE help_requests SET widened_at = ? WHERE id = ?", (now(), request.id)
+                )
+                widened = request_by_id(connection, request.id)
+                assert widened is not None
+                redraw(connection, self.chats, widened)
+            return due
+
+        widened = await self.outbox.transaction(run)
+        for request in widened:
+            logger.info("help request %d widened to the whole group", request.id)
+        return widened
 
     async def claim(self, request_id: int, volunteer_id: int) -> ClaimResult:
         """A volunteer presses "I'll take it": exactly one approved volunteer wins."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -69,6 +70,13 @@ def group_message(
         return say("group_taken", lang, name=volunteer_name or "?", **values), []
     state = say(f"state_{request.state}", lang)
     return say("group_closed", lang, ref=request.ref, category=values["category"], state=state), []
+
+
+def volunteer_offer(request: HelpRequest, lang: Lang, now: int) -> tuple[str, Keyboard]:
+    """The private message to a volunteer who listed the request's area: the group's post,
+    with its "I'll take it" button, before the group sees it. No personal data."""
+    text, keyboard = group_message(request, lang, now, None)
+    return say_html("volunteer_offer", lang, {"post": text}), keyboard
 
 
 def volunteer_details(request: HelpRequest, lang: Lang) -> tuple[str, Keyboard]:
@@ -228,6 +236,9 @@ def _decided(values: dict[str, Any], lang: Lang) -> tuple[str, Keyboard]:
 VIEWS: dict[str, View] = {
     "say": lambda values, lang: (say(values["key"], lang), []),
     "volunteer_details": lambda values, lang: volunteer_details(_request(values), lang),
+    "volunteer_offer": lambda values, lang: volunteer_offer(
+        _request(values), lang, int(time.time())
+    ),
     "volunteer_details_gone": lambda values, lang: (
         volunteer_details_gone(values["ref"], values["state"], lang),
         [],
