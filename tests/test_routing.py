@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from bot.helpdesk.desk import HelpDesk
+from bot.helpdesk.intake import Conversation
 from bot.helpdesk.routing import EVERYWHERE, NOBODY, Chats, StaffScope, may_act, may_claim
 from bot.kb.knowledge import Municipality
+from bot.messages import say
+from bot.storage import Database
+from tests.test_queue import messages_to
 
 GLOBAL_STAFF, GLOBAL_GROUP = -100, -200
 ASKER_FILE_STAFF, ASKER_ENV_STAFF, OCKERO_GROUP = -101, -102, -201
@@ -65,3 +72,32 @@ def test_a_volunteer_claims_only_where_approved() -> None:
     assert may_claim(("asker",), "asker")
     assert not may_claim(("asker",), "ockero")
     assert may_claim((), "ockero")  # registered before municipalities were asked for
+
+
+async def test_staff_messages_read_in_the_municipality_s_language_and_fall_back_to_global(
+    tmp_path: Path,
+) -> None:
+    async with Database(tmp_path / "bot.db") as db:
+        desk = HelpDesk.build(
+            db,
+            volunteer_chat_id=GLOBAL_GROUP,
+            staff_chat_id=GLOBAL_STAFF,
+            contact_line=lambda municipality, lang: "",
+            chats=chats(),
+        )
+        await desk.start()
+        data = {"name": "Ola Nordmann", "area": "Hönö", "skills": "groceries"}
+        await desk.volunteers.register(7, Conversation("volunteer", "submitted", data), "nb")
+        both = {**data, "municipalities": "asker,ockero"}
+        await desk.volunteers.register(8, Conversation("volunteer", "submitted", both), "nb")
+        # Registered without municipalities: the global staff decide, in English. Öckerö has
+        # no staff chat of its own: its card is in the global chat too, in Swedish; Asker's is
+        # in Asker's, in Norwegian.
+        english, swedish = await messages_to(desk, GLOBAL_STAFF)
+        assert english.startswith(say("staff_registration", "en", **CARD)[:10])
+        assert swedish.startswith(say("staff_registration", "sv", **CARD)[:10])
+        (norwegian,) = await messages_to(desk, ASKER_FILE_STAFF)
+        assert norwegian.startswith(say("staff_registration", "nb", **CARD)[:10])
+
+
+CARD = {"id": "", "name": "", "area": "", "skills": "", "phone": "", "places": "", "history": ""}

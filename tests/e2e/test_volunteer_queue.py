@@ -289,7 +289,7 @@ async def test_whole_path_from_registration_to_done(bot: BotProcess, world: Worl
 
     await register_volunteer(world, ola, "Ola Nordmann")
     card = await seen(core, world.staff_chat, f"(id {ola.id})")
-    assert "Revoke approval" in card.button_texts
+    assert say("button_revoke", "nb") in card.button_texts
 
     # Cancel at a step (in Swedish): nothing is stored, nothing is posted.
     anna = world.other_resident
@@ -764,7 +764,7 @@ async def test_take_button_refuses_forgers_strangers_and_the_unapproved(
 
     # Forged data: wrong signature, none, garbage, and a real button moved from another chat.
     card = await seen(core, world.staff_chat, f"(id {ola.id})")
-    revoke = card.find_button(text="Revoke approval")
+    revoke = card.find_button(text=say("button_revoke", "nb"))
     assert revoke is not None  # signed, but for the staff chat
     forged = [f"c|{request_id}|AAAAAAAA", f"c|{request_id}", "c", take_data + "x"]
     forged.append(str(revoke["callback_data"]))
