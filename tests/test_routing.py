@@ -101,3 +101,10 @@ async def test_staff_messages_read_in_the_municipality_s_language_and_fall_back_
 
 
 CARD = {"id": "", "name": "", "area": "", "skills": "", "phone": "", "places": "", "history": ""}
+
+
+def test_a_municipality_the_knowledge_base_does_not_know_is_named() -> None:
+    routing = chats(
+        staff_chats={"okero": -5, "asker": -6}, municipality_staff={"oslo": frozenset()}
+    )
+    assert routing.unknown() == ["okero", "oslo"]

@@ -207,7 +207,7 @@ async def test_a_reload_report_in_a_municipality_s_chat_lists_its_own_files(
         bot.core.inject_text(place.sven, "/reload", chat=OCKERO_STAFF)
         report = await place.post(OCKERO_STAFF, "ockero/leisure.yaml")
         assert text_of(report).startswith(
-            plain("staff_not_reloaded", "sv", errors="1", entries="")[:5]
+            plain("staff_not_reloaded", "sv", errors="1", entries="")[:15]
         )
         bot.core.inject_text(place.anne, "/reload", chat=ASKER_STAFF)
         answer = await bot.core.wait_for_message(ASKER_STAFF)
@@ -388,3 +388,63 @@ async def test_a_request_in_an_area_nobody_listed_goes_to_the_group_at_once(
         await place.post(ASKER_GROUP, request.ref)
         stored = await bot.runtime.desk.requests.get(request.id)
         assert stored is not None and stored.offered_at is None
+
+
+# -- chats from the municipality file ---------------------------------------------------------
+
+
+def set_chats(kb: Path, municipality: str, **chats: int) -> None:
+    path = kb / municipality / "municipality.yaml"
+    kept = [
+        line
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if not line.startswith(("staff_chat:", "volunteer_chat:"))
+    ]
+    kept += [f"{name}: {value}" for name, value in chats.items()]
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+
+
+async def test_a_municipality_file_s_chats_route_its_messages_and_follow_a_reload(
+    tmp_path: Path, kb_copy: Path
+) -> None:
+    set_chats(kb_copy, "ockero", staff_chat=OCKERO_STAFF, volunteer_chat=OCKERO_GROUP)
+    async with region(tmp_path, knowledge_dir=kb_copy, staff_chats={}, volunteer_chats={}) as place:
+        bot = place.bot
+        first = await place.request(place.lars, "ockero")
+        await place.post(OCKERO_GROUP, first.ref)
+        await place.escalated(first, OCKERO_STAFF)
+        asker = await place.request(bot.resident, "asker")
+        await place.post(VOLUNTEER_CHAT_ID, asker.ref)  # Asker has none: the global group
+        assert chats_holding(place, first.ref) == {OCKERO_GROUP, OCKERO_STAFF}
+
+        moved = bot.core.add_group("Öckerö volunteers 2", members={bot.volunteer: "member"})
+        set_chats(kb_copy, "ockero", staff_chat=OCKERO_STAFF, volunteer_chat=moved.id)
+        outcome = await bot.runtime.knowledge.reload()
+        assert outcome.applied, outcome.errors
+        second = await place.request(bot.core.add_user("Maja", language_code="sv"), "ockero")
+        await place.post(moved.id, second.ref)
+        # The first request's post stays where it was posted: its redraws go there.
+        await bot.runtime.desk.requests.close_by_staff(first.id)
+        closed = say("state_cancelled", "sv")
+        await bot.core.wait_for(
+            lambda: any(closed in text_of(m) for m in place.posts(OCKERO_GROUP, first.ref)),
+            what="the first post to show it closed",
+        )
+
+
+async def test_an_automatic_reload_tells_each_municipality_about_its_own_files(
+    tmp_path: Path, kb_copy: Path
+) -> None:
+    async with region(tmp_path, knowledge_dir=kb_copy) as place:
+        broken = kb_copy / "ockero" / "leisure.yaml"
+        broken.write_text(broken.read_text().replace("reviewed:", "reviewd:", 1))
+        # The bot's own watcher notices the change and reloads.
+        everything = await place.post(STAFF_CHAT_ID, "ockero/leisure.yaml")
+        assert text_of(everything).startswith(
+            plain("staff_not_reloaded", "en", errors="1", entries="")[:15]
+        )
+        ockero = await place.post(OCKERO_STAFF, "ockero/leisure.yaml")
+        assert text_of(ockero).startswith(
+            plain("staff_not_reloaded", "sv", errors="1", entries="")[:15]
+        )
+        assert place.bot.core.bot_messages(ASKER_STAFF) == []  # nothing wrong in Asker's files

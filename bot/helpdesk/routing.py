@@ -131,6 +131,13 @@ class Chats:
             mine |= self.municipalities_of_staff_chat(chat)
         return StaffScope(municipalities=frozenset(mine))
 
+    def unknown(self) -> list[str]:
+        """Municipality ids the environment names that the knowledge base does not know (a
+        typo in STAFF_CHAT_ID_OKERO would otherwise send Öckerö's messages to the global
+        chats without a word)."""
+        named = {*self.staff_chats, *self.volunteer_chats, *self.municipality_staff}
+        return sorted(named - set(self.municipalities()))
+
     def place_name(self, municipality: str | None) -> str:
         """A municipality's name in its own language ("Öckerö kommun"), or its id."""
         found = self.municipalities().get(municipality or "")

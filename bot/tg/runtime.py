@@ -47,6 +47,12 @@ class Runtime(Services):
     async def start(self) -> None:
         # Loaded before the first update, not while a resident waits for an answer.
         _ = self.knowledge
+        for municipality in self.chats.unknown():
+            logger.warning(
+                "the environment sets chats or staff for '%s', which is no municipality in "
+                "the knowledge base: check the variable's name",
+                municipality,
+            )
         await self.open()
         self._codec = CallbackCodec(await self.meta.secret("callback-key"))
 
