@@ -227,6 +227,7 @@ async def fill_request(
     category: str = "groceries",
     description: str = DESCRIPTION,
     phone: str | None = None,
+    area: str = AREA,
 ) -> Message:
     """Answer every intake step; returns the summary with its Send button."""
     core.inject_text(user, "/requesthelp")
@@ -235,7 +236,7 @@ async def fill_request(
     await reply(core, user, "(2/6)")
     core.inject_text(user, description)
     await reply(core, user, "(3/6)")
-    core.inject_text(user, AREA)
+    core.inject_text(user, area)
     prompt = await reply(core, user, "(4/6)")
     core.press_button(user, prompt, text=say("timing_today", lang))
     prompt = await reply(core, user, "(5/6)")
