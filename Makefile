@@ -4,9 +4,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint soak ask chat bench clean
+.PHONY: install chromium test lint soak ask chat bench clean
 
-install: $(STAMP)
+install: $(STAMP) chromium
+
+# The console's browser test drives Debian's chromium (never a browser download): installed
+# from the distribution's packages when it is missing; sudo only when not root.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bot tests
 	$(BIN)/mypy bot
 
-test: lint
+test: lint chromium
 	$(BIN)/pytest
 
 # The attack harnesses (tests marked soak) with many more cases; see "Soak" in README.md.

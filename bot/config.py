@@ -120,8 +120,11 @@ class Settings:
     # Staff of one municipality who are not in its staff chat.
     municipality_staff: dict[str, frozenset[int]] = field(default_factory=dict)
     webhook_url: str | None = None
-    webhook_listen: str = "0.0.0.0"
-    webhook_port: int = 8443
+    # The one HTTP server (webhook, console, /healthz, /metrics), in either mode.
+    listen: str = "0.0.0.0"
+    port: int = 8080
+    # The console's public base URL, which sign-in links are built on; None: no console links.
+    console_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
     escalate_after_minutes: float = 60.0
     retention_days: float = 30.0
@@ -169,9 +172,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     secret = _env(env, "WEBHOOK_SECRET")
     if secret is not None and not re.match(r"^[A-Za-z0-9_-]{1,256}$", secret):
         raise ConfigError("WEBHOOK_SECRET", "may only contain A-Z, a-z, 0-9, _ and - (1-256)")
-    port = _positive(env, "PORT", _positive(env, "WEBHOOK_PORT", 8443))
+    port = _positive(env, "PORT", _positive(env, "WEBHOOK_PORT", 8080))
     if port > 65535:
         raise ConfigError("PORT", f"must be at most 65535, not {port}")
+    console_url = _env(env, "CONSOLE_URL")
+    if console_url is not None:
+        if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", console_url):
+            raise ConfigError("CONSOLE_URL", f"must be an http(s) base URL, not {console_url!r}")
+        console_url = console_url.rstrip("/")
     log_level = (_env(env, "LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
@@ -206,8 +214,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         volunteer_chats=volunteer_chats,
         municipality_staff=municipality_staff,
         webhook_url=webhook_url,
-        webhook_listen=_env(env, "WEBHOOK_LISTEN") or "0.0.0.0",
-        webhook_port=port,
+        listen=_env(env, "LISTEN") or _env(env, "WEBHOOK_LISTEN") or "0.0.0.0",
+        port=port,
+        console_url=console_url,
         webhook_secret=secret,
         escalate_after_minutes=_positive_number(env, "ESCALATE_AFTER_MINUTES", 60.0),
         retention_days=_positive_number(env, "RETENTION_DAYS", 30.0),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.answering.service import KnowledgeService
 from bot.config import Settings
+from bot.console.auth import Audit, ConsoleAuth
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.routing import Chats
 from bot.kb.snapshot import SNAPSHOT_FILE
@@ -58,6 +59,8 @@ class Services:
             # Looked up each time: a reload may change a municipality file's chats.
             municipalities=lambda: self.knowledge.responder.kb.municipalities,
         )
+        self.console_auth = ConsoleAuth(self.db)
+        self.audit = Audit(self.db)
         self.desk = HelpDesk.build(
             self.db,
             volunteer_chat_id=settings.volunteer_chat_id,

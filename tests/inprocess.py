@@ -113,7 +113,7 @@ async def live_bot(
     """Start the bot against a fresh local Bot API and database; stop it afterwards.
 
     `read_timeout` is how long the bot waits for an answer before it counts as timed out;
-    `settings` are further `Settings` fields (a municipality's own chats, say).
+    `settings` are further Settings fields (such as console_url).
     """
     core = FakeTelegram(username="crisis_help_bot")
     resident = core.add_user("Kari", language_code="nb")
@@ -123,7 +123,7 @@ async def live_bot(
     volunteer_chat = core.add_group(
         "Volunteers", chat_id=VOLUNTEER_CHAT_ID, members={volunteer: "member"}
     )
-    config = Settings(
+    configured = Settings(
         knowledge_dir=knowledge_dir,
         data_dir=tmp_path / "data",
         token=core.token,
@@ -133,9 +133,9 @@ async def live_bot(
         group_rate_per_minute=0,
         **settings,
     )
-    runtime = Runtime(config)
+    runtime = Runtime(configured)
     application = build_application(
-        config,
+        configured,
         runtime,
         request=FakeRequest(core, read_timeout=read_timeout),
         get_updates_request=FakeRequest(core),

@@ -76,3 +76,19 @@ def test_a_municipality_s_volunteer_group_needs_a_staff_chat() -> None:
         load_settings({"VOLUNTEER_CHAT_ID_OCKERO": "-100300"})
     both = load_settings({"VOLUNTEER_CHAT_ID_OCKERO": "-100300", "STAFF_CHAT_ID_OCKERO": "-100301"})
     assert both.staff_chats == {"ockero": -100301}
+
+
+def test_the_http_server_listens_on_port_8080_unless_told() -> None:
+    assert load_settings({}).port == 8080
+    assert load_settings({"PORT": "9000", "WEBHOOK_PORT": "8443"}).port == 9000
+    assert load_settings({"WEBHOOK_PORT": "8443"}).port == 8443
+
+
+def test_the_console_url_is_a_base_url_without_its_last_slash() -> None:
+    assert load_settings({}).console_url is None
+    settings = load_settings({"CONSOLE_URL": "https://bot.example.org/"})
+    assert settings.console_url == "https://bot.example.org"
+    with pytest.raises(ConfigError, match="CONSOLE_URL"):
+        load_settings({"CONSOLE_URL": "bot.example.org"})
+    with pytest.raises(ConfigError, match="CONSOLE_URL"):
+        load_settings({"CONSOLE_URL": "https://bot.example.org/?x=1"})

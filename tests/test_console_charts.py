@@ -155,10 +155,13 @@ def test_the_languages_chart_has_a_bar_per_language() -> None:
     assert desc.startswith("Norwegian: 5 answered, 1 asked to clarify, 1 not answered; English")
 
 
-def test_chart_text_is_escaped() -> None:
+def test_chart_text_is_escaped_once() -> None:
     found = make_overview([1] * 168)
-    unsafe = Overview(**{**{f: getattr(found, f) for f in found.__slots__}, "zone": '<&">'})  # type: ignore[attr-defined]
-    parse(hours_chart(unsafe, "en"))
+    fields = {name: getattr(found, name) for name in found.__slots__}  # type: ignore[attr-defined]
+    unsafe = Overview(**{**fields, "zone": 'Zone <&">'})
+    root = parse(hours_chart(unsafe, "en"))
+    assert 'Zone <&">' in (root.find(f"{SVG}desc").text or "")  # type: ignore[union-attr]
+    assert 'Time (Zone <&">)' in texts(root)
 
 
 @pytest.mark.parametrize(

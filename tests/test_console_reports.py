@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -240,3 +241,15 @@ async def test_feedback_of_one_municipality_and_period(
     rows = await feedback(db, NOW, "asker", OSLO, kb, masker, "nb", days=7)
     assert [r.entry_id for r in rows] == ["asker-a"]
     assert len(await feedback(db, NOW, None, OSLO, kb, masker, "nb")) == 3
+
+
+async def test_hours_across_the_change_to_summer_time_are_each_one_hour(db: Database) -> None:
+    # Summer time began on 28 March 2027 at 01:00 UTC: Oslo went from 02:00 to 03:00.
+    now = int(datetime(2027, 3, 29, 12, 0, tzinfo=ZoneInfo("UTC")).timestamp())
+    found = await overview(db, now, None, OSLO)
+    assert len(found.hours) == 168
+    starts = [hour.start for hour in found.hours]
+    assert all(b.timestamp() - a.timestamp() == 3600 for a, b in pairwise(starts))
+    on_the_day = [h.start.hour for h in found.hours if h.start.date().isoformat() == "2027-03-28"]
+    assert len(on_the_day) == 23 and 2 not in on_the_day
+    assert found.hours[-1].start.utcoffset().total_seconds() == 7200  # type: ignore[union-attr]

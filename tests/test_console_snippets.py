@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.console.reports import Example, UnansweredGroup
-from bot.console.snippets import add_questions_snippet, new_entry_id, new_entry_snippet
+from bot.console.snippets import (
+    add_questions_snippet,
+    new_entry_id,
+    new_entry_snippet,
+    questions_snippet_for,
+)
 from bot.kb.knowledge import SHARED, KnowledgeBase
 from bot.kb.loader import load_knowledge
 
@@ -129,3 +135,21 @@ def test_new_entry_ids_are_slugs_that_no_entry_has(tiny_kb: Path) -> None:
     taken = KnowledgeBase(kb.municipalities, {**kb.entries, first: kb.entries["asker-a"]})
     second = new_entry_id(wanted, taken, "asker")
     assert second.endswith("-2") and len(second) <= 40 and second != first
+
+
+def test_an_entry_chosen_by_id_gets_its_snippet_and_an_unknown_id_none(tiny_kb: Path) -> None:
+    kb = load_knowledge(tiny_kb, TODAY).kb
+    wanted = group(("Kan jeg betale senere?", "nb"))
+    assert questions_snippet_for(wanted, kb, " asker-a ", "en") == add_questions_snippet(
+        wanted, kb.entries["asker-a"], "en"
+    )
+    assert questions_snippet_for(wanted, kb, "asker-nope", "en") is None
+
+
+def test_a_new_entry_with_an_unknown_topic_takes_the_usual_one(kb_copy: Path) -> None:
+    kb = load_knowledge(kb_copy, TODAY).kb
+    _, snippet = new_entry_snippet(group(("x?", "nb")), kb, "asker", "en", TODAY, topic="nope")
+    (document,) = yaml.safe_load(snippet)
+    assert document["topic"] in kb.topics
+    with pytest.raises(ValueError, match="no municipality 'atlantis'"):
+        new_entry_snippet(group(("x?", "nb")), kb, "atlantis", "en", TODAY)

@@ -186,3 +186,23 @@ async def test_secret_is_stable(db: Database) -> None:
     first = await meta.secret("callback-key")
     assert len(first) == 32
     assert await meta.secret("callback-key") == first
+
+
+async def test_a_read_function_runs_on_the_aiosqlite_readers_own_thread(db: Database) -> None:
+    # Database.read relies on aiosqlite's way of running a function on its thread.
+    import threading
+
+    import aiosqlite
+
+    assert callable(getattr(aiosqlite.Connection, "_execute", None))
+    await db.write("INSERT INTO meta (key, value) VALUES ('probe', 'x')")
+
+    def probe(connection: sqlite3.Connection) -> tuple[str, str]:
+        value = connection.execute("SELECT value FROM meta WHERE key = 'probe'").fetchone()[0]
+        return value, threading.current_thread().name
+
+    value, thread = await db.read(probe)
+    assert value == "x"
+    assert thread != threading.current_thread().name
+    with pytest.raises(sqlite3.OperationalError):  # the reader never writes
+        await db.read(lambda c: c.execute("DELETE FROM meta"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -85,6 +86,7 @@ class KnowledgeService:
     """
 
     def __init__(self, root: Path, snapshot_path: Path | None = None) -> None:
+        started = time.perf_counter()
         self.root = root
         self.snapshot_path = snapshot_path
         self._fingerprint: Fingerprint = fingerprint(root) if root.is_dir() else ()
@@ -113,6 +115,11 @@ class KnowledgeService:
         self.responder = Responder(kb)
         self.last_result: LoadResult = result
         settle_memory()
+        # When the live version was loaded and how long it took; and the last reload's
+        # outcome, for the staff console and /healthz.
+        self.loaded_at = time.time()
+        self.load_seconds = time.perf_counter() - started
+        self.last_reload: tuple[float, ReloadOutcome] | None = None
 
     def require_usable(self) -> None:
         """Raise NoGoodKnowledgeError (exit 2): the files have errors and no snapshot stands in."""
@@ -138,13 +145,16 @@ class KnowledgeService:
 
     async def reload(self) -> ReloadOutcome:
         """Load the folder again; apply it only if it has no errors."""
+        started = time.perf_counter()
         self._fingerprint = fingerprint(self.root) if self.root.is_dir() else ()
         digest, result = await asyncio.to_thread(_load, self.root)
         if result.errors:
             logger.warning("knowledge reload refused: %d error(s)", len(result.errors))
-            return ReloadOutcome(
+            refused = ReloadOutcome(
                 False, len(self.responder.kb.entries), result.errors, result.warnings
             )
+            self.last_reload = (time.time(), refused)
+            return refused
         responder = await asyncio.to_thread(Responder, result.kb)
         gc.unfreeze()  # the old knowledge base may now be collected
         self.responder = responder
@@ -153,7 +163,11 @@ class KnowledgeService:
         settle_memory()
         await asyncio.to_thread(self._keep, result.kb, digest)
         logger.info("knowledge reloaded: %d entries", len(result.kb.entries))
-        return ReloadOutcome(True, len(result.kb.entries), [], result.warnings)
+        applied = ReloadOutcome(True, len(result.kb.entries), [], result.warnings)
+        self.loaded_at = time.time()
+        self.load_seconds = time.perf_counter() - started
+        self.last_reload = (self.loaded_at, applied)
+        return applied
 
     def changed(self) -> bool:
         """True when a file in the folder was added, removed or saved since the last load."""

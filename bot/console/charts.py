@@ -19,8 +19,9 @@ from functools import lru_cache
 from babel.dates import format_skeleton
 from babel.numbers import format_decimal, format_percent
 
-from bot.console.reports import Overview, Shares, language_name, local_time
-from bot.messages import BABEL_LOCALES, say
+from bot.console.reports import Overview, Shares
+from bot.console.text import language_name, local_time, plain
+from bot.messages import BABEL_LOCALES
 from bot.types import Lang
 
 WIDTH, HEIGHT = 960, 320
@@ -96,9 +97,9 @@ def hours_chart(found: Overview, lang: Lang, ident: str = "chart-hours") -> str:
     }
     busiest = found.busiest
     if busiest is None or busiest.count == 0:
-        desc = say("console.chart_hours_empty", lang, **values)
+        desc = plain("console.chart_hours_empty", lang, **values)
     else:
-        desc = say(
+        desc = plain(
             "console.chart_hours_desc",
             lang,
             total=_number(found.questions, lang),
@@ -106,7 +107,7 @@ def hours_chart(found: Overview, lang: Lang, ident: str = "chart-hours") -> str:
             peak=_number(busiest.count, lang),
             **values,
         )
-    frame = _Frame(ident, say("console.chart_hours_title", lang, days=str(days)), desc)
+    frame = _Frame(ident, plain("console.chart_hours_title", lang, days=str(days)), desc)
     # Grid steps of a round whole number each: 0, 100, 200, 300, 400, 500.
     unit, steps = count_axis(busiest.count if busiest else 0)
     top = unit * steps
@@ -146,9 +147,9 @@ def hours_chart(found: Overview, lang: Lang, ident: str = "chart-hours") -> str:
         f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" '
         f'stroke="{TEXT}"/>'
         f'<text x="{LEFT + plot_w / 2:.0f}" y="{HEIGHT - 12}" text-anchor="middle" '
-        f'fill="{TEXT}">{_x(say("console.chart_axis_time", lang, zone=zone))}</text>'
+        f'fill="{TEXT}">{_x(plain("console.chart_axis_time", lang, zone=zone))}</text>'
         f'<text transform="translate(16 {TOP + plot_h / 2:.0f}) rotate(-90)" '
-        f'text-anchor="middle" fill="{TEXT}">{_x(say("console.chart_axis_count", lang))}</text>'
+        f'text-anchor="middle" fill="{TEXT}">{_x(plain("console.chart_axis_count", lang))}</text>'
         "</svg>"
     )
     return "".join(parts)
@@ -165,7 +166,7 @@ def _legend(y: int, lang: Lang, totals: Sequence[int], total: int) -> str:
     ):
         x = LEFT + index * 300
         share = _percent(count / total if total else 0.0, lang)
-        text = f"{say(key, lang)}: {_number(count, lang)} ({share})"
+        text = f"{plain(key, lang)}: {_number(count, lang)} ({share})"
         parts.append(
             f'<rect x="{x}" y="{y - 12}" width="14" height="14" fill="{colour}"/>'
             f'<text x="{x + 20}" y="{y}" fill="{TEXT}">{_x(text)}</text>'
@@ -177,7 +178,7 @@ def shares_chart(found: Overview, lang: Lang, ident: str = "chart-shares") -> st
     """The shares answered, asked to clarify and not answered, as one stacked bar."""
     counts = _stack(found.shares)
     total = found.shares.total
-    desc = say(
+    desc = plain(
         "console.chart_shares_desc",
         lang,
         answered=_percent(found.shares.share(counts[0]), lang),
@@ -186,7 +187,7 @@ def shares_chart(found: Overview, lang: Lang, ident: str = "chart-shares") -> st
         total=_number(total, lang),
     )
     height = 110
-    frame = _Frame(ident, say("console.chart_shares_title", lang), desc, height=height)
+    frame = _Frame(ident, plain("console.chart_shares_title", lang), desc, height=height)
     plot_w = WIDTH - LEFT - RIGHT
     return "".join(
         [
@@ -209,7 +210,7 @@ def _bar_segments(
         if not total or not count:
             continue
         part = width * count / total
-        label = f"{say(key, lang)}: {_number(count, lang)} ({_percent(count / total, lang)})"
+        label = f"{plain(key, lang)}: {_number(count, lang)} ({_percent(count / total, lang)})"
         parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{part:.1f}" height="{height}" '
             f'fill="{colour}"><title>{_x(label)}</title></rect>'
@@ -224,7 +225,7 @@ def languages_chart(found: Overview, lang: Lang, ident: str = "chart-languages")
     rows = [row for row in found.by_language if row.questions]
     names = {row.language: language_name(row.language, lang) for row in rows}
     described = "; ".join(
-        say(
+        plain(
             "console.chart_language_row",
             lang,
             language=names[row.language],
@@ -238,10 +239,10 @@ def languages_chart(found: Overview, lang: Lang, ident: str = "chart-languages")
     height = 16 + len(rows) * (row_h + gap) + 40
     frame = _Frame(
         ident,
-        say("console.chart_languages_title", lang),
-        say("console.chart_languages_desc", lang, rows=described)
+        plain("console.chart_languages_title", lang),
+        plain("console.chart_languages_desc", lang, rows=described)
         if rows
-        else say(
+        else plain(
             "console.chart_hours_empty",
             lang,
             start=local_time(found.start, lang),

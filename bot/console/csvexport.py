@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from bot.console.knowledge import KnowledgeReport, flag_labels
 from bot.console.reports import EntryFeedback, Overview, RequestFigures, Shares, UnansweredReport
-from bot.messages import say
+from bot.console.text import plain
 from bot.types import Lang
 
 BOM = "\ufeff"
@@ -51,7 +51,7 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
 
 
 def _labels(lang: Lang, *keys: str) -> list[str]:
-    return [say(f"console.{key}", lang) for key in keys]
+    return [plain(f"console.{key}", lang) for key in keys]
 
 
 def _minutes(seconds: float | None) -> float | None:
@@ -60,7 +60,7 @@ def _minutes(seconds: float | None) -> float | None:
 
 def overview_hours_csv(found: Overview, lang: Lang) -> bytes:
     """The questions-per-hour chart's data: one row an hour."""
-    header = [say("console.csv_hour", lang) + f" ({found.zone})", *_labels(lang, "csv_questions")]
+    header = [plain("console.csv_hour", lang) + f" ({found.zone})", *_labels(lang, "csv_questions")]
     return csv_bytes(header, ((hour.start, hour.count) for hour in found.hours))
 
 
@@ -99,7 +99,7 @@ def overview_summary_csv(found: Overview, lang: Lang) -> bytes:
         "csv_claim_p90",
     )
     every = _summary_row(
-        say("console.csv_all_languages", lang),
+        plain("console.csv_all_languages", lang),
         found.questions,
         found.shares,
         found.emergencies,
@@ -118,7 +118,7 @@ def unanswered_csv(report: UnansweredReport, lang: Lang) -> bytes:
         lang, "csv_group", "csv_municipality", "csv_count", "csv_last_asked", "csv_handled"
     )
     header += _labels(lang, "csv_language", "csv_example", "csv_count")
-    yes, no = say("console.yes", lang), say("console.no", lang)
+    yes, no = plain("console.yes", lang), plain("console.no", lang)
     rows = [
         [
             group.key,

@@ -24,11 +24,11 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.answering.service import Fingerprint, ReloadOutcome, fingerprint
-from bot.console.reports import language_name, local_time
+from bot.console.text import language_name, local_time, plain
 from bot.kb.knowledge import KnowledgeBase
 from bot.kb.loader import Problem, load_knowledge
 from bot.kb.review import HASH_FIELD, answer_hash
-from bot.messages import format_date, say
+from bot.messages import format_date
 from bot.types import LANGS, Lang
 
 logger = logging.getLogger(__name__)
@@ -212,21 +212,21 @@ def flag_labels(entry: EntryStatus, lang: Lang) -> list[str]:
     """What needs doing about an entry, in words: due, edited since the review, one language."""
     flags = []
     if entry.overdue and entry.review_by is not None:
-        flags.append(say("console.kb_overdue", lang, date=format_date(entry.review_by, lang)))
+        flags.append(plain("console.kb_overdue", lang, date=format_date(entry.review_by, lang)))
     if entry.changed_languages:
         changed = ", ".join(language_name(code, lang) for code in entry.changed_languages)
-        flags.append(say("console.kb_changed", lang, languages=changed))
+        flags.append(plain("console.kb_changed", lang, languages=changed))
     if entry.one_language_only:
         only = language_name(entry.reviewed_languages[0], lang)
-        flags.append(say("console.kb_one_language", lang, language=only))
+        flags.append(plain("console.kb_one_language", lang, language=only))
     return flags
 
 
 def reload_label(status: ReloadStatus | None, lang: Lang, zone: ZoneInfo) -> str:
     """The last reload in words, its time in `zone`."""
     if status is None:
-        return say("console.kb_reload_unknown", lang)
+        return plain("console.kb_reload_unknown", lang)
     time = local_time(status.at.astimezone(zone), lang)
     if status.applied:
-        return say("console.kb_reload_applied", lang, time=time, entries=str(status.entries))
-    return say("console.kb_reload_refused", lang, time=time, errors=str(status.errors))
+        return plain("console.kb_reload_applied", lang, time=time, entries=str(status.entries))
+    return plain("console.kb_reload_refused", lang, time=time, errors=str(status.errors))

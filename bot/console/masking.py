@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from bot.console.text import plain
 from bot.kb.knowledge import KnowledgeBase
-from bot.messages import say
 from bot.text import fold, words
 from bot.types import LANGS, Lang
 
@@ -374,7 +374,7 @@ def _intro_ends(text: str) -> dict[int, str]:
 @lru_cache(maxsize=len(KINDS) * len(LANGS))
 def placeholder(kind: str, lang: Lang) -> str:
     """What a masked piece reads as, such as "[name]" or "[telefon]"."""
-    return say(f"console.mask_{kind}", lang)
+    return plain(f"console.mask_{kind}", lang)
 
 
 def mask(text: str, lang: Lang, known: Iterable[str] = ()) -> str:

@@ -27,15 +27,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
-
 from bot.console.masking import Masker
 from bot.kb.knowledge import KnowledgeBase
-from bot.messages import BABEL_LOCALES, say
 from bot.storage.db import Database
 from bot.storage.records import UNANSWERED_SCAN, cluster_similar
 from bot.text import tokens
-from bot.types import LANGS, Lang
+from bot.types import Lang
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -52,16 +49,6 @@ def zone_for(kb: KnowledgeBase, municipality: str | None) -> ZoneInfo:
     """The municipality's time zone; for all municipalities, Norway's."""
     found = kb.municipalities.get(municipality or "")
     return ZoneInfo(COUNTRY_ZONES.get(found.country, DEFAULT_ZONE) if found else DEFAULT_ZONE)
-
-
-def local_time(moment: datetime, lang: Lang) -> str:
-    """A time as staff read it in `lang` ("02.12.2026, 13:00"), in the zone it carries."""
-    return str(format_datetime(moment, "short", locale=BABEL_LOCALES[lang]))
-
-
-def language_name(code: str, lang: Lang) -> str:
-    """ "Norwegian" for nb, in `lang`; any other code as it is."""
-    return say(f"lang_name_{code}", lang) if code in LANGS else code
 
 
 def _where_municipality(municipality: str | None, column: str = "municipality") -> str:

@@ -18,9 +18,9 @@ from typing import Any
 import yaml
 
 from bot.console.reports import UnansweredGroup
+from bot.console.text import plain
 from bot.kb.knowledge import SHARED, Entry, KnowledgeBase
 from bot.kb.loader import COUNTRY_LANGUAGE
-from bot.messages import say
 from bot.text import fold, words
 from bot.types import LANGS, Lang
 
@@ -53,11 +53,20 @@ def add_questions_snippet(group: UnansweredGroup, entry: Entry, lang: Lang) -> s
         # After the language's last question, or a new list of its own.
         at = {"line": str(max(existing))} if existing else {}
         key = "console.yaml_add_after" if existing else "console.yaml_add_language"
-        where = say(
+        where = plain(
             key, lang, entry=entry.id, language=language, file=str(entry.location.file), **at
         )
         lines.append(_comment(where) + _dump({language: texts}))
     return "".join(lines)
+
+
+def questions_snippet_for(
+    group: UnansweredGroup, kb: KnowledgeBase, entry_id: str, lang: Lang
+) -> str | None:
+    """`add_questions_snippet` for the entry staff chose by id; None when no entry of that
+    id is loaded (a mistyped or removed id: the page says so instead)."""
+    entry = kb.entries.get(entry_id.strip())
+    return add_questions_snippet(group, entry, lang) if entry is not None else None
 
 
 def new_entry_id(group: UnansweredGroup, kb: KnowledgeBase, scope: str) -> str:
@@ -101,8 +110,15 @@ def new_entry_snippet(
 ) -> tuple[Path | None, str]:
     """A new entry for the group in `scope` (a municipality id, or SHARED for all countries),
     with TODO texts where staff write the title and the answer; and the topic file it
-    belongs in (the one that holds most of the scope's entries of that topic), if any."""
+    belongs in (the one that holds most of the scope's entries of that topic), if any.
+
+    A `topic` that is not one of the knowledge base's is replaced by the scope's usual one;
+    a `scope` that is neither SHARED nor a loaded municipality is a ValueError."""
+    if scope != SHARED and scope not in kb.municipalities:
+        raise ValueError(f"no municipality '{scope}' is loaded")
     mine = [e for e in kb.entries.values() if e.scope == scope]
+    if topic not in kb.topics:
+        topic = None
     topic = topic or _usual([e.topic for e in mine], next(iter(kb.topics), "situation"))
     of_topic = [e for e in mine if e.topic == topic] or mine
     file = _usual([e.location.file for e in of_topic], None)
@@ -116,19 +132,19 @@ def new_entry_snippet(
     document: dict[str, Any] = {
         "id": new_entry_id(group, kb, scope),
         "topic": topic,
-        "title": {language: say("console.yaml_todo_title", lang) for language in languages},
+        "title": {language: plain("console.yaml_todo_title", lang) for language in languages},
         "questions": {
             language: questions.get(language)
-            or [say("console.yaml_todo_question", lang, language=language)]
+            or [plain("console.yaml_todo_question", lang, language=language)]
             for language in languages
         },
-        "answer": {language: say("console.yaml_todo_answer", lang) for language in languages},
+        "answer": {language: plain("console.yaml_todo_answer", lang) for language in languages},
         "source": source,
         "reviewed": today,
     }
     if scope == SHARED:
         document["countries"] = countries
-    intro = say(
+    intro = plain(
         "console.yaml_new_entry",
         lang,
         file=str(file) if file else f"{scope}/…",

@@ -1,4 +1,4 @@
-"""One SQLite database: a single writer thread with group commit, and a reader thread.
+"""One SQLite database: a single writer thread with group commit, and an aiosqlite reader.
 
 Every write is a function run in the writer thread inside `BEGIN IMMEDIATE ... COMMIT`. Writes
 that arrive together share one transaction (group commit): one fsync and one thread hop for
@@ -7,9 +7,10 @@ its own SAVEPOINT, so one that fails is rolled back alone and its caller gets th
 a caller's await returns only after the COMMIT that made its write durable. WAL lets reads
 run beside the writer; `synchronous=FULL` makes a commit survive a power cut, not only a crash.
 
-The reader is a plain sqlite3 connection on a thread of its own, like the writer, so one sync
-function of a connection (`bot.helpdesk.repository`, say) serves a read inside a write
-transaction and a read from the event loop alike (`read`): no query is written twice.
+The reader is an aiosqlite connection: its own thread runs every read. `read` hands that thread
+a sync function of a connection, so one function (`bot.helpdesk.repository`, say) serves a
+read inside a write transaction and a read from the event loop alike: no query is written
+twice.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
+
+import aiosqlite
 
 from bot.errors import BotError
 from bot.storage.migrations import MIGRATIONS
@@ -102,8 +105,7 @@ class Database:
         self.path = path
         self._executor: ThreadPoolExecutor | None = None
         self._writer: sqlite3.Connection | None = None
-        self._reader: sqlite3.Connection | None = None
-        self._read_executor: ThreadPoolExecutor | None = None
+        self._reader: aiosqlite.Connection | None = None
         self._pending: list[tuple[WriteFn[Any], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -124,13 +126,6 @@ class Database:
             raise
         return connection
 
-    def _open_reader(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        connection.row_factory = sqlite3.Row
-        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        connection.execute("PRAGMA query_only = ON")
-        return connection
-
     async def open(self) -> None:
         """Start the writer, bring the schema up to date, and open the reader."""
         loop = asyncio.get_running_loop()
@@ -138,8 +133,10 @@ class Database:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
             self._writer = await loop.run_in_executor(self._executor, self._open_writer)
-            self._read_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-reader")
-            self._reader = await loop.run_in_executor(self._read_executor, self._open_reader)
+            self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+            self._reader.row_factory = aiosqlite.Row
+            await self._reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await self._reader.execute("PRAGMA query_only = ON")
         except (OSError, sqlite3.Error) as exc:
             await self.close()
             raise StorageError(f"cannot open the database {self.path}: {exc}") from exc
@@ -152,14 +149,9 @@ class Database:
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
             self._flusher = None
-        if self._reader is not None and self._read_executor is not None:
-            await asyncio.get_running_loop().run_in_executor(
-                self._read_executor, self._reader.close
-            )
+        if self._reader is not None:
+            await self._reader.close()
         self._reader = None
-        if self._read_executor is not None:
-            self._read_executor.shutdown(wait=True)
-            self._read_executor = None
         if self._writer is not None and self._executor is not None:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._writer.close)
         self._writer = None
@@ -237,20 +229,35 @@ class Database:
     # -- reads ------------------------------------------------------------------------------
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn(connection)` on the reader connection, which always sees committed data."""
-        reader, executor = self._reader, self._read_executor
-        if reader is None or executor is None:
+        """Run `fn(connection)` in the reader's thread, on its connection, which always sees
+        committed data.
+
+        aiosqlite runs each of its own methods the same way: `_execute` queues a function for
+        the connection's thread. It has no public name for that; the pinned versions in
+        pyproject.toml have it, and tests/test_storage.py checks that they still do.
+        """
+        reader = self._reader
+        if reader is None:
             raise StorageError("the database is not open")
-        return await asyncio.get_running_loop().run_in_executor(executor, fn, reader)
+        connection = reader._conn
+        result: T = await reader._execute(fn, connection)  # type: ignore[no-untyped-call]
+        return result
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """One row from the reader connection."""
-        row: sqlite3.Row | None = await self.read(lambda c: c.execute(sql, params).fetchone())
+        reader = self._reader
+        if reader is None:
+            raise StorageError("the database is not open")
+        async with reader.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
         return row
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """All rows from the reader connection."""
-        return await self.read(lambda c: c.execute(sql, params).fetchall())
+        reader = self._reader
+        if reader is None:
+            raise StorageError("the database is not open")
+        return list(await reader.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, or None."""

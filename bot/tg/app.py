@@ -21,6 +21,7 @@ from telegram.request import BaseRequest
 from bot.config import Settings
 from bot.tg.buttons import ButtonRouter
 from bot.tg.errors import on_error
+from bot.tg.handlers.console import ConsoleHandlers
 from bot.tg.handlers.emergency import EmergencyHandlers
 from bot.tg.handlers.intake import HelpDeskHandlers, InConversation
 from bot.tg.handlers.resident import ResidentHandlers
@@ -79,6 +80,7 @@ def build_application(
     fresh: set[int] = set()
     queue = DurableUpdateQueue(fresh)
     processor = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES, fresh)
+    processor.listeners.append(runtime.metrics.update_handled)
     builder = (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -96,6 +98,7 @@ def build_application(
                 overall_per_second=settings.send_rate_per_second,
                 group_per_minute=settings.group_rate_per_minute,
                 max_retries=5,
+                on_retry_after=runtime.metrics.too_many_requests.inc,
             )
         )
         .post_init(starter(runtime, queue, processor))
@@ -153,6 +156,7 @@ def register_handlers(
     application.add_handler(CommandHandler("volunteer", helpdesk.volunteer, filters=private))
     in_staff_chat = InStaffChat(runtime.chats)
     application.add_handler(CommandHandler("help", staff.help, filters=in_staff_chat))
+    application.add_handler(CommandHandler("console", ConsoleHandlers(runtime).console, private))
     application.add_handler(CommandHandler("reload", staff.reload))
     application.add_handler(CommandHandler("unanswered", staff.unanswered))
     application.add_handler(

@@ -104,6 +104,7 @@ async def _housekeeping(runtime: Runtime) -> None:
             await runtime.desk.privacy.erase_expired()
             await runtime.inbox.purge(INBOX_KEEP_SECONDS)
             await runtime.questions.purge(int(runtime.settings.retention_days * 86400))
+            await runtime.console_auth.purge()
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -63,7 +63,10 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         max_retries: int = 5,
         network_retries: int = 4,
         network_backoff_seconds: float = 2.0,
+        on_retry_after: Callable[[], None] | None = None,
     ) -> None:
+        # Called for every 429 Telegram answers (the bot's metrics count them).
+        self.on_retry_after = on_retry_after
         self.network_retries = network_retries
         self.network_backoff_seconds = network_backoff_seconds
         self.overall = AsyncLimiter(overall_per_second, 1) if overall_per_second > 0 else None
@@ -118,6 +121,8 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                     await self._wait_if_held(key)
                     return await callback(*args, **kwargs)
             except RetryAfter as error:
+                if self.on_retry_after is not None:
+                    self.on_retry_after()
                 seconds = retry_seconds(error)
                 until = loop.time() + seconds + 0.1
                 if len(self.held_until) > 1024:  # forget holds long past

@@ -1,4 +1,5 @@
-"""`python -m bot run`: serve residents on Telegram, by polling or through a webhook."""
+"""`python -m bot run`: serve residents on Telegram, by polling or through a webhook, with the
+bot's HTTP server (console, health, metrics) on PORT in both modes."""
 
 from __future__ import annotations
 
@@ -6,13 +7,11 @@ import asyncio
 import logging
 from urllib.parse import urlsplit
 
-from telegram import Update
-
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.tg.app import build_application
 from bot.tg.runtime import Runtime
-from bot.tg.web import serve_webhook
+from bot.tg.web import serve
 
 logger = logging.getLogger(__name__)
 
@@ -99,22 +98,14 @@ def run_bot(settings: Settings, webhook: bool) -> int:
     runtime = Runtime(settings)
     runtime.knowledge.require_usable()
     application = build_application(settings, runtime)
+    webhook_setup = None
     if webhook:
-        logger.info(
-            "starting with a webhook on %s:%d", settings.webhook_listen, settings.webhook_port
-        )
         assert settings.webhook_url is not None and settings.webhook_secret is not None
-        asyncio.run(
-            serve_webhook(
-                application,
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                webhook_path=path,
-                webhook_url=settings.webhook_url,
-                secret=settings.webhook_secret,
-            )
+        webhook_setup = (path, settings.webhook_url, settings.webhook_secret)
+    logger.info("starting with %s", "a webhook" if webhook else "long polling")
+    asyncio.run(
+        serve(
+            application, runtime, listen=settings.listen, port=settings.port, webhook=webhook_setup
         )
-    else:
-        logger.info("starting with long polling")
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    )
     return 0

@@ -9,6 +9,7 @@ import time
 from bot.answering.service import KnowledgeService
 from bot.config import Settings
 from bot.language import conversation_language
+from bot.monitoring import Metrics
 from bot.services import Services
 from bot.storage.records import Resident
 from bot.tg.callbacks import CallbackCodec
@@ -43,6 +44,7 @@ class Runtime(Services):
         # Updates being handled again after "this is not an emergency": not checked again.
         self.emergency_dismissed: set[int] = set()
         self.tasks: list[asyncio.Task[None]] = []
+        self.metrics = Metrics()
 
     async def start(self) -> None:
         # Loaded before the first update, not while a resident waits for an answer.

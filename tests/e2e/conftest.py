@@ -55,10 +55,16 @@ class BotProcess:
     log: Path
     extra_env: dict[str, str] = field(default_factory=dict)
     process: asyncio.subprocess.Process | None = None
-    webhook_port: int = 0
+    # The bot's HTTP server (console, health, metrics, and the webhook in webhook mode).
+    port: int = 0
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("TELEGRAM_", "WEBHOOK_", "CONSOLE_"))
+            and k not in ("PORT", "LISTEN")
+        }
         env.update(
             TELEGRAM_BOT_TOKEN=self.world.core.token,
             TELEGRAM_BASE_URL=self.world.url,
@@ -70,14 +76,14 @@ class BotProcess:
             SEND_RATE_PER_SECOND="0",
             GROUP_RATE_PER_MINUTE="0",
             PYTHONUNBUFFERED="1",
+            LISTEN="127.0.0.1",
         )
+        self.port = self.port or free_port()
+        env["PORT"] = str(self.port)
         if self.webhook:
-            self.webhook_port = self.webhook_port or free_port()
             env.update(
-                WEBHOOK_URL=f"http://127.0.0.1:{self.webhook_port}/telegram",
+                WEBHOOK_URL=f"http://127.0.0.1:{self.port}/telegram",
                 WEBHOOK_SECRET=WEBHOOK_SECRET,
-                WEBHOOK_LISTEN="127.0.0.1",
-                WEBHOOK_PORT=str(self.webhook_port),
             )
         env.update(self.extra_env)
         return env

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import ClassVar
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
@@ -98,6 +99,7 @@ class ResidentHandlers:
         """
         resident, lang = await self.profile(user)
         responder = self.rt.knowledge.responder
+        started = time.perf_counter()
         reply = responder.answer(
             text,
             municipality or resident.municipality,
@@ -105,6 +107,7 @@ class ResidentHandlers:
             check_emergency=check_emergency,
             chosen_language=resident.language,
         )
+        self.rt.metrics.reply(reply.kind, reply.resident_language, time.perf_counter() - started)
         question_id = None
         if reply.kind in ("fallback", "clarify", "answer"):
             # An answer's question too: its 👍/👎 count once, and 👎 hands this very question

@@ -163,29 +163,57 @@ class StaffHandlers:
 
     async def scope(self, bot: Bot, user_id: int) -> StaffScope:
         """Where a person may act as staff: from the lists in configuration and the staff
-        chats they are a member of (asked of Telegram, cached)."""
+        chats they are a member of (asked of Telegram, cached; a chat Telegram cannot be
+        asked about counts as not theirs for a minute)."""
+        found, _ = await self._scope(bot, user_id, remember_failures=True)
+        return found
+
+    async def is_staff(self, bot: Bot, user_id: int) -> bool:
+        """Staff of any municipality, or the global staff."""
+        return (await self.scope(bot, user_id)).is_staff
+
+    async def membership(self, bot: Bot, user_id: int) -> bool | None:
+        """Like `is_staff`, but None when Telegram could not be asked (and nothing else says
+        they are staff): the console keeps a session through a network failure instead of
+        ending it."""
+        found, unknown = await self._scope(bot, user_id, remember_failures=False)
+        if found.is_staff:
+            return True
+        return None if unknown else False
+
+    async def _scope(
+        self, bot: Bot, user_id: int, remember_failures: bool
+    ) -> tuple[StaffScope, bool]:
+        """The scope, and whether Telegram could not be asked about some staff chat."""
         chats = self.rt.chats
         if user_id in self.rt.settings.staff_user_ids:
-            return chats.scope(user_id, ())
+            return chats.scope(user_id, ()), False
         # The global staff chat first: a member of it needs no other question.
         ordered = sorted(chats.staff_chat_ids(), key=lambda chat: chat != chats.staff)
         member_of = []
+        unknown = False
         for chat in ordered:
-            if await self._member(bot, chat, user_id):
+            member = await self._member(bot, chat, user_id)
+            if member is None:
+                unknown = True
+                if remember_failures:
+                    self.rt.remember_staff(user_id, chat, False)
+            elif member:
                 member_of.append(chat)
                 if chat == chats.staff:
                     break
-        return chats.scope(user_id, member_of)
+        return chats.scope(user_id, member_of), unknown
 
-    async def _member(self, bot: Bot, chat_id: int, user_id: int) -> bool:
+    async def _member(self, bot: Bot, chat_id: int, user_id: int) -> bool | None:
+        """Whether the user is in a staff chat; None when Telegram could not be asked."""
         cached = self.rt.cached_staff(user_id, chat_id)
         if cached is not None:
             return cached
         try:
             member = await bot.get_chat_member(chat_id, user_id)
-            result = member.status in _STAFF_STATUSES
         except TelegramError:
-            result = False
+            return None
+        result = member.status in _STAFF_STATUSES
         self.rt.remember_staff(user_id, chat_id, result)
         return result
 

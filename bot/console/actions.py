@@ -1,0 +1,78 @@
+"""The one adapter between the console's buttons and the help desk.
+
+Each change calls the very help desk method the staff chat's button calls, so the resident,
+the volunteer and the volunteer group are told through the outbox exactly as from the chat,
+and each is written to the audit log.
+
+Volunteer decisions pass no staff id to the help desk: for the help desk that means a decision
+made away from the staff chat, whose registration post then shows the outcome and loses its
+buttons (as for the command line). Who decided is in the audit log.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bot.console.auth import Audit, Session
+from bot.helpdesk.desk import HelpDesk
+from bot.helpdesk.repository import first_name
+from bot.storage.db import Database, now
+
+
+class ConsoleActions:
+    """Close, hand over, approve, reject, revoke, and mark a group handled, each audited."""
+
+    def __init__(self, db: Database, desk: HelpDesk, audit: Audit) -> None:
+        self.db = db
+        self.desk = desk
+        self.audit = audit
+
+    async def close_request(self, session: Session, request_id: int) -> bool:
+        """As the staff chat's Close: the resident and any volunteer are told."""
+        request = await self.desk.requests.close_by_staff(request_id)
+        if request is not None:
+            await self.audit.record(session, "close", request.ref)
+        return request is not None
+
+    async def hand_over(self, session: Session, request_id: int, volunteer_id: int) -> str:
+        """As the staff chat's hand-over: the help desk's claim status ("won" when it worked)."""
+        result = await self.desk.requests.assign(request_id, volunteer_id)
+        if result.status == "won" and result.request is not None:
+            volunteer = await self.desk.volunteers.get(volunteer_id)
+            name = first_name(volunteer.name if volunteer else None)
+            await self.audit.record(session, "hand_over", f"{result.request.ref} → {name}")
+        return result.status
+
+    async def decide(self, session: Session, user_id: int, approve: bool) -> bool:
+        """As the staff chat's Approve and Reject: the volunteer is told."""
+        volunteer = await self.desk.volunteers.decide(user_id, approve, None)
+        if volunteer is not None:
+            action = "approve" if approve else "reject"
+            await self.audit.record(session, action, _who(volunteer.name, user_id))
+        return volunteer is not None
+
+    async def revoke(self, session: Session, user_id: int) -> bool:
+        """As the staff chat's Revoke: their requests go back to the queue; they are told."""
+        volunteer = await self.desk.volunteers.revoke(user_id, None)
+        if volunteer is not None:
+            await self.audit.record(session, "revoke", _who(volunteer.name, user_id))
+        return volunteer is not None
+
+    async def mark_handled(self, session: Session, key: str) -> None:
+        """An unanswered-questions group is dealt with (the reports read handled_groups)."""
+
+        def run(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                """INSERT INTO handled_groups (key, staff_id, handled_at)
+                   VALUES (?, ?, ?)
+                   ON CONFLICT (key) DO UPDATE SET staff_id = excluded.staff_id,
+                     handled_at = excluded.handled_at""",
+                (key, session.staff_id, now()),
+            )
+
+        await self.db.run_write(run)
+        await self.audit.record(session, "mark_handled", key)
+
+
+def _who(name: str | None, user_id: int) -> str:
+    return f"{first_name(name)} ({user_id})"

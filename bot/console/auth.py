@@ -1,0 +1,171 @@
+"""Signing staff in without passwords: a one-time link from the bot, then a server-side session.
+
+A link works once and for `LINK_SECONDS`; a session lasts `SESSION_SECONDS`. Only SHA-256
+hashes of the link and session tokens are stored (the tokens are 256 random bits, so a plain
+hash is enough): someone who reads the database cannot sign in with what is in it. Each session
+has its own CSRF token, which every form posts back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.storage.db import Database
+
+LINK_SECONDS = 10 * 60
+SESSION_SECONDS = 12 * 3600
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A signed-in staff member."""
+
+    key: str  # the hash of the session token: what the table is keyed by
+    staff_id: int
+    staff_name: str | None
+    language: str
+    csrf: str
+    expires_at: int
+
+    def csrf_matches(self, given: str | None) -> bool:
+        return given is not None and hmac.compare_digest(given.encode(), self.csrf.encode())
+
+
+_SESSION_COLUMNS = "token_hash, staff_id, staff_name, language, csrf, expires_at"
+
+
+class ConsoleAuth:
+    """Sign-in links and sessions, over the bot's database. `clock` is for tests."""
+
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.clock = clock
+
+    def _now(self) -> int:
+        return int(self.clock())
+
+    async def issue_link(self, staff_id: int, staff_name: str | None, language: str) -> str:
+        """A new sign-in token for `staff_id`; only its hash is stored."""
+        token = secrets.token_urlsafe(32)
+        stamp = self._now()
+        await self.db.write(
+            """INSERT INTO console_links
+                   (token_hash, staff_id, staff_name, language, created_at, expires_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (token_hash(token), staff_id, staff_name, language, stamp, stamp + LINK_SECONDS),
+        )
+        return token
+
+    async def redeem(self, token: str) -> tuple[str, Session] | None:
+        """Use a sign-in token: a new session token and its session, or None when the token is
+        unknown, used already or expired. Using it and starting the session are one commit, so
+        two tabs opening one link get one session between them."""
+        stamp = self._now()
+        session_token = secrets.token_urlsafe(32)
+        key = token_hash(session_token)
+        csrf = secrets.token_urlsafe(32)
+
+        def run(connection: sqlite3.Connection) -> Session | None:
+            row = connection.execute(
+                """UPDATE console_links SET used_at = ?
+                   WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?
+                   RETURNING staff_id, staff_name, language""",
+                (stamp, token_hash(token), stamp),
+            ).fetchone()
+            if row is None:
+                return None
+            session = Session(key, row[0], row[1], row[2], csrf, stamp + SESSION_SECONDS)
+            connection.execute(
+                f"""INSERT INTO console_sessions ({_SESSION_COLUMNS}, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    key,
+                    session.staff_id,
+                    session.staff_name,
+                    session.language,
+                    csrf,
+                    session.expires_at,
+                    stamp,
+                ),
+            )
+            return session
+
+        session = await self.db.run_write(run)
+        return (session_token, session) if session is not None else None
+
+    async def session(self, session_token: str | None) -> Session | None:
+        """The live session behind a cookie's token, or None."""
+        if not session_token or len(session_token) > 200:
+            return None
+        row = await self.db.fetchone(
+            f"SELECT {_SESSION_COLUMNS} FROM console_sessions "
+            "WHERE token_hash = ? AND expires_at > ?",
+            (token_hash(session_token), self._now()),
+        )
+        return Session(*row) if row else None
+
+    async def set_language(self, session: Session, language: str) -> None:
+        await self.db.write(
+            "UPDATE console_sessions SET language = ? WHERE token_hash = ?", (language, session.key)
+        )
+
+    async def end(self, session: Session) -> None:
+        """Sign out."""
+        await self.db.write("DELETE FROM console_sessions WHERE token_hash = ?", (session.key,))
+
+    async def end_all(self, staff_id: int) -> int:
+        """End every session of someone who is no longer staff; returns how many ended."""
+        return await self.db.write("DELETE FROM console_sessions WHERE staff_id = ?", (staff_id,))
+
+    async def purge(self) -> None:
+        """Forget expired links and sessions."""
+        stamp = self._now()
+
+        def run(connection: sqlite3.Connection) -> None:
+            connection.execute("DELETE FROM console_links WHERE expires_at <= ?", (stamp,))
+            connection.execute("DELETE FROM console_sessions WHERE expires_at <= ?", (stamp,))
+
+        await self.db.run_write(run)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    staff_id: int
+    staff_name: str | None
+    action: str
+    target: str | None
+    at: int
+
+
+class Audit:
+    """Every staff action in the console: who, what, when."""
+
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def record(self, session: Session, action: str, target: str | None = None) -> None:
+        await self.db.write(
+            """INSERT INTO console_audit (staff_id, staff_name, action, target, at)
+               VALUES (?, ?, ?, ?, ?)""",
+            (session.staff_id, session.staff_name, action, target, int(self.clock())),
+        )
+
+    async def latest(self, limit: int = 500) -> list[AuditEntry]:
+        rows = await self.db.fetchall(
+            """SELECT id, staff_id, staff_name, action, target, at FROM console_audit
+               ORDER BY id DESC LIMIT ?""",
+            (limit,),
+        )
+        return [AuditEntry(*row) for row in rows]

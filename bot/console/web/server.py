@@ -1,0 +1,340 @@
+"""The console's HTTP routes under /console/, added to the bot's one aiohttp application.
+
+A page without a live session answers 401 with how to sign in. A session whose staff member is
+no longer staff (removed from the staff chat or STAFF_USER_IDS) is ended on their next request,
+with every other session of theirs. Every POST must carry the session's CSRF token; a change
+answers 303 back to its page (the page shows how things stand).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from bot.console.actions import ConsoleActions
+from bot.console.auth import SESSION_SECONDS, Session
+from bot.console.web.pages import PAGES, Page, hand_over
+from bot.console.web.views import Texts, render
+from bot.services import Services
+from bot.types import LANGS, Lang, lang_or_english
+
+logger = logging.getLogger(__name__)
+
+COOKIE = "console_session"
+STATIC = Path(__file__).parent / "static"
+NAV = ("overview", "unanswered", "feedback", "kb", "requests", "volunteers", "audit")
+# A cell starting with one of these is a formula to a spreadsheet: it gets a leading quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SECURITY_HEADERS = {
+    # Nothing loads from elsewhere; no inline scripts at all.
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+# True: staff; False: not (their sessions end); None: it cannot be told now (Telegram is
+# unreachable), so this request is refused and the session kept.
+IsStaff = Callable[[int], Awaitable[bool | None]]
+
+
+@dataclass
+class Console:
+    """What the routes need: the services, who counts as staff, the public base URL."""
+
+    services: Services
+    is_staff: IsStaff
+    base_url: str | None
+
+    def __post_init__(self) -> None:
+        self.actions = ConsoleActions(self.services.db, self.services.desk, self.services.audit)
+        # The path the console has in the browser (behind a proxy that strips a prefix).
+        prefix = urlsplit(self.base_url).path.rstrip("/") if self.base_url else ""
+        self.root = f"{prefix}/console/"
+        self.secure = bool(self.base_url and self.base_url.startswith("https://"))
+
+
+def csv_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def csv_body(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([csv_cell(cell) for cell in row])
+    # With a byte order mark, spreadsheets read the file as UTF-8 (æ, ø, å).
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _html(body: str, status: int = 200) -> web.Response:
+    return web.Response(
+        text=body,
+        status=status,
+        content_type="text/html",
+        charset="utf-8",
+        headers=SECURITY_HEADERS,
+    )
+
+
+def add_console(app: web.Application, console: Console) -> None:
+    """Every console route."""
+    auth, audit = console.services.console_auth, console.services.audit
+
+    def show(template: str, lang: Lang, status: int = 200, **context: Any) -> web.Response:
+        """A page of `template` in `lang`."""
+        return _html(
+            render(template, t=Texts(lang), lang=lang, root=console.root, **context), status
+        )
+
+    def message_page(
+        lang: Lang,
+        title: str,
+        lines: list[str],
+        status: int,
+        link: tuple[str, str] | None = None,
+        refresh: bool = False,
+    ) -> web.Response:
+        return show(
+            "message.html", lang, status, title=title, lines=lines, link=link, refresh=refresh
+        )
+
+    def sign_in_needed(request: web.Request, extra: str | None = None) -> web.Response:
+        lang = _browser_language(request)
+        t = Texts(lang)
+        lines = [extra] if extra else []
+        lines.append(t("console_sign_in_needed"))
+        return message_page(lang, t("console_sign_in_needed_title"), lines, 401)
+
+    async def current(request: web.Request) -> Session | web.Response:
+        """The request's live session, or the 401 page to answer instead."""
+        session = await auth.session(request.cookies.get(COOKIE))
+        if session is None:
+            return sign_in_needed(request)
+        staff = await console.is_staff(session.staff_id)
+        if staff is None:
+            t = Texts(_lang(session))
+            return message_page(_lang(session), t("console_unavailable"), [], 503)
+        if not staff:
+            ended = await auth.end_all(session.staff_id)
+            logger.info("ended %d console session(s) of someone no longer staff", ended)
+            return sign_in_needed(request, Texts(_lang(session))("console_no_longer_staff"))
+        return session
+
+    async def posted(request: web.Request) -> tuple[Session, dict[str, str]] | web.Response:
+        """A POST's session and form, once its CSRF token matches."""
+        found = await current(request)
+        if isinstance(found, web.Response):
+            return found
+        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        if not found.csrf_matches(form.get("csrf")):
+            t = Texts(_lang(found))
+            return message_page(
+                _lang(found),
+                t("console_forbidden_title"),
+                [t("console_forbidden")],
+                403,
+                link=(console.root, t("console_continue")),
+            )
+        return found, form
+
+    def back(page: str, done: bool) -> web.Response:
+        raise web.HTTPSeeOther(f"{console.root}{page}?done={'1' if done else '0'}")
+
+    async def login(request: web.Request) -> web.Response:
+        """Open a sign-in link: a session cookie, then on to the console."""
+        token = request.query.get("token", "")
+        redeemed = await auth.redeem(token) if 0 < len(token) <= 200 else None
+        if redeemed is None:
+            t = Texts(_browser_language(request))
+            return sign_in_needed(request, t("console_link_used"))
+        session_token, session = redeemed
+        await audit.record(session, "sign_in")
+        t = Texts(_lang(session))
+        # A page that moves on by itself, not a redirect: a browser sends no SameSite=Strict
+        # cookie on a redirect that started on another site (the Telegram app's link).
+        response = message_page(
+            _lang(session),
+            t("console_signed_in"),
+            [],
+            200,
+            link=(console.root, t("console_continue")),
+            refresh=True,
+        )
+        response.set_cookie(
+            COOKIE,
+            session_token,
+            max_age=SESSION_SECONDS,
+            path=console.root,
+            httponly=True,
+            samesite="Strict",
+            secure=console.secure,
+        )
+        return response
+
+    async def page(request: web.Request) -> web.Response:
+        """One page, or its CSV with `.csv`."""
+        name = request.match_info.get("page") or "overview"
+        as_csv = name.endswith(".csv")
+        name = name.removesuffix(".csv")
+        found = await current(request)
+        if isinstance(found, web.Response):
+            return found
+        lang = _lang(found)
+        if name not in PAGES:
+            t = Texts(lang)
+            return message_page(
+                lang, t("console_not_found"), [], 404, link=(console.root, t("console_continue"))
+            )
+        municipality = request.query.get("m") or None
+        kb = console.services.knowledge.responder.kb
+        if municipality not in kb.municipalities:
+            municipality = None
+        shown: Page = await PAGES[name](console.services, lang, municipality)
+        if as_csv:
+            return web.Response(
+                body=csv_body(shown.csv_rows()),
+                headers={
+                    **SECURITY_HEADERS,
+                    "Content-Type": "text/csv; charset=utf-8",
+                    "Content-Disposition": f'attachment; filename="{name}.csv"',
+                },
+            )
+        return show_page(request, found, shown, municipality)
+
+    def show_page(
+        request: web.Request, session: Session, shown: Page, municipality: str | None
+    ) -> web.Response:
+        lang = _lang(session)
+        kb = console.services.knowledge.responder.kb
+        done = request.query.get("done")
+        t = Texts(lang)
+        return show(
+            "page.html",
+            lang,
+            page=shown,
+            nav=NAV,
+            session=session,
+            langs=LANGS,
+            municipality=municipality,
+            municipalities=[(m.id, m.display_name(lang)) for m in kb.municipalities.values()],
+            notice=None
+            if done is None
+            else t("console_done" if done == "1" else "console_not_done"),
+        )
+
+    async def hand_over_page(request: web.Request) -> web.Response:
+        """Choose the volunteer an open request is handed to."""
+        found = await current(request)
+        if isinstance(found, web.Response):
+            return found
+        shown = await hand_over(console.services, _lang(found), int(request.match_info["target"]))
+        if shown is None:
+            raise web.HTTPSeeOther(f"{console.root}requests?done=0")
+        return show_page(request, found, shown, None)
+
+    async def change(request: web.Request) -> web.Response:
+        """A button: close, hand over, approve, reject, revoke, mark handled."""
+        found = await posted(request)
+        if isinstance(found, web.Response):
+            return found
+        session, form = found
+        kind, action = request.match_info["kind"], request.match_info["action"]
+        try:
+            target = int(request.match_info["target"]) if "target" in request.match_info else 0
+            if kind == "requests" and action == "close":
+                done = await console.actions.close_request(session, target)
+            elif kind == "requests" and action == "hand-over":
+                volunteer = int(form.get("volunteer_id", ""))
+                done = await console.actions.hand_over(session, target, volunteer) == "won"
+            elif kind == "volunteers" and action in ("approve", "reject"):
+                done = await console.actions.decide(session, target, action == "approve")
+            elif kind == "volunteers" and action == "revoke":
+                done = await console.actions.revoke(session, target)
+            elif kind == "unanswered" and action == "handled" and form.get("key"):
+                await console.actions.mark_handled(session, form["key"][:64])
+                done = True
+            else:
+                raise ValueError(action)
+        except ValueError:
+            t = Texts(_lang(session))
+            return message_page(
+                _lang(session),
+                t("console_bad_input"),
+                [],
+                400,
+                link=(console.root, t("console_continue")),
+            )
+        return back(kind, done)
+
+    async def language(request: web.Request) -> web.Response:
+        """Switch the console's language for this session."""
+        found = await posted(request)
+        if isinstance(found, web.Response):
+            return found
+        session, form = found
+        chosen = form.get("lang")
+        if chosen in LANGS:
+            await auth.set_language(session, chosen)
+        target = form.get("page", "")
+        raise web.HTTPSeeOther(console.root + (target if target in PAGES else ""))
+
+    async def logout(request: web.Request) -> web.Response:
+        """Sign out: the session ends and the cookie is cleared."""
+        found = await posted(request)
+        if isinstance(found, web.Response):
+            return found
+        session, _ = found
+        await auth.end(session)
+        await audit.record(session, "sign_out")
+        t = Texts(_lang(session))
+        response = message_page(
+            _lang(session), t("console_signed_out"), [t("console_sign_in_needed")], 200
+        )
+        response.del_cookie(COOKIE, path=console.root)
+        return response
+
+    async def stylesheet(request: web.Request) -> web.FileResponse:
+        """The console's one stylesheet, served by the bot (nothing loads from elsewhere)."""
+        return web.FileResponse(STATIC / "console.css", headers={"Cache-Control": "max-age=3600"})
+
+    async def to_root(request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently("/console/")
+
+    app.router.add_get("/console", to_root)
+    # GET only: a HEAD (a link checker's) must not use up the one-time link.
+    app.router.add_get("/console/login", login, allow_head=False)
+    app.router.add_get("/console/static/console.css", stylesheet)
+    app.router.add_post("/console/language", language)
+    app.router.add_post("/console/logout", logout)
+    app.router.add_post("/console/{kind:requests|volunteers}/{target:\\d+}/{action}", change)
+    app.router.add_post("/console/{kind:unanswered}/{action:handled}", change)
+    app.router.add_get("/console/requests/{target:\\d+}/hand-over", hand_over_page)
+    app.router.add_get("/console/", page)
+    app.router.add_get("/console/{page}", page)
+
+
+def _lang(session: Session) -> Lang:
+    return lang_or_english(session.language)
+
+
+def _browser_language(request: web.Request) -> Lang:
+    """For pages shown before sign-in: the browser's first language we have."""
+    for part in request.headers.get("Accept-Language", "").split(","):
+        code = part.split(";")[0].strip().lower()
+        found = lang_or_english(code.split("-")[0]) if code else None
+        if found and (found != "en" or code.startswith("en")):
+            return found
+    return "en"

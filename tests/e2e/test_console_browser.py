@@ -1,0 +1,130 @@
+"""The staff console in a real browser: Debian's chromium (which `make install` installs),
+driven headless by Playwright, against the real bot process and the local Bot API.
+
+A staff member signs in with the link /console sends, opens every page, sees the overview's
+chart drawn, and approves a volunteer, who is told over the local Bot API. Screenshots go to
+tests/artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.async_api import Page, async_playwright
+
+from bot.console.web import NAV
+from bot.messages import MESSAGES
+from tests.e2e.conftest import World, free_port
+from tests.e2e.test_volunteer_queue import (
+    PHONE,
+    PHONE_TYPED,
+    ask_for_help,
+    choose_asker,
+    plain,
+    register_volunteer,
+    reply,
+    running_bot,
+    seen,
+)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/console/login\?token=[\w-]+")
+TIMEOUT_MS = 20_000
+
+
+def title(name: str) -> str:
+    """A page's heading as Siri (Telegram in Norwegian) reads it."""
+    return MESSAGES[f"console_nav_{name}"]["nb"]
+
+
+async def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"console-{name}.png"), full_page=True)
+
+
+async def test_staff_sign_in_open_every_page_and_approve_a_volunteer(
+    world: World, tmp_path: Path
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    async with running_bot(world, tmp_path, PORT=str(port), CONSOLE_URL=base):
+        await in_the_browser(world, tmp_path)
+
+
+async def in_the_browser(world: World, tmp_path: Path) -> None:
+    core = world.core
+    # Something for the overview to draw, and a registration waiting for staff.
+    core.inject_text(world.resident, "Kan jeg utsette fakturaen?")
+    await core.wait_for_message(world.resident)
+    await register_volunteer(world, world.volunteer, "Ola Nordmann", approve=False)
+    await choose_asker(core, world.resident)
+    ref = await ask_for_help(core, world.resident, phone=PHONE_TYPED)
+    core.inject_text(world.staff, "/console")
+    answer = await reply(core, world.staff, "/console/login?token=")
+    found = LINK.search(answer.text or "")
+    assert found is not None
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+        )
+        try:
+            page = context.pages[0] if context.pages else await context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            await page.goto(found.group(0))
+            await page.wait_for_url(re.compile(r"/console/$"))
+            await page.get_by_role("heading", level=1, name=title("overview")).wait_for()
+            bars = page.locator("svg.chart rect")
+            await bars.first.wait_for()
+            assert await bars.count() >= 1
+            box = await page.locator("svg.chart").bounding_box()
+            assert box is not None and box["width"] > 100 and box["height"] > 50
+            await screenshot(page, "overview")
+            for name in NAV[1:]:
+                await page.get_by_role("link", name=title(name), exact=True).click()
+                await page.get_by_role("heading", level=1, name=title(name)).wait_for()
+                await screenshot(page, name)
+            await page.get_by_role("link", name=title("volunteers"), exact=True).click()
+            approve = MESSAGES["console_approve"]["nb"].format(name="Ola")
+            await page.get_by_role("button", name=approve).click()
+            await page.get_by_role("status").wait_for()
+            await screenshot(page, "volunteers-approved")
+            await seen(core, world.volunteer, plain("volunteer_approved"))
+            await page.get_by_role("link", name=title("requests"), exact=True).click()
+            row = page.locator("tr", has_text=ref)
+            await row.wait_for()
+            assert PHONE not in await page.content()
+            hand_over = MESSAGES["console_hand_over"]["nb"].format(ref=ref)
+            await row.get_by_role("link", name=hand_over).click()
+            await page.get_by_role("heading", level=1, name=hand_over).wait_for()
+            choice = page.get_by_label(MESSAGES["console_hand_to"]["nb"].format(ref=ref))
+            await choice.select_option(label="Ola (Asker sentrum)")
+            await page.get_by_role("button", name=hand_over).click()
+            await page.get_by_role("status").wait_for()
+            await screenshot(page, "requests-handed-over")
+            await seen(core, world.volunteer, ref)
+            await page.get_by_role("link", name=title("audit"), exact=True).click()
+            log = page.locator("main table")
+            await log.get_by_text(MESSAGES["console_audit_approve"]["nb"]).wait_for()
+            await screenshot(page, "audit")
+            # On a phone: the same page, its tables as cards.
+            await page.set_viewport_size({"width": 390, "height": 844})
+            await page.get_by_role("link", name=title("requests"), exact=True).click()
+            await page.get_by_role("heading", level=1, name=title("requests")).wait_for()
+            await screenshot(page, "requests-phone")
+        finally:
+            await context.close()

@@ -1,0 +1,344 @@
+"""The staff console over HTTP (aiohttp's test client), on the real bot running in process:
+signing in with /console, every page, sessions, CSRF, the audit log and the CSV downloads."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.console.auth import LINK_SECONDS, SESSION_SECONDS
+from bot.console.web import COOKIE, NAV, csv_cell
+from bot.helpdesk.intake import Conversation
+from bot.messages import MESSAGES, say
+from bot.tg.web import make_web_app
+from tests.inprocess import LiveBot, live_bot
+
+BASE = "https://console.example.org"
+LINK = re.compile(r"/console/login\?token=([\w-]+)")
+
+
+@dataclass
+class Console:
+    bot: LiveBot
+    client: TestClient
+
+
+@pytest.fixture
+async def console(tmp_path: Path) -> AsyncIterator[Console]:
+    async with live_bot(tmp_path, console_url="http://console.example.org") as bot:
+        server = TestServer(make_web_app(bot.application, bot.runtime))
+        async with TestClient(server) as client:
+            yield Console(bot, client)
+
+
+async def sign_in_link(bot: LiveBot) -> str:
+    """The staff member sends /console; returns the path of the link the bot answers with."""
+    answer = await bot.send(bot.staff, "/console")
+    found = LINK.search(answer.text or "")
+    assert found, answer.text
+    return f"/console/login?token={found.group(1)}"
+
+
+async def signed_in(console: Console) -> str:
+    """Sign in through a fresh link; returns the session's CSRF token."""
+    response = await console.client.get(await sign_in_link(console.bot))
+    assert response.status == 200
+    page = await console.client.get("/console/")
+    assert page.status == 200
+    found = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+    assert found
+    return found.group(1)
+
+
+def plain(key: str, lang: str = "nb", **values: str) -> str:
+    return MESSAGES[key][lang].format(**values)
+
+
+async def test_console_link_is_only_for_staff(console: Console) -> None:
+    bot = console.bot
+    answer = await bot.send(bot.resident, "/console")
+    assert answer.text == say("staff_only_command", "en")
+    assert not LINK.search(answer.text or "")
+
+
+async def test_signing_in_sets_a_strict_http_only_cookie_for_12_hours(console: Console) -> None:
+    response = await console.client.get(await sign_in_link(console.bot))
+    assert response.status == 200
+    cookie = response.headers["Set-Cookie"]
+    assert f"{COOKIE}=" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert f"Max-Age={SESSION_SECONDS}" in cookie and "Path=/console/" in cookie
+    assert "Secure" not in cookie  # the console's URL is http here
+    # The page moves on to the console by itself (a redirect would lose the Strict cookie).
+    assert 'http-equiv="refresh"' in await response.text()
+
+
+async def test_the_cookie_is_secure_when_the_console_url_is_https(tmp_path: Path) -> None:
+    async with (
+        live_bot(tmp_path, console_url=BASE) as bot,
+        TestClient(TestServer(make_web_app(bot.application, bot.runtime))) as client,
+    ):
+        answer = await bot.send(bot.staff, "/console")
+        assert (answer.text or "").count(f"{BASE}/console/login?token=") == 1
+        found = LINK.search(answer.text or "")
+        assert found is not None
+        response = await client.get(found.group(0))
+        assert "Secure" in response.headers["Set-Cookie"]
+
+
+async def test_every_page_and_its_csv_open_with_a_session(console: Console) -> None:
+    await signed_in(console)
+    for name in NAV:
+        page = await console.client.get(f"/console/{name}")
+        text = await page.text()
+        assert page.status == 200, name
+        title = plain(f"console_nav_{name}")
+        assert f"<h1>{title}</h1>" in text, name
+        assert 'aria-current="page"' in text
+        assert "https://" not in text.split("</head>")[0]  # nothing from elsewhere
+        download = await console.client.get(f"/console/{name}.csv")
+        assert download.status == 200
+        assert download.headers["Content-Type"].startswith("text/csv")
+    overview = await (await console.client.get("/console/")).text()
+    assert "<svg" in overview and 'role="img"' in overview
+    css = await console.client.get("/console/static/console.css")
+    assert css.status == 200 and "text/css" in css.headers["Content-Type"]
+
+
+async def test_pages_are_in_the_staff_members_language_and_switch(console: Console) -> None:
+    csrf = await signed_in(console)
+    page = await (await console.client.get("/console/requests")).text()
+    assert '<html lang="nb">' in page and plain("console_nav_requests") in page
+    switched = await console.client.post(
+        "/console/language", data={"csrf": csrf, "lang": "sv", "page": "requests"}
+    )
+    assert switched.status == 200 and switched.url.path == "/console/requests"
+    text = await switched.text()
+    assert '<html lang="sv">' in text and plain("console_nav_requests", "sv") in text
+
+
+async def test_without_a_session_a_page_says_how_to_sign_in(console: Console) -> None:
+    for path in ("/console/", "/console/requests", "/console/audit.csv"):
+        response = await console.client.get(path)
+        assert response.status == 401
+        assert "/console" in await response.text()
+    refused = await console.client.post("/console/volunteers/2001/approve", data={})
+    assert refused.status == 401
+
+
+async def test_a_forged_cookie_is_refused(console: Console) -> None:
+    await signed_in(console)
+    console.client.session.cookie_jar.clear()
+    forged = await console.client.get(
+        "/console/requests", headers={"Cookie": f"{COOKIE}=forged-session-token"}
+    )
+    assert forged.status == 401
+    assert plain("console_sign_in_needed", "en") in await forged.text()
+
+
+async def test_a_link_works_once(console: Console) -> None:
+    link = await sign_in_link(console.bot)
+    assert (await console.client.get(link)).status == 200
+    console.client.session.cookie_jar.clear()
+    again = await console.client.get(link)
+    assert again.status == 401
+    assert plain("console_link_used", "en") in await again.text()
+    assert (await console.client.get("/console/")).status == 401
+
+
+async def test_a_link_expires_after_10_minutes(console: Console) -> None:
+    link = await sign_in_link(console.bot)
+    auth = console.bot.runtime.console_auth
+    auth.clock = lambda: time.time() + LINK_SECONDS + 1
+    response = await console.client.get(link)
+    assert response.status == 401
+    assert "Set-Cookie" not in response.headers
+
+
+async def test_a_session_ends_after_12_hours(console: Console) -> None:
+    await signed_in(console)
+    console.bot.runtime.console_auth.clock = lambda: time.time() + SESSION_SECONDS + 1
+    assert (await console.client.get("/console/")).status == 401
+
+
+async def register_volunteer(bot: LiveBot) -> None:
+    """Ola has talked to the bot (so it may write to him) and registered as a volunteer."""
+    await bot.send(bot.volunteer, "/start")
+    conversation = Conversation("volunteer", "submitted", {"name": "Ola Nordmann", "skills": "dog"})
+    await bot.runtime.desk.volunteers.register(bot.volunteer.id, conversation, "nb")
+
+
+async def test_a_post_without_the_csrf_token_changes_nothing(console: Console) -> None:
+    bot = console.bot
+    await register_volunteer(bot)
+    await signed_in(console)
+    for data in ({}, {"csrf": "wrong"}):
+        refused = await console.client.post(
+            f"/console/volunteers/{bot.volunteer.id}/approve", data=data
+        )
+        assert refused.status == 403
+    volunteer = await bot.runtime.desk.volunteers.get(bot.volunteer.id)
+    assert volunteer is not None and volunteer.state == "pending"
+
+
+async def test_approving_tells_the_volunteer_and_is_in_the_audit_log(console: Console) -> None:
+    bot = console.bot
+    await register_volunteer(bot)
+    csrf = await signed_in(console)
+    page = await (await console.client.get("/console/volunteers")).text()
+    assert "Ola" in page and "Nordmann" not in page  # first names only
+    done = await console.client.post(
+        f"/console/volunteers/{bot.volunteer.id}/approve", data={"csrf": csrf}
+    )
+    assert done.status == 200 and done.url.path == "/console/volunteers"
+    assert plain("console_done") in await done.text()
+    told = await bot.core.wait_for_message(
+        bot.volunteer, lambda m: (m.text or "") == say("volunteer_approved", "nb")
+    )
+    assert told is not None
+    volunteer = await bot.runtime.desk.volunteers.get(bot.volunteer.id)
+    assert volunteer is not None and volunteer.state == "approved"
+    audit = await (await console.client.get("/console/audit")).text()
+    assert plain("console_audit_approve") in audit and plain("console_audit_sign_in") in audit
+    assert f"Siri ({bot.staff.id})" in audit
+    # Approving again does nothing, and says so.
+    again = await console.client.post(
+        f"/console/volunteers/{bot.volunteer.id}/approve", data={"csrf": csrf}
+    )
+    assert plain("console_not_done") in await again.text()
+
+
+async def test_requests_page_closes_and_hands_over_without_contact_details(
+    console: Console,
+) -> None:
+    bot = console.bot
+    desk = bot.runtime.desk
+    await register_volunteer(bot)
+    await desk.volunteers.decide(bot.volunteer.id, True, None)
+    data = {
+        "category": "dog",
+        "description": "lufte hunden",
+        "area": "Heggedal",
+        "timing": "week",
+        "contact": "phone",
+        "phone": "+4791234567",
+    }
+    first, _ = await desk.requests.submit(
+        bot.resident.id,
+        "Kari Nordmann",
+        "kari",
+        "asker",
+        "nb",
+        Conversation("request", "confirm", data),
+    )
+    second, _ = await desk.requests.submit(
+        bot.resident.id,
+        "Kari Nordmann",
+        "kari",
+        "asker",
+        "nb",
+        Conversation("request", "confirm", {**data, "category": "pharmacy", "description": "x"}),
+    )
+    csrf = await signed_in(console)
+    page = await (await console.client.get("/console/requests")).text()
+    assert first.ref in page and second.ref in page
+    for secret in ("91234567", "Nordmann", "kari", "lufte hunden"):
+        assert secret not in page
+    choose = await (await console.client.get(f"/console/requests/{first.id}/hand-over")).text()
+    assert f'value="{bot.volunteer.id}">Ola (' in choose and "91234567" not in choose
+    handed = await console.client.post(
+        f"/console/requests/{first.id}/hand-over",
+        data={"csrf": csrf, "volunteer_id": str(bot.volunteer.id)},
+    )
+    assert plain("console_done") in await handed.text()
+    claimed = await desk.requests.get(first.id)
+    assert claimed is not None and claimed.state == "claimed"
+    closed = await console.client.post(f"/console/requests/{second.id}/close", data={"csrf": csrf})
+    assert plain("console_done") in await closed.text()
+    gone = await desk.requests.get(second.id)
+    assert gone is not None and gone.state == "cancelled"
+    # Closed or taken requests have nothing to hand over: back to the list.
+    gone_page = await console.client.get(f"/console/requests/{second.id}/hand-over")
+    assert gone_page.url.path == "/console/requests"
+    bad = await console.client.post(
+        f"/console/requests/{first.id}/hand-over", data={"csrf": csrf, "volunteer_id": "x"}
+    )
+    assert bad.status == 400
+    audit = await (await console.client.get("/console/audit.csv")).text()
+    assert second.ref in audit and f"{first.ref} → Ola" in audit
+
+
+async def test_someone_no_longer_staff_loses_their_sessions(console: Console) -> None:
+    bot = console.bot
+    await signed_in(console)
+    bot.core.set_member_status(bot.staff_chat, bot.staff, "left")
+    bot.runtime.staff_membership.clear()  # the bot's 60-second memory of who is staff
+    ended = await console.client.get("/console/")
+    assert ended.status == 401
+    assert plain("console_no_longer_staff") in await ended.text()
+    remaining = await bot.runtime.db.fetchval("SELECT COUNT(*) FROM console_sessions")
+    assert remaining == 0
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    assert csv_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
+    assert [csv_cell(v) for v in ("+1", "-1", "@SUM", "ok")] == ["'+1", "'-1", "'@SUM", "ok"]
+
+
+async def test_signing_out_ends_the_session(console: Console) -> None:
+    csrf = await signed_in(console)
+    out = await console.client.post("/console/logout", data={"csrf": csrf})
+    assert out.status == 200
+    assert (await console.client.get("/console/")).status == 401
+
+
+async def test_unanswered_groups_are_masked_and_can_be_marked_handled(console: Console) -> None:
+    bot = console.bot
+    asked = "Hvem ringer jeg på 912 34 567 eller ola@example.org om ferja?"
+    for _ in range(3):
+        await bot.runtime.questions.record(bot.resident.id, "asker", "nb", asked, "fallback")
+    csrf = await signed_in(console)
+    page = await (await console.client.get("/console/unanswered")).text()
+    assert "912 34 567" not in page and "ola@example.org" not in page
+    assert "[phone]" in page and "[e-mail]" in page
+    assert "questions:\n  nb:\n    - " in page  # the YAML snippet to paste
+    key = re.search(r'name="key" value="([0-9a-f]+)"', page)
+    assert key is not None
+    marked = await console.client.post(
+        "/console/unanswered/handled", data={"csrf": csrf, "key": key.group(1)}
+    )
+    text = await marked.text()
+    assert marked.status == 200 and plain("console_done") in text
+    assert f'{plain("console_handled")} <span class="count">(1)</span>' in text
+    assert 'name="key"' not in text
+    stored = await bot.runtime.db.fetchone("SELECT key, staff_id FROM handled_groups")
+    assert stored is not None and tuple(stored) == (key.group(1), bot.staff.id)
+    audit = await (await console.client.get("/console/audit")).text()
+    assert plain("console_audit_mark_handled") in audit
+
+
+async def test_a_head_request_does_not_use_up_the_link(console: Console) -> None:
+    link = await sign_in_link(console.bot)
+    assert (await console.client.head(link)).status != 200
+    assert (await console.client.get(link)).status == 200
+
+
+async def test_when_telegram_cannot_say_who_is_staff_the_session_is_kept(
+    console: Console,
+) -> None:
+    bot = console.bot
+    await signed_in(console)
+    fault = bot.core.fail("getChatMember", status=400, times=None)
+    bot.runtime.staff_membership.clear()
+    refused = await console.client.get("/console/")
+    assert refused.status == 503
+    assert plain("console_unavailable") in await refused.text()
+    assert await bot.runtime.db.fetchval("SELECT COUNT(*) FROM console_sessions") == 1
+    bot.core.remove_fault(fault)
+    assert (await console.client.get("/console/")).status == 200
