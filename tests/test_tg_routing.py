@@ -196,6 +196,13 @@ async def test_a_handoff_question_goes_to_its_municipality_s_staff_and_back(tmp_
         assert "SJ" in text_of(answer)
         await place.post(OCKERO_STAFF, plain("staff_reply_sent", "sv"))
 
+        # Lars's reply to the answer goes on in the same thread, in Öckerö's chat.
+        bot.core.inject_text(lars, "Gäller det även helgen?", reply_to=answer)
+        follow_up = await place.post(OCKERO_STAFF, "Gäller det även helgen?")
+        assert follow_up.reply_to is not None
+        assert follow_up.reply_to.message_id == question.message_id
+        assert chats_holding(place, "Gäller det även helgen?") == {OCKERO_STAFF}
+
 
 async def test_a_reload_report_in_a_municipality_s_chat_lists_its_own_files(
     tmp_path: Path, kb_copy: Path
