@@ -54,7 +54,6 @@ def test_a_staff_scope_follows_the_chats_a_person_is_in() -> None:
     # Katrineholm has no chat of its own: the global staff chat is its, and everyone's.
     assert routing.scope(1, [-999]) == NOBODY
     assert routing.staff_chat_ids() == {GLOBAL_STAFF, ASKER_FILE_STAFF}
-    assert routing.volunteer_chat_ids() == {GLOBAL_GROUP, OCKERO_GROUP}
 
 
 def test_staff_act_only_on_their_own_municipalities() -> None:

@@ -106,11 +106,6 @@ class Chats:
         chats.add(self.staff)
         return {c for c in chats if c is not None}
 
-    def volunteer_chat_ids(self) -> set[int]:
-        chats = {self.route(m).volunteers for m in self.municipalities()}
-        chats.add(self.volunteers)
-        return {c for c in chats if c is not None}
-
     def municipalities_of_staff_chat(self, chat_id: int) -> frozenset[str]:
         """The municipalities whose staff chat `chat_id` is (not the global one's fallback)."""
         return frozenset(
