@@ -23,6 +23,7 @@ from bot.console.actions import ConsoleActions
 from bot.console.auth import SESSION_SECONDS, Session
 from bot.console.web.pages import PAGES, Page, hand_over
 from bot.console.web.views import Texts, render
+from bot.helpdesk.routing import EVERYWHERE, StaffScope
 from bot.services import Services
 from bot.types import LANGS, Lang, lang_or_english
 
@@ -47,6 +48,13 @@ SECURITY_HEADERS = {
 # True: staff; False: not (their sessions end); None: it cannot be told now (Telegram is
 # unreachable), so this request is refused and the session kept.
 IsStaff = Callable[[int], Awaitable[bool | None]]
+# Where a staff member may act (routing.StaffScope): the global staff everywhere, a
+# municipality's staff on its own requests and volunteers.
+ScopeOf = Callable[[int], Awaitable[StaffScope]]
+
+
+async def _everywhere(staff_id: int) -> StaffScope:
+    return EVERYWHERE
 
 
 @dataclass
@@ -56,6 +64,7 @@ class Console:
     services: Services
     is_staff: IsStaff
     base_url: str | None
+    scope_of: ScopeOf = _everywhere
 
     def __post_init__(self) -> None:
         self.actions = ConsoleActions(self.services.db, self.services.desk, self.services.audit)
@@ -63,6 +72,10 @@ class Console:
         prefix = urlsplit(self.base_url).path.rstrip("/") if self.base_url else ""
         self.root = f"{prefix}/console/"
         self.secure = bool(self.base_url and self.base_url.startswith("https://"))
+
+
+# What the page says after a change: ?done=1, 0 or refused.
+_NOTICES = {"1": "console_done", "0": "console_not_done", "refused": "console_not_yours"}
 
 
 def csv_cell(value: str) -> str:
@@ -150,8 +163,9 @@ def add_console(app: web.Application, console: Console) -> None:
             )
         return found, form
 
-    def back(page: str, done: bool) -> web.Response:
-        raise web.HTTPSeeOther(f"{console.root}{page}?done={'1' if done else '0'}")
+    def back(page: str, done: bool | str) -> web.Response:
+        outcome = done if isinstance(done, str) else "1" if done else "0"
+        raise web.HTTPSeeOther(f"{console.root}{page}?done={outcome}")
 
     async def login(request: web.Request) -> web.Response:
         """Open a sign-in link: a session cookie, then on to the console."""
@@ -230,9 +244,7 @@ def add_console(app: web.Application, console: Console) -> None:
             langs=LANGS,
             municipality=municipality,
             municipalities=[(m.id, m.display_name(lang)) for m in kb.municipalities.values()],
-            notice=None
-            if done is None
-            else t("console_done" if done == "1" else "console_not_done"),
+            notice=None if done is None else t(_NOTICES.get(done, "console_not_done")),
         )
 
     async def hand_over_page(request: web.Request) -> web.Response:
@@ -254,6 +266,10 @@ def add_console(app: web.Application, console: Console) -> None:
         kind, action = request.match_info["kind"], request.match_info["action"]
         try:
             target = int(request.match_info["target"]) if "target" in request.match_info else 0
+            scope = await console.scope_of(session.staff_id)
+            if kind != "unanswered" and not await console.actions.may_act(scope, kind, target):
+                # Another municipality's request or volunteer: nothing changes.
+                return back(kind, "refused")
             if kind == "requests" and action == "close":
                 done = await console.actions.close_request(session, target)
             elif kind == "requests" and action == "hand-over":
