@@ -3,6 +3,9 @@ signing in with /console, every page, sessions, CSRF, the audit log and the CSV 
 
 from __future__ import annotations
 
+import csv
+import html
+import io
 import re
 import time
 from collections.abc import AsyncIterator
@@ -10,13 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.console.auth import LINK_SECONDS, SESSION_SECONDS
-from bot.console.web import COOKIE, NAV, csv_cell
+from bot.console.csvexport import safe_cell
+from bot.console.web import COOKIE, NAV
 from bot.helpdesk.intake import Conversation
 from bot.messages import MESSAGES, say
 from bot.tg.web import make_web_app
+from tests.console_data import add_question, add_vote
 from tests.inprocess import LiveBot, live_bot
 
 BASE = "https://console.example.org"
@@ -287,8 +293,31 @@ async def test_someone_no_longer_staff_loses_their_sessions(console: Console) ->
 
 
 def test_csv_cells_never_start_a_formula() -> None:
-    assert csv_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
-    assert [csv_cell(v) for v in ("+1", "-1", "@SUM", "ok")] == ["'+1", "'-1", "'@SUM", "ok"]
+    assert safe_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
+    assert [safe_cell(v) for v in ("+1", "-1", "@SUM", "ok")] == ["'+1", "'-1", "'@SUM", "ok"]
+
+
+def csv_cells(body: bytes) -> list[list[str]]:
+    """A downloaded CSV's rows; it starts with a byte order mark, for spreadsheets."""
+    text = body.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+async def test_every_csv_download_defuses_formulas(console: Console) -> None:
+    bot = console.bot
+    asked = '=HYPERLINK("http://evil.example/?q=1", "hjelp")'
+    await bot.runtime.questions.record(bot.resident.id, "asker", "nb", asked, "fallback")
+    await signed_in(console)
+    download = await console.client.get("/console/unanswered.csv")
+    assert download.status == 200
+    assert 'filename="unanswered.csv"' in download.headers["Content-Disposition"]
+    cells = [cell for row in csv_cells(await download.read()) for cell in row]
+    assert any(cell.startswith("'=HYPERLINK") for cell in cells)
+    for name in NAV:
+        body = await (await console.client.get(f"/console/{name}.csv")).read()
+        for cell in (cell for row in csv_cells(body) for cell in row):
+            assert not cell.startswith(("=", "+", "@")), (name, cell)
 
 
 async def test_signing_out_ends_the_session(console: Console) -> None:
@@ -298,29 +327,153 @@ async def test_signing_out_ends_the_session(console: Console) -> None:
     assert (await console.client.get("/console/")).status == 401
 
 
+NAMED = "Jeg heter Kari Nordmann, ring meg på 912 34 567 eller kari@example.org om ferja?"
+SECRETS = ("Kari", "Nordmann", "912 34 567", "kari@example.org")
+
+
+def section(page: str, heading: str) -> str:
+    """The page's section under the heading `heading`, up to the next one."""
+    start = page.index(f">{heading} <span")
+    end = page.find("<section", start)
+    return page[start : end if end != -1 else len(page)]
+
+
 async def test_unanswered_groups_are_masked_and_can_be_marked_handled(console: Console) -> None:
     bot = console.bot
-    asked = "Hvem ringer jeg på 912 34 567 eller ola@example.org om ferja?"
     for _ in range(3):
-        await bot.runtime.questions.record(bot.resident.id, "asker", "nb", asked, "fallback")
+        await bot.runtime.questions.record(bot.resident.id, "asker", "nb", NAMED, "fallback")
     csrf = await signed_in(console)
     page = await (await console.client.get("/console/unanswered")).text()
-    assert "912 34 567" not in page and "ola@example.org" not in page
-    assert "[phone]" in page and "[e-mail]" in page
-    assert "questions:\n  nb:\n    - " in page  # the YAML snippet to paste
+    for secret in SECRETS:
+        assert secret not in page, secret
+    for kind in ("name", "phone", "email"):
+        assert plain(f"console.mask_{kind}") in page
+    # Each group offers a new entry's YAML at first, which loads as YAML.
+    assert plain("console_snippet_new_entry") in page
+    snippet = re.search(r"<pre>(.*?)</pre>", page, re.S)
+    assert snippet is not None
+    document = yaml.safe_load(html.unescape(snippet.group(1)))
+    assert document[0]["questions"]["nb"] == [
+        "Jeg heter [navn], ring meg på [telefon] eller [e-post] om ferja?"
+    ]
     key = re.search(r'name="key" value="([0-9a-f]+)"', page)
     assert key is not None
+    forged = await console.client.post("/console/unanswered/handled", data={"key": key.group(1)})
+    assert forged.status == 403
+    assert await bot.runtime.db.fetchval("SELECT COUNT(*) FROM handled_groups") == 0
     marked = await console.client.post(
         "/console/unanswered/handled", data={"csrf": csrf, "key": key.group(1)}
     )
     text = await marked.text()
     assert marked.status == 200 and plain("console_done") in text
+    # The report reads the key back: the group has left the list for the handled table.
     assert f'{plain("console_handled")} <span class="count">(1)</span>' in text
+    assert f'{plain("console_nav_unanswered")} <span class="count">(0)</span>' in text
     assert 'name="key"' not in text
+    assert "[navn]" in section(text, plain("console_handled"))
     stored = await bot.runtime.db.fetchone("SELECT key, staff_id FROM handled_groups")
     assert stored is not None and tuple(stored) == (key.group(1), bot.staff.id)
     audit = await (await console.client.get("/console/audit")).text()
     assert plain("console_audit_mark_handled") in audit
+
+
+async def test_unanswered_offers_the_snippet_for_the_entry_staff_choose(console: Console) -> None:
+    bot = console.bot
+    await bot.runtime.questions.record(bot.resident.id, "asker", "nb", NAMED, "fallback")
+    await signed_in(console)
+    page = await (await console.client.get("/console/unanswered")).text()
+    key = re.search(r'name="group" value="([0-9a-f]+)"', page)
+    assert key is not None
+    entry = bot.runtime.knowledge.responder.kb.entries_for("asker")[0]
+    # The choice of entries is the municipality's, a new entry first.
+    assert f'<option value="{entry.id}">' in page and '<option value="" selected>' in page
+    chosen = await console.client.get(
+        "/console/unanswered", params={"group": key.group(1), "entry": entry.id}
+    )
+    text = await chosen.text()
+    assert plain("console_snippet_entry", entry=entry.id) in text
+    assert f'<option value="{entry.id}" selected>' in text
+    assert html.escape(str(entry.location.file)) in text
+    assert "- Jeg heter [navn], ring meg på [telefon] eller [e-post] om ferja?" in text
+    for secret in SECRETS:
+        assert secret not in text, secret
+    # An id no entry has: said so, with a new entry's YAML instead.
+    unknown = await console.client.get(
+        "/console/unanswered", params={"group": key.group(1), "entry": "no-such-entry"}
+    )
+    text = await unknown.text()
+    assert plain("console_snippet_missing", entry="no-such-entry") in text
+    assert plain("console_snippet_new_entry") in text
+
+
+async def test_feedback_shows_the_worst_entry_first_with_masked_questions(
+    console: Console,
+) -> None:
+    db = console.bot.runtime.db
+    kb = console.bot.runtime.knowledge.responder.kb
+    liked, disliked = kb.entries_for("asker")[:2]
+    stamp = int(time.time())
+    await add_vote(db, stamp, liked.id, True)
+    for _ in range(2):
+        asked = await add_question(db, stamp, "answered", NAMED, entry_id=disliked.id)
+        await add_vote(db, stamp, disliked.id, False, asked)
+    await signed_in(console)
+    page = await (await console.client.get("/console/feedback")).text()
+    for secret in SECRETS:
+        assert secret not in page, secret
+    assert page.index(f"({disliked.id})") < page.index(f"({liked.id})")
+    assert "<li>Jeg heter [navn], ring meg på [telefon] eller [e-post] om ferja?</li>" in page
+    download = await (await console.client.get("/console/feedback.csv")).read()
+    rows = csv_cells(download)
+    assert rows[1][:4] == [disliked.id, disliked.title_in("nb", "en"), "0", "2"]
+    assert not any(secret in download.decode() for secret in SECRETS)
+
+
+async def test_the_overview_draws_its_charts_and_exports_their_data(console: Console) -> None:
+    bot = console.bot
+    db = bot.runtime.db
+    stamp = int(time.time())
+    for outcome in ("answered", "answered", "clarify", "fallback", "emergency"):
+        await add_question(db, stamp, outcome, "hei")
+    await signed_in(console)
+    page = await (await console.client.get("/console/?m=asker")).text()
+    for ident in ("chart-hours", "chart-shares", "chart-languages"):
+        assert f'id="{ident}"' in page, ident
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" role="img"') == 3
+    assert plain("console.csv_emergencies") in page
+    assert plain("console_claim_p90") in page
+    assert 'href="/console/overview-summary.csv?m=asker"' in page
+    hours = csv_cells(await (await console.client.get("/console/overview.csv?m=asker")).read())
+    assert len(hours) == 1 + 7 * 24 and sum(int(row[1]) for row in hours[1:]) == 5
+    summary = await console.client.get("/console/overview-summary.csv?m=asker")
+    assert 'filename="overview-summary.csv"' in summary.headers["Content-Disposition"]
+    every = csv_cells(await summary.read())[1]
+    assert every[1:6] == ["5", "2", "1", "1", "1"]  # questions, the three shares, emergencies
+    assert (await console.client.get("/console/overview-nothing.csv")).status == 404
+    assert (await console.client.get("/console/feedback-summary.csv")).status == 404
+
+
+async def test_the_knowledge_base_page_shows_the_last_reload(console: Console) -> None:
+    bot = console.bot
+    await signed_in(console)
+    page = await (await console.client.get("/console/kb")).text()
+    assert plain("console.kb_reload_unknown") in page
+    # The shipped folder's warnings, each with its file and line, its kind in words.
+    problems = bot.runtime.knowledge.last_result.problems
+    assert problems and all(html.escape(str(p.location)) in page for p in problems)
+    assert plain("console_severity_warning") in page
+    kb = bot.runtime.knowledge.responder.kb
+    assert all(entry_id in page for entry_id in kb.entries)
+    outcome = await bot.runtime.knowledge.reload()
+    assert outcome.applied
+    page = await (await console.client.get("/console/kb?m=asker")).text()
+    applied = plain("console.kb_reload_applied", time="\0", entries=str(outcome.entries))
+    assert all(part in page for part in applied.split("\0"))
+    assert plain("console.kb_reload_unknown") not in page
+    # One municipality's page: its entries and the shared ones, not another's own.
+    assert all(f">{entry.id}<" in page for entry in kb.entries_for("asker"))
+    theirs = next(e for e in kb.entries.values() if e.scope == "hallstahammar")
+    assert f">{theirs.id}<" not in page
 
 
 async def test_a_head_request_does_not_use_up_the_link(console: Console) -> None:
@@ -336,6 +489,10 @@ async def test_when_telegram_cannot_say_who_is_staff_the_session_is_kept(
     await signed_in(console)
     fault = bot.core.fail("getChatMember", status=400, times=None)
     bot.runtime.staff_membership.clear()
+    # A staff command meanwhile is refused, and that "cannot say" is not remembered as "no".
+    bot.core.inject_text(bot.staff, "/unanswered")
+    told = await bot.core.wait_for_message(bot.staff)
+    assert told.text == say("staff_only_command", "en")
     refused = await console.client.get("/console/")
     assert refused.status == 503
     assert plain("console_unavailable") in await refused.text()

@@ -462,6 +462,22 @@ async def test_a_volunteer_who_asks_to_be_forgotten_is_erased_after_their_claims
     assert await desk.db.fetchall("SELECT name, phone FROM volunteers") == []
 
 
+async def test_a_forgotten_volunteers_copy_of_the_residents_details_is_edited_away(
+    desk: HelpDesk,
+) -> None:
+    await approve(desk, 2001)
+    request = await submit(desk)
+    await desk.requests.claim(request.id, 2001)
+    for item in await desk.outbox.due():
+        await desk.outbox.sent(item, 77)  # the details reached the volunteer
+    await desk.privacy.forget_resident(2001)
+    edits = await desk.db.fetchall(
+        "SELECT chat_id, payload FROM outbox WHERE kind = 'edit' AND state = 'pending'"
+    )
+    assert [row["chat_id"] for row in edits] == [2001]
+    assert "Nordmann" not in edits[0]["payload"] and "2001" not in edits[0]["payload"]
+
+
 async def test_a_hand_over_that_cannot_reach_the_volunteer_is_reported_to_staff(
     desk: HelpDesk,
 ) -> None:

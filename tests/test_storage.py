@@ -206,3 +206,13 @@ async def test_a_read_function_runs_on_the_aiosqlite_readers_own_thread(db: Data
     assert thread != threading.current_thread().name
     with pytest.raises(sqlite3.OperationalError):  # the reader never writes
         await db.read(lambda c: c.execute("DELETE FROM meta"))
+
+
+async def test_after_close_a_write_or_read_is_a_clear_storage_error(tmp_path: Path) -> None:
+    database = Database(tmp_path / "bot.db")
+    await database.open()
+    await database.close()
+    with pytest.raises(StorageError):
+        await database.write("INSERT INTO meta (key, value) VALUES ('late', 'x')")
+    with pytest.raises(StorageError):
+        await database.read(lambda c: c.execute("SELECT 1").fetchone())

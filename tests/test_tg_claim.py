@@ -4,6 +4,7 @@ claim itself."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 from bot.fakeapi import Message
@@ -100,3 +101,35 @@ async def test_a_timed_out_answer_to_take_retries_the_answer_not_the_claim(
         assert not [
             m for m in bot.core.bot_messages(bot.volunteer) if say("error", "nb") in (m.text or "")
         ]
+
+
+async def test_a_stored_message_this_version_cannot_draw_fails_and_the_chat_goes_on(
+    tmp_path: Path,
+) -> None:
+    """A view stored by another version (renamed since) is marked failed; the chat's later
+    messages are not held behind it."""
+    async with live_bot(tmp_path) as bot:
+        await bot.send(bot.volunteer, "/start")
+        desk = bot.runtime.desk
+        unknown = {"view": {"name": "a_view_renamed_since", "to": "volunteer", "values": {}}}
+        known = {"text": "Takk for hjelpen!", "buttons": []}
+        await desk.outbox.transaction(
+            lambda c: [
+                c.execute(
+                    """INSERT INTO outbox (kind, chat_id, payload, not_before, created_at)
+                       VALUES ('message', ?, ?, 0, 0)""",
+                    (bot.volunteer.id, json.dumps(payload)),
+                )
+                for payload in (unknown, known)
+            ]
+        )
+        told = await bot.core.wait_for_message(bot.volunteer)
+        assert told.text == "Takk for hjelpen!"
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:  # the sender records the send just after Telegram has it
+            rows = await bot.runtime.db.fetchall("SELECT state FROM outbox ORDER BY id")
+            states = [row["state"] for row in rows][-2:]
+            if states == ["failed", "sent"] or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.02)
+        assert states == ["failed", "sent"]

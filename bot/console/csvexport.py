@@ -40,14 +40,18 @@ def safe_cell(value: Cell) -> str | int | float:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
-    """A whole CSV file: the header row, then the rows, every cell made safe."""
+def rows_bytes(rows: Iterable[Sequence[Cell]]) -> bytes:
+    """A whole CSV file of `rows` as they are (a page of several tables), every cell safe."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([safe_cell(name) for name in header])
     for row in rows:
         writer.writerow([safe_cell(value) for value in row])
     return (BOM + out.getvalue()).encode("utf-8")
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
+    """A whole CSV file: the header row, then the rows, every cell made safe."""
+    return rows_bytes([header, *rows])
 
 
 def _labels(lang: Lang, *keys: str) -> list[str]:

@@ -94,19 +94,24 @@ class Privacy:
             connection.execute(
                 "DELETE FROM outbox WHERE chat_id = ? AND state = 'pending'", (resident_id,)
             )
+            # A volunteer who asks to be forgotten: their requests go back to the queue, and
+            # the residents' details already sent to them are edited away. Those edits, queued
+            # now, keep their address so they go out; they hold no one's personal data.
+            release_claims(connection, self.chats, resident_id)
+            connection.execute(
+                "UPDATE help_requests SET volunteer_id = NULL WHERE volunteer_id = ?",
+                (resident_id,),
+            )
             # Sent and failed rows keep no text, but their address is the resident's user id.
-            connection.execute("UPDATE outbox SET chat_id = NULL WHERE chat_id = ?", (resident_id,))
+            connection.execute(
+                "UPDATE outbox SET chat_id = NULL WHERE chat_id = ? AND state != 'pending'",
+                (resident_id,),
+            )
             erased = erase_requests(connection, "resident_id = ?", (resident_id,))
             end_conversation(connection, resident_id)
             connection.execute("DELETE FROM residents WHERE user_id = ?", (resident_id,))
             connection.execute(
                 "UPDATE questions SET text = NULL, user_id = NULL WHERE user_id = ?", (resident_id,)
-            )
-            # A volunteer who asks to be forgotten: their requests go back to the queue first.
-            release_claims(connection, self.chats, resident_id)
-            connection.execute(
-                "UPDATE help_requests SET volunteer_id = NULL WHERE volunteer_id = ?",
-                (resident_id,),
             )
             connection.execute("DELETE FROM volunteers WHERE user_id = ?", (resident_id,))
             return erased

@@ -108,6 +108,7 @@ class Database:
         self._reader: aiosqlite.Connection | None = None
         self._pending: list[tuple[WriteFn[Any], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._closing = False  # set by close: no new writes from then on
 
     async def __aenter__(self) -> Database:
         await self.open()
@@ -129,6 +130,7 @@ class Database:
     async def open(self) -> None:
         """Start the writer, bring the schema up to date, and open the reader."""
         loop = asyncio.get_running_loop()
+        self._closing = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
@@ -146,9 +148,10 @@ class Database:
 
     async def close(self) -> None:
         """Finish pending writes, then close both connections; safe to call twice."""
-        if self._flusher is not None:
+        self._closing = True
+        while self._flusher is not None and not self._flusher.done():
             await asyncio.gather(self._flusher, return_exceptions=True)
-            self._flusher = None
+        self._flusher = None
         if self._reader is not None:
             await self._reader.close()
         self._reader = None
@@ -163,7 +166,7 @@ class Database:
 
     async def run_write(self, fn: WriteFn[T]) -> T:
         """Run `fn(connection)` atomically in the writer thread; returns once it is committed."""
-        if self._writer is None:
+        if self._writer is None or self._closing:
             raise StorageError("the database is not open")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._pending.append((fn, future))
@@ -239,8 +242,20 @@ class Database:
         reader = self._reader
         if reader is None:
             raise StorageError("the database is not open")
-        connection = reader._conn
-        result: T = await reader._execute(fn, connection)  # type: ignore[no-untyped-call]
+
+        def in_one_snapshot(connection: sqlite3.Connection) -> T:
+            # A read of several statements sees one committed state, not two.
+            connection.execute("BEGIN")
+            try:
+                return fn(connection)
+            finally:
+                connection.execute("COMMIT")
+
+        try:
+            connection = reader._conn
+            result: T = await reader._execute(in_one_snapshot, connection)  # type: ignore[no-untyped-call]
+        except ValueError as exc:  # aiosqlite: the connection was closed meanwhile
+            raise StorageError(f"the database is closed ({exc})") from exc
         return result
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:

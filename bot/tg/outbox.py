@@ -83,9 +83,10 @@ class OutboxSender:
             await self._sleep_until_due()
 
     async def _sleep_until_due(self) -> None:
+        # Cleared before looking: a commit that wakes the sender meanwhile is not missed.
+        self.rt.outbox_wake.clear()
         next_due = await self.outbox.next_due()
         wait = IDLE_SECONDS if next_due is None else max(0.0, next_due - time.time())
-        self.rt.outbox_wake.clear()
         with suppress(TimeoutError):
             await asyncio.wait_for(self.rt.outbox_wake.wait(), min(wait, IDLE_SECONDS))
 
@@ -141,6 +142,14 @@ class OutboxSender:
                 return False
             await self.outbox.failed(item, str(exc))
             logger.error("outbox: message %d refused: %s", item.id, exc)
+            return True
+        except (KeyError, TypeError, ValueError) as exc:
+            # Stored by another version and not drawable by this one (a view or placeholder
+            # renamed): failed, not left "sending" ahead of the chat's later messages.
+            logger.exception("outbox: message %d cannot be drawn", item.id)
+            await self.outbox.failed(item, f"cannot be drawn: {type(exc).__name__}")
+            if item.payload and item.payload.get("purpose") == VOLUNTEER_DETAILS:
+                await self.desk.requests.undeliverable_details(item, "cannot be drawn")
             return True
         except (NetworkError, TelegramError) as exc:
             if item.attempts + 1 >= MAX_ATTEMPTS:

@@ -2,8 +2,9 @@
 driven headless by Playwright, against the real bot process and the local Bot API.
 
 A staff member signs in with the link /console sends, opens every page, sees the overview's
-chart drawn, and approves a volunteer, who is told over the local Bot API. Screenshots go to
-tests/artifacts/ (git-ignored).
+charts drawn, picks an entry for an unanswered group's YAML and marks the group handled (the
+resident's name never shown), and approves a volunteer, who is told over the local Bot API.
+Screenshots go to tests/artifacts/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tests.e2e.test_volunteer_queue import (
     PHONE_TYPED,
     ask_for_help,
     choose_asker,
+    lead,
     plain,
     register_volunteer,
     reply,
@@ -42,6 +44,8 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/console/login\?token=[\w-]+")
 TIMEOUT_MS = 20_000
+# A question the bot cannot answer, with a name the unanswered page must never show.
+UNANSWERED = "Jeg heter Kari Nordmann. Hvor mange sjiraffer bor i dyreparken?"
 
 
 def title(name: str) -> str:
@@ -70,6 +74,8 @@ async def in_the_browser(world: World, tmp_path: Path) -> None:
     await core.wait_for_message(world.resident)
     await register_volunteer(world, world.volunteer, "Ola Nordmann", approve=False)
     await choose_asker(core, world.resident)
+    core.inject_text(world.resident, UNANSWERED)
+    await reply(core, world.resident, lead("fallback"))
     ref = await ask_for_help(core, world.resident, phone=PHONE_TYPED)
     core.inject_text(world.staff, "/console")
     answer = await reply(core, world.staff, "/console/login?token=")
@@ -88,16 +94,20 @@ async def in_the_browser(world: World, tmp_path: Path) -> None:
             await page.goto(found.group(0))
             await page.wait_for_url(re.compile(r"/console/$"))
             await page.get_by_role("heading", level=1, name=title("overview")).wait_for()
-            bars = page.locator("svg.chart rect")
-            await bars.first.wait_for()
-            assert await bars.count() >= 1
-            box = await page.locator("svg.chart").bounding_box()
-            assert box is not None and box["width"] > 100 and box["height"] > 50
+            for chart in ("chart-hours", "chart-shares", "chart-languages"):
+                drawn = page.locator(f"svg#{chart}")
+                # A drawn bar: empty hours are bars of no height, which are never visible.
+                await drawn.locator('rect:not([height="0.0"])').first.wait_for()
+                box = await drawn.bounding_box()
+                assert box is not None and box["width"] > 100 and box["height"] > 50, chart
+            assert await page.locator("svg#chart-hours g.bars rect").count() == 7 * 24
             await screenshot(page, "overview")
             for name in NAV[1:]:
                 await page.get_by_role("link", name=title(name), exact=True).click()
                 await page.get_by_role("heading", level=1, name=title(name)).wait_for()
                 await screenshot(page, name)
+                if name == "unanswered":
+                    await snippet_and_handled(page)
             await page.get_by_role("link", name=title("volunteers"), exact=True).click()
             approve = MESSAGES["console_approve"]["nb"].format(name="Ola")
             await page.get_by_role("button", name=approve).click()
@@ -128,3 +138,25 @@ async def in_the_browser(world: World, tmp_path: Path) -> None:
             await screenshot(page, "requests-phone")
         finally:
             await context.close()
+
+
+async def snippet_and_handled(page: Page) -> None:
+    """The unanswered page: the masked group, an entry's YAML chosen for it, then handled."""
+    nb = {key: table["nb"] for key, table in MESSAGES.items()}
+    group = page.locator("tr", has_text="sjiraffer")
+    await group.first.wait_for()
+    assert "Nordmann" not in await page.content()
+    await group.get_by_label(nb["console_snippet_for"]).select_option(index=1)
+    entry = await group.get_by_label(nb["console_snippet_for"]).input_value()
+    await group.get_by_role("button", name=nb["console_snippet_show"]).click()
+    chosen = page.locator("tr", has_text="sjiraffer")
+    summary = nb["console_snippet_entry"].format(entry=entry)
+    await chosen.locator("details[open] summary", has_text=summary).wait_for()
+    assert "sjiraffer" in (await chosen.locator("details[open] pre").inner_text())
+    await screenshot(page, "unanswered-snippet")
+    await chosen.get_by_role("button", name=nb["console_mark_handled"]).click()
+    await page.get_by_role("status").wait_for()
+    handled = page.locator("section", has=page.get_by_role("heading", name=nb["console_handled"]))
+    await handled.locator("tr", has_text="sjiraffer").wait_for()
+    assert await page.get_by_role("button", name=nb["console_mark_handled"]).count() == 0
+    assert "Nordmann" not in await page.content()

@@ -3,6 +3,6 @@ shows (pages.py) and how it is rendered (views.py, templates/, static/). It rend
 console's reports (bot/console) and calls the help desk through bot/console/actions.py; the
 Telegram layer serves it on the bot's one aiohttp application, never the reverse."""
 
-from bot.console.web.server import COOKIE, NAV, Console, add_console, csv_cell
+from bot.console.web.server import COOKIE, NAV, Console, add_console
 
-__all__ = ["COOKIE", "NAV", "Console", "add_console", "csv_cell"]
+__all__ = ["COOKIE", "NAV", "Console", "add_console"]

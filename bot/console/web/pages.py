@@ -1,34 +1,79 @@
 """What each console page shows, as plain data the templates and the CSV export both read.
 
-This is the one module that gathers the reports: the overview, unanswered questions, feedback
-and knowledge base pages are simple readings of the database here, to be replaced by the
-report library's functions (bot/console/reports.py) one call each; the help requests,
-volunteers and audit pages are the console's own.
+The overview, unanswered questions, feedback and knowledge base pages render the report
+library (bot/console: reports, charts, snippets, knowledge, csvexport), one call each, with
+every question text masked; the help requests, volunteers and audit pages are the console's
+own readings of the help desk and the audit log.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import statistics
+import asyncio
 import time
-from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 
 from markupsafe import Markup
 
-from bot.console.web.views import Texts, age, local_day, local_hour, local_time, zone_name
+from bot.console import charts, csvexport, reports, snippets
+from bot.console.knowledge import (
+    FolderChecks,
+    ReloadStatus,
+    flag_labels,
+    knowledge_report,
+    reload_label,
+)
+from bot.console.masking import Masker
+from bot.console.text import language_name
+from bot.console.text import local_time as report_time
+from bot.console.web.views import Texts, age, local_time, zone, zone_name
 from bot.helpdesk.models import CATEGORIES, REQUEST_COLUMNS, HelpRequest, Volunteer
 from bot.helpdesk.repository import first_name
+from bot.kb.knowledge import SHARED, KnowledgeBase
 from bot.services import Services
 from bot.types import Lang
 
-DAYS = 7
 # Closed requests shown per state; the CSV has the same rows.
 CLOSED_SHOWN = 200
 AUDIT_SHOWN = 500
-FEEDBACK_QUESTIONS = 5
+# Unanswered groups shown, and the handled ones listed below them.
+GROUPS_SHOWN = 50
+HANDLED_SHOWN = 50
+NEW_ENTRY = ""  # the entry choice that asks for a new entry's snippet
+MAX_ENTRY_ID = 100  # longer is no entry's id: cut before it is looked up or shown
+
+
+class ReportCache:
+    """What the report pages keep between requests: one masker per loaded knowledge base
+    (building one reads every text of it) and the knowledge folder's last check."""
+
+    def __init__(self, root: Path) -> None:
+        self.checks = FolderChecks(root)
+        self._masker: tuple[KnowledgeBase, Masker] | None = None
+
+    async def masker(self, kb: KnowledgeBase) -> Masker:
+        """The masker for `kb`; a reload brings a new knowledge base object, and a new one,
+        built off the event loop (it reads every text of the knowledge base)."""
+        if self._masker is None or self._masker[0] is not kb:
+            self._masker = (kb, await asyncio.to_thread(Masker.for_knowledge, kb))
+        return self._masker[1]
+
+
+@dataclass(frozen=True)
+class View:
+    """One request for a page: who reads it, for which municipality, with which choices."""
+
+    services: Services
+    cache: ReportCache
+    lang: Lang
+    municipality: str | None
+    query: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.services.knowledge.responder.kb
 
 
 @dataclass(frozen=True)
@@ -40,22 +85,55 @@ class Form:
     fields: dict[str, str] = field(default_factory=dict)
     # (field name, its label, [(value, text)]): the hand-over's choice of volunteer.
     select: tuple[str, str, list[tuple[str, str]]] | None = None
-    # "get": a link to a page of its own instead (which then posts).
+    # "get": a link to a page of its own instead (which then posts); with `select`, a form
+    # that reloads `path` with the choice (the unanswered page's entry for the snippet).
     method: str = "post"
+    chosen: str | None = None  # the option selected at first
+
+
+# A cell is a text, or a list shown as one (the examples of an unanswered group).
+Cell = str | list[str]
 
 
 @dataclass
 class Table:
     heading: str
     columns: list[str]
-    rows: list[list[str]] = field(default_factory=list)
+    rows: list[list[Cell]] = field(default_factory=list)
     forms: list[list[Form]] = field(default_factory=list)  # per row, when the table has any
-    details: list[str | None] = field(default_factory=list)  # per row: a preformatted snippet
+    # Per row: a snippet folded under the first cell.
+    details: list[Snippet | None] = field(default_factory=list)
+    # Per row: an id to link to (the unanswered group a choice reloads the page at).
+    anchors: list[str] = field(default_factory=list)
     # Folded away on the page (the chart's numbers, for the CSV and for screen readers).
     folded: bool = False
     # Rows shown on the page; the CSV has them all. Nobody reads a thousand rows, and each
     # row's buttons are what make a long page slow to draw.
     shown: int = 100
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """YAML to paste, folded under a summary; `opened` when staff just asked for it."""
+
+    summary: str
+    text: str
+    opened: bool = False
+
+
+@dataclass(frozen=True)
+class Chart:
+    svg: Markup  # drawn by bot/console/charts.py, every text in it escaped
+    caption: str
+
+
+@dataclass(frozen=True)
+class Download:
+    """A CSV the page offers: `<page>.csv`, or `<page>-<part>.csv`."""
+
+    part: str
+    label: str
+    make: Callable[[], bytes]
 
 
 @dataclass
@@ -65,7 +143,9 @@ class Page:
     zone: str
     intro: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
-    chart: Markup | None = None
+    charts: list[Chart] = field(default_factory=list)
+    # The page's CSV files; without any, its tables one after another.
+    downloads: list[Download] = field(default_factory=list)
 
     def csv_rows(self) -> list[list[str]]:
         """Every table, one after another: its heading, its columns, its rows."""
@@ -73,9 +153,22 @@ class Page:
         for table in self.tables:
             rows.append([table.heading])
             rows.append(table.columns)
-            rows.extend(table.rows)
+            rows.extend([_cell_text(cell) for cell in row] for row in table.rows)
             rows.append([])
         return rows
+
+    def csv(self, part: str = "") -> bytes | None:
+        """The CSV file `part` of this page; None when it has no such file."""
+        for download in self.downloads:
+            if download.part == part:
+                return download.make()
+        if part or self.downloads:
+            return None
+        return csvexport.rows_bytes(self.csv_rows())
+
+
+def _cell_text(cell: Cell) -> str:
+    return cell if isinstance(cell, str) else " · ".join(cell)
 
 
 def _country(services: Services, municipality: str | None) -> str | None:
@@ -96,190 +189,222 @@ def _where_municipality(municipality: str | None, column: str = "municipality") 
     return f" AND {column} = :m" if municipality else ""
 
 
+def _page(view: View, name: str) -> Page:
+    return Page(
+        name,
+        Texts(view.lang)(f"console_nav_{name}"),
+        _zone(view.services, view.municipality, view.lang),
+    )
+
+
+def _minutes(seconds: float | None, lang: Lang) -> str:
+    return age(seconds, lang) if seconds is not None else "–"
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.0f} %"
+
+
 # -- overview --------------------------------------------------------------------------------
 
 
-async def overview(services: Services, lang: Lang, municipality: str | None) -> Page:
-    """Questions per hour, outcomes, help requests, time to claim, languages: last 7 days."""
-    t = Texts(lang)
-    page = Page("overview", t("console_nav_overview"), _zone(services, municipality, lang))
-    since = int(time.time()) - DAYS * 86400
-    first_hour = since // 3600
-    params = {"since": since, "m": municipality}
-    where = "asked_at >= :since" + _where_municipality(municipality)
-    hours = [0] * (DAYS * 24 + 1)
-    by_outcome: Counter[str] = Counter()
-    by_language: Counter[str] = Counter()
-    # One pass over the week's questions; the three tallies are made from its groups.
-    for hour, outcome, language, count in await services.db.fetchall(
-        f"""SELECT asked_at / 3600, outcome, language, COUNT(*) FROM questions WHERE {where}
-            GROUP BY 1, 2, 3""",
-        params,
-    ):
-        index = int(hour) - first_hour
-        if 0 <= index < len(hours):
-            hours[index] += int(count)
-        by_outcome[str(outcome)] += int(count)
-        by_language[str(language)] += int(count)
-    total = sum(hours)
-    ticks = [
-        (index, local_day(first_hour * 3600 + index * 3600, page.zone, lang))
-        for index in range(len(hours))
-        if local_hour(first_hour * 3600 + index * 3600, page.zone) == 0
+async def overview(view: View) -> Page:
+    """The report library's overview: three charts, and their figures in tables."""
+    t, lang = Texts(view.lang), view.lang
+    page = _page(view, "overview")
+    found = await reports.overview(
+        view.services.db, int(time.time()), view.municipality, zone(page.zone)
+    )
+    page.charts = [
+        Chart(Markup(charts.hours_chart(found, lang)), t("console_overview_questions")),
+        Chart(Markup(charts.shares_chart(found, lang)), t("console_overview_outcomes")),
+        Chart(Markup(charts.languages_chart(found, lang)), t("console_overview_languages")),
     ]
-    page.chart = bar_chart(
-        hours, t("console_overview_chart_label", total=total, peak=max(hours)), ticks
-    )
-    hourly = Table(
-        t("console_overview_questions"),
-        [t("console_col_when"), t("console_col_count")],
-        folded=True,
-        shown=len(hours),
-    )
-    for index, count in enumerate(hours):
-        hourly.rows.append([local_time((first_hour + index) * 3600, page.zone, lang), str(count)])
+    shares = found.shares
     outcomes = Table(
         t("console_overview_outcomes"),
         [t("console_col_kind"), t("console_col_count"), t("console_col_share")],
     )
-    for outcome, count in by_outcome.most_common():
-        key = f"console_outcome_{outcome}"
-        label = t(key) if key in _KNOWN_OUTCOMES else outcome
-        outcomes.rows.append([label, str(count), _share(count, total)])
-    languages = Table(
-        t("console_overview_languages"),
-        [t("console_language"), t("console_col_count"), t("console_col_share")],
-    )
-    for language, count in by_language.most_common():
-        languages.rows.append([language, str(count), _share(count, total)])
+    for key, count in (
+        ("console.outcome_answered", shares.answered),
+        ("console.outcome_clarified", shares.clarified),
+        ("console.outcome_unanswered", shares.unanswered),
+    ):
+        outcomes.rows.append([t(key), str(count), _percent(shares.share(count))])
+    outcomes.rows.append([t("console.csv_emergencies"), str(found.emergencies), ""])
+    figures = found.requests
     requests = Table(
         t("console_overview_requests"), [t("console_col_kind"), t("console_col_count")]
     )
-    request_where = "created_at >= :since" + _where_municipality(municipality)
-    row = await services.db.fetchone(
-        f"""SELECT COUNT(*), COUNT(claimed_at), SUM(state = 'done') FROM help_requests
-            WHERE {request_where}""",
-        params,
-    )
-    opened, claimed, done = (int(value or 0) for value in (row or (0, 0, 0)))
-    waits = sorted(
-        int(r[0])
-        for r in await services.db.fetchall(
-            f"""SELECT claimed_at - created_at FROM help_requests
-                WHERE {request_where} AND claimed_at IS NOT NULL""",
-            params,
-        )
-    )
     requests.rows += [
-        [t("console_requests_opened"), str(opened)],
-        [t("console_requests_claimed"), str(claimed)],
-        [t("console_requests_done"), str(done)],
+        [t("console_requests_opened"), str(figures.opened)],
+        [t("console_requests_claimed"), str(figures.claimed)],
+        [t("console_requests_done"), str(figures.done)],
+        [t("console_claim_median"), _minutes(figures.claim_median_s, lang)],
+        [t("console_claim_p90"), _minutes(figures.claim_p90_s, lang)],
     ]
-    if waits:
-        p90 = statistics.quantiles(waits, n=10)[-1] if len(waits) > 1 else waits[0]
-        requests.rows += [
-            [t("console_claim_median"), age(statistics.median(waits), lang)],
-            [t("console_claim_p90"), age(p90, lang)],
-        ]
-    page.tables = [outcomes, requests, languages, hourly]
-    return page
-
-
-_KNOWN_OUTCOMES = {
-    "console_outcome_answered",
-    "console_outcome_clarify",
-    "console_outcome_fallback",
-    "console_outcome_browsed",
-}
-
-
-def _share(count: int, total: int) -> str:
-    return f"{100 * count / total:.0f} %" if total else "–"
-
-
-def bar_chart(values: list[int], label: str, ticks: list[tuple[int, str]]) -> Markup:
-    """A server-drawn SVG bar chart, one bar per value, scaled to the largest; `ticks` mark
-    bars (a day's first hour) with a line and a label."""
-    width, plot, height = 720, 160, 180
-    peak = max(values) or 1
-    step = width / len(values)
-    bars = []
-    for index, text in ticks:
-        x = index * step
-        bars.append(f'<line class="tick" x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{plot}"/>')
-        bars.append(f'<text x="{x + 3:.1f}" y="{height - 4}">{Markup.escape(text)}</text>')
-    for index, value in enumerate(values):
-        if value:
-            bar = plot * value / peak
-            bars.append(
-                f'<rect x="{index * step:.1f}" y="{plot - bar:.1f}" '
-                f'width="{max(step - 1, 1):.1f}" height="{bar:.1f}"/>'
-            )
-    # Only numbers are interpolated; the label is escaped.
-    return Markup(
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{Markup.escape(label)}">'
-        f'<line x1="0" y1="{plot}" x2="{width}" y2="{plot}"/>{"".join(bars)}</svg>'
+    languages = Table(
+        t("console_overview_languages"),
+        [
+            t("console_language"),
+            t("console.csv_questions"),
+            t("console.outcome_answered"),
+            t("console.outcome_clarified"),
+            t("console.outcome_unanswered"),
+            t("console.csv_emergencies"),
+            t("console_requests_opened"),
+            t("console_claim_median"),
+        ],
     )
+    for row in found.by_language:
+        languages.rows.append(
+            [
+                language_name(row.language, lang),
+                str(row.questions),
+                str(row.shares.answered),
+                str(row.shares.clarified),
+                str(row.shares.unanswered),
+                str(row.emergencies),
+                str(row.requests.opened),
+                _minutes(row.requests.claim_median_s, lang),
+            ]
+        )
+    hourly = Table(
+        t("console_overview_questions"),
+        [t("console_col_when"), t("console_col_count")],
+        folded=True,
+        shown=len(found.hours),
+    )
+    hourly.rows = [[report_time(hour.start, lang), str(hour.count)] for hour in found.hours]
+    page.tables = [outcomes, requests, languages, hourly]
+    page.downloads = [
+        Download("", t("console_csv_hours"), lambda: csvexport.overview_hours_csv(found, lang)),
+        Download(
+            "summary", t("console_csv_summary"), lambda: csvexport.overview_summary_csv(found, lang)
+        ),
+    ]
+    return page
 
 
 # -- unanswered questions --------------------------------------------------------------------
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_PHONE = re.compile(r"\+?\d[\d\s-]{6,}\d")
 
-
-def mask(text: str) -> str:
-    """Phone numbers and e-mail addresses hidden (the report library masks names too)."""
-    return _PHONE.sub("[phone]", _EMAIL.sub("[e-mail]", text))
-
-
-def group_key(municipality: str | None, text: str) -> str:
-    """A stable key for a group of unanswered questions, for handled_groups."""
-    return hashlib.sha256(f"{municipality}\n{text.lower()}".encode()).hexdigest()[:20]
-
-
-async def unanswered(services: Services, lang: Lang, municipality: str | None) -> Page:
-    """Unanswered questions grouped by similarity, most asked first, with a YAML snippet."""
-    t = Texts(lang)
-    page = Page("unanswered", t("console_nav_unanswered"), _zone(services, municipality, lang))
+async def unanswered(view: View) -> Page:
+    """Unanswered questions grouped by similarity, most asked first, masked, each with a
+    "handled" button and the YAML snippet for the entry staff choose (or a new entry)."""
+    t, lang, kb = Texts(view.lang), view.lang, view.kb
+    page = _page(view, "unanswered")
     page.intro.append(t("console_unanswered_intro"))
-    since = int(time.time()) - DAYS * 86400
-    handled = {str(row[0]) for row in await services.db.fetchall("SELECT key FROM handled_groups")}
-    columns = [t("console_col_question"), t("console_municipality"), t("console_col_count")]
-    waiting, done = (
-        Table(t("console_nav_unanswered"), columns),
-        Table(t("console_handled"), columns),
+    handled = {
+        str(row[0]) for row in await view.services.db.fetchall("SELECT key FROM handled_groups")
+    }
+    found = await reports.unanswered(
+        view.services.db,
+        int(time.time()),
+        view.municipality,
+        zone(page.zone),
+        await view.cache.masker(kb),
+        lang,
+        handled,
+        # The handled ones too, for the table of their own below.
+        limit=GROUPS_SHOWN + len(handled),
+        include_handled=True,
     )
-    for text, where, count in await services.questions.unanswered(since, limit=200):
-        if municipality and where != municipality:
+    # The examples first (the most asked names the group), its snippet folded under them.
+    columns = [
+        t("console_col_examples"),
+        t("console_municipality"),
+        t("console_col_count"),
+        t("console.csv_last_asked"),
+    ]
+    waiting = Table(t("console_nav_unanswered"), columns, shown=GROUPS_SHOWN)
+    done = Table(t("console_handled"), columns, shown=HANDLED_SHOWN)
+    chosen_group = view.query.get("group", "")
+    chosen_entry = view.query.get("entry", NEW_ENTRY)[:MAX_ENTRY_ID]
+    choices: dict[str | None, list[tuple[str, str]]] = {}
+    today = datetime.now(zone(page.zone)).date()
+    for group in found.groups:
+        table = done if group.handled else waiting
+        if len(table.rows) >= table.shown:
             continue
-        key = group_key(where, text)
-        shown = mask(text)
-        table = done if key in handled else waiting
-        table.rows.append([shown, _name(services, where, lang), str(count)])
-        table.details.append(f"questions:\n  {lang}:\n    - {_yaml_quote(shown)}\n")
-        if table is waiting:
-            table.forms.append(
-                [Form("unanswered/handled", t("console_mark_handled"), {"key": key})]
-            )
+        table.rows.append(
+            [
+                [f"{example.text} ({example.count})" for example in group.examples],
+                _name(view.services, group.municipality, lang),
+                str(group.count),
+                report_time(group.last_asked, lang),
+            ]
+        )
+        table.anchors.append(f"g-{group.key}")
+        if group.handled:
+            table.details.append(None)
+            continue
+        entry = chosen_entry if group.key == chosen_group else NEW_ENTRY
+        if group.municipality not in choices:
+            choices[group.municipality] = _entry_choices(view, group.municipality)
+        table.details.append(_snippet(view, group, entry, today))
+        table.forms.append(
+            [
+                Form("unanswered/handled", t("console_mark_handled"), {"key": group.key}),
+                Form(
+                    f"unanswered#g-{group.key}",
+                    t("console_snippet_show"),
+                    {"group": group.key, **({"m": view.municipality} if view.municipality else {})},
+                    select=("entry", t("console_snippet_for"), choices[group.municipality]),
+                    method="get",
+                    chosen=entry,
+                ),
+            ]
+        )
     page.tables = [waiting, done]
+    page.downloads = [Download("", t("console_csv"), lambda: csvexport.unanswered_csv(found, lang))]
     return page
 
 
-def _yaml_quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _entry_choices(view: View, municipality: str | None) -> list[tuple[str, str]]:
+    """A new entry, then the entries `municipality` answers from (all, for none)."""
+    kb, lang = view.kb, view.lang
+    entries = (
+        kb.entries_for(municipality)
+        if municipality in kb.municipalities
+        else list(kb.entries.values())
+    )
+    return [(NEW_ENTRY, Texts(lang)("console_snippet_new"))] + [
+        (entry.id, f"{entry.title_in(lang, 'en')} ({entry.id})") for entry in entries
+    ]
+
+
+def _snippet(view: View, group: reports.UnansweredGroup, entry_id: str, today: date) -> Snippet:
+    """The YAML adding the group to the entry `entry_id`, or a new entry's."""
+    t = Texts(view.lang)
+    missing = ""
+    if entry_id != NEW_ENTRY:
+        text = snippets.questions_snippet_for(group, view.kb, entry_id, view.lang)
+        if text is not None:
+            return Snippet(t("console_snippet_entry", entry=entry_id), text, opened=True)
+        missing = t("console_snippet_missing", entry=entry_id) + " "
+    scope = group.municipality if group.municipality in view.kb.municipalities else SHARED
+    _, text = snippets.new_entry_snippet(group, view.kb, scope or SHARED, view.lang, today)
+    return Snippet(missing + t("console_snippet_new_entry"), text, opened=bool(missing))
 
 
 # -- feedback --------------------------------------------------------------------------------
 
 
-async def feedback(services: Services, lang: Lang, municipality: str | None) -> Page:
-    """👍 and 👎 per entry, the worst first, with the questions that led to a 👎."""
-    t = Texts(lang)
-    page = Page("feedback", t("console_nav_feedback"), _zone(services, municipality, lang))
+async def feedback(view: View) -> Page:
+    """👍 and 👎 per entry, the worst first, with the (masked) questions that led to a 👎."""
+    t, lang, kb = Texts(view.lang), view.lang, view.kb
+    page = _page(view, "feedback")
     page.intro.append(t("console_feedback_intro"))
-    entries = services.knowledge.responder.kb.entries
+    rows = await reports.feedback(
+        view.services.db,
+        int(time.time()),
+        view.municipality,
+        zone(page.zone),
+        kb,
+        await view.cache.masker(kb),
+        lang,
+    )
     table = Table(
         t("console_nav_feedback"),
         [
@@ -289,49 +414,57 @@ async def feedback(services: Services, lang: Lang, municipality: str | None) -> 
             t("console_col_question"),
         ],
     )
-    for entry_id, up, down in await services.feedback.summary():
-        rows = await services.db.fetchall(
-            """SELECT q.text FROM feedback f JOIN questions q ON q.id = f.question_id
-               WHERE f.entry_id = ? AND f.helpful = 0 AND q.text IS NOT NULL
-               ORDER BY f.created_at DESC LIMIT ?""",
-            (entry_id, FEEDBACK_QUESTIONS),
+    for row in rows:
+        table.rows.append(
+            [
+                f"{row.title} ({row.entry_id})",
+                str(row.helpful),
+                str(row.unhelpful),
+                [question.text for question in row.questions],
+            ]
         )
-        entry = entries.get(entry_id)
-        title = entry.title_in(lang, "en") if entry else entry_id
-        questions = " · ".join(mask(str(row[0])) for row in rows)
-        table.rows.append([f"{title} ({entry_id})", str(up), str(down), questions])
     page.tables.append(table)
+    page.downloads = [Download("", t("console_csv"), lambda: csvexport.feedback_csv(rows, lang))]
     return page
 
 
 # -- knowledge base --------------------------------------------------------------------------
 
 
-async def knowledge(services: Services, lang: Lang, municipality: str | None) -> Page:
-    """Every entry with its review dates and flags, the files' problems, the last reload."""
-    t = Texts(lang)
-    service = services.knowledge
-    page = Page("kb", t("console_nav_kb"), _zone(services, municipality, lang))
-    kb = service.responder.kb
-    page.intro.append(
+async def knowledge(view: View) -> Page:
+    """Every entry with its review dates and flags, `kb check`'s problems with file and line,
+    and the last reload."""
+    t, lang = Texts(view.lang), view.lang
+    service = view.services.knowledge
+    page = _page(view, "kb")
+    where = zone(page.zone)
+    # The check reads and validates every file: off the event loop.
+    check = await asyncio.to_thread(view.cache.checks.get, datetime.now(where).date())
+    status = (
+        ReloadStatus.of(
+            service.last_reload[1], datetime.fromtimestamp(service.last_reload[0], where)
+        )
+        if service.last_reload is not None
+        else None
+    )
+    found = knowledge_report(check, lang, status, view.municipality)
+    page.intro += [
         t(
             "console_kb_intro",
-            entries=len(kb.entries),
+            entries=len(service.responder.kb.entries),
             loaded=local_time(service.loaded_at, page.zone, lang),
-        )
+        ),
+        reload_label(status, lang, where),
+        t("console_kb_flagged", stale=found.stale, one=found.one_language_only),
+    ]
+    problems = Table(
+        t("console_kb_problems"),
+        [t("console_col_location"), t("console_col_severity"), t("console_col_problem")],
     )
-    if service.last_reload is not None:
-        when, outcome = service.last_reload
-        page.intro.append(
-            t(
-                "console_kb_reload",
-                when=local_time(when, page.zone, lang),
-                outcome=t(
-                    "console_kb_reload_applied" if outcome.applied else "console_kb_reload_refused"
-                ),
-            )
+    for problem in (*found.errors, *found.warnings):
+        problems.rows.append(
+            [str(problem.location), t(f"console_severity_{problem.severity}"), problem.message]
         )
-    today = date.today()
     entries = Table(
         t("console_nav_kb"),
         [
@@ -343,30 +476,19 @@ async def knowledge(services: Services, lang: Lang, municipality: str | None) ->
             t("console_col_flags"),
         ],
     )
-    for entry in kb.entries.values():
-        if municipality and entry.scope not in (municipality, "shared"):
-            continue
-        flags = []
-        if entry.review_by is not None and entry.review_by < today:
-            flags.append(t("console_flag_stale"))
-        if len(entry.answer) == 1:
-            flags.append(t("console_flag_one_language"))
+    for entry in found.entries:
         entries.rows.append(
             [
                 entry.id,
-                entry.topic,
-                ", ".join(sorted(entry.answer)),
+                entry.topic_title,
+                ", ".join(language_name(code, lang) for code in entry.languages),
                 entry.reviewed.isoformat(),
                 entry.review_by.isoformat() if entry.review_by else "",
-                ", ".join(flags),
+                flag_labels(entry, lang),
             ]
         )
-    problems = Table(
-        t("console_kb_problems"), [t("console_col_location"), t("console_col_problem")]
-    )
-    for problem in service.last_result.problems:
-        problems.rows.append([str(problem.location), f"{problem.severity}: {problem.message}"])
     page.tables = [problems, entries]
+    page.downloads = [Download("", t("console_csv"), lambda: csvexport.knowledge_csv(found, lang))]
     return page
 
 
@@ -388,23 +510,23 @@ def _request_columns(t: Texts) -> list[str]:
 
 def _request_row(
     services: Services, t: Texts, request: HelpRequest, names: dict[int, str], stamp: int
-) -> list[str]:
+) -> list[Cell]:
     """A request as staff see it: never the resident's name, contact or description."""
-    zone = zone_name(_country(services, request.municipality), t.lang)
+    zone_id = zone_name(_country(services, request.municipality), t.lang)
     return [
         request.ref,
         t(f"category_{request.category}"),
         _name(services, request.municipality, t.lang),
-        local_time(request.created_at, zone, t.lang),
+        local_time(request.created_at, zone_id, t.lang),
         age(stamp - request.created_at, t.lang),
         names.get(request.volunteer_id, "") if request.volunteer_id else "",
     ]
 
 
-async def requests(services: Services, lang: Lang, municipality: str | None) -> Page:
+async def requests(view: View) -> Page:
     """Requests by state with their ages and volunteer's first name; never contact details."""
-    t = Texts(lang)
-    page = Page("requests", t("console_nav_requests"), _zone(services, municipality, lang))
+    services, municipality, t = view.services, view.municipality, Texts(view.lang)
+    page = _page(view, "requests")
     names = {v.user_id: first_name(v.name) for v in await services.desk.volunteers.in_state()}
     columns = _request_columns(t)
     sections = {state: Table(t(f"console_state_{state}"), columns) for state in REQUEST_SECTIONS}
@@ -486,10 +608,10 @@ def _request_forms(t: Texts, request: HelpRequest) -> list[Form]:
 VOLUNTEER_SECTIONS = ("pending", "approved", "revoked", "rejected")
 
 
-async def volunteers(services: Services, lang: Lang, municipality: str | None) -> Page:
+async def volunteers(view: View) -> Page:
     """Volunteers by state, with approve, reject and revoke; never their phone numbers."""
-    t = Texts(lang)
-    page = Page("volunteers", t("console_nav_volunteers"), _zone(services, municipality, lang))
+    services, lang, t = view.services, view.lang, Texts(view.lang)
+    page = _page(view, "volunteers")
     columns = [
         t("console_col_name"),
         t("console_col_area"),
@@ -534,10 +656,10 @@ def _volunteer_forms(t: Texts, volunteer: Volunteer) -> list[Form]:
 # -- audit log -------------------------------------------------------------------------------
 
 
-async def audit(services: Services, lang: Lang, municipality: str | None) -> Page:
+async def audit(view: View) -> Page:
     """Every staff action in the console, newest first: who, what, when."""
-    t = Texts(lang)
-    page = Page("audit", t("console_nav_audit"), _zone(services, municipality, lang))
+    services, lang, t = view.services, view.lang, Texts(view.lang)
+    page = _page(view, "audit")
     page.intro.append(t("console_audit_intro"))
     table = Table(
         t("console_nav_audit"),
@@ -561,7 +683,7 @@ async def audit(services: Services, lang: Lang, municipality: str | None) -> Pag
     return page
 
 
-PAGES = {
+PAGES: dict[str, Callable[[View], Awaitable[Page]]] = {
     "overview": overview,
     "unanswered": unanswered,
     "feedback": feedback,

@@ -8,8 +8,6 @@ answers 303 back to its page (the page shows how things stand).
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from aiohttp import web
 
 from bot.console.actions import ConsoleActions
 from bot.console.auth import SESSION_SECONDS, Session
-from bot.console.web.pages import PAGES, Page, hand_over
+from bot.console.web.pages import PAGES, Page, ReportCache, View, hand_over
 from bot.console.web.views import Texts, render
 from bot.helpdesk.routing import EVERYWHERE, StaffScope
 from bot.services import Services
@@ -32,8 +30,6 @@ logger = logging.getLogger(__name__)
 COOKIE = "console_session"
 STATIC = Path(__file__).parent / "static"
 NAV = ("overview", "unanswered", "feedback", "kb", "requests", "volunteers", "audit")
-# A cell starting with one of these is a formula to a spreadsheet: it gets a leading quote.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SECURITY_HEADERS = {
     # Nothing loads from elsewhere; no inline scripts at all.
     "Content-Security-Policy": (
@@ -68,6 +64,7 @@ class Console:
 
     def __post_init__(self) -> None:
         self.actions = ConsoleActions(self.services.db, self.services.desk, self.services.audit)
+        self.reports = ReportCache(self.services.knowledge.root)
         # The path the console has in the browser (behind a proxy that strips a prefix).
         prefix = urlsplit(self.base_url).path.rstrip("/") if self.base_url else ""
         self.root = f"{prefix}/console/"
@@ -76,20 +73,6 @@ class Console:
 
 # What the page says after a change: ?done=1, 0 or refused.
 _NOTICES = {"1": "console_done", "0": "console_not_done", "refused": "console_not_yours"}
-
-
-def csv_cell(value: str) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
-def csv_body(rows: list[list[str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in rows:
-        writer.writerow([csv_cell(cell) for cell in row])
-    # With a byte order mark, spreadsheets read the file as UTF-8 (æ, ø, å).
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def _html(body: str, status: int = 200) -> web.Response:
@@ -199,34 +182,42 @@ def add_console(app: web.Application, console: Console) -> None:
         return response
 
     async def page(request: web.Request) -> web.Response:
-        """One page, or its CSV with `.csv`."""
-        name = request.match_info.get("page") or "overview"
-        as_csv = name.endswith(".csv")
-        name = name.removesuffix(".csv")
+        """One page; with `.csv`, its CSV file (`overview-summary.csv`: its part "summary")."""
+        file = request.match_info.get("page") or "overview"
+        as_csv = file.endswith(".csv")
+        name, _, part = file.removesuffix(".csv").partition("-")
         found = await current(request)
         if isinstance(found, web.Response):
             return found
         lang = _lang(found)
-        if name not in PAGES:
-            t = Texts(lang)
+        t = Texts(lang)
+
+        def not_found() -> web.Response:
             return message_page(
                 lang, t("console_not_found"), [], 404, link=(console.root, t("console_continue"))
             )
+
+        if name not in PAGES or (part and not as_csv):
+            return not_found()
         municipality = request.query.get("m") or None
         kb = console.services.knowledge.responder.kb
         if municipality not in kb.municipalities:
             municipality = None
-        shown: Page = await PAGES[name](console.services, lang, municipality)
-        if as_csv:
-            return web.Response(
-                body=csv_body(shown.csv_rows()),
-                headers={
-                    **SECURITY_HEADERS,
-                    "Content-Type": "text/csv; charset=utf-8",
-                    "Content-Disposition": f'attachment; filename="{name}.csv"',
-                },
-            )
-        return show_page(request, found, shown, municipality)
+        view = View(console.services, console.reports, lang, municipality, request.query)
+        shown: Page = await PAGES[name](view)
+        if not as_csv:
+            return show_page(request, found, shown, municipality)
+        body = shown.csv(part)
+        if body is None:
+            return not_found()
+        return web.Response(
+            body=body,
+            headers={
+                **SECURITY_HEADERS,
+                "Content-Type": "text/csv; charset=utf-8",
+                "Content-Disposition": f'attachment; filename="{file}"',
+            },
+        )
 
     def show_page(
         request: web.Request, session: Session, shown: Page, municipality: str | None
@@ -244,6 +235,10 @@ def add_console(app: web.Application, console: Console) -> None:
             langs=LANGS,
             municipality=municipality,
             municipalities=[(m.id, m.display_name(lang)) for m in kb.municipalities.values()],
+            downloads=[
+                (shown.name + (f"-{d.part}" if d.part else ""), d.label) for d in shown.downloads
+            ]
+            or [(shown.name, t("console_csv"))],
             notice=None if done is None else t(_NOTICES.get(done, "console_not_done")),
         )
 

@@ -163,9 +163,10 @@ class StaffHandlers:
 
     async def scope(self, bot: Bot, user_id: int) -> StaffScope:
         """Where a person may act as staff: from the lists in configuration and the staff
-        chats they are a member of (asked of Telegram, cached; a chat Telegram cannot be
-        asked about counts as not theirs for a minute)."""
-        found, _ = await self._scope(bot, user_id, remember_failures=True)
+        chats they are a member of (asked of Telegram, cached). A chat Telegram cannot be
+        asked about counts as not theirs this time, but is not remembered so: that would end
+        the person's console sessions on their next page."""
+        found, _ = await self._scope(bot, user_id)
         return found
 
     async def is_staff(self, bot: Bot, user_id: int) -> bool:
@@ -176,14 +177,12 @@ class StaffHandlers:
         """Like `is_staff`, but None when Telegram could not be asked (and nothing else says
         they are staff): the console keeps a session through a network failure instead of
         ending it."""
-        found, unknown = await self._scope(bot, user_id, remember_failures=False)
+        found, unknown = await self._scope(bot, user_id)
         if found.is_staff:
             return True
         return None if unknown else False
 
-    async def _scope(
-        self, bot: Bot, user_id: int, remember_failures: bool
-    ) -> tuple[StaffScope, bool]:
+    async def _scope(self, bot: Bot, user_id: int) -> tuple[StaffScope, bool]:
         """The scope, and whether Telegram could not be asked about some staff chat."""
         chats = self.rt.chats
         if user_id in self.rt.settings.staff_user_ids:
@@ -196,8 +195,6 @@ class StaffHandlers:
             member = await self._member(bot, chat, user_id)
             if member is None:
                 unknown = True
-                if remember_failures:
-                    self.rt.remember_staff(user_id, chat, False)
             elif member:
                 member_of.append(chat)
                 if chat == chats.staff:
