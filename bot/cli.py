@@ -412,11 +412,13 @@ def cmd_volunteers_list(args: argparse.Namespace, settings: Settings) -> int:
     if not volunteers:
         print("No volunteers" + (f" in state {args.state}." if args.state else "."))
         return 0
-    print(f"{'id':<12} {'state':<9} {'name':<24} {'area':<18} can help with")
+    print(f"{'id':<12} {'state':<9} {'name':<24} {'area':<18} {'can help with':<24} in")
     for v in volunteers:
+        # Registered before municipalities were asked for: may help anywhere.
+        places = ",".join(v.municipalities) or "anywhere"
         print(
             f"{v.user_id:<12} {v.state:<9} {(v.name or '-')[:24]:<24} "
-            f"{(v.area or '-')[:18]:<18} {','.join(v.skills)}"
+            f"{(v.area or '-')[:18]:<18} {','.join(v.skills):<24} {places}"
         )
     return 0
 

@@ -70,6 +70,38 @@ def _int_set(env: Mapping[str, str], name: str) -> frozenset[int]:
         raise ConfigError(name, "must be Telegram user ids separated by commas") from None
 
 
+# Per municipality: STAFF_CHAT_ID_ASKER, VOLUNTEER_CHAT_ID_OCKERO, STAFF_USER_IDS_ASKER (the
+# municipality's id in capitals, a hyphen written as "_").
+STAFF_CHAT_PREFIX = "STAFF_CHAT_ID_"
+VOLUNTEER_CHAT_PREFIX = "VOLUNTEER_CHAT_ID_"
+STAFF_USERS_PREFIX = "STAFF_USER_IDS_"
+
+
+def variable_for(prefix: str, municipality: str) -> str:
+    """The environment variable that sets `prefix` for one municipality: STAFF_CHAT_ID_ASKER."""
+    return prefix + municipality.upper().replace("-", "_")
+
+
+def _suffixed(env: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """The municipality ids the variables starting with `prefix` name, by variable."""
+    return {
+        name: name[len(prefix) :].lower().replace("_", "-")
+        for name in env
+        if name.startswith(prefix) and len(name) > len(prefix) and _env(env, name) is not None
+    }
+
+
+def _group_chats(env: Mapping[str, str], prefix: str) -> dict[str, int]:
+    chats: dict[str, int] = {}
+    for name, municipality in _suffixed(env, prefix).items():
+        value = _int(env, name)
+        assert value is not None
+        if value >= 0:
+            raise ConfigError(name, f"must be a Telegram group id (negative), not {value}")
+        chats[municipality] = value
+    return chats
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. Build it with `load_settings`."""
@@ -81,6 +113,12 @@ class Settings:
     staff_chat_id: int | None = None
     volunteer_chat_id: int | None = None
     staff_user_ids: frozenset[int] = frozenset()
+    # Per municipality id, from the environment: they win over the municipality file's
+    # staff_chat and volunteer_chat; STAFF_CHAT_ID and VOLUNTEER_CHAT_ID are the fallback.
+    staff_chats: dict[str, int] = field(default_factory=dict)
+    volunteer_chats: dict[str, int] = field(default_factory=dict)
+    # Staff of one municipality who are not in its staff chat.
+    municipality_staff: dict[str, frozenset[int]] = field(default_factory=dict)
     webhook_url: str | None = None
     # The one HTTP server (webhook, console, /healthz, /metrics), in either mode.
     listen: str = "0.0.0.0"
@@ -150,6 +188,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if volunteer_chat_id is not None and staff_chat_id is None:
         # Staff approve volunteers and take over slow requests there: the queue needs it.
         raise ConfigError("STAFF_CHAT_ID", "is needed when VOLUNTEER_CHAT_ID is set")
+    staff_chats = _group_chats(env, STAFF_CHAT_PREFIX)
+    volunteer_chats = _group_chats(env, VOLUNTEER_CHAT_PREFIX)
+    for municipality in volunteer_chats:
+        if staff_chat_id is None and municipality not in staff_chats:
+            # As for the global group: someone must approve its volunteers and take over.
+            needed_by = variable_for(VOLUNTEER_CHAT_PREFIX, municipality)
+            raise ConfigError(
+                variable_for(STAFF_CHAT_PREFIX, municipality),
+                f"or STAFF_CHAT_ID is needed when {needed_by} is set",
+            )
+    municipality_staff = {
+        municipality: _int_set(env, name)
+        for name, municipality in _suffixed(env, STAFF_USERS_PREFIX).items()
+    }
     return Settings(
         knowledge_dir=Path(_env(env, "KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR),
         data_dir=Path(_env(env, "DATA_DIR") or "data"),
@@ -158,6 +210,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         staff_chat_id=staff_chat_id,
         volunteer_chat_id=volunteer_chat_id,
         staff_user_ids=_int_set(env, "STAFF_USER_IDS"),
+        staff_chats=staff_chats,
+        volunteer_chats=volunteer_chats,
+        municipality_staff=municipality_staff,
         webhook_url=webhook_url,
         listen=_env(env, "LISTEN") or _env(env, "WEBHOOK_LISTEN") or "0.0.0.0",
         port=port,

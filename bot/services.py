@@ -14,6 +14,7 @@ from bot.answering.service import KnowledgeService
 from bot.config import Settings
 from bot.console.auth import Audit, ConsoleAuth
 from bot.helpdesk.desk import HelpDesk
+from bot.helpdesk.routing import Chats
 from bot.kb.snapshot import SNAPSHOT_FILE
 from bot.storage import Database
 from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents
@@ -48,6 +49,16 @@ class Services:
         self.questions = Questions(self.db)
         self.feedback = Feedback(self.db)
         self.meta = Meta(self.db)
+        self.chats = Chats(
+            settings.volunteer_chat_id,
+            settings.staff_chat_id,
+            staff_chats=settings.staff_chats,
+            volunteer_chats=settings.volunteer_chats,
+            municipality_staff=settings.municipality_staff,
+            global_staff=settings.staff_user_ids,
+            # Looked up each time: a reload may change a municipality file's chats.
+            municipalities=lambda: self.knowledge.responder.kb.municipalities,
+        )
         self.console_auth = ConsoleAuth(self.db)
         self.audit = Audit(self.db)
         self.desk = HelpDesk.build(
@@ -55,6 +66,7 @@ class Services:
             volunteer_chat_id=settings.volunteer_chat_id,
             staff_chat_id=settings.staff_chat_id,
             contact_line=self.contact_line,
+            chats=self.chats,
             escalate_after_seconds=settings.escalate_after_minutes * 60,
             retention_seconds=settings.retention_days * 86400,
             wake_outbox=wake_outbox,

@@ -49,6 +49,35 @@ def test_a_bad_value_in_the_dotenv_file_names_the_variable(
         load_settings(environment(dotenv))
 
 
+def test_a_municipality_s_own_chats_come_from_its_variables() -> None:
+    settings = load_settings(
+        {
+            "STAFF_CHAT_ID": "-1001",
+            "STAFF_CHAT_ID_ASKER": "-100200",
+            "VOLUNTEER_CHAT_ID_OCKERO": " -100300 ",
+            "STAFF_USER_IDS_ASKER": "11, 12",
+            "STAFF_CHAT_ID_": "-5",  # no municipality named: not a municipality's
+        }
+    )
+    assert settings.staff_chats == {"asker": -100200}
+    assert settings.volunteer_chats == {"ockero": -100300}
+    assert settings.municipality_staff == {"asker": frozenset({11, 12})}
+
+
+def test_a_municipality_s_chat_must_be_a_group_id() -> None:
+    with pytest.raises(ConfigError, match="STAFF_CHAT_ID_ASKER"):
+        load_settings({"STAFF_CHAT_ID_ASKER": "12345"})
+    with pytest.raises(ConfigError, match=r"VOLUNTEER_CHAT_ID_ASKER.*whole number"):
+        load_settings({"STAFF_CHAT_ID": "-1", "VOLUNTEER_CHAT_ID_ASKER": "asker-group"})
+
+
+def test_a_municipality_s_volunteer_group_needs_a_staff_chat() -> None:
+    with pytest.raises(ConfigError, match="STAFF_CHAT_ID_OCKERO"):
+        load_settings({"VOLUNTEER_CHAT_ID_OCKERO": "-100300"})
+    both = load_settings({"VOLUNTEER_CHAT_ID_OCKERO": "-100300", "STAFF_CHAT_ID_OCKERO": "-100301"})
+    assert both.staff_chats == {"ockero": -100301}
+
+
 def test_the_http_server_listens_on_port_8080_unless_told() -> None:
     assert load_settings({}).port == 8080
     assert load_settings({"PORT": "9000", "WEBHOOK_PORT": "8443"}).port == 9000

@@ -565,3 +565,45 @@ async def test_forgetting_a_volunteer_erases_their_name_from_the_audit_log(
     assert await audit.forget(2001) == 2
     targets = [entry.target for entry in await audit.latest()]
     assert sorted(targets) == sorted([ERASED, ERASED, "Kari (3001)"])
+
+
+async def test_a_municipality_s_staff_act_in_the_console_only_on_its_own_requests(
+    tmp_path: Path,
+) -> None:
+    """Sven is Öckerö's staff only (listed for it): closing Asker's request is refused."""
+    sven_id = 4242
+    async with live_bot(
+        tmp_path,
+        console_url="http://console.example.org",
+        municipality_staff={"ockero": frozenset({sven_id})},
+    ) as bot:
+        sven = bot.core.add_user("Sven", user_id=sven_id, language_code="sv")
+        desk = bot.runtime.desk
+        data = {"category": "dog", "description": "lufte hunden", "area": "Sentrum"}
+        filled = Conversation(
+            "request", "confirm", {**data, "timing": "week", "contact": "telegram"}
+        )
+        asker, _ = await desk.requests.submit(bot.resident.id, "Kari", None, "asker", "nb", filled)
+        ockero, _ = await desk.requests.submit(
+            bot.volunteer.id, "Ola", None, "ockero", "sv", filled
+        )
+        server = TestServer(make_web_app(bot.application, bot.runtime))
+        async with TestClient(server) as client:
+            answer = await bot.send(sven, "/console")
+            found = LINK.search(answer.text or "")
+            assert found, answer.text
+            await client.get(f"/console/login?token={found.group(1)}")
+            page = await (await client.get("/console/")).text()
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+            assert csrf
+            form = {"csrf": csrf.group(1)}
+            refused = await client.post(f"/console/requests/{asker.id}/close", data=form)
+            assert plain("console_not_yours", "sv") in await refused.text()
+            still = await desk.requests.get(asker.id)
+            assert still is not None and still.state == "open"
+            closed = await client.post(f"/console/requests/{ockero.id}/close", data=form)
+            assert plain("console_done", "sv") in await closed.text()
+            gone = await desk.requests.get(ockero.id)
+            assert gone is not None and gone.state == "cancelled"
+            audit = await (await client.get("/console/audit.csv")).text()
+            assert ockero.ref in audit and asker.ref not in audit

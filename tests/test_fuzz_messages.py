@@ -45,6 +45,10 @@ def _walk(first: Conversation, answers: list[tuple[str, Step]]) -> dict[str, Con
     return steps
 
 
+def _choose_municipality(conversation: Conversation, value: str) -> intake.Outcome:
+    return intake.volunteer_choice(conversation, value, ("asker", "ockero"))
+
+
 REQUEST_STEPS = _walk(
     intake.start_request(),
     [
@@ -61,6 +65,8 @@ VOLUNTEER_STEPS = _walk(
     intake.start_volunteer(),
     [
         ("Ola Nordmann", intake.volunteer_text),
+        ("asker", _choose_municipality),
+        ("done", _choose_municipality),
         ("Heggedal", intake.volunteer_text),
         ("dog", intake.volunteer_choice),
         ("done", intake.volunteer_choice),

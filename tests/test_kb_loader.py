@@ -508,3 +508,30 @@ def test_an_empty_choice_says_it_is_empty_not_none(tiny_kb: Path, empty: str) ->
     problem = only_error(load(tiny_kb))
     assert problem.location.line == 6
     assert problem.message == "'language' is empty: use 'nb' or 'sv'"
+
+
+def test_a_municipality_names_its_own_staff_chat_and_volunteer_group(tiny_kb: Path) -> None:
+    path = tiny_kb / "asker/municipality.yaml"
+    path.write_text(
+        path.read_text() + "staff_chat: -1001234\nvolunteer_chat: '-1005678'\n", encoding="utf-8"
+    )
+    result = load(tiny_kb)
+    assert result.problems == []
+    asker = result.kb.municipalities["asker"]
+    assert (asker.staff_chat, asker.volunteer_chat) == (-1001234, -1005678)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("asker-staff", "'staff_chat' must be a whole number, not 'asker-staff'"),
+        ("12345", "'staff_chat' must be a Telegram group id, a negative number such as"),
+        ("-100.5", "'staff_chat' must be a whole number, not '-100.5'"),
+    ],
+)
+def test_a_bad_staff_chat_is_reported_at_its_line(tiny_kb: Path, value: str, message: str) -> None:
+    path = tiny_kb / "asker/municipality.yaml"
+    path.write_text(path.read_text() + f"staff_chat: {value}\n", encoding="utf-8")
+    problem = only_error(load(tiny_kb))
+    assert str(problem.location) == "asker/municipality.yaml:10"
+    assert problem.message.startswith(message), problem.message

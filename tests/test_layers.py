@@ -80,6 +80,8 @@ def test_lower_layers_import_nothing_above_them(layer: str) -> None:
 # only desk.py wires them together.
 HELPDESK_ORDER = (
     "models",
+    "areas",
+    "routing",
     "intake",
     "texts",
     "repository",

@@ -16,6 +16,7 @@ import sqlite3
 from bot.console.auth import Audit, Session
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.repository import first_name
+from bot.helpdesk.routing import StaffScope, may_act
 from bot.storage.db import Database, now
 
 
@@ -26,6 +27,17 @@ class ConsoleActions:
         self.db = db
         self.desk = desk
         self.audit = audit
+
+    async def may_act(self, scope: StaffScope, kind: str, target: int) -> bool:
+        """Whether staff with `scope` may change this request or volunteer: the staff chat's
+        rule (`routing.may_act`), so Asker's staff cannot act on Öckerö's here either."""
+        if kind == "requests":
+            request = await self.desk.requests.get(target)
+            return may_act(scope, (request.municipality,) if request else ())
+        if kind == "volunteers":
+            volunteer = await self.desk.volunteers.get(target)
+            return may_act(scope, volunteer.municipalities if volunteer else ())
+        return scope.is_staff
 
     async def close_request(self, session: Session, request_id: int) -> bool:
         """As the staff chat's Close: the resident and any volunteer are told."""

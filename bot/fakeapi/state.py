@@ -436,6 +436,7 @@ _RESTRICTED_RIGHTS = (
     "can_pin_messages",
     "can_manage_topics",
     "can_edit_tag",
+    "can_react_to_messages",  # python-telegram-bot 22 requires it of a restricted member
 )
 
 

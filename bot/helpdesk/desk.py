@@ -9,9 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.helpdesk.conversations import Conversations
-from bot.helpdesk.outbox import Chats, ContactLine, Outbox
+from bot.helpdesk.outbox import ContactLine, Outbox
 from bot.helpdesk.privacy import Privacy
 from bot.helpdesk.requests import Requests
+from bot.helpdesk.routing import Chats
 from bot.helpdesk.volunteers import Volunteers
 from bot.storage.db import Database
 
@@ -21,6 +22,7 @@ class HelpDesk:
     """Requests, volunteers, conversations, erasure and the outbox they all write to."""
 
     db: Database
+    chats: Chats
     outbox: Outbox
     conversations: Conversations
     requests: Requests
@@ -35,15 +37,18 @@ class HelpDesk:
         volunteer_chat_id: int | None,
         staff_chat_id: int | None,
         contact_line: ContactLine,
+        chats: Chats | None = None,
         escalate_after_seconds: float = 3600,
         retention_seconds: float = 30 * 86400,
         wake_outbox: Callable[[], None] | None = None,
     ) -> HelpDesk:
-        chats = Chats(volunteer_chat_id, staff_chat_id)
-        outbox = Outbox(db, contact_line, wake_outbox)
+        # Without `chats`, every municipality uses the two global chats.
+        chats = chats or Chats(volunteer_chat_id, staff_chat_id)
+        outbox = Outbox(db, contact_line, wake_outbox, chats.language)
         conversations = Conversations(db)
         return cls(
             db,
+            chats,
             outbox,
             conversations,
             Requests(outbox, conversations, chats, escalate_after_seconds),

@@ -8,6 +8,7 @@ current state and an input and returns the next state, or the reason the input w
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -26,7 +27,7 @@ REQUEST_STEPS = (
     "consent",
     "confirm",
 )
-VOLUNTEER_STEPS = ("name", "area", "skills", "phone", "confidentiality")
+VOLUNTEER_STEPS = ("name", "municipalities", "area", "skills", "phone", "confidentiality")
 
 # Typed alone (or with "please"), these end the conversation like the cancel button.
 CANCEL_WORDS = frozenset(
@@ -189,8 +190,17 @@ def request_back(conversation: Conversation) -> Conversation:
 # -- registering as a volunteer --------------------------------------------------------------
 
 
-def start_volunteer() -> Conversation:
-    return Conversation("volunteer", "name")
+def start_volunteer(municipality: str | None = None) -> Conversation:
+    """A new registration; the municipality the person chose as a resident is ticked."""
+    data = {"municipalities": municipality} if municipality else {}
+    return Conversation("volunteer", "name", data)
+
+
+def _toggled(chosen: str, value: str, order: Sequence[str]) -> str:
+    """A comma-separated choice with `value` ticked or unticked, in `order`."""
+    picked = [s for s in chosen.split(",") if s]
+    picked = [s for s in picked if s != value] if value in picked else [*picked, value]
+    return ",".join(c for c in order if c in picked)
 
 
 def volunteer_text(conversation: Conversation, text: str) -> Outcome:
@@ -202,7 +212,7 @@ def volunteer_text(conversation: Conversation, text: str) -> Outcome:
             return Outcome(conversation, "volunteer_name_invalid")
         if len(value) > MAX_NAME:
             return Outcome(conversation, "volunteer_name_too_long")
-        return Outcome(conversation.with_answer("name", value, "area"))
+        return Outcome(conversation.with_answer("name", value, "municipalities"))
     if step == "area":
         if not has_letters(value) or len(value) < 2:
             return Outcome(conversation, "intake_area_too_short")
@@ -217,14 +227,21 @@ def volunteer_text(conversation: Conversation, text: str) -> Outcome:
     return Outcome(conversation, "intake_use_buttons")
 
 
-def volunteer_choice(conversation: Conversation, value: str) -> Outcome:
-    """A button was pressed during registration."""
+def volunteer_choice(
+    conversation: Conversation, value: str, municipalities: Sequence[str] = ()
+) -> Outcome:
+    """A button was pressed during registration; `municipalities` are those to choose from."""
     step = conversation.step
+    if step == "municipalities" and value in municipalities:
+        chosen = _toggled(conversation.data.get("municipalities", ""), value, municipalities)
+        return Outcome(conversation.with_answer("municipalities", chosen, step))
+    if step == "municipalities" and value == "done":
+        if not conversation.data.get("municipalities"):
+            return Outcome(conversation, "volunteer_municipalities_needed")
+        return Outcome(replace(conversation, step="area"))
     if step == "skills" and value in CATEGORIES:
-        chosen = [s for s in conversation.data.get("skills", "").split(",") if s]
-        chosen = [s for s in chosen if s != value] if value in chosen else [*chosen, value]
-        ordered = [c for c in CATEGORIES if c in chosen]
-        return Outcome(conversation.with_answer("skills", ",".join(ordered), "skills"))
+        chosen = _toggled(conversation.data.get("skills", ""), value, CATEGORIES)
+        return Outcome(conversation.with_answer("skills", chosen, "skills"))
     if step == "skills" and value == "done":
         if not conversation.data.get("skills"):
             return Outcome(conversation, "volunteer_skills_needed")

@@ -50,6 +50,10 @@ class HelpRequest:
     closed_by: str | None
     escalated_at: int | None
     erased_at: int | None
+    # Told first to the volunteers whose areas match (offered_at), and then posted to the whole
+    # group (widened_at). Defaults: a snapshot stored before these existed still loads.
+    offered_at: int | None = None
+    widened_at: int | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> HelpRequest:
@@ -58,6 +62,12 @@ class HelpRequest:
     @property
     def active(self) -> bool:
         return self.state in ACTIVE
+
+    @property
+    def in_group(self) -> bool:
+        """Whether the whole volunteer group sees it: at once, unless it was offered to the
+        volunteers of its area first and has not been widened yet."""
+        return self.offered_at is None or self.widened_at is not None
 
 
 def without_contact(request: HelpRequest) -> HelpRequest:
@@ -70,7 +80,8 @@ def without_contact(request: HelpRequest) -> HelpRequest:
 REQUEST_COLUMNS = (
     "id, ref, resident_id, resident_name, resident_username, municipality, language, category, "
     "description, area, timing, contact_method, phone, state, volunteer_id, group_chat_id, "
-    "group_message_id, created_at, claimed_at, closed_at, closed_by, escalated_at, erased_at"
+    "group_message_id, created_at, claimed_at, closed_at, closed_by, escalated_at, erased_at, "
+    "offered_at, widened_at"
 )
 
 
@@ -89,11 +100,15 @@ class Volunteer:
     registered_at: int
     decided_at: int | None
     decided_by: int | None
+    # The municipalities they signed up for; none for someone registered before they were
+    # asked, who may help anywhere.
+    municipalities: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: Any) -> Volunteer:
         values = list(row)
-        values[3] = tuple(s for s in (values[3] or "").split(",") if s)
+        values[3] = split_list(values[3])
+        values[11] = split_list(values[11])
         return cls(*values)
 
     @property
@@ -103,5 +118,10 @@ class Volunteer:
 
 VOLUNTEER_COLUMNS = (
     "user_id, name, area, skills, phone, language, state, confidentiality_accepted_at, "
-    "registered_at, decided_at, decided_by"
+    "registered_at, decided_at, decided_by, municipalities"
 )
+
+
+def split_list(stored: str | None) -> tuple[str, ...]:
+    """A comma-separated column as a tuple."""
+    return tuple(s for s in (stored or "").split(",") if s)

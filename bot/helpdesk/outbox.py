@@ -31,16 +31,9 @@ from bot.types import Lang, lang_or_english
 VOLUNTEER_DETAILS = "volunteer_details"
 
 ContactLine = Callable[[str | None, Lang], str]
+StaffLanguage = Callable[[str | None], Lang]
 # Whose language a message is rendered in: a resident's, a volunteer's, or the staff chat's.
 Recipient = Literal["resident", "volunteer", "staff"]
-
-
-@dataclass(frozen=True)
-class Chats:
-    """Where the help desk's group posts and staff messages go (None: nowhere)."""
-
-    volunteers: int | None
-    staff: int | None
 
 
 @dataclass(frozen=True)
@@ -85,12 +78,17 @@ def queue_view(
     request_id: int | None = None,
     purpose: str | None = None,
     edit: int | None = None,
+    municipality: str | None = None,
 ) -> None:
     """A message as a view's name (`texts.VIEWS`) and its values: rendered when it is sent,
-    in the recipient's language then. With `edit`, it replaces that sent message instead."""
+    in the recipient's language then (for staff, `municipality`'s). With `edit`, it replaces
+    that sent message instead."""
     if chat_id is None:
         return
-    payload: dict[str, Any] = {"view": {"name": view, "to": to, "values": values}}
+    shown: dict[str, Any] = {"name": view, "to": to, "values": values}
+    if municipality is not None:
+        shown["municipality"] = municipality
+    payload: dict[str, Any] = {"view": shown}
     if edit is None:
         payload.update(purpose=purpose)
     else:
@@ -192,9 +190,12 @@ class Outbox:
         db: Database,
         contact_line: ContactLine,
         wake: Callable[[], None] | None = None,
+        staff_language: StaffLanguage | None = None,
     ) -> None:
         self.db = db
         self.contact_line = contact_line
+        # Staff read about a municipality in its language: nb for Asker, sv for Öckerö.
+        self.staff_language = staff_language or (lambda municipality: STAFF_LANG)
         # Called after every committed transition, so the sender need not wait for its timer.
         # No caller has to remember it.
         self._wake = wake or (lambda: None)
@@ -297,7 +298,10 @@ class Outbox:
         payload = item.payload or {}
         view = payload.get("view")
         if isinstance(view, dict):
-            lang = await self._recipient_language(item.chat_id, view.get("to"), None)
+            if view.get("to") == "staff":
+                lang = self.staff_language(view.get("municipality"))
+            else:
+                lang = await self._recipient_language(item.chat_id, view.get("to"), None)
             return VIEWS[str(view["name"])](view.get("values", {}), lang)
         notice = payload.get("notice")
         if isinstance(notice, dict):

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.helpdesk.conversations import Conversations, end_conversation
-from bot.helpdesk.outbox import Chats, Outbox, drop_unsent_details
+from bot.helpdesk.outbox import Outbox, drop_unsent_details
 from bot.helpdesk.requests import cancel_request, release_claims
+from bot.helpdesk.routing import Chats
 from bot.storage.db import now
 
 logger = logging.getLogger(__name__)

@@ -83,6 +83,17 @@ def unescalated_since(connection: sqlite3.Connection, deadline: float) -> list[H
     )
 
 
+def offered_since(connection: sqlite3.Connection, deadline: float) -> list[HelpRequest]:
+    """Open requests offered to the volunteers of their area at or before `deadline` that
+    the whole group has not been shown yet."""
+    return _requests(
+        connection,
+        """WHERE state = 'open' AND offered_at IS NOT NULL AND widened_at IS NULL
+             AND offered_at <= ? ORDER BY id""",
+        (deadline,),
+    )
+
+
 def volunteer_by_id(connection: sqlite3.Connection, user_id: int) -> Volunteer | None:
     row = connection.execute(
         f"SELECT {VOLUNTEER_COLUMNS} FROM volunteers WHERE user_id = ?", (user_id,)

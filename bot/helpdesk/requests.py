@@ -17,12 +17,12 @@ from typing import Any, Literal
 
 from rapidfuzz import fuzz
 
+from bot.helpdesk.areas import covers
 from bot.helpdesk.conversations import Conversations, end_conversation
 from bot.helpdesk.intake import Conversation
 from bot.helpdesk.models import HelpRequest, Volunteer, reference, without_contact
 from bot.helpdesk.outbox import (
     VOLUNTEER_DETAILS,
-    Chats,
     Outbox,
     OutboxItem,
     queue_notice,
@@ -32,6 +32,7 @@ from bot.helpdesk.outbox import (
 )
 from bot.helpdesk.repository import (
     first_name,
+    offered_since,
     request_by_id,
     request_by_ref,
     requests_in_state,
@@ -40,7 +41,9 @@ from bot.helpdesk.repository import (
     stored_since,
     unescalated_since,
     volunteer_by_id,
+    volunteers_in_state,
 )
+from bot.helpdesk.routing import Chats, may_claim
 from bot.helpdesk.texts import snapshot
 from bot.storage.db import now
 from bot.text import tokens
@@ -53,7 +56,7 @@ DUPLICATE_WINDOW_SECONDS = 3600
 # ask for the same thing.
 SAME_DESCRIPTION = 85.0
 
-ClaimStatus = Literal["won", "yours", "taken", "closed", "not_volunteer", "missing"]
+ClaimStatus = Literal["won", "yours", "taken", "closed", "not_volunteer", "elsewhere", "missing"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,16 @@ def _same_description(earlier: str | None, later: str | None) -> bool:
 # -- parts of a transaction, shared with volunteers.py and privacy.py ------------------------
 
 
+def redraw(connection: sqlite3.Connection, chats: Chats, request: HelpRequest) -> None:
+    """Redraw the request's post in its municipality's volunteer group (in the group it was
+    posted in, if the route has changed since); nothing while only the volunteers of its area
+    have been told of it."""
+    if not request.in_group:
+        return
+    chat = request.group_chat_id or chats.route(request.municipality).volunteers
+    queue_redraw(connection, chat, request.id)
+
+
 def tell_resident(
     connection: sqlite3.Connection,
     request: HelpRequest,
@@ -89,7 +102,7 @@ def _hand_over(
     connection: sqlite3.Connection, chats: Chats, request: HelpRequest, volunteer: Volunteer
 ) -> None:
     """A volunteer has the request: they get the details, the resident and group are told."""
-    queue_redraw(connection, chats.volunteers, request.id)
+    redraw(connection, chats, request)
     tell_resident(connection, request, "notice_claimed", name=first_name(volunteer.name))
     queue_view(
         connection,
@@ -122,7 +135,7 @@ def cancel_request(
     request = request_by_id(connection, request_id)
     assert request is not None
     withdraw_details(connection, request_id)
-    queue_redraw(connection, chats.volunteers, request_id)
+    redraw(connection, chats, request)
     queue_notice(
         connection, request.volunteer_id, request, "volunteer_request_cancelled", "volunteer"
     )
@@ -143,8 +156,8 @@ def release_claims(connection: sqlite3.Connection, chats: Chats, volunteer_id: i
             (request_id,),
         )
         withdraw_details(connection, request_id)
-        queue_redraw(connection, chats.volunteers, request_id)
         if before is not None:
+            redraw(connection, chats, before)
             tell_resident(connection, before, "notice_released")
 
 
@@ -255,9 +268,10 @@ class Requests:
                 (reference(municipality, request_id), request_id),
             )
             end_conversation(connection, resident_id)
-            queue_redraw(connection, self.chats.volunteers, request_id)
             request = request_by_id(connection, request_id)
             assert request is not None
+            request = self._offer_first(connection, request)
+            redraw(connection, self.chats, request)
             return request, False
 
         result = await self.outbox.transaction(run)
@@ -267,6 +281,53 @@ class Requests:
         logger.info("help request %d stored (duplicate=%s)", result[0].id, result[1])
         return result
 
+    def _offer_first(self, connection: sqlite3.Connection, request: HelpRequest) -> HelpRequest:
+        """Tell the approved volunteers who listed the request's area, privately, before the
+        whole group: the group sees it only if none of them takes it within half the
+        escalation time (`widen_due`). Without such volunteers it goes to the group at once."""
+        near = [
+            v
+            for v in volunteers_in_state(connection, "approved")
+            if v.user_id != request.resident_id
+            and may_claim(v.municipalities, request.municipality)
+            and covers(v.area, request.area)
+        ]
+        if not near:
+            return request
+        connection.execute(
+            "UPDATE help_requests SET offered_at = ? WHERE id = ?", (now(), request.id)
+        )
+        values = {"request": snapshot(without_contact(request))}
+        for volunteer in near:
+            queue_view(
+                connection, volunteer.user_id, "volunteer_offer", "volunteer", values, request.id
+            )
+        logger.info("help request %d offered first to %d volunteer(s)", request.id, len(near))
+        offered = request_by_id(connection, request.id)
+        assert offered is not None
+        return offered
+
+    async def widen_due(self) -> list[HelpRequest]:
+        """Requests offered to the volunteers of their area that none of them took within
+        half the escalation time: now the whole group sees them."""
+        deadline = now() - self.escalate_after_seconds / 2
+
+        def run(connection: sqlite3.Connection) -> list[HelpRequest]:
+            due = offered_since(connection, deadline)
+            for request in due:
+                connection.execute(
+                    "UPDATE help_requests SET widened_at = ? WHERE id = ?", (now(), request.id)
+                )
+                widened = request_by_id(connection, request.id)
+                assert widened is not None
+                redraw(connection, self.chats, widened)
+            return due
+
+        widened = await self.outbox.transaction(run)
+        for request in widened:
+            logger.info("help request %d widened to the whole group", request.id)
+        return widened
+
     async def claim(self, request_id: int, volunteer_id: int) -> ClaimResult:
         """A volunteer presses "I'll take it": exactly one approved volunteer wins."""
 
@@ -274,6 +335,10 @@ class Requests:
             volunteer = volunteer_by_id(connection, volunteer_id)
             if volunteer is None or not volunteer.approved:
                 return ClaimResult("not_volunteer", request_by_id(connection, request_id))
+            wanted = request_by_id(connection, request_id)
+            if wanted is not None and not may_claim(volunteer.municipalities, wanted.municipality):
+                # Approved for Asker is not approved for Öckerö: nothing changes.
+                return ClaimResult("elsewhere", wanted)
             cursor = connection.execute(
                 """UPDATE help_requests SET state = 'claimed', volunteer_id = ?, claimed_at = ?
                    WHERE id = ? AND state = 'open'""",
@@ -310,7 +375,7 @@ class Requests:
             if cursor.rowcount != 1 or before is None:
                 return None
             withdraw_details(connection, request_id)
-            queue_redraw(connection, self.chats.volunteers, request_id)
+            redraw(connection, self.chats, before)
             tell_resident(connection, before, "notice_released")
             return request_by_id(connection, request_id)
 
@@ -329,7 +394,7 @@ class Requests:
             if cursor.rowcount != 1 or request is None:
                 return None
             withdraw_details(connection, request_id)
-            queue_redraw(connection, self.chats.volunteers, request_id)
+            redraw(connection, self.chats, request)
             tell_resident(connection, request, "notice_done")
             return request
 
@@ -365,7 +430,13 @@ class Requests:
                 )
                 values = {"request": snapshot(without_contact(request)), "minutes": minutes}
                 queue_view(
-                    connection, self.chats.staff, "staff_escalation", "staff", values, request.id
+                    connection,
+                    self.chats.route(request.municipality).staff,
+                    "staff_escalation",
+                    "staff",
+                    values,
+                    request.id,
+                    municipality=request.municipality,
                 )
                 tell_resident(connection, request, "notice_slow", True)
             return due
@@ -397,7 +468,9 @@ class Requests:
                 if stamp - (drawn or created) >= _age_refresh_interval(stamp - created)
             ]
             for request_id in stale:
-                queue_redraw(connection, self.chats.volunteers, request_id)
+                request = request_by_id(connection, request_id)
+                if request is not None:
+                    redraw(connection, self.chats, request)
             return len(stale)
 
         return await self.outbox.transaction(run)
@@ -415,6 +488,14 @@ class Requests:
         volunteer = await self.db.read(lambda c: volunteer_by_id(c, volunteer_id))
         name = first_name(volunteer.name) if volunteer and volunteer.name else None
         values = {"ref": released.ref, "volunteer": name, "reason": reason}
+        staff_chat = self.chats.route(released.municipality).staff
         await self.outbox.transaction(
-            lambda c: queue_view(c, self.chats.staff, "staff_undeliverable", "staff", values)
+            lambda c: queue_view(
+                c,
+                staff_chat,
+                "staff_undeliverable",
+                "staff",
+                values,
+                municipality=released.municipality,
+            )
         )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -69,6 +70,13 @@ def group_message(
         return say("group_taken", lang, name=volunteer_name or "?", **values), []
     state = say(f"state_{request.state}", lang)
     return say("group_closed", lang, ref=request.ref, category=values["category"], state=state), []
+
+
+def volunteer_offer(request: HelpRequest, lang: Lang, now: int) -> tuple[str, Keyboard]:
+    """The private message to a volunteer who listed the request's area: the group's post,
+    with its "I'll take it" button, before the group sees it. No personal data."""
+    text, keyboard = group_message(request, lang, now, None)
+    return say_html("volunteer_offer", lang, {"post": text}), keyboard
 
 
 def volunteer_details(request: HelpRequest, lang: Lang) -> tuple[str, Keyboard]:
@@ -147,7 +155,10 @@ def staff_undeliverable(
 
 
 def staff_registration(
-    volunteer: Volunteer, earlier: Volunteer | None = None, lang: Lang = STAFF_LANG
+    volunteer: Volunteer,
+    earlier: Volunteer | None = None,
+    lang: Lang = STAFF_LANG,
+    places: Sequence[str] = (),
 ) -> tuple[str, Keyboard]:
     """The staff chat's message about a new volunteer to vet, with how an earlier
     registration of the same person ended (rejected or revoked), if one did."""
@@ -168,6 +179,7 @@ def staff_registration(
         id=str(volunteer.user_id),
         name=volunteer.name or "–",
         area=volunteer.area or "–",
+        places=", ".join(places or volunteer.municipalities) or "–",
         skills=skills,
         phone=volunteer.phone or "–",
     )
@@ -199,13 +211,20 @@ def _request(values: dict[str, Any]) -> HelpRequest:
 
 
 def _volunteer(data: dict[str, Any] | None) -> Volunteer | None:
-    return Volunteer(**{**data, "skills": tuple(data["skills"])}) if data else None
+    if not data:
+        return None
+    lists = {
+        "skills": tuple(data["skills"]),
+        "municipalities": tuple(data.get("municipalities", ())),
+    }
+    return Volunteer(**{**data, **lists})
 
 
 def _registration(values: dict[str, Any], lang: Lang) -> tuple[str, Keyboard]:
     volunteer = _volunteer(values["volunteer"])
     assert volunteer is not None
-    return staff_registration(volunteer, _volunteer(values.get("earlier")), lang)
+    places = [str(p) for p in values.get("places", ())]
+    return staff_registration(volunteer, _volunteer(values.get("earlier")), lang, places)
 
 
 def _decided(values: dict[str, Any], lang: Lang) -> tuple[str, Keyboard]:
@@ -217,6 +236,9 @@ def _decided(values: dict[str, Any], lang: Lang) -> tuple[str, Keyboard]:
 VIEWS: dict[str, View] = {
     "say": lambda values, lang: (say(values["key"], lang), []),
     "volunteer_details": lambda values, lang: volunteer_details(_request(values), lang),
+    "volunteer_offer": lambda values, lang: volunteer_offer(
+        _request(values), lang, int(time.time())
+    ),
     "volunteer_details_gone": lambda values, lang: (
         volunteer_details_gone(values["ref"], values["state"], lang),
         [],

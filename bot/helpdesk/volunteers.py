@@ -10,9 +10,10 @@ import sqlite3
 from bot.helpdesk.conversations import Conversations, end_conversation
 from bot.helpdesk.intake import Conversation
 from bot.helpdesk.models import Volunteer
-from bot.helpdesk.outbox import Chats, Outbox, queue_view
+from bot.helpdesk.outbox import Outbox, queue_view
 from bot.helpdesk.repository import volunteer_by_id, volunteers_in_state
 from bot.helpdesk.requests import release_claims
+from bot.helpdesk.routing import Chats
 from bot.helpdesk.texts import snapshot
 from bot.storage.db import now
 
@@ -28,7 +29,15 @@ def _show_decision(connection: sqlite3.Connection, volunteer: Volunteer) -> None
     ).fetchall()
     values = {"volunteer": snapshot(volunteer)}
     for chat_id, message_id in posts:
-        queue_view(connection, chat_id, "staff_decided", "staff", values, edit=message_id)
+        queue_view(
+            connection,
+            chat_id,
+            "staff_decided",
+            "staff",
+            values,
+            edit=message_id,
+            municipality=next(iter(volunteer.municipalities), None),
+        )
 
 
 class Volunteers:
@@ -54,14 +63,14 @@ class Volunteers:
             earlier = volunteer_by_id(connection, user_id)
             connection.execute(
                 """INSERT INTO volunteers (user_id, name, area, skills, phone, language, state,
-                     confidentiality_accepted_at, registered_at)
-                   VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                     confidentiality_accepted_at, registered_at, municipalities)
+                   VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
                    ON CONFLICT (user_id) DO UPDATE SET name = excluded.name,
                      area = excluded.area, skills = excluded.skills, phone = excluded.phone,
                      language = excluded.language, state = 'pending',
                      confidentiality_accepted_at = excluded.confidentiality_accepted_at,
                      registered_at = excluded.registered_at, decided_at = NULL,
-                     decided_by = NULL""",
+                     decided_by = NULL, municipalities = excluded.municipalities""",
                 (
                     user_id,
                     data.get("name"),
@@ -71,6 +80,7 @@ class Volunteers:
                     language,
                     now(),
                     now(),
+                    data.get("municipalities") or None,
                 ),
             )
             end_conversation(connection, user_id)
@@ -79,20 +89,33 @@ class Volunteers:
             values = {
                 "volunteer": snapshot(volunteer),
                 "earlier": snapshot(earlier) if earlier else None,
+                "places": [self.chats.place_name(m) for m in volunteer.municipalities],
             }
-            queue_view(
-                connection,
-                self.chats.staff,
-                "staff_registration",
-                "staff",
-                values,
-                purpose=f"registration:{user_id}",
-            )
+            for chat, municipality in self._staff_chats(volunteer):
+                queue_view(
+                    connection,
+                    chat,
+                    "staff_registration",
+                    "staff",
+                    values,
+                    purpose=f"registration:{user_id}",
+                    municipality=municipality,
+                )
             return volunteer
 
         volunteer = await self.outbox.transaction(run)
         self.conversations.ended(user_id)
         return volunteer
+
+    def _staff_chats(self, volunteer: Volunteer) -> list[tuple[int | None, str | None]]:
+        """The staff chat of each municipality the volunteer signed up for, once each, with
+        the municipality whose language it reads; the global staff chat for none."""
+        if not volunteer.municipalities:
+            return [(self.chats.staff, None)]
+        chats: dict[int | None, str | None] = {}
+        for municipality in volunteer.municipalities:
+            chats.setdefault(self.chats.route(municipality).staff, municipality)
+        return list(chats.items())
 
     async def decide(
         self,

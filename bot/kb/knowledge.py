@@ -31,6 +31,9 @@ class Municipality:
     phone: str | None
     website: str | None
     aliases: tuple[str, ...]
+    # Its own staff chat and volunteer group, as written in its municipality file.
+    staff_chat: int | None = None
+    volunteer_chat: int | None = None
 
     def display_name(self, lang: Lang) -> str:
         """The name in `lang`, else in the municipality's own language."""

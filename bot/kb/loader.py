@@ -187,6 +187,8 @@ def _plain_message(error: Mapping[str, Any], model: type[BaseModel]) -> str:
         return f"'{where}' must be a list, one item per line starting with '- '"
     if kind == "string_type":
         return f"'{where}' must be text"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"'{where}' must be a whole number, not '{value}'"
     if kind == "model_type":
         return f"'{where}' must be a group of fields (name: value lines)"
     return f"'{where}': {error['msg']}"
@@ -398,6 +400,22 @@ def _load_shared(
     return topics, sources, emergency, drafts
 
 
+def _group_id(
+    value: int | None, name: str, path: Path, lines: YamlDocument, out: _Collector
+) -> int | None:
+    """A chat id that must be a Telegram group's (negative): a user's id would send a
+    municipality's staff messages to one person's private chat."""
+    if value is None or value < 0:
+        return value
+    out.error(
+        path,
+        lines.line_of((name,)),
+        f"'{name}' must be a Telegram group id, a negative number such as -1001234567890, "
+        f"not {value}",
+    )
+    return None
+
+
 def _load_municipality(
     folder: Path,
     topics: dict[str, Topic],
@@ -436,6 +454,8 @@ def _load_municipality(
             "no 'phone' or 'website': when the bot cannot answer, residents get no way to reach "
             "the municipality (add one from the municipality's own pages)",
         )
+    staff_chat = _group_id(model.staff_chat, "staff_chat", path, lines, out)
+    volunteer_chat = _group_id(model.volunteer_chat, "volunteer_chat", path, lines, out)
     municipality = Municipality(
         id=model.id,
         name=dict(model.name),
@@ -444,6 +464,8 @@ def _load_municipality(
         phone=model.phone,
         website=model.website,
         aliases=tuple(model.aliases),
+        staff_chat=staff_chat,
+        volunteer_chat=volunteer_chat,
     )
     drafts: list[_Draft] = []
     rules = _EntryRules(topics, sources, today, municipality, texts)

@@ -56,6 +56,10 @@ class MunicipalityFile(_Strict):
     website: Text | None = None
     aliases: list[Text] = []
     files: list[Text]
+    # The municipality's own staff chat and volunteer group (Telegram group ids); the
+    # environment's STAFF_CHAT_ID_<ID> and VOLUNTEER_CHAT_ID_<ID> win over these.
+    staff_chat: int | None = None
+    volunteer_chat: int | None = None
 
 
 class SharedFile(_Strict):

@@ -183,4 +183,12 @@ MIGRATIONS: list[list[str]] = [
         """CREATE INDEX questions_asked_outcome
            ON questions (asked_at, outcome, language, municipality)""",
     ],
+    # 8: one staff chat and volunteer group per municipality. The municipalities a volunteer
+    # signed up for (none: registered before, may help anywhere); when the volunteers whose
+    # areas match a request were told of it first, and when it went to the whole group.
+    [
+        "ALTER TABLE volunteers ADD COLUMN municipalities TEXT",
+        "ALTER TABLE help_requests ADD COLUMN offered_at INTEGER",
+        "ALTER TABLE help_requests ADD COLUMN widened_at INTEGER",
+    ],
 ]

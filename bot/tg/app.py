@@ -25,7 +25,7 @@ from bot.tg.handlers.console import ConsoleHandlers
 from bot.tg.handlers.emergency import EmergencyHandlers
 from bot.tg.handlers.intake import HelpDeskHandlers, InConversation
 from bot.tg.handlers.resident import ResidentHandlers
-from bot.tg.handlers.staff import StaffHandlers
+from bot.tg.handlers.staff import InStaffChat, StaffHandlers
 from bot.tg.handlers.volunteer import VolunteerHandlers
 from bot.tg.lifecycle import starter, stopper
 from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor
@@ -154,26 +154,19 @@ def register_handlers(
     application.add_handler(CommandHandler("cancel", helpdesk.cancel, filters=private))
     application.add_handler(CommandHandler("forgetme", helpdesk.forget, filters=private))
     application.add_handler(CommandHandler("volunteer", helpdesk.volunteer, filters=private))
-    if runtime.settings.staff_chat_id is not None:
-        application.add_handler(
-            CommandHandler("help", staff.help, filters=filters.Chat(runtime.settings.staff_chat_id))
-        )
+    in_staff_chat = InStaffChat(runtime.chats)
+    application.add_handler(CommandHandler("help", staff.help, filters=in_staff_chat))
     application.add_handler(CommandHandler("console", ConsoleHandlers(runtime).console, private))
     application.add_handler(CommandHandler("reload", staff.reload))
     application.add_handler(CommandHandler("unanswered", staff.unanswered))
     application.add_handler(
         CommandHandler(RESIDENT_COMMANDS, resident.group_redirect, filters=groups)
     )
-    if runtime.settings.staff_chat_id is not None:
-        application.add_handler(
-            MessageHandler(
-                filters.Chat(runtime.settings.staff_chat_id)
-                & filters.REPLY
-                & filters.TEXT
-                & ~filters.COMMAND,
-                staff.staff_reply,
-            )
+    application.add_handler(
+        MessageHandler(
+            in_staff_chat & filters.REPLY & filters.TEXT & ~filters.COMMAND, staff.staff_reply
         )
+    )
     application.add_handler(MessageHandler(private & filters.COMMAND, resident.help))
     # Typed answers to an intake step go to the help desk; every other text is a question.
     application.add_handler(

@@ -93,10 +93,12 @@ async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) 
 
 
 async def _housekeeping(runtime: Runtime) -> None:
-    """Escalate requests nobody has taken, and erase what retention says must go."""
+    """Show the whole group requests the volunteers of their area did not take, escalate
+    requests nobody has taken, and erase what retention says must go."""
     while True:
         try:
             # Both wake the outbox sender themselves when they queue something.
+            await runtime.desk.requests.widen_due()
             await runtime.desk.requests.escalate_due()
             await runtime.desk.requests.refresh_ages()
             await runtime.desk.privacy.erase_expired()

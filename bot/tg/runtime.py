@@ -39,7 +39,8 @@ class Runtime(Services):
         # Button presses are cheaper to make than messages: a separate, wider window.
         self.press_flood = FloodGuard(limit=PRESSES_PER_WINDOW, seconds=PRESS_WINDOW_SECONDS)
         self._codec: CallbackCodec | None = None
-        self.staff_membership: dict[int, tuple[bool, float]] = {}
+        # (user, staff chat) -> (a member?, when Telegram said so)
+        self.staff_membership: dict[tuple[int, int], tuple[bool, float]] = {}
         # Updates being handled again after "this is not an emergency": not checked again.
         self.emergency_dismissed: set[int] = set()
         self.tasks: list[asyncio.Task[None]] = []
@@ -48,6 +49,12 @@ class Runtime(Services):
     async def start(self) -> None:
         # Loaded before the first update, not while a resident waits for an answer.
         _ = self.knowledge
+        for municipality in self.chats.unknown():
+            logger.warning(
+                "the environment sets chats or staff for '%s', which is no municipality in "
+                "the knowledge base: check the variable's name",
+                municipality,
+            )
         await self.open()
         self._codec = CallbackCodec(await self.meta.secret("callback-key"))
 
@@ -86,12 +93,12 @@ class Runtime(Services):
             raise RuntimeError("the runtime has not been started")
         return self._codec
 
-    def cached_staff(self, user_id: int) -> bool | None:
-        """A recent answer to "is this user in the staff chat?", or None."""
-        cached = self.staff_membership.get(user_id)
+    def cached_staff(self, user_id: int, chat_id: int) -> bool | None:
+        """A recent answer to "is this user in that staff chat?", or None."""
+        cached = self.staff_membership.get((user_id, chat_id))
         if cached and time.monotonic() - cached[1] < STAFF_CACHE_SECONDS:
             return cached[0]
         return None
 
-    def remember_staff(self, user_id: int, is_staff: bool) -> None:
-        self.staff_membership[user_id] = (is_staff, time.monotonic())
+    def remember_staff(self, user_id: int, chat_id: int, is_staff: bool) -> None:
+        self.staff_membership[(user_id, chat_id)] = (is_staff, time.monotonic())

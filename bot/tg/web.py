@@ -24,6 +24,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.console.web import Console, add_console
+from bot.helpdesk.routing import StaffScope
 from bot.monitoring import health
 from bot.tg.handlers.staff import StaffHandlers
 from bot.tg.processing import is_update_id
@@ -128,7 +129,10 @@ def make_web_app(
     async def is_staff(user_id: int) -> bool | None:
         return await staff.membership(application.bot, user_id)
 
-    add_console(app, Console(runtime, is_staff, runtime.settings.console_url))
+    async def scope_of(user_id: int) -> StaffScope:
+        return await staff.scope(application.bot, user_id)
+
+    add_console(app, Console(runtime, is_staff, runtime.settings.console_url, scope_of))
     return app
 
 

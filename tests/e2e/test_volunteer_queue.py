@@ -186,26 +186,31 @@ async def register_volunteer(
     core = world.core
     core.set_member_status(world.volunteer_chat, user, "member")
     core.inject_text(user, "/volunteer")
-    await reply(core, user, "(1/5)")
+    await reply(core, user, "(1/6)")
     core.inject_text(user, name)
-    await reply(core, user, "(2/5)")
+    prompt = await reply(core, user, "(2/6)")
+    core.press_button(user, prompt, text="Asker kommune")
+    prompt = await core.wait_for_message(user, lambda m: "✅ Asker kommune" in m.button_texts)
+    core.press_button(user, prompt, text=say("button_skills_done", lang))
+    await reply(core, user, "(3/6)")
     core.inject_text(user, "Asker sentrum")
-    prompt = await reply(core, user, "(3/5)")
+    prompt = await reply(core, user, "(4/6)")
     groceries = say("category_groceries", lang)
     core.press_button(user, prompt, text=groceries)
     prompt = await core.wait_for_message(user, lambda m: f"✅ {groceries}" in m.button_texts)
     core.press_button(user, prompt, text=say("button_skills_done", lang))
-    prompt = await reply(core, user, "(4/5)")
+    prompt = await reply(core, user, "(5/6)")
     core.press_button(user, prompt, text=say("button_skip", lang))
-    prompt = await reply(core, user, "(5/5)")
+    prompt = await reply(core, user, "(6/6)")
     core.press_button(user, prompt, text=say("button_accept", lang))
     await reply(core, user, plain("volunteer_submitted", lang))
     card = await reply(core, world.staff_chat, f"(id {user.id})")
     assert name in text_of(card)
     if approve:
-        core.press_button(world.staff, card, text="Approve")
+        # Asker's staff texts are in Norwegian.
+        core.press_button(world.staff, card, text=say("button_approve", "nb"))
         await seen(core, user, plain("volunteer_approved", lang))
-        await shows(core, card, "Approved by Siri")
+        await shows(core, card, plain("staff_approved_by", who="Siri"))
 
 
 async def ola_volunteers_and_kari_lives_in_asker(world: World) -> None:
@@ -222,6 +227,7 @@ async def fill_request(
     category: str = "groceries",
     description: str = DESCRIPTION,
     phone: str | None = None,
+    area: str = AREA,
 ) -> Message:
     """Answer every intake step; returns the summary with its Send button."""
     core.inject_text(user, "/requesthelp")
@@ -230,7 +236,7 @@ async def fill_request(
     await reply(core, user, "(2/6)")
     core.inject_text(user, description)
     await reply(core, user, "(3/6)")
-    core.inject_text(user, AREA)
+    core.inject_text(user, area)
     prompt = await reply(core, user, "(4/6)")
     core.press_button(user, prompt, text=say("timing_today", lang))
     prompt = await reply(core, user, "(5/6)")
@@ -284,7 +290,7 @@ async def test_whole_path_from_registration_to_done(bot: BotProcess, world: Worl
 
     await register_volunteer(world, ola, "Ola Nordmann")
     card = await seen(core, world.staff_chat, f"(id {ola.id})")
-    assert "Revoke approval" in card.button_texts
+    assert say("button_revoke", "nb") in card.button_texts
 
     # Cancel at a step (in Swedish): nothing is stored, nothing is posted.
     anna = world.other_resident
@@ -759,7 +765,7 @@ async def test_take_button_refuses_forgers_strangers_and_the_unapproved(
 
     # Forged data: wrong signature, none, garbage, and a real button moved from another chat.
     card = await seen(core, world.staff_chat, f"(id {ola.id})")
-    revoke = card.find_button(text="Revoke approval")
+    revoke = card.find_button(text=say("button_revoke", "nb"))
     assert revoke is not None  # signed, but for the staff chat
     forged = [f"c|{request_id}|AAAAAAAA", f"c|{request_id}", "c", take_data + "x"]
     forged.append(str(revoke["callback_data"]))
@@ -821,21 +827,22 @@ async def test_unclaimed_requests_escalate_to_staff_who_close_or_hand_them_over(
                 WAIT,
                 what=f"the staff alert for {ref}",
             )
-            assert {"Close", "Hand to a volunteer"} <= set(alerts[ref].button_texts)
+            buttons = {say("button_staff_close", "nb"), say("button_staff_assign", "nb")}
+            assert buttons <= set(alerts[ref].button_texts)
             for secret in ("Kari", "kari_nordby", PHONE):
                 assert secret not in text_of(alerts[ref])
             slow = await seen(core, resident, f"{lead('notice_slow')} {ref}")
             assert ref in text_of(slow) and "66 700 000" in text_of(slow)
 
         # Close: the resident is told, with the municipality's number.
-        core.press_button(world.staff, alerts[to_close], text="Close")
-        await shows(core, alerts[to_close], "Closed by Siri")
+        core.press_button(world.staff, alerts[to_close], text=say("button_staff_close", "nb"))
+        await shows(core, alerts[to_close], plain("staff_closed_by", who="Siri"))
         closed = await seen(core, resident, f"{lead('notice_closed_by_staff')} {to_close}")
         assert to_close in text_of(closed) and "66 700 000" in text_of(closed)
         await shows(core, await posted(core, to_close), say("state_cancelled", "nb"))
 
         # Hand to a named volunteer: they get the details.
-        core.press_button(world.staff, alerts[to_hand], text="Hand to a volunteer")
+        core.press_button(world.staff, alerts[to_hand], text=say("button_staff_assign", "nb"))
         picker = await core.wait_for_message(
             world.staff_chat, lambda m: "Ola Nordmann" in m.button_texts, WAIT
         )
@@ -844,7 +851,7 @@ async def test_unclaimed_requests_escalate_to_staff_who_close_or_hand_them_over(
         assert "Kari" in text_of(details) and "kari_nordby" in text_of(details)
         await seen(core, resident, plain("notice_claimed", name="Ola", ref=to_hand))
         await shows(core, await posted(core, to_hand), "Tatt av Ola")
-        await shows(core, picker, "Handed to a volunteer by Siri")
+        await shows(core, picker, plain("staff_handed_by", who="Siri"))
         # Each request was escalated once.
         alerts_sent = [t for t in texts(core, world.staff_chat) if t.startswith("⏰")]
         assert len(alerts_sent) == 2

@@ -21,6 +21,7 @@ from bot.console.actions import ConsoleActions
 from bot.console.auth import SESSION_SECONDS, Session
 from bot.console.web.pages import PAGES, Page, ReportCache, View, hand_over
 from bot.console.web.views import Texts, render
+from bot.helpdesk.routing import EVERYWHERE, StaffScope
 from bot.services import Services
 from bot.types import LANGS, Lang, lang_or_english
 
@@ -43,6 +44,13 @@ SECURITY_HEADERS = {
 # True: staff; False: not (their sessions end); None: it cannot be told now (Telegram is
 # unreachable), so this request is refused and the session kept.
 IsStaff = Callable[[int], Awaitable[bool | None]]
+# Where a staff member may act (routing.StaffScope): the global staff everywhere, a
+# municipality's staff on its own requests and volunteers.
+ScopeOf = Callable[[int], Awaitable[StaffScope]]
+
+
+async def _everywhere(staff_id: int) -> StaffScope:
+    return EVERYWHERE
 
 
 @dataclass
@@ -52,6 +60,7 @@ class Console:
     services: Services
     is_staff: IsStaff
     base_url: str | None
+    scope_of: ScopeOf = _everywhere
 
     def __post_init__(self) -> None:
         self.actions = ConsoleActions(self.services.db, self.services.desk, self.services.audit)
@@ -60,6 +69,10 @@ class Console:
         prefix = urlsplit(self.base_url).path.rstrip("/") if self.base_url else ""
         self.root = f"{prefix}/console/"
         self.secure = bool(self.base_url and self.base_url.startswith("https://"))
+
+
+# What the page says after a change: ?done=1, 0 or refused.
+_NOTICES = {"1": "console_done", "0": "console_not_done", "refused": "console_not_yours"}
 
 
 def _html(body: str, status: int = 200) -> web.Response:
@@ -148,8 +161,9 @@ def add_console(app: web.Application, console: Console) -> None:
             )
         return found, form
 
-    def back(page: str, done: bool) -> web.Response:
-        raise web.HTTPSeeOther(f"{console.root}{page}?done={'1' if done else '0'}")
+    def back(page: str, done: bool | str) -> web.Response:
+        outcome = done if isinstance(done, str) else "1" if done else "0"
+        raise web.HTTPSeeOther(f"{console.root}{page}?done={outcome}")
 
     def link_token(values: Any) -> str | None:
         token = values.get("token", "")
@@ -266,9 +280,7 @@ def add_console(app: web.Application, console: Console) -> None:
                 (shown.name + (f"-{d.part}" if d.part else ""), d.label) for d in shown.downloads
             ]
             or [(shown.name, t("console_csv"))],
-            notice=None
-            if done is None
-            else t("console_done" if done == "1" else "console_not_done"),
+            notice=None if done is None else t(_NOTICES.get(done, "console_not_done")),
         )
 
     async def hand_over_page(request: web.Request) -> web.Response:
@@ -290,6 +302,10 @@ def add_console(app: web.Application, console: Console) -> None:
         kind, action = request.match_info["kind"], request.match_info["action"]
         try:
             target = int(request.match_info["target"]) if "target" in request.match_info else 0
+            scope = await console.scope_of(session.staff_id)
+            if kind != "unanswered" and not await console.actions.may_act(scope, kind, target):
+                # Another municipality's request or volunteer: nothing changes.
+                return back(kind, "refused")
             if kind == "requests" and action == "close":
                 done = await console.actions.close_request(session, target)
             elif kind == "requests" and action == "hand-over":

@@ -173,6 +173,19 @@ class HelpDeskHandlers:
             return say("volunteer_name", lang), InlineKeyboardMarkup(
                 [self._nav(chat_id, lang, False)]
             )
+        if step == "municipalities":
+            chosen = conversation.data.get("municipalities", "").split(",")
+            names = self.rt.knowledge.responder.kb.municipalities
+            options = [
+                (m, ("✅ " if m in chosen else "") + names[m].display_name(lang))
+                for m in self._municipality_ids()
+            ]
+            rows = [
+                *self._choices(chat_id, options),
+                [self._button(chat_id, say("button_skills_done", lang), Action.CHOOSE, "done")],
+                self._nav(chat_id, lang),
+            ]
+            return say("volunteer_municipalities", lang), InlineKeyboardMarkup(rows)
         if step == "area":
             return say("volunteer_area", lang), InlineKeyboardMarkup([self._nav(chat_id, lang)])
         if step == "skills":
@@ -198,6 +211,10 @@ class HelpDeskHandlers:
         ]
         return say("volunteer_confidentiality", lang), InlineKeyboardMarkup(rows)
 
+    def _municipality_ids(self) -> list[str]:
+        """The municipalities a volunteer can sign up for, in the knowledge base's order."""
+        return list(self.rt.knowledge.responder.kb.municipalities)
+
     async def send_prompt(self, message: Message, conversation: Conversation) -> None:
         text, markup = self.prompt(message.chat_id, conversation)
         await message.get_bot().send_message(message.chat_id, text, reply_markup=markup)
@@ -206,8 +223,8 @@ class HelpDeskHandlers:
 
     async def begin(self, message: Message, user: User, lang: Lang, category: str | None) -> None:
         """Start intake (from a command, a reply's button or the fallback's button)."""
-        if self.rt.settings.volunteer_chat_id is None:
-            resident, _ = await self.residents.profile(user)
+        resident, _ = await self.residents.profile(user)
+        if self.rt.chats.route(resident.municipality).volunteers is None:
             contact = self.rt.contact_line(resident.municipality, lang)
             await send_html(message, say("request_unavailable", lang, contact=contact))
             return
@@ -452,8 +469,11 @@ class HelpDeskHandlers:
             state = say(f"volunteer_state_{existing.state}", lang)
             await message.reply_text(say("volunteer_already", lang, state=state))
             return
-        conversation = intake.start_volunteer()
-        conversation = Conversation("volunteer", conversation.step, {"lang": lang})
+        resident, _ = await self.residents.profile(user)
+        conversation = intake.start_volunteer(resident.municipality)
+        conversation = Conversation(
+            "volunteer", conversation.step, {**conversation.data, "lang": lang}
+        )
         await self.desk.conversations.save(user.id, conversation)
         await self.send_prompt(message, conversation)
 
@@ -560,7 +580,9 @@ class HelpDeskHandlers:
             await self._send_request(message, user, conversation)
         elif conversation.kind == "volunteer":
             await self._advance(
-                message, user, intake.volunteer_choice(conversation, callback.arg(0))
+                message,
+                user,
+                intake.volunteer_choice(conversation, callback.arg(0), self._municipality_ids()),
             )
         else:
             await self._advance(message, user, intake.request_choice(conversation, callback.arg(0)))

@@ -12,7 +12,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.answering import Reply
-from bot.messages import STAFF_LANG, escape, say
+from bot.messages import escape, say
 from bot.storage.records import Question, Resident
 from bot.tg import keyboards as kbd
 from bot.tg.buttons import ButtonPress, acknowledge
@@ -414,17 +414,21 @@ class ResidentHandlers:
         answered = await self.rt.questions.by_answer_message(
             user.id, message.reply_to_message.message_id
         )
-        staff_chat = self.rt.settings.staff_chat_id
-        if answered is None or staff_chat is None:
+        if answered is None:
+            return False
+        # The thread goes on in the chat the question went to, if it still is a staff chat.
+        earlier = await self.rt.questions.staff_message_of(answered.id)
+        route = self.rt.chats.route(answered.municipality)
+        staff_chat = earlier[0] if earlier else route.staff
+        if staff_chat is None:
             return False
         _, lang = await self.profile(user, self.rt.knowledge.responder.language_of(message.text))
         follow_up = await self.rt.questions.record(
             user.id, answered.municipality, lang, message.text[:1000], "follow_up"
         )
-        earlier = await self.rt.questions.staff_message_of(answered.id)
         text = say(
             "staff_resident_replied",
-            STAFF_LANG,
+            route.language,
             place=answered.municipality or "-",
             text=message.text,
         )
@@ -465,7 +469,8 @@ class ResidentHandlers:
             await acknowledge(query, say("handoff_already", lang))
             return True
         kb = self.rt.knowledge.responder.kb
-        staff_chat = self.rt.settings.staff_chat_id
+        route = self.rt.chats.route(question.municipality)
+        staff_chat = route.staff
         await acknowledge(query)
         if staff_chat is None:
             contact = self.rt.knowledge.responder.contact_line(
@@ -475,7 +480,7 @@ class ResidentHandlers:
             return True
         text = say(
             "staff_question",
-            STAFF_LANG,
+            route.language,
             place=question.municipality or "-",
             language=question.language,
             text=question.text,

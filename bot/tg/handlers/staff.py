@@ -1,7 +1,10 @@
 """Handlers for municipal staff: reloading knowledge, unanswered questions, and handoff replies.
 
-Staff are users listed in STAFF_USER_IDS or members of the staff chat. Staff-facing text is in
-English, as it is read by the team that runs the bot.
+Staff are users listed in STAFF_USER_IDS or members of the global staff chat, who act
+everywhere, and a municipality's staff (members of its own staff chat, or listed in
+STAFF_USER_IDS_<ID>), who act only on its requests and volunteers (`routing.may_act`).
+Staff-facing text is in the language of the municipality it is about: nb for Asker, sv for
+the Swedish ones, English for the global staff chat when no municipality is concerned.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from typing import Any, ClassVar
 
 from telegram import Bot, ChatMember, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, filters
 
 from bot.answering.service import ReloadOutcome
+from bot.helpdesk.routing import Chats, StaffScope, may_act, may_claim
 from bot.kb.loader import Problem
 from bot.kb.snapshot import Snapshot
 from bot.messages import STAFF_LANG, escape, format_date, say
@@ -26,7 +30,7 @@ from bot.tg.buttons import ButtonPress, acknowledge, callback_int, note_under, s
 from bot.tg.render import split_message
 from bot.tg.runtime import Runtime
 from bot.tg.sender import from_person
-from bot.types import Action, lang_or_english
+from bot.types import Action, Lang, lang_or_english
 
 logger = logging.getLogger(__name__)
 
@@ -35,22 +39,38 @@ UNANSWERED_DAYS = 7
 _STAFF_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER}
 
 
-def describe_reload(outcome: ReloadOutcome) -> str:
-    """A staff-facing summary of a reload, naming every problem with file and line."""
+def in_files_of(problems: Sequence[Problem], municipalities: frozenset[str]) -> list[Problem]:
+    """The problems in the files of `municipalities` (each has its own folder)."""
+    return [p for p in problems if p.location.file.parts[:1] in {(m,) for m in municipalities}]
+
+
+def describe_reload(
+    outcome: ReloadOutcome,
+    lang: Lang = STAFF_LANG,
+    municipalities: frozenset[str] | None = None,
+) -> str:
+    """A staff-facing summary of a reload, naming every problem with file and line (only
+    those in the files of `municipalities`, when given)."""
+    errors, warnings = outcome.errors, outcome.warnings
+    if municipalities is not None:
+        errors, warnings = (
+            in_files_of(errors, municipalities),
+            in_files_of(warnings, municipalities),
+        )
     if outcome.applied:
-        text = say("staff_reloaded", STAFF_LANG, entries=str(outcome.entries))
-        if outcome.warnings:
-            text += say("staff_reloaded_warnings", STAFF_LANG, warnings=str(len(outcome.warnings)))
-        problems = outcome.warnings
+        text = say("staff_reloaded", lang, entries=str(outcome.entries))
+        if warnings:
+            text += say("staff_reloaded_warnings", lang, warnings=str(len(warnings)))
+        problems = warnings
     else:
         text = say(
             "staff_not_reloaded",
-            STAFF_LANG,
+            lang,
             errors=str(len(outcome.errors)),
             entries=str(outcome.entries),
         )
-        problems = [*outcome.errors, *outcome.warnings]
-    return "\n".join([text, *_problem_lines(problems)])
+        problems = [*errors, *warnings]
+    return "\n".join([text, *_problem_lines(problems, lang)])
 
 
 def describe_start(snapshot: Snapshot, errors: Sequence[Problem]) -> str:
@@ -64,18 +84,17 @@ def describe_start(snapshot: Snapshot, errors: Sequence[Problem]) -> str:
         date=when,
         entries=str(len(snapshot.kb.entries)),
     )
-    return "\n".join([text, *_problem_lines(errors)])
+    return "\n".join([text, *_problem_lines(errors, STAFF_LANG)])
 
 
-def _problem_lines(problems: Sequence[Problem]) -> list[str]:
+def _problem_lines(problems: Sequence[Problem], lang: Lang) -> list[str]:
     """One line per problem with its file and line, at most MAX_PROBLEMS_SHOWN of them."""
     lines = []
     for problem in problems[:MAX_PROBLEMS_SHOWN]:
         lines.append(f"• <code>{escape(str(problem.location))}</code> {escape(problem.message)}")
     if len(problems) > MAX_PROBLEMS_SHOWN:
-        lines.append(
-            f"… and {len(problems) - MAX_PROBLEMS_SHOWN} more (run: python -m bot kb check)"
-        )
+        more = str(len(problems) - MAX_PROBLEMS_SHOWN)
+        lines.append(say("staff_more_problems", lang, count=more))
     return lines
 
 
@@ -86,10 +105,13 @@ class StaffPress:
     press: ButtonPress
     target: int
     first_name: str | None
+    # The language of the municipality the request or volunteer belongs to.
+    lang: Lang = STAFF_LANG
+    municipality: str | None = None
 
     @property
     def who(self) -> str:
-        return self.first_name or say("staff_someone", STAFF_LANG)
+        return self.first_name or say("staff_someone", self.lang)
 
 
 StaffButton = Callable[["StaffHandlers", StaffPress], Coroutine[Any, Any, str | None]]
@@ -111,12 +133,25 @@ def staff_only(command: StaffCommand) -> StaffCommand:
         message: Message,
         user: User,
     ) -> None:
-        if not await handlers.is_staff(context.bot, user.id):
-            await message.reply_text(say("staff_only_command", STAFF_LANG))
+        if not (await handlers.scope(context.bot, user.id)).is_staff:
+            lang = handlers.chat_language(message.chat_id)
+            await message.reply_text(say("staff_only_command", lang))
             return
         await command(handlers, update, context)
 
     return guarded
+
+
+class InStaffChat(filters.MessageFilter):
+    """Messages in any staff chat, the municipalities' own included (looked up each time: a
+    reload may change a municipality file's staff_chat)."""
+
+    def __init__(self, chats: Chats) -> None:
+        super().__init__(name="InStaffChat")
+        self.chats = chats
+
+    def filter(self, message: Message) -> bool:
+        return message.chat_id in self.chats.staff_chat_ids()
 
 
 class StaffHandlers:
@@ -126,30 +161,63 @@ class StaffHandlers:
         self.rt = runtime
         self.desk = runtime.desk
 
+    async def scope(self, bot: Bot, user_id: int) -> StaffScope:
+        """Where a person may act as staff: from the lists in configuration and the staff
+        chats they are a member of (asked of Telegram, cached). A chat Telegram cannot be
+        asked about counts as not theirs this time, but is not remembered so: that would end
+        the person's console sessions on their next page."""
+        found, _ = await self._scope(bot, user_id)
+        return found
+
     async def is_staff(self, bot: Bot, user_id: int) -> bool:
-        """Listed in configuration, or a member of the staff chat (asked of Telegram, cached)."""
-        # Telegram could not say: refused this time, but not remembered as "not staff", which
-        # would end the person's console sessions on their next page.
-        return await self.membership(bot, user_id) is True
+        """Staff of any municipality, or the global staff."""
+        return (await self.scope(bot, user_id)).is_staff
 
     async def membership(self, bot: Bot, user_id: int) -> bool | None:
-        """Like `is_staff`, but None when Telegram could not be asked: the console keeps a
-        session through a network failure instead of ending it."""
-        if user_id in self.rt.settings.staff_user_ids:
+        """Like `is_staff`, but None when Telegram could not be asked (and nothing else says
+        they are staff): the console keeps a session through a network failure instead of
+        ending it."""
+        found, unknown = await self._scope(bot, user_id)
+        if found.is_staff:
             return True
-        staff_chat = self.rt.settings.staff_chat_id
-        if staff_chat is None:
-            return False
-        cached = self.rt.cached_staff(user_id)
+        return None if unknown else False
+
+    async def _scope(self, bot: Bot, user_id: int) -> tuple[StaffScope, bool]:
+        """The scope, and whether Telegram could not be asked about some staff chat."""
+        chats = self.rt.chats
+        if user_id in self.rt.settings.staff_user_ids:
+            return chats.scope(user_id, ()), False
+        # The global staff chat first: a member of it needs no other question.
+        ordered = sorted(chats.staff_chat_ids(), key=lambda chat: chat != chats.staff)
+        member_of = []
+        unknown = False
+        for chat in ordered:
+            member = await self._member(bot, chat, user_id)
+            if member is None:
+                unknown = True
+            elif member:
+                member_of.append(chat)
+                if chat == chats.staff:
+                    break
+        return chats.scope(user_id, member_of), unknown
+
+    async def _member(self, bot: Bot, chat_id: int, user_id: int) -> bool | None:
+        """Whether the user is in a staff chat; None when Telegram could not be asked."""
+        cached = self.rt.cached_staff(user_id, chat_id)
         if cached is not None:
             return cached
         try:
-            member = await bot.get_chat_member(staff_chat, user_id)
+            member = await bot.get_chat_member(chat_id, user_id)
         except TelegramError:
             return None
         result = member.status in _STAFF_STATUSES
-        self.rt.remember_staff(user_id, result)
+        self.rt.remember_staff(user_id, chat_id, result)
         return result
+
+    def chat_language(self, chat_id: int) -> Lang:
+        """The language of a municipality's own staff chat; English elsewhere."""
+        mine = sorted(self.rt.chats.municipalities_of_staff_chat(chat_id))
+        return self.rt.chats.language(mine[0]) if mine else STAFF_LANG
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Staff's own help in the staff chat: their commands, not the residents'."""
@@ -164,9 +232,12 @@ class StaffHandlers:
     async def reload(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
     ) -> None:
-        """Reload knowledge/ and report problems; a broken edit keeps the last good version."""
+        """Reload knowledge/ and report problems; a broken edit keeps the last good version.
+        In a municipality's own staff chat only the problems in its files are listed."""
         outcome = await self.rt.knowledge.reload()
-        for chunk in split_message(describe_reload(outcome)):
+        mine = self.rt.chats.municipalities_of_staff_chat(message.chat_id)
+        report = describe_reload(outcome, self.chat_language(message.chat_id), mine or None)
+        for chunk in split_message(report):
             await message.reply_text(chunk)
 
     @staff_only
@@ -174,15 +245,16 @@ class StaffHandlers:
     async def unanswered(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
     ) -> None:
-        """List what residents asked recently that the bot could not answer."""
+        """List what residents asked recently that the bot could not answer (a municipality's
+        staff see their municipality's)."""
         since = int(time.time()) - UNANSWERED_DAYS * 86400
-        rows = await self.rt.questions.unanswered(since)
+        scope = await self.scope(context.bot, user.id)
+        rows = [r for r in await self.rt.questions.unanswered(since) if scope.covers(r[1])]
+        lang = self.chat_language(message.chat_id)
         if not rows:
-            await message.reply_text(
-                say("staff_unanswered_none", STAFF_LANG, days=str(UNANSWERED_DAYS))
-            )
+            await message.reply_text(say("staff_unanswered_none", lang, days=str(UNANSWERED_DAYS)))
             return
-        lines = [say("staff_unanswered_title", STAFF_LANG, days=str(UNANSWERED_DAYS))]
+        lines = [say("staff_unanswered_title", lang, days=str(UNANSWERED_DAYS))]
         for text, municipality, count in rows:
             lines.append(f"• {count}× [{escape(municipality or '-')}] {escape(text)}")
         for chunk in split_message("\n".join(lines)):
@@ -202,8 +274,9 @@ class StaffHandlers:
         )
         if question is None:
             return
+        staff_lang = self.rt.chats.language(question.municipality)
         if question.user_id is None:
-            await message.reply_text(say("staff_reply_erased", STAFF_LANG))
+            await message.reply_text(say("staff_reply_erased", staff_lang))
             return
         # The lead line in the resident's language: their choice, else the question's.
         _, lang = await self.rt.resident_language(question.user_id, question.language)
@@ -213,24 +286,31 @@ class StaffHandlers:
                 delivered = await context.bot.send_message(question.user_id, chunk)
         except (Forbidden, BadRequest):
             logger.warning("could not deliver a staff answer for question %d", question.id)
-            await message.reply_text(say("staff_reply_blocked", STAFF_LANG))
+            await message.reply_text(say("staff_reply_blocked", staff_lang))
             return
         await self.rt.questions.answered(question.id, delivered.message_id)
-        await message.reply_text(say("staff_reply_sent", STAFF_LANG))
+        await message.reply_text(say("staff_reply_sent", staff_lang))
 
     async def notify_reload(self, bot: Bot, outcome: ReloadOutcome) -> None:
-        """Tell the staff chat what an automatic reload did."""
-        await self._notify(bot, describe_reload(outcome), "a reload")
+        """Tell the global staff chat what an automatic reload did, and each municipality's
+        own staff chat about the problems in that municipality's files."""
+        chats = self.rt.chats
+        await self._notify(bot, chats.staff, describe_reload(outcome), "a reload")
+        for chat in sorted(chats.staff_chat_ids() - {chats.staff}):
+            mine = chats.municipalities_of_staff_chat(chat)
+            if not in_files_of([*outcome.errors, *outcome.warnings], mine):
+                continue
+            report = describe_reload(outcome, self.chat_language(chat), mine)
+            await self._notify(bot, chat, report, "a reload")
 
     async def notify_start(self, bot: Bot) -> None:
         """Tell the staff chat when broken files made the bot start from its last good version."""
         knowledge = self.rt.knowledge
         if knowledge.fallback is not None:
             notice = describe_start(knowledge.fallback, knowledge.last_result.errors)
-            await self._notify(bot, notice, "the start from the snapshot")
+            await self._notify(bot, self.rt.chats.staff, notice, "the start from the snapshot")
 
-    async def _notify(self, bot: Bot, text: str, what: str) -> None:
-        staff_chat = self.rt.settings.staff_chat_id
+    async def _notify(self, bot: Bot, staff_chat: int | None, text: str, what: str) -> None:
         if staff_chat is None:
             return
         try:
@@ -249,29 +329,54 @@ class StaffHandlers:
         query, message, user, callback, _, context = press
         if callback.action not in self.ACTIONS:
             return False
-        if not await self.is_staff(context.bot, user.id):
-            await acknowledge(query, say("staff_only_button", STAFF_LANG), alert=True)
+        scope = await self.scope(context.bot, user.id)
+        if not scope.is_staff:
+            lang = self.chat_language(message.chat_id)
+            await acknowledge(query, say("staff_only_button", lang), alert=True)
             return True
         target = callback_int(callback.arg(0))
+        municipalities = await self._belongs_to(Action(callback.action), target)
+        if not may_act(scope, municipalities):
+            # Another municipality's request or volunteer: refused, and nothing changes.
+            place = next((m for m in municipalities if not scope.covers(m)), None)
+            lang = self.chat_language(message.chat_id)
+            text = say("staff_not_yours", lang, place=self.rt.chats.place_name(place))
+            await acknowledge(query, text, alert=True)
+            logger.info("staff button %s refused: another municipality's", callback.action)
+            return True
+        first = next(iter(municipalities), None)
+        lang = self.rt.chats.language(first)
         button = self.BUTTONS[Action(callback.action)]
-        note = await button(self, StaffPress(press, target, user.first_name))
+        note = await button(self, StaffPress(press, target, user.first_name, lang, first))
         if note is not None:
             await acknowledge(query)
-            markup = self._revoke_button(message, callback.action, target)
+            markup = self._revoke_button(message, callback.action, target, lang)
             await note_under(query, message, note, markup)
         return True
+
+    async def _belongs_to(self, action: Action, target: int) -> tuple[str | None, ...]:
+        """The municipalities a button's request or volunteer belongs to (none if gone)."""
+        if action in (Action.APPROVE, Action.REJECT, Action.REVOKE):
+            volunteer = await self.desk.volunteers.get(target)
+            return volunteer.municipalities if volunteer else ()
+        request = await self.desk.requests.get(target)
+        return (request.municipality,) if request else ()
 
     async def _close(self, press: StaffPress) -> str | None:
         request = await self.desk.requests.close_by_staff(press.target)
         key = "staff_closed_by" if request else "staff_already_closed"
-        return say(key, STAFF_LANG, who=press.who)
+        return say(key, press.lang, who=press.who)
 
     async def _assign(self, press: StaffPress) -> str | None:
         """Offer the approved volunteers to hand the request to (STAFF_GIVE)."""
         query, message = press.press.query, press.press.message
-        approved = await self.desk.volunteers.in_state("approved")
+        approved = [
+            v
+            for v in await self.desk.volunteers.in_state("approved")
+            if may_claim(v.municipalities, press.municipality)
+        ]
         if not approved:
-            await acknowledge(query, say("staff_no_volunteers", STAFF_LANG), alert=True)
+            await acknowledge(query, say("staff_no_volunteers", press.lang), alert=True)
             return None
         rows = [
             [
@@ -288,7 +393,7 @@ class StaffHandlers:
         ]
         await acknowledge(query)
         await message.reply_text(
-            say("staff_hand_to", STAFF_LANG), reply_markup=InlineKeyboardMarkup(rows)
+            say("staff_hand_to", press.lang), reply_markup=InlineKeyboardMarkup(rows)
         )
         return None
 
@@ -299,15 +404,16 @@ class StaffHandlers:
             "won": "staff_handed_by",
             "yours": "staff_volunteer_has_it",
             "not_volunteer": "staff_volunteer_not_approved",
+            "elsewhere": "staff_volunteer_not_approved",
         }.get(result.status, "staff_request_not_open")
-        return say(key, STAFF_LANG, who=press.who)
+        return say(key, press.lang, who=press.who)
 
     async def _decide(self, press: StaffPress, approve: bool) -> str:
         volunteer = await self.desk.volunteers.decide(press.target, approve, press.press.user.id)
         if volunteer is None:
-            return say("staff_already_decided", STAFF_LANG)
+            return say("staff_already_decided", press.lang)
         key = "staff_approved_by" if approve else "staff_rejected_by"
-        return say(key, STAFF_LANG, who=press.who)
+        return say(key, press.lang, who=press.who)
 
     async def _approve(self, press: StaffPress) -> str | None:
         return await self._decide(press, True)
@@ -318,7 +424,7 @@ class StaffHandlers:
     async def _revoke(self, press: StaffPress) -> str | None:
         volunteer = await self.desk.volunteers.revoke(press.target, press.press.user.id)
         key = "staff_revoked_by" if volunteer else "staff_not_approved"
-        return say(key, STAFF_LANG, who=press.who)
+        return say(key, press.lang, who=press.who)
 
     BUTTONS: ClassVar[dict[Action, StaffButton]] = {
         Action.STAFF_CLOSE: _close,
@@ -332,7 +438,7 @@ class StaffHandlers:
     ACTIONS: ClassVar[frozenset[Action]] = frozenset(BUTTONS)
 
     def _revoke_button(
-        self, message: Message, action: str, target: int
+        self, message: Message, action: str, target: int, lang: Lang
     ) -> InlineKeyboardMarkup | None:
         if action != Action.APPROVE:
             return None
@@ -342,7 +448,7 @@ class StaffHandlers:
                     signed_button(
                         self.rt.codec,
                         message.chat_id,
-                        say("button_revoke", STAFF_LANG),
+                        say("button_revoke", lang),
                         Action.REVOKE,
                         str(target),
                     )

@@ -62,6 +62,14 @@ class VolunteerHandlers:
             if result.status == "won":
                 logger.info("request %d claimed by volunteer %d", request_id, user.id)
             return True
+        if result.status == "elsewhere" and result.request is not None:
+            chats = self.rt.chats
+            places = ", ".join(chats.place_name(m) for m in volunteer.municipalities)
+            place = chats.place_name(result.request.municipality)
+            await acknowledge(
+                query, say("claim_not_here", lang, places=places, place=place), alert=True
+            )
+            return True
         if result.status in ("taken", "closed"):
             await acknowledge(query, say("claim_taken", lang), alert=True)
             return True
