@@ -12,15 +12,18 @@ import pytest
 import bot
 
 PACKAGE = Path(bot.__file__).parent
-DOMAIN = ("answering", "console", "kb", "helpdesk", "storage")
+DOMAIN = ("answering", "console", "kb", "helpdesk", "notices", "storage")
 # What each lower layer may not import: the knowledge base is read by the answer engine, the
 # help desk and the Telegram layer, never the other way round.
 ENTRY_POINTS = ("bot.cli", "bot.tools")
 FORBIDDEN_ABOVE = {
-    "storage": ("bot.kb", "bot.answering", "bot.helpdesk", "bot.tg", *ENTRY_POINTS),
-    "kb": ("bot.answering", "bot.helpdesk", "bot.tg", *ENTRY_POINTS),
-    "answering": ("bot.helpdesk", "bot.tg", *ENTRY_POINTS),
+    "storage": ("bot.kb", "bot.answering", "bot.helpdesk", "bot.notices", "bot.tg", *ENTRY_POINTS),
+    "kb": ("bot.answering", "bot.helpdesk", "bot.notices", "bot.tg", *ENTRY_POINTS),
+    "answering": ("bot.helpdesk", "bot.notices", "bot.tg", *ENTRY_POINTS),
     "helpdesk": ("bot.answering", "bot.tg", *ENTRY_POINTS),
+    # Notices build on storage and the knowledge base's entry type; the help desk erases a
+    # resident's subscriptions with everything else, so notices sit below it.
+    "notices": ("bot.answering", "bot.helpdesk", "bot.tg", *ENTRY_POINTS),
     # The console's reports are a pure library: the web server renders them, so they know
     # nothing of HTTP or of the bot that serves them.
     "console": ("bot.tg", "aiohttp", *ENTRY_POINTS),

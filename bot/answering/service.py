@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.answering.responder import Responder
 from bot.errors import NoGoodKnowledgeError
-from bot.kb.knowledge import KnowledgeBase
+from bot.kb.knowledge import Entry, KnowledgeBase
 from bot.kb.loader import LoadResult, Problem, load_knowledge
 from bot.kb.snapshot import Snapshot, knowledge_digest, read_snapshot, write_snapshot
 
@@ -56,6 +56,13 @@ def fingerprint(root: Path) -> Fingerprint:
             continue
         items.append((str(path.relative_to(root)), stat.st_size, stat.st_mtime_ns))
     return tuple(items)
+
+
+def with_extra(kb: KnowledgeBase, extra: Sequence[Entry]) -> KnowledgeBase:
+    """`kb` with entries that do not come from its files (live notices) added."""
+    if not extra:
+        return kb
+    return replace(kb, entries={**kb.entries, **{entry.id: entry for entry in extra}})
 
 
 def _load(root: Path) -> tuple[str, LoadResult]:
@@ -111,6 +118,9 @@ class KnowledgeService:
                 )
         # Without a snapshot there is no earlier version to keep: answer from what loaded.
         self.responder = Responder(kb)
+        # What the files hold, and the entries merged into it (live notices, `show_extra`).
+        self.base: KnowledgeBase = kb
+        self.extra: tuple[Entry, ...] = ()
         self.last_result: LoadResult = result
         settle_memory()
 
@@ -145,15 +155,24 @@ class KnowledgeService:
             return ReloadOutcome(
                 False, len(self.responder.kb.entries), result.errors, result.warnings
             )
-        responder = await asyncio.to_thread(Responder, result.kb)
+        responder = await asyncio.to_thread(Responder, with_extra(result.kb, self.extra))
         gc.unfreeze()  # the old knowledge base may now be collected
         self.responder = responder
+        self.base = result.kb
         self.last_result = result
         self.fallback = None
         settle_memory()
         await asyncio.to_thread(self._keep, result.kb, digest)
         logger.info("knowledge reloaded: %d entries", len(result.kb.entries))
         return ReloadOutcome(True, len(result.kb.entries), [], result.warnings)
+
+    async def show_extra(self, entries: Sequence[Entry]) -> None:
+        """Answer from the files' entries plus `entries` (the live notices) from now on."""
+        self.extra = tuple(entries)
+        responder = await asyncio.to_thread(Responder, with_extra(self.base, self.extra))
+        gc.unfreeze()
+        self.responder = responder
+        settle_memory()
 
     def changed(self) -> bool:
         """True when a file in the folder was added, removed or saved since the last load."""

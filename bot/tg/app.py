@@ -23,6 +23,7 @@ from bot.tg.buttons import ButtonRouter
 from bot.tg.errors import on_error
 from bot.tg.handlers.emergency import EmergencyHandlers
 from bot.tg.handlers.intake import HelpDeskHandlers, InConversation
+from bot.tg.handlers.notices import NoticeHandlers
 from bot.tg.handlers.resident import ResidentHandlers
 from bot.tg.handlers.staff import StaffHandlers
 from bot.tg.handlers.volunteer import VolunteerHandlers
@@ -50,6 +51,8 @@ RESIDENT_COMMANDS = [
     "cancel",
     "forgetme",
     "volunteer",
+    "subscribe",
+    "unsubscribe",
 ]
 NOT_TEXT = (
     filters.PHOTO
@@ -120,13 +123,18 @@ def register_handlers(
     helpdesk = HelpDeskHandlers(runtime, resident)
     emergency = EmergencyHandlers(runtime, resident, helpdesk)
     volunteer = VolunteerHandlers(runtime)
+    notices = NoticeHandlers(runtime, staff, resident)
+    # Right after a municipality is chosen, the resident is asked once about its notices.
+    resident.after_municipality = notices.offer
 
     async def language_of(user: User) -> Lang:
         _, lang = await resident.profile(user)
         return lang
 
     buttons = ButtonRouter(
-        lambda: runtime.codec, language_of, [emergency, resident, helpdesk, volunteer, staff]
+        lambda: runtime.codec,
+        language_of,
+        [emergency, resident, helpdesk, volunteer, staff, notices],
     )
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
@@ -151,11 +159,20 @@ def register_handlers(
     application.add_handler(CommandHandler("cancel", helpdesk.cancel, filters=private))
     application.add_handler(CommandHandler("forgetme", helpdesk.forget, filters=private))
     application.add_handler(CommandHandler("volunteer", helpdesk.volunteer, filters=private))
+    application.add_handler(CommandHandler("subscribe", notices.subscribe, filters=private))
+    application.add_handler(CommandHandler("unsubscribe", notices.unsubscribe, filters=private))
     if runtime.settings.staff_chat_id is not None:
         application.add_handler(
             CommandHandler("help", staff.help, filters=filters.Chat(runtime.settings.staff_chat_id))
         )
     application.add_handler(CommandHandler("reload", staff.reload))
+    if runtime.settings.staff_chat_id is not None:
+        # Written in the staff chat: its prompts are answered there, its progress shown there.
+        application.add_handler(
+            CommandHandler(
+                "notice", notices.notice, filters=filters.Chat(runtime.settings.staff_chat_id)
+            )
+        )
     application.add_handler(CommandHandler("unanswered", staff.unanswered))
     application.add_handler(
         CommandHandler(RESIDENT_COMMANDS, resident.group_redirect, filters=groups)
@@ -167,7 +184,7 @@ def register_handlers(
                 & filters.REPLY
                 & filters.TEXT
                 & ~filters.COMMAND,
-                staff.staff_reply,
+                notices.replies(staff.staff_reply),
             )
         )
     application.add_handler(MessageHandler(private & filters.COMMAND, resident.help))

@@ -17,6 +17,7 @@ from telegram.ext import Application
 from bot.answering.service import ReloadOutcome
 from bot.messages import say
 from bot.tg.handlers.staff import StaffHandlers
+from bot.tg.notices import NoticeSender
 from bot.tg.outbox import OutboxSender
 from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor, resume_unhandled
 from bot.tg.runtime import Runtime
@@ -36,6 +37,8 @@ LISTED_COMMANDS = (
     "language",
     "help",
     "privacy",
+    "subscribe",
+    "unsubscribe",
     "forgetme",
 )
 
@@ -56,6 +59,14 @@ def starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpdat
                 "sending them again",
                 repeated,
             )
+        unknown = await runtime.notices.reconcile()
+        if unknown:
+            logger.warning(
+                "%d notice(s) were on their way to residents when the bot stopped; they may "
+                "or may not have arrived and are not sent again",
+                unknown,
+            )
+        await runtime.show_notices()
         await _set_commands(application)
         staff = StaffHandlers(runtime)
         await staff.notify_start(application.bot)
@@ -69,6 +80,7 @@ def starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpdat
         runtime.tasks.append(asyncio.create_task(runtime.knowledge.watch(on_reload)))
         runtime.tasks.append(asyncio.create_task(_housekeeping(runtime)))
         runtime.tasks.append(asyncio.create_task(OutboxSender(runtime, application.bot).run()))
+        runtime.tasks.append(asyncio.create_task(NoticeSender(runtime, application.bot).run()))
 
     return on_start
 
