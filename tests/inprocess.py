@@ -10,7 +10,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -105,11 +105,15 @@ class LiveBot:
 
 @asynccontextmanager
 async def live_bot(
-    tmp_path: Path, knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR, read_timeout: float = 5.0
+    tmp_path: Path,
+    knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR,
+    read_timeout: float = 5.0,
+    **settings_changes: Any,
 ) -> AsyncIterator[LiveBot]:
     """Start the bot against a fresh local Bot API and database; stop it afterwards.
 
-    `read_timeout` is how long the bot waits for an answer before it counts as timed out.
+    `read_timeout` is how long the bot waits for an answer before it counts as timed out;
+    `settings_changes` replace the test's settings (notice_needs_second_staff=True, say).
     """
     core = FakeTelegram(username="crisis_help_bot")
     resident = core.add_user("Kari", language_code="nb")
@@ -128,6 +132,7 @@ async def live_bot(
         send_rate_per_second=0,
         group_rate_per_minute=0,
     )
+    settings = replace(settings, **settings_changes)
     runtime = Runtime(settings)
     application = build_application(
         settings,
