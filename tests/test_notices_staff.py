@@ -87,6 +87,13 @@ async def test_a_notice_is_previewed_confirmed_and_reaches_each_resident_in_thei
         await until(lambda: finished(bot), "the notice to be sent to both")
         done = await bot.runtime.notices.progress(1)
         assert (done.sent, done.waiting, done.failed) == (2, 0, 0)
+        # Sent within the minute: the progress message is not edited before the minute is up.
+        edits = [
+            c
+            for c in bot.core.calls_to("editMessageText")
+            if c.params.get("message_id") == progress.message_id
+        ]
+        assert edits == []
 
 
 async def test_the_two_person_rule_refuses_the_writer_and_lets_a_second_staff_member_send(
