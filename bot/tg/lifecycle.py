@@ -80,7 +80,11 @@ def starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpdat
         runtime.tasks.append(asyncio.create_task(runtime.knowledge.watch(on_reload)))
         runtime.tasks.append(asyncio.create_task(_housekeeping(runtime)))
         runtime.tasks.append(asyncio.create_task(OutboxSender(runtime, application.bot).run()))
-        runtime.tasks.append(asyncio.create_task(NoticeSender(runtime, application.bot).run()))
+        runtime.tasks.append(
+            asyncio.create_task(
+                NoticeSender(runtime, application.bot, lambda: processor.handling).run()
+            )
+        )
 
     return on_start
 

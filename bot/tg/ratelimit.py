@@ -38,8 +38,6 @@ ChatKey = int | str | None
 LOW_PRIORITY = -1
 # The share of the overall limit notices leave free at every moment for answers.
 RESERVED_SHARE = 0.2
-# How long a waiting notice sleeps before it looks at the limit again.
-LOW_PRIORITY_TICK_SECONDS = 0.005
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -79,8 +77,11 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         self.network_backoff_seconds = network_backoff_seconds
         self.overall = AsyncLimiter(overall_per_second, 1) if overall_per_second > 0 else None
         self.reserved = max(1.0, overall_per_second * RESERVED_SHARE)
+        self.tick = max(1 / overall_per_second, 0.001) if overall_per_second > 0 else 0.001
         # Sends other than notices that wait for the overall limit right now.
         self.urgent_waiting = 0
+        # One notice at a time looks at the limit; the others wait their turn here.
+        self._low_turn = asyncio.Lock()
         self.group_per_minute = group_per_minute
         self.groups: dict[ChatKey, AsyncLimiter] = {}
         self.max_retries = max_retries
@@ -124,12 +125,16 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                 self.urgent_waiting -= 1
 
     async def _low_priority_turn(self) -> None:
-        """Wait until no other send waits and the reserved share of the limit is free."""
+        """Take a share of the overall limit once no other send waits for it and the reserved
+        share stays free; notices queue for this one at a time."""
         overall = self.overall
-        while self.urgent_waiting or (  # noqa: ASYNC110
-            overall is not None and not overall.has_capacity(self.reserved + 1)
-        ):
-            await asyncio.sleep(LOW_PRIORITY_TICK_SECONDS)
+        async with self._low_turn:
+            while self.urgent_waiting or (  # noqa: ASYNC110
+                overall is not None and not overall.has_capacity(self.reserved + 1)
+            ):
+                await asyncio.sleep(self.tick)
+            if overall is not None:
+                await overall.acquire()
 
     async def process_request(
         self,
@@ -157,7 +162,10 @@ class ChatRateLimiter(BaseRateLimiter[int]):
             if low:
                 await self._low_priority_turn()
             try:
-                async with self._group_limiter(key), self._counted(overall, not low):
+                taken: AbstractAsyncContextManager[Any] = (
+                    nullcontext() if low else self._counted(overall, True)
+                )
+                async with self._group_limiter(key), taken:
                     # A 429 may have arrived for this chat while we queued for the limiters.
                     await self._wait_if_held(key)
                     return await callback(*args, **kwargs)
