@@ -16,6 +16,7 @@ import asyncio
 import logging
 import math
 import time
+import warnings
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext, suppress
 from typing import Any
@@ -25,6 +26,7 @@ from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
+from telegram.warnings import PTBUserWarning
 
 from bot.messages import STAFF_LANG, format_minutes, say
 from bot.notices.service import Delivery, Notice, Progress, Result, render
@@ -35,6 +37,9 @@ from bot.tg.runtime import Runtime
 from bot.types import Action, Lang
 
 logger = logging.getLogger(__name__)
+
+# The raw sendMessage below is on purpose (see `_deliver`); PTB asks for the typed method.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 
 PROGRESS_SECONDS = 60.0
 IDLE_SECONDS = 1.0

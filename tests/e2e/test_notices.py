@@ -72,6 +72,20 @@ async def test_kill_9_in_the_middle_of_a_notice_gives_nobody_a_second_copy(
         for resident in residents:
             core.open_chat(resident)
         subscribe_directly(world, [r.id for r in residents])
+        # One more subscribes the way residents do: the offer under the municipality's
+        # confirmation.
+        core.inject_text(world.resident, "/municipality asker")
+        chosen = await core.wait_for_message(world.resident, timeout=15)
+        core.press_button(world.resident, chosen, text=say("button_notices_yes", "nb"))
+        await core.wait_for(
+            lambda: (
+                "🔔" in (core.get_message(world.resident, chosen.message_id).text or "")
+                and not core.get_message(world.resident, chosen.message_id).button_texts[1:]
+            ),
+            timeout=15,
+            what="the subscription",
+        )
+        residents.append(world.resident)
         first = await in_staff_chat(world, "/notice asker")
         second = await in_staff_chat(world, NOTICE, reply_to=first)
         core.inject_text(
@@ -80,9 +94,9 @@ async def test_kill_9_in_the_middle_of_a_notice_gives_nobody_a_second_copy(
         confirm = await core.wait_for_message(
             world.staff_chat, lambda m: any(t.startswith("📤") for t in m.button_texts), timeout=15
         )
-        assert f"goes to {SUBSCRIBERS} residents" in (confirm.text or "")
+        assert f"goes to {SUBSCRIBERS + 1} residents" in (confirm.text or "")
         core.press_button(
-            world.staff, confirm, text=say("button_notice_send", "en", count=str(SUBSCRIBERS))
+            world.staff, confirm, text=say("button_notice_send", "en", count=str(SUBSCRIBERS + 1))
         )
 
         def received() -> dict[int, int]:

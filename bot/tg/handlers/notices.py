@@ -25,7 +25,7 @@ from bot.tg.buttons import ButtonPress, acknowledge, callback_int, note_under, s
 from bot.tg.handlers.resident import ResidentHandlers
 from bot.tg.handlers.staff import StaffHandlers
 from bot.tg.keyboards import Keyboards
-from bot.tg.notices import post_progress, redraw_progress, target_name
+from bot.tg.notices import redraw_progress, target_name
 from bot.tg.runtime import Runtime
 from bot.tg.sender import from_person
 from bot.types import Action, Lang
@@ -324,7 +324,7 @@ class NoticeHandlers:
         return True
 
     async def _send(self, press: ButtonPress, notice: Notice, who: str) -> bool:
-        query, message, user, _, _, context = press
+        query, message, user, _, _, _ = press
         outcome, started = await self.rt.notices.start(notice.id, user.id)
         if outcome == "needs_second":
             await acknowledge(query, say("staff_notice_needs_second", STAFF_LANG), alert=True)
@@ -335,8 +335,8 @@ class NoticeHandlers:
         await acknowledge(query)
         await note_under(query, message, say("staff_notice_started", STAFF_LANG, who=who), None)
         logger.info("notice %d started: %s recipients", started.id, started.recipients)
+        # The sender posts the progress message: one owner, so it is posted once.
+        self.rt.notice_wake.set()
         # An answer from now on, while it goes out.
         await self.rt.show_notices()
-        await post_progress(self.rt, context.bot, started)
-        self.rt.notice_wake.set()
         return True
