@@ -96,6 +96,9 @@ async def test_a_notice_is_previewed_confirmed_and_reaches_each_resident_in_thei
             if c.params.get("message_id") == progress.message_id
         ]
         assert edits == []
+        # The notice is also an answer now, dated, in the asker's language.
+        answer = await bot.send(bot.resident, "Må jeg koke vannet før jeg drikker det?")
+        assert "Kok vannet før du drikker det." in (answer.text or "")
 
 
 async def test_the_two_person_rule_refuses_the_writer_and_lets_a_second_staff_member_send(

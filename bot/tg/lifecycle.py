@@ -13,13 +13,16 @@ from typing import Any
 from telegram import BotCommand
 from telegram.error import TelegramError
 from telegram.ext import Application
+from telegram.request import HTTPXRequest
 
 from bot.answering.service import ReloadOutcome
 from bot.messages import say
 from bot.tg.handlers.staff import StaffHandlers
+from bot.tg.notices import CONCURRENCY as NOTICE_CONCURRENCY
 from bot.tg.notices import NoticeSender
 from bot.tg.outbox import OutboxSender
 from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor, resume_unhandled
+from bot.tg.rawsend import RawSender
 from bot.tg.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -80,11 +83,17 @@ def starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpdat
         runtime.tasks.append(asyncio.create_task(runtime.knowledge.watch(on_reload)))
         runtime.tasks.append(asyncio.create_task(_housekeeping(runtime)))
         runtime.tasks.append(asyncio.create_task(OutboxSender(runtime, application.bot).run()))
-        runtime.tasks.append(
-            asyncio.create_task(
-                NoticeSender(runtime, application.bot, lambda: processor.handling).run()
+        raw = None
+        if isinstance(application.bot.request, HTTPXRequest):
+            # Notices get an HTTP client of their own (bot/tg/rawsend.py), same rate limiter.
+            raw = RawSender(
+                runtime.settings.base_url,
+                runtime.settings.require_token(),
+                application.bot.rate_limiter,
+                NOTICE_CONCURRENCY,
             )
-        )
+        notices = NoticeSender(runtime, application.bot, lambda: processor.handling, raw)
+        runtime.tasks.append(asyncio.create_task(notices.run()))
 
     return on_start
 

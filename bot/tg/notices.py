@@ -16,30 +16,26 @@ import asyncio
 import logging
 import math
 import time
-import warnings
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext, suppress
 from typing import Any
 
 from aiolimiter import AsyncLimiter
 from telegram import InlineKeyboardMarkup
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
-from telegram.warnings import PTBUserWarning
 
 from bot.messages import STAFF_LANG, format_minutes, say
 from bot.notices.service import Delivery, Notice, Progress, Result, render
 from bot.tg.buttons import signed_button
 from bot.tg.errors import not_modified
 from bot.tg.ratelimit import LOW_PRIORITY, retry_seconds
+from bot.tg.rawsend import RawSender
 from bot.tg.runtime import Runtime
 from bot.types import Action, Lang
 
 logger = logging.getLogger(__name__)
 
-# The raw sendMessage below is on purpose (see `_deliver`); PTB asks for the typed method.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 
 PROGRESS_SECONDS = 60.0
 IDLE_SECONDS = 1.0
@@ -133,10 +129,16 @@ class NoticeSender:
     """The background task that sends notices and keeps their progress messages current."""
 
     def __init__(
-        self, runtime: Runtime, bot: ExtBot[Any], busy: Callable[[], int] = lambda: 0
+        self,
+        runtime: Runtime,
+        bot: ExtBot[Any],
+        busy: Callable[[], int] = lambda: 0,
+        raw: RawSender | None = None,
     ) -> None:
         self.rt = runtime
         self.bot = bot
+        # The notices' own HTTP client, when the bot talks HTTP (see bot/tg/rawsend.py).
+        self.raw = raw
         # How many residents' updates are being handled: while any is, no notice starts.
         self.busy = busy
         self.notices = runtime.notices
@@ -151,6 +153,13 @@ class NoticeSender:
 
     async def run(self) -> None:
         """Send until cancelled."""
+        try:
+            await self._rounds()
+        finally:
+            if self.raw is not None:
+                await self.raw.close()
+
+    async def _rounds(self) -> None:
         while True:
             try:
                 sent = await self.send_round()
@@ -218,18 +227,10 @@ class NoticeSender:
         limit: AbstractAsyncContextManager[Any] = self.limiter or nullcontext()
         try:
             async with limit:
-                # The raw call: a notice needs only the message id back, and building PTB's
-                # Message object for each of 100,000 answers costs more than the send itself.
-                sent = await self.bot.do_api_request(
-                    "sendMessage",
-                    api_kwargs={
-                        "chat_id": delivery.user_id,
-                        "text": text,
-                        "parse_mode": ParseMode.HTML,
-                        "link_preview_options": {"is_disabled": True},
-                    },
-                    rate_limit_args=LOW_PRIORITY,
-                )
+                if self.raw is not None:
+                    message_id = await self.raw.send(delivery.user_id, text)
+                else:
+                    message_id = await self._ptb_send(delivery.user_id, text)
         except RetryAfter as exc:
             wait = retry_seconds(exc)
             return Result(
@@ -244,8 +245,12 @@ class NoticeSender:
             return Result(delivery, "unknown", error=str(exc) or type(exc).__name__)
         except TelegramError as exc:
             return Result(delivery, "failed", error=str(exc))
-        message_id = sent.get("message_id") if isinstance(sent, dict) else None
-        return Result(delivery, "sent", message_id if isinstance(message_id, int) else None)
+        return Result(delivery, "sent", message_id)
+
+    async def _ptb_send(self, chat_id: int, text: str) -> int | None:
+        """The send through PTB's own client (a bot driven in-process, as in tests)."""
+        message = await self.bot.send_message(chat_id, text, rate_limit_args=LOW_PRIORITY)
+        return message.message_id
 
     async def report(self) -> None:
         """Post progress messages not posted yet, and edit those a minute old."""
