@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram.error import Forbidden, RetryAfter
 
-from bot.fakeapi import Fault, FakeTelegram
+from bot.fakeapi import FakeTelegram, Fault
 from bot.fakeapi.server import FakeTelegramServer
 from bot.tg.ratelimit import ChatRateLimiter
 from bot.tg.rawsend import RawSender
