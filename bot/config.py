@@ -106,7 +106,7 @@ class Settings:
     send_rate_per_second: int = 30
     group_rate_per_minute: int = 20
     # Urgent notices: a second staff member approves before one is sent; at most this many a
-    # second go out (0: as many as SEND_RATE_PER_SECOND leaves after answers).
+    # second go out (0: four fifths of send_rate_per_second, the rest kept for answers).
     notice_needs_second_staff: bool = False
     notice_rate_per_second: int = 0
 

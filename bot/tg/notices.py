@@ -29,7 +29,7 @@ from bot.messages import STAFF_LANG, format_minutes, say
 from bot.notices.service import Delivery, Notice, Progress, Result, render
 from bot.tg.buttons import signed_button
 from bot.tg.errors import not_modified
-from bot.tg.ratelimit import LOW_PRIORITY, retry_seconds
+from bot.tg.ratelimit import LOW_PRIORITY, RESERVED_SHARE, retry_seconds
 from bot.tg.rawsend import RawSender
 from bot.tg.runtime import Runtime
 from bot.types import Action, Lang
@@ -143,11 +143,17 @@ class NoticeSender:
         self.busy = busy
         self.notices = runtime.notices
         settings = runtime.settings
-        own = settings.notice_rate_per_second
-        self.limiter: AsyncLimiter | None = AsyncLimiter(own, 1) if own > 0 else None
+        own = float(settings.notice_rate_per_second)
+        if not own and settings.send_rate_per_second:
+            # Left to themselves, notices keep below the overall limit by the reserved share,
+            # so answers fit beside them in any second, not only on average.
+            own = settings.send_rate_per_second * (1 - RESERVED_SHARE)
+        # Paced in tenths of a second: a whole second's worth at once would be a burst that
+        # a per-second limit counts against the answers sent in the same second.
+        self.limiter = AsyncLimiter(max(1.0, own / 10), 0.1) if own > 0 else None
         rates = [r for r in (own, settings.send_rate_per_second) if r > 0]
         # About a second's worth per round at the rate notices may use.
-        self.batch = max(MIN_BATCH, min(MAX_BATCH, min(rates) if rates else MAX_BATCH))
+        self.batch = max(MIN_BATCH, min(MAX_BATCH, int(min(rates)) if rates else MAX_BATCH))
         self._texts: dict[tuple[int, Lang, str | None], str] = {}
         self._cached: dict[int, Notice] = {}
 

@@ -5,7 +5,7 @@ second, while other residents keep asking questions.
 The real `python -m bot run` is the subprocess; staff write and send the notice in the staff
 chat as they would. Reported, in one run:
 - messages a second while the notice goes out (first to last notice message), beside the
-  2,000 it may use;
+  2,000 allowed (notices are paced to four fifths of it, the rest kept for answers);
 - duplicates: residents who got the notice more than once (must be 0);
 - the p50 and p99 of a resident's answer during the send, beside the same questions at the
   same rate with no notice going out, just before it;
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import DEFAULT_KNOWLEDGE_DIR
+from bot.tg.ratelimit import RESERVED_SHARE
 from bot.tools.bench_bot import QUESTIONS, _peak_rss_mb
 
 SUBSCRIBERS = 100_000
@@ -237,7 +238,8 @@ def notices_benchmark(
         f"A notice to {f['subscribers']:.0f} subscribed residents (bot and local Bot API at "
         f"{RATE}/s; {QUESTION_RATE:g} questions/s from {ASKERS} other residents meanwhile)",
         f"  sent {f['sent']:.0f} in {f['seconds']:.1f} s: {f['rate']:.0f} messages/s "
-        f"({f['rate'] / RATE:.0%} of the {RATE}/s allowed)",
+        f"({f['rate'] / RATE:.0%} of the {RATE}/s allowed; notices are paced to "
+        f"{RATE * (1 - RESERVED_SHARE):.0f}/s, the rest kept for answers)",
         f"  duplicates: {f['duplicates']:.0f} (must be 0)",
         f"  answer p50/p99: {f['quiet_p50']:.1f}/{f['quiet_p99']:.1f} ms with no notice, "
         f"{f['during_p50']:.1f}/{f['during_p99']:.1f} ms during the send "
