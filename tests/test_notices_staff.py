@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.fakeapi import Fault, Message, User
 from bot.messages import say
+from bot.tg.notices import NoticeSender
 from tests.inprocess import LiveBot, live_bot
 
 
@@ -93,7 +94,7 @@ async def test_a_notice_is_previewed_confirmed_and_reaches_each_resident_in_thei
         edits = [
             c
             for c in bot.core.calls_to("editMessageText")
-            if c.params.get("message_id") == progress.message_id
+            if str(c.params.get("message_id")) == str(progress.message_id)
         ]
         assert edits == []
         # The notice is also an answer now, dated, in the asker's language.
@@ -185,3 +186,42 @@ async def test_a_resident_who_blocked_the_bot_is_unsubscribed_counted_and_not_re
         # The next notice is not tried on them at all.
         confirm = await write_notice(bot, "Skolen er åpen igjen.", "The school is open again.")
         assert "goes to 1 residents" in (confirm.text or "")
+
+
+async def test_the_progress_message_is_edited_once_a_minute_at_most(tmp_path: Path) -> None:
+    async with live_bot(tmp_path) as bot:
+        await subscribe(bot, bot.resident)
+        # Held back by Telegram for an hour: the notice stays "sending" while the test looks.
+        bot.core.add_fault(Fault("sendMessage", chat_id=bot.resident.id, retry_after=3600))
+        confirm = await write_notice(bot, "Apoteket har flyttet.", "The pharmacy has moved.")
+        bot.core.press_button(bot.staff, confirm, text=say("button_notice_send", "en", count="1"))
+        progress = await bot.core.wait_for_message(
+            bot.staff_chat, lambda m: (m.text or "").startswith("📢 Notice #")
+        )
+        await until(
+            lambda: bot.runtime.db.fetchval(
+                "SELECT progress_message_id IS NOT NULL FROM notices WHERE id = 1"
+            ),
+            "the progress message to be recorded",
+        )
+        sender = NoticeSender(bot.runtime, bot.application.bot)
+
+        def edits() -> int:
+            return sum(
+                str(c.params.get("message_id")) == str(progress.message_id)
+                for c in bot.core.calls_to("editMessageText")
+            )
+
+        await sender.report()
+        assert edits() == 0  # posted just now
+        # A minute later (the last edit's time moved back), the next round edits it ...
+        await bot.runtime.db.write(
+            "UPDATE notices SET progress_edited_at = progress_edited_at - 61"
+        )
+        await sender.report()
+        assert edits() >= 1
+        shown = edits()
+        # ... and not again within the minute.
+        await sender.report()
+        await sender.report()
+        assert edits() == shown
