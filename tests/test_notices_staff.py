@@ -126,16 +126,21 @@ async def test_the_two_person_rule_refuses_the_writer_and_lets_a_second_staff_me
         assert notice is not None and notice.approved_by == second.id
 
 
+async def held_notice(bot: LiveBot) -> Message:
+    """A notice to one subscriber whose chat Telegram holds back for an hour: it stays
+    "sending" while a test looks at it. Returns its progress message."""
+    await subscribe(bot, bot.resident)
+    bot.core.add_fault(Fault("sendMessage", chat_id=bot.resident.id, retry_after=3600))
+    confirm = await write_notice(bot, "Apoteket har flyttet.", "The pharmacy has moved.")
+    bot.core.press_button(bot.staff, confirm, text=say("button_notice_send", "en", count="1"))
+    return await bot.core.wait_for_message(
+        bot.staff_chat, lambda m: (m.text or "").startswith("📢 Notice #")
+    )
+
+
 async def test_pause_resume_cancel_and_end_from_the_progress_message(tmp_path: Path) -> None:
     async with live_bot(tmp_path) as bot:
-        await subscribe(bot, bot.resident)
-        # Telegram holds this chat back for an hour: the delivery waits, the notice is sending.
-        bot.core.add_fault(Fault("sendMessage", chat_id=bot.resident.id, retry_after=3600))
-        confirm = await write_notice(bot, "Apoteket har flyttet.", "The pharmacy has moved.")
-        bot.core.press_button(bot.staff, confirm, text=say("button_notice_send", "en", count="1"))
-        progress = await bot.core.wait_for_message(
-            bot.staff_chat, lambda m: (m.text or "").startswith("📢 Notice #")
-        )
+        progress = await held_notice(bot)
         await bot.core.wait_for(lambda: not bot.core.faults, what="the 429 to be used")
         await until(
             lambda: bot.runtime.db.fetchval(
@@ -190,14 +195,7 @@ async def test_a_resident_who_blocked_the_bot_is_unsubscribed_counted_and_not_re
 
 async def test_the_progress_message_is_edited_once_a_minute_at_most(tmp_path: Path) -> None:
     async with live_bot(tmp_path) as bot:
-        await subscribe(bot, bot.resident)
-        # Held back by Telegram for an hour: the notice stays "sending" while the test looks.
-        bot.core.add_fault(Fault("sendMessage", chat_id=bot.resident.id, retry_after=3600))
-        confirm = await write_notice(bot, "Apoteket har flyttet.", "The pharmacy has moved.")
-        bot.core.press_button(bot.staff, confirm, text=say("button_notice_send", "en", count="1"))
-        progress = await bot.core.wait_for_message(
-            bot.staff_chat, lambda m: (m.text or "").startswith("📢 Notice #")
-        )
+        progress = await held_notice(bot)
         await until(
             lambda: bot.runtime.db.fetchval(
                 "SELECT progress_message_id IS NOT NULL FROM notices WHERE id = 1"
