@@ -223,3 +223,32 @@ async def test_the_progress_message_is_edited_once_a_minute_at_most(tmp_path: Pa
         await sender.report()
         await sender.report()
         assert edits() == shown
+
+
+async def test_a_notice_to_all_asks_for_each_language_and_an_unknown_place_is_explained(
+    tmp_path: Path,
+) -> None:
+    async with live_bot(tmp_path) as bot:
+        swede = bot.core.add_user("Anna", language_code="sv")
+        await subscribe(bot, bot.resident)
+        for command in ("/municipality ockero", "/subscribe"):
+            await bot.send(swede, command)
+        unknown = await in_staff_chat(bot, "/notice narnia")
+        assert "narnia" in (unknown.text or "") and "asker" in (unknown.text or "")
+        prompt = await in_staff_chat(bot, "/notice all")
+        texts = {"Norwegian": "Stormen: hold deg inne.", "Swedish": "Stormen: stanna inne."}
+        for language, text in texts.items():
+            assert f"the text in {language}" in (prompt.text or "")
+            prompt = await in_staff_chat(bot, text, reply_to=prompt)
+        assert "the text in English" in (prompt.text or "")
+        bot.core.inject_text(
+            bot.staff, "The storm: stay inside.", chat=bot.staff_chat, reply_to=prompt
+        )
+        confirm = await bot.core.wait_for_message(
+            bot.staff_chat, lambda m: any(t.startswith("📤") for t in m.button_texts)
+        )
+        assert "goes to 2 residents of all municipalities" in (confirm.text or "")
+        bot.core.press_button(bot.staff, confirm, text=say("button_notice_send", "en", count="2"))
+        await bot.core.wait_for_message(bot.resident, lambda m: "hold deg inne" in (m.text or ""))
+        got = await bot.core.wait_for_message(swede, lambda m: "stanna inne" in (m.text or ""))
+        assert "Öckerö" in (got.text or "")
