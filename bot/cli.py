@@ -934,7 +934,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "--sizes", type=int, nargs="+", default=[100, 1_000, 10_000], help="entries per run"
     )
     bench.add_argument("--queries", type=int, default=2_000, help="questions per run")
-    bench.add_argument("--skip-bot", action="store_true", help="skip the end-to-end bot run")
+    bench.add_argument(
+        "--skip-bot", action="store_true", help="skip the end-to-end bot and notice runs"
+    )
     bench.set_defaults(handler=cmd_bench)
     return parser
 

@@ -60,6 +60,18 @@ def _positive_number(env: Mapping[str, str], name: str, default: float) -> float
     return value
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _env(env, name)
+    if raw is None:
+        return default
+    value = raw.lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, f"must be true or false, not {raw!r}")
+
+
 def _int_set(env: Mapping[str, str], name: str) -> frozenset[int]:
     raw = _env(env, name)
     if raw is None:
@@ -134,6 +146,10 @@ class Settings:
     # Telegram's own limits: about 30 messages a second overall, 20 a minute to one group.
     send_rate_per_second: int = 30
     group_rate_per_minute: int = 20
+    # Urgent notices: a second staff member approves before one is sent; at most this many a
+    # second go out (0: four fifths of send_rate_per_second, the rest kept for answers).
+    notice_needs_second_staff: bool = False
+    notice_rate_per_second: int = 0
 
     def require_token(self) -> str:
         """The bot token, or a ConfigError naming TELEGRAM_BOT_TOKEN."""
@@ -224,4 +240,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         send_rate_per_second=_not_negative(env, "SEND_RATE_PER_SECOND", 30),
         group_rate_per_minute=_not_negative(env, "GROUP_RATE_PER_MINUTE", 20),
+        notice_needs_second_staff=_bool(env, "NOTICE_NEEDS_SECOND_STAFF", False),
+        notice_rate_per_second=_not_negative(env, "NOTICE_RATE_PER_SECOND", 0),
     )

@@ -16,6 +16,8 @@ from bot.console.auth import Audit, ConsoleAuth
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.routing import Chats
 from bot.kb.snapshot import SNAPSHOT_FILE
+from bot.notices.service import Notices, as_entries
+from bot.notices.subscriptions import Subscriptions
 from bot.storage import Database
 from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents
 from bot.types import Lang
@@ -61,6 +63,8 @@ class Services:
         )
         self.console_auth = ConsoleAuth(self.db)
         self.audit = Audit(self.db)
+        self.subscriptions = Subscriptions(self.db)
+        self.notices = Notices(self.db, settings.notice_needs_second_staff)
         self.desk = HelpDesk.build(
             self.db,
             volunteer_chat_id=settings.volunteer_chat_id,
@@ -84,6 +88,14 @@ class Services:
     async def open(self) -> None:
         await self.db.open()
         await self.desk.start()
+
+    async def show_notices(self) -> None:
+        """Make the live notices part of what the answer engine searches (and no others)."""
+        live = await self.notices.live()
+        kb = self.knowledge.base
+        countries = sorted({m.country for m in kb.municipalities.values()})
+        known = [n for n in live if n.municipality is None or n.municipality in kb.municipalities]
+        await self.knowledge.show_extra(as_entries(known, countries))
 
     async def close(self) -> None:
         await self.db.close()

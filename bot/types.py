@@ -82,3 +82,12 @@ class Action(StrEnum):
     APPROVE = "va"
     REJECT = "vr"
     REVOKE = "vk"
+    # Urgent notices: a resident's answer to the offer, and staff's buttons on a notice
+    NOTICES_YES = "ny"
+    NOTICES_NO = "nn"
+    NOTICE_SEND = "ns"  # send, or approve and send under the two-person rule
+    NOTICE_DISCARD = "nd"
+    NOTICE_PAUSE = "np"
+    NOTICE_RESUME = "nr"
+    NOTICE_CANCEL = "nc"
+    NOTICE_END = "nx"

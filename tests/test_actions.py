@@ -28,6 +28,7 @@ def test_every_action_is_both_put_on_a_button_and_handled() -> None:
 def test_every_action_belongs_to_exactly_one_flow() -> None:
     from bot.tg.handlers.emergency import EmergencyHandlers
     from bot.tg.handlers.intake import HelpDeskHandlers
+    from bot.tg.handlers.notices import NoticeHandlers
     from bot.tg.handlers.resident import ResidentHandlers
     from bot.tg.handlers.staff import StaffHandlers
     from bot.tg.handlers.volunteer import VolunteerHandlers
@@ -38,6 +39,7 @@ def test_every_action_belongs_to_exactly_one_flow() -> None:
         HelpDeskHandlers,
         VolunteerHandlers,
         StaffHandlers,
+        NoticeHandlers,
     ]
     owned = [action for flow in flows for action in flow.ACTIONS]
     assert len(owned) == len(set(owned)), "an action is claimed by two flows"

@@ -592,7 +592,7 @@ async def test_a_municipality_s_staff_act_in_the_console_only_on_its_own_request
             answer = await bot.send(sven, "/console")
             found = LINK.search(answer.text or "")
             assert found, answer.text
-            await client.get(f"/console/login?token={found.group(1)}")
+            await open_link(client, f"/console/login?token={found.group(1)}")
             page = await (await client.get("/console/")).text()
             csrf = re.search(r'name="csrf" value="([^"]+)"', page)
             assert csrf

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.tg.ratelimit import ChatRateLimiter
+from bot.tg.ratelimit import LOW_PRIORITY, ChatRateLimiter
 
 GROUP = -100123
 RESIDENT = 42
@@ -158,3 +158,30 @@ async def test_a_caller_with_its_own_retries_gets_the_network_failure_at_once() 
     with pytest.raises(TimedOut):
         await send(network_limiter(), endpoint, RESIDENT, 0)
     assert endpoint.calls == 1
+
+
+async def test_a_notice_waits_while_an_answer_goes_first() -> None:
+    """Notices (LOW_PRIORITY) fill what the overall limit leaves; an answer queued behind a
+    backlog of them is sent before the backlog, and a notice is never retried here."""
+    limiter = ChatRateLimiter(overall_per_second=10, group_per_minute=0)
+    endpoint = FakeEndpoint(None, times=0, retry_after=0)
+    backlog = [
+        asyncio.create_task(send(limiter, endpoint, 1000 + n, LOW_PRIORITY)) for n in range(30)
+    ]
+    await endpoint.called.wait()
+    await send(limiter, endpoint, RESIDENT, None)
+    order = [chat for chat, _ in endpoint.calls]
+    # The bucket holds 10; notices leave 2 of them free, so the answer went out within the
+    # first 10 calls, while most of the 30 notices still waited.
+    assert order.index(RESIDENT) < 10
+    for task in backlog:
+        task.cancel()
+    await asyncio.gather(*backlog, return_exceptions=True)
+
+
+async def test_a_notice_gets_its_429_at_once() -> None:
+    limiter = ChatRateLimiter(overall_per_second=1000, group_per_minute=1000)
+    endpoint = FakeEndpoint(RESIDENT, times=1, retry_after=5)
+    with pytest.raises(RetryAfter):
+        await send(limiter, endpoint, RESIDENT, LOW_PRIORITY)
+    assert len(endpoint.calls) == 1

@@ -11,14 +11,14 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.answering.responder import Responder
 from bot.errors import NoGoodKnowledgeError
-from bot.kb.knowledge import KnowledgeBase
+from bot.kb.knowledge import Entry, KnowledgeBase
 from bot.kb.loader import LoadResult, Problem, load_knowledge
 from bot.kb.snapshot import Snapshot, knowledge_digest, read_snapshot, write_snapshot
 
@@ -57,6 +57,13 @@ def fingerprint(root: Path) -> Fingerprint:
             continue
         items.append((str(path.relative_to(root)), stat.st_size, stat.st_mtime_ns))
     return tuple(items)
+
+
+def with_extra(kb: KnowledgeBase, extra: Sequence[Entry]) -> KnowledgeBase:
+    """`kb` with entries that do not come from its files (live notices) added."""
+    if not extra:
+        return kb
+    return replace(kb, entries={**kb.entries, **{entry.id: entry for entry in extra}})
 
 
 def _load(root: Path) -> tuple[str, LoadResult]:
@@ -113,6 +120,9 @@ class KnowledgeService:
                 )
         # Without a snapshot there is no earlier version to keep: answer from what loaded.
         self.responder = Responder(kb)
+        # What the files hold, and the entries merged into it (live notices, `show_extra`).
+        self.base: KnowledgeBase = kb
+        self.extra: tuple[Entry, ...] = ()
         self.last_result: LoadResult = result
         settle_memory()
         # When the live version was loaded and how long it took; and the last reload's
@@ -155,9 +165,10 @@ class KnowledgeService:
             )
             self.last_reload = (time.time(), refused)
             return refused
-        responder = await asyncio.to_thread(Responder, result.kb)
+        responder = await asyncio.to_thread(Responder, with_extra(result.kb, self.extra))
         gc.unfreeze()  # the old knowledge base may now be collected
         self.responder = responder
+        self.base = result.kb
         self.last_result = result
         self.fallback = None
         settle_memory()
@@ -168,6 +179,14 @@ class KnowledgeService:
         self.load_seconds = time.perf_counter() - started
         self.last_reload = (self.loaded_at, applied)
         return applied
+
+    async def show_extra(self, entries: Sequence[Entry]) -> None:
+        """Answer from the files' entries plus `entries` (the live notices) from now on."""
+        self.extra = tuple(entries)
+        responder = await asyncio.to_thread(Responder, with_extra(self.base, self.extra))
+        gc.unfreeze()
+        self.responder = responder
+        settle_memory()
 
     def changed(self) -> bool:
         """True when a file in the folder was added, removed or saved since the last load."""

@@ -169,6 +169,11 @@ class World(CoreState):
         chat = self._chats.get(self.user(user).id)
         return chat is not None and chat.is_private
 
+    def open_chat(self, user: UserRef) -> Chat:
+        """The user started the bot long ago: their private chat exists and no update is
+        queued. For tests and benches with many residents the bot may write to."""
+        return self._private_chat(self.user(user))
+
     def block(self, user: UserRef) -> Injected:
         """The user blocks the bot: sends now fail with 403; queues my_chat_member."""
         target = self.user(user)

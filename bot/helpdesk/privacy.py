@@ -16,6 +16,7 @@ from bot.helpdesk.conversations import Conversations, end_conversation
 from bot.helpdesk.outbox import Outbox, drop_unsent_details
 from bot.helpdesk.requests import cancel_request, release_claims
 from bot.helpdesk.routing import Chats
+from bot.notices.subscriptions import forget_subscriber
 from bot.storage.db import now
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ class Privacy:
             erased = erase_requests(connection, "resident_id = ?", (resident_id,))
             end_conversation(connection, resident_id)
             connection.execute("DELETE FROM residents WHERE user_id = ?", (resident_id,))
+            forget_subscriber(connection, resident_id)
             connection.execute(
                 "UPDATE questions SET text = NULL, user_id = NULL WHERE user_id = ?", (resident_id,)
             )

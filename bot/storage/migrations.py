@@ -191,4 +191,51 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE help_requests ADD COLUMN offered_at INTEGER",
         "ALTER TABLE help_requests ADD COLUMN widened_at INTEGER",
     ],
+    # 9: urgent notices. Who wants them from which municipality (asked once: a "no" is kept
+    # too), the notices staff write, and one row per recipient, recorded before and after the
+    # send, so that no resident gets a notice twice, across crashes too.
+    [
+        """CREATE TABLE subscriptions (
+            user_id INTEGER NOT NULL,
+            municipality TEXT NOT NULL,
+            active INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            blocked_at INTEGER,
+            PRIMARY KEY (user_id, municipality)
+        )""",
+        "CREATE INDEX subscriptions_active ON subscriptions (municipality) WHERE active = 1",
+        """CREATE TABLE notices (
+            id INTEGER PRIMARY KEY,
+            municipality TEXT,
+            texts TEXT NOT NULL,
+            languages TEXT NOT NULL,
+            state TEXT NOT NULL,
+            created_by INTEGER,
+            approved_by INTEGER,
+            staff_chat_id INTEGER,
+            prompt_message_id INTEGER,
+            progress_message_id INTEGER,
+            progress_edited_at REAL,
+            recipients INTEGER,
+            created_at INTEGER NOT NULL,
+            started_at INTEGER,
+            finished_at INTEGER,
+            ended_at INTEGER
+        )""",
+        "CREATE INDEX notices_prompt ON notices (staff_chat_id, prompt_message_id)",
+        """CREATE TABLE notice_deliveries (
+            notice_id INTEGER NOT NULL REFERENCES notices (id),
+            user_id INTEGER NOT NULL,
+            municipality TEXT,
+            language TEXT,
+            state TEXT NOT NULL DEFAULT 'waiting',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            not_before REAL NOT NULL DEFAULT 0,
+            message_id INTEGER,
+            updated_at INTEGER,
+            last_error TEXT,
+            PRIMARY KEY (notice_id, user_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX notice_deliveries_state ON notice_deliveries (notice_id, state, not_before)",
+    ],
 ]

@@ -24,6 +24,7 @@ from bot.tg.errors import on_error
 from bot.tg.handlers.console import ConsoleHandlers
 from bot.tg.handlers.emergency import EmergencyHandlers
 from bot.tg.handlers.intake import HelpDeskHandlers, InConversation
+from bot.tg.handlers.notices import NoticeHandlers
 from bot.tg.handlers.resident import ResidentHandlers
 from bot.tg.handlers.staff import InStaffChat, StaffHandlers
 from bot.tg.handlers.volunteer import VolunteerHandlers
@@ -51,6 +52,8 @@ RESIDENT_COMMANDS = [
     "cancel",
     "forgetme",
     "volunteer",
+    "subscribe",
+    "unsubscribe",
 ]
 NOT_TEXT = (
     filters.PHOTO
@@ -123,13 +126,18 @@ def register_handlers(
     helpdesk = HelpDeskHandlers(runtime, resident)
     emergency = EmergencyHandlers(runtime, resident, helpdesk)
     volunteer = VolunteerHandlers(runtime)
+    notices = NoticeHandlers(runtime, staff, resident)
+    # Right after a municipality is chosen, the resident is asked once about its notices.
+    resident.after_municipality = notices.offer
 
     async def language_of(user: User) -> Lang:
         _, lang = await resident.profile(user)
         return lang
 
     buttons = ButtonRouter(
-        lambda: runtime.codec, language_of, [emergency, resident, helpdesk, volunteer, staff]
+        lambda: runtime.codec,
+        language_of,
+        [emergency, resident, helpdesk, volunteer, staff, notices],
     )
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
@@ -157,14 +165,24 @@ def register_handlers(
     in_staff_chat = InStaffChat(runtime.chats)
     application.add_handler(CommandHandler("help", staff.help, filters=in_staff_chat))
     application.add_handler(CommandHandler("console", ConsoleHandlers(runtime).console, private))
+    application.add_handler(CommandHandler("subscribe", notices.subscribe, filters=private))
+    application.add_handler(CommandHandler("unsubscribe", notices.unsubscribe, filters=private))
     application.add_handler(CommandHandler("reload", staff.reload))
+    if runtime.settings.staff_chat_id is not None:
+        # Written in the staff chat: its prompts are answered there, its progress shown there.
+        application.add_handler(
+            CommandHandler(
+                "notice", notices.notice, filters=filters.Chat(runtime.settings.staff_chat_id)
+            )
+        )
     application.add_handler(CommandHandler("unanswered", staff.unanswered))
     application.add_handler(
         CommandHandler(RESIDENT_COMMANDS, resident.group_redirect, filters=groups)
     )
     application.add_handler(
         MessageHandler(
-            in_staff_chat & filters.REPLY & filters.TEXT & ~filters.COMMAND, staff.staff_reply
+            in_staff_chat & filters.REPLY & filters.TEXT & ~filters.COMMAND,
+            notices.replies(staff.staff_reply),
         )
     )
     application.add_handler(MessageHandler(private & filters.COMMAND, resident.help))

@@ -13,12 +13,16 @@ from typing import Any
 from telegram import BotCommand
 from telegram.error import TelegramError
 from telegram.ext import Application
+from telegram.request import HTTPXRequest
 
 from bot.answering.service import ReloadOutcome
 from bot.messages import say
 from bot.tg.handlers.staff import StaffHandlers
+from bot.tg.notices import CONCURRENCY as NOTICE_CONCURRENCY
+from bot.tg.notices import NoticeSender
 from bot.tg.outbox import OutboxSender
 from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor, resume_unhandled
+from bot.tg.rawsend import RawSender
 from bot.tg.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -36,6 +40,8 @@ LISTED_COMMANDS = (
     "language",
     "help",
     "privacy",
+    "subscribe",
+    "unsubscribe",
     "forgetme",
 )
 
@@ -56,6 +62,14 @@ def starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpdat
                 "sending them again",
                 repeated,
             )
+        unknown = await runtime.notices.reconcile()
+        if unknown:
+            logger.warning(
+                "%d notice(s) were on their way to residents when the bot stopped; they may "
+                "or may not have arrived and are not sent again",
+                unknown,
+            )
+        await runtime.show_notices()
         await _set_commands(application)
         staff = StaffHandlers(runtime)
         await staff.notify_start(application.bot)
@@ -69,6 +83,17 @@ def starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpdat
         runtime.tasks.append(asyncio.create_task(runtime.knowledge.watch(on_reload)))
         runtime.tasks.append(asyncio.create_task(_housekeeping(runtime)))
         runtime.tasks.append(asyncio.create_task(OutboxSender(runtime, application.bot).run()))
+        raw = None
+        if isinstance(application.bot.request, HTTPXRequest):
+            # Notices get an HTTP client of their own (bot/tg/rawsend.py), same rate limiter.
+            raw = RawSender(
+                runtime.settings.base_url,
+                runtime.settings.require_token(),
+                application.bot.rate_limiter,
+                NOTICE_CONCURRENCY,
+            )
+        notices = NoticeSender(runtime, application.bot, lambda: processor.handling, raw)
+        runtime.tasks.append(asyncio.create_task(notices.run()))
 
     return on_start
 

@@ -108,6 +108,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         # Called with each update id once it is processed (the terminal chat waits on this).
         self.listeners: list[Callable[[int], None]] = []
 
+    @property
+    def handling(self) -> int:
+        """Chats whose updates are being handled now (notices wait while any is)."""
+        return len(self._waiting)
+
     async def initialize(self) -> None:
         """Nothing to set up: the inbox is attached once the database is open."""
 

@@ -8,6 +8,10 @@ A send that fails on the network (a timeout, a dropped connection) is tried agai
 backoff: the send is retried, never the handler that made it, so a handler's domain transition
 (a claim, a stored request) runs once. A call that passes `rate_limit_args` (the outbox, which
 keeps its own durable retries) sets the number of retries of both kinds itself.
+
+Urgent notices are the low-priority class (`LOW_PRIORITY` as `rate_limit_args`): they are never
+retried here, and each waits until no other send is waiting for the overall limit and a share
+of it (`RESERVED_SHARE`) is still free, so a resident's answer never queues behind a notice.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Callable, Coroutine
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -29,6 +33,11 @@ logger = logging.getLogger(__name__)
 JSONDict = dict[str, Any]
 
 ChatKey = int | str | None
+
+# `rate_limit_args` of a notice's send: no retries of its own, and every other send goes first.
+LOW_PRIORITY = -1
+# The share of the overall limit notices leave free at every moment for answers.
+RESERVED_SHARE = 0.2
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -70,6 +79,12 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         self.network_retries = network_retries
         self.network_backoff_seconds = network_backoff_seconds
         self.overall = AsyncLimiter(overall_per_second, 1) if overall_per_second > 0 else None
+        self.reserved = max(1.0, overall_per_second * RESERVED_SHARE)
+        self.tick = max(1 / overall_per_second, 0.001) if overall_per_second > 0 else 0.001
+        # Sends other than notices that wait for the overall limit right now.
+        self.urgent_waiting = 0
+        # One notice at a time looks at the limit; the others wait their turn here.
+        self._low_turn = asyncio.Lock()
         self.group_per_minute = group_per_minute
         self.groups: dict[ChatKey, AsyncLimiter] = {}
         self.max_retries = max_retries
@@ -95,6 +110,35 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         while (remaining := self.held_until.get(key, 0.0) - loop.time()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(remaining)
 
+    @asynccontextmanager
+    async def _counted(
+        self, overall: AbstractAsyncContextManager[Any], urgent: bool
+    ) -> AsyncIterator[None]:
+        """Hold the overall limit; while an urgent send waits for it, notices wait too."""
+        if urgent:
+            self.urgent_waiting += 1
+        try:
+            async with overall:
+                if urgent:
+                    self.urgent_waiting -= 1
+                    urgent = False
+                yield
+        finally:
+            if urgent:
+                self.urgent_waiting -= 1
+
+    async def _low_priority_turn(self) -> None:
+        """Take a share of the overall limit once no other send waits for it and the reserved
+        share stays free; notices queue for this one at a time."""
+        overall = self.overall
+        async with self._low_turn:
+            while self.urgent_waiting or (  # noqa: ASYNC110
+                overall is not None and not overall.has_capacity(self.reserved + 1)
+            ):
+                await asyncio.sleep(self.tick)
+            if overall is not None:
+                await overall.acquire()
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
@@ -106,6 +150,9 @@ class ChatRateLimiter(BaseRateLimiter[int]):
     ) -> bool | JSONDict | list[JSONDict]:
         """Send once the chat is free and within limits; after a 429 or a network failure,
         wait and try again."""
+        low = rate_limit_args == LOW_PRIORITY
+        if low:
+            rate_limit_args = 0
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         network_retries = self.network_retries if rate_limit_args is None else rate_limit_args
         key = _chat_key(data)
@@ -115,8 +162,13 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         attempt = 0
         while True:
             await self._wait_if_held(key)
+            if low:
+                await self._low_priority_turn()
             try:
-                async with self._group_limiter(key), overall:
+                taken: AbstractAsyncContextManager[Any] = (
+                    nullcontext() if low else self._counted(overall, True)
+                )
+                async with self._group_limiter(key), taken:
                     # A 429 may have arrived for this chat while we queued for the limiters.
                     await self._wait_if_held(key)
                     return await callback(*args, **kwargs)

@@ -33,6 +33,8 @@ class Runtime(Services):
     def __init__(self, settings: Settings, knowledge: KnowledgeService | None = None) -> None:
         # Set after the help desk commits, so the outbox sender need not wait for its timer.
         self.outbox_wake = asyncio.Event()
+        # Set when a notice starts or resumes, so its sender need not wait for its timer.
+        self.notice_wake = asyncio.Event()
         # The knowledge base is the one `Services` loads, as for the CLI and chat mode.
         super().__init__(settings, knowledge, wake_outbox=self.outbox_wake.set)
         self.flood = FloodGuard()

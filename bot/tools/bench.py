@@ -434,6 +434,12 @@ def run(settings: Settings, sizes: Sequence[int], queries: int, skip_bot: bool =
         print(flush=True)
         for line in bot_benchmark(settings):
             print(line, flush=True)
+        from bot.tools.bench_notices import notices_benchmark
+
+        print(flush=True)
+        for line in notices_benchmark(knowledge=settings.knowledge_dir):
+            print(line, flush=True)
+
     from bot.tools.bench_pages import pages_benchmark
 
     print(flush=True)

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -26,6 +34,10 @@ from bot.tg.sender import from_person
 from bot.types import Action, Lang, to_lang
 
 logger = logging.getLogger(__name__)
+
+# What a municipality's "set" message adds: a line and a row of buttons (the notices offer).
+Addition = tuple[str, list[InlineKeyboardButton]]
+MunicipalityChosen = Callable[[int, int, str, Lang], Awaitable[Addition | None]]
 
 # Kept per user in memory: the last question, offered to staff after a 👎.
 
@@ -64,6 +76,23 @@ class ResidentHandlers:
 
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
+        # Called after a resident chooses a municipality (the offer of its urgent notices).
+        self.after_municipality: MunicipalityChosen | None = None
+
+    async def municipality_set(
+        self, chat_id: int, user_id: int, municipality: str, lang: Lang
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        """The message that confirms a municipality, with what `after_municipality` adds."""
+        kb = self.rt.knowledge.responder.kb
+        name = kb.municipalities[municipality].display_name(lang)
+        text = say("municipality_set", lang, name=name)
+        menu = [self.keyboards(chat_id, lang).menu_button()]
+        added = None
+        if self.after_municipality is not None:
+            added = await self.after_municipality(chat_id, user_id, municipality, lang)
+        if added is None:
+            return text, InlineKeyboardMarkup([menu])
+        return f"{text}\n\n{added[0]}", InlineKeyboardMarkup([added[1], menu])
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -176,10 +205,8 @@ class ResidentHandlers:
             )
             return
         await self.rt.residents.save(user.id, municipality=chosen)
-        name = kb.municipalities[chosen].display_name(lang)
-        await message.reply_text(
-            say("municipality_set", lang, name=name), reply_markup=keyboards.only_menu()
-        )
+        text, markup = await self.municipality_set(message.chat_id, user.id, chosen, lang)
+        await message.reply_text(text, reply_markup=markup)
 
     @from_person
     async def language(
@@ -320,8 +347,8 @@ class ResidentHandlers:
                 return False
             await self.rt.residents.save(user.id, municipality=chosen)
             await acknowledge(query)
-            name = kb.municipalities[chosen].display_name(lang)
-            await _edit(query, say("municipality_set", lang, name=name), keyboards.only_menu())
+            text, markup = await self.municipality_set(message.chat_id, user.id, chosen, lang)
+            await _edit(query, text, markup)
             return True
         if action == Action.SET_LANGUAGE:
             chosen_lang = to_lang(callback.arg(0), strict=True)

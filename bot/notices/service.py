@@ -1,0 +1,503 @@
+"""Notices: written by staff one language at a time, approved, sent, paused, ended.
+
+Delivery is AT MOST ONCE per resident and notice. `start` writes one `notice_deliveries` row
+per subscriber in the transaction that starts the send, so the recipients are fixed then.
+`claim` marks a batch "sending" and commits before any of them goes to Telegram; `record`
+marks each "sent" (or blocked, failed, waiting again) after Telegram's answer. A crash between
+the two leaves rows "sending": `reconcile` makes them "unknown" and they are never sent again,
+because the Bot API cannot tell whether a call that was cut off was delivered. So a crash can
+cost a resident the notice (at most one claimed batch), but never give anyone a second copy.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from bot.kb.knowledge import SHARED, Entry, Location
+from bot.messages import format_date, say
+from bot.notices.subscriptions import blocked
+from bot.storage.db import Database, now
+from bot.types import Country, Lang, lang_or_english
+
+NoticeState = Literal["draft", "ready", "sending", "paused", "done", "cancelled", "discarded"]
+# "unknown": the call was cut off (a timeout), so it may have arrived; it is never tried again.
+Outcome = Literal["sent", "blocked", "failed", "retry", "unknown"]
+# States in which a notice is live: in the knowledge base until staff end it.
+LIVE = ("sending", "paused", "done")
+# How often a delivery is tried before it counts as failed (network errors, 429s).
+MAX_ATTEMPTS = 5
+TITLE_CHARACTERS = 60
+
+
+@dataclass(frozen=True)
+class Notice:
+    id: int
+    municipality: str | None  # None: every municipality
+    texts: dict[Lang, str]
+    languages: tuple[Lang, ...]  # the languages staff write it in, in order
+    state: NoticeState
+    created_by: int | None
+    approved_by: int | None
+    staff_chat_id: int | None
+    progress_message_id: int | None
+    progress_edited_at: float | None
+    recipients: int | None
+    created_at: int
+    started_at: int | None
+    ended_at: int | None
+
+    @property
+    def missing(self) -> Lang | None:
+        """The next language staff still have to write, or None when every text is there."""
+        return next((lang for lang in self.languages if lang not in self.texts), None)
+
+    def text_for(self, lang: Lang) -> tuple[Lang, str]:
+        """The text a resident reading `lang` gets: theirs, else English, else the first."""
+        for candidate in (lang, "en", *self.languages):
+            if candidate in self.texts:
+                return candidate, self.texts[candidate]
+        raise ValueError("a notice without texts is never sent")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One recipient of one notice, claimed for sending."""
+
+    notice_id: int
+    user_id: int
+    municipality: str | None
+    language: Lang | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Result:
+    """What Telegram answered for one delivery."""
+
+    delivery: Delivery
+    outcome: Outcome
+    message_id: int | None = None
+    error: str | None = None
+    retry_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    sent: int
+    waiting: int
+    failed: int
+    blocked: int
+    unknown: int
+    cancelled: int
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.waiting + self.failed + self.blocked + self.unknown + self.cancelled
+
+    def seconds_left(self, rate_per_second: float) -> float:
+        """The time the waiting ones take at the configured rate."""
+        return self.waiting / rate_per_second if rate_per_second > 0 else 0.0
+
+
+_COLUMNS = """id, municipality, texts, languages, state, created_by, approved_by, staff_chat_id,
+    progress_message_id, progress_edited_at, recipients, created_at, started_at, ended_at"""
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _read(connection: sqlite3.Connection, notice_id: int) -> Notice:
+    """A notice inside a write transaction."""
+    return _notice(
+        connection.execute(f"SELECT {_COLUMNS} FROM notices WHERE id = ?", (notice_id,)).fetchone()
+    )
+
+
+def _notice(row: Any) -> Notice:
+    texts = json.loads(row[2])
+    return Notice(
+        id=int(row[0]),
+        municipality=row[1],
+        texts={lang_or_english(k): str(v) for k, v in texts.items()},
+        languages=tuple(lang_or_english(code) for code in json.loads(row[3])),
+        state=row[4],
+        created_by=_int(row[5]),
+        approved_by=_int(row[6]),
+        staff_chat_id=_int(row[7]),
+        progress_message_id=_int(row[8]),
+        progress_edited_at=None if row[9] is None else float(row[9]),
+        recipients=_int(row[10]),
+        created_at=int(row[11]),
+        started_at=_int(row[12]),
+        ended_at=_int(row[13]),
+    )
+
+
+StartOutcome = Literal["started", "needs_second", "not_ready"]
+
+
+class Notices:
+    """Every change to a notice and its deliveries, each in one write transaction."""
+
+    def __init__(self, db: Database, needs_second_staff: bool = False) -> None:
+        self.db = db
+        self.needs_second_staff = needs_second_staff
+
+    async def get(self, notice_id: int) -> Notice | None:
+        row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM notices WHERE id = ?", (notice_id,))
+        return _notice(row) if row is not None else None
+
+    async def _change(self, notice_id: int, sql: str, params: Sequence[object] = ()) -> Notice:
+        def run(connection: sqlite3.Connection) -> Notice:
+            connection.execute(sql, (*params, notice_id))
+            return _read(connection, notice_id)
+
+        return await self.db.run_write(run)
+
+    # -- writing one ------------------------------------------------------------------------
+
+    async def create(
+        self,
+        municipality: str | None,
+        languages: Sequence[Lang],
+        created_by: int,
+        staff_chat_id: int,
+    ) -> Notice:
+        """A draft: staff write its texts next, one language at a time."""
+        notice_id = await self.db.write(
+            """INSERT INTO notices (municipality, texts, languages, state, created_by,
+                 staff_chat_id, created_at) VALUES (?, '{}', ?, 'draft', ?, ?, ?)""",
+            (municipality, json.dumps(list(languages)), created_by, staff_chat_id, now()),
+        )
+        notice = await self.get(notice_id)
+        assert notice is not None
+        return notice
+
+    async def prompted(self, notice_id: int, message_id: int) -> None:
+        """The message staff reply to with the next text."""
+        await self.db.write(
+            "UPDATE notices SET prompt_message_id = ? WHERE id = ?", (message_id, notice_id)
+        )
+
+    async def by_prompt(self, chat_id: int, message_id: int) -> Notice | None:
+        """The draft whose prompt this is, if it still waits for a text."""
+        row = await self.db.fetchone(
+            f"""SELECT {_COLUMNS} FROM notices WHERE staff_chat_id = ? AND prompt_message_id = ?
+                AND state = 'draft'""",
+            (chat_id, message_id),
+        )
+        return _notice(row) if row is not None else None
+
+    async def add_text(self, notice_id: int, lang: Lang, text: str) -> Notice:
+        """One language's text; with the last one the notice is ready to confirm."""
+
+        def run(connection: sqlite3.Connection) -> Notice:
+            notice = _read(connection, notice_id)
+            texts = {**notice.texts, lang: text}
+            state = "ready" if all(code in texts for code in notice.languages) else "draft"
+            connection.execute(
+                "UPDATE notices SET texts = ?, state = ? WHERE id = ? AND state = 'draft'",
+                (json.dumps(texts, ensure_ascii=False), state, notice_id),
+            )
+            return _read(connection, notice_id)
+
+        return await self.db.run_write(run)
+
+    async def discard(self, notice_id: int) -> Notice:
+        """A draft or a notice not yet sent is dropped."""
+        return await self._change(
+            notice_id,
+            "UPDATE notices SET state = 'discarded' WHERE state IN ('draft', 'ready') AND id = ?",
+        )
+
+    # -- sending ----------------------------------------------------------------------------
+
+    async def start(self, notice_id: int, staff_id: int) -> tuple[StartOutcome, Notice | None]:
+        """Send a ready notice: its recipients are fixed here, one row each, in the same
+        transaction. With the two-person rule, whoever wrote it cannot be the one to send it."""
+
+        def run(connection: sqlite3.Connection) -> tuple[StartOutcome, Notice | None]:
+            row = connection.execute(
+                f"SELECT {_COLUMNS} FROM notices WHERE id = ?", (notice_id,)
+            ).fetchone()
+            if row is None:
+                return "not_ready", None
+            notice = _notice(row)
+            if notice.state != "ready":
+                return "not_ready", notice
+            if self.needs_second_staff and staff_id == notice.created_by:
+                return "needs_second", notice
+            # One row per resident, even one subscribed to two municipalities of an "all".
+            connection.execute(
+                """INSERT OR IGNORE INTO notice_deliveries
+                     (notice_id, user_id, municipality, language, updated_at)
+                   SELECT ?, s.user_id, MIN(s.municipality),
+                          COALESCE(r.language, r.last_language), ?
+                   FROM subscriptions s LEFT JOIN residents r ON r.user_id = s.user_id
+                   WHERE s.active = 1 AND (? IS NULL OR s.municipality = ?)
+                   GROUP BY s.user_id""",
+                (notice_id, now(), notice.municipality, notice.municipality),
+            )
+            recipients = connection.execute(
+                "SELECT COUNT(*) FROM notice_deliveries WHERE notice_id = ?", (notice_id,)
+            ).fetchone()[0]
+            connection.execute(
+                """UPDATE notices SET state = 'sending', approved_by = ?, started_at = ?,
+                     recipients = ? WHERE id = ?""",
+                (staff_id, now(), recipients, notice_id),
+            )
+            return "started", _read(connection, notice_id)
+
+        return await self.db.run_write(run)
+
+    async def pause(self, notice_id: int) -> Notice:
+        return await self._change(
+            notice_id, "UPDATE notices SET state = 'paused' WHERE state = 'sending' AND id = ?"
+        )
+
+    async def resume(self, notice_id: int) -> Notice:
+        return await self._change(
+            notice_id, "UPDATE notices SET state = 'sending' WHERE state = 'paused' AND id = ?"
+        )
+
+    async def cancel(self, notice_id: int) -> Notice:
+        """Nothing more is sent; those who have it keep it."""
+
+        def run(connection: sqlite3.Connection) -> Notice:
+            _cancel(connection, notice_id)
+            return _read(connection, notice_id)
+
+        return await self.db.run_write(run)
+
+    async def end(self, notice_id: int) -> Notice:
+        """The notice is over: no longer an answer, and nothing more is sent."""
+
+        def run(connection: sqlite3.Connection) -> Notice:
+            _cancel(connection, notice_id)
+            connection.execute(
+                """UPDATE notices SET ended_at = ? WHERE id = ? AND ended_at IS NULL
+                     AND state IN ('sending', 'paused', 'done', 'cancelled')""",
+                (now(), notice_id),
+            )
+            return _read(connection, notice_id)
+
+        return await self.db.run_write(run)
+
+    async def claim(self, limit: int) -> list[Delivery]:
+        """The next deliveries to send, marked "sending" and committed before any is sent."""
+        due = time.time()
+
+        def run(connection: sqlite3.Connection) -> list[Delivery]:
+            rows = connection.execute(
+                """SELECT d.notice_id, d.user_id, d.municipality, d.language, d.attempts
+                   FROM notices n JOIN notice_deliveries d ON d.notice_id = n.id
+                   WHERE n.state = 'sending' AND d.state = 'waiting' AND d.not_before <= ?
+                   ORDER BY n.id LIMIT ?""",
+                (due, limit),
+            ).fetchall()
+            connection.executemany(
+                """UPDATE notice_deliveries SET state = 'sending', updated_at = ?
+                   WHERE notice_id = ? AND user_id = ?""",
+                [(now(), row[0], row[1]) for row in rows],
+            )
+            return [
+                Delivery(
+                    int(row[0]),
+                    int(row[1]),
+                    row[2],
+                    lang_or_english(row[3]) if row[3] else None,
+                    int(row[4]),
+                )
+                for row in rows
+            ]
+
+        return await self.db.run_write(run)
+
+    async def record(self, results: Iterable[Result]) -> list[int]:
+        """What Telegram answered, in one transaction; returns the notices now finished."""
+        batch = list(results)
+
+        def run(connection: sqlite3.Connection) -> list[int]:
+            stamp = now()
+            for result in batch:
+                key = (result.delivery.notice_id, result.delivery.user_id)
+                error = (result.error or "")[:200] or None
+                if result.outcome == "retry" and result.delivery.attempts + 1 < MAX_ATTEMPTS:
+                    connection.execute(
+                        """UPDATE notice_deliveries SET state = 'waiting', attempts = attempts + 1,
+                             not_before = ?, last_error = ?, updated_at = ?
+                           WHERE notice_id = ? AND user_id = ?""",
+                        (result.retry_at or time.time(), error, stamp, *key),
+                    )
+                    continue
+                state = "failed" if result.outcome == "retry" else result.outcome
+                connection.execute(
+                    """UPDATE notice_deliveries SET state = ?, message_id = ?, last_error = ?,
+                         updated_at = ?, attempts = attempts + 1
+                       WHERE notice_id = ? AND user_id = ?""",
+                    (state, result.message_id, error, stamp, *key),
+                )
+                if result.outcome == "blocked":
+                    blocked(connection, result.delivery.user_id)
+            finished = []
+            for notice_id in sorted({r.delivery.notice_id for r in batch}):
+                if _finish_if_done(connection, notice_id):
+                    finished.append(notice_id)
+            return finished
+
+        return await self.db.run_write(run)
+
+    async def reconcile(self) -> int:
+        """After a restart: deliveries a crash caught between "sending" and Telegram's answer
+        may or may not have arrived. They become "unknown" and are never sent again."""
+
+        def run(connection: sqlite3.Connection) -> int:
+            changed = connection.execute(
+                """UPDATE notice_deliveries SET state = 'unknown',
+                     last_error = 'interrupted by a restart while sending'
+                   WHERE state = 'sending'"""
+            ).rowcount
+            for (notice_id,) in connection.execute(
+                "SELECT id FROM notices WHERE state = 'sending'"
+            ).fetchall():
+                _finish_if_done(connection, notice_id)
+            return int(changed)
+
+        return await self.db.run_write(run)
+
+    async def progress(self, notice_id: int) -> Progress:
+        rows = await self.db.fetchall(
+            "SELECT state, COUNT(*) FROM notice_deliveries WHERE notice_id = ? GROUP BY state",
+            (notice_id,),
+        )
+        counts = {str(row[0]): int(row[1]) for row in rows}
+        return Progress(
+            sent=counts.get("sent", 0),
+            waiting=counts.get("waiting", 0) + counts.get("sending", 0),
+            failed=counts.get("failed", 0),
+            blocked=counts.get("blocked", 0),
+            unknown=counts.get("unknown", 0),
+            cancelled=counts.get("cancelled", 0),
+        )
+
+    async def progress_posted(self, notice_id: int, message_id: int) -> None:
+        await self.db.write(
+            "UPDATE notices SET progress_message_id = ?, progress_edited_at = ? WHERE id = ?",
+            (message_id, time.time(), notice_id),
+        )
+
+    async def progress_edited(self, notice_id: int) -> None:
+        await self.db.write(
+            "UPDATE notices SET progress_edited_at = ? WHERE id = ?", (time.time(), notice_id)
+        )
+
+    async def to_report(self) -> list[Notice]:
+        """Notices whose progress message may need an edit: sending, paused, or finished
+        since it was last edited."""
+        rows = await self.db.fetchall(
+            f"""SELECT {_COLUMNS} FROM notices WHERE progress_message_id IS NOT NULL
+                AND (state IN ('sending', 'paused')
+                     OR (state IN ('done', 'cancelled') AND finished_at >= progress_edited_at))"""
+        )
+        return [_notice(row) for row in rows]
+
+    async def unposted(self) -> list[Notice]:
+        """Notices started whose progress message is not in the staff chat yet."""
+        rows = await self.db.fetchall(
+            f"""SELECT {_COLUMNS} FROM notices WHERE progress_message_id IS NULL
+                AND state IN ('sending', 'paused', 'done', 'cancelled')
+                AND started_at IS NOT NULL AND ended_at IS NULL"""
+        )
+        return [_notice(row) for row in rows]
+
+    async def live(self) -> list[Notice]:
+        """Notices that have gone out and that staff have not ended: they are answers."""
+        rows = await self.db.fetchall(
+            f"""SELECT {_COLUMNS} FROM notices WHERE ended_at IS NULL
+                AND started_at IS NOT NULL ORDER BY id"""
+        )
+        return [_notice(row) for row in rows]
+
+
+def _cancel(connection: sqlite3.Connection, notice_id: int) -> None:
+    connection.execute(
+        """UPDATE notice_deliveries SET state = 'cancelled', updated_at = ?
+           WHERE notice_id = ? AND state = 'waiting'""",
+        (now(), notice_id),
+    )
+    connection.execute(
+        """UPDATE notices SET state = 'cancelled', finished_at = ?
+           WHERE id = ? AND state IN ('sending', 'paused')""",
+        (time.time(), notice_id),
+    )
+
+
+def _finish_if_done(connection: sqlite3.Connection, notice_id: int) -> bool:
+    left = connection.execute(
+        """SELECT 1 FROM notice_deliveries WHERE notice_id = ?
+           AND state IN ('waiting', 'sending') LIMIT 1""",
+        (notice_id,),
+    ).fetchone()
+    if left is not None:
+        return False
+    done = connection.execute(
+        "UPDATE notices SET state = 'done', finished_at = ? WHERE id = ? AND state = 'sending'",
+        (time.time(), notice_id),
+    ).rowcount
+    return bool(done)
+
+
+# -- what residents read ------------------------------------------------------------------
+
+
+def notice_date(notice: Notice) -> date:
+    return datetime.fromtimestamp(notice.started_at or notice.created_at, UTC).date()
+
+
+def render(notice: Notice, lang: Lang, municipality_name: str) -> str:
+    """The message a resident gets, exactly: the preview shows this too."""
+    used, text = notice.text_for(lang)
+    return say(
+        "notice_message",
+        used,
+        name=municipality_name,
+        date=format_date(notice_date(notice), used),
+        text=text,
+    )
+
+
+def as_entries(notices: Iterable[Notice], countries: Sequence[Country]) -> list[Entry]:
+    """Live notices as knowledge-base entries of their municipality (or shared), dated the
+    day they went out, so a resident who asks about one afterwards gets it as an answer."""
+    entries = []
+    for notice in notices:
+        titles: dict[Lang, str] = {}
+        for lang, text in notice.texts.items():
+            first = text.strip().splitlines()[0] if text.strip() else text
+            titles[lang] = first if len(first) <= TITLE_CHARACTERS else first[:57] + "…"
+        entries.append(
+            Entry(
+                id=f"notice-{notice.id}",
+                scope=notice.municipality or SHARED,
+                topic="notices",
+                title=titles,
+                questions={lang: (text,) for lang, text in notice.texts.items()},
+                keywords={},
+                answer=dict(notice.texts),
+                sources=(),
+                reviewed=notice_date(notice),
+                review_by=None,
+                related=(),
+                countries=tuple(countries),
+                location=Location(Path("notices"), notice.id),
+            )
+        )
+    return entries

@@ -1,0 +1,301 @@
+"""Sends urgent notices: the outbox's low-priority class, one resident at a time, at most once.
+
+Each round claims a batch of deliveries (committed as "sending" before any call), sends them
+at the limiter's low priority (`LOW_PRIORITY`: answers to residents always go first, within
+the same overall limit), and records every answer in one commit. A 403 unsubscribes the
+resident; a 429 puts the delivery back in line after `retry_after`; a timeout or a dropped
+connection may have delivered it, so it becomes "unknown" and is never tried again.
+
+The progress message in the staff chat is edited at most once a minute (`PROGRESS_SECONDS`);
+a staff member's button press redraws it at once, and that counts as the minute's edit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext, suppress
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram import InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ExtBot
+
+from bot.messages import STAFF_LANG, format_minutes, say
+from bot.notices.service import Delivery, Notice, Progress, Result, render
+from bot.tg.buttons import signed_button
+from bot.tg.errors import not_modified
+from bot.tg.ratelimit import LOW_PRIORITY, RESERVED_SHARE, retry_seconds
+from bot.tg.rawsend import RawSender
+from bot.tg.runtime import Runtime
+from bot.types import Action, Lang
+
+logger = logging.getLogger(__name__)
+
+
+PROGRESS_SECONDS = 60.0
+IDLE_SECONDS = 1.0
+MIN_BATCH = 20
+MAX_BATCH = 200
+# Sends in flight at once: enough to keep a fast Bot API busy, few enough to leave the event
+# loop to residents' answers.
+CONCURRENCY = 16
+ANSWERS_FIRST_TICK_SECONDS = 0.002
+
+
+def target_name(runtime: Runtime, municipality: str | None, lang: Lang) -> str:
+    """Whom a notice is for, as staff read it."""
+    if municipality is None:
+        return say("staff_notice_all", lang)
+    found = runtime.knowledge.responder.kb.municipalities.get(municipality)
+    return found.display_name(lang) if found else municipality
+
+
+def notice_state(notice: Notice) -> str:
+    return "ended" if notice.ended_at is not None else notice.state
+
+
+def progress_text(
+    runtime: Runtime, notice: Notice, progress: Progress, rate: float | None, lang: Lang
+) -> str:
+    """The staff chat's progress line: sent, waiting, failed, blocked, and the time left."""
+    if progress.waiting and rate:
+        eta = format_minutes(max(1, math.ceil(progress.waiting / rate / 60)), lang)
+    elif progress.waiting:
+        eta = "?"
+    else:
+        eta = say("staff_notice_eta_none", lang)
+    return say(
+        "staff_notice_progress",
+        lang,
+        id=str(notice.id),
+        target=target_name(runtime, notice.municipality, lang),
+        state=say(f"staff_notice_state_{notice_state(notice)}", lang),
+        sent=str(progress.sent),
+        waiting=str(progress.waiting),
+        failed=str(progress.failed),
+        blocked=str(progress.blocked),
+        unknown=str(progress.unknown),
+        eta=eta,
+    )
+
+
+def progress_buttons(
+    runtime: Runtime, chat_id: int, notice: Notice, lang: Lang
+) -> InlineKeyboardMarkup | None:
+    """Pause or resume and cancel while it is sent; end it (no longer an answer) until then."""
+    if notice.ended_at is not None:
+        return None
+    rows = []
+    state = notice.state
+
+    def button(key: str, action: Action) -> Any:
+        return signed_button(runtime.codec, chat_id, say(key, lang), action, str(notice.id))
+
+    if state == "sending":
+        rows.append([button("button_notice_pause", Action.NOTICE_PAUSE)])
+    if state == "paused":
+        rows.append([button("button_notice_resume", Action.NOTICE_RESUME)])
+    if state in ("sending", "paused"):
+        rows.append([button("button_notice_cancel", Action.NOTICE_CANCEL)])
+    rows.append([button("button_notice_end", Action.NOTICE_END)])
+    return InlineKeyboardMarkup(rows)
+
+
+def measured_rate(notice: Notice, progress: Progress) -> float | None:
+    """Messages a second since the notice started; None before any went out."""
+    if notice.started_at is None or not progress.sent:
+        return None
+    return progress.sent / max(1.0, time.time() - notice.started_at)
+
+
+async def progress_view(
+    runtime: Runtime, notice: Notice
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    progress = await runtime.notices.progress(notice.id)
+    rate = measured_rate(notice, progress)
+    chat = notice.staff_chat_id or 0
+    return (
+        progress_text(runtime, notice, progress, rate, STAFF_LANG),
+        progress_buttons(runtime, chat, notice, STAFF_LANG),
+    )
+
+
+class NoticeSender:
+    """The background task that sends notices and keeps their progress messages current."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        bot: ExtBot[Any],
+        busy: Callable[[], int] = lambda: 0,
+        raw: RawSender | None = None,
+    ) -> None:
+        self.rt = runtime
+        self.bot = bot
+        # The notices' own HTTP client, when the bot talks HTTP (see bot/tg/rawsend.py).
+        self.raw = raw
+        # How many residents' updates are being handled: while any is, no notice starts.
+        self.busy = busy
+        self.notices = runtime.notices
+        settings = runtime.settings
+        own = float(settings.notice_rate_per_second)
+        if not own and settings.send_rate_per_second:
+            # Left to themselves, notices keep below the overall limit by the reserved share,
+            # so answers fit beside them in any second, not only on average.
+            own = settings.send_rate_per_second * (1 - RESERVED_SHARE)
+        # Paced in tenths of a second: a whole second's worth at once would be a burst that
+        # a per-second limit counts against the answers sent in the same second.
+        self.limiter = AsyncLimiter(max(1.0, own / 10), 0.1) if own > 0 else None
+        rates = [r for r in (own, settings.send_rate_per_second) if r > 0]
+        # About a second's worth per round at the rate notices may use.
+        self.batch = max(MIN_BATCH, min(MAX_BATCH, int(min(rates)) if rates else MAX_BATCH))
+        self._texts: dict[tuple[int, Lang, str | None], str] = {}
+        self._cached: dict[int, Notice] = {}
+
+    async def run(self) -> None:
+        """Send until cancelled."""
+        try:
+            await self._rounds()
+        finally:
+            if self.raw is not None:
+                await self.raw.close()
+
+    async def _rounds(self) -> None:
+        while True:
+            try:
+                sent = await self.send_round()
+                await self.report()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("notice round failed; trying again")
+                sent = 0
+            if sent:
+                continue
+            self.rt.notice_wake.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.rt.notice_wake.wait(), IDLE_SECONDS)
+
+    async def send_round(self) -> int:
+        """Claim, send and record one batch; returns how many were claimed."""
+        claimed = await self.notices.claim(self.batch)
+        if not claimed:
+            return 0
+        slots = asyncio.Semaphore(CONCURRENCY)
+        sending = []
+        for delivery in claimed:
+            await self._answers_first()
+            await slots.acquire()
+            sending.append(asyncio.create_task(self._deliver_in(slots, delivery)))
+        results = await asyncio.gather(*sending)
+        await self.notices.record(results)
+        return len(claimed)
+
+    async def _answers_first(self) -> None:
+        """Wait while residents' updates are being handled: their answers go first, and the
+        event loop is theirs until then."""
+        while self.busy():  # noqa: ASYNC110 - the processor has no event to wait on
+            await asyncio.sleep(ANSWERS_FIRST_TICK_SECONDS)
+
+    async def _deliver_in(self, slots: asyncio.Semaphore, delivery: Delivery) -> Result:
+        try:
+            return await self._deliver(delivery)
+        finally:
+            slots.release()
+
+    async def _notice(self, notice_id: int) -> Notice | None:
+        # A notice's texts never change once it is sent: one read each.
+        if notice_id not in self._cached:
+            found = await self.notices.get(notice_id)
+            if found is None:
+                return None
+            self._cached[notice_id] = found
+        return self._cached[notice_id]
+
+    def _text(self, notice: Notice, delivery: Delivery) -> str:
+        lang = delivery.language or self.rt.municipality_language(delivery.municipality)
+        key = (notice.id, lang, delivery.municipality)
+        if key not in self._texts:
+            name = target_name(self.rt, delivery.municipality or notice.municipality, lang)
+            self._texts[key] = render(notice, lang, name)
+        return self._texts[key]
+
+    async def _deliver(self, delivery: Delivery) -> Result:
+        notice = await self._notice(delivery.notice_id)
+        if notice is None:
+            return Result(delivery, "failed", error="no such notice")
+        text = self._text(notice, delivery)
+        limit: AbstractAsyncContextManager[Any] = self.limiter or nullcontext()
+        try:
+            async with limit:
+                if self.raw is not None:
+                    message_id = await self.raw.send(delivery.user_id, text)
+                else:
+                    message_id = await self._ptb_send(delivery.user_id, text)
+        except RetryAfter as exc:
+            wait = retry_seconds(exc)
+            return Result(
+                delivery, "retry", error=f"429 retry after {wait}s", retry_at=time.time() + wait
+            )
+        except Forbidden as exc:
+            return Result(delivery, "blocked", error=str(exc))
+        except BadRequest as exc:
+            return Result(delivery, "failed", error=str(exc))
+        except NetworkError as exc:
+            # Cut off on the way: Telegram may have delivered it. Never sent twice.
+            return Result(delivery, "unknown", error=str(exc) or type(exc).__name__)
+        except TelegramError as exc:
+            return Result(delivery, "failed", error=str(exc))
+        return Result(delivery, "sent", message_id)
+
+    async def _ptb_send(self, chat_id: int, text: str) -> int | None:
+        """The send through PTB's own client (a bot driven in-process, as in tests)."""
+        message = await self.bot.send_message(chat_id, text, rate_limit_args=LOW_PRIORITY)
+        return message.message_id
+
+    async def report(self) -> None:
+        """Post progress messages not posted yet, and edit those a minute old."""
+        for notice in await self.notices.unposted():
+            await post_progress(self.rt, self.bot, notice)
+        for notice in await self.notices.to_report():
+            if time.time() - (notice.progress_edited_at or 0.0) >= PROGRESS_SECONDS:
+                await redraw_progress(self.rt, self.bot, notice)
+
+
+async def post_progress(runtime: Runtime, bot: ExtBot[Any], notice: Notice) -> None:
+    """The progress message of a notice that has started, with its buttons."""
+    if notice.staff_chat_id is None:
+        return
+    text, markup = await progress_view(runtime, notice)
+    try:
+        message = await bot.send_message(notice.staff_chat_id, text, reply_markup=markup)
+    except TelegramError:
+        logger.exception("could not post notice %d's progress", notice.id)
+        return
+    await runtime.notices.progress_posted(notice.id, message.message_id)
+
+
+async def redraw_progress(runtime: Runtime, bot: ExtBot[Any], notice: Notice) -> None:
+    """Edit the progress message to show now; it counts as the minute's edit."""
+    if notice.staff_chat_id is None or notice.progress_message_id is None:
+        return
+    text, markup = await progress_view(runtime, notice)
+    # Marked first: a failing edit is not tried again and again within the minute.
+    await runtime.notices.progress_edited(notice.id)
+    try:
+        await bot.edit_message_text(
+            text,
+            chat_id=notice.staff_chat_id,
+            message_id=notice.progress_message_id,
+            reply_markup=markup,
+        )
+    except BadRequest as exc:
+        if not not_modified(exc):
+            logger.warning("could not edit notice %d's progress: %s", notice.id, exc)
+    except TelegramError:
+        logger.exception("could not edit notice %d's progress", notice.id)

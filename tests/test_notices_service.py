@@ -1,0 +1,142 @@
+"""The notice model without Telegram: recipients fixed at the start, each claimed before it is
+sent and recorded after; a crash in between makes it "unknown", never a second copy; paused
+and cancelled notices claim nothing; a live notice is an answer until staff end it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.answering.service import KnowledgeService
+from bot.config import DEFAULT_KNOWLEDGE_DIR
+from bot.notices.service import Notices, Result, as_entries
+from bot.notices.subscriptions import Subscriptions
+from bot.storage import Database
+
+
+async def ready_notice(db: Database, notices: Notices, subscribers: int) -> int:
+    subscriptions = Subscriptions(db)
+    for user_id in range(1, subscribers + 1):
+        await subscriptions.set(user_id, "asker", True)
+    # Someone who said no, and someone subscribed elsewhere: neither gets Asker's notice.
+    await subscriptions.set(1000, "asker", False)
+    await subscriptions.set(1001, "ockero", True)
+    draft = await notices.create("asker", ["nb", "en"], created_by=7, staff_chat_id=-1)
+    await notices.add_text(draft.id, "nb", "Kok vannet.")
+    ready = await notices.add_text(draft.id, "en", "Boil the water.")
+    assert ready.state == "ready"
+    return draft.id
+
+
+async def test_recipients_are_fixed_at_the_start_and_each_is_claimed_once(tmp_path: Path) -> None:
+    async with Database(tmp_path / "bot.db") as db:
+        notices = Notices(db)
+        notice_id = await ready_notice(db, notices, 5)
+        outcome, started = await notices.start(notice_id, staff_id=7)
+        assert outcome == "started" and started is not None and started.recipients == 5
+        first = await notices.claim(3)
+        second = await notices.claim(10)
+        assert sorted(d.user_id for d in [*first, *second]) == [1, 2, 3, 4, 5]
+        assert await notices.claim(10) == []
+        finished = await notices.record(Result(d, "sent", 100 + d.user_id) for d in first)
+        assert finished == []
+        assert await notices.record(Result(d, "sent", 1) for d in second) == [notice_id]
+        assert (await notices.progress(notice_id)).sent == 5
+
+
+async def test_a_crash_between_claim_and_record_leaves_unknown_never_a_second_copy(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bot.db"
+    async with Database(path) as db:
+        notices = Notices(db)
+        notice_id = await ready_notice(db, notices, 4)
+        await notices.start(notice_id, staff_id=7)
+        claimed = await notices.claim(2)
+        # The process dies here: the two claimed may or may not have reached Telegram.
+    async with Database(path) as db:
+        notices = Notices(db)
+        assert await notices.reconcile() == 2
+        rest = await notices.claim(10)
+        assert {d.user_id for d in rest}.isdisjoint(d.user_id for d in claimed)
+        assert len(rest) == 2
+        await notices.record(Result(d, "sent", 1) for d in rest)
+        progress = await notices.progress(notice_id)
+        assert (progress.sent, progress.unknown, progress.waiting) == (2, 2, 0)
+        notice = await notices.get(notice_id)
+        assert notice is not None and notice.state == "done"
+
+
+async def test_paused_and_cancelled_notices_claim_nothing(tmp_path: Path) -> None:
+    async with Database(tmp_path / "bot.db") as db:
+        notices = Notices(db)
+        notice_id = await ready_notice(db, notices, 3)
+        await notices.start(notice_id, staff_id=7)
+        await notices.pause(notice_id)
+        assert await notices.claim(10) == []
+        await notices.resume(notice_id)
+        one = await notices.claim(1)
+        assert len(one) == 1
+        cancelled = await notices.cancel(notice_id)
+        assert cancelled.state == "cancelled"
+        assert await notices.claim(10) == []
+        # The one on its way when staff cancelled is still recorded.
+        await notices.record([Result(one[0], "sent", 1)])
+        progress = await notices.progress(notice_id)
+        assert (progress.sent, progress.cancelled, progress.waiting) == (1, 2, 0)
+
+
+async def test_a_429_puts_a_delivery_back_in_line_and_a_timeout_is_never_retried(
+    tmp_path: Path,
+) -> None:
+    async with Database(tmp_path / "bot.db") as db:
+        notices = Notices(db)
+        notice_id = await ready_notice(db, notices, 2)
+        await notices.start(notice_id, staff_id=7)
+        held, cut = await notices.claim(2)
+        await notices.record(
+            [Result(held, "retry", retry_at=0.0), Result(cut, "unknown", error="timed out")]
+        )
+        again = await notices.claim(10)
+        assert [d.user_id for d in again] == [held.user_id]
+        assert again[0].attempts == 1
+
+
+async def test_the_two_person_rule_needs_someone_else(tmp_path: Path) -> None:
+    async with Database(tmp_path / "bot.db") as db:
+        notices = Notices(db, needs_second_staff=True)
+        notice_id = await ready_notice(db, notices, 1)
+        outcome, _ = await notices.start(notice_id, staff_id=7)
+        assert outcome == "needs_second"
+        assert await notices.claim(10) == []
+        outcome, started = await notices.start(notice_id, staff_id=8)
+        assert outcome == "started" and started is not None and started.approved_by == 8
+        again, _ = await notices.start(notice_id, staff_id=8)
+        assert again == "not_ready"
+
+
+async def test_a_live_notice_is_an_answer_until_staff_end_it(tmp_path: Path) -> None:
+    async with Database(tmp_path / "bot.db") as db:
+        notices = Notices(db)
+        subscriptions = Subscriptions(db)
+        await subscriptions.set(1, "asker", True)
+        draft = await notices.create("asker", ["nb", "en"], created_by=7, staff_chat_id=-1)
+        await notices.add_text(
+            draft.id, "nb", "Kokevarsel: kok drikkevannet i ett minutt før du drikker det."
+        )
+        await notices.add_text(
+            draft.id, "en", "Boil notice: boil drinking water for one minute before drinking it."
+        )
+        await notices.start(draft.id, staff_id=7)
+        knowledge = KnowledgeService(DEFAULT_KNOWLEDGE_DIR)
+        await knowledge.show_extra(as_entries(await notices.live(), ["NO", "SE"]))
+        reply = knowledge.responder.answer("må jeg koke drikkevannet?", "asker", "nb")
+        assert reply.entry_id == f"notice-{draft.id}"
+        assert "kok drikkevannet i ett minutt" in reply.text
+        # A reload of the files keeps the live notices merged in.
+        outcome = await knowledge.reload()
+        assert outcome.applied and f"notice-{draft.id}" in knowledge.responder.kb.entries
+        await notices.end(draft.id)
+        await knowledge.show_extra(as_entries(await notices.live(), ["NO", "SE"]))
+        after = knowledge.responder.answer("må jeg koke drikkevannet?", "asker", "nb")
+        assert after.entry_id != f"notice-{draft.id}"
+        assert f"notice-{draft.id}" not in knowledge.responder.kb.entries
