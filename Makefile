@@ -28,8 +28,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bot tests
 	$(BIN)/mypy bot
 
+# Each run has a temporary folder of its own: two runs side by side never prune or reuse each
+# other's (pytest's shared /tmp/pytest-of-<user> keeps only the last few runs' folders).
 test: lint chromium
-	$(BIN)/pytest
+	@tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/crisis-help-bot-tests.XXXXXX"); \
+		$(BIN)/pytest --basetemp="$$tmp"; status=$$?; rm -rf "$$tmp"; exit $$status
 
 # The attack harnesses (tests marked soak) with many more cases; see "Soak" in README.md.
 soak: $(STAMP)
