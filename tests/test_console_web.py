@@ -547,7 +547,9 @@ async def test_a_number_no_row_can_have_is_a_clear_400(console: Console) -> None
 
 async def test_redirects_and_the_stylesheet_carry_the_security_headers(console: Console) -> None:
     moved = await console.client.get("/console", allow_redirects=False)
+    await moved.read()
     css = await console.client.get("/console/static/console.css")
+    await css.read()
     for response in (moved, css):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]

@@ -179,7 +179,8 @@ class NoticeSender:
                 continue
             self.rt.notice_wake.clear()
             with suppress(TimeoutError):
-                await asyncio.wait_for(self.rt.notice_wake.wait(), IDLE_SECONDS)
+                async with asyncio.timeout(IDLE_SECONDS):  # never swallows a cancellation
+                    await self.rt.notice_wake.wait()
 
     async def send_round(self) -> int:
         """Claim, send and record one batch; returns how many were claimed."""

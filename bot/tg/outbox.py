@@ -88,7 +88,9 @@ class OutboxSender:
         next_due = await self.outbox.next_due()
         wait = IDLE_SECONDS if next_due is None else max(0.0, next_due - time.time())
         with suppress(TimeoutError):
-            await asyncio.wait_for(self.rt.outbox_wake.wait(), min(wait, IDLE_SECONDS))
+            # asyncio.timeout, not wait_for: it never swallows a cancellation (gh-86296).
+            async with asyncio.timeout(min(wait, IDLE_SECONDS)):
+                await self.rt.outbox_wake.wait()
 
     async def send_due(self) -> int:
         """Send what is due now; returns how many were handled."""

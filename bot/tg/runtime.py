@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 # How long a "this user is in the staff chat" answer from Telegram is trusted.
 STAFF_CACHE_SECONDS = 60.0
+# How long stopping waits for a cancelled background task before cancelling it again.
+STOP_RECHECK_SECONDS = 1.0
 
 
 class Runtime(Services):
@@ -80,12 +82,15 @@ class Runtime(Services):
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-            except Exception:
-                logger.exception("background task failed while stopping")
+            # Python 3.11's wait_for can swallow a cancellation that arrives as its wait ends
+            # (CPython gh-86296): a loop that went on is cancelled again, so stop never hangs.
+            while not task.done():
+                await asyncio.wait({task}, timeout=STOP_RECHECK_SECONDS)
+                if not task.done():
+                    logger.warning("a background task went on after being cancelled; again")
+                    task.cancel()
+            if not task.cancelled() and task.exception() is not None:
+                logger.error("background task failed while stopping", exc_info=task.exception())
         self.tasks.clear()
         await self.close()
 
