@@ -75,7 +75,8 @@ class RawSender:
         except TimeoutError as exc:
             raise TimedOut("the notice's sendMessage timed out") from exc
         except (aiohttp.ClientError, ValueError, asyncio.IncompleteReadError) as exc:
-            raise NetworkError(f"sendMessage failed on the network: {exc}") from exc
+            # Only the kind: some aiohttp errors carry the URL, and the URL holds the token.
+            raise NetworkError(f"sendMessage failed on the network ({type(exc).__name__})") from exc
         if isinstance(body, dict) and body.get("ok"):
             result = body.get("result")
             return result if isinstance(result, dict) else {}
