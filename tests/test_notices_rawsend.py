@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from telegram.error import Forbidden, RetryAfter
+from telegram.error import Forbidden, NetworkError, RetryAfter
 
 from bot.fakeapi import FakeTelegram, Fault
 from bot.fakeapi.server import FakeTelegramServer
@@ -52,3 +52,14 @@ async def test_blocked_is_forbidden_and_a_429_is_retry_after(
     with pytest.raises(RetryAfter):
         await sender.send(held.id, "Kokevarsel")
     assert core.bot_messages(held) == []
+
+
+async def test_a_network_error_never_carries_the_url_with_the_token() -> None:
+    # Nothing listens on port 9: the connection is refused.
+    sender = RawSender("http://127.0.0.1:9/bot", "123456:SECRET-TOKEN", None, 1)
+    try:
+        with pytest.raises(NetworkError) as raised:
+            await sender.send(1, "x")
+    finally:
+        await sender.close()
+    assert "SECRET-TOKEN" not in str(raised.value)
