@@ -1,14 +1,15 @@
 """`make bench`, the console's pages: every page's time over HTTP with 100,000 stored questions
 and 10,000 help requests (the issue's target: under 200 ms a page).
 
-The data is synthetic, written to a temporary database; each page is fetched through the real
-aiohttp routes (session cookie, rendering and all) `RUNS` times after one warm-up.
+The data is the console data bench's (`bench_console.seed`: a long tail of residents'
+wordings, votes and help requests), written to a temporary database; each page is fetched
+through the real aiohttp routes (session cookie, rendering and all) `RUNS` times after one
+warm-up.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import statistics
 import tempfile
 import time
@@ -21,43 +22,21 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.config import Settings
 from bot.console.web import COOKIE, NAV, Console, add_console
 from bot.services import Services
+from bot.tools.bench_console import FULL, seed
 
-QUESTIONS = 100_000
-REQUESTS = 10_000
+QUESTIONS = FULL.questions
+REQUESTS = FULL.requests
 VOLUNTEERS = 300
-FEEDBACK = 20_000
 RUNS = 5
 TARGET_MS = 200.0
-OUTCOMES = ("answered",) * 6 + ("clarify", "fallback", "fallback", "browsed")
-STATES = ("open", "claimed", "done", "done", "done", "cancelled")
-WORDS = "når går ferja hvor kan jeg få vann strøm skole stengt buss hjelp".split()
 
 
-async def _seed(services: Services, rng: random.Random) -> None:
+async def _seed(services: Services) -> None:
+    """The console data bench's questions, votes and help requests (one way to fill the
+    tables for both benches), plus the volunteers the volunteers page lists."""
     stamp = int(time.time())
-    entries = list(services.knowledge.responder.kb.entries)
-    places = list(services.knowledge.responder.kb.municipalities)
-    questions = []
-    for number in range(QUESTIONS):
-        outcome = rng.choice(OUTCOMES)
-        text = " ".join(rng.sample(WORDS, 4)) + f" {number % 700}"
-        entry = rng.choice(entries) if outcome == "answered" else None
-        questions.append(
-            (
-                number + 1,
-                rng.choice(places),
-                rng.choice(("nb", "sv", "en")),
-                text,
-                outcome,
-                stamp - rng.randrange(7 * 86400),
-                entry,
-            )
-        )
-    await services.db.write_many(
-        """INSERT INTO questions (user_id, municipality, language, text, outcome, asked_at,
-             entry_id) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        questions,
-    )
+    kb = services.knowledge.responder.kb
+    await services.db.run_write(lambda connection: seed(connection, kb, stamp))
     await services.db.write_many(
         """INSERT INTO volunteers (user_id, name, area, skills, language, state, registered_at)
            VALUES (?, ?, 'Sentrum', 'groceries', 'nb', ?, ?)""",
@@ -66,41 +45,13 @@ async def _seed(services: Services, rng: random.Random) -> None:
             for n in range(VOLUNTEERS)
         ],
     )
-    requests = []
-    for number in range(REQUESTS):
-        state = rng.choice(STATES)
-        created = stamp - rng.randrange(30 * 86400)
-        claimed = created + rng.randrange(3600) if state in ("claimed", "done") else None
-        requests.append(
-            (
-                f"R-{2000 + number}",
-                10_000 + number,
-                rng.choice(places),
-                state,
-                created,
-                claimed,
-                5001 if claimed else None,
-            )
-        )
-    await services.db.write_many(
-        """INSERT INTO help_requests (ref, resident_id, municipality, language, category,
-             timing, contact_method, state, created_at, claimed_at, volunteer_id)
-           VALUES (?, ?, ?, 'nb', 'groceries', 'today', 'telegram', ?, ?, ?, ?)""",
-        requests,
-    )
-    await services.db.write_many(
-        """INSERT INTO feedback (entry_id, municipality, language, helpful, created_at,
-             question_id) VALUES (?, 'asker', 'nb', ?, ?, ?)""",
-        [(rng.choice(entries), rng.random() < 0.7, stamp, n + 1) for n in range(FEEDBACK)],
-    )
 
 
 async def _measure(settings: Settings) -> list[str]:
-    rng = random.Random(5)
     with tempfile.TemporaryDirectory() as folder:
         services = Services(replace(settings, data_dir=Path(folder)))
         async with services:
-            await _seed(services, rng)
+            await _seed(services)
 
             async def is_staff(user_id: int) -> bool | None:
                 return True
