@@ -19,12 +19,13 @@ from babel.dates import (
     parse_pattern,
 )
 
+from bot.console.reports import COUNTRY_ZONES, DEFAULT_ZONE
 from bot.messages import BABEL_LOCALES, MESSAGES, format_minutes
 from bot.types import Lang
 
 # Each country's municipalities keep one time zone.
-ZONES: dict[str, str] = {"NO": "Europe/Oslo", "SE": "Europe/Stockholm"}
-DEFAULT_ZONE = {"sv": "Europe/Stockholm"}  # with no municipality chosen: by the reader
+# With no municipality chosen, a Swedish reader sees Stockholm's time (the same offset).
+READER_ZONE = {"sv": "Europe/Stockholm"}
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("bot.console.web", "templates"),
@@ -53,7 +54,7 @@ def zone(name: str) -> ZoneInfo:
 
 def zone_name(country: str | None, lang: Lang) -> str:
     """The time zone of a municipality's country; without one, the reader's."""
-    return ZONES.get(country or "") or DEFAULT_ZONE.get(lang, "Europe/Oslo")
+    return COUNTRY_ZONES.get(country or "") or READER_ZONE.get(lang, DEFAULT_ZONE)
 
 
 @lru_cache(maxsize=8)
