@@ -139,6 +139,21 @@ async def _state_is(bot: LiveBot, notice_id: int, state: str) -> bool:
     return notice is not None and notice.state == state
 
 
+async def test_a_draft_written_in_the_staff_chat_is_listed_but_not_offered(
+    console: Console,
+) -> None:
+    bot = console.bot
+    bot.core.inject_text(bot.staff, "/notice asker", chat=bot.staff_chat)
+    await bot.core.wait_for_message(bot.staff_chat, lambda m: "#1" in (m.text or ""))
+    await signed_in(console)
+    listed = await (await console.client.get("/console/notices")).text()
+    assert 'id="notice-1"' in listed and plain("staff_notice_state_draft") in listed
+    assert plain("console_notice_check") not in listed
+    one = await console.client.get("/console/notices/1")
+    assert one.status == 200
+    assert plain("button_notice_send", count="0") not in await one.text()
+
+
 async def test_a_missing_text_shows_the_form_again_and_writes_nothing(console: Console) -> None:
     csrf = await signed_in(console)
     response = await console.client.post(
@@ -203,8 +218,16 @@ async def test_pause_resume_cancel_and_end_from_the_console(console: Console) ->
 
     listed = await (await client.get("/console/notices")).text()
     assert plain("button_notice_pause") in listed
+    posted = await bot.core.wait_for_message(
+        bot.staff_chat, lambda m: (m.text or "").startswith(f"📢 Notice #{notice_id}")
+    )
     paused = await press("pause", "paused")
     assert plain("console_done") in paused and plain("button_notice_resume") in paused
+    # The staff chat's progress message shows it in the sender's next round, not a minute on.
+    await bot.core.wait_for(
+        lambda: "paused" in (bot.core.get_message(bot.staff_chat, posted.message_id).text or ""),
+        what="the staff chat's progress to show the pause",
+    )
     # Pausing again changes nothing, and says so.
     assert plain("console_not_done") in await press("pause", "paused")
     assert plain("button_notice_pause") in await press("resume", "sending")

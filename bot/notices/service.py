@@ -445,6 +445,15 @@ class Notices:
             (message_id, time.time(), notice_id),
         )
 
+    async def redraw_soon(self, notice_id: int) -> None:
+        """A change made away from the staff chat (the console): the sender redraws the
+        chat's progress message in its next round instead of within the minute."""
+        await self.db.write(
+            """UPDATE notices SET progress_edited_at = 0
+               WHERE id = ? AND progress_message_id IS NOT NULL""",
+            (notice_id,),
+        )
+
     async def progress_edited(self, notice_id: int) -> None:
         await self.db.write(
             "UPDATE notices SET progress_edited_at = ? WHERE id = ?", (time.time(), notice_id)

@@ -151,8 +151,10 @@ def _row_forms(t: Texts, notice: Notice) -> list[Form]:
     base = f"notices/{notice.id}"
     if notice.ended_at is not None:
         return []
-    if notice.state in ("draft", "ready"):
+    if notice.state == "ready":
         return [Form(base, t("console_notice_check"), method="get")]
+    if notice.state == "draft":
+        return []  # still being written in a staff chat
     forms = []
     if notice.state == "sending":
         forms.append(Form(f"{base}/pause", t("button_notice_pause")))
@@ -251,11 +253,13 @@ async def preview(services: Services, lang: Lang, scope: StaffScope, notice: Not
     count = notice.recipients
     if count is None:
         count = await services.subscriptions.count(notice.municipality)
+    # A draft still being written in a staff chat has no message to show yet.
+    shown = previews(notice, municipalities) if notice.missing is None else []
     messages = [
         # The sender's Telegram HTML: every value in it is escaped (bot.messages.say), and its
         # few tags (<b>, <i>) mean the same in a page.
         (code, t("console_notice_preview_in", language=language_name(code, lang)), Markup(text))
-        for code, text in previews(notice, municipalities)
+        for code, text in shown
     ]
     forms: list[Form] = []
     ready = notice.state == "ready"
@@ -440,6 +444,7 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         if not done or was:
             return back("notices", "0")
         await audit.record(session, f"notice_{action}", _about(changed, municipalities))
+        await notices.redraw_soon(notice_id)
         tools.wake()  # the sender redraws the chat's progress and sends or stops at once
         if action == "end":
             await services.show_notices()
