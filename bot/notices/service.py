@@ -425,19 +425,22 @@ class Notices:
         return await self.db.run_write(run)
 
     async def progress(self, notice_id: int) -> Progress:
+        return (await self.progress_of([notice_id]))[notice_id]
+
+    async def progress_of(self, notice_ids: Sequence[int]) -> dict[int, Progress]:
+        """The progress of several notices in one query (the console's list)."""
+        if not notice_ids:
+            return {}
+        marks = ", ".join("?" * len(notice_ids))
         rows = await self.db.fetchall(
-            "SELECT state, COUNT(*) FROM notice_deliveries WHERE notice_id = ? GROUP BY state",
-            (notice_id,),
+            f"""SELECT notice_id, state, COUNT(*) FROM notice_deliveries
+                WHERE notice_id IN ({marks}) GROUP BY notice_id, state""",
+            tuple(notice_ids),
         )
-        counts = {str(row[0]): int(row[1]) for row in rows}
-        return Progress(
-            sent=counts.get("sent", 0),
-            waiting=counts.get("waiting", 0) + counts.get("sending", 0),
-            failed=counts.get("failed", 0),
-            blocked=counts.get("blocked", 0),
-            unknown=counts.get("unknown", 0),
-            cancelled=counts.get("cancelled", 0),
-        )
+        counts: dict[int, dict[str, int]] = {notice_id: {} for notice_id in notice_ids}
+        for notice_id, state, count in rows:
+            counts[int(notice_id)][str(state)] = int(count)
+        return {notice_id: _progress(found) for notice_id, found in counts.items()}
 
     async def progress_posted(self, notice_id: int, message_id: int) -> None:
         await self.db.write(
@@ -494,6 +497,17 @@ class Notices:
                 AND started_at IS NOT NULL ORDER BY id"""
         )
         return [_notice(row) for row in rows]
+
+
+def _progress(counts: Mapping[str, int]) -> Progress:
+    return Progress(
+        sent=counts.get("sent", 0),
+        waiting=counts.get("waiting", 0) + counts.get("sending", 0),
+        failed=counts.get("failed", 0),
+        blocked=counts.get("blocked", 0),
+        unknown=counts.get("unknown", 0),
+        cancelled=counts.get("cancelled", 0),
+    )
 
 
 def _cancel(connection: sqlite3.Connection, notice_id: int) -> None:

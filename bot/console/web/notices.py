@@ -29,6 +29,7 @@ from bot.messages import format_minutes
 from bot.notices.service import (
     MAX_NOTICE_CHARACTERS,
     Notice,
+    Progress,
     measured_rate,
     notice_languages,
     notice_state,
@@ -125,10 +126,9 @@ def visible(scope: StaffScope, notice: Notice) -> bool:
     return notice.municipality is None or may_write_notice(scope, notice.municipality)
 
 
-async def progress_cells(services: Services, notice: Notice, lang: Lang) -> list[str]:
+def progress_cells(notice: Notice, progress: Progress, lang: Lang) -> list[str]:
     """The state, sent, waiting, failed, blocked, perhaps sent and time left."""
     t = Texts(lang)
-    progress = await services.notices.progress(notice.id)
     rate = measured_rate(notice, progress)
     if progress.waiting and rate:
         eta = format_minutes(max(1, math.ceil(progress.seconds_left(rate) / 60)), lang)
@@ -202,13 +202,15 @@ async def list_page(
             t("console_col_created"),
         ],
     )
-    for notice in await _visible_notices(services, scope, municipality):
+    listed = await _visible_notices(services, scope, municipality)
+    progress = await services.notices.progress_of([n.id for n in listed])
+    for notice in listed:
         first = notice.text_for(lang)[1] if notice.texts else ""
         table.rows.append(
             [
                 f"#{notice.id} {first[:80]}",
                 place_name(kb.municipalities, notice.municipality, lang),
-                *await progress_cells(services, notice, lang),
+                *progress_cells(notice, progress[notice.id], lang),
                 local_time(notice.started_at or notice.created_at, page.zone, lang),
             ]
         )
@@ -346,13 +348,15 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
             return found
         session, scope = found
         lang = _lang(session)
+        listed = await _visible_notices(services, scope, municipality_of(request))
+        progress = await services.notices.progress_of([n.id for n in listed])
         rows = [
             {
                 "id": notice.id,
                 "first": LIVE_FROM_COLUMN,
-                "cells": await progress_cells(services, notice, lang),
+                "cells": progress_cells(notice, progress[notice.id], lang),
             }
-            for notice in await _visible_notices(services, scope, municipality_of(request))
+            for notice in listed
         ]
         return web.json_response({"notices": rows, "at": int(time.time())})
 
