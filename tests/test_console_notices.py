@@ -301,3 +301,21 @@ async def test_a_municipality_s_staff_write_only_to_their_own(tmp_path: Path) ->
             assert (mine[0].municipality, mine[0].languages) == ("ockero", ("sv", "en"))
             actions = await audit_actions(bot)
             assert actions[0] == ("notice_create", f"#{mine[0].id} → Öckerö Municipality")
+
+
+async def test_a_notice_not_sent_can_be_discarded(console: Console) -> None:
+    csrf = await signed_in(console)
+    notice_id, _ = await write(console.client, csrf)
+    discarded = await console.client.post(
+        f"/console/notices/{notice_id}/discard", data={"csrf": csrf}
+    )
+    assert plain("console_done") in await discarded.text()
+    assert await _state_is(console.bot, notice_id, "discarded")
+    assert f'id="notice-{notice_id}"' not in await discarded.text()
+    # Nothing is left to send.
+    again = await console.client.post(f"/console/notices/{notice_id}/start", data={"csrf": csrf})
+    assert plain("console_not_done") in await again.text()
+    assert await _state_is(console.bot, notice_id, "discarded")
+    assert ("notice_discard", f"#{notice_id} → Asker Municipality") in (
+        await audit_actions(console.bot)
+    )
