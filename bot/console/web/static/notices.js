@@ -9,7 +9,15 @@
   var url = marker.getAttribute("data-live") + window.location.search;
   var EVERY_MS = 5000;
 
+  // Whether staff have typed into the page's form: a reload would lose it.
+  function typing() {
+    return Array.prototype.some.call(document.querySelectorAll("textarea"), function (field) {
+      return field.value !== "";
+    });
+  }
+
   function show(data) {
+    var moved = false;
     data.notices.forEach(function (notice) {
       var row = document.getElementById("notice-" + notice.id);
       if (!row) {
@@ -19,10 +27,16 @@
         var cell = row.cells[notice.first + index];
         if (cell && cell.textContent !== text) {
           cell.textContent = text;
+          moved = moved || index === 0;
         }
       });
     });
     marker.setAttribute("data-updated", String(data.at));
+    // A notice's state changed (all sent, say): its buttons change too, so the page is
+    // drawn again, unless staff are writing a notice.
+    if (moved && !typing()) {
+      window.location.reload();
+    }
   }
 
   function poll() {
