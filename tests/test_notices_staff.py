@@ -252,3 +252,55 @@ async def test_a_notice_to_all_asks_for_each_language_and_an_unknown_place_is_ex
         await bot.core.wait_for_message(bot.resident, lambda m: "hold deg inne" in (m.text or ""))
         got = await bot.core.wait_for_message(swede, lambda m: "stanna inne" in (m.text or ""))
         assert "Öckerö" in (got.text or "")
+
+
+ASKER_STAFF_CHAT = -1001000000777
+
+
+async def test_in_a_municipality_s_own_staff_chat_notices_are_for_it_only_and_in_its_language(
+    tmp_path: Path,
+) -> None:
+    """Asker's staff chat writes Asker's notices, in Norwegian, and sees their progress there;
+    another municipality, or all, is refused and writes nothing."""
+    async with live_bot(tmp_path, staff_chats={"asker": ASKER_STAFF_CHAT}) as bot:
+        anna = bot.core.add_user("Anna", language_code="en")
+        chat = bot.core.add_group(
+            "Asker staff", chat_id=ASKER_STAFF_CHAT, members={anna: "administrator"}
+        )
+        await subscribe(bot, bot.resident)
+
+        async def in_asker_chat(text: str, reply_to: Message | None = None) -> Message:
+            bot.core.inject_text(anna, text, chat=chat, reply_to=reply_to)
+            return await bot.core.wait_for_message(
+                chat, lambda m: not (m.text or "").startswith("📢")
+            )
+
+        refused = await in_asker_chat("/notice all")
+        choices = "asker"
+        assert refused.text == say("staff_notice_not_yours", "nb", choices=choices)
+        refused = await in_asker_chat("/notice ockero")
+        assert refused.text == say("staff_notice_not_yours", "nb", choices=choices)
+        assert await bot.runtime.notices.latest(10) == []
+        # No argument needed: this chat's municipality is Asker.
+        prompt = await in_asker_chat("/notice")
+        assert "Varsel #1 til Asker kommune" in (prompt.text or "")
+        assert "teksten på norsk" in (prompt.text or "").lower()
+        prompt = await in_asker_chat("Vannet er trygt igjen.", reply_to=prompt)
+        assert "engelsk" in (prompt.text or "").lower()
+        bot.core.inject_text(anna, "The water is safe again.", chat=chat, reply_to=prompt)
+        confirm = await bot.core.wait_for_message(
+            chat, lambda m: any(t.startswith("📤") for t in m.button_texts)
+        )
+        assert "går til 1 innbyggere i Asker kommune" in (confirm.text or "")
+        bot.core.press_button(anna, confirm, text=say("button_notice_send", "nb", count="1"))
+        await bot.core.wait_for_message(bot.resident, lambda m: "Vannet er trygt" in (m.text or ""))
+        # Its progress is in the chat it was written in, in that chat's language.
+        progress = await bot.core.wait_for_message(
+            chat, lambda m: (m.text or "").startswith("📢 Varsel #1")
+        )
+        assert "Sendt 1" in (progress.text or "")
+        assert not [
+            m for m in bot.core.bot_messages(bot.staff_chat) if "Varsel #1" in (m.text or "")
+        ]
+        notice = await bot.runtime.notices.get(1)
+        assert notice is not None and notice.staff_chat_id == ASKER_STAFF_CHAT

@@ -6,7 +6,15 @@ from pathlib import Path
 
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.intake import Conversation
-from bot.helpdesk.routing import EVERYWHERE, NOBODY, Chats, StaffScope, may_act, may_claim
+from bot.helpdesk.routing import (
+    EVERYWHERE,
+    NOBODY,
+    Chats,
+    StaffScope,
+    may_act,
+    may_claim,
+    may_write_notice,
+)
 from bot.kb.knowledge import Municipality
 from bot.messages import say
 from bot.storage import Database
@@ -107,3 +115,19 @@ def test_a_municipality_the_knowledge_base_does_not_know_is_named() -> None:
         staff_chats={"okero": -5, "asker": -6}, municipality_staff={"oslo": frozenset()}
     )
     assert routing.unknown() == ["okero", "oslo"]
+
+
+def test_who_may_write_a_notice_to_where() -> None:
+    asker = StaffScope(municipalities=frozenset({"asker"}))
+    # The global staff: anywhere, and to all, from any chat.
+    assert may_write_notice(EVERYWHERE, None)
+    assert may_write_notice(EVERYWHERE, "ockero", frozenset({"asker"}))
+    # Asker's staff: Asker only, never all; in Asker's chat only Asker.
+    assert may_write_notice(asker, "asker")
+    assert may_write_notice(asker, "asker", frozenset({"asker"}))
+    assert not may_write_notice(asker, None)
+    assert not may_write_notice(asker, "ockero")
+    assert not may_write_notice(
+        StaffScope(municipalities=frozenset({"asker", "ockero"})), "ockero", frozenset({"asker"})
+    )
+    assert not may_write_notice(NOBODY, "asker")

@@ -67,6 +67,22 @@ def may_act(scope: StaffScope, municipalities: Collection[str | None]) -> bool:
     return all(scope.covers(m) for m in municipalities)
 
 
+def may_write_notice(
+    scope: StaffScope, municipality: str | None, chat_municipalities: frozenset[str] = frozenset()
+) -> bool:
+    """Whether staff with `scope` may write a notice to `municipality` (None: to all).
+
+    The one rule for the staff chats and the console: the global staff may write to any
+    municipality or to all; a municipality's staff only to their own. In a municipality's own
+    staff chat (`chat_municipalities`), only to that chat's municipality, unless global staff.
+    """
+    if scope.everywhere:
+        return True
+    if not scope.covers(municipality):
+        return False
+    return not chat_municipalities or municipality in chat_municipalities
+
+
 def may_claim(approved_for: Collection[str], municipality: str | None) -> bool:
     """Whether a volunteer approved for `approved_for` may take a request in `municipality`.
 
@@ -113,6 +129,11 @@ class Chats:
             for m in self.municipalities()
             if self.route(m).staff == chat_id and chat_id != self.staff
         )
+
+    def chat_language(self, chat_id: int) -> Lang:
+        """The language of a municipality's own staff chat; the staff language elsewhere."""
+        mine = sorted(self.municipalities_of_staff_chat(chat_id))
+        return self.language(mine[0]) if mine else STAFF_LANG
 
     def scope(self, user_id: int, member_of: Iterable[int]) -> StaffScope:
         """A person's staff scope from the staff chats they are a member of: listed in

@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.kb.knowledge import SHARED, Entry, Location
+from bot.kb.knowledge import SHARED, Entry, Location, Municipality
 from bot.messages import format_date, say
 from bot.notices.subscriptions import blocked
 from bot.storage.db import Database, now
@@ -34,6 +34,8 @@ LIVE = ("sending", "paused", "done")
 # How often a delivery is tried before it counts as failed (network errors, 429s).
 MAX_ATTEMPTS = 5
 TITLE_CHARACTERS = 60
+# Room for the heading and footer around staff's text within Telegram's 4096 characters.
+MAX_NOTICE_CHARACTERS = 3500
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,26 @@ class Progress:
         return self.waiting / rate_per_second if rate_per_second > 0 else 0.0
 
 
+def measured_rate(notice: Notice, progress: Progress) -> float | None:
+    """Messages a second since the notice started; None before any went out."""
+    if notice.started_at is None or not progress.sent:
+        return None
+    return progress.sent / max(1.0, time.time() - notice.started_at)
+
+
+def notice_state(notice: Notice) -> str:
+    """Its state as staff read it: "ended" once staff ended it, whatever it was."""
+    return "ended" if notice.ended_at is not None else notice.state
+
+
+def notice_languages(
+    municipalities: Mapping[str, Municipality], municipality: str | None
+) -> list[Lang]:
+    """The languages a notice is written in: the local one(s), then English."""
+    chosen = [municipalities[municipality]] if municipality else municipalities.values()
+    return list(dict.fromkeys([*(m.language for m in chosen), "en"]))
+
+
 _COLUMNS = """id, municipality, texts, languages, state, created_by, approved_by, staff_chat_id,
     progress_message_id, progress_edited_at, recipients, created_at, started_at, ended_at"""
 
@@ -169,7 +191,7 @@ class Notices:
         municipality: str | None,
         languages: Sequence[Lang],
         created_by: int,
-        staff_chat_id: int,
+        staff_chat_id: int | None,
     ) -> Notice:
         """A draft: staff write its texts next, one language at a time."""
         notice_id = await self.db.write(
@@ -180,6 +202,35 @@ class Notices:
         notice = await self.get(notice_id)
         assert notice is not None
         return notice
+
+    async def compose(
+        self,
+        municipality: str | None,
+        languages: Sequence[Lang],
+        texts: Mapping[Lang, str],
+        created_by: int,
+        staff_chat_id: int | None,
+    ) -> Notice:
+        """A notice written whole at once (the console's form): ready to confirm."""
+        chosen = {lang: texts[lang] for lang in languages}
+
+        def run(connection: sqlite3.Connection) -> Notice:
+            cursor = connection.execute(
+                """INSERT INTO notices (municipality, texts, languages, state, created_by,
+                     staff_chat_id, created_at) VALUES (?, ?, ?, 'ready', ?, ?, ?)""",
+                (
+                    municipality,
+                    json.dumps(chosen, ensure_ascii=False),
+                    json.dumps(list(languages)),
+                    created_by,
+                    staff_chat_id,
+                    now(),
+                ),
+            )
+            assert cursor.lastrowid is not None
+            return _read(connection, cursor.lastrowid)
+
+        return await self.db.run_write(run)
 
     async def prompted(self, notice_id: int, message_id: int) -> None:
         """The message staff reply to with the next text."""
@@ -374,24 +425,36 @@ class Notices:
         return await self.db.run_write(run)
 
     async def progress(self, notice_id: int) -> Progress:
+        return (await self.progress_of([notice_id]))[notice_id]
+
+    async def progress_of(self, notice_ids: Sequence[int]) -> dict[int, Progress]:
+        """The progress of several notices in one query (the console's list)."""
+        if not notice_ids:
+            return {}
+        marks = ", ".join("?" * len(notice_ids))
         rows = await self.db.fetchall(
-            "SELECT state, COUNT(*) FROM notice_deliveries WHERE notice_id = ? GROUP BY state",
-            (notice_id,),
+            f"""SELECT notice_id, state, COUNT(*) FROM notice_deliveries
+                WHERE notice_id IN ({marks}) GROUP BY notice_id, state""",
+            tuple(notice_ids),
         )
-        counts = {str(row[0]): int(row[1]) for row in rows}
-        return Progress(
-            sent=counts.get("sent", 0),
-            waiting=counts.get("waiting", 0) + counts.get("sending", 0),
-            failed=counts.get("failed", 0),
-            blocked=counts.get("blocked", 0),
-            unknown=counts.get("unknown", 0),
-            cancelled=counts.get("cancelled", 0),
-        )
+        counts: dict[int, dict[str, int]] = {notice_id: {} for notice_id in notice_ids}
+        for notice_id, state, count in rows:
+            counts[int(notice_id)][str(state)] = int(count)
+        return {notice_id: _progress(found) for notice_id, found in counts.items()}
 
     async def progress_posted(self, notice_id: int, message_id: int) -> None:
         await self.db.write(
             "UPDATE notices SET progress_message_id = ?, progress_edited_at = ? WHERE id = ?",
             (message_id, time.time(), notice_id),
+        )
+
+    async def redraw_soon(self, notice_id: int) -> None:
+        """A change made away from the staff chat (the console): the sender redraws the
+        chat's progress message in its next round instead of within the minute."""
+        await self.db.write(
+            """UPDATE notices SET progress_edited_at = 0
+               WHERE id = ? AND progress_message_id IS NOT NULL""",
+            (notice_id,),
         )
 
     async def progress_edited(self, notice_id: int) -> None:
@@ -418,6 +481,15 @@ class Notices:
         )
         return [_notice(row) for row in rows]
 
+    async def latest(self, limit: int) -> list[Notice]:
+        """The newest notices not discarded, newest first (the console's list)."""
+        rows = await self.db.fetchall(
+            f"""SELECT {_COLUMNS} FROM notices WHERE state != 'discarded'
+                ORDER BY id DESC LIMIT ?""",
+            (limit,),
+        )
+        return [_notice(row) for row in rows]
+
     async def live(self) -> list[Notice]:
         """Notices that have gone out and that staff have not ended: they are answers."""
         rows = await self.db.fetchall(
@@ -425,6 +497,17 @@ class Notices:
                 AND started_at IS NOT NULL ORDER BY id"""
         )
         return [_notice(row) for row in rows]
+
+
+def _progress(counts: Mapping[str, int]) -> Progress:
+    return Progress(
+        sent=counts.get("sent", 0),
+        waiting=counts.get("waiting", 0) + counts.get("sending", 0),
+        failed=counts.get("failed", 0),
+        blocked=counts.get("blocked", 0),
+        unknown=counts.get("unknown", 0),
+        cancelled=counts.get("cancelled", 0),
+    )
 
 
 def _cancel(connection: sqlite3.Connection, notice_id: int) -> None:
@@ -472,6 +555,29 @@ def render(notice: Notice, lang: Lang, municipality_name: str) -> str:
         date=format_date(notice_date(notice), used),
         text=text,
     )
+
+
+def place_name(
+    municipalities: Mapping[str, Municipality], municipality: str | None, lang: Lang
+) -> str:
+    """Whom a notice is for, in `lang`: a municipality's name, or "all municipalities"."""
+    if municipality is None:
+        return say("staff_notice_all", lang)
+    found = municipalities.get(municipality)
+    return found.display_name(lang) if found else municipality
+
+
+def previews(notice: Notice, municipalities: Mapping[str, Municipality]) -> list[tuple[Lang, str]]:
+    """Each language's message exactly as the sender renders it for a resident; a notice to
+    all is shown as a municipality of that language gets it."""
+    shown = []
+    for lang in notice.languages:
+        place = notice.municipality or next(
+            (m.id for m in municipalities.values() if m.language == lang),
+            next(iter(municipalities), None),
+        )
+        shown.append((lang, render(notice, lang, place_name(municipalities, place, lang))))
+    return shown
 
 
 def as_entries(notices: Iterable[Notice], countries: Sequence[Country]) -> list[Entry]:

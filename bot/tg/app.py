@@ -168,13 +168,9 @@ def register_handlers(
     application.add_handler(CommandHandler("subscribe", notices.subscribe, filters=private))
     application.add_handler(CommandHandler("unsubscribe", notices.unsubscribe, filters=private))
     application.add_handler(CommandHandler("reload", staff.reload))
-    if runtime.settings.staff_chat_id is not None:
-        # Written in the staff chat: its prompts are answered there, its progress shown there.
-        application.add_handler(
-            CommandHandler(
-                "notice", notices.notice, filters=filters.Chat(runtime.settings.staff_chat_id)
-            )
-        )
+    # Written in a staff chat, the global one or a municipality's own: its prompts are answered
+    # there, its progress shown there.
+    application.add_handler(CommandHandler("notice", notices.notice, filters=in_staff_chat))
     application.add_handler(CommandHandler("unanswered", staff.unanswered))
     application.add_handler(
         CommandHandler(RESIDENT_COMMANDS, resident.group_redirect, filters=groups)

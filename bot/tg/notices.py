@@ -25,8 +25,17 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.messages import STAFF_LANG, format_minutes, say
-from bot.notices.service import Delivery, Notice, Progress, Result, render
+from bot.messages import format_minutes, say
+from bot.notices.service import (
+    Delivery,
+    Notice,
+    Progress,
+    Result,
+    measured_rate,
+    notice_state,
+    place_name,
+    render,
+)
 from bot.tg.buttons import signed_button
 from bot.tg.errors import not_modified
 from bot.tg.ratelimit import LOW_PRIORITY, RESERVED_SHARE, retry_seconds
@@ -48,15 +57,8 @@ ANSWERS_FIRST_TICK_SECONDS = 0.002
 
 
 def target_name(runtime: Runtime, municipality: str | None, lang: Lang) -> str:
-    """Whom a notice is for, as staff read it."""
-    if municipality is None:
-        return say("staff_notice_all", lang)
-    found = runtime.knowledge.responder.kb.municipalities.get(municipality)
-    return found.display_name(lang) if found else municipality
-
-
-def notice_state(notice: Notice) -> str:
-    return "ended" if notice.ended_at is not None else notice.state
+    """Whom a notice is for, as staff read it (and residents, in its heading)."""
+    return place_name(runtime.knowledge.responder.kb.municipalities, municipality, lang)
 
 
 def progress_text(
@@ -106,22 +108,17 @@ def progress_buttons(
     return InlineKeyboardMarkup(rows)
 
 
-def measured_rate(notice: Notice, progress: Progress) -> float | None:
-    """Messages a second since the notice started; None before any went out."""
-    if notice.started_at is None or not progress.sent:
-        return None
-    return progress.sent / max(1.0, time.time() - notice.started_at)
-
-
 async def progress_view(
     runtime: Runtime, notice: Notice
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     progress = await runtime.notices.progress(notice.id)
     rate = measured_rate(notice, progress)
     chat = notice.staff_chat_id or 0
+    # In the language of the chat it is shown in: a municipality's own staff chat reads its own.
+    lang = runtime.chats.chat_language(chat)
     return (
-        progress_text(runtime, notice, progress, rate, STAFF_LANG),
-        progress_buttons(runtime, chat, notice, STAFF_LANG),
+        progress_text(runtime, notice, progress, rate, lang),
+        progress_buttons(runtime, chat, notice, lang),
     )
 
 

@@ -132,7 +132,10 @@ def make_web_app(
     async def scope_of(user_id: int) -> StaffScope:
         return await staff.scope(application.bot, user_id)
 
-    add_console(app, Console(runtime, is_staff, runtime.settings.console_url, scope_of))
+    console = Console(
+        runtime, is_staff, runtime.settings.console_url, scope_of, runtime.notice_wake.set
+    )
+    add_console(app, console)
     return app
 
 

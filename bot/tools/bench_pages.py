@@ -27,6 +27,10 @@ from bot.tools.bench_console import FULL, seed
 QUESTIONS = FULL.questions
 REQUESTS = FULL.requests
 VOLUNTEERS = 300
+# The notices page lists its 50 newest, each with its progress counted: one went to 100,000.
+NOTICES = 50
+BIG_NOTICE = 100_000
+NOTICE_RECIPIENTS = 2_000
 RUNS = 5
 TARGET_MS = 200.0
 
@@ -43,6 +47,38 @@ async def _seed(services: Services) -> None:
         [
             (5000 + n, f"Frivillig{n} Test", "approved" if n % 3 else "pending", stamp)
             for n in range(VOLUNTEERS)
+        ],
+    )
+    await _seed_notices(services, stamp)
+
+
+async def _seed_notices(services: Services, stamp: int) -> None:
+    """Notices being sent, paused and done, with their deliveries in every state."""
+    states = ("sending", "paused", "done")
+    await services.db.write_many(
+        """INSERT INTO notices (id, municipality, texts, languages, state, created_by,
+             recipients, created_at, started_at) VALUES (?, 'asker', ?, '["nb", "en"]', ?, 1,
+             ?, ?, ?)""",
+        [
+            (
+                n,
+                '{"nb": "Kok vannet.", "en": "Boil the water."}',
+                states[n % 3],
+                BIG_NOTICE if n == 1 else NOTICE_RECIPIENTS,
+                stamp - 3600,
+                stamp - 3600,
+            )
+            for n in range(1, NOTICES + 1)
+        ],
+    )
+    outcomes = ("sent", "sent", "sent", "waiting", "failed", "blocked", "unknown")
+    await services.db.write_many(
+        """INSERT INTO notice_deliveries (notice_id, user_id, municipality, language, state)
+           VALUES (?, ?, 'asker', 'nb', ?)""",
+        [
+            (n, user, outcomes[user % len(outcomes)])
+            for n in range(1, NOTICES + 1)
+            for user in range(BIG_NOTICE if n == 1 else NOTICE_RECIPIENTS)
         ],
     )
 

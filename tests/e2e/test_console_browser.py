@@ -3,7 +3,8 @@ driven headless by Playwright, against the real bot process and the local Bot AP
 
 A staff member signs in with the link /console sends, opens every page, sees the overview's
 charts drawn, picks an entry for an unanswered group's YAML and marks the group handled (the
-resident's name never shown), and approves a volunteer, who is told over the local Bot API.
+resident's name never shown), approves a volunteer, who is told over the local Bot API, and
+writes, previews and sends a notice, whose progress the page's script refreshes.
 Screenshots go to tests/artifacts/ (git-ignored).
 """
 
@@ -74,6 +75,8 @@ async def in_the_browser(world: World, tmp_path: Path) -> None:
     await core.wait_for_message(world.resident)
     await register_volunteer(world, world.volunteer, "Ola Nordmann", approve=False)
     await choose_asker(core, world.resident)
+    core.inject_text(world.resident, "/subscribe")
+    await reply(core, world.resident, plain("notices_subscribed", name="Asker kommune"))
     core.inject_text(world.resident, UNANSWERED)
     await reply(core, world.resident, lead("fallback"))
     ref = await ask_for_help(core, world.resident, phone=PHONE_TYPED)
@@ -132,6 +135,7 @@ async def in_the_browser(world: World, tmp_path: Path) -> None:
             log = page.locator("main table")
             await log.get_by_text(MESSAGES["console_audit_approve"]["nb"]).wait_for()
             await screenshot(page, "audit")
+            await write_and_send_a_notice(world, page)
             # On a phone: the same page, its tables as cards.
             await page.set_viewport_size({"width": 390, "height": 844})
             await page.get_by_role("link", name=title("requests"), exact=True).click()
@@ -139,6 +143,33 @@ async def in_the_browser(world: World, tmp_path: Path) -> None:
             await screenshot(page, "requests-phone")
         finally:
             await context.close()
+
+
+async def write_and_send_a_notice(world: World, page: Page) -> None:
+    """The notices page: Asker's notice written, previewed as the resident will get it, sent
+    to its one subscriber, and its row refreshed by the page's script."""
+    nb = {key: table["nb"] for key, table in MESSAGES.items()}
+    await page.get_by_role("link", name=title("notices"), exact=True).click()
+    await page.get_by_label(nb["console_notice_to"], exact=True).select_option("asker")
+    await page.get_by_role("button", name=nb["console_notice_next"]).click()
+    norsk = nb["console_notice_text_in"].format(language=nb["lang_name_nb"])
+    english = nb["console_notice_text_in"].format(language=nb["lang_name_en"])
+    await page.get_by_label(norsk).fill("Kok vannet før du drikker det.")
+    await page.get_by_label(english).fill("Boil the water before you drink it.")
+    await screenshot(page, "notices-write")
+    await page.get_by_role("button", name=nb["console_notice_preview_button"]).click()
+    await page.locator(".resident-message", has_text="Kok vannet").wait_for()
+    count = nb["console_notice_count"].format(count="1", target="Asker kommune")
+    await page.get_by_text(count).wait_for()
+    await screenshot(page, "notices-preview")
+    await page.get_by_role("button", name=nb["button_notice_send"].format(count="1")).click()
+    await page.get_by_role("status").wait_for()
+    await seen(world.core, world.resident, "Kok vannet før du drikker det.")
+    # The page's own script asks notices.json and puts the numbers in the row.
+    await page.locator("[data-live][data-updated]").wait_for()
+    row = page.locator("tr[id^=notice-]").first
+    await row.locator("td", has_text=nb["staff_notice_state_done"]).wait_for()
+    await screenshot(page, "notices-sent")
 
 
 async def snippet_and_handled(page: Page) -> None:

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.console.actions import ConsoleActions
 from bot.console.auth import SESSION_SECONDS, Session
+from bot.console.web.notices import Tools, add_notice_routes
 from bot.console.web.pages import PAGES, Page, ReportCache, View, hand_over
 from bot.console.web.views import Texts, render
 from bot.helpdesk.routing import EVERYWHERE, StaffScope
@@ -29,11 +30,13 @@ logger = logging.getLogger(__name__)
 
 COOKIE = "console_session"
 STATIC = Path(__file__).parent / "static"
-NAV = ("overview", "unanswered", "feedback", "kb", "requests", "volunteers", "audit")
+NAV = ("overview", "unanswered", "feedback", "kb", "requests", "volunteers", "notices", "audit")
 SECURITY_HEADERS = {
     # Nothing loads from elsewhere; no inline scripts at all.
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        # The notices page's own script, refreshing its progress from notices.json.
+        "script-src 'self'; connect-src 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -53,6 +56,10 @@ async def _everywhere(staff_id: int) -> StaffScope:
     return EVERYWHERE
 
 
+def _no_sender() -> None:
+    """Without a notice sender (a console on its own), nothing is woken."""
+
+
 @dataclass
 class Console:
     """What the routes need: the services, who counts as staff, the public base URL."""
@@ -61,6 +68,8 @@ class Console:
     is_staff: IsStaff
     base_url: str | None
     scope_of: ScopeOf = _everywhere
+    # Wakes the notice sender when a notice starts or changes from the console.
+    wake_notices: Callable[[], None] = _no_sender
 
     def __post_init__(self) -> None:
         self.actions = ConsoleActions(self.services.db, self.services.desk, self.services.audit)
@@ -72,7 +81,12 @@ class Console:
 
 
 # What the page says after a change: ?done=1, 0 or refused.
-_NOTICES = {"1": "console_done", "0": "console_not_done", "refused": "console_not_yours"}
+_NOTICES = {
+    "1": "console_done",
+    "0": "console_not_done",
+    "refused": "console_not_yours",
+    "second": "console_notice_needs_second",
+}
 
 
 def _html(body: str, status: int = 200) -> web.Response:
@@ -261,14 +275,19 @@ def add_console(app: web.Application, console: Console) -> None:
         )
 
     def show_page(
-        request: web.Request, session: Session, shown: Page, municipality: str | None
+        request: web.Request,
+        session: Session,
+        shown: Page,
+        municipality: str | None,
+        template: str = "page.html",
+        **extra: Any,
     ) -> web.Response:
         lang = _lang(session)
         kb = console.services.knowledge.responder.kb
         done = request.query.get("done")
         t = Texts(lang)
         return show(
-            "page.html",
+            template,
             lang,
             page=shown,
             nav=NAV,
@@ -281,6 +300,7 @@ def add_console(app: web.Application, console: Console) -> None:
             ]
             or [(shown.name, t("console_csv"))],
             notice=None if done is None else t(_NOTICES.get(done, "console_not_done")),
+            **extra,
         )
 
     async def hand_over_page(request: web.Request) -> web.Response:
@@ -343,7 +363,7 @@ def add_console(app: web.Application, console: Console) -> None:
         if chosen in LANGS:
             await auth.set_language(session, chosen)
         target = form.get("page", "")
-        raise web.HTTPSeeOther(console.root + (target if target in PAGES else ""))
+        raise web.HTTPSeeOther(console.root + (target if target in (*PAGES, *NAV) else ""))
 
     async def logout(request: web.Request) -> web.Response:
         """Sign out: the session ends and the cookie is cleared. Only the session and its CSRF
@@ -371,6 +391,8 @@ def add_console(app: web.Application, console: Console) -> None:
     async def to_root(request: web.Request) -> web.Response:
         raise web.HTTPMovedPermanently(console.root)
 
+    tools = Tools(current, posted, show_page, console.scope_of, console.wake_notices, console.root)
+    add_notice_routes(app, console.services, tools)
     app.router.add_get("/console", to_root)
     # GET only: a HEAD (a link checker's) must not use up the one-time link.
     app.router.add_get("/console/login", login_form, allow_head=False)

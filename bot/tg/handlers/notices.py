@@ -19,8 +19,9 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Mes
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.messages import STAFF_LANG, say
-from bot.notices.service import Notice, render
+from bot.helpdesk.routing import may_write_notice
+from bot.messages import say
+from bot.notices.service import MAX_NOTICE_CHARACTERS, Notice, notice_languages, previews
 from bot.tg.buttons import ButtonPress, acknowledge, callback_int, note_under, signed_button
 from bot.tg.handlers.resident import ResidentHandlers
 from bot.tg.handlers.staff import StaffHandlers
@@ -32,8 +33,6 @@ from bot.types import Action, Lang
 
 logger = logging.getLogger(__name__)
 
-# Room for the heading and footer around staff's text within Telegram's 4096 characters.
-MAX_NOTICE_CHARACTERS = 3500
 ALL = ("all", "alle", "alla")
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
@@ -128,43 +127,51 @@ class NoticeHandlers:
 
     # -- staff: writing a notice ----------------------------------------------------------
 
-    def _choices(self) -> str:
+    def _choices(self, places: frozenset[str] = frozenset()) -> str:
+        """What /notice takes here: in a municipality's own chat only its municipalities."""
+        if places:
+            return ", ".join(sorted(places))
         return ", ".join([*self.rt.knowledge.responder.kb.municipalities, ALL[0]])
 
-    def _languages(self, municipality: str | None) -> list[Lang]:
-        """The languages a notice is written in: the local one(s), then English."""
-        kb = self.rt.knowledge.responder.kb
-        chosen = [kb.municipalities[municipality]] if municipality else kb.municipalities.values()
-        local = [m.language for m in chosen]
-        return list(dict.fromkeys([*local, "en"]))
+    def _lang(self, chat_id: int) -> Lang:
+        return self.staff.chat_language(chat_id)
 
     @from_person
     async def notice(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
     ) -> None:
         """Start writing a notice: /notice asker, or /notice all."""
-        if not await self.staff.is_staff(context.bot, user.id):
-            await message.reply_text(say("staff_only_command", STAFF_LANG))
+        lang = self._lang(message.chat_id)
+        scope = await self.staff.scope(context.bot, user.id)
+        if not scope.is_staff:
+            await message.reply_text(say("staff_only_command", lang))
             return
+        # In a municipality's own staff chat: notices to that municipality only.
+        places = self.rt.chats.municipalities_of_staff_chat(message.chat_id)
+        choices = self._choices(frozenset() if scope.everywhere else places)
         value = " ".join(context.args or []).strip()
-        if not value:
-            await message.reply_text(say("staff_notice_usage", STAFF_LANG, choices=self._choices()))
-            return
         municipality: str | None = None
-        if value.lower() not in ALL:
+        if not value and len(places) == 1:
+            (municipality,) = places  # its own chat names the municipality already
+        elif not value:
+            await message.reply_text(say("staff_notice_usage", lang, choices=choices))
+            return
+        elif value.lower() not in ALL:
             municipality = self.resident.resolve_municipality(value)
             if municipality is None:
                 await message.reply_text(
-                    say(
-                        "staff_notice_unknown",
-                        STAFF_LANG,
-                        value=value[:60],
-                        choices=self._choices(),
-                    )
+                    say("staff_notice_unknown", lang, value=value[:60], choices=choices)
                 )
                 return
+        if not may_write_notice(scope, municipality, places):
+            await message.reply_text(say("staff_notice_not_yours", lang, choices=choices))
+            return
+        kb = self.rt.knowledge.responder.kb
         draft = await self.rt.notices.create(
-            municipality, self._languages(municipality), user.id, message.chat_id
+            municipality,
+            notice_languages(kb.municipalities, municipality),
+            user.id,
+            message.chat_id,
         )
         await self._prompt(message, draft)
 
@@ -172,14 +179,15 @@ class NoticeHandlers:
         """Ask for the next language's text, as a message staff reply to."""
         lang = draft.missing
         assert lang is not None
+        staff_lang = self._lang(message.chat_id)
         count = await self.rt.subscriptions.count(draft.municipality)
         text = say(
             "staff_notice_write",
-            STAFF_LANG,
+            staff_lang,
             id=str(draft.id),
-            target=target_name(self.rt, draft.municipality, STAFF_LANG),
+            target=target_name(self.rt, draft.municipality, staff_lang),
             count=str(count),
-            language=say(f"lang_name_{lang}", STAFF_LANG),
+            language=say(f"lang_name_{lang}", staff_lang),
         )
         prompt = await message.reply_text(text, reply_markup=ForceReply(selective=True))
         await self.rt.notices.prompted(draft.id, prompt.message_id)
@@ -210,14 +218,15 @@ class NoticeHandlers:
         lang = draft.missing
         if lang is None:
             return
+        staff_lang = self._lang(message.chat_id)
         if not text:
-            await message.reply_text(say("staff_notice_empty", STAFF_LANG))
+            await message.reply_text(say("staff_notice_empty", staff_lang))
             return
         if len(text) > MAX_NOTICE_CHARACTERS:
             await message.reply_text(
                 say(
                     "staff_notice_too_long",
-                    STAFF_LANG,
+                    staff_lang,
                     length=str(len(text)),
                     limit=str(MAX_NOTICE_CHARACTERS),
                 )
@@ -233,29 +242,24 @@ class NoticeHandlers:
         """Each language's message exactly as residents get it, then how many will, and the
         buttons to send or discard it."""
         kb = self.rt.knowledge.responder.kb
-        for lang in notice.languages:
-            place = notice.municipality or next(
-                (m.id for m in kb.municipalities.values() if m.language == lang),
-                next(iter(kb.municipalities), None),
-            )
-            language = say(f"lang_name_{lang}", STAFF_LANG)
-            await message.reply_text(say("staff_notice_preview", STAFF_LANG, language=language))
-            await message.get_bot().send_message(
-                message.chat_id, render(notice, lang, target_name(self.rt, place, lang))
-            )
+        staff_lang = self._lang(message.chat_id)
+        for lang, shown in previews(notice, kb.municipalities):
+            language = say(f"lang_name_{lang}", staff_lang)
+            await message.reply_text(say("staff_notice_preview", staff_lang, language=language))
+            await message.get_bot().send_message(message.chat_id, shown)
         count = await self.rt.subscriptions.count(notice.municipality)
         values = {
             "id": str(notice.id),
             "count": str(count),
-            "target": target_name(self.rt, notice.municipality, STAFF_LANG),
+            "target": target_name(self.rt, notice.municipality, staff_lang),
             "languages": ", ".join(notice.languages),
         }
         second = self.rt.settings.notice_needs_second_staff
         if second:
             who = message.from_user.first_name if message.from_user else ""
-            text = say("staff_notice_confirm_second", STAFF_LANG, who=who, **values)
+            text = say("staff_notice_confirm_second", staff_lang, who=who, **values)
         else:
-            text = say("staff_notice_confirm", STAFF_LANG, **values)
+            text = say("staff_notice_confirm", staff_lang, **values)
         send_key = "button_notice_approve" if second else "button_notice_send"
         codec, chat = self.rt.codec, message.chat_id
         markup = InlineKeyboardMarkup(
@@ -264,14 +268,14 @@ class NoticeHandlers:
                     signed_button(
                         codec,
                         chat,
-                        say(send_key, STAFF_LANG, count=str(count)),
+                        say(send_key, staff_lang, count=str(count)),
                         Action.NOTICE_SEND,
                         str(notice.id),
                     ),
                     signed_button(
                         codec,
                         chat,
-                        say("button_notice_discard", STAFF_LANG),
+                        say("button_notice_discard", staff_lang),
                         Action.NOTICE_DISCARD,
                         str(notice.id),
                     ),
@@ -288,24 +292,30 @@ class NoticeHandlers:
         action = callback.action
         if action in (Action.NOTICES_YES, Action.NOTICES_NO):
             return await self._answer_offer(press)
-        if not await self.staff.is_staff(context.bot, user.id):
-            await acknowledge(query, say("staff_only_button", STAFF_LANG), alert=True)
+        staff_lang = self._lang(message.chat_id)
+        scope = await self.staff.scope(context.bot, user.id)
+        if not scope.is_staff:
+            await acknowledge(query, say("staff_only_button", staff_lang), alert=True)
             return True
         notice_id = callback_int(callback.arg(0))
         notice = await self.rt.notices.get(notice_id)
         if notice is None or notice.staff_chat_id != message.chat_id:
             return False
-        who = user.first_name or say("staff_someone", STAFF_LANG)
+        if not may_write_notice(scope, notice.municipality):
+            place = target_name(self.rt, notice.municipality, staff_lang)
+            await acknowledge(query, say("staff_not_yours", staff_lang, place=place), alert=True)
+            return True
+        who = user.first_name or say("staff_someone", staff_lang)
         if action == Action.NOTICE_SEND:
             return await self._send(press, notice, who)
         if action == Action.NOTICE_DISCARD:
             discarded = await self.rt.notices.discard(notice.id)
             if discarded.state != "discarded":
-                await acknowledge(query, say("staff_notice_not_ready", STAFF_LANG), alert=True)
+                await acknowledge(query, say("staff_notice_not_ready", staff_lang), alert=True)
                 return True
             await acknowledge(query)
             await note_under(
-                query, message, say("staff_notice_discarded", STAFF_LANG, who=who), None
+                query, message, say("staff_notice_discarded", staff_lang, who=who), None
             )
             return True
         changes = {
@@ -325,15 +335,16 @@ class NoticeHandlers:
 
     async def _send(self, press: ButtonPress, notice: Notice, who: str) -> bool:
         query, message, user, _, _, _ = press
+        staff_lang = self._lang(message.chat_id)
         outcome, started = await self.rt.notices.start(notice.id, user.id)
         if outcome == "needs_second":
-            await acknowledge(query, say("staff_notice_needs_second", STAFF_LANG), alert=True)
+            await acknowledge(query, say("staff_notice_needs_second", staff_lang), alert=True)
             return True
         if outcome != "started" or started is None:
-            await acknowledge(query, say("staff_notice_not_ready", STAFF_LANG), alert=True)
+            await acknowledge(query, say("staff_notice_not_ready", staff_lang), alert=True)
             return True
         await acknowledge(query)
-        await note_under(query, message, say("staff_notice_started", STAFF_LANG, who=who), None)
+        await note_under(query, message, say("staff_notice_started", staff_lang, who=who), None)
         logger.info("notice %d started: %s recipients", started.id, started.recipients)
         # The sender posts the progress message: one owner, so it is posted once.
         self.rt.notice_wake.set()

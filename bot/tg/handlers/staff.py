@@ -216,8 +216,7 @@ class StaffHandlers:
 
     def chat_language(self, chat_id: int) -> Lang:
         """The language of a municipality's own staff chat; English elsewhere."""
-        mine = sorted(self.rt.chats.municipalities_of_staff_chat(chat_id))
-        return self.rt.chats.language(mine[0]) if mine else STAFF_LANG
+        return self.rt.chats.chat_language(chat_id)
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Staff's own help in the staff chat: their commands, not the residents'."""

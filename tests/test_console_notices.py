@@ -1,0 +1,321 @@
+"""The console's notices page over HTTP (aiohttp's test client) on the real bot in process:
+write, preview exactly as residents see it, confirm with the count, send; the two-person rule;
+pause, resume, cancel, end; a municipality's staff only for their own; the audit log."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.fakeapi import Fault, User
+from bot.notices.service import previews
+from bot.tg.web import make_web_app
+from tests.inprocess import LiveBot, live_bot
+from tests.test_console_web import LINK, Console, open_link, plain, signed_in
+from tests.test_notices_staff import subscribe, until
+
+URL = "http://console.example.org"
+NB = "Kok vannet før du drikker det.\nGjelder hele Asker."
+EN = "Boil the water <before> you drink it."
+
+
+@pytest.fixture
+async def console(tmp_path: Path) -> AsyncIterator[Console]:
+    async with live_bot(tmp_path, console_url=URL) as bot:
+        server = TestServer(make_web_app(bot.application, bot.runtime))
+        async with TestClient(server) as client:
+            yield Console(bot, client)
+
+
+async def sign_in_as(bot: LiveBot, client: TestClient, who: User) -> str:
+    """`who` sends /console and signs in with the link; returns the session's CSRF token."""
+    answer = await bot.send(who, "/console")
+    found = LINK.search(answer.text or "")
+    assert found, answer.text
+    assert (await open_link(client, found.group(0))).status == 200
+    page = await (await client.get("/console/notices")).text()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf
+    return csrf.group(1)
+
+
+async def write(client: TestClient, csrf: str, to: str = "asker") -> tuple[int, str]:
+    """Write a notice to `to` through the form; returns its id and the preview page."""
+    response = await client.post(
+        "/console/notices", data={"csrf": csrf, "to": to, "text_nb": NB, "text_en": EN}
+    )
+    assert response.status == 200, await response.text()
+    found = re.fullmatch(r"/console/notices/(\d+)", response.url.path)
+    assert found, response.url
+    return int(found.group(1)), await response.text()
+
+
+async def audit_actions(bot: LiveBot) -> list[tuple[str, str | None]]:
+    return [(e.action, e.target) for e in await bot.runtime.audit.latest(50)]
+
+
+async def test_without_a_session_the_notices_page_says_how_to_sign_in(console: Console) -> None:
+    for path in ("/console/notices", "/console/notices.json", "/console/notices/1"):
+        response = await console.client.get(path)
+        assert response.status == 401, path
+        assert plain("console_sign_in_needed", "en") in await response.text()
+    posted = await console.client.post("/console/notices", data={"to": "asker", "text_nb": NB})
+    assert posted.status == 401
+    assert await console.bot.runtime.notices.latest(10) == []
+
+
+async def test_a_post_without_the_csrf_token_writes_no_notice(console: Console) -> None:
+    await signed_in(console)
+    data = {"to": "asker", "text_nb": NB, "text_en": EN}
+    refused = await console.client.post("/console/notices", data=data)
+    assert refused.status == 403
+    forged = await console.client.post("/console/notices", data={**data, "csrf": "forged"})
+    assert forged.status == 403
+    assert await console.bot.runtime.notices.latest(10) == []
+
+
+async def test_written_previewed_confirmed_with_the_count_and_sent(console: Console) -> None:
+    bot, client = console.bot, console.client
+    english = bot.core.add_user("Amy", language_code="en")
+    await subscribe(bot, bot.resident)
+    await subscribe(bot, english, "/language en")
+    csrf = await signed_in(console)
+    page = await (await client.get("/console/notices")).text()
+    assert f"<h1>{plain('console_nav_notices')}</h1>" in page
+    assert 'aria-current="page"' in page and 'src="/console/static/notices.js"' in page
+    # Whom to first; then one text field per language of Asker: Norwegian and English.
+    form = await (await client.get("/console/notices?to=asker")).text()
+    assert 'name="text_nb"' in form and 'name="text_en"' in form and 'name="text_sv"' not in form
+    assert plain("console_notice_count", count="2", target="Asker kommune") in form
+
+    notice_id, preview = await write(client, csrf)
+    notice = await bot.runtime.notices.get(notice_id)
+    assert notice is not None and notice.state == "ready"
+    # The sender's own rendering, in the page as it is (its values escaped once).
+    municipalities = bot.runtime.knowledge.responder.kb.municipalities
+    for _, text in previews(notice, municipalities):
+        assert text in preview
+    assert "&lt;before&gt;" in preview and "<before>" not in preview
+    assert plain("console_notice_count", count="2", target="Asker kommune") in preview
+    send = plain("button_notice_send", count="2")
+    assert send in preview
+
+    started = await client.post(f"/console/notices/{notice_id}/start", data={"csrf": csrf})
+    assert started.status == 200 and started.url.path == "/console/notices"
+    assert plain("console_done") in await started.text()
+    got_nb = await bot.core.wait_for_message(bot.resident, lambda m: "Kok vannet" in (m.text or ""))
+    got_en = await bot.core.wait_for_message(english, lambda m: "Boil the water" in (m.text or ""))
+    # Exactly the preview's messages (Telegram shows the HTML as text).
+    shown = [html.unescape(re.sub(r"<[^>]+>", "", t)) for _, t in previews(notice, municipalities)]
+    assert [got_nb.text, got_en.text] == shown
+    # The progress message goes to the staff chat of Asker (here the global one).
+    await bot.core.wait_for_message(
+        bot.staff_chat, lambda m: (m.text or "").startswith(f"📢 Notice #{notice_id}")
+    )
+    await until(
+        lambda: _state_is(bot, notice_id, "done"), "the notice to be sent to both", timeout=30
+    )
+    live = await (await client.get("/console/notices.json")).json()
+    row = next(n for n in live["notices"] if n["id"] == notice_id)
+    assert row["cells"][:3] == [plain("staff_notice_state_done"), "2", "0"]
+    listed = await (await client.get("/console/notices")).text()
+    assert f'id="notice-{notice_id}"' in listed
+    csv = await (await client.get("/console/notices.csv")).text()
+    assert f"#{notice_id}" in csv
+    actions = await audit_actions(bot)
+    assert ("notice_start", f"#{notice_id} → Asker Municipality") in actions
+    assert ("notice_create", f"#{notice_id} → Asker Municipality") in actions
+    audit_page = await (await client.get("/console/audit")).text()
+    assert plain("console_audit_notice_start") in audit_page
+
+
+async def _state_is(bot: LiveBot, notice_id: int, state: str) -> bool:
+    notice = await bot.runtime.notices.get(notice_id)
+    return notice is not None and notice.state == state
+
+
+async def test_a_draft_written_in_the_staff_chat_is_listed_but_not_offered(
+    console: Console,
+) -> None:
+    bot = console.bot
+    bot.core.inject_text(bot.staff, "/notice asker", chat=bot.staff_chat)
+    await bot.core.wait_for_message(bot.staff_chat, lambda m: "#1" in (m.text or ""))
+    await signed_in(console)
+    listed = await (await console.client.get("/console/notices")).text()
+    assert 'id="notice-1"' in listed and plain("staff_notice_state_draft") in listed
+    assert plain("console_notice_check") not in listed
+    one = await console.client.get("/console/notices/1")
+    assert one.status == 200
+    assert plain("button_notice_send", count="0") not in await one.text()
+
+
+async def test_a_missing_text_shows_the_form_again_and_writes_nothing(console: Console) -> None:
+    csrf = await signed_in(console)
+    response = await console.client.post(
+        "/console/notices", data={"csrf": csrf, "to": "asker", "text_nb": NB, "text_en": " "}
+    )
+    assert response.status == 400
+    text = await response.text()
+    assert 'role="alert"' in text and html.escape(NB) in text
+    assert await console.bot.runtime.notices.latest(10) == []
+
+
+async def test_the_two_person_rule_refuses_the_writer_and_a_second_staff_member_sends(
+    tmp_path: Path,
+) -> None:
+    async with live_bot(tmp_path, console_url=URL, notice_needs_second_staff=True) as bot:
+        per = bot.core.add_user("Per", language_code="nb")
+        bot.core.set_member_status(bot.staff_chat, per, "member")
+        await subscribe(bot, bot.resident)
+        app = make_web_app(bot.application, bot.runtime)
+        async with (
+            TestClient(TestServer(app)) as siri,
+            TestClient(TestServer(make_web_app(bot.application, bot.runtime))) as second,
+        ):
+            csrf = await sign_in_as(bot, siri, bot.staff)
+            notice_id, preview = await write(siri, csrf)
+            assert plain("button_notice_approve", count="1") in preview
+            assert plain("console_notice_second") in preview
+            refused = await siri.post(f"/console/notices/{notice_id}/start", data={"csrf": csrf})
+            assert plain("console_notice_needs_second") in await refused.text()
+            assert await _state_is(bot, notice_id, "ready")
+            assert ("notice_start", f"#{notice_id} → Asker Municipality") not in (
+                await audit_actions(bot)
+            )
+
+            per_csrf = await sign_in_as(bot, second, per)
+            approved = await second.post(
+                f"/console/notices/{notice_id}/start", data={"csrf": per_csrf}
+            )
+            assert plain("console_done") in await approved.text()
+            await bot.core.wait_for_message(bot.resident, lambda m: "Kok vannet" in (m.text or ""))
+            notice = await bot.runtime.notices.get(notice_id)
+            assert notice is not None and notice.approved_by == per.id
+            entries = [e for e in await bot.runtime.audit.latest(50) if e.action == "notice_start"]
+            assert [e.staff_id for e in entries] == [per.id]
+
+
+async def test_pause_resume_cancel_and_end_from_the_console(console: Console) -> None:
+    bot, client = console.bot, console.client
+    await subscribe(bot, bot.resident)
+    # Telegram holds the resident's chat back for an hour: the notice stays "sending".
+    bot.core.add_fault(Fault("sendMessage", chat_id=bot.resident.id, retry_after=3600))
+    csrf = await signed_in(console)
+    notice_id, _ = await write(client, csrf)
+    await client.post(f"/console/notices/{notice_id}/start", data={"csrf": csrf})
+    await bot.core.wait_for(lambda: not bot.core.faults, what="the 429 to be used")
+
+    async def press(action: str, state: str) -> str:
+        response = await client.post(f"/console/notices/{notice_id}/{action}", data={"csrf": csrf})
+        assert response.status == 200
+        assert await _state_is(bot, notice_id, state), action
+        return await response.text()
+
+    listed = await (await client.get("/console/notices")).text()
+    assert plain("button_notice_pause") in listed
+    posted = await bot.core.wait_for_message(
+        bot.staff_chat, lambda m: (m.text or "").startswith(f"📢 Notice #{notice_id}")
+    )
+    paused = await press("pause", "paused")
+    assert plain("console_done") in paused and plain("button_notice_resume") in paused
+    # The staff chat's progress message shows it in the sender's next round, not a minute on.
+    await bot.core.wait_for(
+        lambda: "paused" in (bot.core.get_message(bot.staff_chat, posted.message_id).text or ""),
+        what="the staff chat's progress to show the pause",
+    )
+    # Pausing again changes nothing, and says so.
+    assert plain("console_not_done") in await press("pause", "paused")
+    assert plain("button_notice_pause") in await press("resume", "sending")
+    await press("cancel", "cancelled")
+    progress = await bot.runtime.notices.progress(notice_id)
+    assert (progress.sent, progress.waiting, progress.cancelled) == (0, 0, 1)
+    knowledge = bot.runtime.knowledge
+    assert f"notice-{notice_id}" in knowledge.responder.kb.entries
+    await press("end", "cancelled")
+    # No longer an answer.
+    assert f"notice-{notice_id}" not in knowledge.responder.kb.entries
+    done = [a for a, _ in await audit_actions(bot) if a.startswith("notice_")]
+    assert done == [
+        "notice_end",
+        "notice_cancel",
+        "notice_resume",
+        "notice_pause",
+        "notice_start",
+        "notice_create",
+    ]
+    missing_csrf = await client.post(f"/console/notices/{notice_id}/resume", data={})
+    assert missing_csrf.status == 403
+
+
+async def test_a_municipality_s_staff_write_only_to_their_own(tmp_path: Path) -> None:
+    """Sven is Öckerö's staff only: not Asker, not all; Öckerö's notice is in Swedish and
+    English, and Asker's notices are not his to change."""
+    sven_id = 4343
+    async with live_bot(
+        tmp_path, console_url=URL, municipality_staff={"ockero": frozenset({sven_id})}
+    ) as bot:
+        sven = bot.core.add_user("Sven", user_id=sven_id, language_code="sv")
+        asker = await bot.runtime.notices.compose(
+            "asker", ["nb", "en"], {"nb": NB, "en": EN}, 1, None
+        )
+        async with TestClient(TestServer(make_web_app(bot.application, bot.runtime))) as client:
+            csrf = await sign_in_as(bot, client, sven)
+            page = await (await client.get("/console/notices")).text()
+            choices = page.split('<select id="to"')[1].split("</select>")[0]
+            assert '<option value="ockero">' in choices
+            assert '<option value="asker">' not in choices and 'value="all"' not in choices
+            # Asking for another municipality's form shows no text fields.
+            other = await (await client.get("/console/notices?to=asker")).text()
+            assert 'name="text_nb"' not in other
+            for to in ("asker", "all"):
+                refused = await client.post(
+                    "/console/notices",
+                    data={"csrf": csrf, "to": to, "text_nb": NB, "text_sv": NB, "text_en": EN},
+                )
+                assert plain("console_not_yours", "sv") in await refused.text(), to
+            assert [n.id for n in await bot.runtime.notices.latest(10)] == [asker.id]
+            # Asker's notice is not listed, and cannot be started or discarded by him.
+            assert f'id="notice-{asker.id}"' not in page
+            start = await client.post(f"/console/notices/{asker.id}/start", data={"csrf": csrf})
+            assert plain("console_not_yours", "sv") in await start.text()
+            assert await _state_is(bot, asker.id, "ready")
+
+            fields = await (await client.get("/console/notices?to=ockero")).text()
+            assert 'name="text_sv"' in fields and 'name="text_nb"' not in fields
+            response = await client.post(
+                "/console/notices",
+                data={
+                    "csrf": csrf,
+                    "to": "ockero",
+                    "text_sv": "Vattnet är tjänligt.",
+                    "text_en": EN,
+                },
+            )
+            assert response.status == 200 and "Vattnet är tjänligt." in await response.text()
+            mine = await bot.runtime.notices.latest(10)
+            assert (mine[0].municipality, mine[0].languages) == ("ockero", ("sv", "en"))
+            actions = await audit_actions(bot)
+            assert actions[0] == ("notice_create", f"#{mine[0].id} → Öckerö Municipality")
+
+
+async def test_a_notice_not_sent_can_be_discarded(console: Console) -> None:
+    csrf = await signed_in(console)
+    notice_id, _ = await write(console.client, csrf)
+    discarded = await console.client.post(
+        f"/console/notices/{notice_id}/discard", data={"csrf": csrf}
+    )
+    assert plain("console_done") in await discarded.text()
+    assert await _state_is(console.bot, notice_id, "discarded")
+    assert f'id="notice-{notice_id}"' not in await discarded.text()
+    # Nothing is left to send.
+    again = await console.client.post(f"/console/notices/{notice_id}/start", data={"csrf": csrf})
+    assert plain("console_not_done") in await again.text()
+    assert await _state_is(console.bot, notice_id, "discarded")
+    assert ("notice_discard", f"#{notice_id} → Asker Municipality") in (
+        await audit_actions(console.bot)
+    )
