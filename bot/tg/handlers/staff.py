@@ -214,6 +214,23 @@ class StaffHandlers:
         self.rt.remember_staff(user_id, chat_id, result)
         return result
 
+    async def member_changed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Someone joined or left a staff chat: their cached membership goes, and one who is
+        no longer staff anywhere loses their console sessions at once."""
+        changed = update.chat_member
+        if changed is None or changed.chat.id not in self.rt.chats.staff_chat_ids():
+            return
+        user_id = changed.new_chat_member.user.id
+        self.rt.forget_staff(user_id)
+        now_member = changed.new_chat_member.status in _STAFF_STATUSES
+        self.rt.remember_staff(user_id, changed.chat.id, now_member)
+        if now_member:
+            return
+        found, unknown = await self._scope(context.bot, user_id)
+        if not found.is_staff and not unknown:
+            ended = await self.rt.console_auth.end_all(user_id)
+            logger.info("someone left the staff chats: %d console session(s) ended", ended)
+
     def chat_language(self, chat_id: int) -> Lang:
         """The language of a municipality's own staff chat; English elsewhere."""
         mine = sorted(self.rt.chats.municipalities_of_staff_chat(chat_id))
