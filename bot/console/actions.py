@@ -12,8 +12,10 @@ buttons (as for the command line). Who decided is in the audit log.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 
 from bot.console.auth import Audit, Session
+from bot.console.reports import wording_key
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.repository import first_name
 from bot.helpdesk.routing import StaffScope, may_act
@@ -43,7 +45,7 @@ class ConsoleActions:
         """As the staff chat's Close: the resident and any volunteer are told."""
         request = await self.desk.requests.close_by_staff(request_id)
         if request is not None:
-            await self.audit.record(session, "close", request.ref)
+            await self.audit.record(session, "close", request.ref, request.municipality)
         return request is not None
 
     async def hand_over(self, session: Session, request_id: int, volunteer_id: int) -> str:
@@ -52,7 +54,9 @@ class ConsoleActions:
         if result.status == "won" and result.request is not None:
             volunteer = await self.desk.volunteers.get(volunteer_id)
             who = _who(volunteer.name if volunteer else None, volunteer_id)
-            await self.audit.record(session, "hand_over", f"{result.request.ref} → {who}")
+            await self.audit.record(
+                session, "hand_over", f"{result.request.ref} → {who}", result.request.municipality
+            )
         return result.status
 
     async def decide(self, session: Session, user_id: int, approve: bool) -> bool:
@@ -60,17 +64,44 @@ class ConsoleActions:
         volunteer = await self.desk.volunteers.decide(user_id, approve, None)
         if volunteer is not None:
             action = "approve" if approve else "reject"
-            await self.audit.record(session, action, _who(volunteer.name, user_id))
+            await self.audit.record(
+                session, action, _who(volunteer.name, user_id), _only(volunteer.municipalities)
+            )
         return volunteer is not None
 
     async def revoke(self, session: Session, user_id: int) -> bool:
         """As the staff chat's Revoke: their requests go back to the queue; they are told."""
         volunteer = await self.desk.volunteers.revoke(user_id, None)
         if volunteer is not None:
-            await self.audit.record(session, "revoke", _who(volunteer.name, user_id))
+            await self.audit.record(
+                session, "revoke", _who(volunteer.name, user_id), _only(volunteer.municipalities)
+            )
         return volunteer is not None
 
-    async def mark_handled(self, session: Session, key: str) -> None:
+    async def owner_of(self, key: str, municipalities: Collection[str]) -> str | None:
+        """Which of `municipalities` the unanswered wording `key` was asked in, or None.
+        Keys are hashes: those municipalities' unanswered questions are read again to find
+        it (marking a group handled is rare; showing the page is not)."""
+        mine = sorted(municipalities)
+
+        def run(connection: sqlite3.Connection) -> str | None:
+            marks = ", ".join("?" for _ in mine)
+            rows = connection.execute(
+                f"""SELECT DISTINCT text, municipality FROM questions
+                    WHERE outcome = 'fallback' AND text IS NOT NULL
+                      AND municipality IN ({marks})""",
+                mine,
+            )
+            for text, municipality in rows:
+                if wording_key(text, municipality) == key:
+                    return str(municipality)
+            return None
+
+        return await self.db.read(run) if mine else None
+
+    async def mark_handled(
+        self, session: Session, key: str, municipality: str | None = None
+    ) -> None:
         """An unanswered-questions group is dealt with (the reports read handled_groups)."""
 
         def run(connection: sqlite3.Connection) -> None:
@@ -83,7 +114,12 @@ class ConsoleActions:
             )
 
         await self.db.run_write(run)
-        await self.audit.record(session, "mark_handled", key)
+        await self.audit.record(session, "mark_handled", key, municipality)
+
+
+def _only(municipalities: tuple[str, ...]) -> str | None:
+    """The one municipality a volunteer signed up for; None (the global staff's) for several."""
+    return municipalities[0] if len(municipalities) == 1 else None
 
 
 def _who(name: str | None, user_id: int) -> str:

@@ -238,4 +238,10 @@ MIGRATIONS: list[list[str]] = [
         ) WITHOUT ROWID""",
         "CREATE INDEX notice_deliveries_state ON notice_deliveries (notice_id, state, not_before)",
     ],
+    # 10 (scoping): the municipality each console audit entry is about, so that a
+    # municipality's staff read only their own municipality's entries (none: sign-ins, and
+    # entries written before; the global staff read those).
+    [
+        "ALTER TABLE console_audit ADD COLUMN municipality TEXT",
+    ],
 ]

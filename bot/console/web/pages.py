@@ -31,6 +31,7 @@ from bot.console.text import local_time as report_time
 from bot.console.web.views import Texts, age, local_time, zone, zone_name
 from bot.helpdesk.models import CATEGORIES, REQUEST_COLUMNS, HelpRequest, Volunteer
 from bot.helpdesk.repository import first_name
+from bot.helpdesk.routing import EVERYWHERE, StaffScope, may_claim
 from bot.kb.knowledge import SHARED, KnowledgeBase
 from bot.services import Services
 from bot.types import Lang
@@ -70,6 +71,10 @@ class View:
     lang: Lang
     municipality: str | None
     query: Mapping[str, str] = field(default_factory=dict)
+    # Whose staff the reader is: `municipality` is always one of theirs (None, all, only
+    # for the global staff), and their own audit entries are shown with it.
+    scope: StaffScope = EVERYWHERE
+    reader: int | None = None  # the staff member's user id
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -551,7 +556,11 @@ async def hand_over(services: Services, lang: Lang, request_id: int) -> Page | N
         t("console_hand_over", ref=request.ref),
         zone_name(_country(services, request.municipality), lang),
     )
-    approved = await services.desk.volunteers.in_state("approved")
+    approved = [
+        v
+        for v in await services.desk.volunteers.in_state("approved")
+        if may_claim(v.municipalities, request.municipality)
+    ]
     names = {v.user_id: first_name(v.name) for v in approved}
     # First name and area: two volunteers called Ola are told apart by where they are.
     choices = [(str(v.user_id), f"{first_name(v.name)} ({v.area or '–'})") for v in approved]
@@ -621,6 +630,8 @@ async def volunteers(view: View) -> Page:
     ]
     sections = {state: Table(t(f"console_vol_{state}"), columns) for state in VOLUNTEER_SECTIONS}
     for volunteer in await services.desk.volunteers.in_state():
+        if not _volunteer_in(volunteer, view.municipality):
+            continue
         table = sections[volunteer.state]
         table.rows.append(
             [
@@ -634,6 +645,13 @@ async def volunteers(view: View) -> Page:
         table.forms.append(_volunteer_forms(t, volunteer))
     page.tables = [sections[state] for state in VOLUNTEER_SECTIONS]
     return page
+
+
+def _volunteer_in(volunteer: Volunteer, municipality: str | None) -> bool:
+    """Whether a volunteer is shown for `municipality` (all of them for None): one who
+    signed up for it. One registered before municipalities were asked for belongs to the
+    global staff (routing.may_act), and is shown only with all municipalities."""
+    return municipality is None or municipality in volunteer.municipalities
 
 
 def _skill(t: Texts, skill: str) -> str:
@@ -670,7 +688,8 @@ async def audit(view: View) -> Page:
             t("console_col_target"),
         ],
     )
-    for entry in await services.audit.latest(AUDIT_SHOWN):
+    entries = await services.audit.latest(AUDIT_SHOWN, view.municipality, view.reader)
+    for entry in entries:
         table.rows.append(
             [
                 local_time(entry.at, page.zone, lang),
