@@ -15,11 +15,11 @@ import sqlite3
 from collections.abc import Collection
 
 from bot.console.auth import Audit, Session
-from bot.console.reports import wording_key
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.repository import first_name
 from bot.helpdesk.routing import StaffScope, may_act
 from bot.storage.db import Database, now
+from bot.storage.records import wording_key
 
 
 class ConsoleActions:
