@@ -435,14 +435,15 @@ def cmd_volunteers_decide(args: argparse.Namespace, settings: Settings) -> int:
     async def decide(desk: Any) -> Any:
         if await desk.volunteers.get(args.id) is None:
             return "missing"
+        only = [args.municipality] if args.municipality else None
         if action == "revoke":
-            return await desk.volunteers.revoke(args.id, None)
+            return await desk.volunteers.revoke(args.id, None, only)
         if action == "approve":
             # Staff at the command line may approve again someone rejected or revoked.
             return await desk.volunteers.decide(
-                args.id, True, None, ("pending", "rejected", "revoked")
+                args.id, True, None, ("pending", "rejected", "revoked"), only
             )
-        return await desk.volunteers.decide(args.id, False, None)
+        return await desk.volunteers.decide(args.id, False, None, municipalities=only)
 
     volunteer = _desk_call(settings, decide)
     if volunteer == "missing":
@@ -452,7 +453,11 @@ def cmd_volunteers_decide(args: argparse.Namespace, settings: Settings) -> int:
             action, "pending"
         )
         raise BotError(f"volunteer {args.id} is not {wanted} (see: python -m bot volunteers list)")
-    print(f"volunteer {args.id} ({volunteer.name or '-'}) is now {volunteer.state}")
+    states = ", ".join(f"{m}: {state}" for m, state in volunteer.approvals)
+    print(
+        f"volunteer {args.id} ({volunteer.name or '-'}) is now {volunteer.state}"
+        + (f" ({states})" if states else "")
+    )
     return 0
 
 
@@ -826,9 +831,16 @@ def _build_parser() -> argparse.ArgumentParser:
             name,
             help=summary,
             description=f"{summary[0].upper()}{summary[1:]} by Telegram user id.",
-            epilog=f"example: python -m bot volunteers {name} 123456789",
+            epilog=f"examples:\n  python -m bot volunteers {name} 123456789"
+            f"\n  python -m bot volunteers {name} 123456789 --municipality asker",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         decide.add_argument("id", type=int, help="the volunteer's Telegram user id")
+        decide.add_argument(
+            "--municipality",
+            help="only for this municipality (an id such as asker; default: every one the "
+            "volunteer signed up for)",
+        )
         decide.set_defaults(handler=cmd_volunteers_decide)
 
     erase = commands.add_parser(

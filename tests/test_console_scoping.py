@@ -230,3 +230,37 @@ async def test_staff_of_a_municipality_no_longer_known_see_nothing(tmp_path: Pat
                 text = await page.text()
                 assert plain("console_no_municipality", "sv") in text
                 assert "vollenbrygga" not in text
+
+
+async def test_a_municipality_s_staff_approve_a_volunteer_of_two_for_their_own_alone(
+    place: Region,
+) -> None:
+    bot, desk = place.bot, place.bot.runtime.desk
+    nora = bot.core.add_user("Nora", language_code="nb")
+    bot.core.open_chat(nora)
+    await volunteer_for(bot, nora, "asker,ockero")
+    csrf = await sign_in(bot, place.client, place.sven)
+    page = await (await place.client.get("/console/volunteers")).text()
+    mine = MESSAGES["console_approve_for"]["sv"].format(name="Nora", place="Öckerö kommun")
+    theirs = MESSAGES["console_approve_for"]["sv"].format(name="Nora", place="Asker kommune")
+    assert mine in page and theirs not in page
+    refused = await place.client.post(
+        f"/console/volunteers/{nora.id}/approve", data={"csrf": csrf, "municipality": "asker"}
+    )
+    assert plain("console_not_yours", "sv") in await refused.text()
+    done = await place.client.post(
+        f"/console/volunteers/{nora.id}/approve", data={"csrf": csrf, "municipality": "ockero"}
+    )
+    assert plain("console_done", "sv") in await done.text()
+    volunteer = await desk.volunteers.get(nora.id)
+    assert volunteer is not None
+    assert volunteer.approvals == (("asker", "pending"), ("ockero", "approved"))
+    told = MESSAGES["volunteer_approved_for"]["nb"].format(places="Öckerö kommun")
+    await bot.core.wait_for(
+        lambda: any(told in (m.text or "") for m in bot.core.bot_messages(nora)),
+        what="Nora told what she is approved for",
+    )
+    audit = await desk.db.fetchval(
+        "SELECT municipality FROM console_audit WHERE action = 'approve'"
+    )
+    assert audit == "ockero"

@@ -30,15 +30,22 @@ class ConsoleActions:
         self.desk = desk
         self.audit = audit
 
-    async def may_act(self, scope: StaffScope, kind: str, target: int) -> bool:
+    async def may_act(
+        self, scope: StaffScope, kind: str, target: int, municipality: str | None = None
+    ) -> bool:
         """Whether staff with `scope` may change this request or volunteer: the staff chat's
-        rule (`routing.may_act`), so Asker's staff cannot act on Öckerö's here either."""
+        rule (`routing.may_act`), so Asker's staff cannot act on Öckerö's here either. A
+        volunteer's decision for one of their municipalities needs staff of that one."""
         if kind == "requests":
             request = await self.desk.requests.get(target)
             return may_act(scope, (request.municipality,) if request else ())
         if kind == "volunteers":
             volunteer = await self.desk.volunteers.get(target)
-            return may_act(scope, volunteer.municipalities if volunteer else ())
+            if volunteer is None:
+                return False
+            if municipality is not None:
+                return municipality in volunteer.municipalities and may_act(scope, (municipality,))
+            return may_act(scope, volunteer.municipalities)
         return scope.is_staff
 
     async def close_request(self, session: Session, request_id: int) -> bool:
@@ -59,23 +66,27 @@ class ConsoleActions:
             )
         return result.status
 
-    async def decide(self, session: Session, user_id: int, approve: bool) -> bool:
-        """As the staff chat's Approve and Reject: the volunteer is told."""
-        volunteer = await self.desk.volunteers.decide(user_id, approve, None)
+    async def decide(
+        self, session: Session, user_id: int, approve: bool, municipality: str | None = None
+    ) -> bool:
+        """As the staff chat's Approve and Reject, for `municipality` alone (all of the
+        volunteer's, when None): the volunteer is told what for."""
+        volunteer = await self.desk.volunteers.decide(
+            user_id, approve, None, municipalities=_just(municipality)
+        )
         if volunteer is not None:
             action = "approve" if approve else "reject"
-            await self.audit.record(
-                session, action, _who(volunteer.name, user_id), _only(volunteer.municipalities)
-            )
+            where = municipality or _only(volunteer.municipalities)
+            await self.audit.record(session, action, _who(volunteer.name, user_id), where)
         return volunteer is not None
 
-    async def revoke(self, session: Session, user_id: int) -> bool:
-        """As the staff chat's Revoke: their requests go back to the queue; they are told."""
-        volunteer = await self.desk.volunteers.revoke(user_id, None)
+    async def revoke(self, session: Session, user_id: int, municipality: str | None = None) -> bool:
+        """As the staff chat's Revoke: their requests there go back to the queue; they are
+        told."""
+        volunteer = await self.desk.volunteers.revoke(user_id, None, _just(municipality))
         if volunteer is not None:
-            await self.audit.record(
-                session, "revoke", _who(volunteer.name, user_id), _only(volunteer.municipalities)
-            )
+            where = municipality or _only(volunteer.municipalities)
+            await self.audit.record(session, "revoke", _who(volunteer.name, user_id), where)
         return volunteer is not None
 
     async def owner_of(self, key: str, municipalities: Collection[str]) -> str | None:
@@ -115,6 +126,10 @@ class ConsoleActions:
 
         await self.db.run_write(run)
         await self.audit.record(session, "mark_handled", key, municipality)
+
+
+def _just(municipality: str | None) -> list[str] | None:
+    return [municipality] if municipality is not None else None
 
 
 def _only(municipalities: tuple[str, ...]) -> str | None:

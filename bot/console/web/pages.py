@@ -559,7 +559,7 @@ async def hand_over(services: Services, lang: Lang, request_id: int) -> Page | N
     approved = [
         v
         for v in await services.desk.volunteers.in_state("approved")
-        if may_claim(v.municipalities, request.municipality)
+        if may_claim(v, request.municipality)
     ]
     names = {v.user_id: first_name(v.name) for v in approved}
     # First name and area: two volunteers called Ola are told apart by where they are.
@@ -625,6 +625,7 @@ async def volunteers(view: View) -> Page:
         t("console_col_name"),
         t("console_col_area"),
         t("console_col_skills"),
+        t("console_col_municipalities"),
         t("console_col_registered"),
         t("console_col_decided"),
     ]
@@ -632,17 +633,20 @@ async def volunteers(view: View) -> Page:
     for volunteer in await services.desk.volunteers.in_state():
         if not _volunteer_in(volunteer, view.municipality):
             continue
-        table = sections[volunteer.state]
+        # Their state for the municipality shown; for all, their overall one.
+        state = volunteer.state_in(view.municipality or "") or volunteer.state
+        table = sections[state]
         table.rows.append(
             [
                 first_name(volunteer.name),
                 volunteer.area or "",
                 ", ".join(_skill(t, skill) for skill in volunteer.skills),
+                [_state_in(view, volunteer, m) for m in volunteer.municipalities],
                 local_time(volunteer.registered_at, page.zone, lang),
                 local_time(volunteer.decided_at, page.zone, lang),
             ]
         )
-        table.forms.append(_volunteer_forms(t, volunteer))
+        table.forms.append(_volunteer_forms(view, volunteer))
     page.tables = [sections[state] for state in VOLUNTEER_SECTIONS]
     return page
 
@@ -658,17 +662,48 @@ def _skill(t: Texts, skill: str) -> str:
     return t(f"category_{skill}") if skill in CATEGORIES else skill
 
 
-def _volunteer_forms(t: Texts, volunteer: Volunteer) -> list[Form]:
+def _state_in(view: View, volunteer: Volunteer, municipality: str) -> str:
+    """ "Öckerö kommun: ✅ Approved": where a volunteer stands in one municipality."""
+    t = Texts(view.lang)
+    state = volunteer.state_in(municipality) or "pending"
+    shown = t("console_vol_state_pending") if state == "pending" else t(f"staff_outcome_{state}")
+    return f"{_name(view.services, municipality, view.lang)}: {shown}"
+
+
+def _volunteer_forms(view: View, volunteer: Volunteer) -> list[Form]:
+    """Approve and reject where pending, revoke where approved: for each municipality of
+    the volunteer's that the reader is staff of (and the page shows), each for it alone.
+    One registered without municipalities is decided as a whole, by the global staff."""
+    t = Texts(view.lang)
     name = first_name(volunteer.name)
     base = f"volunteers/{volunteer.user_id}"
-    if volunteer.state == "pending":
-        return [
-            Form(f"{base}/approve", t("console_approve", name=name)),
-            Form(f"{base}/reject", t("console_reject", name=name)),
-        ]
-    if volunteer.state == "approved":
-        return [Form(f"{base}/revoke", t("console_revoke", name=name))]
-    return []
+    if not volunteer.municipalities:
+        if not view.scope.everywhere:
+            return []
+        if volunteer.state == "pending":
+            return [
+                Form(f"{base}/approve", t("console_approve", name=name)),
+                Form(f"{base}/reject", t("console_reject", name=name)),
+            ]
+        if volunteer.state == "approved":
+            return [Form(f"{base}/revoke", t("console_revoke", name=name))]
+        return []
+    forms = []
+    for m in volunteer.municipalities:
+        if not view.scope.covers(m) or view.municipality not in (None, m):
+            continue
+        place, fields = _name(view.services, m, view.lang), {"municipality": m}
+        state = volunteer.state_in(m)
+        if state == "pending":
+            forms += [
+                Form(f"{base}/approve", t("console_approve_for", name=name, place=place), fields),
+                Form(f"{base}/reject", t("console_reject_for", name=name, place=place), fields),
+            ]
+        elif state == "approved":
+            forms.append(
+                Form(f"{base}/revoke", t("console_revoke_for", name=name, place=place), fields)
+            )
+    return forms
 
 
 # -- audit log -------------------------------------------------------------------------------

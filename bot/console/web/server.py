@@ -325,6 +325,8 @@ def add_console(app: web.Application, console: Console) -> None:
             target = int(request.match_info["target"]) if "target" in request.match_info else 0
             scope = await console.scope_of(session.staff_id)
             key = form.get("key", "")[:64]
+            # A volunteer's decision for one of their municipalities.
+            place = form.get("municipality") or None
             # The municipality an unanswered group was asked in; the global staff's need not
             # be looked for.
             asked_in = None
@@ -332,7 +334,9 @@ def add_console(app: web.Application, console: Console) -> None:
                 asked_in = await console.actions.owner_of(key, scope.municipalities)
                 if asked_in is None:
                     return back(kind, "refused")
-            elif kind != "unanswered" and not await console.actions.may_act(scope, kind, target):
+            elif kind != "unanswered" and not await console.actions.may_act(
+                scope, kind, target, place
+            ):
                 # Another municipality's request or volunteer: nothing changes.
                 return back(kind, "refused")
             if kind == "requests" and action == "close":
@@ -343,9 +347,9 @@ def add_console(app: web.Application, console: Console) -> None:
                 outcome = await console.actions.hand_over(session, target, volunteer)
                 done = outcome in ("won", "yours")
             elif kind == "volunteers" and action in ("approve", "reject"):
-                done = await console.actions.decide(session, target, action == "approve")
+                done = await console.actions.decide(session, target, action == "approve", place)
             elif kind == "volunteers" and action == "revoke":
-                done = await console.actions.revoke(session, target)
+                done = await console.actions.revoke(session, target, place)
             elif kind == "unanswered" and action == "handled" and key:
                 await console.actions.mark_handled(session, key, asked_in)
                 done = True
