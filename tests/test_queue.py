@@ -748,3 +748,27 @@ async def test_forget_me_drops_the_handled_marks_only_their_questions_made(
     kept = {str(k) for (k,) in await desk.db.fetchall("SELECT key FROM handled_groups")}
     assert kept == {shared, someone_else}
     assert only_theirs not in kept
+
+
+async def test_a_forgotten_volunteer_leaves_no_approval_behind(desk: HelpDesk) -> None:
+    both = Conversation(
+        "volunteer",
+        "submitted",
+        {"name": "Ola", "area": "Asker", "skills": "dog", "municipalities": "asker,ockero"},
+    )
+    await desk.volunteers.register(2001, both, "nb")
+    await desk.volunteers.decide(2001, True, staff_id=9, municipalities=["asker"])
+    await desk.privacy.forget_resident(2001)
+    assert await desk.db.fetchall("SELECT * FROM volunteer_approvals") == []
+
+
+async def test_an_expired_rejection_goes_with_its_approvals(desk: HelpDesk) -> None:
+    one = Conversation(
+        "volunteer", "submitted", {"name": "Ola", "skills": "dog", "municipalities": "asker"}
+    )
+    await desk.volunteers.register(2001, one, "nb")
+    await desk.volunteers.decide(2001, False, staff_id=9)
+    desk.privacy.retention_seconds = -1  # everything decided is past the retention period
+    await desk.privacy.erase_expired()
+    assert await desk.volunteers.get(2001) is None
+    assert await desk.db.fetchall("SELECT * FROM volunteer_approvals") == []

@@ -97,6 +97,12 @@ class Privacy:
                 (deadline,),
             )
             connection.execute(
+                """DELETE FROM volunteer_approvals WHERE user_id IN (
+                       SELECT user_id FROM volunteers WHERE state IN ('rejected', 'revoked')
+                       AND decided_at <= ?)""",
+                (deadline,),
+            )
+            connection.execute(
                 """DELETE FROM volunteers WHERE state IN ('rejected', 'revoked')
                    AND decided_at <= ?""",
                 (deadline,),
@@ -148,6 +154,7 @@ class Privacy:
                 "UPDATE questions SET text = NULL, user_id = NULL WHERE user_id = ?", (resident_id,)
             )
             _forget_handled(connection, asked)
+            connection.execute("DELETE FROM volunteer_approvals WHERE user_id = ?", (resident_id,))
             connection.execute("DELETE FROM volunteers WHERE user_id = ?", (resident_id,))
             return erased
 
