@@ -479,7 +479,8 @@ async def test_the_overview_draws_its_charts_and_exports_their_data(console: Con
     page = await (await console.client.get("/console/?m=asker")).text()
     for ident in ("chart-hours", "chart-shares", "chart-languages"):
         assert f'id="{ident}"' in page, ident
-    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" role="img"') == 3
+        assert f'id="{ident}-narrow"' in page, ident  # drawn for a phone too
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" role="img"') == 6
     assert plain("console.csv_emergencies") in page
     assert plain("console_claim_p90") in page
     assert 'href="/console/overview-summary.csv?m=asker"' in page

@@ -130,6 +130,7 @@ class Snippet:
 class Chart:
     svg: Markup  # drawn by bot/console/charts.py, every text in it escaped
     caption: str
+    narrow: Markup | None = None  # the same, drawn for a phone (shown instead there)
 
 
 @dataclass(frozen=True)
@@ -221,9 +222,16 @@ async def overview(view: View) -> Page:
         view.services.db, int(time.time()), view.municipality, zone(page.zone)
     )
     page.charts = [
-        Chart(Markup(charts.hours_chart(found, lang)), t("console_overview_questions")),
-        Chart(Markup(charts.shares_chart(found, lang)), t("console_overview_outcomes")),
-        Chart(Markup(charts.languages_chart(found, lang)), t("console_overview_languages")),
+        Chart(
+            Markup(draw(found, lang)),
+            t(caption),
+            Markup(draw(found, lang, f"{ident}-narrow", charts.NARROW)),
+        )
+        for draw, ident, caption in (
+            (charts.hours_chart, "chart-hours", "console_overview_questions"),
+            (charts.shares_chart, "chart-shares", "console_overview_outcomes"),
+            (charts.languages_chart, "chart-languages", "console_overview_languages"),
+        )
     ]
     shares = found.shares
     outcomes = Table(
