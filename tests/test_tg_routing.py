@@ -402,6 +402,29 @@ async def test_a_staff_chat_of_two_municipalities_decides_for_each_with_its_own_
         assert note in text_of(now)
 
 
+async def test_a_decision_away_from_the_chats_edits_only_the_post_of_its_municipality(
+    tmp_path: Path,
+) -> None:
+    """Approved for Öckerö in the console (or the command line): Öckerö's post shows it,
+    with Revoke left; Asker's post, still to decide, keeps its buttons."""
+    async with region(tmp_path) as place:
+        bot, desk = place.bot, place.bot.runtime.desk
+        ola = bot.volunteer
+        await place.volunteer(ola, "asker,ockero", approve=False)
+        await place.post(ASKER_STAFF, f"(id {ola.id})")
+        ockero_card = await place.post(OCKERO_STAFF, f"(id {ola.id})")
+        assert await desk.volunteers.decide(ola.id, True, None, municipalities=["ockero"])
+        edits = await desk.db.fetchall("SELECT chat_id FROM outbox WHERE kind = 'edit' ORDER BY id")
+        assert [chat for (chat,) in edits] == [OCKERO_STAFF]
+        revoke = say("button_revoke", "sv")
+        await bot.core.wait_for(
+            lambda: (
+                revoke in bot.core.get_message(OCKERO_STAFF, ockero_card.message_id).button_texts
+            ),
+            what="Öckerö's post with Revoke left",
+        )
+
+
 # -- volunteer areas --------------------------------------------------------------------------
 
 

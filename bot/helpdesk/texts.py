@@ -267,9 +267,15 @@ def _registration(values: dict[str, Any], lang: Lang) -> tuple[str, Keyboard]:
 
 
 def _decided(values: dict[str, Any], lang: Lang) -> tuple[str, Keyboard]:
+    """The outcome, and the buttons left for the municipalities the post decides for (none
+    for a volunteer registered without municipalities, or a post stored before)."""
     volunteer = _volunteer(values["volunteer"])
     assert volunteer is not None
-    return staff_decided(volunteer, lang), []
+    decide_for = [str(m) for m in values.get("decide_for", ())]
+    if not decide_for:
+        return staff_decided(volunteer, lang), []
+    names = dict(zip(volunteer.municipalities, values.get("places", ()), strict=False))
+    return staff_decided(volunteer, lang), decision_buttons(volunteer, lang, decide_for, names)
 
 
 VIEWS: dict[str, View] = {

@@ -19,25 +19,32 @@ from bot.helpdesk.texts import snapshot
 from bot.storage.db import now
 
 
-def _show_decision(connection: sqlite3.Connection, volunteer: Volunteer) -> None:
-    """A decision made away from the staff chat (the command line): its registration post
-    there shows the outcome and loses the Approve and Reject buttons."""
+def _show_decision(
+    connection: sqlite3.Connection, chats: Chats, volunteer: Volunteer, changed: list[str]
+) -> None:
+    """A decision made away from the staff chats (the console, the command line): the
+    registration posts of the municipalities it was for show the outcome, with the buttons
+    still to press there (Revoke where approved; Approve and Reject where pending). The
+    posts of the other municipalities stay as they are."""
     posts = connection.execute(
         """SELECT chat_id, message_id FROM outbox
            WHERE kind = 'message' AND state = 'sent' AND message_id IS NOT NULL
              AND json_extract(payload, '$.purpose') = ?""",
         (f"registration:{volunteer.user_id}",),
     ).fetchall()
-    values = {"volunteer": snapshot(volunteer)}
+    places = [chats.place_name(m) for m in volunteer.municipalities]
     for chat_id, message_id in posts:
+        mine = [m for m in volunteer.municipalities if chats.route(m).staff == chat_id]
+        if changed and not set(mine) & set(changed):
+            continue
         queue_view(
             connection,
             chat_id,
             "staff_decided",
             "staff",
-            values,
+            {"volunteer": snapshot(volunteer), "decide_for": mine, "places": places},
             edit=message_id,
-            municipality=next(iter(volunteer.municipalities), None),
+            municipality=next(iter(mine or volunteer.municipalities), None),
         )
 
 
@@ -149,7 +156,7 @@ class Volunteers:
             key = "volunteer_approved" if approve else "volunteer_rejected"
             self._tell(connection, volunteer, key, changed)
             if staff_id is None:
-                _show_decision(connection, volunteer)
+                _show_decision(connection, self.chats, volunteer, changed)
             return volunteer
 
         return await self.outbox.transaction(run)
@@ -171,7 +178,7 @@ class Volunteers:
             release_claims(connection, self.chats, user_id, volunteer)
             self._tell(connection, volunteer, "volunteer_revoked", changed)
             if staff_id is None:
-                _show_decision(connection, volunteer)
+                _show_decision(connection, self.chats, volunteer, changed)
             return volunteer
 
         return await self.outbox.transaction(run)

@@ -152,17 +152,17 @@ class OutboxSender:
         return True
 
     async def _edit(self, item: OutboxItem) -> int | None:
-        """Replace an earlier private message (the volunteer's contact details) with new text
-        and no buttons."""
+        """Replace an earlier message (the volunteer's contact details, a registration post)
+        with new text and the view's buttons (none for most)."""
         if item.chat_id is None or item.payload is None:
             return None
         message_id = int(item.payload["edit"])
-        text, _ = await self.outbox.render(item)
+        text, keyboard = await self.outbox.render(item)
         await self.bot.edit_message_text(
             text,
             chat_id=item.chat_id,
             message_id=message_id,
-            reply_markup=None,
+            reply_markup=self.markup(item.chat_id, keyboard),
             rate_limit_args=OWN_RETRIES,
         )
         return message_id
