@@ -304,6 +304,11 @@ def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
 
 def _desk_call(settings: Settings, action: Callable[[Any], Any]) -> Any:
     """Run `action(desk)` against the bot's database; the database must exist."""
+    return _services_call(settings, lambda services: action(services.desk))
+
+
+def _services_call(settings: Settings, action: Callable[[Any], Any]) -> Any:
+    """Run `action(services)` against the bot's database; the database must exist."""
     import asyncio
 
     from bot.services import Services, database_path
@@ -314,7 +319,7 @@ def _desk_call(settings: Settings, action: Callable[[Any], Any]) -> Any:
 
     async def run() -> Any:
         async with Services(settings) as services:
-            return await action(services.desk)
+            return await action(services)
 
     return asyncio.run(run())
 
@@ -430,14 +435,15 @@ def cmd_volunteers_decide(args: argparse.Namespace, settings: Settings) -> int:
     async def decide(desk: Any) -> Any:
         if await desk.volunteers.get(args.id) is None:
             return "missing"
+        only = [args.municipality] if args.municipality else None
         if action == "revoke":
-            return await desk.volunteers.revoke(args.id, None)
+            return await desk.volunteers.revoke(args.id, None, only)
         if action == "approve":
             # Staff at the command line may approve again someone rejected or revoked.
             return await desk.volunteers.decide(
-                args.id, True, None, ("pending", "rejected", "revoked")
+                args.id, True, None, ("pending", "rejected", "revoked"), only
             )
-        return await desk.volunteers.decide(args.id, False, None)
+        return await desk.volunteers.decide(args.id, False, None, municipalities=only)
 
     volunteer = _desk_call(settings, decide)
     if volunteer == "missing":
@@ -447,7 +453,20 @@ def cmd_volunteers_decide(args: argparse.Namespace, settings: Settings) -> int:
             action, "pending"
         )
         raise BotError(f"volunteer {args.id} is not {wanted} (see: python -m bot volunteers list)")
-    print(f"volunteer {args.id} ({volunteer.name or '-'}) is now {volunteer.state}")
+    states = ", ".join(f"{m}: {state}" for m, state in volunteer.approvals)
+    print(
+        f"volunteer {args.id} ({volunteer.name or '-'}) is now {volunteer.state}"
+        + (f" ({states})" if states else "")
+    )
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
+    """Erase everything about a person, as their /forgetme does (for a request by other
+    means: a phone call, a letter). Their active requests are cancelled and their
+    volunteers told when the bot next sends."""
+    erased = _services_call(settings, lambda services: services.forget_person(args.id))
+    print(f"erased everything about {args.id} ({erased} help request(s))")
     return 0
 
 
@@ -812,10 +831,27 @@ def _build_parser() -> argparse.ArgumentParser:
             name,
             help=summary,
             description=f"{summary[0].upper()}{summary[1:]} by Telegram user id.",
-            epilog=f"example: python -m bot volunteers {name} 123456789",
+            epilog=f"examples:\n  python -m bot volunteers {name} 123456789"
+            f"\n  python -m bot volunteers {name} 123456789 --municipality asker",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         decide.add_argument("id", type=int, help="the volunteer's Telegram user id")
+        decide.add_argument(
+            "--municipality",
+            help="only for this municipality (an id such as asker; default: every one the "
+            "volunteer signed up for)",
+        )
         decide.set_defaults(handler=cmd_volunteers_decide)
+
+    erase = commands.add_parser(
+        "erase",
+        help="erase everything about a resident or volunteer, as /forgetme does",
+        description="Erase a person's requests, questions, choices and subscriptions by "
+        "Telegram user id, as their /forgetme does.",
+        epilog="example: python -m bot erase 123456789",
+    )
+    erase.add_argument("id", type=int, help="the person's Telegram user id")
+    erase.set_defaults(handler=cmd_erase)
 
     evaluation = commands.add_parser(
         "eval",

@@ -100,6 +100,16 @@ class Services:
     async def close(self) -> None:
         await self.db.close()
 
+    async def forget_person(self, user_id: int) -> int:
+        """Erase everything about a resident or volunteer, as /forgetme and `python -m bot
+        erase` do: their requests (active ones cancelled), questions and the marks derived
+        from them, choices, subscriptions, and their name in the console's audit log.
+        Returns how many of their help requests were erased."""
+        erased = await self.desk.privacy.forget_resident(user_id)
+        await self.residents.forget(user_id)
+        await self.audit.forget(user_id)
+        return erased
+
     async def __aenter__(self) -> Services:
         await self.open()
         return self

@@ -122,3 +122,14 @@ def test_missing_database_is_a_clear_error(
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "none"))
     assert main(["queue", "list"]) == 1
     assert "no database at" in capsys.readouterr().err
+
+
+def test_erase_forgets_a_resident_as_forgetme_does(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["erase", "1001"]) == 0
+    assert "1 help request(s)" in capsys.readouterr().out
+    assert main(["queue", "show", "A-1001"]) == 0
+    out = capsys.readouterr().out
+    assert "cancelled" in out and PHONE not in out and "lufte hunden" not in out
+    assert "Kari" not in out

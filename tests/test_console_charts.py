@@ -11,7 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.console.charts import count_axis, hours_chart, languages_chart, shares_chart
+from bot.console.charts import (
+    NARROW,
+    count_axis,
+    hours_chart,
+    languages_chart,
+    shares_chart,
+)
 from bot.console.csvexport import (
     BOM,
     csv_bytes,
@@ -153,6 +159,29 @@ def test_the_languages_chart_has_a_bar_per_language() -> None:
     assert labels[:2] == ["Norwegian", "English"]
     desc = root.find(f"{SVG}desc").text or ""  # type: ignore[union-attr]
     assert desc.startswith("Norwegian: 5 answered, 1 asked to clarify, 1 not answered; English")
+
+
+def test_the_phone_drawings_keep_their_text_readable_at_a_phone_s_width() -> None:
+    """Drawn NARROW units wide, a chart on a 360-pixel phone shows its 14-unit text at about
+    14 pixels: every other day labelled, by weekday and date, and one legend line a colour."""
+    found = make_overview([1] * 168)
+    hours = parse(hours_chart(found, "en", "chart-hours-narrow", NARROW))
+    assert hours.get("viewBox") == f"0 0 {NARROW} 320"
+    assert "narrow" in (hours.get("class") or "").split()
+    assert len(hours.findall(f"{SVG}g/{SVG}rect")) == 168
+    days = [label for label in texts(hours) if label[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri")]
+    days += [label for label in texts(hours) if label[:3] in ("Sat", "Sun")]
+    assert len(days) == 4 and "Thu 26" in days  # not "Thu 26 Nov": it would not fit
+    for chart in (
+        shares_chart(found, "en", "s", NARROW),
+        languages_chart(found, "en", "l", NARROW),
+    ):
+        root = parse(chart)
+        legend = [t for t in root.iter(f"{SVG}text") if (t.text or "").startswith("Answered")]
+        rest = [t for t in root.iter(f"{SVG}text") if (t.text or "").startswith("Not answered")]
+        assert float(rest[0].get("y", "0")) - float(legend[0].get("y", "0")) == 44
+        assert float(rest[0].get("y", "0")) < float((root.get("viewBox") or "").split()[3])
+        assert all(float(t.get("x", "0")) < NARROW for t in root.iter(f"{SVG}text"))
 
 
 def test_chart_text_is_escaped_once() -> None:

@@ -302,6 +302,36 @@ async def test_someone_no_longer_staff_loses_their_sessions(console: Console) ->
     assert remaining == 0
 
 
+async def test_leaving_the_staff_chat_ends_the_sessions_at_once(console: Console) -> None:
+    """No waiting out the bot's minute-long memory of who is staff: the chat_member update
+    that says she left ends her sessions, and the next page asks Telegram again."""
+    bot = console.bot
+    await signed_in(console)
+    assert bot.runtime.staff_membership  # remembered while signing in
+    left = bot.core.change_member_status(bot.staff_chat, bot.staff, "left")
+    await bot.until_handled(left)
+    remaining = await bot.runtime.db.fetchval("SELECT COUNT(*) FROM console_sessions")
+    assert remaining == 0
+    assert not [key for key in bot.runtime.staff_membership.items() if key[1][0]]
+    ended = await console.client.get("/console/")
+    assert ended.status == 401
+
+
+async def test_joining_or_leaving_another_chat_keeps_a_staff_member_s_sessions(
+    console: Console,
+) -> None:
+    bot = console.bot
+    await signed_in(console)
+    # Ola leaves the staff chat he was never in as staff, and Siri leaves the volunteers.
+    stranger = bot.core.change_member_status(bot.staff_chat, bot.volunteer, "left")
+    await bot.until_handled(stranger)
+    elsewhere = bot.core.change_member_status(bot.volunteer_chat, bot.staff, "left")
+    await bot.until_handled(elsewhere)
+    assert (await console.client.get("/console/")).status == 200
+    remaining = await bot.runtime.db.fetchval("SELECT COUNT(*) FROM console_sessions")
+    assert remaining == 1
+
+
 def test_csv_cells_never_start_a_formula() -> None:
     assert safe_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert [safe_cell(v) for v in ("+1", "-1", "@SUM", "ok")] == ["'+1", "'-1", "'@SUM", "ok"]
@@ -449,7 +479,8 @@ async def test_the_overview_draws_its_charts_and_exports_their_data(console: Con
     page = await (await console.client.get("/console/?m=asker")).text()
     for ident in ("chart-hours", "chart-shares", "chart-languages"):
         assert f'id="{ident}"' in page, ident
-    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" role="img"') == 3
+        assert f'id="{ident}-narrow"' in page, ident  # drawn for a phone too
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" role="img"') == 6
     assert plain("console.csv_emergencies") in page
     assert plain("console_claim_p90") in page
     assert 'href="/console/overview-summary.csv?m=asker"' in page

@@ -17,6 +17,7 @@ from bot.helpdesk.outbox import OutboxItem
 from bot.helpdesk.texts import Button, volunteer_details
 from bot.messages import say
 from bot.storage import Database
+from bot.storage.records import wording_key
 
 GROUP = -100
 STAFF = -200
@@ -668,3 +669,106 @@ async def test_rows_stored_with_their_text_before_views_are_still_sent_as_writte
         [[Button("Done", "d", ("1",))]],
     )
     assert await desk.outbox.render(edit) == ("gone", [])
+
+
+async def pending_about(desk: HelpDesk, request: HelpRequest) -> list[tuple[str, int | None]]:
+    """The unsent outbox rows of a request: (kind, chat)."""
+    rows = await desk.db.fetchall(
+        "SELECT kind, chat_id FROM outbox WHERE request_id = ? AND state = 'pending'",
+        (request.id,),
+    )
+    return [(str(kind), chat) for kind, chat in rows]
+
+
+async def test_forget_me_leaves_no_unsent_post_about_the_request(desk: HelpDesk) -> None:
+    """Offered first to the volunteer of its area, escalated to staff, its group post not
+    made yet: after /forgetme none of those goes out, and no unsent row holds its text."""
+    near = Conversation(
+        "volunteer", "submitted", {"name": "Ola", "area": "Heggedal", "skills": "groceries"}
+    )
+    await desk.volunteers.register(2001, near, "nb")
+    await desk.volunteers.decide(2001, True, staff_id=9)
+    request = await submit(desk)
+    await desk.db.write(
+        "UPDATE help_requests SET created_at = created_at - 7200 WHERE id = ?", (request.id,)
+    )
+    await desk.requests.escalate_due()
+    before = await pending_about(desk, request)
+    assert ("message", 2001) in before and ("message", STAFF) in before  # offer, escalation
+    await desk.privacy.forget_resident(RESIDENT)
+    assert await pending_about(desk, request) == []
+    unsent = await desk.db.fetchall("SELECT payload FROM outbox WHERE state = 'pending'")
+    assert not [p for (p,) in unsent if p and ("melk" in p or "Kari" in p)]
+
+
+async def test_forget_me_keeps_the_redraw_that_shows_a_posted_request_erased(
+    desk: HelpDesk,
+) -> None:
+    request = await submit(desk)
+    await desk.db.write(
+        "UPDATE help_requests SET group_chat_id = ?, group_message_id = 77 WHERE id = ?",
+        (GROUP, request.id),
+    )
+    await desk.db.write("UPDATE outbox SET state = 'sent' WHERE request_id = ?", (request.id,))
+    await desk.privacy.forget_resident(RESIDENT)
+    # The post in the group is redrawn, from the erased row: cancelled, without the details.
+    assert await pending_about(desk, request) == [("group", GROUP)]
+
+
+async def ask(desk: HelpDesk, user_id: int, text: str) -> None:
+    await desk.db.write(
+        """INSERT INTO questions (user_id, municipality, language, text, outcome, asked_at)
+           VALUES (?, 'asker', 'nb', ?, 'fallback', 0)""",
+        (user_id, text),
+    )
+
+
+async def mark_handled(desk: HelpDesk, text: str) -> str:
+    key = wording_key(text, "asker")
+    await desk.db.write(
+        "INSERT INTO handled_groups (key, staff_id, handled_at) VALUES (?, 9, 0)", (key,)
+    )
+    return key
+
+
+async def test_forget_me_drops_the_handled_marks_only_their_questions_made(
+    desk: HelpDesk,
+) -> None:
+    """A mark is a short hash of the folded words: a guess at what someone asked can be
+    checked against it. The erased resident's own wordings lose theirs; one that another
+    resident asked too (in other case and punctuation) keeps it."""
+    await ask(desk, RESIDENT, "hvor er vollenbrygga")
+    await ask(desk, RESIDENT, "Hvor er tilfluktsrommet?")
+    await ask(desk, 1002, "hvor er tilfluktsrommet")
+    await ask(desk, 1002, "hvem henter søpla")
+    only_theirs = await mark_handled(desk, "hvor er vollenbrygga")
+    shared = await mark_handled(desk, "hvor er tilfluktsrommet")
+    someone_else = await mark_handled(desk, "hvem henter søpla")
+    await desk.privacy.forget_resident(RESIDENT)
+    kept = {str(k) for (k,) in await desk.db.fetchall("SELECT key FROM handled_groups")}
+    assert kept == {shared, someone_else}
+    assert only_theirs not in kept
+
+
+async def test_a_forgotten_volunteer_leaves_no_approval_behind(desk: HelpDesk) -> None:
+    both = Conversation(
+        "volunteer",
+        "submitted",
+        {"name": "Ola", "area": "Asker", "skills": "dog", "municipalities": "asker,ockero"},
+    )
+    await desk.volunteers.register(2001, both, "nb")
+    await desk.volunteers.decide(2001, True, staff_id=9, municipalities=["asker"])
+    await desk.privacy.forget_resident(2001)
+    assert await desk.db.fetchall("SELECT * FROM volunteer_approvals") == []
+
+
+async def test_an_expired_rejection_goes_with_its_approvals(desk: HelpDesk) -> None:
+    one = Conversation(
+        "volunteer", "submitted", {"name": "Ola", "skills": "dog", "municipalities": "asker"}
+    )
+    await desk.volunteers.register(2001, one, "nb")
+    await desk.volunteers.decide(2001, False, staff_id=9)
+    desk.privacy.retention_seconds = -1  # everything decided is past the retention period
+    await desk.privacy.erase_expired()
+    assert await desk.volunteers.get(2001) is None
+    assert await desk.db.fetchall("SELECT * FROM volunteer_approvals") == []

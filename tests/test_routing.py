@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.intake import Conversation
+from bot.helpdesk.models import Volunteer
 from bot.helpdesk.routing import (
     EVERYWHERE,
     NOBODY,
@@ -76,9 +78,19 @@ def test_staff_act_only_on_their_own_municipalities() -> None:
 
 
 def test_a_volunteer_claims_only_where_approved() -> None:
-    assert may_claim(("asker",), "asker")
-    assert not may_claim(("asker",), "ockero")
-    assert may_claim((), "ockero")  # registered before municipalities were asked for
+    both = Volunteer(
+        1, "Ola", None, (), None, "nb", "approved", None, 0, None, None, ("asker", "ockero")
+    )
+    approved_in_asker = replace(both, approvals=(("asker", "approved"), ("ockero", "pending")))
+    assert may_claim(approved_in_asker, "asker")
+    assert not may_claim(approved_in_asker, "ockero")
+    assert not may_claim(approved_in_asker, None)
+    revoked = replace(both, state="revoked", approvals=(("asker", "revoked"),))
+    assert not may_claim(revoked, "asker")
+    # Registered before municipalities were asked for: approved, they help anywhere.
+    anywhere = replace(both, municipalities=())
+    assert may_claim(anywhere, "ockero")
+    assert not may_claim(replace(anywhere, state="pending"), "ockero")
 
 
 async def test_staff_messages_read_in_the_municipality_s_language_and_fall_back_to_global(

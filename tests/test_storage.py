@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.helpdesk.repository import volunteers_in_state
 from bot.storage import Database
 from bot.storage.db import StorageError
 from bot.storage.migrations import MIGRATIONS
@@ -90,16 +91,22 @@ async def test_the_last_language_is_kept_apart_from_the_chosen_one(db: Database)
     assert await residents.get(7) == updated
 
 
+def schema_at(path: Path, version: int) -> sqlite3.Connection:
+    """A database file as the first `version` migrations left it (use it in `with`)."""
+    connection = sqlite3.connect(path)
+    for statements in MIGRATIONS[:version]:
+        for statement in statements:
+            connection.execute(statement)
+    connection.execute(f"PRAGMA user_version = {version}")
+    return connection
+
+
 async def test_a_language_stored_before_migration_6_becomes_the_last_used_one(
     tmp_path: Path,
 ) -> None:
     """/start used to store the app's language as if chosen: it is only the last one used."""
     path = tmp_path / "bot.db"
-    with sqlite3.connect(path) as connection:
-        for statements in MIGRATIONS[:4]:
-            for statement in statements:
-                connection.execute(statement)
-        connection.execute("PRAGMA user_version = 4")
+    with schema_at(path, 4) as connection:
         connection.execute(
             "INSERT INTO residents (user_id, municipality, language, created_at, updated_at) "
             "VALUES (7, 'ockero', 'sv', 0, 0)"
@@ -112,6 +119,36 @@ async def test_a_language_stored_before_migration_6_becomes_the_last_used_one(
         None,
         "sv",
     )
+
+
+async def test_approvals_stored_before_migration_11_are_kept_per_municipality(
+    tmp_path: Path,
+) -> None:
+    """A volunteer approved before approval was per municipality stays approved in every
+    municipality they signed up for; one registered without any keeps their one decision."""
+    path = tmp_path / "bot.db"
+    with schema_at(path, 10) as connection:
+        for user_id, state, places in (
+            (1, "approved", "asker,ockero"),
+            (2, "rejected", "ockero"),
+            (3, "approved", None),
+        ):
+            connection.execute(
+                """INSERT INTO volunteers (user_id, name, skills, state, registered_at,
+                       decided_at, decided_by, municipalities)
+                   VALUES (?, 'Ola', 'dog', ?, 0, 5, 9, ?)""",
+                (user_id, state, places),
+            )
+    async with Database(path) as database:
+        found = {v.user_id: v for v in await database.read(lambda c: volunteers_in_state(c, None))}
+        decided = await database.fetchall(
+            "SELECT DISTINCT decided_at, decided_by FROM volunteer_approvals"
+        )
+    assert found[1].approvals == (("asker", "approved"), ("ockero", "approved"))
+    assert found[1].approved_for == ("asker", "ockero")
+    assert found[2].approvals == (("ockero", "rejected"),)
+    assert found[3].approvals == () and found[3].approved
+    assert [tuple(row) for row in decided] == [(5, 9)]
 
 
 async def test_inbox_records_once_and_forgets_processed_payloads(db: Database) -> None:

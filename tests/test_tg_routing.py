@@ -315,6 +315,116 @@ async def test_a_volunteer_approved_for_asker_cannot_claim_in_ockero(tmp_path: P
         assert await answered(place, pressed) == say("claim_won", "nb", ref=asker.ref)
 
 
+async def test_each_municipality_s_staff_approve_a_volunteer_for_their_own_alone(
+    tmp_path: Path,
+) -> None:
+    """Ola signed up for Asker and Öckerö: Anne (Asker's staff) approves him for Asker only,
+    he is told so, and he cannot take an Öckerö request until Sven approves him there."""
+    async with region(tmp_path) as place:
+        bot, desk = place.bot, place.bot.runtime.desk
+        ola = bot.volunteer
+        await place.volunteer(ola, "asker,ockero", approve=False)
+        asker_card = await place.post(ASKER_STAFF, f"(id {ola.id})")
+        ockero_card = await place.post(OCKERO_STAFF, f"(id {ola.id})")
+        pressed = bot.core.press_button(place.anne, asker_card, text=say("button_approve", "nb"))
+        await bot.until_handled(pressed)
+        volunteer = await desk.volunteers.get(ola.id)
+        assert volunteer is not None
+        assert volunteer.approvals == (("asker", "approved"), ("ockero", "pending"))
+        assert volunteer.state == "approved"
+        told = plain("volunteer_approved_for", "nb", places="Asker kommune")
+        await bot.core.wait_for(
+            lambda: any(told in text_of(m) for m in bot.core.bot_messages(ola)),
+            what="the volunteer told what he is approved for",
+        )
+        # Öckerö's post keeps its buttons: Asker's decision was not Öckerö's.
+        assert (
+            say("button_approve", "sv")
+            in bot.core.get_message(OCKERO_STAFF, ockero_card.message_id).button_texts
+        )
+
+        request = await place.request(place.lars, "ockero")
+        post = await place.post(OCKERO_GROUP, request.ref)
+        pressed = bot.core.press_button(ola, post, text=say("button_take", "sv"))
+        refusal = say("claim_not_here", "nb", places="Asker kommune", place="Öckerö kommun")
+        assert await answered(place, pressed) == refusal
+        stored = await desk.requests.get(request.id)
+        assert stored is not None and (stored.state, stored.volunteer_id) == ("open", None)
+
+        pressed = bot.core.press_button(place.sven, ockero_card, text=say("button_approve", "sv"))
+        await bot.until_handled(pressed)
+        pressed = bot.core.press_button(ola, post, text=say("button_take", "sv"))
+        assert await answered(place, pressed) == say("claim_won", "nb", ref=request.ref)
+
+
+async def test_revoking_for_one_municipality_keeps_what_he_took_in_the_other(
+    tmp_path: Path,
+) -> None:
+    async with region(tmp_path) as place:
+        bot, desk = place.bot, place.bot.runtime.desk
+        ola = bot.volunteer
+        await place.volunteer(ola, "asker,ockero")  # approved for both by the global staff
+        asker = await place.request(bot.resident, "asker")
+        ockero = await place.request(place.lars, "ockero")
+        assert (await desk.requests.claim(asker.id, ola.id)).status == "won"
+        assert (await desk.requests.claim(ockero.id, ola.id)).status == "won"
+        revoked = await desk.volunteers.revoke(ola.id, 1, ["ockero"])
+        assert revoked is not None
+        assert revoked.approvals == (("asker", "approved"), ("ockero", "revoked"))
+        kept = await desk.requests.get(asker.id)
+        released = await desk.requests.get(ockero.id)
+        assert kept is not None and (kept.state, kept.volunteer_id) == ("claimed", ola.id)
+        assert released is not None and (released.state, released.volunteer_id) == ("open", None)
+
+
+async def test_a_staff_chat_of_two_municipalities_decides_for_each_with_its_own_buttons(
+    tmp_path: Path,
+) -> None:
+    """Without their own chats, Asker's and Öckerö's sign-ups go to the global staff chat:
+    one post, Approve and Reject for each; approving for one leaves the other's buttons."""
+    async with region(tmp_path, staff_chats={}, volunteer_chats={}) as place:
+        bot, desk = place.bot, place.bot.runtime.desk
+        ola = bot.volunteer
+        await place.volunteer(ola, "asker,ockero", approve=False)
+        card = await place.post(STAFF_CHAT_ID, f"(id {ola.id})")
+        for_asker = say("button_approve_for", "nb", place="Asker kommune")
+        for_ockero = say("button_approve_for", "nb", place="Öckerö kommun")
+        assert for_asker in card.button_texts and for_ockero in card.button_texts
+        pressed = bot.core.press_button(bot.staff, card, text=for_ockero)
+        await bot.until_handled(pressed)
+        volunteer = await desk.volunteers.get(ola.id)
+        assert volunteer is not None
+        assert volunteer.approvals == (("asker", "pending"), ("ockero", "approved"))
+        now = bot.core.get_message(STAFF_CHAT_ID, card.message_id)
+        assert for_asker in now.button_texts and for_ockero not in now.button_texts
+        assert say("button_revoke_for", "nb", place="Öckerö kommun") in now.button_texts
+        note = plain("staff_approved_for_by", "nb", place="Öckerö kommun", who="Siri")
+        assert note in text_of(now)
+
+
+async def test_a_decision_away_from_the_chats_edits_only_the_post_of_its_municipality(
+    tmp_path: Path,
+) -> None:
+    """Approved for Öckerö in the console (or the command line): Öckerö's post shows it,
+    with Revoke left; Asker's post, still to decide, keeps its buttons."""
+    async with region(tmp_path) as place:
+        bot, desk = place.bot, place.bot.runtime.desk
+        ola = bot.volunteer
+        await place.volunteer(ola, "asker,ockero", approve=False)
+        await place.post(ASKER_STAFF, f"(id {ola.id})")
+        ockero_card = await place.post(OCKERO_STAFF, f"(id {ola.id})")
+        assert await desk.volunteers.decide(ola.id, True, None, municipalities=["ockero"])
+        edits = await desk.db.fetchall("SELECT chat_id FROM outbox WHERE kind = 'edit' ORDER BY id")
+        assert [chat for (chat,) in edits] == [OCKERO_STAFF]
+        revoke = say("button_revoke", "sv")
+        await bot.core.wait_for(
+            lambda: (
+                revoke in bot.core.get_message(OCKERO_STAFF, ockero_card.message_id).button_texts
+            ),
+            what="Öckerö's post with Revoke left",
+        )
+
+
 # -- volunteer areas --------------------------------------------------------------------------
 
 

@@ -12,12 +12,14 @@ buttons (as for the command line). Who decided is in the audit log.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 
 from bot.console.auth import Audit, Session
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.repository import first_name
 from bot.helpdesk.routing import StaffScope, may_act
 from bot.storage.db import Database, now
+from bot.storage.records import wording_key
 
 
 class ConsoleActions:
@@ -28,22 +30,29 @@ class ConsoleActions:
         self.desk = desk
         self.audit = audit
 
-    async def may_act(self, scope: StaffScope, kind: str, target: int) -> bool:
+    async def may_act(
+        self, scope: StaffScope, kind: str, target: int, municipality: str | None = None
+    ) -> bool:
         """Whether staff with `scope` may change this request or volunteer: the staff chat's
-        rule (`routing.may_act`), so Asker's staff cannot act on Öckerö's here either."""
+        rule (`routing.may_act`), so Asker's staff cannot act on Öckerö's here either. A
+        volunteer's decision for one of their municipalities needs staff of that one."""
         if kind == "requests":
             request = await self.desk.requests.get(target)
             return may_act(scope, (request.municipality,) if request else ())
         if kind == "volunteers":
             volunteer = await self.desk.volunteers.get(target)
-            return may_act(scope, volunteer.municipalities if volunteer else ())
+            if volunteer is None:
+                return False
+            if municipality is not None:
+                return municipality in volunteer.municipalities and may_act(scope, (municipality,))
+            return may_act(scope, volunteer.municipalities)
         return scope.is_staff
 
     async def close_request(self, session: Session, request_id: int) -> bool:
         """As the staff chat's Close: the resident and any volunteer are told."""
         request = await self.desk.requests.close_by_staff(request_id)
         if request is not None:
-            await self.audit.record(session, "close", request.ref)
+            await self.audit.record(session, "close", request.ref, request.municipality)
         return request is not None
 
     async def hand_over(self, session: Session, request_id: int, volunteer_id: int) -> str:
@@ -52,25 +61,58 @@ class ConsoleActions:
         if result.status == "won" and result.request is not None:
             volunteer = await self.desk.volunteers.get(volunteer_id)
             who = _who(volunteer.name if volunteer else None, volunteer_id)
-            await self.audit.record(session, "hand_over", f"{result.request.ref} → {who}")
+            await self.audit.record(
+                session, "hand_over", f"{result.request.ref} → {who}", result.request.municipality
+            )
         return result.status
 
-    async def decide(self, session: Session, user_id: int, approve: bool) -> bool:
-        """As the staff chat's Approve and Reject: the volunteer is told."""
-        volunteer = await self.desk.volunteers.decide(user_id, approve, None)
+    async def decide(
+        self, session: Session, user_id: int, approve: bool, municipality: str | None = None
+    ) -> bool:
+        """As the staff chat's Approve and Reject, for `municipality` alone (all of the
+        volunteer's, when None): the volunteer is told what for."""
+        volunteer = await self.desk.volunteers.decide(
+            user_id, approve, None, municipalities=_just(municipality)
+        )
         if volunteer is not None:
             action = "approve" if approve else "reject"
-            await self.audit.record(session, action, _who(volunteer.name, user_id))
+            where = municipality or _only(volunteer.municipalities)
+            await self.audit.record(session, action, _who(volunteer.name, user_id), where)
         return volunteer is not None
 
-    async def revoke(self, session: Session, user_id: int) -> bool:
-        """As the staff chat's Revoke: their requests go back to the queue; they are told."""
-        volunteer = await self.desk.volunteers.revoke(user_id, None)
+    async def revoke(self, session: Session, user_id: int, municipality: str | None = None) -> bool:
+        """As the staff chat's Revoke: their requests there go back to the queue; they are
+        told."""
+        volunteer = await self.desk.volunteers.revoke(user_id, None, _just(municipality))
         if volunteer is not None:
-            await self.audit.record(session, "revoke", _who(volunteer.name, user_id))
+            where = municipality or _only(volunteer.municipalities)
+            await self.audit.record(session, "revoke", _who(volunteer.name, user_id), where)
         return volunteer is not None
 
-    async def mark_handled(self, session: Session, key: str) -> None:
+    async def owner_of(self, key: str, municipalities: Collection[str]) -> str | None:
+        """Which of `municipalities` the unanswered wording `key` was asked in, or None.
+        Keys are hashes: those municipalities' unanswered questions are read again to find
+        it (marking a group handled is rare; showing the page is not)."""
+        mine = sorted(municipalities)
+
+        def run(connection: sqlite3.Connection) -> str | None:
+            marks = ", ".join("?" for _ in mine)
+            rows = connection.execute(
+                f"""SELECT DISTINCT text, municipality FROM questions
+                    WHERE outcome = 'fallback' AND text IS NOT NULL
+                      AND municipality IN ({marks})""",
+                mine,
+            )
+            for text, municipality in rows:
+                if wording_key(text, municipality) == key:
+                    return str(municipality)
+            return None
+
+        return await self.db.read(run) if mine else None
+
+    async def mark_handled(
+        self, session: Session, key: str, municipality: str | None = None
+    ) -> None:
         """An unanswered-questions group is dealt with (the reports read handled_groups)."""
 
         def run(connection: sqlite3.Connection) -> None:
@@ -83,7 +125,16 @@ class ConsoleActions:
             )
 
         await self.db.run_write(run)
-        await self.audit.record(session, "mark_handled", key)
+        await self.audit.record(session, "mark_handled", key, municipality)
+
+
+def _just(municipality: str | None) -> list[str] | None:
+    return [municipality] if municipality is not None else None
+
+
+def _only(municipalities: tuple[str, ...]) -> str | None:
+    """The one municipality a volunteer signed up for; None (the global staff's) for several."""
+    return municipalities[0] if len(municipalities) == 1 else None
 
 
 def _who(name: str | None, user_id: int) -> str:

@@ -159,6 +159,7 @@ class AuditEntry:
     action: str
     target: str | None
     at: int
+    municipality: str | None = None
 
 
 class Audit:
@@ -168,11 +169,25 @@ class Audit:
         self.db = db
         self.clock = clock
 
-    async def record(self, session: Session, action: str, target: str | None = None) -> None:
+    async def record(
+        self,
+        session: Session,
+        action: str,
+        target: str | None = None,
+        municipality: str | None = None,
+    ) -> None:
+        """`municipality` is the one the action was about (None for signing in and out)."""
         await self.db.write(
-            """INSERT INTO console_audit (staff_id, staff_name, action, target, at)
-               VALUES (?, ?, ?, ?, ?)""",
-            (session.staff_id, session.staff_name, action, target, int(self.clock())),
+            """INSERT INTO console_audit (staff_id, staff_name, action, target, at, municipality)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (
+                session.staff_id,
+                session.staff_name,
+                action,
+                target,
+                int(self.clock()),
+                municipality,
+            ),
         )
 
     async def forget(self, user_id: int) -> int:
@@ -183,10 +198,22 @@ class Audit:
             (ERASED, f"({user_id})"),
         )
 
-    async def latest(self, limit: int = 500) -> list[AuditEntry]:
+    async def latest(
+        self,
+        limit: int = 500,
+        municipality: str | None = None,
+        own: int | None = None,
+    ) -> list[AuditEntry]:
+        """The newest entries; with `municipality`, only those about it, and with `own` a
+        staff id, that staff member's sign-ins and sign-outs too."""
+        where = ""
+        params: tuple[object, ...] = (limit,)
+        if municipality is not None:
+            where = "WHERE municipality = ? OR (municipality IS NULL AND staff_id = ?)"
+            params = (municipality, own, limit)
         rows = await self.db.fetchall(
-            """SELECT id, staff_id, staff_name, action, target, at FROM console_audit
-               ORDER BY id DESC LIMIT ?""",
-            (limit,),
+            f"""SELECT id, staff_id, staff_name, action, target, at, municipality
+                FROM console_audit {where} ORDER BY id DESC LIMIT ?""",
+            params,
         )
         return [AuditEntry(*row) for row in rows]

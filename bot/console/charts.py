@@ -4,7 +4,10 @@ Each chart is one `<svg role="img">` labelled by its `<title>` and `<desc>`; the
 says in words what the chart shows, so a screen reader gets the figures, and every bar has a
 `<title>` of its own (shown as a tooltip). Colours have at least 4.5:1 contrast on white, and
 the legend names each colour, so nothing depends on telling colours apart. The SVG scales to
-its container's width (viewBox), for phones too.
+its container's width (viewBox). Each chart is also drawn `NARROW` units wide for a phone: a
+960-wide drawing shrunk to a phone's 360 pixels would make its 14-unit text 5 pixels high;
+at 360 units it stays about 13, with fewer day labels and the legend one line a colour. The
+page shows the one that fits (a media query in console.css).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from bot.messages import BABEL_LOCALES
 from bot.types import Lang
 
 WIDTH, HEIGHT = 960, 320
+# A phone's width in CSS pixels: the narrow drawing's text is shown at about its own size.
+NARROW = 360
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 64
 BAR = "#1f5fa8"
 TEXT = "#1a1a1a"
@@ -53,6 +58,12 @@ def _day(day: date, lang: Lang) -> str:
     return str(format_skeleton("MMMEd", day, locale=BABEL_LOCALES[lang]))
 
 
+@lru_cache(maxsize=256)
+def _short_day(day: date, lang: Lang) -> str:
+    """ "Wed 2", "ons. 2.": the narrow chart's day label."""
+    return str(format_skeleton("Ed", day, locale=BABEL_LOCALES[lang]))
+
+
 def count_axis(peak: int, most_steps: int = 5) -> tuple[int, int]:
     """The count axis for a highest bar of `peak`: a step of 1, 2 or 5 times a power of ten,
     and how many steps reach `peak` (at most `most_steps`): 440 gives 5 steps of 100."""
@@ -76,18 +87,24 @@ class _Frame:
     width: int = WIDTH
     height: int = HEIGHT
 
+    @property
+    def narrow(self) -> bool:
+        return self.width < WIDTH
+
     def open(self) -> str:
+        kind = "narrow" if self.narrow else "wide"
         return (
             f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {self.width} '
             f'{self.height}" width="100%" aria-labelledby="{self.ident}-title {self.ident}-desc" '
-            f'font-family="sans-serif" font-size="14" class="chart" id="{self.ident}">'
+            f'font-family="sans-serif" font-size="14" class="chart {kind}" id="{self.ident}">'
             f'<title id="{self.ident}-title">{_x(self.title)}</title>'
             f'<desc id="{self.ident}-desc">{_x(self.desc)}</desc>'
         )
 
 
-def hours_chart(found: Overview, lang: Lang, ident: str = "chart-hours") -> str:
-    """Questions per hour as a bar chart: one bar an hour, days marked along the time axis."""
+def hours_chart(found: Overview, lang: Lang, ident: str = "chart-hours", width: int = WIDTH) -> str:
+    """Questions per hour as a bar chart: one bar an hour, days marked along the time axis
+    (every other day, by weekday and date only, when drawn narrow)."""
     zone = found.zone
     days = max(1, round(len(found.hours) / 24))
     values = {
@@ -107,11 +124,13 @@ def hours_chart(found: Overview, lang: Lang, ident: str = "chart-hours") -> str:
             peak=_number(busiest.count, lang),
             **values,
         )
-    frame = _Frame(ident, plain("console.chart_hours_title", lang, days=str(days)), desc)
+    frame = _Frame(
+        ident, plain("console.chart_hours_title", lang, days=str(days)), desc, width=width
+    )
     # Grid steps of a round whole number each: 0, 100, 200, 300, 400, 500.
     unit, steps = count_axis(busiest.count if busiest else 0)
     top = unit * steps
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_w, plot_h = width - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(1, len(found.hours))
     parts = [frame.open()]
     # The count axis: a grid line and its value at each step.
@@ -119,7 +138,7 @@ def hours_chart(found: Overview, lang: Lang, ident: str = "chart-hours") -> str:
         value = unit * tick
         y = TOP + plot_h - plot_h * tick / steps
         parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
+            f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
             f'<text x="{LEFT - 8}" y="{y + 5:.1f}" text-anchor="end" fill="{TEXT}">'
             f"{_x(_number(value, lang))}</text>"
         )
@@ -133,18 +152,26 @@ def hours_chart(found: Overview, lang: Lang, ident: str = "chart-hours") -> str:
             f'height="{height:.1f}" fill="{BAR}"><title>{_x(label)}</title></rect>'
         )
     parts.append("</g>")
-    # The time axis: a tick and the day at each local midnight.
+    # The time axis: a tick at each local midnight, with the day (narrow: every other one).
+    midnights = 0
     for index, hour in enumerate(found.hours):
         if hour.start.hour != 0:
             continue
         x = LEFT + index * step
         parts.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP + plot_h}" y2="{TOP + plot_h + 6}" '
-            f'stroke="{TEXT}"/><text x="{x:.1f}" y="{TOP + plot_h + 22}" text-anchor="middle" '
-            f'fill="{TEXT}">{_x(_day(hour.start.date(), lang))}</text>'
+            f'stroke="{TEXT}"/>'
+        )
+        midnights += 1
+        if frame.narrow and midnights % 2 == 0:
+            continue
+        day = _short_day(hour.start.date(), lang) if frame.narrow else _day(hour.start.date(), lang)
+        parts.append(
+            f'<text x="{x:.1f}" y="{TOP + plot_h + 22}" text-anchor="middle" '
+            f'fill="{TEXT}">{_x(day)}</text>'
         )
     parts.append(
-        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" '
+        f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" '
         f'stroke="{TEXT}"/>'
         f'<text x="{LEFT + plot_w / 2:.0f}" y="{HEIGHT - 12}" text-anchor="middle" '
         f'fill="{TEXT}">{_x(plain("console.chart_axis_time", lang, zone=zone))}</text>'
@@ -159,22 +186,35 @@ def _stack(shares: Shares) -> Sequence[int]:
     return (shares.answered, shares.clarified, shares.unanswered)
 
 
-def _legend(y: int, lang: Lang, totals: Sequence[int], total: int) -> str:
+# A legend line's height, where a narrow chart puts each colour on a line of its own.
+LEGEND_LINE = 22
+
+
+def _legend_height(narrow: bool) -> int:
+    """What a legend adds below its first line."""
+    return LEGEND_LINE * (len(SHARE_KEYS) - 1) if narrow else 0
+
+
+def _legend(y: int, lang: Lang, totals: Sequence[int], total: int, narrow: bool = False) -> str:
+    """The colours named with their counts: side by side, or one a line when `narrow`."""
     parts = []
     for index, (key, colour, count) in enumerate(
         zip(SHARE_KEYS, SHARE_COLOURS, totals, strict=True)
     ):
-        x = LEFT + index * 300
+        x = LEFT if narrow else LEFT + index * 300
+        y_line = y + index * LEGEND_LINE if narrow else y
         share = _percent(count / total if total else 0.0, lang)
         text = f"{plain(key, lang)}: {_number(count, lang)} ({share})"
         parts.append(
-            f'<rect x="{x}" y="{y - 12}" width="14" height="14" fill="{colour}"/>'
-            f'<text x="{x + 20}" y="{y}" fill="{TEXT}">{_x(text)}</text>'
+            f'<rect x="{x}" y="{y_line - 12}" width="14" height="14" fill="{colour}"/>'
+            f'<text x="{x + 20}" y="{y_line}" fill="{TEXT}">{_x(text)}</text>'
         )
     return "".join(parts)
 
 
-def shares_chart(found: Overview, lang: Lang, ident: str = "chart-shares") -> str:
+def shares_chart(
+    found: Overview, lang: Lang, ident: str = "chart-shares", width: int = WIDTH
+) -> str:
     """The shares answered, asked to clarify and not answered, as one stacked bar."""
     counts = _stack(found.shares)
     total = found.shares.total
@@ -186,15 +226,18 @@ def shares_chart(found: Overview, lang: Lang, ident: str = "chart-shares") -> st
         unanswered=_percent(found.shares.share(counts[2]), lang),
         total=_number(total, lang),
     )
-    height = 110
-    frame = _Frame(ident, plain("console.chart_shares_title", lang), desc, height=height)
-    plot_w = WIDTH - LEFT - RIGHT
+    narrow = width < WIDTH
+    height = 110 + _legend_height(narrow)
+    frame = _Frame(
+        ident, plain("console.chart_shares_title", lang), desc, width=width, height=height
+    )
+    plot_w = width - LEFT - RIGHT
     return "".join(
         [
             frame.open(),
             f'<rect x="{LEFT}" y="16" width="{plot_w}" height="40" fill="none" stroke="{GRID}"/>',
             _bar_segments(LEFT, 16, plot_w, 40, counts, lang),
-            _legend(90, lang, counts, total),
+            _legend(90, lang, counts, total, narrow),
             "</svg>",
         ]
     )
@@ -219,7 +262,9 @@ def _bar_segments(
     return "".join(parts)
 
 
-def languages_chart(found: Overview, lang: Lang, ident: str = "chart-languages") -> str:
+def languages_chart(
+    found: Overview, lang: Lang, ident: str = "chart-languages", width: int = WIDTH
+) -> str:
     """Each language's questions as a bar split into the three outcomes, bars as long as the
     language's share of the busiest language's questions."""
     rows = [row for row in found.by_language if row.questions]
@@ -236,7 +281,9 @@ def languages_chart(found: Overview, lang: Lang, ident: str = "chart-languages")
         for row in rows
     )
     row_h, gap = 28, 12
-    height = 16 + len(rows) * (row_h + gap) + 40
+    narrow = width < WIDTH
+    legend_y = 16 + len(rows) * (row_h + gap) + 26
+    height = legend_y + 14 + _legend_height(narrow)
     frame = _Frame(
         ident,
         plain("console.chart_languages_title", lang),
@@ -249,11 +296,12 @@ def languages_chart(found: Overview, lang: Lang, ident: str = "chart-languages")
             end=local_time(found.end, lang),
             zone=found.zone,
         ),
+        width=width,
         height=height,
     )
     longest = max((row.shares.total for row in rows), default=0) or 1
     label_w = 120
-    plot_w = WIDTH - LEFT - RIGHT - label_w
+    plot_w = width - LEFT - RIGHT - label_w
     parts = [frame.open()]
     for index, row in enumerate(rows):
         y = 16 + index * (row_h + gap)
@@ -262,9 +310,9 @@ def languages_chart(found: Overview, lang: Lang, ident: str = "chart-languages")
             f'fill="{TEXT}">{_x(names[row.language])}</text>'
         )
         counts = _stack(row.shares)
-        width = plot_w * sum(counts) / longest
-        parts.append(_bar_segments(LEFT + label_w, y, width, row_h, counts, lang))
+        length = plot_w * sum(counts) / longest
+        parts.append(_bar_segments(LEFT + label_w, y, length, row_h, counts, lang))
     totals = [sum(_stack(row.shares)[i] for row in rows) for i in range(3)]
-    parts.append(_legend(height - 14, lang, totals, sum(totals)))
+    parts.append(_legend(legend_y, lang, totals, sum(totals), narrow))
     parts.append("</svg>")
     return "".join(parts)

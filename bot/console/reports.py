@@ -18,7 +18,6 @@ What the tables record, and so what the reports can say:
 
 from __future__ import annotations
 
-import hashlib
 import math
 import statistics
 from collections import Counter
@@ -30,8 +29,7 @@ from zoneinfo import ZoneInfo
 from bot.console.masking import Masker
 from bot.kb.knowledge import KnowledgeBase
 from bot.storage.db import Database
-from bot.storage.records import UNANSWERED_SCAN, cluster_similar
-from bot.text import tokens
+from bot.storage.records import UNANSWERED_SCAN, cluster_similar, wording_key
 from bot.types import Lang
 
 HOUR = 3600
@@ -271,18 +269,6 @@ class UnansweredReport:
     groups: tuple[UnansweredGroup, ...]
     wordings: int  # distinct wordings read
     truncated: bool  # more than UNANSWERED_SCAN distinct wordings: the rarest were not read
-
-
-def wording_key(text: str, municipality: str | None) -> str:
-    """The key of one wording: its folded words and the municipality, hashed.
-
-    A group's key is the key of the wording that names it. When another wording becomes the
-    most asked, the group's key changes, but the old one is still among its `member_keys`,
-    so a group marked handled stays handled.
-    """
-    folded = " ".join(tokens(text))
-    digest = hashlib.sha256(f"{municipality or ''}\n{folded}".encode()).hexdigest()
-    return digest[:16]
 
 
 async def unanswered(

@@ -121,6 +121,27 @@ class World(CoreState):
         self._check_status(status)
         group.members[self.user(user).id] = status
 
+    def change_member_status(
+        self, chat: ChatRef, user: UserRef, status: str, *, by: UserRef | None = None
+    ) -> Injected:
+        """A user joins, leaves or is removed from a group: their status changes and a
+        chat_member update is queued (delivered only to a bot that asked for them). `by`
+        is who did it; by default the user themself."""
+        group = self.chat(chat)
+        self._check_status(status)
+        target = self.user(user)
+        old = group.members.get(target.id, "left")
+        group.members[target.id] = status
+        actor = self.user(by) if by is not None else target
+        payload = {
+            "chat": group.to_api(),
+            "from": actor.to_api(),
+            "date": self._now(),
+            "old_chat_member": _member_json(target.to_api(), old),
+            "new_chat_member": _member_json(target.to_api(), status),
+        }
+        return Injected(self._enqueue("chat_member", payload))
+
     def set_bot_status(self, chat: ChatRef, status: str, *, by: UserRef | None = None) -> Injected:
         """Change the bot's own status in a group; queues the my_chat_member update.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -103,23 +104,50 @@ class Volunteer:
     # The municipalities they signed up for; none for someone registered before they were
     # asked, who may help anywhere.
     municipalities: tuple[str, ...] = ()
+    # Each municipality's staff decide for it alone: (municipality, state) for each of
+    # `municipalities`. `state` is the overall one: approved somewhere, else pending
+    # somewhere, else revoked, else rejected.
+    approvals: tuple[tuple[str, VolunteerState], ...] = ()
 
     @classmethod
     def from_row(cls, row: Any) -> Volunteer:
         values = list(row)
         values[3] = split_list(values[3])
         values[11] = split_list(values[11])
+        pairs = (pair.partition(":") for pair in split_list(values[12]))
+        values[12] = tuple(sorted((m, state) for m, _, state in pairs))
         return cls(*values)
 
     @property
     def approved(self) -> bool:
         return self.state == "approved"
 
+    def state_in(self, municipality: str) -> VolunteerState | None:
+        """Their state for `municipality`; None when they did not sign up for it."""
+        return dict(self.approvals).get(municipality)
+
+    def in_state(self, state: VolunteerState) -> tuple[str, ...]:
+        """The municipalities they are `state` for, in the order they signed up."""
+        return tuple(m for m in self.municipalities if self.state_in(m) == state)
+
+    @property
+    def approved_for(self) -> tuple[str, ...]:
+        return self.in_state("approved")
+
 
 VOLUNTEER_COLUMNS = (
     "user_id, name, area, skills, phone, language, state, confidentiality_accepted_at, "
-    "registered_at, decided_at, decided_by, municipalities"
+    "registered_at, decided_at, decided_by, municipalities, "
+    "(SELECT group_concat(a.municipality || ':' || a.state) FROM volunteer_approvals AS a "
+    "WHERE a.user_id = volunteers.user_id) AS approvals"
 )
+
+
+def overall_state(states: Collection[VolunteerState]) -> VolunteerState:
+    """A volunteer's state from their per-municipality ones: approved somewhere, else
+    pending somewhere, else revoked somewhere, else rejected."""
+    order: tuple[VolunteerState, ...] = ("approved", "pending", "revoked")
+    return next((state for state in order if state in states), "rejected")
 
 
 def split_list(stored: str | None) -> tuple[str, ...]:

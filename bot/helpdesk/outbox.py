@@ -148,6 +148,22 @@ def drop_unsent_details(connection: sqlite3.Connection, request_id: int) -> None
     )
 
 
+def drop_unsent_posts(connection: sqlite3.Connection, request_id: int) -> None:
+    """An erased request is posted nowhere any more: unsent messages that carry it (the
+    volunteer's details, the offers to the volunteers of its area, the staff's escalation;
+    each holds the request as it was) go, and so does its first post to the volunteer
+    group while it has none. A redraw of a post already made stays: it shows the request
+    erased."""
+    connection.execute(
+        """DELETE FROM outbox WHERE request_id = ? AND state = 'pending'
+             AND ((kind = 'message' AND json_extract(payload, '$.view.values.request')
+                     IS NOT NULL)
+               OR (kind = 'group' AND (SELECT group_message_id FROM help_requests
+                     WHERE id = ?) IS NULL))""",
+        (request_id, request_id),
+    )
+
+
 def withdraw_details(connection: sqlite3.Connection, request_id: int) -> None:
     """The request is no longer the volunteer's (done, released, cancelled, closed): details
     not sent yet are dropped, and the private message that holds them is edited to say so,

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.helpdesk.conversations import Conversations, end_conversation
-from bot.helpdesk.outbox import Outbox, drop_unsent_details
+from bot.helpdesk.outbox import Outbox, drop_unsent_posts
 from bot.helpdesk.requests import cancel_request, release_claims
 from bot.helpdesk.routing import Chats
 from bot.notices.subscriptions import forget_subscriber
 from bot.storage.db import now
+from bot.storage.records import wording_key
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +35,39 @@ def erase_requests(connection: sqlite3.Connection, where: str, params: Sequence[
                  erased_at = ? WHERE id = ?""",
             (now(), request_id),
         )
-        # Sent messages keep no text already; an unsent one with the contact details goes.
-        drop_unsent_details(connection, request_id)
+        # Sent messages keep no text already; an unsent one that carries the request goes.
+        drop_unsent_posts(connection, request_id)
     return len(ids)
+
+
+def _unanswered_keys(
+    connection: sqlite3.Connection, where: str, params: Sequence[Any]
+) -> dict[str, str | None]:
+    """The console's key of each unanswered wording `where` selects, with its municipality
+    (what "mark handled" stores: a short hash of the folded words, which a guess can be
+    checked against)."""
+    rows = connection.execute(
+        f"""SELECT DISTINCT text, municipality FROM questions
+            WHERE outcome = 'fallback' AND text IS NOT NULL AND {where}""",
+        params,
+    )
+    return {wording_key(text, municipality): municipality for text, municipality in rows}
+
+
+def _forget_handled(connection: sqlite3.Connection, asked: dict[str, str | None]) -> None:
+    """Drop the "handled" marks of wordings only the erased person asked: a mark that other
+    residents' questions still make is theirs too, and stays."""
+    if not asked:
+        return
+    places = sorted({m for m in asked.values() if m is not None})
+    marks = ", ".join("?" for _ in places)
+    others = _unanswered_keys(
+        connection,
+        f"(municipality IN ({marks}) OR (municipality IS NULL AND ?))",
+        (*places, None in asked.values()),
+    )
+    gone = [(key,) for key in asked if key not in others]
+    connection.executemany("DELETE FROM handled_groups WHERE key = ?", gone)
 
 
 class Privacy:
@@ -63,6 +94,12 @@ class Privacy:
             erased = erase_requests(
                 connection,
                 "state IN ('done', 'cancelled') AND closed_at <= ? AND erased_at IS NULL",
+                (deadline,),
+            )
+            connection.execute(
+                """DELETE FROM volunteer_approvals WHERE user_id IN (
+                       SELECT user_id FROM volunteers WHERE state IN ('rejected', 'revoked')
+                       AND decided_at <= ?)""",
                 (deadline,),
             )
             connection.execute(
@@ -112,9 +149,12 @@ class Privacy:
             end_conversation(connection, resident_id)
             connection.execute("DELETE FROM residents WHERE user_id = ?", (resident_id,))
             forget_subscriber(connection, resident_id)
+            asked = _unanswered_keys(connection, "user_id = ?", (resident_id,))
             connection.execute(
                 "UPDATE questions SET text = NULL, user_id = NULL WHERE user_id = ?", (resident_id,)
             )
+            _forget_handled(connection, asked)
+            connection.execute("DELETE FROM volunteer_approvals WHERE user_id = ?", (resident_id,))
             connection.execute("DELETE FROM volunteers WHERE user_id = ?", (resident_id,))
             return erased
 

@@ -142,14 +142,23 @@ def cancel_request(
     return request
 
 
-def release_claims(connection: sqlite3.Connection, chats: Chats, volunteer_id: int) -> None:
-    """The requests a volunteer has taken go back to the queue; their residents are told."""
+def release_claims(
+    connection: sqlite3.Connection,
+    chats: Chats,
+    volunteer_id: int,
+    keeping: Volunteer | None = None,
+) -> None:
+    """The requests a volunteer has taken go back to the queue; their residents are told.
+    With `keeping` (the volunteer as they are now), those in a municipality they may still
+    help in stay theirs."""
     claimed = connection.execute(
         "SELECT id FROM help_requests WHERE volunteer_id = ? AND state = 'claimed'",
         (volunteer_id,),
     ).fetchall()
     for (request_id,) in claimed:
         before = request_by_id(connection, request_id)
+        if keeping is not None and before is not None and may_claim(keeping, before.municipality):
+            continue
         connection.execute(
             """UPDATE help_requests SET state = 'open', volunteer_id = NULL,
                  claimed_at = NULL WHERE id = ?""",
@@ -289,7 +298,7 @@ class Requests:
             v
             for v in volunteers_in_state(connection, "approved")
             if v.user_id != request.resident_id
-            and may_claim(v.municipalities, request.municipality)
+            and may_claim(v, request.municipality)
             and covers(v.area, request.area)
         ]
         if not near:
@@ -336,7 +345,7 @@ class Requests:
             if volunteer is None or not volunteer.approved:
                 return ClaimResult("not_volunteer", request_by_id(connection, request_id))
             wanted = request_by_id(connection, request_id)
-            if wanted is not None and not may_claim(volunteer.municipalities, wanted.municipality):
+            if wanted is not None and not may_claim(volunteer, wanted.municipality):
                 # Approved for Asker is not approved for Öckerö: nothing changes.
                 return ClaimResult("elsewhere", wanted)
             cursor = connection.execute(

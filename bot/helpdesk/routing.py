@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from bot.helpdesk.models import Volunteer
 from bot.kb.knowledge import Municipality
 from bot.messages import STAFF_LANG
 from bot.types import Lang
@@ -83,12 +84,13 @@ def may_write_notice(
     return not chat_municipalities or municipality in chat_municipalities
 
 
-def may_claim(approved_for: Collection[str], municipality: str | None) -> bool:
-    """Whether a volunteer approved for `approved_for` may take a request in `municipality`.
-
-    A volunteer registered before municipalities were asked for has none, and may take any
-    request, as they could then."""
-    return not approved_for or municipality in approved_for
+def may_claim(volunteer: Volunteer, municipality: str | None) -> bool:
+    """Whether a volunteer may take a request in `municipality`: approved for it by its
+    staff. A volunteer registered before municipalities were asked for has none, and once
+    approved may take any request, as they could then."""
+    if not volunteer.municipalities:
+        return volunteer.approved
+    return municipality is not None and municipality in volunteer.approved_for
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -159,9 +159,11 @@ def staff_registration(
     earlier: Volunteer | None = None,
     lang: Lang = STAFF_LANG,
     places: Sequence[str] = (),
+    decide_for: Sequence[str] = (),
 ) -> tuple[str, Keyboard]:
     """The staff chat's message about a new volunteer to vet, with how an earlier
-    registration of the same person ended (rejected or revoked), if one did."""
+    registration of the same person ended (rejected or revoked), if one did; its buttons
+    decide for `decide_for` (`places` names the volunteer's municipalities, in order)."""
     skills = ", ".join(say(f"category_{s}", lang) for s in volunteer.skills) or "–"
     history = ""
     if earlier is not None and earlier.state in ("rejected", "revoked"):
@@ -183,13 +185,47 @@ def staff_registration(
         skills=skills,
         phone=volunteer.phone or "–",
     )
-    keyboard = [
-        [
-            Button(say("button_approve", lang), Action.APPROVE, (str(volunteer.user_id),)),
-            Button(say("button_reject", lang), Action.REJECT, (str(volunteer.user_id),)),
+    return text, decision_buttons(
+        volunteer, lang, decide_for, dict(zip(volunteer.municipalities, places, strict=False))
+    )
+
+
+def decision_buttons(
+    volunteer: Volunteer,
+    lang: Lang,
+    decide_for: Sequence[str] = (),
+    names: Mapping[str, str] | None = None,
+) -> Keyboard:
+    """Approve and Reject for each of `decide_for` still pending, and Revoke for each
+    approved (a staff chat decides for its own municipalities only); for a volunteer
+    registered without municipalities, Approve and Reject for them as a whole. A chat
+    that decides for one municipality has the plain labels."""
+    uid = str(volunteer.user_id)
+    if not decide_for:
+        return [
+            [
+                Button(say("button_approve", lang), Action.APPROVE, (uid,)),
+                Button(say("button_reject", lang), Action.REJECT, (uid,)),
+            ]
         ]
-    ]
-    return text, keyboard
+    rows: Keyboard = []
+    for m in decide_for:
+        place = (names or {}).get(m, m)
+
+        def label(key: str, place: str = place) -> str:
+            return say(key, lang) if len(decide_for) == 1 else say(f"{key}_for", lang, place=place)
+
+        state = volunteer.state_in(m)
+        if state == "pending":
+            rows.append(
+                [
+                    Button(label("button_approve"), Action.APPROVE, (uid, m)),
+                    Button(label("button_reject"), Action.REJECT, (uid, m)),
+                ]
+            )
+        elif state == "approved":
+            rows.append([Button(label("button_revoke"), Action.REVOKE, (uid, m))])
+    return rows
 
 
 # -- rendering at send time ------------------------------------------------------------------
@@ -216,6 +252,7 @@ def _volunteer(data: dict[str, Any] | None) -> Volunteer | None:
     lists = {
         "skills": tuple(data["skills"]),
         "municipalities": tuple(data.get("municipalities", ())),
+        "approvals": tuple((m, state) for m, state in data.get("approvals", ())),
     }
     return Volunteer(**{**data, **lists})
 
@@ -224,17 +261,25 @@ def _registration(values: dict[str, Any], lang: Lang) -> tuple[str, Keyboard]:
     volunteer = _volunteer(values["volunteer"])
     assert volunteer is not None
     places = [str(p) for p in values.get("places", ())]
-    return staff_registration(volunteer, _volunteer(values.get("earlier")), lang, places)
+    decide_for = [str(m) for m in values.get("decide_for", ())]
+    earlier = _volunteer(values.get("earlier"))
+    return staff_registration(volunteer, earlier, lang, places, decide_for)
 
 
 def _decided(values: dict[str, Any], lang: Lang) -> tuple[str, Keyboard]:
+    """The outcome, and the buttons left for the municipalities the post decides for (none
+    for a volunteer registered without municipalities, or a post stored before)."""
     volunteer = _volunteer(values["volunteer"])
     assert volunteer is not None
-    return staff_decided(volunteer, lang), []
+    decide_for = [str(m) for m in values.get("decide_for", ())]
+    if not decide_for:
+        return staff_decided(volunteer, lang), []
+    names = dict(zip(volunteer.municipalities, values.get("places", ()), strict=False))
+    return staff_decided(volunteer, lang), decision_buttons(volunteer, lang, decide_for, names)
 
 
 VIEWS: dict[str, View] = {
-    "say": lambda values, lang: (say(values["key"], lang), []),
+    "say": lambda values, lang: (say(values["key"], lang, **values.get("values", {})), []),
     "volunteer_details": lambda values, lang: volunteer_details(_request(values), lang),
     "volunteer_offer": lambda values, lang: volunteer_offer(
         _request(values), lang, int(time.time())

@@ -6,10 +6,11 @@ Each change is one transaction with its messages, like a request's (`Outbox.tran
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 
 from bot.helpdesk.conversations import Conversations, end_conversation
 from bot.helpdesk.intake import Conversation
-from bot.helpdesk.models import Volunteer
+from bot.helpdesk.models import Volunteer, VolunteerState, overall_state, split_list
 from bot.helpdesk.outbox import Outbox, queue_view
 from bot.helpdesk.repository import volunteer_by_id, volunteers_in_state
 from bot.helpdesk.requests import release_claims
@@ -18,25 +19,32 @@ from bot.helpdesk.texts import snapshot
 from bot.storage.db import now
 
 
-def _show_decision(connection: sqlite3.Connection, volunteer: Volunteer) -> None:
-    """A decision made away from the staff chat (the command line): its registration post
-    there shows the outcome and loses the Approve and Reject buttons."""
+def _show_decision(
+    connection: sqlite3.Connection, chats: Chats, volunteer: Volunteer, changed: list[str]
+) -> None:
+    """A decision made away from the staff chats (the console, the command line): the
+    registration posts of the municipalities it was for show the outcome, with the buttons
+    still to press there (Revoke where approved; Approve and Reject where pending). The
+    posts of the other municipalities stay as they are."""
     posts = connection.execute(
         """SELECT chat_id, message_id FROM outbox
            WHERE kind = 'message' AND state = 'sent' AND message_id IS NOT NULL
              AND json_extract(payload, '$.purpose') = ?""",
         (f"registration:{volunteer.user_id}",),
     ).fetchall()
-    values = {"volunteer": snapshot(volunteer)}
+    places = [chats.place_name(m) for m in volunteer.municipalities]
     for chat_id, message_id in posts:
+        mine = [m for m in volunteer.municipalities if chats.route(m).staff == chat_id]
+        if changed and not set(mine) & set(changed):
+            continue
         queue_view(
             connection,
             chat_id,
             "staff_decided",
             "staff",
-            values,
+            {"volunteer": snapshot(volunteer), "decide_for": mine, "places": places},
             edit=message_id,
-            municipality=next(iter(volunteer.municipalities), None),
+            municipality=next(iter(mine or volunteer.municipalities), None),
         )
 
 
@@ -83,6 +91,13 @@ class Volunteers:
                     data.get("municipalities") or None,
                 ),
             )
+            # A new registration is vetted again, for each municipality chosen now.
+            connection.execute("DELETE FROM volunteer_approvals WHERE user_id = ?", (user_id,))
+            connection.executemany(
+                """INSERT INTO volunteer_approvals (user_id, municipality, state)
+                   VALUES (?, ?, 'pending')""",
+                [(user_id, m) for m in split_list(data.get("municipalities"))],
+            )
             end_conversation(connection, user_id)
             volunteer = volunteer_by_id(connection, user_id)
             assert volunteer is not None
@@ -91,15 +106,17 @@ class Volunteers:
                 "earlier": snapshot(earlier) if earlier else None,
                 "places": [self.chats.place_name(m) for m in volunteer.municipalities],
             }
-            for chat, municipality in self._staff_chats(volunteer):
+            for chat, theirs in self._staff_chats(volunteer).items():
+                # Each chat's post has the buttons of the municipalities it is the staff
+                # chat of: Asker's staff approve for Asker only.
                 queue_view(
                     connection,
                     chat,
                     "staff_registration",
                     "staff",
-                    values,
+                    {**values, "decide_for": theirs},
                     purpose=f"registration:{user_id}",
-                    municipality=municipality,
+                    municipality=next(iter(theirs), None),
                 )
             return volunteer
 
@@ -107,15 +124,16 @@ class Volunteers:
         self.conversations.ended(user_id)
         return volunteer
 
-    def _staff_chats(self, volunteer: Volunteer) -> list[tuple[int | None, str | None]]:
-        """The staff chat of each municipality the volunteer signed up for, once each, with
-        the municipality whose language it reads; the global staff chat for none."""
+    def _staff_chats(self, volunteer: Volunteer) -> dict[int | None, list[str]]:
+        """The staff chat of each municipality the volunteer signed up for, with the
+        municipalities it decides for (the first one's language is the chat's); the global
+        staff chat for none."""
         if not volunteer.municipalities:
-            return [(self.chats.staff, None)]
-        chats: dict[int | None, str | None] = {}
+            return {self.chats.staff: []}
+        chats: dict[int | None, list[str]] = {}
         for municipality in volunteer.municipalities:
-            chats.setdefault(self.chats.route(municipality).staff, municipality)
-        return list(chats.items())
+            chats.setdefault(self.chats.route(municipality).staff, []).append(municipality)
+        return chats
 
     async def decide(
         self,
@@ -123,45 +141,98 @@ class Volunteers:
         approve: bool,
         staff_id: int | None,
         from_states: tuple[str, ...] = ("pending",),
+        municipalities: Collection[str] | None = None,
     ) -> Volunteer | None:
-        """Approve or reject a volunteer in one of `from_states` (pending, unless staff decide
-        again from the command line), and tell them; None if not in one of them."""
-        state = "approved" if approve else "rejected"
-        marks = ", ".join("?" for _ in from_states)
+        """Approve or reject a volunteer for `municipalities` (every one they signed up for,
+        when None) where they are in one of `from_states` (pending, unless staff decide again
+        from the command line), and tell them what for; None if in none of them."""
+        state: VolunteerState = "approved" if approve else "rejected"
 
         def run(connection: sqlite3.Connection) -> Volunteer | None:
-            cursor = connection.execute(
-                f"""UPDATE volunteers SET state = ?, decided_at = ?, decided_by = ?
-                    WHERE user_id = ? AND state IN ({marks})""",
-                (state, now(), staff_id, user_id, *from_states),
-            )
+            changed = _change(connection, user_id, state, staff_id, from_states, municipalities)
             volunteer = volunteer_by_id(connection, user_id)
-            if cursor.rowcount != 1 or volunteer is None:
+            if changed is None or volunteer is None:
                 return None
             key = "volunteer_approved" if approve else "volunteer_rejected"
-            queue_view(connection, user_id, "say", "volunteer", {"key": key})
+            self._tell(connection, volunteer, key, changed)
             if staff_id is None:
-                _show_decision(connection, volunteer)
+                _show_decision(connection, self.chats, volunteer, changed)
             return volunteer
 
         return await self.outbox.transaction(run)
 
-    async def revoke(self, user_id: int, staff_id: int | None) -> Volunteer | None:
-        """Withdraw an approval; requests the volunteer had taken go back to the queue."""
+    async def revoke(
+        self, user_id: int, staff_id: int | None, municipalities: Collection[str] | None = None
+    ) -> Volunteer | None:
+        """Withdraw an approval for `municipalities` (all, when None); requests the volunteer
+        had taken there go back to the queue."""
 
         def run(connection: sqlite3.Connection) -> Volunteer | None:
-            cursor = connection.execute(
-                """UPDATE volunteers SET state = 'revoked', decided_at = ?, decided_by = ?
-                   WHERE user_id = ? AND state = 'approved'""",
-                (now(), staff_id, user_id),
+            changed = _change(
+                connection, user_id, "revoked", staff_id, ("approved",), municipalities
             )
             volunteer = volunteer_by_id(connection, user_id)
-            if cursor.rowcount != 1 or volunteer is None:
+            if changed is None or volunteer is None:
                 return None
-            release_claims(connection, self.chats, user_id)
-            queue_view(connection, user_id, "say", "volunteer", {"key": "volunteer_revoked"})
+            # Where they are approved still, what they took stays theirs.
+            release_claims(connection, self.chats, user_id, volunteer)
+            self._tell(connection, volunteer, "volunteer_revoked", changed)
             if staff_id is None:
-                _show_decision(connection, volunteer)
+                _show_decision(connection, self.chats, volunteer, changed)
             return volunteer
 
         return await self.outbox.transaction(run)
+
+    def _tell(
+        self, connection: sqlite3.Connection, volunteer: Volunteer, key: str, places: list[str]
+    ) -> None:
+        """The volunteer is told the decision, and which municipalities it is for."""
+        if not places:
+            queue_view(connection, volunteer.user_id, "say", "volunteer", {"key": key})
+            return
+        names = ", ".join(self.chats.place_name(m) for m in places)
+        values = {"key": f"{key}_for", "values": {"places": names}}
+        queue_view(connection, volunteer.user_id, "say", "volunteer", values)
+
+
+def _change(
+    connection: sqlite3.Connection,
+    user_id: int,
+    state: VolunteerState,
+    staff_id: int | None,
+    from_states: tuple[str, ...],
+    municipalities: Collection[str] | None,
+) -> list[str] | None:
+    """Move a volunteer to `state` for `municipalities` (all, when None) where they are in
+    one of `from_states`, and their overall state with it. The municipalities changed ([]
+    for one registered without any); None when nothing changed."""
+    marks = ", ".join("?" for _ in from_states)
+    volunteer = volunteer_by_id(connection, user_id)
+    if volunteer is None:
+        return None
+    stamp = now()
+    if not volunteer.municipalities:
+        cursor = connection.execute(
+            f"""UPDATE volunteers SET state = ?, decided_at = ?, decided_by = ?
+                WHERE user_id = ? AND state IN ({marks})""",
+            (state, stamp, staff_id, user_id, *from_states),
+        )
+        return [] if cursor.rowcount == 1 else None
+    wanted = [
+        m
+        for m in volunteer.municipalities
+        if (municipalities is None or m in municipalities) and volunteer.state_in(m) in from_states
+    ]
+    if not wanted:
+        return None
+    connection.executemany(
+        """UPDATE volunteer_approvals SET state = ?, decided_at = ?, decided_by = ?
+           WHERE user_id = ? AND municipality = ?""",
+        [(state, stamp, staff_id, user_id, m) for m in wanted],
+    )
+    states = [state if m in wanted else volunteer.state_in(m) for m in volunteer.municipalities]
+    connection.execute(
+        "UPDATE volunteers SET state = ?, decided_at = ?, decided_by = ? WHERE user_id = ?",
+        (overall_state([s for s in states if s is not None]), stamp, staff_id, user_id),
+    )
+    return wanted

@@ -238,4 +238,31 @@ MIGRATIONS: list[list[str]] = [
         ) WITHOUT ROWID""",
         "CREATE INDEX notice_deliveries_state ON notice_deliveries (notice_id, state, not_before)",
     ],
+    # 10: the municipality each console audit entry is about, so that a
+    # municipality's staff read only their own municipality's entries (none: sign-ins, and
+    # entries written before; the global staff read those).
+    [
+        "ALTER TABLE console_audit ADD COLUMN municipality TEXT",
+    ],
+    # 11: approval per municipality. A volunteer who signed up for Asker and
+    # Öckerö is approved (or rejected, or revoked) by each one's staff for it alone; the
+    # volunteers row keeps their overall state (approved somewhere, else pending somewhere,
+    # else revoked, else rejected). Every existing decision is kept, for each municipality
+    # the volunteer signed up for; one registered without municipalities has no rows and
+    # is decided as a whole, as before.
+    [
+        """CREATE TABLE volunteer_approvals (
+            user_id INTEGER NOT NULL,
+            municipality TEXT NOT NULL,
+            state TEXT NOT NULL,
+            decided_at INTEGER,
+            decided_by INTEGER,
+            PRIMARY KEY (user_id, municipality)
+        ) WITHOUT ROWID""",
+        """INSERT INTO volunteer_approvals (user_id, municipality, state, decided_at, decided_by)
+           SELECT v.user_id, m.value, v.state, v.decided_at, v.decided_by
+           FROM volunteers AS v,
+                json_each('["' || replace(v.municipalities, ',', '","') || '"]') AS m
+           WHERE v.municipalities IS NOT NULL AND v.municipalities != '' AND m.value != ''""",
+    ],
 ]

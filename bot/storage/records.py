@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import sqlite3
@@ -192,6 +193,18 @@ class Question:
 _QUESTION_COLUMNS = (
     "id, user_id, municipality, language, text, outcome, asked_at, sent_to_staff_at, answered_at"
 )
+
+
+def wording_key(text: str, municipality: str | None) -> str:
+    """The key of one wording: its folded words and the municipality, hashed.
+
+    A group's key is the key of the wording that names it. When another wording becomes the
+    most asked, the group's key changes, but the old one is still among its `member_keys`,
+    so a group marked handled stays handled.
+    """
+    folded = " ".join(tokens(text))
+    digest = hashlib.sha256(f"{municipality or ''}\n{folded}".encode()).hexdigest()
+    return digest[:16]
 
 
 # Distinct unanswered wordings read to group; the groups shown are far fewer.

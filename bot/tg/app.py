@@ -11,6 +11,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     Defaults,
     MessageHandler,
@@ -193,4 +194,5 @@ def register_handlers(
     application.add_handler(MessageHandler(private & filters.CONTACT, helpdesk.on_contact))
     application.add_handler(MessageHandler(private & NOT_TEXT, resident.not_text))
     application.add_handler(CallbackQueryHandler(buttons.press))
+    application.add_handler(ChatMemberHandler(staff.member_changed, ChatMemberHandler.CHAT_MEMBER))
     application.add_error_handler(on_error)

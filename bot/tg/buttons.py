@@ -20,6 +20,7 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.helpdesk.texts import Keyboard
 from bot.messages import say
 from bot.tg.callbacks import Callback, CallbackCodec
 from bot.tg.errors import query_expired
@@ -54,6 +55,20 @@ def signed_button(
 ) -> InlineKeyboardButton:
     """A button whose data is signed for the chat it is sent to."""
     return InlineKeyboardButton(label, callback_data=codec.encode(chat_id, action, *args))
+
+
+def signed_markup(
+    codec: CallbackCodec, chat_id: int, keyboard: Keyboard
+) -> InlineKeyboardMarkup | None:
+    """A help-desk view's buttons (`texts.Keyboard`), signed for the chat they are sent to."""
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [signed_button(codec, chat_id, b.label, b.action, *b.args) for b in row]
+            for row in keyboard
+        ]
+    )
 
 
 def callback_int(value: str) -> int:

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 from telegram.request import HTTPXRequest
@@ -144,7 +144,10 @@ async def polling(application: Application[Any, Any, Any, Any, Any, Any]) -> Asy
     assert application.updater is not None and application.post_init is not None
     await application.initialize()
     await application.post_init(application)
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    # Every kind, as `serve` asks for: chat_member updates end a leaving staff member's sessions.
+    await application.updater.start_polling(
+        poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES
+    )
     await application.start()
     try:
         yield

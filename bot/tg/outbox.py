@@ -21,13 +21,14 @@ import time
 from contextlib import suppress
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot.helpdesk.outbox import VOLUNTEER_DETAILS, OutboxItem
 from bot.helpdesk.texts import Keyboard, group_message
 from bot.messages import say
+from bot.tg.buttons import signed_markup
 from bot.tg.errors import cannot_edit, message_gone, not_modified
 from bot.tg.ratelimit import retry_seconds
 from bot.tg.runtime import Runtime
@@ -53,20 +54,7 @@ class OutboxSender:
         self.held: dict[int, float] = {}
 
     def markup(self, chat_id: int, keyboard: Keyboard) -> InlineKeyboardMarkup | None:
-        if not keyboard:
-            return None
-        codec = self.rt.codec
-        return InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        b.label, callback_data=codec.encode(chat_id, b.action, *b.args)
-                    )
-                    for b in row
-                ]
-                for row in keyboard
-            ]
-        )
+        return signed_markup(self.rt.codec, chat_id, keyboard)
 
     async def run(self) -> None:
         """Send until cancelled."""
@@ -164,17 +152,17 @@ class OutboxSender:
         return True
 
     async def _edit(self, item: OutboxItem) -> int | None:
-        """Replace an earlier private message (the volunteer's contact details) with new text
-        and no buttons."""
+        """Replace an earlier message (the volunteer's contact details, a registration post)
+        with new text and the view's buttons (none for most)."""
         if item.chat_id is None or item.payload is None:
             return None
         message_id = int(item.payload["edit"])
-        text, _ = await self.outbox.render(item)
+        text, keyboard = await self.outbox.render(item)
         await self.bot.edit_message_text(
             text,
             chat_id=item.chat_id,
             message_id=message_id,
-            reply_markup=None,
+            reply_markup=self.markup(item.chat_id, keyboard),
             rate_limit_args=OWN_RETRIES,
         )
         return message_id

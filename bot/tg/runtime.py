@@ -109,3 +109,9 @@ class Runtime(Services):
 
     def remember_staff(self, user_id: int, chat_id: int, is_staff: bool) -> None:
         self.staff_membership[(user_id, chat_id)] = (is_staff, time.monotonic())
+
+    def forget_staff(self, user_id: int) -> None:
+        """Drop every cached answer about `user_id`: their membership changed, so the next
+        question goes to Telegram instead of trusting a minute-old answer."""
+        for key in [key for key in self.staff_membership if key[0] == user_id]:
+            del self.staff_membership[key]

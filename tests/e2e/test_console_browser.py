@@ -117,7 +117,9 @@ async def in_the_browser(world: World, tmp_path: Path) -> None:
             await page.get_by_role("button", name=approve).click()
             await page.get_by_role("status").wait_for()
             await screenshot(page, "volunteers-approved")
-            await seen(core, world.volunteer, plain("volunteer_approved"))
+            await seen(
+                core, world.volunteer, plain("volunteer_approved_for", places="Asker kommune")
+            )
             await page.get_by_role("link", name=title("requests"), exact=True).click()
             row = page.locator("tr", has_text=ref)
             await row.wait_for()
@@ -141,6 +143,17 @@ async def in_the_browser(world: World, tmp_path: Path) -> None:
             await page.get_by_role("link", name=title("requests"), exact=True).click()
             await page.get_by_role("heading", level=1, name=title("requests")).wait_for()
             await screenshot(page, "requests-phone")
+            # The overview's charts on a phone: the narrow drawings, their text readable.
+            await page.get_by_role("link", name=title("overview"), exact=True).click()
+            await page.get_by_role("heading", level=1, name=title("overview")).wait_for()
+            for chart in ("chart-hours", "chart-shares", "chart-languages"):
+                assert not await page.locator(f"svg#{chart}").is_visible(), chart
+                narrow = page.locator(f"svg#{chart}-narrow")
+                assert await narrow.is_visible(), chart
+                label = await narrow.locator("text").first.bounding_box()
+                # 14-unit text: at least 11 pixels high on the screen, not the wide one's 5.
+                assert label is not None and label["height"] >= 11, (chart, label)
+            await screenshot(page, "overview-phone")
         finally:
             await context.close()
 

@@ -58,7 +58,7 @@ async def test_ockero_s_sign_ups_and_requests_go_to_its_own_chats_and_only_its_s
         )
         assert refused.text == say("staff_not_yours", "sv", place="Öckerö kommun")
         core.press_button(sven, card, text=say("button_approve", "sv"))
-        await seen(core, ola, plain("volunteer_approved", "nb"))
+        await seen(core, ola, plain("volunteer_approved_for", "nb", places="Öckerö kommun"))
 
         # Lars lives in Öckerö and asks for help in Hönö: Ola, who listed Hönö, hears first.
         core.inject_text(lars, "/municipality ockero")

@@ -209,7 +209,7 @@ async def register_volunteer(
     if approve:
         # Asker's staff texts are in Norwegian.
         core.press_button(world.staff, card, text=say("button_approve", "nb"))
-        await seen(core, user, plain("volunteer_approved", lang))
+        await seen(core, user, plain("volunteer_approved_for", lang, places="Asker kommune"))
         await shows(core, card, plain("staff_approved_by", who="Siri"))
 
 

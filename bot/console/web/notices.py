@@ -53,6 +53,7 @@ class ShowPage(Protocol):
         session: Session,
         shown: Page,
         municipality: str | None,
+        scope: StaffScope,
         template: str = ...,
         **extra: Any,
     ) -> web.Response: ...
@@ -311,7 +312,14 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         municipality = municipality_of(request)
         page = await list_page(services, lang, scope, municipality)
         response = tools.show_page(
-            request, session, page, municipality, template="notices.html", compose=form, one=None
+            request,
+            session,
+            page,
+            municipality,
+            scope,
+            template="notices.html",
+            compose=form,
+            one=None,
         )
         response.set_status(status)
         return response
@@ -374,7 +382,7 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         shown = await preview(services, lang, scope, notice)
         page = Page("notices", shown.heading, zone_name(None, lang))
         return tools.show_page(
-            request, session, page, None, template="notices.html", compose=None, one=shown
+            request, session, page, None, scope, template="notices.html", compose=None, one=shown
         )
 
     async def create(request: web.Request) -> web.Response:

@@ -31,6 +31,7 @@ from bot.console.text import local_time as report_time
 from bot.console.web.views import Texts, age, local_time, zone, zone_name
 from bot.helpdesk.models import CATEGORIES, REQUEST_COLUMNS, HelpRequest, Volunteer
 from bot.helpdesk.repository import first_name
+from bot.helpdesk.routing import EVERYWHERE, StaffScope, may_claim
 from bot.kb.knowledge import SHARED, KnowledgeBase
 from bot.services import Services
 from bot.types import Lang
@@ -70,6 +71,10 @@ class View:
     lang: Lang
     municipality: str | None
     query: Mapping[str, str] = field(default_factory=dict)
+    # Whose staff the reader is: `municipality` is always one of theirs (None, all, only
+    # for the global staff), and their own audit entries are shown with it.
+    scope: StaffScope = EVERYWHERE
+    reader: int | None = None  # the staff member's user id
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -125,6 +130,7 @@ class Snippet:
 class Chart:
     svg: Markup  # drawn by bot/console/charts.py, every text in it escaped
     caption: str
+    narrow: Markup | None = None  # the same, drawn for a phone (shown instead there)
 
 
 @dataclass(frozen=True)
@@ -216,9 +222,16 @@ async def overview(view: View) -> Page:
         view.services.db, int(time.time()), view.municipality, zone(page.zone)
     )
     page.charts = [
-        Chart(Markup(charts.hours_chart(found, lang)), t("console_overview_questions")),
-        Chart(Markup(charts.shares_chart(found, lang)), t("console_overview_outcomes")),
-        Chart(Markup(charts.languages_chart(found, lang)), t("console_overview_languages")),
+        Chart(
+            Markup(draw(found, lang)),
+            t(caption),
+            Markup(draw(found, lang, f"{ident}-narrow", charts.NARROW)),
+        )
+        for draw, ident, caption in (
+            (charts.hours_chart, "chart-hours", "console_overview_questions"),
+            (charts.shares_chart, "chart-shares", "console_overview_outcomes"),
+            (charts.languages_chart, "chart-languages", "console_overview_languages"),
+        )
     ]
     shares = found.shares
     outcomes = Table(
@@ -551,7 +564,11 @@ async def hand_over(services: Services, lang: Lang, request_id: int) -> Page | N
         t("console_hand_over", ref=request.ref),
         zone_name(_country(services, request.municipality), lang),
     )
-    approved = await services.desk.volunteers.in_state("approved")
+    approved = [
+        v
+        for v in await services.desk.volunteers.in_state("approved")
+        if may_claim(v, request.municipality)
+    ]
     names = {v.user_id: first_name(v.name) for v in approved}
     # First name and area: two volunteers called Ola are told apart by where they are.
     choices = [(str(v.user_id), f"{first_name(v.name)} ({v.area or '–'})") for v in approved]
@@ -616,41 +633,85 @@ async def volunteers(view: View) -> Page:
         t("console_col_name"),
         t("console_col_area"),
         t("console_col_skills"),
+        t("console_col_municipalities"),
         t("console_col_registered"),
         t("console_col_decided"),
     ]
     sections = {state: Table(t(f"console_vol_{state}"), columns) for state in VOLUNTEER_SECTIONS}
     for volunteer in await services.desk.volunteers.in_state():
-        table = sections[volunteer.state]
+        if not _volunteer_in(volunteer, view.municipality):
+            continue
+        # Their state for the municipality shown; for all, their overall one.
+        state = volunteer.state_in(view.municipality or "") or volunteer.state
+        table = sections[state]
         table.rows.append(
             [
                 first_name(volunteer.name),
                 volunteer.area or "",
                 ", ".join(_skill(t, skill) for skill in volunteer.skills),
+                [_state_in(view, volunteer, m) for m in volunteer.municipalities],
                 local_time(volunteer.registered_at, page.zone, lang),
                 local_time(volunteer.decided_at, page.zone, lang),
             ]
         )
-        table.forms.append(_volunteer_forms(t, volunteer))
+        table.forms.append(_volunteer_forms(view, volunteer))
     page.tables = [sections[state] for state in VOLUNTEER_SECTIONS]
     return page
+
+
+def _volunteer_in(volunteer: Volunteer, municipality: str | None) -> bool:
+    """Whether a volunteer is shown for `municipality` (all of them for None): one who
+    signed up for it. One registered before municipalities were asked for belongs to the
+    global staff (routing.may_act), and is shown only with all municipalities."""
+    return municipality is None or municipality in volunteer.municipalities
 
 
 def _skill(t: Texts, skill: str) -> str:
     return t(f"category_{skill}") if skill in CATEGORIES else skill
 
 
-def _volunteer_forms(t: Texts, volunteer: Volunteer) -> list[Form]:
+def _state_in(view: View, volunteer: Volunteer, municipality: str) -> str:
+    """ "Öckerö kommun: ✅ Approved": where a volunteer stands in one municipality."""
+    t = Texts(view.lang)
+    state = volunteer.state_in(municipality) or "pending"
+    shown = t("console_vol_state_pending") if state == "pending" else t(f"staff_outcome_{state}")
+    return f"{_name(view.services, municipality, view.lang)}: {shown}"
+
+
+def _volunteer_forms(view: View, volunteer: Volunteer) -> list[Form]:
+    """Approve and reject where pending, revoke where approved: for each municipality of
+    the volunteer's that the reader is staff of (and the page shows), each for it alone.
+    One registered without municipalities is decided as a whole, by the global staff."""
+    t = Texts(view.lang)
     name = first_name(volunteer.name)
     base = f"volunteers/{volunteer.user_id}"
-    if volunteer.state == "pending":
-        return [
-            Form(f"{base}/approve", t("console_approve", name=name)),
-            Form(f"{base}/reject", t("console_reject", name=name)),
-        ]
-    if volunteer.state == "approved":
-        return [Form(f"{base}/revoke", t("console_revoke", name=name))]
-    return []
+    if not volunteer.municipalities:
+        if not view.scope.everywhere:
+            return []
+        if volunteer.state == "pending":
+            return [
+                Form(f"{base}/approve", t("console_approve", name=name)),
+                Form(f"{base}/reject", t("console_reject", name=name)),
+            ]
+        if volunteer.state == "approved":
+            return [Form(f"{base}/revoke", t("console_revoke", name=name))]
+        return []
+    forms = []
+    for m in volunteer.municipalities:
+        if not view.scope.covers(m) or view.municipality not in (None, m):
+            continue
+        place, fields = _name(view.services, m, view.lang), {"municipality": m}
+        state = volunteer.state_in(m)
+        if state == "pending":
+            forms += [
+                Form(f"{base}/approve", t("console_approve_for", name=name, place=place), fields),
+                Form(f"{base}/reject", t("console_reject_for", name=name, place=place), fields),
+            ]
+        elif state == "approved":
+            forms.append(
+                Form(f"{base}/revoke", t("console_revoke_for", name=name, place=place), fields)
+            )
+    return forms
 
 
 # -- audit log -------------------------------------------------------------------------------
@@ -670,7 +731,8 @@ async def audit(view: View) -> Page:
             t("console_col_target"),
         ],
     )
-    for entry in await services.audit.latest(AUDIT_SHOWN):
+    entries = await services.audit.latest(AUDIT_SHOWN, view.municipality, view.reader)
+    for entry in entries:
         table.rows.append(
             [
                 local_time(entry.at, page.zone, lang),

@@ -254,14 +254,24 @@ def add_console(app: web.Application, console: Console) -> None:
 
         if name not in PAGES or (part and not as_csv):
             return not_found()
-        municipality = request.query.get("m") or None
-        kb = console.services.knowledge.responder.kb
-        if municipality not in kb.municipalities:
-            municipality = None
-        view = View(console.services, console.reports, lang, municipality, request.query)
+        scope = await console.scope_of(found.staff_id)
+        choices = _choices(console, scope)
+        if not choices and not scope.everywhere:
+            # Staff of a municipality the knowledge base no longer has: nothing is theirs.
+            return message_page(lang, t("console_no_municipality"), [], 403)
+        municipality = _chosen(request.query.get("m"), choices, scope)
+        view = View(
+            console.services,
+            console.reports,
+            lang,
+            municipality,
+            request.query,
+            scope,
+            found.staff_id,
+        )
         shown: Page = await PAGES[name](view)
         if not as_csv:
-            return show_page(request, found, shown, municipality)
+            return show_page(request, found, shown, municipality, scope)
         body = shown.csv(part)
         if body is None:
             return not_found()
@@ -279,11 +289,13 @@ def add_console(app: web.Application, console: Console) -> None:
         session: Session,
         shown: Page,
         municipality: str | None,
+        scope: StaffScope,
         template: str = "page.html",
         **extra: Any,
     ) -> web.Response:
         lang = _lang(session)
         kb = console.services.knowledge.responder.kb
+        choices = _choices(console, scope)
         done = request.query.get("done")
         t = Texts(lang)
         return show(
@@ -294,7 +306,9 @@ def add_console(app: web.Application, console: Console) -> None:
             session=session,
             langs=LANGS,
             municipality=municipality,
-            municipalities=[(m.id, m.display_name(lang)) for m in kb.municipalities.values()],
+            # Only the staff member's own; "all" only for the global staff.
+            municipalities=[(m, kb.municipalities[m].display_name(lang)) for m in choices],
+            every_municipality=scope.everywhere,
             downloads=[
                 (shown.name + (f"-{d.part}" if d.part else ""), d.label) for d in shown.downloads
             ]
@@ -308,10 +322,14 @@ def add_console(app: web.Application, console: Console) -> None:
         found = await current(request)
         if isinstance(found, web.Response):
             return found
-        shown = await hand_over(console.services, _lang(found), int(request.match_info["target"]))
+        target = int(request.match_info["target"])
+        scope = await console.scope_of(found.staff_id)
+        if not await console.actions.may_act(scope, "requests", target):
+            raise web.HTTPSeeOther(f"{console.root}requests?done=refused")
+        shown = await hand_over(console.services, _lang(found), target)
         if shown is None:
             raise web.HTTPSeeOther(f"{console.root}requests?done=0")
-        return show_page(request, found, shown, None)
+        return show_page(request, found, shown, None, scope)
 
     async def change(request: web.Request) -> web.Response:
         """A button: close, hand over, approve, reject, revoke, mark handled."""
@@ -323,7 +341,19 @@ def add_console(app: web.Application, console: Console) -> None:
         try:
             target = int(request.match_info["target"]) if "target" in request.match_info else 0
             scope = await console.scope_of(session.staff_id)
-            if kind != "unanswered" and not await console.actions.may_act(scope, kind, target):
+            key = form.get("key", "")[:64]
+            # A volunteer's decision for one of their municipalities.
+            place = form.get("municipality") or None
+            # The municipality an unanswered group was asked in; the global staff's need not
+            # be looked for.
+            asked_in = None
+            if kind == "unanswered" and not scope.everywhere:
+                asked_in = await console.actions.owner_of(key, scope.municipalities)
+                if asked_in is None:
+                    return back(kind, "refused")
+            elif kind != "unanswered" and not await console.actions.may_act(
+                scope, kind, target, place
+            ):
                 # Another municipality's request or volunteer: nothing changes.
                 return back(kind, "refused")
             if kind == "requests" and action == "close":
@@ -334,11 +364,11 @@ def add_console(app: web.Application, console: Console) -> None:
                 outcome = await console.actions.hand_over(session, target, volunteer)
                 done = outcome in ("won", "yours")
             elif kind == "volunteers" and action in ("approve", "reject"):
-                done = await console.actions.decide(session, target, action == "approve")
+                done = await console.actions.decide(session, target, action == "approve", place)
             elif kind == "volunteers" and action == "revoke":
-                done = await console.actions.revoke(session, target)
-            elif kind == "unanswered" and action == "handled" and form.get("key"):
-                await console.actions.mark_handled(session, form["key"][:64])
+                done = await console.actions.revoke(session, target, place)
+            elif kind == "unanswered" and action == "handled" and key:
+                await console.actions.mark_handled(session, key, asked_in)
                 done = True
             else:
                 raise ValueError(action)
@@ -391,7 +421,27 @@ def add_console(app: web.Application, console: Console) -> None:
     async def to_root(request: web.Request) -> web.Response:
         raise web.HTTPMovedPermanently(console.root)
 
-    tools = Tools(current, posted, show_page, console.scope_of, console.wake_notices, console.root)
+    async def current_of_somewhere(request: web.Request) -> Session | web.Response:
+        """The session, unless its staff member is staff of no municipality the knowledge base
+        has (then nothing is theirs to see, as on every other page)."""
+        found = await current(request)
+        if isinstance(found, web.Response):
+            return found
+        scope = await console.scope_of(found.staff_id)
+        if not scope.everywhere and not _choices(console, scope):
+            return message_page(
+                _lang(found), Texts(_lang(found))("console_no_municipality"), [], 403
+            )
+        return found
+
+    tools = Tools(
+        current_of_somewhere,
+        posted,
+        show_page,
+        console.scope_of,
+        console.wake_notices,
+        console.root,
+    )
     add_notice_routes(app, console.services, tools)
     app.router.add_get("/console", to_root)
     # GET only: a HEAD (a link checker's) must not use up the one-time link.
@@ -405,6 +455,21 @@ def add_console(app: web.Application, console: Console) -> None:
     app.router.add_get("/console/requests/{target:\\d{1,18}}/hand-over", hand_over_page)
     app.router.add_get("/console/", page)
     app.router.add_get("/console/{page}", page)
+
+
+def _choices(console: Console, scope: StaffScope) -> list[str]:
+    """The municipalities the staff member may choose among: those `scope` covers."""
+    kb = console.services.knowledge.responder.kb
+    return [m for m in kb.municipalities if scope.covers(m)]
+
+
+def _chosen(asked: str | None, choices: list[str], scope: StaffScope) -> str | None:
+    """The municipality a page shows: the one asked for when it is theirs; else all of them
+    for the global staff, and their first for a municipality's staff (a page shows one
+    municipality or all, so theirs is never mixed with another's)."""
+    if asked in choices:
+        return asked
+    return None if scope.everywhere or not choices else choices[0]
 
 
 def _lang(session: Session) -> Lang:

@@ -528,9 +528,7 @@ class HelpDeskHandlers:
             if action == Action.FORGET_NO:
                 await message.reply_text(say("forget_kept", lang))
                 return True
-            await self.desk.privacy.forget_resident(user.id)
-            await self.rt.residents.forget(user.id)
-            await self.rt.audit.forget(user.id)
+            await self.rt.forget_person(user.id)
             await message.reply_text(say("forget_done", lang), reply_markup=ReplyKeyboardRemove())
             return True
         return False

@@ -22,11 +22,20 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot.answering.service import ReloadOutcome
+from bot.helpdesk.models import Volunteer
 from bot.helpdesk.routing import Chats, StaffScope, may_act, may_claim
+from bot.helpdesk.texts import Button, Keyboard, decision_buttons
 from bot.kb.loader import Problem
 from bot.kb.snapshot import Snapshot
 from bot.messages import STAFF_LANG, escape, format_date, say
-from bot.tg.buttons import ButtonPress, acknowledge, callback_int, note_under, signed_button
+from bot.tg.buttons import (
+    ButtonPress,
+    acknowledge,
+    callback_int,
+    note_under,
+    signed_button,
+    signed_markup,
+)
 from bot.tg.render import split_message
 from bot.tg.runtime import Runtime
 from bot.tg.sender import from_person
@@ -214,6 +223,23 @@ class StaffHandlers:
         self.rt.remember_staff(user_id, chat_id, result)
         return result
 
+    async def member_changed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Someone joined or left a staff chat: their cached membership goes, and one who is
+        no longer staff anywhere loses their console sessions at once."""
+        changed = update.chat_member
+        if changed is None or changed.chat.id not in self.rt.chats.staff_chat_ids():
+            return
+        user_id = changed.new_chat_member.user.id
+        self.rt.forget_staff(user_id)
+        now_member = changed.new_chat_member.status in _STAFF_STATUSES
+        self.rt.remember_staff(user_id, changed.chat.id, now_member)
+        if now_member:
+            return
+        found, unknown = await self._scope(context.bot, user_id)
+        if not found.is_staff and not unknown:
+            ended = await self.rt.console_auth.end_all(user_id)
+            logger.info("someone left the staff chats: %d console session(s) ended", ended)
+
     def chat_language(self, chat_id: int) -> Lang:
         """The language of a municipality's own staff chat; English elsewhere."""
         return self.rt.chats.chat_language(chat_id)
@@ -334,7 +360,7 @@ class StaffHandlers:
             await acknowledge(query, say("staff_only_button", lang), alert=True)
             return True
         target = callback_int(callback.arg(0))
-        municipalities = await self._belongs_to(Action(callback.action), target)
+        municipalities = await self._belongs_to(Action(callback.action), target, callback.arg(1))
         if not may_act(scope, municipalities):
             # Another municipality's request or volunteer: refused, and nothing changes.
             place = next((m for m in municipalities if not scope.covers(m)), None)
@@ -344,22 +370,43 @@ class StaffHandlers:
             logger.info("staff button %s refused: another municipality's", callback.action)
             return True
         first = next(iter(municipalities), None)
-        lang = self.rt.chats.language(first)
+        lang = await self._post_language(message.chat_id, Action(callback.action), target, first)
         button = self.BUTTONS[Action(callback.action)]
         note = await button(self, StaffPress(press, target, user.first_name, lang, first))
         if note is not None:
             await acknowledge(query)
-            markup = self._revoke_button(message, callback.action, target, lang)
+            markup = await self._decision_buttons(message, callback.action, target, lang)
             await note_under(query, message, note, markup)
         return True
 
-    async def _belongs_to(self, action: Action, target: int) -> tuple[str | None, ...]:
-        """The municipalities a button's request or volunteer belongs to (none if gone)."""
+    async def _belongs_to(
+        self, action: Action, target: int, municipality: str = ""
+    ) -> tuple[str | None, ...]:
+        """The municipalities a button's request or volunteer belongs to (none if gone): for
+        a volunteer's button that names one of theirs, that one (each municipality's staff
+        decide for it alone); for one that names none (posted before), all of them."""
         if action in (Action.APPROVE, Action.REJECT, Action.REVOKE):
             volunteer = await self.desk.volunteers.get(target)
-            return volunteer.municipalities if volunteer else ()
+            if volunteer is None:
+                return ()
+            if municipality in volunteer.municipalities:
+                return (municipality,)
+            return volunteer.municipalities
         request = await self.desk.requests.get(target)
         return (request.municipality,) if request else ()
+
+    async def _post_language(
+        self, chat_id: int, action: Action, target: int, municipality: str | None
+    ) -> Lang:
+        """The language of the post a button is under: its municipality's; for a
+        volunteer's post in a chat of several municipalities, the first one's (as it was
+        written in)."""
+        if action in (Action.APPROVE, Action.REJECT, Action.REVOKE):
+            volunteer = await self.desk.volunteers.get(target)
+            mine = self._decides_for(chat_id, volunteer) if volunteer else []
+            if mine:
+                return self.rt.chats.language(mine[0])
+        return self.rt.chats.language(municipality)
 
     async def _close(self, press: StaffPress) -> str | None:
         request = await self.desk.requests.close_by_staff(press.target)
@@ -372,7 +419,7 @@ class StaffHandlers:
         approved = [
             v
             for v in await self.desk.volunteers.in_state("approved")
-            if may_claim(v.municipalities, press.municipality)
+            if may_claim(v, press.municipality)
         ]
         if not approved:
             await acknowledge(query, say("staff_no_volunteers", press.lang), alert=True)
@@ -407,12 +454,32 @@ class StaffHandlers:
         }.get(result.status, "staff_request_not_open")
         return say(key, press.lang, who=press.who)
 
+    def _only(self, press: StaffPress) -> list[str] | None:
+        """The one municipality a volunteer's button decides for; None (all) on a button
+        posted before approvals were per municipality."""
+        return [press.municipality] if press.press.callback.arg(1) and press.municipality else None
+
+    def _decides_for(self, chat_id: int, volunteer: Volunteer) -> list[str]:
+        """The volunteer's municipalities whose staff chat `chat_id` is."""
+        return [m for m in volunteer.municipalities if self.rt.chats.route(m).staff == chat_id]
+
+    def _decided_note(self, press: StaffPress, key: str, volunteer: Volunteer) -> str:
+        """ "Approved by Kari", or "… for Öckerö kommun" when the post decides for several."""
+        chosen = self._only(press)
+        chat_id = press.press.message.chat_id
+        if chosen is None or len(self._decides_for(chat_id, volunteer)) < 2:
+            return say(key, press.lang, who=press.who)
+        place = self.rt.chats.place_name(chosen[0])
+        return say(key.replace("_by", "_for_by"), press.lang, who=press.who, place=place)
+
     async def _decide(self, press: StaffPress, approve: bool) -> str:
-        volunteer = await self.desk.volunteers.decide(press.target, approve, press.press.user.id)
+        volunteer = await self.desk.volunteers.decide(
+            press.target, approve, press.press.user.id, municipalities=self._only(press)
+        )
         if volunteer is None:
             return say("staff_already_decided", press.lang)
         key = "staff_approved_by" if approve else "staff_rejected_by"
-        return say(key, press.lang, who=press.who)
+        return self._decided_note(press, key, volunteer)
 
     async def _approve(self, press: StaffPress) -> str | None:
         return await self._decide(press, True)
@@ -421,9 +488,12 @@ class StaffHandlers:
         return await self._decide(press, False)
 
     async def _revoke(self, press: StaffPress) -> str | None:
-        volunteer = await self.desk.volunteers.revoke(press.target, press.press.user.id)
-        key = "staff_revoked_by" if volunteer else "staff_not_approved"
-        return say(key, press.lang, who=press.who)
+        volunteer = await self.desk.volunteers.revoke(
+            press.target, press.press.user.id, self._only(press)
+        )
+        if volunteer is None:
+            return say("staff_not_approved", press.lang)
+        return self._decided_note(press, "staff_revoked_by", volunteer)
 
     BUTTONS: ClassVar[dict[Action, StaffButton]] = {
         Action.STAFF_CLOSE: _close,
@@ -436,21 +506,23 @@ class StaffHandlers:
     # The buttons `dispatch` handles: the router sends each of these here.
     ACTIONS: ClassVar[frozenset[Action]] = frozenset(BUTTONS)
 
-    def _revoke_button(
+    async def _decision_buttons(
         self, message: Message, action: str, target: int, lang: Lang
     ) -> InlineKeyboardMarkup | None:
-        if action != Action.APPROVE:
+        """The buttons left under a volunteer's post once one was pressed: for each
+        municipality this chat decides for, Revoke where approved and Approve and Reject
+        where still pending; Revoke alone for one registered without municipalities, once
+        approved. None under a request's post."""
+        if action not in (Action.APPROVE, Action.REJECT, Action.REVOKE):
             return None
-        return InlineKeyboardMarkup(
-            [
-                [
-                    signed_button(
-                        self.rt.codec,
-                        message.chat_id,
-                        say("button_revoke", lang),
-                        Action.REVOKE,
-                        str(target),
-                    )
-                ]
-            ]
-        )
+        volunteer = await self.desk.volunteers.get(target)
+        if volunteer is None:
+            return None
+        keyboard: Keyboard = []
+        if not volunteer.municipalities:
+            if volunteer.approved:
+                keyboard = [[Button(say("button_revoke", lang), Action.REVOKE, (str(target),))]]
+        elif mine := self._decides_for(message.chat_id, volunteer):
+            names = {m: self.rt.chats.place_name(m) for m in mine}
+            keyboard = decision_buttons(volunteer, lang, mine, names)
+        return signed_markup(self.rt.codec, message.chat_id, keyboard)

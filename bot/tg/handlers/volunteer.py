@@ -64,7 +64,7 @@ class VolunteerHandlers:
             return True
         if result.status == "elsewhere" and result.request is not None:
             chats = self.rt.chats
-            places = ", ".join(chats.place_name(m) for m in volunteer.municipalities)
+            places = ", ".join(chats.place_name(m) for m in volunteer.approved_for)
             place = chats.place_name(result.request.municipality)
             await acknowledge(
                 query, say("claim_not_here", lang, places=places, place=place), alert=True

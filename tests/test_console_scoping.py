@@ -1,0 +1,266 @@
+"""The console per municipality (aiohttp's test client, the real bot in process): a
+municipality's staff see only its data on every page, choose only among their own
+municipalities, and every change to another municipality's request, volunteer or unanswered
+group is refused and changes nothing."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.console.reports import wording_key
+from bot.console.web import NAV
+from bot.fakeapi import User
+from bot.helpdesk.intake import Conversation
+from bot.helpdesk.models import HelpRequest
+from bot.messages import MESSAGES
+from bot.tg.web import make_web_app
+from tests.console_data import add_question, add_vote
+from tests.inprocess import LiveBot, live_bot
+
+SVEN_ID = 4242
+LINK = re.compile(r"/console/login\?token=([\w-]+)")
+
+
+@dataclass
+class Region:
+    """Asker's and Öckerö's data, Sven (Öckerö's staff only) and Siri (the global staff)."""
+
+    bot: LiveBot
+    sven: User
+    asker: HelpRequest
+    ockero: HelpRequest
+    arne: User  # a volunteer for Asker
+    olle: User  # a volunteer for Öckerö
+    client: TestClient
+
+
+def plain(key: str, lang: str) -> str:
+    return MESSAGES[key][lang]
+
+
+async def open_session(bot: LiveBot, client: TestClient, user: User) -> None:
+    """`user` signs in with /console: the link, then its button."""
+    answer = await bot.send(user, "/console")
+    found = LINK.search(answer.text or "")
+    assert found, answer.text
+    form = await client.get(f"/console/login?token={found.group(1)}")
+    token = re.search(r'name="token" value="([^"]+)"', await form.text())
+    assert token
+    await client.post("/console/login", data={"token": token.group(1)})
+
+
+async def sign_in(bot: LiveBot, client: TestClient, user: User) -> str:
+    """`user` signs in with /console; returns the session's CSRF token."""
+    await open_session(bot, client, user)
+    page = await (await client.get("/console/")).text()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf, page
+    return csrf.group(1)
+
+
+async def request_in(bot: LiveBot, municipality: str, who: User) -> HelpRequest:
+    data = {"category": "dog", "description": "lufte hunden", "area": "Sentrum"}
+    filled = Conversation("request", "confirm", {**data, "timing": "week", "contact": "telegram"})
+    lang = "sv" if municipality == "ockero" else "nb"
+    request, _ = await bot.runtime.desk.requests.submit(
+        who.id, who.first_name, None, municipality, lang, filled
+    )
+    return request
+
+
+async def volunteer_for(bot: LiveBot, user: User, municipality: str) -> None:
+    data = {"name": f"{user.first_name} Test", "area": "Sentrum", "skills": "dog"}
+    signed_up = Conversation("volunteer", "submitted", {**data, "municipalities": municipality})
+    await bot.runtime.desk.volunteers.register(user.id, signed_up, "nb")
+
+
+@asynccontextmanager
+async def staff_of(tmp_path: Path, municipality: str) -> AsyncIterator[tuple[LiveBot, User]]:
+    """The bot, with Sven listed as `municipality`'s staff (and nothing else)."""
+    async with live_bot(
+        tmp_path,
+        console_url="http://console.example.org",
+        municipality_staff={municipality: frozenset({SVEN_ID})},
+    ) as bot:
+        yield bot, bot.core.add_user("Sven", user_id=SVEN_ID, language_code="sv")
+
+
+@pytest.fixture
+async def place(tmp_path: Path) -> AsyncIterator[Region]:
+    async with staff_of(tmp_path, "ockero") as (bot, sven):
+        core, db = bot.core, bot.runtime.db
+        arne = core.add_user("Arne", language_code="nb")
+        olle = core.add_user("Olle", language_code="sv")
+        stamp = int(time.time()) - 3600
+        for _ in range(3):
+            await add_question(db, stamp, text="hvor er vollenbrygga", municipality="asker")
+        await add_question(
+            db, stamp, text="var är hönöbryggan", municipality="ockero", language="sv"
+        )
+        await add_vote(db, stamp, "asker-crisis-work", False, municipality="asker")
+        await add_vote(db, stamp, "ockero-volunteering", False, municipality="ockero")
+        asker = await request_in(bot, "asker", bot.resident)
+        ockero = await request_in(bot, "ockero", bot.volunteer)
+        await volunteer_for(bot, arne, "asker")
+        await volunteer_for(bot, olle, "ockero")
+        server = TestServer(make_web_app(bot.application, bot.runtime))
+        async with TestClient(server) as client:
+            yield Region(bot, sven, asker, ockero, arne, olle, client)
+
+
+async def test_every_page_shows_a_municipality_s_staff_only_their_own(place: Region) -> None:
+    # The global staff close Asker's request: an audit entry about Asker.
+    global_client = TestClient(TestServer(make_web_app(place.bot.application, place.bot.runtime)))
+    async with global_client:
+        csrf = await sign_in(place.bot, global_client, place.bot.staff)
+        closed = await global_client.post(
+            f"/console/requests/{place.asker.id}/close", data={"csrf": csrf}
+        )
+        assert closed.status == 200
+    await sign_in(place.bot, place.client, place.sven)
+    # Asker's, even when asked for by name: Sven gets Öckerö's.
+    for query in ("", "?m=asker"):
+        pages = {
+            name: await (await place.client.get(f"/console/{name}{query}")).text() for name in NAV
+        }
+        csvs = {
+            name: await (await place.client.get(f"/console/{name}.csv{query}")).text()
+            for name in NAV
+        }
+        for name in NAV:
+            for text in (pages[name], csvs[name]):
+                assert "vollenbrygga" not in text, name
+                assert place.asker.ref not in text, name
+                assert "Arne" not in text, name
+                assert "asker-crisis-work" not in text, name
+                assert "Asker kommune" not in text, name
+        assert "hönöbryggan" in pages["unanswered"]
+        assert place.ockero.ref in pages["requests"]
+        assert "Olle" in pages["volunteers"]
+        assert "ockero-volunteering" in pages["feedback"]
+        assert "ockero-volunteering" in pages["kb"]
+        # His own sign-in, not Siri's, nor what she did in Asker.
+        assert "Sven" in pages["audit"] and "Siri" not in pages["audit"]
+        # The chooser offers Öckerö only, and no "all municipalities".
+        assert 'value="ockero"' in pages["overview"]
+        assert 'value="asker"' not in pages["overview"]
+        assert plain("console_all_municipalities", "sv") not in pages["overview"]
+    # The overview counts Öckerö's one question, not Asker's three.
+    summary = await (await place.client.get("/console/overview-summary.csv")).text()
+    assert "Norsk" not in summary and "norsk" not in summary
+
+
+async def test_the_global_staff_see_every_municipality_and_choose_among_all(place: Region) -> None:
+    await sign_in(place.bot, place.client, place.bot.staff)
+    page = await (await place.client.get("/console/")).text()
+    assert 'value="asker"' in page and 'value="ockero"' in page
+    assert plain("console_all_municipalities", "nb") in page
+    volunteers = await (await place.client.get("/console/volunteers")).text()
+    assert "Arne" in volunteers and "Olle" in volunteers
+    only_asker = await (await place.client.get("/console/volunteers?m=asker")).text()
+    assert "Arne" in only_asker and "Olle" not in only_asker
+    requests = await (await place.client.get("/console/requests")).text()
+    assert place.asker.ref in requests and place.ockero.ref in requests
+
+
+async def test_another_municipality_s_volunteer_and_hand_over_are_refused(place: Region) -> None:
+    desk = place.bot.runtime.desk
+    csrf = await sign_in(place.bot, place.client, place.sven)
+    refused = plain("console_not_yours", "sv")
+    for action in ("approve", "reject"):
+        answer = await place.client.post(
+            f"/console/volunteers/{place.arne.id}/{action}", data={"csrf": csrf}
+        )
+        assert refused in await answer.text()
+        arne = await desk.volunteers.get(place.arne.id)
+        assert arne is not None and arne.state == "pending"
+    # The hand-over page of Asker's request does not open for him, nor does its POST work.
+    page = await place.client.get(f"/console/requests/{place.asker.id}/hand-over")
+    assert refused in await page.text()
+    handed = await place.client.post(
+        f"/console/requests/{place.asker.id}/hand-over",
+        data={"csrf": csrf, "volunteer_id": str(place.olle.id)},
+    )
+    assert refused in await handed.text()
+    stored = await desk.requests.get(place.asker.id)
+    assert stored is not None and (stored.state, stored.volunteer_id) == ("open", None)
+    audit = await (await place.client.get("/console/audit.csv")).text()
+    assert "approve" not in audit and "hand" not in audit
+
+
+async def test_another_municipality_s_unanswered_group_cannot_be_marked_handled(
+    place: Region,
+) -> None:
+    db = place.bot.runtime.db
+    csrf = await sign_in(place.bot, place.client, place.sven)
+    theirs = wording_key("hvor er vollenbrygga", "asker")
+    answer = await place.client.post(
+        "/console/unanswered/handled", data={"csrf": csrf, "key": theirs}
+    )
+    assert plain("console_not_yours", "sv") in await answer.text()
+    assert await db.fetchval("SELECT COUNT(*) FROM handled_groups") == 0
+    mine = wording_key("var är hönöbryggan", "ockero")
+    answer = await place.client.post(
+        "/console/unanswered/handled", data={"csrf": csrf, "key": mine}
+    )
+    assert plain("console_done", "sv") in await answer.text()
+    assert await db.fetchval("SELECT key FROM handled_groups") == mine
+    audit = await db.fetchval("SELECT municipality FROM console_audit WHERE target = ?", (mine,))
+    assert audit == "ockero"
+
+
+async def test_staff_of_a_municipality_no_longer_known_see_nothing(tmp_path: Path) -> None:
+    """Listed for a municipality the knowledge base does not have: staff, but of nothing
+    shown, so no page falls back to every municipality's data."""
+    async with staff_of(tmp_path, "gone") as (bot, sven):
+        await add_question(bot.runtime.db, int(time.time()), text="hvor er vollenbrygga")
+        async with TestClient(TestServer(make_web_app(bot.application, bot.runtime))) as client:
+            await open_session(bot, client, sven)
+            for name in NAV:
+                page = await client.get(f"/console/{name}")
+                assert page.status == 403
+                text = await page.text()
+                assert plain("console_no_municipality", "sv") in text
+                assert "vollenbrygga" not in text
+
+
+async def test_a_municipality_s_staff_approve_a_volunteer_of_two_for_their_own_alone(
+    place: Region,
+) -> None:
+    bot, desk = place.bot, place.bot.runtime.desk
+    nora = bot.core.add_user("Nora", language_code="nb")
+    bot.core.open_chat(nora)
+    await volunteer_for(bot, nora, "asker,ockero")
+    csrf = await sign_in(bot, place.client, place.sven)
+    page = await (await place.client.get("/console/volunteers")).text()
+    mine = MESSAGES["console_approve_for"]["sv"].format(name="Nora", place="Öckerö kommun")
+    theirs = MESSAGES["console_approve_for"]["sv"].format(name="Nora", place="Asker kommune")
+    assert mine in page and theirs not in page
+    refused = await place.client.post(
+        f"/console/volunteers/{nora.id}/approve", data={"csrf": csrf, "municipality": "asker"}
+    )
+    assert plain("console_not_yours", "sv") in await refused.text()
+    done = await place.client.post(
+        f"/console/volunteers/{nora.id}/approve", data={"csrf": csrf, "municipality": "ockero"}
+    )
+    assert plain("console_done", "sv") in await done.text()
+    volunteer = await desk.volunteers.get(nora.id)
+    assert volunteer is not None
+    assert volunteer.approvals == (("asker", "pending"), ("ockero", "approved"))
+    told = MESSAGES["volunteer_approved_for"]["nb"].format(places="Öckerö kommun")
+    await bot.core.wait_for(
+        lambda: any(told in (m.text or "") for m in bot.core.bot_messages(nora)),
+        what="Nora told what she is approved for",
+    )
+    audit = await desk.db.fetchval(
+        "SELECT municipality FROM console_audit WHERE action = 'approve'"
+    )
+    assert audit == "ockero"
