@@ -18,6 +18,11 @@ from bot.fakeapi.state import (
     WaitTimeout,
 )
 
+# How long a wait gives the bot before it fails. A passing wait returns the moment its condition
+# holds, so this only decides when a real failure is reported; a bot process that has just
+# restarted on a shared, loaded two-core machine took more than 5 s for its first answer.
+WAIT_SECONDS = 20.0
+
 
 class Inspection(Driver):
     """What the bot did, read back by tests."""
@@ -79,7 +84,7 @@ class Inspection(Driver):
     async def wait_for(
         self,
         condition: Callable[[], T],
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for the condition, not for I/O
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109 - a deadline for the condition, not for I/O
         *,
         what: str | None = None,
     ) -> T:
@@ -102,7 +107,7 @@ class Inspection(Driver):
         self,
         chat: ChatRef,
         predicate: Callable[[Message], bool] | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for the bot, not for I/O
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109 - a deadline for the bot, not for I/O
     ) -> Message:
         """The next bot message in a chat (matching `predicate`), as soon as it exists.
 
@@ -135,7 +140,7 @@ class Inspection(Driver):
         self,
         chat: ChatRef,
         count: int,
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for the bot, not for I/O
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109 - a deadline for the bot, not for I/O
     ) -> list[Message]:
         """The next `count` bot messages in a chat."""
         chat_id = self._chat_id(chat)
