@@ -303,6 +303,21 @@ def _entry_fields(entry: Entry) -> Iterable[tuple[str, str]]:
         yield "answer", answer
 
 
+def _reused_texts(entries: Iterable[Entry]) -> set[str]:
+    """The titles and answers that more than one entry has (example questions are each
+    entry's own: the loader refuses a repeated one)."""
+    seen: set[str] = set()
+    reused: set[str] = set()
+    for entry in entries:
+        for texts in (entry.title, entry.answer):
+            for text in texts.values():
+                if text in seen:
+                    reused.add(text)
+                else:
+                    seen.add(text)
+    return reused
+
+
 class Matcher:
     """An index over a knowledge base's entries; `search` ranks them for a question."""
 
@@ -322,23 +337,41 @@ class Matcher:
         # Each text is split into words once: the examples are built in the same pass, and
         # their idf totals once every term is counted.
         self._examples: list[_Examples] = []
+        term_ids = self._ids
+        # The term ids of a text that is used more than once (answers and titles are often
+        # reused word for word), worked out once: folding and splitting is most of the cost.
+        reused = _reused_texts(self.entries)
+        known: dict[str, list[int]] = {}
         for index, entry in enumerate(self.entries):
             best: dict[int, float] = {}
+            lowest = math.inf  # the lowest weight in `best`
             about: set[int] = set()
             examples = _Examples(array("i"), array("i"), array("d"), array("f"))
             for field, text in _entry_fields(entry):
                 weight = FIELD_WEIGHTS[field]
-                ids: dict[int, None] = {}
-                for word in self._words(text):
-                    term_id = self._ids.get(word)
-                    if term_id is None:
-                        term_id = self._ids[word] = len(indices)
-                        indices.append(array("i"))
-                        weights.append(array("f"))
-                        topical.append(0)
-                    if best.get(term_id, 0.0) < weight:
-                        best[term_id] = weight
-                    ids[term_id] = None
+                ids = known.get(text) if text in reused else None
+                if ids is None:
+                    ids = []
+                    for word in self._distinct_words(text):
+                        term_id = term_ids.get(word)
+                        if term_id is None:
+                            term_id = term_ids[word] = len(indices)
+                            indices.append(array("i"))
+                            weights.append(array("f"))
+                            topical.append(0)
+                        ids.append(term_id)
+                    if text in reused:
+                        known[text] = ids
+                if weight <= lowest:
+                    # Nothing in `best` weighs less: merged at C speed, the terms already
+                    # there keep their weight (the fields come heaviest first).
+                    fresh = dict.fromkeys(ids, weight)
+                    fresh.update(best)
+                    best, lowest = fresh, weight
+                else:
+                    for term_id in ids:
+                        if best.get(term_id, 0.0) < weight:
+                            best[term_id] = weight
                 if field != "answer" and ids:
                     about.update(ids)
                     examples.terms.extend(ids)
@@ -365,7 +398,7 @@ class Matcher:
         for examples in self._examples:
             start = 0
             for end in examples.ends:
-                examples.totals.append(sum(idf[t] for t in examples.terms[start:end]))
+                examples.totals.append(sum(map(idf.__getitem__, examples.terms[start:end])))
                 start = end
         # Which of an entry's examples hold each term, for the entries questions come close to.
         self._examples_holding = lru_cache(maxsize=EXAMPLE_INDEX_CACHE)(self._index_examples)
@@ -375,11 +408,13 @@ class Matcher:
             allowed = {e.id for e in kb.entries_for(municipality)}
             self._scopes[municipality] = bytearray(e.id in allowed for e in self.entries)
 
-    def _words(self, text: str) -> list[str]:
+    def _distinct_words(self, text: str) -> list[str]:
+        """The words of `text` the index keeps, once each, in the order they first appear."""
+        ignore = self.ignore
         return [
             w
-            for w in words(fold(text))
-            if w not in STOPWORDS and w not in self.ignore and (len(w) > 1 or w.isdigit())
+            for w in dict.fromkeys(words(fold(text)))
+            if w not in STOPWORDS and w not in ignore and (len(w) > 1 or w.isdigit())
         ]
 
     def unknown_weight(self, word: str) -> float:
