@@ -627,7 +627,9 @@ def _scopes_overlap(a: Entry, b: Entry, municipalities: dict[str, Municipality])
 def _check_duplicate_questions(
     drafts: list[_Draft], municipalities: dict[str, Municipality], out: _Collector
 ) -> None:
-    seen: dict[str, list[Entry]] = {}
+    # The entry with each question, or a list when several have it: a list for each of a
+    # large knowledge base's questions would cost tens of megabytes and most of the time.
+    seen: dict[str, Entry | list[Entry]] = {}
     for draft in drafts:
         entry = draft.entry
         own: set[str] = set()
@@ -641,7 +643,12 @@ def _check_duplicate_questions(
                     )
                     continue
                 own.add(key)
-                for other in seen.get(key, []):
+                known = seen.get(key)
+                if known is None:
+                    seen[key] = entry
+                    continue
+                others = [known] if isinstance(known, Entry) else known
+                for other in others:
                     if _scopes_overlap(entry, other, municipalities):
                         out.error(
                             draft.path,
@@ -649,7 +656,8 @@ def _check_duplicate_questions(
                             f"the example question '{question}' is also in '{other.id}' "
                             f"({other.location}); the bot could not tell which answer is meant",
                         )
-                seen.setdefault(key, []).append(entry)
+                others.append(entry)
+                seen[key] = others
 
 
 def _source_ids(model: EntryModel) -> tuple[str, ...]:
