@@ -325,6 +325,7 @@ def _read_entries(path: Path, scope: str, rules: _EntryRules, out: _Collector) -
     if not isinstance(items, list):
         out.error(path, doc.line_of(("entries",)), "'entries' must be a list of entries")
         return
+    where = out.rel(path)  # one path for the file's entries, not one each
     for index, item in enumerate(items):
         base: Path_ = ("entries", index)
         if not isinstance(item, dict):
@@ -342,7 +343,7 @@ def _read_entries(path: Path, scope: str, rules: _EntryRules, out: _Collector) -
             return doc.line_of((*base, *sub))
 
         _check_entry(model, scope, rules, path, line, out)
-        entry = _to_entry(model, scope, Location(out.rel(path), line()), line, rules.texts)
+        entry = _to_entry(model, scope, Location(where, line()), line, rules.texts)
         related = tuple(line("related", i) for i in range(len(model.related)))
         yield _Draft(entry, path, line("id"), related)
 
