@@ -121,8 +121,9 @@ def learn_vocabulary(texts: Iterable[tuple[Lang, str]], min_count: int = 2) -> d
         if read[lang] >= LEARN_CHARS_PER_LANGUAGE:
             continue
         read[lang] += len(text)
-        found = per_language.setdefault(lang, Counter())
-        found.update({w for w in words(fold(text)) if len(w) > 2 and not w.isdigit()})
+        # Every word is counted, in C; the short ones and numbers are left out at the end
+        # (counting them changes nothing for the others).
+        per_language.setdefault(lang, Counter()).update(set(words(fold(text))))
     languages_of: Counter[str] = Counter()
     for found in per_language.values():
         languages_of.update(found.keys())
@@ -130,7 +131,7 @@ def learn_vocabulary(texts: Iterable[tuple[Lang, str]], min_count: int = 2) -> d
         word: lang
         for lang, found in per_language.items()
         for word, count in found.items()
-        if count >= min_count and languages_of[word] == 1
+        if count >= min_count and languages_of[word] == 1 and len(word) > 2 and not word.isdigit()
     }
 
 

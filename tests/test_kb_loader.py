@@ -98,6 +98,18 @@ def test_same_example_question_in_two_entries(tiny_kb: Path, write: WriteFile) -
     assert all("also in 'asker-a'" in p.message for p in result.errors)
 
 
+def test_an_example_question_in_three_entries_names_each_earlier_one(
+    tiny_kb: Path, write: WriteFile
+) -> None:
+    entries = [ENTRY.format(id=f"asker-{name}") for name in "abc"]
+    write("asker/payments.yaml", entries[0] + "".join(e[9:] for e in entries[1:]))
+    messages = sorted(p.message for p in load(tiny_kb).errors)
+    # Per language: b repeats a; c repeats a and b.
+    assert len(messages) == 6
+    assert sum("also in 'asker-a'" in m for m in messages) == 4
+    assert sum("also in 'asker-b'" in m for m in messages) == 2
+
+
 def test_the_same_question_in_two_municipalities_is_fine(tiny_kb: Path, write: WriteFile) -> None:
     write(
         "ockero/municipality.yaml",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sys
 import unicodedata
 
@@ -83,3 +84,25 @@ def test_the_ascii_fast_path_of_fold_folds_as_the_full_one() -> None:
     for text in (every_ascii, every_ascii.upper(), "Paa BIBLIOTEKET naa", "AA aA Aa"):
         full = unicodedata.normalize("NFKD", text.casefold()).translate(_FOLD_TABLE)
         assert fold(text) == full.replace("aa", "a")
+
+
+def _folded_by_the_table(text: str) -> str:
+    return unicodedata.normalize("NFKD", text.casefold()).translate(_FOLD_TABLE).replace("aa", "a")
+
+
+def test_the_nordic_fast_path_of_fold_folds_as_the_table_for_every_character() -> None:
+    # Each character alone and among the letters the fast path replaces itself.
+    for code in range(sys.maxunicode + 1):
+        if 0xD800 <= code < 0xE000:
+            continue
+        char = chr(code)
+        for text in (char, f"Å{char}ø"):
+            assert fold(text) == _folded_by_the_table(text), hex(code)
+
+
+def test_fold_folds_mixed_text_as_the_table() -> None:
+    rng = random.Random(3)
+    pool = "aåäöøæéèüÅÄÖØÆ –«»•🙂Жяß łđœ\u0301\u0308\u030a\u0327x"
+    for _ in range(20_000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randrange(12)))
+        assert fold(text) == _folded_by_the_table(text), text

@@ -20,7 +20,7 @@ import heapq
 import math
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz.distance import OSA
@@ -108,16 +108,37 @@ def _plausible_typo(word: str, term: str) -> bool:
     return word[0] == term[0] or (word[:2] == term[1::-1] and len(term) > 1)
 
 
+# A word index: key -> the one term filed under it, or a tuple of the terms when several
+# are. Most keys have one term; a list for each would cost a tenth of a 10,000-entry index.
+_WordIndex = dict[str, str | tuple[str, ...]]
+
+
+def _file(index: _WordIndex, key: str, term: str) -> None:
+    known = index.get(key)
+    if known is None:
+        index[key] = term
+    elif isinstance(known, str):
+        index[key] = (known, term)
+    else:
+        index[key] = (*known, term)
+
+
+def _filed(index: _WordIndex, key: str) -> tuple[str, ...]:
+    known = index.get(key)
+    if known is None:
+        return ()
+    return (known,) if isinstance(known, str) else known
+
+
 class Lexicon:
     """The knowledge base's vocabulary, with indexes to expand a word in constant time."""
 
     def __init__(self, terms: Iterable[str]) -> None:
         self.terms: frozenset[str] = frozenset(terms)
-        self._longer: dict[str, list[str]] = {}  # stem -> terms that extend it by a suffix
-        # one-letter deletion -> a term, or a tuple of terms when several share it
-        self._deletes: dict[str, str | tuple[str, ...]] = {}
-        self._tails: dict[str, list[str]] = {}  # tail of a compound -> compounds
-        self._heads: dict[str, list[str]] = {}  # head of a compound -> compounds
+        self._longer: _WordIndex = {}  # stem -> terms that extend it by a suffix
+        self._deletes: _WordIndex = {}  # one-letter deletion -> terms
+        self._tails: _WordIndex = {}  # tail of a compound -> compounds
+        self._heads: _WordIndex = {}  # head of a compound -> compounds
         for term in self.terms:
             if term.isdigit() or len(term) > MAX_TYPO_WORD:
                 # The typo and compound indexes grow with the square of a word's length: a
@@ -125,26 +146,20 @@ class Lexicon:
                 continue
             n = len(term)
             for cut in range(max(_MIN_STEM, n - _MAX_SUFFIX), n):
-                self._longer.setdefault(term[:cut], []).append(term)
+                _file(self._longer, term[:cut], term)
             if n >= _MIN_TYPO_LEN:
                 for variant in _deletions(term):
-                    known = self._deletes.get(variant)
-                    if known is None:
-                        self._deletes[variant] = term
-                    elif isinstance(known, str):
-                        self._deletes[variant] = (known, term)
-                    else:
-                        self._deletes[variant] = (*known, term)
+                    _file(self._deletes, variant, term)
             for cut in range(_MIN_COMPOUND_PART + 1, n - _MIN_COMPOUND_PART + 1):
                 if n - cut > _MAX_SUFFIX:
-                    self._heads.setdefault(term[:cut], []).append(term)
+                    _file(self._heads, term[:cut], term)
                 if cut > _MAX_SUFFIX:
-                    self._tails.setdefault(term[-cut:], []).append(term)
+                    _file(self._tails, term[-cut:], term)
         self.expand = lru_cache(maxsize=65536)(self._expand)
 
     def _inflections(self, word: str) -> dict[str, float]:
         found: dict[str, float] = {}
-        for term in self._longer.get(word, ()):
+        for term in _filed(self._longer, word):
             if is_inflection(word, term):
                 found[term] = SIM_INFLECTION
         for cut in range(max(_MIN_STEM, len(word) - _MAX_SUFFIX), len(word)):
@@ -160,11 +175,7 @@ class Lexicon:
         for key in (word, *_deletions(word)):
             if key != word and key in self.terms:
                 candidates.add(key)
-            shared = self._deletes.get(key)
-            if isinstance(shared, str):
-                candidates.add(shared)
-            elif shared is not None:
-                candidates.update(shared)
+            candidates.update(_filed(self._deletes, key))
         found: dict[str, float] = {}
         for term in candidates:
             if term == word or not _plausible_typo(word, term):
@@ -176,7 +187,7 @@ class Lexicon:
 
     def _compounds(self, word: str) -> dict[str, float]:
         found: dict[str, float] = {}
-        for term in (*self._heads.get(word, ()), *self._tails.get(word, ())):
+        for term in (*_filed(self._heads, word), *_filed(self._tails, word)):
             found[term] = SIM_COMPOUND
         return found
 
@@ -262,16 +273,18 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class _Examples:
-    """An entry's example questions, titles and keywords, as flat arrays of term ids.
+    """Every entry's example questions, titles and keywords, as flat arrays of term ids.
 
-    Example i holds the terms `terms[ends[i - 1]:ends[i]]`; flat arrays keep a 10,000-entry
-    index to a few bytes per word instead of a Python object per example.
+    Entry e has the examples `first[e]` to `first[e + 1] - 1`; example i holds the terms
+    `terms[ends[i - 1]:ends[i]]`. Flat arrays keep a 10,000-entry index to a few bytes per
+    word instead of a Python object per example (or four arrays per entry).
     """
 
-    terms: array[int]
-    ends: array[int]
-    totals: array[float]
-    field_weights: array[float]
+    terms: array[int] = field(default_factory=lambda: array("i"))
+    ends: array[int] = field(default_factory=lambda: array("i"))
+    totals: array[float] = field(default_factory=lambda: array("d"))
+    field_weights: array[float] = field(default_factory=lambda: array("f"))
+    first: array[int] = field(default_factory=lambda: array("i"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +316,21 @@ def _entry_fields(entry: Entry) -> Iterable[tuple[str, str]]:
         yield "answer", answer
 
 
+def _reused_texts(entries: Iterable[Entry]) -> set[str]:
+    """The titles and answers that more than one entry has (example questions are each
+    entry's own: the loader refuses a repeated one)."""
+    seen: set[str] = set()
+    reused: set[str] = set()
+    for entry in entries:
+        for texts in (entry.title, entry.answer):
+            for text in texts.values():
+                if text in seen:
+                    reused.add(text)
+                else:
+                    seen.add(text)
+    return reused
+
+
 class Matcher:
     """An index over a knowledge base's entries; `search` ranks them for a question."""
 
@@ -321,30 +349,47 @@ class Matcher:
         topical: array[int] = array("i")
         # Each text is split into words once: the examples are built in the same pass, and
         # their idf totals once every term is counted.
-        self._examples: list[_Examples] = []
+        examples = self._examples = _Examples()
+        term_ids = self._ids
+        # The term ids of a text that is used more than once (answers and titles are often
+        # reused word for word), worked out once: folding and splitting is most of the cost.
+        reused = _reused_texts(self.entries)
+        known: dict[str, list[int]] = {}
         for index, entry in enumerate(self.entries):
             best: dict[int, float] = {}
+            lowest = math.inf  # the lowest weight in `best`
             about: set[int] = set()
-            examples = _Examples(array("i"), array("i"), array("d"), array("f"))
-            for field, text in _entry_fields(entry):
-                weight = FIELD_WEIGHTS[field]
-                ids: dict[int, None] = {}
-                for word in self._words(text):
-                    term_id = self._ids.get(word)
-                    if term_id is None:
-                        term_id = self._ids[word] = len(indices)
-                        indices.append(array("i"))
-                        weights.append(array("f"))
-                        topical.append(0)
-                    if best.get(term_id, 0.0) < weight:
-                        best[term_id] = weight
-                    ids[term_id] = None
-                if field != "answer" and ids:
+            examples.first.append(len(examples.ends))
+            for kind, text in _entry_fields(entry):
+                weight = FIELD_WEIGHTS[kind]
+                ids = known.get(text) if text in reused else None
+                if ids is None:
+                    ids = []
+                    for word in self._distinct_words(text):
+                        term_id = term_ids.get(word)
+                        if term_id is None:
+                            term_id = term_ids[word] = len(indices)
+                            indices.append(array("i"))
+                            weights.append(array("f"))
+                            topical.append(0)
+                        ids.append(term_id)
+                    if text in reused:
+                        known[text] = ids
+                if weight <= lowest:
+                    # Nothing in `best` weighs less: merged at C speed, the terms already
+                    # there keep their weight (the fields come heaviest first).
+                    fresh = dict.fromkeys(ids, weight)
+                    fresh.update(best)
+                    best, lowest = fresh, weight
+                else:
+                    for term_id in ids:
+                        if best.get(term_id, 0.0) < weight:
+                            best[term_id] = weight
+                if kind != "answer" and ids:
                     about.update(ids)
                     examples.terms.extend(ids)
                     examples.ends.append(len(examples.terms))
                     examples.field_weights.append(weight)
-            self._examples.append(examples)
             for term_id, weight in best.items():
                 indices[term_id].append(index)
                 weights[term_id].append(weight)
@@ -361,12 +406,12 @@ class Matcher:
         self._postings = list(zip(indices, weights, strict=True))
         self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
         self.lexicon = Lexicon(self._ids)
+        examples.first.append(len(examples.ends))
         idf = self._idf
-        for examples in self._examples:
-            start = 0
-            for end in examples.ends:
-                examples.totals.append(sum(idf[t] for t in examples.terms[start:end]))
-                start = end
+        start = 0
+        for end in examples.ends:
+            examples.totals.append(sum(map(idf.__getitem__, examples.terms[start:end])))
+            start = end
         # Which of an entry's examples hold each term, for the entries questions come close to.
         self._examples_holding = lru_cache(maxsize=EXAMPLE_INDEX_CACHE)(self._index_examples)
         # Per municipality, a byte per entry: 1 where a resident there can get the entry.
@@ -375,11 +420,13 @@ class Matcher:
             allowed = {e.id for e in kb.entries_for(municipality)}
             self._scopes[municipality] = bytearray(e.id in allowed for e in self.entries)
 
-    def _words(self, text: str) -> list[str]:
+    def _distinct_words(self, text: str) -> list[str]:
+        """The words of `text` the index keeps, once each, in the order they first appear."""
+        ignore = self.ignore
         return [
             w
-            for w in words(fold(text))
-            if w not in STOPWORDS and w not in self.ignore and (len(w) > 1 or w.isdigit())
+            for w in dict.fromkeys(words(fold(text)))
+            if w not in STOPWORDS and w not in ignore and (len(w) > 1 or w.isdigit())
         ]
 
     def unknown_weight(self, word: str) -> float:
@@ -472,10 +519,11 @@ class Matcher:
 
     def _index_examples(self, entry_index: int) -> dict[int, tuple[int, ...]]:
         """For each term of an entry's examples, the numbers of the examples that hold it."""
-        examples = self._examples[entry_index]
+        examples = self._examples
+        first, after = examples.first[entry_index], examples.first[entry_index + 1]
         holding: dict[int, list[int]] = {}
-        start = 0
-        for number, end in enumerate(examples.ends):
+        start = examples.ends[first - 1] if first else 0
+        for number, end in enumerate(examples.ends[first:after]):
             for position in range(start, end):
                 holding.setdefault(examples.terms[position], []).append(number)
             start = end
@@ -493,7 +541,8 @@ class Matcher:
         `by_term` maps each term id the question may stand for to (query position,
         similarity). Only the examples that share a term with the question are visited.
         """
-        examples = self._examples[entry_index]
+        examples = self._examples
+        first = examples.first[entry_index]  # the entry's examples are numbered from here
         holding = self._examples_holding(entry_index)
         idf = self._idf
         # Per example: its matched weight, and each query position's best similarity in it.
@@ -520,8 +569,8 @@ class Matcher:
             if not matched_query:
                 continue
             precision = matched_query / total
-            recall = matched_examples[number] / examples.totals[number]
+            recall = matched_examples[number] / examples.totals[first + number]
             if precision + recall:
                 fit = 2 * precision * recall / (precision + recall)
-                best = max(best, fit * examples.field_weights[number])
+                best = max(best, fit * examples.field_weights[first + number])
         return best

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Literal, get_args
 
 from rapidfuzz.distance import OSA
@@ -131,6 +132,8 @@ def _knowledge_texts(kb: KnowledgeBase) -> Iterable[tuple[Lang, str]]:
         yield from entry.answer.items()
 
 
+# The answers residents get most are formatted once (an answer is a few kilobytes at most).
+@lru_cache(maxsize=256)
 def _format_body(text: str) -> str:
     lines = []
     for line in escape(text.strip()).splitlines():

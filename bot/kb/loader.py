@@ -325,6 +325,7 @@ def _read_entries(path: Path, scope: str, rules: _EntryRules, out: _Collector) -
     if not isinstance(items, list):
         out.error(path, doc.line_of(("entries",)), "'entries' must be a list of entries")
         return
+    where = out.rel(path)  # one path for the file's entries, not one each
     for index, item in enumerate(items):
         base: Path_ = ("entries", index)
         if not isinstance(item, dict):
@@ -342,7 +343,7 @@ def _read_entries(path: Path, scope: str, rules: _EntryRules, out: _Collector) -
             return doc.line_of((*base, *sub))
 
         _check_entry(model, scope, rules, path, line, out)
-        entry = _to_entry(model, scope, Location(out.rel(path), line()), line, rules.texts)
+        entry = _to_entry(model, scope, Location(where, line()), line, rules.texts)
         related = tuple(line("related", i) for i in range(len(model.related)))
         yield _Draft(entry, path, line("id"), related)
 
@@ -627,7 +628,9 @@ def _scopes_overlap(a: Entry, b: Entry, municipalities: dict[str, Municipality])
 def _check_duplicate_questions(
     drafts: list[_Draft], municipalities: dict[str, Municipality], out: _Collector
 ) -> None:
-    seen: dict[str, list[Entry]] = {}
+    # The entry with each question, or a list when several have it: a list for each of a
+    # large knowledge base's questions would cost tens of megabytes and most of the time.
+    seen: dict[str, Entry | list[Entry]] = {}
     for draft in drafts:
         entry = draft.entry
         own: set[str] = set()
@@ -641,7 +644,12 @@ def _check_duplicate_questions(
                     )
                     continue
                 own.add(key)
-                for other in seen.get(key, []):
+                known = seen.get(key)
+                if known is None:
+                    seen[key] = entry
+                    continue
+                others = [known] if isinstance(known, Entry) else known
+                for other in others:
                     if _scopes_overlap(entry, other, municipalities):
                         out.error(
                             draft.path,
@@ -649,7 +657,8 @@ def _check_duplicate_questions(
                             f"the example question '{question}' is also in '{other.id}' "
                             f"({other.location}); the bot could not tell which answer is meant",
                         )
-                seen.setdefault(key, []).append(entry)
+                others.append(entry)
+                seen[key] = others
 
 
 def _source_ids(model: EntryModel) -> tuple[str, ...]:
