@@ -20,7 +20,6 @@ from bot.answering.practical_help import DATA_DIR, HelpDetector, help_detector
 from bot.answering.practical_help.corpus import DEFAULT_CORPUS, load_corpus
 from bot.answering.practical_help.evaluate import HelpTally, evaluate
 from bot.answering.practical_help.fit import fit
-from bot.answering.query import analyse_query
 from bot.cli import main
 from bot.config import DEFAULT_KNOWLEDGE_DIR
 from bot.kb.loader import load_knowledge
@@ -55,46 +54,6 @@ def test_a_broken_model_file_is_reported_with_its_path(
     with pytest.raises(DetectorDataError, match=problem) as raised:
         HelpDetector(tmp_path / "data")
     assert "model.json" in str(raised.value)
-
-
-def test_a_broken_concept_file_is_reported_with_its_path(tmp_path: Path) -> None:
-    shutil.copytree(DATA_DIR, tmp_path / "data")
-    concepts = tmp_path / "data" / "concepts" / "sv.yaml"
-    concepts.write_text("dog: [hund, '*']\n", encoding="utf-8")
-    with pytest.raises(DetectorDataError) as raised:
-        HelpDetector(tmp_path / "data")
-    assert "sv.yaml" in str(raised.value)
-
-
-def test_every_help_concept_is_used_by_a_rule_or_listed_as_context() -> None:
-    rules = help_detector().concepts
-    assert rules.situations == ("groceries", "pharmacy", "transport", "dog", "other")
-    assert set(rules.unused_concepts) <= CONTEXT_ONLY
-
-
-# Concepts that only the model reads (a word of asking, an offer's words), never a rule.
-CONTEXT_ONLY = {"can_ask", "info", "please"}
-
-
-@pytest.mark.parametrize(
-    ("text", "kind"),
-    [
-        ("Jeg sitter i karantene og kjøleskapet er tomt", "groceries"),
-        ("isolated at home and my pills are nearly gone", "pharmacy"),
-        ("Hundrastning önskas, jag har covid", "dog"),
-        ("Eg har ikkje bil og må til legen", "transport"),
-    ],
-)
-def test_the_concept_rules_see_needs_described_indirectly(text: str, kind: str) -> None:
-    rules = help_detector().concepts
-    words = list(analyse_query(text).words)
-    assert kind in {match.situation for match in rules.matches(rules.analyse(words))}
-
-
-def test_the_concept_rules_stay_quiet_about_thanks_for_help_given() -> None:
-    rules = help_detector().concepts
-    words = list(analyse_query("Tusen takk for handlingen til mor forrige uke").words)
-    assert rules.matches(rules.analyse(words)) == []
 
 
 # -- what it recognises ----------------------------------------------------------------------
@@ -152,7 +111,7 @@ def test_the_responder_passes_requests_on_and_greets_greetings() -> None:
 
 # Measured on the holdout when the shipped model was fitted (`python -m bot practical-help
 # eval`); a refit that does worse on writers it has never seen fails here.
-HOLDOUT_PASSED_ON = 0.91
+HOLDOUT_PASSED_ON = 0.87
 HOLDOUT_OTHERS_PASSED_ON = 0.03
 HOLDOUT_ORDINARY_PASSED_ON = 0.01
 
@@ -183,9 +142,8 @@ def test_refitting_on_a_few_authors_gives_a_model_that_loads(tmp_path: Path) -> 
     tuning, _ = load_corpus(DEFAULT_CORPUS)
     authors = {"h01", "h02", "h04", "o01", "i01"}
     report = fit([s for s in tuning if s.author in authors], "test")
-    shutil.copytree(DATA_DIR, tmp_path / "data")
-    (tmp_path / "data" / "model.json").write_text(json.dumps(report.model), encoding="utf-8")
-    refitted = HelpDetector(tmp_path / "data")
+    (tmp_path / "model.json").write_text(json.dumps(report.model), encoding="utf-8")
+    refitted = HelpDetector(tmp_path)
     assert refitted.model.info["authors"] == sorted(authors)
     assert refitted.assess("kan noen handle mat for meg?") is not None
     assert any("out of fold" in line for line in report.lines)

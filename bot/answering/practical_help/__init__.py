@@ -2,15 +2,11 @@
 
 - The help patterns (`bot.answering.intents`): signals such as "asks someone", "needs",
   "offers to help", "asks for information", and the kinds of task they name.
-- The help concepts (`data/concepts/<lang>.yaml`, `data/rules.yaml`): what the words of a
-  request mean, per language with typo tolerance and stems (food, medicine, a lift, a dog, an
-  errand; isolation, an empty fridge, a frail relative; thanks and offers), and rules that
-  combine them.
 - The learned part: the emergency detector's kind of logistic regression (`LinearModel`) over
-  character and word n-grams, the concepts, their pairs, the concept rules and the patterns'
-  signals, fitted on a corpus written by independent authors
-  (`python -m bot practical-help fit`). It recognises needs described indirectly ("the fridge
-  is empty and I am in quarantine") and learns how far to trust each signal.
+  character and word n-grams and the patterns' signals, fitted on a corpus written by
+  independent authors (`python -m bot practical-help fit`). It recognises needs described
+  indirectly ("the fridge is empty and I am in quarantine") and learns how far to trust each
+  signal.
 
 The verdict: STRONG (pass the request to the volunteer queue), GENERIC (offer it when the
 knowledge base has no answer) or nothing. The data file lives in the package, not in
@@ -24,7 +20,6 @@ from pathlib import Path
 from typing import Final, cast
 
 from bot.answering.emergency.model import DetectorDataError, EmergencyLevel, LinearModel
-from bot.answering.emergency.rules import ConceptRules, load_rules
 from bot.answering.intents import (
     HelpCategory,
     HelpMatch,
@@ -35,14 +30,7 @@ from bot.answering.intents import (
 from bot.answering.practical_help.corpus import CATEGORIES
 from bot.answering.query import analyse_query
 
-__all__ = [
-    "DATA_DIR",
-    "HelpDetector",
-    "detect_help",
-    "help_detector",
-    "message_features",
-    "rule_features",
-]
+__all__ = ["DATA_DIR", "HelpDetector", "detect_help", "help_detector", "rule_features"]
 
 DATA_DIR: Final = Path(__file__).parent / "data"
 # Shorter messages are taken for a request only when the patterns find one too.
@@ -58,22 +46,10 @@ def rule_features(text: str, rule: HelpMatch | None) -> list[str]:
     return names
 
 
-def message_features(
-    concepts: ConceptRules, text: str, words: list[str], rule: HelpMatch | None
-) -> tuple[list[tuple[str, ...]], list[str]]:
-    """The concepts of each word, and the names of the patterns' signals and of the concept
-    rules that match: what the model reads beside the words (the same at fitting and at run
-    time)."""
-    analysis = concepts.analyse(words)
-    names = rule_features(text, rule) + [m.rule for m in concepts.matches(analysis)]
-    return concepts.concepts_of(analysis), names
-
-
 class HelpDetector:
-    """The learned model, the help concepts and the help patterns."""
+    """The learned model and the help patterns."""
 
     def __init__(self, data_dir: Path = DATA_DIR) -> None:
-        self.concepts = load_rules(data_dir)
         path = data_dir / "model.json"
         self.model = LinearModel.load(path)
         unknown = set(self.model.situations) - set(CATEGORIES)
@@ -86,8 +62,8 @@ class HelpDetector:
         if not words:
             return 0.0, None, words
         rule = detect_help_request(text)
-        concepts, names = message_features(self.concepts, text, words, rule)
-        probability = self.model.probability(words, concepts, names)
+        names = rule_features(text, rule)
+        probability = self.model.probability(words, [()] * len(words), names)
         strong = rule is not None and rule.strength is HelpStrength.STRONG
         return self.model.fusion.score(probability, strong), rule, words
 
@@ -107,8 +83,8 @@ class HelpDetector:
             return None
         if rule is not None and rule.category != "other":
             return HelpMatch(rule.category, strength)
-        concepts, names = message_features(self.concepts, text, words, rule)
-        category, _ = self.model.situation(words, concepts, names)
+        names = rule_features(text, rule)
+        category, _ = self.model.situation(words, [()] * len(words), names)
         return HelpMatch(cast(HelpCategory, category), strength)
 
 

@@ -78,21 +78,15 @@ def _about_volunteering(root: Path) -> Callable[[Row], bool]:
     return about
 
 
-# The knowledge base's topic about the volunteer services: its example questions include
-# requests ("are there volunteers who can help me?"), so they are not taught as non-requests.
-VOLUNTEERING_TOPIC = "volunteering"
-
-
 def knowledge_questions(knowledge_dir: Path) -> list[HelpSample]:
-    """The knowledge base's example questions outside the volunteering topic: each must find
-    its own entry (`kb test`), so none is taken for a help request."""
+    """The knowledge base's example questions: each must find its own entry (`kb test`), so
+    none is taken for a help request."""
     from bot.kb.loader import load_knowledge
 
     kb = load_knowledge(knowledge_dir).kb
     return [
         HelpSample(question, False, None, "kb", "kb")
         for entry in kb.entries.values()
-        if entry.topic != VOLUNTEERING_TOPIC
         for questions in entry.questions.values()
         for question in questions
     ]
