@@ -95,12 +95,15 @@ class BotProcess:
                 *command, env=self.env(), stdout=log, stderr=log
             )
         core = self.world.core
+        # After a restart the old process's webhook is still registered: only a new
+        # setWebhook, from this process, shows it is up.
+        earlier = core.webhook
 
         def ready() -> bool:
             if self.process is not None and self.process.returncode is not None:
                 raise AssertionError(f"the bot exited early:\n{self.output()}")
             if self.webhook:
-                return core.webhook is not None
+                return core.webhook is not None and core.webhook is not earlier
             return core.polling
 
         await core.wait_for(ready, timeout=START_TIMEOUT, what="the bot to start")
