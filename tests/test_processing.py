@@ -1,4 +1,5 @@
-"""The durable update queue: what cannot be an update is never stored and never resumed."""
+"""The durable update queue: what cannot be an update is never stored and never resumed; a
+polled batch is recorded in one commit, queued in order, and confirmed only once recorded."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from telegram import Bot, Update
+from telegram.request import BaseRequest, RequestData
 
 from bot.storage import Database
 from bot.storage.records import Inbox
-from bot.tg.processing import DurableUpdateQueue, resume_unhandled
+from bot.tg.processing import DurableUpdateQueue, SettledGetUpdates, resume_unhandled
 
 TOKEN = "123456:ABCdefGhIJKlmNoPQRsTUVwxyZ"
 
@@ -60,3 +62,58 @@ async def test_an_unreadable_leftover_is_dropped_once_not_resumed_at_every_start
     queue.inbox = inbox
     assert await resume_unhandled(inbox, queue, bot) == 1
     assert [u for u, _ in await inbox.pending()] == [11]
+
+
+class _Recorded(BaseRequest):
+    """A getUpdates client that notes which updates the inbox held when it was called."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+        self.seen: list[list[int]] = []
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: object = None,
+        write_timeout: object = None,
+        connect_timeout: object = None,
+        pool_timeout: object = None,
+    ) -> tuple[int, bytes]:
+        rows = await self.inbox.db.fetchall("SELECT update_id FROM inbox ORDER BY update_id")
+        self.seen.append([int(row[0]) for row in rows])
+        return 200, b'{"ok": true, "result": []}'
+
+
+async def test_a_polled_batch_is_recorded_before_the_next_get_updates_confirms_it(
+    inbox: Inbox,
+) -> None:
+    bot = Bot(TOKEN)
+    queue = DurableUpdateQueue(set())
+    queue.inbox = inbox
+    inner = _Recorded(inbox)
+    request = SettledGetUpdates(inner, queue)
+    await request.post("https://api.telegram.org/bot/getUpdates")
+    assert queue.background
+    # As PTB's updater puts a batch: one after another, each put returning at once.
+    for update_id in (21, 22, 23):
+        await queue.put(_update(update_id, bot))
+    await request.post("https://api.telegram.org/bot/getUpdates")
+    assert inner.seen == [[], [21, 22, 23]]
+    assert [queue.get_nowait().update_id for _ in range(3)] == [21, 22, 23]  # type: ignore[attr-defined]
+    # A redelivery of a processed update is still skipped.
+    await inbox.mark_processed(22)
+    await queue.put(_update(22, bot))
+    await queue.settled()
+    assert queue.empty()

@@ -17,7 +17,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import Settings
 from bot.tg.buttons import ButtonRouter
@@ -30,7 +30,7 @@ from bot.tg.handlers.resident import ResidentHandlers
 from bot.tg.handlers.staff import InStaffChat, StaffHandlers
 from bot.tg.handlers.volunteer import VolunteerHandlers
 from bot.tg.lifecycle import starter, stopper
-from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor
+from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor, SettledGetUpdates
 from bot.tg.ratelimit import ChatRateLimiter
 from bot.tg.runtime import Runtime
 from bot.types import Lang
@@ -110,8 +110,10 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
+    # PTB's own default for getUpdates (one connection), wrapped so that a batch is confirmed
+    # to Telegram only once it is recorded.
+    polled = get_updates_request or HTTPXRequest(connection_pool_size=1)
+    builder = builder.get_updates_request(SettledGetUpdates(polled, queue))
     application = builder.build()
     application.bot_data["runtime"] = runtime
     register_handlers(application, runtime)

@@ -2,7 +2,12 @@
 
 PTB puts every fetched update (polling) or received update (webhook) into the application's
 update queue before Telegram counts it as delivered. `DurableUpdateQueue` records the update in
-the inbox at that moment, so an update fetched but not yet handled survives a crash.
+the inbox at that moment, so an update fetched but not yet handled survives a crash. When
+polling, PTB puts a getUpdates batch one update after another, so a put that waited for its
+own commit would make every update of the batch wait for the commits of those before it; a
+polled update is recorded in the background instead (the whole batch in one group commit),
+and `SettledGetUpdates` holds the next getUpdates, the call that confirms the batch to
+Telegram, until every update handed over is recorded.
 `PerChatUpdateProcessor` handles different chats concurrently but each chat strictly in order,
 skips updates already processed (redeliveries after a restart) and marks each one processed
 when its handlers are done.
@@ -17,7 +22,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
 from telegram.ext import BaseUpdateProcessor
+from telegram.request import BaseRequest, RequestData
 
 from bot.storage.records import Inbox
 
@@ -35,12 +43,41 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         super().__init__()
         self.inbox: Inbox | None = None
         self.fresh = fresh
+        # Set by SettledGetUpdates at the first getUpdates: from then on a put returns at once
+        # and the update is recorded and queued in the background, in order.
+        self.background = False
+        self._admitting: set[asyncio.Task[None]] = set()
+        self._last: asyncio.Task[None] | None = None
 
     async def put(self, item: object) -> None:
+        if not self.background:
+            if await self._record(item):
+                await super().put(item)
+            return
+        task = asyncio.create_task(self._admit(item, self._last))
+        self._last = task
+        self._admitting.add(task)
+        task.add_done_callback(self._admitting.discard)
+
+    async def settled(self) -> None:
+        """Return once every update put so far is recorded (and queued, unless skipped)."""
+        while self._admitting:
+            await asyncio.gather(*self._admitting, return_exceptions=True)
+
+    async def _admit(self, item: object, previous: asyncio.Task[None] | None) -> None:
+        admit = await self._record(item)
+        if previous is not None:
+            # Recorded together, queued in the order Telegram sent them; never raises.
+            await asyncio.wait({previous})
+        if admit:
+            self.put_nowait(item)
+
+    async def _record(self, item: object) -> bool:
+        """Record an update in the inbox; False when it must not be handled."""
         if isinstance(item, Update) and not is_update_id(item.update_id):
             # Not something Telegram sends ("update_id": NaN): never stored, never handled.
             logger.warning("an update without a whole-number update_id was dropped")
-            return
+            return False
         if isinstance(item, Update) and self.inbox is not None:
             try:
                 fresh = await self.inbox.record(item.update_id, item.to_dict())
@@ -48,11 +85,47 @@ class DurableUpdateQueue(asyncio.Queue[object]):
                     self.fresh.add(item.update_id)
                 elif await self.inbox.is_processed(item.update_id):
                     logger.info("update %d was already processed; skipped", item.update_id)
-                    return
+                    return False
             except sqlite3.Error:
                 # Answering matters more than durability: handle it even if it can't be stored.
                 logger.exception("could not record update %d", item.update_id)
-        await super().put(item)
+        return True
+
+
+class SettledGetUpdates(BaseRequest):
+    """The getUpdates client: each call (which confirms the previous batch to Telegram) waits
+    until the queue has recorded every update of that batch."""
+
+    def __init__(self, inner: BaseRequest, queue: DurableUpdateQueue) -> None:
+        self.inner = inner
+        self.queue = queue
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        # Only polling calls getUpdates: a webhook's put still waits for its commit.
+        self.queue.background = True
+        await self.queue.settled()
+        return await self.inner.do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
 
 
 def is_update_id(value: object) -> bool:

@@ -10,7 +10,10 @@ between the two is the figure to compare across machines.
 - latency at a fixed offered rate of half the echo bot's maximum, the same for both bots, from
   a question's arrival to the bot's reply: at saturation queueing alone decides latency, so
   it is measured where neither bot is saturated;
-- memory: the bot process's peak RSS (VmHWM).
+- memory: the bot process's peak RSS (VmHWM);
+- in-process, a getUpdates batch admitted into the durable update queue (recorded in the
+  inbox and queued, as polling does it) beside one commit per update in a row, the way it
+  was done before: the ratio between the two.
 The goals are ratios to the echo bot: at least 0.8x its maximum rate, and a p99 at most 1.5x
 its p99 at the fixed rate.
 """
@@ -171,6 +174,51 @@ async def _measure(
         await server.stop()
 
 
+ADMIT_BATCH = 100
+ADMIT_ROUNDS = 3
+
+
+async def _admit_batch(background: bool, first_id: int) -> float:
+    """Seconds to admit one polled batch into the durable update queue: as PTB's updater puts
+    it, until every update is recorded and queued (what the next getUpdates waits for)."""
+    from telegram import Bot, Update
+
+    from bot.storage import Database
+    from bot.storage.records import Inbox
+    from bot.tg.processing import DurableUpdateQueue
+
+    bot = Bot("123456:ABCdefGhIJKlmNoPQRsTUVwxyZ")
+    updates = []
+    for n in range(first_id, first_id + ADMIT_BATCH):
+        person = {"id": n, "is_bot": False, "first_name": "R"}
+        message = {"message_id": 1, "date": 0, "chat": {"id": n, "type": "private"}}
+        data = {"update_id": n, "message": {**message, "from": person, "text": "hei"}}
+        update = Update.de_json(data, bot)
+        assert update is not None
+        updates.append(update)
+    with tempfile.TemporaryDirectory(prefix="bench-admit-") as folder:
+        async with Database(Path(folder) / "bot.db") as db:
+            queue = DurableUpdateQueue(set())
+            queue.inbox = Inbox(db)
+            queue.background = background
+            started = time.perf_counter()
+            for update in updates:
+                await queue.put(update)
+            await queue.settled()
+            seconds = time.perf_counter() - started
+            assert queue.qsize() == ADMIT_BATCH
+    return seconds
+
+
+async def _admission() -> tuple[float, float]:
+    """The median of a few rounds: (one commit each in a row, the whole batch together)."""
+    serial, together = [], []
+    for _ in range(ADMIT_ROUNDS):
+        serial.append(await _admit_batch(False, 1))
+        together.append(await _admit_batch(True, 1))
+    return statistics.median(serial), statistics.median(together)
+
+
 async def _run(settings: Settings) -> tuple[dict[str, float], dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as data:
         env = {
@@ -206,6 +254,11 @@ def bot_benchmark(settings: Settings) -> list[str]:
     lines.append(
         f"{'ratio':>8} {ratios['rate']:>7.2f}x {ratios['p50_ms']:>13.2f}x "
         f"{ratios['p99_ms']:>13.2f}x {ratios['rss_mb']:>7.2f}x"
+    )
+    serial, together = asyncio.run(_admission())
+    lines.append(
+        f"a polled batch of {ADMIT_BATCH} admitted: {together * 1000:.0f} ms recorded together, "
+        f"{serial * 1000:.0f} ms with one commit each in a row ({serial / together:.1f}x)"
     )
     lines += ["", "Targets:"]
     for ok, text in (
