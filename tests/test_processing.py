@@ -117,3 +117,22 @@ async def test_a_polled_batch_is_recorded_before_the_next_get_updates_confirms_i
     await queue.put(_update(22, bot))
     await queue.settled()
     assert queue.empty()
+
+
+class _Closing(Inbox):
+    """An inbox whose database is going away: every write fails with a non-sqlite error."""
+
+    async def record(self, update_id: int, payload: object) -> bool:
+        raise RuntimeError("the database is closing")
+
+
+async def test_a_polled_update_that_cannot_be_recorded_is_still_handled(inbox: Inbox) -> None:
+    bot = Bot(TOKEN)
+    queue = DurableUpdateQueue(set())
+    queue.inbox = _Closing(inbox.db)
+    request = SettledGetUpdates(_Recorded(inbox), queue)
+    await request.post("https://api.telegram.org/bot/getUpdates")
+    assert queue.background
+    await queue.put(_update(31, bot))
+    await queue.settled()
+    assert queue.get_nowait().update_id == 31  # type: ignore[attr-defined]

@@ -65,7 +65,13 @@ class DurableUpdateQueue(asyncio.Queue[object]):
             await asyncio.gather(*self._admitting, return_exceptions=True)
 
     async def _admit(self, item: object, previous: asyncio.Task[None] | None) -> None:
-        admit = await self._record(item)
+        try:
+            admit = await self._record(item)
+        except Exception:
+            # Nothing else would see this task's error, and the next getUpdates confirms the
+            # batch: an update that could not be recorded is still handled, never lost.
+            logger.exception("could not record a polled update; handling it anyway")
+            admit = True
         if previous is not None:
             # Recorded together, queued in the order Telegram sent them; never raises.
             await asyncio.wait({previous})
