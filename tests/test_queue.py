@@ -772,3 +772,17 @@ async def test_an_expired_rejection_goes_with_its_approvals(desk: HelpDesk) -> N
     await desk.privacy.erase_expired()
     assert await desk.volunteers.get(2001) is None
     assert await desk.db.fetchall("SELECT * FROM volunteer_approvals") == []
+
+
+async def test_a_volunteer_forgotten_before_staff_saw_them_is_never_posted(desk: HelpDesk) -> None:
+    """The staff chat's registration post (their name and phone) is still unsent when the
+    volunteer asks to be forgotten: it never goes out."""
+    conversation = Conversation(
+        "volunteer", "submitted", {"name": "Ola Nordmann", "area": "Asker", "phone": "41234567"}
+    )
+    await desk.volunteers.register(2001, conversation, "nb")
+    unsent = await desk.db.fetchall("SELECT payload FROM outbox WHERE state = 'pending'")
+    assert any("Nordmann" in (p or "") for (p,) in unsent)
+    await desk.privacy.forget_resident(2001)
+    unsent = await desk.db.fetchall("SELECT payload FROM outbox WHERE state = 'pending'")
+    assert not [p for (p,) in unsent if p and ("Nordmann" in p or "41234567" in p)]

@@ -132,6 +132,13 @@ class Privacy:
             connection.execute(
                 "DELETE FROM outbox WHERE chat_id = ? AND state = 'pending'", (resident_id,)
             )
+            # Staff posts about them as a volunteer (a registration, a decision) hold their
+            # name and phone: unsent, they never go.
+            connection.execute(
+                """DELETE FROM outbox WHERE state = 'pending'
+                   AND json_extract(payload, '$.view.values.volunteer.user_id') = ?""",
+                (resident_id,),
+            )
             # A volunteer who asks to be forgotten: their requests go back to the queue, and
             # the residents' details already sent to them are edited away. Those edits, queued
             # now, keep their address so they go out; they hold no one's personal data.
