@@ -284,6 +284,13 @@ async def test_a_municipality_s_staff_write_only_to_their_own(tmp_path: Path) ->
             start = await client.post(f"/console/notices/{asker.id}/start", data={"csrf": csrf})
             assert plain("console_not_yours", "sv") in await start.text()
             assert await _state_is(bot, asker.id, "ready")
+            for action in ("discard", "pause", "end", "cancel"):
+                await client.post(f"/console/notices/{asker.id}/{action}", data={"csrf": csrf})
+                assert await _state_is(bot, asker.id, "ready"), action
+            one = await client.get(f"/console/notices/{asker.id}", allow_redirects=False)
+            assert one.status == 303
+            listed = await (await client.get("/console/notices.json")).json()
+            assert asker.id not in [row["id"] for row in listed["notices"]]
 
             fields = await (await client.get("/console/notices?to=ockero")).text()
             assert 'name="text_sv"' in fields and 'name="text_nb"' not in fields
@@ -301,6 +308,10 @@ async def test_a_municipality_s_staff_write_only_to_their_own(tmp_path: Path) ->
             assert (mine[0].municipality, mine[0].languages) == ("ockero", ("sv", "en"))
             actions = await audit_actions(bot)
             assert actions[0] == ("notice_create", f"#{mine[0].id} → Öckerö Municipality")
+            about = await bot.runtime.db.fetchval(
+                "SELECT municipality FROM console_audit WHERE action = 'notice_create'"
+            )
+            assert about == "ockero"  # so Öckerö's other staff see it in their audit log
 
 
 async def test_a_notice_not_sent_can_be_discarded(console: Console) -> None:

@@ -410,7 +410,9 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
             return await show_list(request, session, scope, shown, 400)
         chat = services.chats.route(target).staff  # its progress is shown in that staff chat
         notice = await services.notices.compose(target, languages, texts, session.staff_id, chat)
-        await audit.record(session, "notice_create", _about(notice, municipalities))
+        await audit.record(
+            session, "notice_create", _about(notice, municipalities), notice.municipality
+        )
         raise web.HTTPSeeOther(f"{root}notices/{notice.id}")
 
     async def change(request: web.Request) -> web.Response:
@@ -435,7 +437,9 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
                 return back(f"notices/{notice_id}", "second")
             if outcome != "started" or started is None:
                 return back(f"notices/{notice_id}", "0")
-            await audit.record(session, "notice_start", _about(started, municipalities))
+            await audit.record(
+                session, "notice_start", _about(started, municipalities), started.municipality
+            )
             # The sender posts its progress in the staff chat and starts at once.
             tools.wake()
             await services.show_notices()  # an answer from now on, while it goes out
@@ -455,7 +459,9 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         was = notice.ended_at is not None if action == "end" else notice.state in wanted
         if not done or was:
             return back("notices", "0")
-        await audit.record(session, f"notice_{action}", _about(changed, municipalities))
+        await audit.record(
+            session, f"notice_{action}", _about(changed, municipalities), changed.municipality
+        )
         await notices.redraw_soon(notice_id)
         tools.wake()  # the sender redraws the chat's progress and sends or stops at once
         if action == "end":
