@@ -744,10 +744,18 @@ async def test_forget_me_drops_the_handled_marks_only_their_questions_made(
     only_theirs = await mark_handled(desk, "hvor er vollenbrygga")
     shared = await mark_handled(desk, "hvor er tilfluktsrommet")
     someone_else = await mark_handled(desk, "hvem henter søpla")
+    for key in (only_theirs, shared):  # as the console's audit log names the marks it set
+        await desk.db.write(
+            """INSERT INTO console_audit (staff_id, staff_name, action, target, at)
+               VALUES (9, 'Siri', 'mark_handled', ?, 0)""",
+            (key,),
+        )
     await desk.privacy.forget_resident(RESIDENT)
     kept = {str(k) for (k,) in await desk.db.fetchall("SELECT key FROM handled_groups")}
     assert kept == {shared, someone_else}
     assert only_theirs not in kept
+    audited = await desk.db.fetchall("SELECT target FROM console_audit ORDER BY id")
+    assert [t for (t,) in audited] == [None, shared]
 
 
 async def test_a_forgotten_volunteer_leaves_no_approval_behind(desk: HelpDesk) -> None:

@@ -68,6 +68,11 @@ def _forget_handled(connection: sqlite3.Connection, asked: dict[str, str | None]
     )
     gone = [(key,) for key in asked if key not in others]
     connection.executemany("DELETE FROM handled_groups WHERE key = ?", gone)
+    # The console's audit log names the mark it set by the same key.
+    connection.executemany(
+        "UPDATE console_audit SET target = NULL WHERE action = 'mark_handled' AND target = ?",
+        gone,
+    )
 
 
 class Privacy:
