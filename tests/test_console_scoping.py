@@ -246,8 +246,9 @@ async def test_a_municipality_s_staff_approve_a_volunteer_of_two_for_their_own_a
     csrf = await sign_in(bot, place.client, place.sven)
     page = await (await place.client.get("/console/volunteers")).text()
     mine = MESSAGES["console_approve_for"]["sv"].format(name="Nora", place="Öckerö kommun")
-    theirs = MESSAGES["console_approve_for"]["sv"].format(name="Nora", place="Asker kommune")
+    theirs = MESSAGES["console_approve_for"]["sv"].format(name="Nora", place="Askers kommun")
     assert mine in page and theirs not in page
+    assert "Askers kommun" not in page  # nor where she stands there: Asker's to see
     refused = await place.client.post(
         f"/console/volunteers/{nora.id}/approve", data={"csrf": csrf, "municipality": "asker"}
     )

@@ -649,7 +649,13 @@ async def volunteers(view: View) -> Page:
                 first_name(volunteer.name),
                 volunteer.area or "",
                 ", ".join(_skill(t, skill) for skill in volunteer.skills),
-                [_state_in(view, volunteer, m) for m in volunteer.municipalities],
+                # Only the reader's own municipalities' decisions: another's vetting outcome
+                # is theirs to see.
+                [
+                    _state_in(view, volunteer, m)
+                    for m in volunteer.municipalities
+                    if view.scope.covers(m)
+                ],
                 local_time(volunteer.registered_at, page.zone, lang),
                 local_time(volunteer.decided_at, page.zone, lang),
             ]
