@@ -145,9 +145,13 @@ async def test_a_draft_written_in_the_staff_chat_is_listed_but_not_offered(
     bot = console.bot
     bot.core.inject_text(bot.staff, "/notice asker", chat=bot.staff_chat)
     await bot.core.wait_for_message(bot.staff_chat, lambda m: "#1" in (m.text or ""))
-    await signed_in(console)
+    csrf = await signed_in(console)
     listed = await (await console.client.get("/console/notices")).text()
     assert 'id="notice-1"' in listed and plain("staff_notice_state_draft") in listed
+    # Not even a hand-made POST drops it while the chat is writing it.
+    await console.client.post("/console/notices/1/discard", data={"csrf": csrf})
+    draft = await bot.runtime.notices.get(1)
+    assert draft is not None and draft.state == "draft"
     assert plain("console_notice_check") not in listed
     one = await console.client.get("/console/notices/1")
     assert one.status == 200

@@ -451,7 +451,8 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
             "cancel": (notices.cancel, ("cancelled",)),
             "end": (notices.end, ()),
         }
-        if action not in changes:
+        if action not in changes or notice.state == "draft":
+            # A draft is still being written in a staff chat: the chat finishes or drops it.
             return back("notices", "0")
         run, wanted = changes[action]
         changed = await run(notice_id)
