@@ -22,6 +22,7 @@ STAFF_CHAT_ID = -1001000000001
 VOLUNTEER_CHAT_ID = -1001000000002
 WEBHOOK_SECRET = "e2e-secret-0123456789"
 START_TIMEOUT = 20.0
+BIND_ATTEMPTS = 3
 
 
 def free_port() -> int:
@@ -89,6 +90,21 @@ class BotProcess:
         return env
 
     async def start(self) -> None:
+        # A port found free can be taken by another test run before the bot binds it (two
+        # runs side by side): the bot then exits at once, and a fresh port is tried.
+        for _ in range(BIND_ATTEMPTS - 1):
+            written = self.log.stat().st_size if self.log.exists() else 0
+            try:
+                await self._start()
+                return
+            except AssertionError:
+                taken = "address already in use" in self.output()[written:]
+                if not taken or "PORT" in self.extra_env:
+                    raise
+                self.port = 0
+        await self._start()
+
+    async def _start(self) -> None:
         command = [sys.executable, "-m", "bot", "run", *(["--webhook"] if self.webhook else [])]
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(

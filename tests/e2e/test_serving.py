@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+from pathlib import Path
 
 import aiohttp
 
-from tests.e2e.conftest import BotProcess
+from tests.e2e.conftest import BotProcess, World
 
 
 async def get(bot: BotProcess, path: str) -> tuple[int, str, str]:
@@ -54,3 +56,20 @@ async def test_metrics_count_updates_and_replies_in_prometheus_text(bot: BotProc
     assert "bot_outbox_backlog" in body
     assert "bot_telegram_429_total 0.0" in body
     assert 'bot_replies_total{kind="' in body
+
+
+async def test_a_port_taken_before_the_bot_binds_it_is_replaced(
+    world: World, tmp_path: Path
+) -> None:
+    """Another run took the port found free: the bot exits at once, and starts on another."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        process = BotProcess(world, webhook=False, log=tmp_path / "bot.log", port=port)
+        await process.start()
+        try:
+            assert process.port not in (0, port)
+            assert "address already in use" in process.output()
+        finally:
+            await process.stop()
