@@ -22,10 +22,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, Update
-from telegram._utils.defaultvalue import DEFAULT_NONE
-from telegram._utils.types import ODVInput
 from telegram.ext import BaseUpdateProcessor
-from telegram.request import BaseRequest, RequestData
+from telegram.request import BaseRequest
 
 from bot.storage.records import Inbox
 
@@ -116,22 +114,11 @@ class SettledGetUpdates(BaseRequest):
     async def shutdown(self) -> None:
         await self.inner.shutdown()
 
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = DEFAULT_NONE,
-        write_timeout: ODVInput[float] = DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         # Only polling calls getUpdates: a webhook's put still waits for its commit.
         self.queue.background = True
         await self.queue.settled()
-        return await self.inner.do_request(
-            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-        )
+        return await self.inner.do_request(*args, **kwargs)
 
 
 def is_update_id(value: object) -> bool:
