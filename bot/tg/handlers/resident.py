@@ -171,8 +171,8 @@ class ResidentHandlers:
     async def start(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
     ) -> None:
-        """Greet the resident (in their app's language, at first) and ask for their
-        municipality."""
+        """Greet the resident and ask for their municipality."""
+        # In their app's language at first.
         # Nothing is stored as their choice: only /language is one.
         _, lang = await self.profile(user)
         name = f", {user.first_name}" if user.first_name else ""
@@ -285,8 +285,8 @@ class ResidentHandlers:
         raise ApplicationHandlerStop
 
     async def press_flood_guard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Stop someone who presses buttons too fast in a private chat: the press is answered,
-        and nothing sent. (In the volunteer group each press is a different request.)"""
+        """Answer, and drop, button presses that come too fast in a private chat."""
+        # Not in the volunteer group, where each press is a different request.
         query, user, chat = update.callback_query, update.effective_user, update.effective_chat
         if query is None or user is None or chat is None or chat.type != ChatType.PRIVATE:
             return

@@ -224,8 +224,8 @@ class StaffHandlers:
         return result
 
     async def member_changed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Someone joined or left a staff chat: their cached membership goes, and one who is
-        no longer staff anywhere loses their console sessions at once."""
+        """Forget a staff chat member's cached membership when they join or leave."""
+        # One who is no longer staff anywhere loses their console sessions at once.
         changed = update.chat_member
         if changed is None or changed.chat.id not in self.rt.chats.staff_chat_ids():
             return
@@ -257,8 +257,8 @@ class StaffHandlers:
     async def reload(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
     ) -> None:
-        """Reload knowledge/ and report problems; a broken edit keeps the last good version.
-        In a municipality's own staff chat only the problems in its files are listed."""
+        """Reload knowledge/ and report problems; a broken edit keeps the last good version."""
+        # In a municipality's own staff chat only the problems in its files are listed.
         outcome = await self.rt.knowledge.reload()
         mine = self.rt.chats.municipalities_of_staff_chat(message.chat_id)
         report = describe_reload(outcome, self.chat_language(message.chat_id), mine or None)
@@ -270,8 +270,8 @@ class StaffHandlers:
     async def unanswered(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
     ) -> None:
-        """List what residents asked recently that the bot could not answer (a municipality's
-        staff see their municipality's)."""
+        """List what residents asked recently that the bot could not answer."""
+        # A municipality's staff see their municipality's.
         since = int(time.time()) - UNANSWERED_DAYS * 86400
         scope = await self.scope(context.bot, user.id)
         rows = [r for r in await self.rt.questions.unanswered(since) if scope.covers(r[1])]
