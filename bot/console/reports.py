@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from bot.console.masking import Masker
 from bot.kb.knowledge import KnowledgeBase
 from bot.storage.db import Database
-from bot.storage.records import UNANSWERED_SCAN, cluster_similar, wording_key
+from bot.storage.records import UNANSWERED_SCAN, SimilarityMemo, cluster_similar, wording_key
 from bot.types import Lang
 
 HOUR = 3600
@@ -182,12 +182,14 @@ async def overview(
     since = first_hour * HOUR
     params = {"since": since, "until": (last_hour + 1) * HOUR, "municipality": municipality}
     outcomes = ", ".join(f"'{o}'" for o in QUESTION_OUTCOMES)
+    # Counted as questions are stored (migration 12's triggers): a week's hours, not its
+    # questions, are read.
     question_rows = await db.fetchall(
-        f"""SELECT asked_at / {HOUR} AS hour, outcome, language, COUNT(*) FROM questions
-            WHERE asked_at >= :since AND asked_at < :until AND outcome IN ({outcomes})
+        f"""SELECT hour, outcome, language, SUM(asked) FROM question_hours
+            WHERE hour >= :first AND hour <= :last AND outcome IN ({outcomes}) AND asked > 0
             {_where_municipality(municipality)}
             GROUP BY hour, outcome, language""",
-        params,
+        {**params, "first": first_hour, "last": last_hour},
     )
     per_hour: Counter[int] = Counter()
     per_outcome: Counter[str] = Counter()
@@ -284,11 +286,13 @@ async def unanswered(
     limit: int = 50,
     examples: int = 5,
     include_handled: bool = False,
+    memo: SimilarityMemo | None = None,
 ) -> UnansweredReport:
     """What the bot could not answer in the last `days` days, near-duplicates grouped (with
     `group_similar`'s rule), most asked first. `handled` is the set of keys staff marked
     handled; those groups are left out unless `include_handled`. Texts are masked in `lang`,
-    the staff member's language."""
+    the staff member's language. `memo` keeps the comparisons between calls (the console
+    keeps one: a page shown again compares only what is new)."""
     rows = await db.fetchall(
         f"""SELECT text, municipality, language, COUNT(*) AS asked, MAX(asked_at) AS last
             FROM questions
@@ -303,7 +307,7 @@ async def unanswered(
     plain = [(row[0], row[1], row[3]) for row in rows]
     groups: list[UnansweredGroup] = []
     # Each handled key can hide at most one group: form enough to show `limit` others.
-    for members in cluster_similar(plain, max_groups=limit + len(handled)):
+    for members in cluster_similar(plain, max_groups=limit + len(handled), memo=memo):
         # Wordings that differ only in case or punctuation are one example.
         merged: dict[str, list[int]] = {}
         for i in members:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.console.auth import Session
+from bot.console.auth import Session, notice_target
 from bot.console.text import language_name
 from bot.console.web.pages import Form, Page, Table
 from bot.console.web.views import Texts, local_time, zone_name
@@ -411,7 +411,7 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         chat = services.chats.route(target).staff  # its progress is shown in that staff chat
         notice = await services.notices.compose(target, languages, texts, session.staff_id, chat)
         await audit.record(
-            session, "notice_create", _about(notice, municipalities), notice.municipality
+            session, "notice_create", notice_target(notice, municipalities), notice.municipality
         )
         raise web.HTTPSeeOther(f"{root}notices/{notice.id}")
 
@@ -438,7 +438,10 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
             if outcome != "started" or started is None:
                 return back(f"notices/{notice_id}", "0")
             await audit.record(
-                session, "notice_start", _about(started, municipalities), started.municipality
+                session,
+                "notice_start",
+                notice_target(started, municipalities),
+                started.municipality,
             )
             # The sender posts its progress in the staff chat and starts at once.
             tools.wake()
@@ -461,7 +464,10 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         if not done or was:
             return back("notices", "0")
         await audit.record(
-            session, f"notice_{action}", _about(changed, municipalities), changed.municipality
+            session,
+            f"notice_{action}",
+            notice_target(changed, municipalities),
+            changed.municipality,
         )
         await notices.redraw_soon(notice_id)
         tools.wake()  # the sender redraws the chat's progress and sends or stops at once
@@ -482,11 +488,6 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
     app.router.add_post(
         "/console/notices/{id:\\d{1,18}}/{action:start|discard|pause|resume|cancel|end}", change
     )
-
-
-def _about(notice: Notice, municipalities: Mapping[str, Municipality]) -> str:
-    """The audit log's target: which notice, to whom (never a resident)."""
-    return f"#{notice.id} → {place_name(municipalities, notice.municipality, 'en')}"
 
 
 def _lang(session: Session) -> Lang:

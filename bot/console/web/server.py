@@ -268,6 +268,7 @@ def add_console(app: web.Application, console: Console) -> None:
             request.query,
             scope,
             found.staff_id,
+            full=as_csv,
         )
         shown: Page = await PAGES[name](view)
         if not as_csv:
