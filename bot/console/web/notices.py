@@ -69,6 +69,9 @@ class Tools:
     scope_of: Callable[[int], Awaitable[StaffScope]]
     wake: Callable[[], None]
     root: str
+    # The municipality a page shows for ?m= (the server's rule for every page): the one asked
+    # for when it is the reader's, else all for the global staff and their first for others.
+    choose: Callable[[str | None, StaffScope], str | None]
 
 
 @dataclass
@@ -173,7 +176,9 @@ async def _visible_notices(
     return [
         n
         for n in await services.notices.latest(NOTICES_SHOWN)
-        if visible(scope, n) and (municipality is None or n.municipality == municipality)
+        # One municipality's: its own and those to every municipality (its residents got
+        # them too).
+        if visible(scope, n) and (municipality is None or n.municipality in (None, municipality))
     ]
 
 
@@ -297,9 +302,9 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
             return found
         return found, await tools.scope_of(found.staff_id)
 
-    def municipality_of(request: web.Request) -> str | None:
-        chosen = request.query.get("m") or None
-        return chosen if chosen in services.knowledge.responder.kb.municipalities else None
+    def municipality_of(request: web.Request, scope: StaffScope) -> str | None:
+        """?m=, clamped to the reader's own: another municipality's is never shown."""
+        return tools.choose(request.query.get("m") or None, scope)
 
     async def show_list(
         request: web.Request,
@@ -309,7 +314,7 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         status: int = 200,
     ) -> web.Response:
         lang = _lang(session)
-        municipality = municipality_of(request)
+        municipality = municipality_of(request, scope)
         page = await list_page(services, lang, scope, municipality)
         response = tools.show_page(
             request,
@@ -338,7 +343,7 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         if isinstance(found, web.Response):
             return found
         session, scope = found
-        page = await list_page(services, _lang(session), scope, municipality_of(request))
+        page = await list_page(services, _lang(session), scope, municipality_of(request, scope))
         body = page.csv()
         assert body is not None
         return web.Response(
@@ -356,7 +361,7 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
             return found
         session, scope = found
         lang = _lang(session)
-        listed = await _visible_notices(services, scope, municipality_of(request))
+        listed = await _visible_notices(services, scope, municipality_of(request, scope))
         progress = await services.notices.progress_of([n.id for n in listed])
         rows = [
             {

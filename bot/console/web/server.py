@@ -442,6 +442,7 @@ def add_console(app: web.Application, console: Console) -> None:
         console.scope_of,
         console.wake_notices,
         console.root,
+        lambda asked, scope: _chosen(asked, _choices(console, scope), scope),
     )
     add_notice_routes(app, console.services, tools)
     app.router.add_get("/console", to_root)
