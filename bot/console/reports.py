@@ -19,6 +19,7 @@ What the tables record, and so what the reports can say:
 from __future__ import annotations
 
 import math
+import sqlite3
 import statistics
 from collections import Counter
 from collections.abc import Collection, Sequence
@@ -389,15 +390,23 @@ async def feedback(
             WHERE f.created_at >= :since {where} GROUP BY f.entry_id""",
         params,
     )
-    downvoted = await db.fetchall(
-        f"""SELECT entry_id, text, language, asked_at FROM (
-                SELECT f.entry_id, q.text, q.language, q.asked_at, ROW_NUMBER() OVER (
-                    PARTITION BY f.entry_id ORDER BY f.created_at DESC, f.id DESC) AS rank
-                FROM feedback AS f JOIN questions AS q ON q.id = f.question_id
-                WHERE f.helpful = 0 AND q.text IS NOT NULL AND f.created_at >= :since {where})
-            WHERE rank <= :per_entry ORDER BY entry_id, rank""",
-        params,
-    )
+    # Each entry's latest 👎 read from the newest back, as far as `questions_per_entry` with
+    # their text kept (an index of the 👎 per entry: a few rows each, not every vote ranked).
+    latest = f"""SELECT q.text, q.language, q.asked_at FROM feedback AS f
+                  JOIN questions AS q ON q.id = f.question_id
+                  WHERE f.entry_id = :entry AND f.helpful = 0 AND q.text IS NOT NULL
+                    AND f.created_at >= :since {where}
+                  ORDER BY f.created_at DESC, f.id DESC LIMIT :per_entry"""
+
+    def read_latest(connection: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
+        return [
+            (str(entry_id), *row)
+            for entry_id, _, down in totals
+            if down
+            for row in connection.execute(latest, {**params, "entry": entry_id})
+        ]
+
+    downvoted = await db.read(read_latest)
     questions: dict[str, list[DownvotedQuestion]] = {}
     for entry_id, text, language, asked_at in downvoted:
         questions.setdefault(entry_id, []).append(

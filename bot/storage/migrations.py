@@ -314,5 +314,9 @@ MIGRATIONS: list[list[str]] = [
         """CREATE INDEX questions_unanswered
            ON questions (municipality, language, lower(text), asked_at, text)
            WHERE outcome = 'fallback' AND text IS NOT NULL""",
+        # The feedback page: votes per entry counted from an index that holds them, and each
+        # entry's latest 👎 read newest first from one of its own.
+        "CREATE INDEX feedback_entry ON feedback (entry_id, created_at, helpful, municipality)",
+        "CREATE INDEX feedback_unhelpful ON feedback (entry_id, created_at) WHERE helpful = 0",
     ],
 ]
