@@ -148,3 +148,17 @@ async def _pages(
 def pages_benchmark(settings: Settings) -> list[str]:
     """The report's lines."""
     return asyncio.run(_measure(settings))
+
+
+def main() -> int:
+    """`python -m bot.tools.bench_pages`: the console pages' figures alone (settings from the
+    environment, as `python -m bot bench`)."""
+    from bot.config import load_settings
+
+    for line in pages_benchmark(load_settings()):
+        print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
