@@ -11,7 +11,8 @@ from bot.console.web.pages import ReportCache, View, audit
 from bot.helpdesk.intake import Conversation
 from bot.helpdesk.routing import StaffScope
 from bot.messages import say
-from tests.inprocess import STAFF_CHAT_ID
+from tests.inprocess import STAFF_CHAT_ID, live_bot
+from tests.test_notices_staff import held_notice
 from tests.test_tg_routing import OCKERO_STAFF, Region, answered, plain, region
 
 
@@ -134,3 +135,30 @@ async def test_an_old_post_s_button_for_a_dropped_municipality_decides_nothing(
         assert volunteer is not None
         assert (volunteer.state, volunteer.approvals) == ("pending", (("asker", "pending"),))
         assert await entries(place) == []
+
+
+async def test_a_notice_s_life_in_the_staff_chat_is_audited(tmp_path: Path) -> None:
+    async with live_bot(tmp_path) as bot:
+        progress = await held_notice(bot)  # written and sent from the staff chat
+        await bot.core.wait_for(lambda: not bot.core.faults, what="the 429 to be used")
+        for label in ("button_notice_pause", "button_notice_resume", "button_notice_cancel"):
+            current = bot.core.get_message(bot.staff_chat, progress.message_id)
+            await bot.until_handled(
+                bot.core.press_button(bot.staff, current, text=say(label, "en"))
+            )
+        current = bot.core.get_message(bot.staff_chat, progress.message_id)
+        end = say("button_notice_end", "en")
+        await bot.until_handled(bot.core.press_button(bot.staff, current, text=end))
+        found = list(reversed(await bot.runtime.audit.latest(50)))
+        assert [e.action for e in found] == [
+            "notice_create",
+            "notice_start",
+            "notice_pause",
+            "notice_resume",
+            "notice_cancel",
+            "notice_end",
+        ]
+        assert {(e.staff_id, e.municipality, e.surface) for e in found} == {
+            (bot.staff.id, "asker", "chat")
+        }
+        assert {e.target for e in found} == {"#1 → Asker Municipality"}
