@@ -5,11 +5,16 @@ section at a time."""
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import replace
 from pathlib import Path
 
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
 from bot.config import Settings
-from bot.console.web.pages import REQUESTS_SHOWN, ReportCache, View, requests
+from bot.console.web import Console, add_console
+from bot.console.web.pages import REQUESTS_SHOWN, ReportCache, View, requests, unanswered
 from bot.services import Services
 from bot.storage.db import Database
 from bot.storage.records import Questions, SimilarityMemo, cluster_similar
@@ -108,3 +113,27 @@ async def test_the_requests_page_reads_the_first_of_each_state_and_counts_them_a
         # One municipality's page counts only its own.
         ockero = await requests(View(services, cache, "en", "ockero"))
         assert [table.count for table in ockero.tables] == [0, 1, 0, 0, 0]
+
+
+async def test_the_unanswered_groups_are_formed_once_after_a_start(tmp_path: Path) -> None:
+    """The console groups the unanswered questions in the background when it starts, so the
+    first page finds its comparisons made; the page then groups exactly the same."""
+    async with Services(replace(Settings(), data_dir=tmp_path)) as services:
+        for text in ("når går ferja?", "når går ferja til byen?", "hvor er legevakten?"):
+            await add_question(services.db, int(time.time()) - 60, text=text)
+
+        async def is_staff(user_id: int) -> bool | None:
+            return True
+
+        console = Console(services, is_staff, "http://127.0.0.1")
+        app = web.Application()
+        add_console(app, console)
+        async with TestServer(app):
+            assert console.warming is not None
+            await console.warming
+            # Each wording after the first was compared with the groups before it.
+            assert len(console.reports.similar) == 2
+            page = await unanswered(View(services, console.reports, "nb", "asker"))
+            fresh = await unanswered(View(services, ReportCache(tmp_path), "nb", "asker"))
+            assert page.tables[0].rows == fresh.tables[0].rows
+            assert len(page.tables[0].rows) == 2  # the ferry's two wordings are one group

@@ -17,6 +17,7 @@ What each page takes:
 - knowledge base: `knowledge.FolderChecks(root).get(today)` (in a thread) ->
   `knowledge.knowledge_report`, `flag_labels`, `reload_label`; CSV `knowledge_csv`.
 Question texts are masked with a `masking.Masker.for_knowledge(kb)`, built once per
-knowledge base (it keeps what it masked); times are shown in `reports.zone_for(kb, municipality)`. Every text returned
-is plain (text.py): escape it once where it goes into HTML; the SVG charts are escaped.
+knowledge base (it keeps what it masked); times are shown in `reports.zone_for(kb,
+municipality)`. Every text returned is plain (text.py): escape it once where it goes into
+HTML; the SVG charts are escaped.
 """

@@ -18,6 +18,8 @@ What the tables record, and so what the reports can say:
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import math
 import sqlite3
 import statistics
@@ -308,7 +310,12 @@ async def unanswered(
     plain = [(row[0], row[1], row[3]) for row in rows]
     groups: list[UnansweredGroup] = []
     # Each handled key can hide at most one group: form enough to show `limit` others.
-    for members in cluster_similar(plain, max_groups=limit + len(handled), memo=memo):
+    # Off the event loop: grouping a cold page compares for a few hundred milliseconds, and
+    # residents' answers must not wait for it.
+    clusters = await asyncio.to_thread(
+        functools.partial(cluster_similar, plain, max_groups=limit + len(handled), memo=memo)
+    )
+    for members in clusters:
         # Wordings that differ only in case or punctuation are one example.
         merged: dict[str, list[int]] = {}
         for i in members:

@@ -226,11 +226,15 @@ class SimilarityMemo:
     """The comparisons `cluster_similar` made before, kept between calls: for each folded
     wording, the group wordings it was compared with and those at least SAME_QUESTION like
     it. A score depends on the two wordings alone, so a page shown again compares only
-    wordings new since with groups new since, and groups exactly as without the memo."""
+    wordings new since with groups new since, and groups exactly as without the memo. Two
+    pages grouping at once in threads may both score a pair: the same score, kept twice."""
 
     def __init__(self, limit: int = 20_000) -> None:
         self.limit = limit  # wordings kept; beyond it the memo starts afresh
         self._seen: dict[str, tuple[set[str], dict[str, float]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
     def best(self, folded: str, known: set[str], index_of: dict[str, int]) -> int | None:
         """The index in `index_of` of the wording in `known` most like `folded` (the first

@@ -342,22 +342,7 @@ async def unanswered(view: View) -> Page:
     t, lang, kb = Texts(view.lang), view.lang, view.kb
     page = _page(view, "unanswered")
     page.intro.append(t("console_unanswered_intro"))
-    handled = {
-        str(row[0]) for row in await view.services.db.fetchall("SELECT key FROM handled_groups")
-    }
-    found = await reports.unanswered(
-        view.services.db,
-        int(time.time()),
-        view.municipality,
-        zone(page.zone),
-        await view.cache.masker(kb),
-        lang,
-        handled,
-        # The handled ones too, for the table of their own below.
-        limit=GROUPS_SHOWN + len(handled),
-        include_handled=True,
-        memo=view.cache.similar,
-    )
+    found = await _unanswered_report(view.services, view.cache, view.municipality, lang, page.zone)
     # The examples first (the most asked names the group), its snippet folded under them.
     columns = [
         t("console_col_examples"),
@@ -413,6 +398,38 @@ async def unanswered(view: View) -> Page:
     page.tables = [waiting, done]
     page.downloads = [Download("", t("console_csv"), lambda: csvexport.unanswered_csv(found, lang))]
     return page
+
+
+async def _unanswered_report(
+    services: Services, cache: ReportCache, municipality: str | None, lang: Lang, zone_id: str
+) -> reports.UnansweredReport:
+    """The unanswered groups a page shows, the handled ones included (for their own table)."""
+    kb = services.knowledge.responder.kb
+    handled = {str(row[0]) for row in await services.db.fetchall("SELECT key FROM handled_groups")}
+    return await reports.unanswered(
+        services.db,
+        int(time.time()),
+        municipality,
+        zone(zone_id),
+        await cache.masker(kb),
+        lang,
+        handled,
+        limit=GROUPS_SHOWN + len(handled),
+        include_handled=True,
+        memo=cache.similar,
+    )
+
+
+async def warm_unanswered(services: Services, cache: ReportCache) -> None:
+    """Group the unanswered questions once after a start, for all municipalities and each,
+    so that the first unanswered page is as quick as the next (the comparisons are kept)."""
+    kb = services.knowledge.responder.kb
+    for municipality in (None, *kb.municipalities):
+        found = kb.municipalities.get(municipality or "")
+        lang: Lang = found.language if found is not None else "en"
+        await _unanswered_report(
+            services, cache, municipality, lang, zone_name(found.country if found else None, lang)
+        )
 
 
 def _entry_choices(view: View, municipality: str | None) -> list[tuple[str, str]]:
