@@ -412,17 +412,32 @@ def cmd_queue_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_volunteers_list(args: argparse.Namespace, settings: Settings) -> int:
-    """List registered volunteers."""
-    volunteers = _desk_call(settings, lambda desk: desk.volunteers.in_state(args.state))
+    """List registered volunteers, with where each stands in every municipality they signed up
+    for (each municipality's staff decide for it alone). With --municipality, only those who
+    signed up for it, and --state is their state there."""
+    place = args.municipality
+    found = _desk_call(
+        settings, lambda desk: desk.volunteers.in_state(None if place else args.state)
+    )
+    volunteers = [v for v in found if place is None or place in v.municipalities]
+    if place is not None and args.state:
+        volunteers = [v for v in volunteers if v.state_in(place) == args.state]
     if not volunteers:
-        print("No volunteers" + (f" in state {args.state}." if args.state else "."))
+        print(
+            "No volunteers"
+            + (f" for {place}" if place else "")
+            + (f" in state {args.state}." if args.state else ".")
+        )
         return 0
     print(f"{'id':<12} {'state':<9} {'name':<24} {'area':<18} {'can help with':<24} in")
     for v in volunteers:
-        # Registered before municipalities were asked for: may help anywhere.
-        places = ",".join(v.municipalities) or "anywhere"
+        shown = (place,) if place else v.municipalities
+        # Registered before municipalities were asked for: may help anywhere, decided as a
+        # whole.
+        places = ",".join(f"{m}: {v.state_in(m) or 'pending'}" for m in shown) or "anywhere"
+        state = (v.state_in(place) or "pending") if place else v.state
         print(
-            f"{v.user_id:<12} {v.state:<9} {(v.name or '-')[:24]:<24} "
+            f"{v.user_id:<12} {state:<9} {(v.name or '-')[:24]:<24} "
             f"{(v.area or '-')[:18]:<18} {','.join(v.skills):<24} {places}"
         )
     return 0
@@ -818,9 +833,20 @@ def _build_parser() -> argparse.ArgumentParser:
         "list",
         help="list volunteers",
         description="List registered volunteers.",
-        epilog="example: python -m bot volunteers list --state pending",
+        epilog="examples:\n  python -m bot volunteers list --state pending"
+        "\n  python -m bot volunteers list --municipality asker --state approved",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    vlist.add_argument("--state", choices=["pending", "approved", "rejected", "revoked"])
+    vlist.add_argument(
+        "--state",
+        choices=["pending", "approved", "rejected", "revoked"],
+        help="only volunteers in this state (with --municipality: their state there)",
+    )
+    vlist.add_argument(
+        "--municipality",
+        help="only volunteers who signed up for this municipality (an id such as asker), "
+        "with their state there",
+    )
     vlist.set_defaults(handler=cmd_volunteers_list)
     for name, summary in (
         ("approve", "approve a pending volunteer"),

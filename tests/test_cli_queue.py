@@ -133,3 +133,37 @@ def test_erase_forgets_a_resident_as_forgetme_does(
     out = capsys.readouterr().out
     assert "cancelled" in out and PHONE not in out and "lufte hunden" not in out
     assert "Kari" not in out
+
+
+async def _two_municipalities(data_dir: Path) -> None:
+    """Per Andersen signed up for Asker and Öckerö: approved by Asker's staff only."""
+    async with Database(data_dir / "bot.db") as db:
+        desk = HelpDesk.build(
+            db, volunteer_chat_id=-1, staff_chat_id=-2, contact_line=lambda municipality, lang: ""
+        )
+        data = {"name": "Per Andersen", "skills": "dog", "municipalities": "asker,ockero"}
+        await desk.volunteers.register(2002, Conversation("volunteer", "submitted", data), "nb")
+        await desk.volunteers.decide(2002, True, None, municipalities=["asker"])
+
+
+def test_volunteers_list_shows_the_state_in_each_municipality(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_two_municipalities(data_dir))
+    assert main(["volunteers", "list"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert "asker: approved,ockero: pending" in lines["2002"]
+    assert lines["2002"].split()[1] == "approved", "the overall state: approved somewhere"
+    assert lines["2001"].endswith("anywhere"), "registered before municipalities were asked"
+
+    # Öckerö's view: Per is pending there, whatever Asker decided; Ola signed up for none.
+    assert main(["volunteers", "list", "--municipality", "ockero"]) == 0
+    out = capsys.readouterr().out.splitlines()[1:]
+    assert len(out) == 1 and out[0].split()[:2] == ["2002", "pending"]
+    assert out[0].endswith("ockero: pending") and "asker" not in out[0]
+
+    assert main(["volunteers", "list", "--municipality", "ockero", "--state", "approved"]) == 0
+    assert capsys.readouterr().out.strip() == "No volunteers for ockero in state approved."
+    assert main(["volunteers", "list", "--municipality", "asker", "--state", "approved"]) == 0
+    out = capsys.readouterr().out.splitlines()[1:]
+    assert [line.split()[0] for line in out] == ["2002"] and out[0].endswith("asker: approved")

@@ -317,6 +317,19 @@ async def test_a_municipality_s_staff_write_only_to_their_own(tmp_path: Path) ->
             )
             assert about == "ockero"  # so Öckerö's other staff see it in their audit log
 
+            # ?m= naming another municipality is clamped to his own, as on every page: Öckerö
+            # chosen, in Stockholm's time, its CSV and live progress, never Asker's.
+            clamped = await (await client.get("/console/notices?m=asker")).text()
+            assert '<option value="ockero" selected>' in clamped
+            assert "notices.csv?m=ockero" in clamped and "?m=asker" not in clamped
+            assert "Europe/Stockholm" in clamped and "Europe/Oslo" not in clamped
+            assert f'id="notice-{mine[0].id}"' in clamped
+            assert f'id="notice-{asker.id}"' not in clamped
+            live = await (await client.get("/console/notices.json?m=asker")).json()
+            assert [row["id"] for row in live["notices"]] == [mine[0].id]
+            listed_csv = await (await client.get("/console/notices.csv?m=asker")).text()
+            assert f"#{mine[0].id}" in listed_csv and f"#{asker.id}" not in listed_csv
+
 
 async def test_a_notice_not_sent_can_be_discarded(console: Console) -> None:
     csrf = await signed_in(console)

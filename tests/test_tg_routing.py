@@ -83,6 +83,14 @@ class Region:
         )
         return request
 
+    async def handoff_question(self) -> Message:
+        """Lars (in Öckerö) asks what the bot cannot answer and sends it on to the staff:
+        the question's post in Öckerö's staff chat."""
+        await self.bot.send(self.lars, "/municipality ockero")
+        fallback = await self.bot.send(self.lars, "När går nästa tåg till Oslo från Hönö?")
+        self.bot.core.press_button(self.lars, fallback, text=say("button_ask_staff", "sv"))
+        return await self.post(OCKERO_STAFF, "Oslo")
+
     async def escalated(self, request: HelpRequest, staff_chat: int) -> Message:
         """Time passes for `request` beyond ESCALATE_AFTER_MINUTES and housekeeping runs."""
         desk = self.bot.runtime.desk
@@ -181,10 +189,7 @@ async def test_registration_asks_for_the_municipalities_with_the_resident_s_own_
 async def test_a_handoff_question_goes_to_its_municipality_s_staff_and_back(tmp_path: Path) -> None:
     async with region(tmp_path) as place:
         bot, lars = place.bot, place.lars
-        await bot.send(lars, "/municipality ockero")
-        fallback = await bot.send(lars, "När går nästa tåg till Oslo från Hönö?")
-        bot.core.press_button(lars, fallback, text=say("button_ask_staff", "sv"))
-        question = await place.post(OCKERO_STAFF, "Oslo")
+        question = await place.handoff_question()
         opening = plain("staff_question", "sv", place="", language="", text="")[:20]
         assert text_of(question).startswith(opening)  # in Swedish
         assert chats_holding(place, "Oslo") == {OCKERO_STAFF}

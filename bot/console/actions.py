@@ -14,9 +14,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection
 
-from bot.console.auth import Audit, Session
+from bot.console.auth import Audit, Session, volunteer_target
 from bot.helpdesk.desk import HelpDesk
-from bot.helpdesk.repository import first_name
 from bot.helpdesk.routing import StaffScope, may_act
 from bot.storage.db import Database, now
 from bot.storage.records import wording_key
@@ -60,7 +59,7 @@ class ConsoleActions:
         result = await self.desk.requests.assign(request_id, volunteer_id)
         if result.status == "won" and result.request is not None:
             volunteer = await self.desk.volunteers.get(volunteer_id)
-            who = _who(volunteer.name if volunteer else None, volunteer_id)
+            who = volunteer_target(volunteer.name if volunteer else None, volunteer_id)
             await self.audit.record(
                 session, "hand_over", f"{result.request.ref} → {who}", result.request.municipality
             )
@@ -77,7 +76,9 @@ class ConsoleActions:
         if volunteer is not None:
             action = "approve" if approve else "reject"
             where = municipality or _only(volunteer.municipalities)
-            await self.audit.record(session, action, _who(volunteer.name, user_id), where)
+            await self.audit.record(
+                session, action, volunteer_target(volunteer.name, user_id), where
+            )
         return volunteer is not None
 
     async def revoke(self, session: Session, user_id: int, municipality: str | None = None) -> bool:
@@ -86,7 +87,9 @@ class ConsoleActions:
         volunteer = await self.desk.volunteers.revoke(user_id, None, _just(municipality))
         if volunteer is not None:
             where = municipality or _only(volunteer.municipalities)
-            await self.audit.record(session, "revoke", _who(volunteer.name, user_id), where)
+            await self.audit.record(
+                session, "revoke", volunteer_target(volunteer.name, user_id), where
+            )
         return volunteer is not None
 
     async def owner_of(self, key: str, municipalities: Collection[str]) -> str | None:
@@ -135,7 +138,3 @@ def _just(municipality: str | None) -> list[str] | None:
 def _only(municipalities: tuple[str, ...]) -> str | None:
     """The one municipality a volunteer signed up for; None (the global staff's) for several."""
     return municipalities[0] if len(municipalities) == 1 else None
-
-
-def _who(name: str | None, user_id: int) -> str:
-    return f"{first_name(name)} ({user_id})"

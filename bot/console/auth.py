@@ -13,9 +13,12 @@ import hmac
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from bot.helpdesk.repository import first_name
+from bot.kb.knowledge import Municipality
+from bot.notices.service import Notice, place_name
 from bot.storage.db import Database
 
 LINK_SECONDS = 10 * 60
@@ -151,6 +154,11 @@ class ConsoleAuth:
         await self.db.run_write(run)
 
 
+# Where a staff action was taken: a console page, or a staff chat's button or command.
+CONSOLE = "console"
+CHAT = "chat"
+
+
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     id: int
@@ -160,10 +168,21 @@ class AuditEntry:
     target: str | None
     at: int
     municipality: str | None = None
+    surface: str = CONSOLE
+
+
+def volunteer_target(name: str | None, user_id: int) -> str:
+    """How the audit log names a volunteer: "First (user id)" (what `forget` looks for)."""
+    return f"{first_name(name)} ({user_id})"
+
+
+def notice_target(notice: Notice, municipalities: Mapping[str, Municipality]) -> str:
+    """How the audit log names a notice: which one, to whom (never a resident)."""
+    return f"#{notice.id} → {place_name(municipalities, notice.municipality, 'en')}"
 
 
 class Audit:
-    """Every staff action in the console: who, what, when."""
+    """Every staff action, in the console or in a staff chat: who, what, when, where."""
 
     def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
         self.db = db
@@ -176,18 +195,28 @@ class Audit:
         target: str | None = None,
         municipality: str | None = None,
     ) -> None:
-        """`municipality` is the one the action was about (None for signing in and out)."""
+        """A console action. `municipality` is the one it was about (None for signing in and
+        out)."""
+        await self.record_by(
+            session.staff_id, session.staff_name, action, target, municipality, CONSOLE
+        )
+
+    async def record_by(
+        self,
+        staff_id: int,
+        staff_name: str | None,
+        action: str,
+        target: str | None = None,
+        municipality: str | None = None,
+        surface: str = CHAT,
+    ) -> None:
+        """An action by `staff_id`, from `surface` (a staff chat's button or command when not
+        told otherwise)."""
         await self.db.write(
-            """INSERT INTO console_audit (staff_id, staff_name, action, target, at, municipality)
-               VALUES (?, ?, ?, ?, ?, ?)""",
-            (
-                session.staff_id,
-                session.staff_name,
-                action,
-                target,
-                int(self.clock()),
-                municipality,
-            ),
+            """INSERT INTO console_audit
+                   (staff_id, staff_name, action, target, at, municipality, surface)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (staff_id, staff_name, action, target, int(self.clock()), municipality, surface),
         )
 
     async def forget(self, user_id: int) -> int:
@@ -212,7 +241,8 @@ class Audit:
             where = "WHERE municipality = ? OR (municipality IS NULL AND staff_id = ?)"
             params = (municipality, own, limit)
         rows = await self.db.fetchall(
-            f"""SELECT id, staff_id, staff_name, action, target, at, municipality
+            f"""SELECT id, staff_id, staff_name, action, target, at, municipality,
+                       COALESCE(surface, '{CONSOLE}')
                 FROM console_audit {where} ORDER BY id DESC LIMIT ?""",
             params,
         )

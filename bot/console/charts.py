@@ -44,10 +44,12 @@ def _x(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+@lru_cache(maxsize=4096)
 def _number(value: float, lang: Lang) -> str:
     return str(format_decimal(value, locale=BABEL_LOCALES[lang]))
 
 
+@lru_cache(maxsize=4096)
 def _percent(value: float, lang: Lang) -> str:
     return str(format_percent(value, locale=BABEL_LOCALES[lang]))
 

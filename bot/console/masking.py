@@ -263,11 +263,17 @@ def _sentence_initial(text: str, start: int) -> bool:
     return before[-1] in ".!?:;\n\r…"
 
 
+# Masked texts a Masker keeps (a few pages' worth); beyond it, it starts afresh.
+MASKED_KEPT = 20_000
+
+
 class Masker:
     """Masks personal data in question texts; build one per knowledge base and reuse it."""
 
     def __init__(self, known: Iterable[str] = ()) -> None:
         self.known = frozenset(known) | COMMON_CAPITALISED | KNOWN_WORDS
+        # Texts masked before: the console's pages show the same questions again and again.
+        self._masked: dict[tuple[str, str], str] = {}
 
     @classmethod
     def for_knowledge(cls, kb: KnowledgeBase) -> Masker:
@@ -324,6 +330,14 @@ class Masker:
     def mask(self, text: str, lang: Lang) -> str:
         """`text` with each piece of personal data replaced by its placeholder in `lang`;
         a name of several words ("Kari Nordmann") becomes one placeholder."""
+        found = self._masked.get((text, lang))
+        if found is None:
+            if len(self._masked) >= MASKED_KEPT:
+                self._masked.clear()
+            found = self._masked[text, lang] = self._mask(text, lang)
+        return found
+
+    def _mask(self, text: str, lang: Lang) -> str:
         pieces: list[str] = []
         cursor = 0
         last_kind: str | None = None

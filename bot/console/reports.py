@@ -18,7 +18,10 @@ What the tables record, and so what the reports can say:
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import math
+import sqlite3
 import statistics
 from collections import Counter
 from collections.abc import Collection, Sequence
@@ -29,7 +32,7 @@ from zoneinfo import ZoneInfo
 from bot.console.masking import Masker
 from bot.kb.knowledge import KnowledgeBase
 from bot.storage.db import Database
-from bot.storage.records import UNANSWERED_SCAN, cluster_similar, wording_key
+from bot.storage.records import UNANSWERED_SCAN, SimilarityMemo, cluster_similar, wording_key
 from bot.types import Lang
 
 HOUR = 3600
@@ -182,12 +185,14 @@ async def overview(
     since = first_hour * HOUR
     params = {"since": since, "until": (last_hour + 1) * HOUR, "municipality": municipality}
     outcomes = ", ".join(f"'{o}'" for o in QUESTION_OUTCOMES)
+    # Counted as questions are stored (migration 12's triggers): a week's hours, not its
+    # questions, are read.
     question_rows = await db.fetchall(
-        f"""SELECT asked_at / {HOUR} AS hour, outcome, language, COUNT(*) FROM questions
-            WHERE asked_at >= :since AND asked_at < :until AND outcome IN ({outcomes})
+        f"""SELECT hour, outcome, language, SUM(asked) FROM question_hours
+            WHERE hour >= :first AND hour <= :last AND outcome IN ({outcomes}) AND asked > 0
             {_where_municipality(municipality)}
             GROUP BY hour, outcome, language""",
-        params,
+        {**params, "first": first_hour, "last": last_hour},
     )
     per_hour: Counter[int] = Counter()
     per_outcome: Counter[str] = Counter()
@@ -284,11 +289,13 @@ async def unanswered(
     limit: int = 50,
     examples: int = 5,
     include_handled: bool = False,
+    memo: SimilarityMemo | None = None,
 ) -> UnansweredReport:
     """What the bot could not answer in the last `days` days, near-duplicates grouped (with
     `group_similar`'s rule), most asked first. `handled` is the set of keys staff marked
     handled; those groups are left out unless `include_handled`. Texts are masked in `lang`,
-    the staff member's language."""
+    the staff member's language. `memo` keeps the comparisons between calls (the console
+    keeps one: a page shown again compares only what is new)."""
     rows = await db.fetchall(
         f"""SELECT text, municipality, language, COUNT(*) AS asked, MAX(asked_at) AS last
             FROM questions
@@ -303,7 +310,12 @@ async def unanswered(
     plain = [(row[0], row[1], row[3]) for row in rows]
     groups: list[UnansweredGroup] = []
     # Each handled key can hide at most one group: form enough to show `limit` others.
-    for members in cluster_similar(plain, max_groups=limit + len(handled)):
+    # Off the event loop: grouping a cold page compares for a few hundred milliseconds, and
+    # residents' answers must not wait for it.
+    clusters = await asyncio.to_thread(
+        functools.partial(cluster_similar, plain, max_groups=limit + len(handled), memo=memo)
+    )
+    for members in clusters:
         # Wordings that differ only in case or punctuation are one example.
         merged: dict[str, list[int]] = {}
         for i in members:
@@ -385,15 +397,23 @@ async def feedback(
             WHERE f.created_at >= :since {where} GROUP BY f.entry_id""",
         params,
     )
-    downvoted = await db.fetchall(
-        f"""SELECT entry_id, text, language, asked_at FROM (
-                SELECT f.entry_id, q.text, q.language, q.asked_at, ROW_NUMBER() OVER (
-                    PARTITION BY f.entry_id ORDER BY f.created_at DESC, f.id DESC) AS rank
-                FROM feedback AS f JOIN questions AS q ON q.id = f.question_id
-                WHERE f.helpful = 0 AND q.text IS NOT NULL AND f.created_at >= :since {where})
-            WHERE rank <= :per_entry ORDER BY entry_id, rank""",
-        params,
-    )
+    # Each entry's latest 👎 read from the newest back, as far as `questions_per_entry` with
+    # their text kept (an index of the 👎 per entry: a few rows each, not every vote ranked).
+    latest = f"""SELECT q.text, q.language, q.asked_at FROM feedback AS f
+                  JOIN questions AS q ON q.id = f.question_id
+                  WHERE f.entry_id = :entry AND f.helpful = 0 AND q.text IS NOT NULL
+                    AND f.created_at >= :since {where}
+                  ORDER BY f.created_at DESC, f.id DESC LIMIT :per_entry"""
+
+    def read_latest(connection: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
+        return [
+            (str(entry_id), *row)
+            for entry_id, _, down in totals
+            if down
+            for row in connection.execute(latest, {**params, "entry": entry_id})
+        ]
+
+    downvoted = await db.read(read_latest)
     questions: dict[str, list[DownvotedQuestion]] = {}
     for entry_id, text, language, asked_at in downvoted:
         questions.setdefault(entry_id, []).append(

@@ -8,8 +8,16 @@ escaped at all). So here a value is put in as it is, and whoever renders escapes
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
-from babel.dates import format_datetime
+from babel import Locale
+from babel.dates import (
+    DateTimePattern,
+    get_date_format,
+    get_datetime_format,
+    get_time_format,
+    parse_pattern,
+)
 
 from bot.messages import BABEL_LOCALES, MESSAGES
 from bot.types import LANGS, Lang
@@ -21,9 +29,23 @@ def plain(key: str, lang: Lang, **values: str) -> str:
     return (table.get(lang) or table["en"]).format(**values)
 
 
+@lru_cache(maxsize=8)
+def short_datetime(lang: Lang) -> tuple[DateTimePattern, Locale]:
+    """The locale's short date-and-time pattern, parsed once: Babel's format_datetime parses
+    the locale and the pattern again at every call, 50 µs a time on a page of thousands."""
+    locale = Locale.parse(BABEL_LOCALES[lang])
+    pattern = (
+        str(get_datetime_format("short", locale))
+        .replace("{1}", get_date_format("short", locale).pattern)
+        .replace("{0}", get_time_format("short", locale).pattern)
+    )
+    return parse_pattern(pattern), locale
+
+
 def local_time(moment: datetime, lang: Lang) -> str:
     """A time as staff read it in `lang` ("02.12.2026, 13:00"), in the zone it carries."""
-    return str(format_datetime(moment, "short", locale=BABEL_LOCALES[lang]))
+    pattern, locale = short_datetime(lang)
+    return str(pattern.apply(moment, locale))
 
 
 def language_name(code: str, lang: Lang) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -195,6 +196,13 @@ _QUESTION_COLUMNS = (
 )
 
 
+@functools.lru_cache(maxsize=32_768)
+def folded_wording(text: str) -> str:
+    """A wording's folded words, as the grouping compares them (kept: each page shown again
+    reads the same wordings)."""
+    return " ".join(tokens(text))
+
+
 def wording_key(text: str, municipality: str | None) -> str:
     """The key of one wording: its folded words and the municipality, hashed.
 
@@ -202,7 +210,7 @@ def wording_key(text: str, municipality: str | None) -> str:
     most asked, the group's key changes, but the old one is still among its `member_keys`,
     so a group marked handled stays handled.
     """
-    folded = " ".join(tokens(text))
+    folded = folded_wording(text)
     digest = hashlib.sha256(f"{municipality or ''}\n{folded}".encode()).hexdigest()
     return digest[:16]
 
@@ -214,33 +222,74 @@ UNANSWERED_SCAN = 2000
 SAME_QUESTION = 88.0
 
 
+class SimilarityMemo:
+    """The comparisons `cluster_similar` made before, kept between calls: for each folded
+    wording, the group wordings it was compared with and those at least SAME_QUESTION like
+    it. A score depends on the two wordings alone, so a page shown again compares only
+    wordings new since with groups new since, and groups exactly as without the memo. Two
+    pages grouping at once in threads may both score a pair: the same score, kept twice."""
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.limit = limit  # wordings kept; beyond it the memo starts afresh
+        self._seen: dict[str, tuple[set[str], dict[str, float]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def best(self, folded: str, known: set[str], index_of: dict[str, int]) -> int | None:
+        """The index in `index_of` of the wording in `known` most like `folded` (the first
+        of the best, as rapidfuzz's extractOne), or None when none is like it."""
+        entry = self._seen.get(folded)
+        if entry is None:
+            if len(self._seen) >= self.limit:
+                self._seen.clear()
+            entry = self._seen[folded] = (set(), {})
+        seen, like = entry
+        fresh = known - seen
+        if fresh:
+            for choice, score, _ in process.extract(
+                folded, fresh, scorer=fuzz.token_set_ratio, score_cutoff=SAME_QUESTION, limit=None
+            ):
+                like[choice] = score
+            seen |= fresh
+        found: tuple[float, int] | None = None
+        for choice, score in like.items():
+            index = index_of.get(choice)
+            if index is not None and (found is None or (-score, index) < (-found[0], found[1])):
+                found = (score, index)
+        return found[1] if found is not None else None
+
+
 def cluster_similar(
-    rows: list[tuple[str, str | None, int]], max_groups: int | None = None
+    rows: list[tuple[str, str | None, int]],
+    max_groups: int | None = None,
+    memo: SimilarityMemo | None = None,
 ) -> list[list[int]]:
     """Which rows are near-duplicates of one municipality: the indexes of each group's rows,
     the wording that names it first; groups most asked first. `rows` come most asked first.
 
     With `max_groups`, once that many groups exist a row like none of them is left out:
     every row is still compared with the groups kept, so their counts are whole, but the
-    cost stays rows x `max_groups` instead of growing with the square of the rows."""
+    cost stays rows x `max_groups` instead of growing with the square of the rows. With
+    `memo`, comparisons made by an earlier call are not made again."""
+    memo = memo if memo is not None else SimilarityMemo()
     groups: list[list[int]] = []
     counts: list[int] = []
-    # Per municipality, the folded wording of each of its groups, and the group it names.
-    keys: dict[str | None, list[str]] = {}
+    # Per municipality, the folded wording of each of its groups, and its place among them.
+    keys: dict[str | None, set[str]] = {}
+    places: dict[str | None, dict[str, int]] = {}
     owners: dict[str | None, list[int]] = {}
     # The group of each folded wording already placed: the same words again ("Når går
     # ferja?", "når går ferja") go where they went, without another fuzzy comparison.
     placed: dict[tuple[str | None, str], int | None] = {}
     for index, (text, municipality, count) in enumerate(rows):
-        folded = " ".join(tokens(text))
+        folded = folded_wording(text)
         if (municipality, folded) in placed:
             owner = placed[municipality, folded]
         else:
-            known = keys.setdefault(municipality, [])
-            found = process.extractOne(
-                folded, known, scorer=fuzz.token_set_ratio, score_cutoff=SAME_QUESTION
-            )
-            owner = owners[municipality][found[2]] if found is not None else None
+            known = keys.setdefault(municipality, set())
+            found = memo.best(folded, known, places.setdefault(municipality, {})) if known else None
+            owner = owners[municipality][found] if found is not None else None
         if owner is not None:
             placed[municipality, folded] = owner
             groups[owner].append(index)
@@ -250,8 +299,9 @@ def cluster_similar(
             placed[municipality, folded] = None
             continue
         placed[municipality, folded] = len(groups)
-        known = keys.setdefault(municipality, [])
-        known.append(folded)
+        mine = places.setdefault(municipality, {})
+        mine[folded] = len(mine)
+        keys.setdefault(municipality, set()).add(folded)
         owners.setdefault(municipality, []).append(len(groups))
         groups.append([index])
         counts.append(count)

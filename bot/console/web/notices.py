@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.console.auth import Session
+from bot.console.auth import Session, notice_target
 from bot.console.text import language_name
 from bot.console.web.pages import Form, Page, Table
 from bot.console.web.views import Texts, local_time, zone_name
@@ -69,6 +69,9 @@ class Tools:
     scope_of: Callable[[int], Awaitable[StaffScope]]
     wake: Callable[[], None]
     root: str
+    # The municipality a page shows for ?m= (the server's rule for every page): the one asked
+    # for when it is the reader's, else all for the global staff and their first for others.
+    choose: Callable[[str | None, StaffScope], str | None]
 
 
 @dataclass
@@ -173,7 +176,9 @@ async def _visible_notices(
     return [
         n
         for n in await services.notices.latest(NOTICES_SHOWN)
-        if visible(scope, n) and (municipality is None or n.municipality == municipality)
+        # One municipality's: its own and those to every municipality (its residents got
+        # them too).
+        if visible(scope, n) and (municipality is None or n.municipality in (None, municipality))
     ]
 
 
@@ -297,9 +302,9 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
             return found
         return found, await tools.scope_of(found.staff_id)
 
-    def municipality_of(request: web.Request) -> str | None:
-        chosen = request.query.get("m") or None
-        return chosen if chosen in services.knowledge.responder.kb.municipalities else None
+    def municipality_of(request: web.Request, scope: StaffScope) -> str | None:
+        """?m=, clamped to the reader's own: another municipality's is never shown."""
+        return tools.choose(request.query.get("m") or None, scope)
 
     async def show_list(
         request: web.Request,
@@ -309,7 +314,7 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         status: int = 200,
     ) -> web.Response:
         lang = _lang(session)
-        municipality = municipality_of(request)
+        municipality = municipality_of(request, scope)
         page = await list_page(services, lang, scope, municipality)
         response = tools.show_page(
             request,
@@ -338,7 +343,7 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         if isinstance(found, web.Response):
             return found
         session, scope = found
-        page = await list_page(services, _lang(session), scope, municipality_of(request))
+        page = await list_page(services, _lang(session), scope, municipality_of(request, scope))
         body = page.csv()
         assert body is not None
         return web.Response(
@@ -356,7 +361,7 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
             return found
         session, scope = found
         lang = _lang(session)
-        listed = await _visible_notices(services, scope, municipality_of(request))
+        listed = await _visible_notices(services, scope, municipality_of(request, scope))
         progress = await services.notices.progress_of([n.id for n in listed])
         rows = [
             {
@@ -411,7 +416,7 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         chat = services.chats.route(target).staff  # its progress is shown in that staff chat
         notice = await services.notices.compose(target, languages, texts, session.staff_id, chat)
         await audit.record(
-            session, "notice_create", _about(notice, municipalities), notice.municipality
+            session, "notice_create", notice_target(notice, municipalities), notice.municipality
         )
         raise web.HTTPSeeOther(f"{root}notices/{notice.id}")
 
@@ -438,7 +443,10 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
             if outcome != "started" or started is None:
                 return back(f"notices/{notice_id}", "0")
             await audit.record(
-                session, "notice_start", _about(started, municipalities), started.municipality
+                session,
+                "notice_start",
+                notice_target(started, municipalities),
+                started.municipality,
             )
             # The sender posts its progress in the staff chat and starts at once.
             tools.wake()
@@ -461,7 +469,10 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         if not done or was:
             return back("notices", "0")
         await audit.record(
-            session, f"notice_{action}", _about(changed, municipalities), changed.municipality
+            session,
+            f"notice_{action}",
+            notice_target(changed, municipalities),
+            changed.municipality,
         )
         await notices.redraw_soon(notice_id)
         tools.wake()  # the sender redraws the chat's progress and sends or stops at once
@@ -482,11 +493,6 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
     app.router.add_post(
         "/console/notices/{id:\\d{1,18}}/{action:start|discard|pause|resume|cancel|end}", change
     )
-
-
-def _about(notice: Notice, municipalities: Mapping[str, Municipality]) -> str:
-    """The audit log's target: which notice, to whom (never a resident)."""
-    return f"#{notice.id} → {place_name(municipalities, notice.municipality, 'en')}"
 
 
 def _lang(session: Session) -> Lang:

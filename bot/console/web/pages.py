@@ -9,6 +9,7 @@ own readings of the help desk and the audit log.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,16 +35,21 @@ from bot.helpdesk.repository import first_name
 from bot.helpdesk.routing import EVERYWHERE, StaffScope, may_claim
 from bot.kb.knowledge import SHARED, KnowledgeBase
 from bot.services import Services
+from bot.storage.records import SimilarityMemo
 from bot.types import Lang
 
 # Closed requests shown per state; the CSV has the same rows.
 CLOSED_SHOWN = 200
+# Requests shown per state on the page (each row has its buttons); the CSV has every active
+# one.
+REQUESTS_SHOWN = 50
 AUDIT_SHOWN = 500
 # Unanswered groups shown, and the handled ones listed below them.
 GROUPS_SHOWN = 50
 HANDLED_SHOWN = 50
 NEW_ENTRY = ""  # the entry choice that asks for a new entry's snippet
 MAX_ENTRY_ID = 100  # longer is no entry's id: cut before it is looked up or shown
+SNIPPETS_KEPT = 2_000  # a few pages' worth, each in a few languages
 
 
 class ReportCache:
@@ -53,6 +59,26 @@ class ReportCache:
     def __init__(self, root: Path) -> None:
         self.checks = FolderChecks(root)
         self._masker: tuple[KnowledgeBase, Masker] | None = None
+        # The unanswered page's comparisons and YAML snippets, kept between requests: a
+        # page shown again compares only the wordings and groups that are new since, and
+        # writes only the snippets of groups that changed.
+        self.similar = SimilarityMemo()
+        self._snippets: dict[tuple[object, ...], Snippet] = {}
+        self._snippets_of: KnowledgeBase | None = None
+
+    def snippet(
+        self, kb: KnowledgeBase, key: tuple[object, ...], make: Callable[[], Snippet]
+    ) -> Snippet:
+        """The snippet `make` writes from `kb` for `key` (everything else it depends on),
+        kept until the knowledge base is reloaded."""
+        if kb is not self._snippets_of:
+            self._snippets, self._snippets_of = {}, kb
+        found = self._snippets.get(key)
+        if found is None:
+            if len(self._snippets) >= SNIPPETS_KEPT:
+                self._snippets.clear()
+            found = self._snippets[key] = make()
+        return found
 
     async def masker(self, kb: KnowledgeBase) -> Masker:
         """The masker for `kb`; a reload brings a new knowledge base object, and a new one,
@@ -75,6 +101,8 @@ class View:
     # for the global staff), and their own audit entries are shown with it.
     scope: StaffScope = EVERYWHERE
     reader: int | None = None  # the staff member's user id
+    # For the CSV download: every row, not only the first the page shows.
+    full: bool = False
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -115,6 +143,12 @@ class Table:
     # Rows shown on the page; the CSV has them all. Nobody reads a thousand rows, and each
     # row's buttons are what make a long page slow to draw.
     shown: int = 100
+    # How many rows there are, when the page read only the first `shown` of them.
+    total: int | None = None
+
+    @property
+    def count(self) -> int:
+        return self.total if self.total is not None else len(self.rows)
 
 
 @dataclass(frozen=True)
@@ -308,21 +342,7 @@ async def unanswered(view: View) -> Page:
     t, lang, kb = Texts(view.lang), view.lang, view.kb
     page = _page(view, "unanswered")
     page.intro.append(t("console_unanswered_intro"))
-    handled = {
-        str(row[0]) for row in await view.services.db.fetchall("SELECT key FROM handled_groups")
-    }
-    found = await reports.unanswered(
-        view.services.db,
-        int(time.time()),
-        view.municipality,
-        zone(page.zone),
-        await view.cache.masker(kb),
-        lang,
-        handled,
-        # The handled ones too, for the table of their own below.
-        limit=GROUPS_SHOWN + len(handled),
-        include_handled=True,
-    )
+    found = await _unanswered_report(view.services, view.cache, view.municipality, lang, page.zone)
     # The examples first (the most asked names the group), its snippet folded under them.
     columns = [
         t("console_col_examples"),
@@ -355,7 +375,13 @@ async def unanswered(view: View) -> Page:
         entry = chosen_entry if group.key == chosen_group else NEW_ENTRY
         if group.municipality not in choices:
             choices[group.municipality] = _entry_choices(view, group.municipality)
-        table.details.append(_snippet(view, group, entry, today))
+        table.details.append(
+            view.cache.snippet(
+                kb,
+                (group, entry, today, lang),
+                functools.partial(_snippet, view, group, entry, today),
+            )
+        )
         table.forms.append(
             [
                 Form("unanswered/handled", t("console_mark_handled"), {"key": group.key}),
@@ -372,6 +398,38 @@ async def unanswered(view: View) -> Page:
     page.tables = [waiting, done]
     page.downloads = [Download("", t("console_csv"), lambda: csvexport.unanswered_csv(found, lang))]
     return page
+
+
+async def _unanswered_report(
+    services: Services, cache: ReportCache, municipality: str | None, lang: Lang, zone_id: str
+) -> reports.UnansweredReport:
+    """The unanswered groups a page shows, the handled ones included (for their own table)."""
+    kb = services.knowledge.responder.kb
+    handled = {str(row[0]) for row in await services.db.fetchall("SELECT key FROM handled_groups")}
+    return await reports.unanswered(
+        services.db,
+        int(time.time()),
+        municipality,
+        zone(zone_id),
+        await cache.masker(kb),
+        lang,
+        handled,
+        limit=GROUPS_SHOWN + len(handled),
+        include_handled=True,
+        memo=cache.similar,
+    )
+
+
+async def warm_unanswered(services: Services, cache: ReportCache) -> None:
+    """Group the unanswered questions once after a start, for all municipalities and each,
+    so that the first unanswered page is as quick as the next (the comparisons are kept)."""
+    kb = services.knowledge.responder.kb
+    for municipality in (None, *kb.municipalities):
+        found = kb.municipalities.get(municipality or "")
+        lang: Lang = found.language if found is not None else "en"
+        await _unanswered_report(
+            services, cache, municipality, lang, zone_name(found.country if found else None, lang)
+        )
 
 
 def _entry_choices(view: View, municipality: str | None) -> list[tuple[str, str]]:
@@ -537,20 +595,73 @@ def _request_row(
 
 
 async def requests(view: View) -> Page:
-    """Requests by state with their ages and volunteer's first name; never contact details."""
+    """Requests by state with their ages and volunteer's first name; never contact details.
+    The page reads each state's first rows and its count; the CSV every active request."""
     services, municipality, t = view.services, view.municipality, Texts(view.lang)
     page = _page(view, "requests")
     names = {v.user_id: first_name(v.name) for v in await services.desk.volunteers.in_state()}
     columns = _request_columns(t)
-    sections = {state: Table(t(f"console_state_{state}"), columns) for state in REQUEST_SECTIONS}
+    sections = {
+        state: Table(t(f"console_state_{state}"), columns, shown=REQUESTS_SHOWN)
+        for state in REQUEST_SECTIONS
+    }
     stamp = int(time.time())
-    for request in await _requests(services, municipality):
-        state = "escalated" if request.state == "open" and request.escalated_at else request.state
+    if view.full:
+        found = await _requests(services, municipality)
+    else:
+        found = await _requests_shown(services, municipality, sections["open"].shown)
+        for state, count in await _request_counts(services, municipality):
+            sections[state].total = count
+    for request in found:
+        state = _section(request)
         table = sections[state]
         table.rows.append(_request_row(services, t, request, names, stamp))
         table.forms.append(_request_forms(t, request))
     page.tables = [sections[state] for state in REQUEST_SECTIONS]
     return page
+
+
+def _section(request: HelpRequest) -> str:
+    return "escalated" if request.state == "open" and request.escalated_at else request.state
+
+
+# Each section of the page as SQL: which requests, in which order.
+_SECTION_SQL = {
+    "open": ("state = 'open' AND escalated_at IS NULL", "id"),
+    "escalated": ("state = 'open' AND escalated_at IS NOT NULL", "id"),
+    "claimed": ("state = 'claimed'", "id"),
+    "done": ("state = 'done'", "id DESC"),
+    "cancelled": ("state = 'cancelled'", "id DESC"),
+}
+
+
+async def _requests_shown(
+    services: Services, municipality: str | None, shown: int
+) -> list[HelpRequest]:
+    """The first `shown` requests of each section: active ones oldest first, closed ones
+    newest first (10,000 requests, and a page reads at most five hundred)."""
+    where = _where_municipality(municipality)
+    parts = [
+        f"""SELECT * FROM (SELECT {REQUEST_COLUMNS} FROM help_requests
+               WHERE {condition}{where} ORDER BY {order} LIMIT :shown)"""
+        for condition, order in _SECTION_SQL.values()
+    ]
+    rows = await services.db.fetchall(
+        " UNION ALL ".join(parts), {"m": municipality, "shown": shown}
+    )
+    return [HelpRequest.from_row(row) for row in rows]
+
+
+async def _request_counts(services: Services, municipality: str | None) -> list[tuple[str, int]]:
+    """How many requests each section has."""
+    rows = await services.db.fetchall(
+        f"""SELECT CASE WHEN state = 'open' AND escalated_at IS NOT NULL THEN 'escalated'
+                   ELSE state END AS section, COUNT(*)
+            FROM help_requests WHERE 1 = 1{_where_municipality(municipality)}
+            GROUP BY section""",
+        {"m": municipality},
+    )
+    return [(str(row[0]), int(row[1])) for row in rows if row[0] in REQUEST_SECTIONS]
 
 
 async def hand_over(services: Services, lang: Lang, request_id: int) -> Page | None:
@@ -724,7 +835,8 @@ def _volunteer_forms(view: View, volunteer: Volunteer) -> list[Form]:
 
 
 async def audit(view: View) -> Page:
-    """Every staff action in the console, newest first: who, what, when."""
+    """Every staff action, in the console or a staff chat, newest first: who, what, when,
+    where."""
     services, lang, t = view.services, view.lang, Texts(view.lang)
     page = _page(view, "audit")
     page.intro.append(t("console_audit_intro"))
@@ -735,6 +847,7 @@ async def audit(view: View) -> Page:
             t("console_col_who"),
             t("console_col_what"),
             t("console_col_target"),
+            t("console_col_surface"),
         ],
     )
     entries = await services.audit.latest(AUDIT_SHOWN, view.municipality, view.reader)
@@ -745,6 +858,7 @@ async def audit(view: View) -> Page:
                 f"{entry.staff_name or '?'} ({entry.staff_id})",
                 t(f"console_audit_{entry.action}"),
                 entry.target or "",
+                t(f"console_surface_{entry.surface}"),
             ]
         )
     page.tables.append(table)

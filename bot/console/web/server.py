@@ -8,6 +8,8 @@ answers 303 back to its page (the page shows how things stand).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from aiohttp import web
 from bot.console.actions import ConsoleActions
 from bot.console.auth import SESSION_SECONDS, Session
 from bot.console.web.notices import Tools, add_notice_routes
-from bot.console.web.pages import PAGES, Page, ReportCache, View, hand_over
+from bot.console.web.pages import PAGES, Page, ReportCache, View, hand_over, warm_unanswered
 from bot.console.web.views import Texts, render
 from bot.helpdesk.routing import EVERYWHERE, StaffScope
 from bot.services import Services
@@ -74,6 +76,7 @@ class Console:
     def __post_init__(self) -> None:
         self.actions = ConsoleActions(self.services.db, self.services.desk, self.services.audit)
         self.reports = ReportCache(self.services.knowledge.root)
+        self.warming: asyncio.Task[None] | None = None
         # The path the console has in the browser (behind a proxy that strips a prefix).
         prefix = urlsplit(self.base_url).path.rstrip("/") if self.base_url else ""
         self.root = f"{prefix}/console/"
@@ -106,10 +109,30 @@ async def _with_security_headers(request: web.Request, response: web.StreamRespo
             response.headers.setdefault(name, value)
 
 
+async def _warm(console: Console) -> None:
+    """The unanswered groups, formed once in the background after a start."""
+    try:
+        await warm_unanswered(console.services, console.reports)
+    except Exception:  # a page forms them anyway; this only saves its first reader time
+        logger.warning("could not group the unanswered questions ahead", exc_info=True)
+
+
 def add_console(app: web.Application, console: Console) -> None:
     """Every console route."""
     auth, audit = console.services.console_auth, console.services.audit
     app.on_response_prepare.append(_with_security_headers)
+
+    async def start_warming(app: web.Application) -> None:
+        console.warming = asyncio.create_task(_warm(console))
+
+    async def stop_warming(app: web.Application) -> None:
+        if console.warming is not None and not console.warming.done():
+            console.warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await console.warming
+
+    app.on_startup.append(start_warming)
+    app.on_cleanup.append(stop_warming)
 
     def show(template: str, lang: Lang, status: int = 200, **context: Any) -> web.Response:
         """A page of `template` in `lang`."""
@@ -268,6 +291,7 @@ def add_console(app: web.Application, console: Console) -> None:
             request.query,
             scope,
             found.staff_id,
+            full=as_csv,
         )
         shown: Page = await PAGES[name](view)
         if not as_csv:
@@ -441,6 +465,7 @@ def add_console(app: web.Application, console: Console) -> None:
         console.scope_of,
         console.wake_notices,
         console.root,
+        lambda asked, scope: _chosen(asked, _choices(console, scope), scope),
     )
     add_notice_routes(app, console.services, tools)
     app.router.add_get("/console", to_root)

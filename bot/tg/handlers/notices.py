@@ -19,6 +19,7 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Mes
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot.console.auth import notice_target
 from bot.helpdesk.routing import may_write_notice
 from bot.messages import say
 from bot.notices.service import MAX_NOTICE_CHARACTERS, Notice, notice_languages, previews
@@ -136,6 +137,13 @@ class NoticeHandlers:
     def _lang(self, chat_id: int) -> Lang:
         return self.staff.chat_language(chat_id)
 
+    async def _audit(self, user: User | None, action: str, notice: Notice) -> None:
+        """A notice's change made in a staff chat, in the audit log as the console's are."""
+        if user is None:
+            return
+        about = notice_target(notice, self.rt.knowledge.responder.kb.municipalities)
+        await self.staff.audit(user, f"notice_{action}", about, (notice.municipality,))
+
     @from_person
     async def notice(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, user: User
@@ -236,6 +244,8 @@ class NoticeHandlers:
         if notice.missing is not None:
             await self._prompt(message, notice)
             return
+        # Written: as the console's, the notice is in the audit log once it has its texts.
+        await self._audit(message.from_user, "create", notice)
         await self._preview(message, notice)
 
     async def _preview(self, message: Message, notice: Notice) -> None:
@@ -313,18 +323,23 @@ class NoticeHandlers:
             if discarded.state != "discarded":
                 await acknowledge(query, say("staff_notice_not_ready", staff_lang), alert=True)
                 return True
+            await self._audit(user, "discard", discarded)
             await acknowledge(query)
             await note_under(
                 query, message, say("staff_notice_discarded", staff_lang, who=who), None
             )
             return True
+        # Each button's change, and its name in the audit log.
         changes = {
-            Action.NOTICE_PAUSE: self.rt.notices.pause,
-            Action.NOTICE_RESUME: self.rt.notices.resume,
-            Action.NOTICE_CANCEL: self.rt.notices.cancel,
-            Action.NOTICE_END: self.rt.notices.end,
+            Action.NOTICE_PAUSE: ("pause", self.rt.notices.pause),
+            Action.NOTICE_RESUME: ("resume", self.rt.notices.resume),
+            Action.NOTICE_CANCEL: ("cancel", self.rt.notices.cancel),
+            Action.NOTICE_END: ("end", self.rt.notices.end),
         }
-        changed = await changes[Action(action)](notice.id)
+        name, change = changes[Action(action)]
+        changed = await change(notice.id)
+        if (changed.ended_at, changed.state) != (notice.ended_at, notice.state):
+            await self._audit(user, name, changed)
         await acknowledge(query)
         if action == Action.NOTICE_END:
             await self.rt.show_notices()
@@ -343,6 +358,7 @@ class NoticeHandlers:
         if outcome != "started" or started is None:
             await acknowledge(query, say("staff_notice_not_ready", staff_lang), alert=True)
             return True
+        await self._audit(user, "start", started)
         await acknowledge(query)
         await note_under(query, message, say("staff_notice_started", staff_lang, who=who), None)
         logger.info("notice %d started: %s recipients", started.id, started.recipients)

@@ -22,6 +22,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot.answering.service import ReloadOutcome
+from bot.console.auth import CHAT, volunteer_target
 from bot.helpdesk.models import Volunteer
 from bot.helpdesk.routing import Chats, StaffScope, may_act, may_claim
 from bot.helpdesk.texts import Button, Keyboard, decision_buttons
@@ -244,6 +245,20 @@ class StaffHandlers:
         """The language of a municipality's own staff chat; English elsewhere."""
         return self.rt.chats.chat_language(chat_id)
 
+    async def audit(
+        self,
+        user: User,
+        action: str,
+        target: str | None,
+        municipalities: Sequence[str | None] = (None,),
+    ) -> None:
+        """A staff chat's change, in the audit log as the console's are: once for each
+        municipality it was about, so each one's staff see it in their own audit view."""
+        for municipality in dict.fromkeys(municipalities or (None,)):
+            await self.rt.audit.record_by(
+                user.id, user.first_name, action, target, municipality, CHAT
+            )
+
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Staff's own help in the staff chat: their commands, not the residents'."""
         message, user = update.effective_message, update.effective_user
@@ -261,6 +276,7 @@ class StaffHandlers:
         # In a municipality's own staff chat only the problems in its files are listed.
         outcome = await self.rt.knowledge.reload()
         mine = self.rt.chats.municipalities_of_staff_chat(message.chat_id)
+        await self.audit(user, "reload", None, sorted(mine))
         report = describe_reload(outcome, self.chat_language(message.chat_id), mine or None)
         for chunk in split_message(report):
             await message.reply_text(chunk)
@@ -314,6 +330,8 @@ class StaffHandlers:
             await message.reply_text(say("staff_reply_blocked", staff_lang))
             return
         await self.rt.questions.answered(question.id, delivered.message_id)
+        # Which question, never its text or who asked.
+        await self.audit(user, "staff_answer", f"#{question.id}", (question.municipality,))
         await message.reply_text(say("staff_reply_sent", staff_lang))
 
     async def notify_reload(self, bot: Bot, outcome: ReloadOutcome) -> None:
@@ -360,6 +378,15 @@ class StaffHandlers:
             await acknowledge(query, say("staff_only_button", lang), alert=True)
             return True
         target = callback_int(callback.arg(0))
+        dropped = await self._dropped(Action(callback.action), target, callback.arg(1))
+        if dropped is not None:
+            # An old post's button for a municipality the volunteer signed up again without:
+            # nothing of theirs there to decide (and never another municipality instead).
+            lang = self.chat_language(message.chat_id)
+            text = say("staff_volunteer_dropped", lang, place=self.rt.chats.place_name(dropped))
+            await acknowledge(query, text, alert=True)
+            logger.info("staff button %s refused: out of date", callback.action)
+            return True
         municipalities = await self._belongs_to(Action(callback.action), target, callback.arg(1))
         if not may_act(scope, municipalities):
             # Another municipality's request or volunteer: refused, and nothing changes.
@@ -378,6 +405,16 @@ class StaffHandlers:
             markup = await self._decision_buttons(message, callback.action, target, lang)
             await note_under(query, message, note, markup)
         return True
+
+    async def _dropped(self, action: Action, target: int, municipality: str) -> str | None:
+        """The municipality a volunteer's button decides for, when the volunteer no longer
+        signed up for it; None otherwise."""
+        if action not in (Action.APPROVE, Action.REJECT, Action.REVOKE) or not municipality:
+            return None
+        volunteer = await self.desk.volunteers.get(target)
+        if volunteer is None or municipality in volunteer.municipalities:
+            return None
+        return municipality
 
     async def _belongs_to(
         self, action: Action, target: int, municipality: str = ""
@@ -410,6 +447,8 @@ class StaffHandlers:
 
     async def _close(self, press: StaffPress) -> str | None:
         request = await self.desk.requests.close_by_staff(press.target)
+        if request is not None:
+            await self.audit(press.press.user, "close", request.ref, (request.municipality,))
         key = "staff_closed_by" if request else "staff_already_closed"
         return say(key, press.lang, who=press.who)
 
@@ -446,6 +485,15 @@ class StaffHandlers:
     async def _give(self, press: StaffPress) -> str | None:
         volunteer_id = callback_int(press.press.callback.arg(1))
         result = await self.desk.requests.assign(press.target, volunteer_id)
+        if result.status == "won" and result.request is not None:
+            volunteer = await self.desk.volunteers.get(volunteer_id)
+            who = volunteer_target(volunteer.name if volunteer else None, volunteer_id)
+            await self.audit(
+                press.press.user,
+                "hand_over",
+                f"{result.request.ref} → {who}",
+                (result.request.municipality,),
+            )
         key = {
             "won": "staff_handed_by",
             "yours": "staff_volunteer_has_it",
@@ -478,6 +526,7 @@ class StaffHandlers:
         )
         if volunteer is None:
             return say("staff_already_decided", press.lang)
+        await self._audit_decision(press, "approve" if approve else "reject", volunteer)
         key = "staff_approved_by" if approve else "staff_rejected_by"
         return self._decided_note(press, key, volunteer)
 
@@ -493,7 +542,15 @@ class StaffHandlers:
         )
         if volunteer is None:
             return say("staff_not_approved", press.lang)
+        await self._audit_decision(press, "revoke", volunteer)
         return self._decided_note(press, "staff_revoked_by", volunteer)
+
+    async def _audit_decision(self, press: StaffPress, action: str, volunteer: Volunteer) -> None:
+        """A decision for the button's one municipality, or (a button posted before
+        approvals were per municipality) for all of the volunteer's."""
+        where = self._only(press) or volunteer.municipalities
+        target = volunteer_target(volunteer.name, volunteer.user_id)
+        await self.audit(press.press.user, action, target, tuple(where))
 
     BUTTONS: ClassVar[dict[Action, StaffButton]] = {
         Action.STAFF_CLOSE: _close,
