@@ -391,12 +391,14 @@ class Classifier:
         tails: dict[int, dict[str, int]] = {}
         typo_words: dict[int, dict[str, int]] = {}  # token length -> word -> bits
         typo_stems: dict[int, dict[str, int]] = {}  # prefix length -> stem -> bits
-        self.phrases: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        # Phrases by their first two words: a common first word ("i", "ikke") alone would make
+        # every such token try dozens of phrases.
+        self.phrases: dict[tuple[str, str], list[tuple[tuple[str, ...], int]]] = {}
         for atom, bits in atom_bits.items():
             text, n = atom.text, len(atom.text)
             if atom.kind == "phrase":
                 phrase = tuple(text.split())
-                self.phrases.setdefault(phrase[0], []).append((phrase, bits))
+                self.phrases.setdefault((phrase[0], phrase[1]), []).append((phrase, bits))
             elif atom.kind == "tail":
                 _add(tails, n, text, bits)
             elif atom.kind in ("stem", "prefix"):
@@ -463,10 +465,10 @@ def analyse_tokens(classifier: Classifier, found: Sequence[str]) -> Analysis:
     masks = [classify(token) for token in found]
     phrases = classifier.phrases
     if phrases:
-        for start, token in enumerate(found):
-            for phrase, bits in phrases.get(token, ()):
+        for start, pair in enumerate(itertools.pairwise(found)):
+            for phrase, bits in phrases.get(pair, ()):
                 end = start + len(phrase)
-                if tuple(found[start:end]) == phrase:
+                if end == start + 2 or tuple(found[start:end]) == phrase:
                     for position in range(start, end):
                         masks[position] |= bits
     union = 0

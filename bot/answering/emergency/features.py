@@ -50,8 +50,8 @@ def context_features(
     found = ["r:" + rule for rule in rules]
     found.append(f"n:{min(len(words), LENGTH_BUCKETS)}")
     add = found.append
-    for previous, word in itertools.pairwise(words):
-        add(f"b:{previous[:MAX_WORD_CHARS]} {word[:MAX_WORD_CHARS]}")
+    cut = [word[:MAX_WORD_CHARS] for word in words]
+    found += [f"b:{previous} {word}" for previous, word in itertools.pairwise(cut)]
     for position, names in enumerate(concepts):
         for name in names:
             add("c:" + name)

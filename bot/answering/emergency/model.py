@@ -104,7 +104,11 @@ class LinearModel:
         self.weight_of = {name: self.weights[position] for name, position in self.index.items()}
         self.bias = bias
         self.situations = tuple(situations)
-        self.situation_weights = [array("d", row) for row in situation_weights]
+        # Each feature's weights for the kinds side by side: one slice per feature.
+        self.kinds = len(situations)
+        self.situation_weights = array(
+            "d", (row[p] for p in range(len(self.weights)) for row in situation_weights)
+        )
         self.situation_bias = tuple(situation_bias)
         self.thresholds = thresholds
         self.fusion = fusion
@@ -119,14 +123,19 @@ class LinearModel:
         weight = self.weight_of.get
         return len(found), sum(weight(name, 0.0) for name in found)
 
+    def _positions(self, names: list[str]) -> list[int]:
+        position = self.index.get
+        return [p for p in map(position, names) if p is not None]
+
+    def _situation_sums(self, names: list[str]) -> tuple[float, ...]:
+        """The weights of these features summed for each kind of emergency."""
+        rows, k = self.situation_weights, self.kinds
+        found = [rows[p * k : p * k + k] for p in self._positions(names)]
+        return tuple(map(sum, zip(*found, strict=True))) if found else (0.0,) * k
+
     def _word_situations(self, word: str) -> tuple[float, ...]:
         """The weight of a word's own features for each kind of emergency."""
-        positions = [self.index[n] for n in word_features(word) if n in self.index]
-        return tuple(sum(row[p] for p in positions) for row in self.situation_weights)
-
-    def _context(self, names: list[str]) -> tuple[int, float, list[int]]:
-        positions = [self.index[n] for n in names if n in self.index]
-        return len(names), sum(self.weights[p] for p in positions), positions
+        return self._situation_sums(word_features(word))
 
     def probability(
         self, words: Sequence[str], concepts: Sequence[Sequence[str]], rules: Sequence[str]
@@ -138,10 +147,12 @@ class LinearModel:
         """
         best = 0.0
         word = self._cached_word
+        known = self.weight_of.get
         for window in windows(len(words)):
-            count, total, _ = self._context(
-                context_features(words[window], concepts[window], rules)
-            )
+            names = context_features(words[window], concepts[window], rules)
+            count = len(names)
+            # Most context features (word pairs) are unknown to the model: one lookup each.
+            total = sum([known(name, 0.0) for name in names])
             for each in words[window]:
                 n, weight = word(each)
                 count += n
@@ -154,14 +165,15 @@ class LinearModel:
         self, words: Sequence[str], concepts: Sequence[Sequence[str]], rules: Sequence[str]
     ) -> tuple[str, float]:
         """The most likely kind of emergency, and its probability among the kinds."""
-        count, _, positions = self._context(context_features(words, concepts, rules))
-        scores = [sum(row[p] for p in positions) for row in self.situation_weights]
+        names = context_features(words, concepts, rules)
+        count = len(names)
+        found = [self._situation_sums(names)]
         for each in words:
             count += self._cached_word(each)[0]
-            per_situation = self._cached_situations(each)
-            scores = [a + b for a, b in zip(scores, per_situation, strict=True)]
+            found.append(self._cached_situations(each))
+        sums: list[float] = list(map(sum, zip(*found, strict=True)))
         scale = 1.0 / math.sqrt(count) if count else 0.0
-        scores = [b + scale * s for b, s in zip(self.situation_bias, scores, strict=True)]
+        scores = [b + scale * s for b, s in zip(self.situation_bias, sums, strict=True)]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         best = max(range(len(scores)), key=scores.__getitem__)
