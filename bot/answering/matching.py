@@ -9,9 +9,13 @@ the knowledge base's own terms it may stand for: itself, an inflected form ("fak
   speaks to; a word the knowledge base has never seen counts against every entry, which is
   what keeps out-of-scope questions ("når går toget?") from getting a confident wrong answer;
 - example fit: the best weighted F-score between the question and one example question,
-  keyword or title of the entry, so that a question must also resemble something staff wrote.
+  keyword or title of the entry, so that a question must also resemble something staff wrote;
+- lexical: Okapi BM25 over all of the entry's words, answers included, through the same
+  expansions, as a share of what the question could score at most.
 
-Scores lie in [0, 100]. The class is plain Python with no Telegram types.
+The responder's thresholds read `score` (coverage and example fit); the candidates are ordered
+by `relevance`, which adds the lexical signal. Both lie in [0, 100]. The class is plain Python
+with no Telegram types.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -540,46 +545,40 @@ class Matcher:
         total = sum(q.weight for q in query)
         # coverage[i] = sum over query terms of weight * (best similarity x field weight in i).
         lexical_total = sum(q.lexical_weight for q in query)
-        # coverage[i] = sum over query terms of weight * (best similarity x field weight in i);
-        # lexical[i] the same with BM25's idf and saturated term frequency.
-        coverage = array("d", bytes(8 * len(self.entries)))
-        lexical = array("d", bytes(8 * len(self.entries)))
+        # mixed[i] = the coverage and lexical parts of entry i's relevance, summed over the
+        # query terms in one pass over their postings (one sum per posting, not two: the cost
+        # per question is this loop). Each shortlisted entry's signals are then worked out.
+        mixed = array("d", bytes(8 * len(self.entries)))
         touched: list[int] = []
+        coverage_unit = COVERAGE_SHARE / total / _FIELD_SCALE
+        lexical_unit = LEXICAL_SHARE / lexical_total / _LEVELS
         for term in query:
+            by_field = term.weight * coverage_unit
+            by_tf = term.lexical_weight * lexical_unit
             if len(term.expansions) == 1:
                 ((term_id, sim),) = term.expansions.items()
-                scale = term.weight * sim / _FIELD_SCALE
-                lexical_scale = term.lexical_weight * sim / _LEVELS
+                field_scale, tf_scale = by_field * sim, by_tf * sim
                 indices, field_weights, saturated = self._postings[term_id]
                 for index, field_weight, tf in zip(indices, field_weights, saturated, strict=True):
                     if allowed[index]:
-                        if not coverage[index]:
+                        if not mixed[index]:
                             touched.append(index)
-                        coverage[index] += scale * field_weight
-                        lexical[index] += lexical_scale * tf
+                        mixed[index] += field_scale * field_weight + tf_scale * tf
                 continue
             best: dict[int, float] = {}
-            best_lexical: dict[int, float] = {}
             for term_id, sim in term.expansions.items():
+                field_scale, tf_scale = by_field * sim, by_tf * sim
                 indices, field_weights, saturated = self._postings[term_id]
                 for index, field_weight, tf in zip(indices, field_weights, saturated, strict=True):
                     if allowed[index]:
-                        value = sim * field_weight / _FIELD_SCALE
+                        value = field_scale * field_weight + tf_scale * tf
                         if value > best.get(index, 0.0):
                             best[index] = value
-                        value = sim * tf / _LEVELS
-                        if value > best_lexical.get(index, 0.0):
-                            best_lexical[index] = value
             for index, value in best.items():
-                if not coverage[index]:
+                if not mixed[index]:
                     touched.append(index)
-                coverage[index] += term.weight * value
-                lexical[index] += term.lexical_weight * best_lexical[index]
-        a = COVERAGE_SHARE / total
-        c = LEXICAL_SHARE / lexical_total
-        shortlist = heapq.nlargest(
-            RESCORE_TOP, touched, key=lambda i: a * coverage[i] + c * lexical[i]
-        )
+                mixed[index] += value
+        shortlist = heapq.nlargest(RESCORE_TOP, touched, key=mixed.__getitem__)
         weights = [term.weight for term in query]
         by_term: dict[int, list[tuple[int, float]]] = {}
         for query_position, term in enumerate(query):
@@ -588,9 +587,10 @@ class Matcher:
         candidates = []
         fit_share = 1.0 - COVERAGE_SHARE - LEXICAL_SHARE
         for index in shortlist:
-            share = coverage[index] / total
+            covered, matched = self._signals(query, index)
+            share = covered / total
             fit = self._example_fit(weights, total, index, by_term)
-            lex = lexical[index] / lexical_total
+            lex = matched / lexical_total
             score = 100.0 * (SCORE_COVERAGE_SHARE * share + (1 - SCORE_COVERAGE_SHARE) * fit)
             relevance = 100.0 * (COVERAGE_SHARE * share + fit_share * fit + LEXICAL_SHARE * lex)
             candidates.append(Candidate(self.entries[index], score, share, fit, lex, relevance))
@@ -600,6 +600,24 @@ class Matcher:
             key=lambda c: (c.example_fit >= EXAMPLE_AS_WRITTEN, c.relevance), reverse=True
         )
         return Ranking(query, candidates[:limit])
+
+    def _signals(self, query: Sequence[QueryTerm], entry_index: int) -> tuple[float, float]:
+        """Entry `entry_index`'s coverage and BM25 sums for the query: for each term, its
+        weight times the best (similarity x field weight), and the best (similarity x
+        saturated term frequency), over the terms it may stand for."""
+        covered = matched = 0.0
+        for term in query:
+            best_field = best_tf = 0.0
+            for term_id, sim in term.expansions.items():
+                indices, field_weights, saturated = self._postings[term_id]
+                # Postings are in entry order: found by bisection.
+                at = bisect_left(indices, entry_index)
+                if at < len(indices) and indices[at] == entry_index:
+                    best_field = max(best_field, sim * field_weights[at])
+                    best_tf = max(best_tf, sim * saturated[at])
+            covered += term.weight * best_field / _FIELD_SCALE
+            matched += term.lexical_weight * best_tf / _LEVELS
+        return covered, matched
 
     def _index_examples(self, entry_index: int) -> dict[int, tuple[int, ...]]:
         """For each term of an entry's examples, the numbers of the examples that hold it."""
