@@ -9,9 +9,13 @@ the knowledge base's own terms it may stand for: itself, an inflected form ("fak
   speaks to; a word the knowledge base has never seen counts against every entry, which is
   what keeps out-of-scope questions ("når går toget?") from getting a confident wrong answer;
 - example fit: the best weighted F-score between the question and one example question,
-  keyword or title of the entry, so that a question must also resemble something staff wrote.
+  keyword or title of the entry, so that a question must also resemble something staff wrote;
+- lexical: Okapi BM25 over all of the entry's words, answers included, through the same
+  expansions, as a share of what the question could score at most.
 
-Scores lie in [0, 100]. The class is plain Python with no Telegram types.
+The responder's thresholds read `score` (coverage and example fit); the candidates are ordered
+by `relevance`, which adds the lexical signal. Both lie in [0, 100]. The class is plain Python
+with no Telegram types.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -38,8 +43,21 @@ SIM_TYPO_1 = 0.85
 SIM_TYPO_2 = 0.72
 SIM_COMPOUND = 0.72
 SIM_PART = 0.9
-# The blend of the two signals; they sum to 1.
-COVERAGE_SHARE = 0.6
+# The score the responder's thresholds read: coverage and example fit, this much coverage.
+SCORE_COVERAGE_SHARE = 0.6
+# The order: the blend of the three signals (coverage, lexical, the rest example fit). Chosen by
+# right-entry-first on the in-scope corpus's tuning authors, one author left out at a time
+# (the same blend won every fold): see "Ranking" in README.md.
+COVERAGE_SHARE = 0.2
+LEXICAL_SHARE = 0.5
+# An example fit this close to 1 is an example question asked as written.
+EXAMPLE_AS_WRITTEN = 0.99
+# Okapi BM25's usual term-frequency saturation and length normalisation.
+BM25_K1 = 1.2
+BM25_B = 0.75
+# How much one occurrence of a word counts towards BM25's term frequency, by field: a title
+# names what the entry is about, keywords are staff's own pointers to it.
+BM25_FIELDS = {"question": 1.0, "title": 3.0, "keyword": 2.0, "answer": 1.0}
 # A word unknown to the knowledge base weighs this fraction of the rarest known word, scaled
 # by its length: short words are mostly common ones ("bidra", "lagt"), long ones specific
 # nouns that name another topic ("skattemeldingen", "boliglånet").
@@ -50,6 +68,12 @@ MAX_QUERY_TERMS = 24
 RESCORE_TOP = 12
 # Entries whose examples are indexed by term at a time: the ones questions come close to.
 EXAMPLE_INDEX_CACHE = 1024
+
+# Postings hold field weights in hundredths and BM25 weights in 255ths, a byte each: a
+# 10,000-entry index has over a million postings, and floats would cost 6 bytes more each.
+_FIELD_SCALE = 100
+_FIELD_LEVELS = {w: round(w * _FIELD_SCALE) for w in FIELD_WEIGHTS.values()}
+_LEVELS = 255
 
 _MIN_STEM = 4
 _MAX_SUFFIX = 4
@@ -263,12 +287,20 @@ class Lexicon:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One entry's fit to a question. `score` lies in [0, 100]."""
+    """One entry's fit to a question. `score` and `relevance` lie in [0, 100].
+
+    `score` (coverage and example fit) is what the responder's thresholds read; `relevance`
+    adds the lexical score and orders the candidates, so a runner-up may have a higher score.
+    """
 
     entry: Entry
     score: float
     coverage: float
     example_fit: float
+    # Okapi BM25 over the entry's words, as a share of what the question's words could score
+    # at most (a word the knowledge base lacks counts in that maximum too), in [0, 1].
+    lexical: float = 0.0
+    relevance: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +325,7 @@ class QueryTerm:
 
     expansions: dict[int, float]  # term id -> similarity
     weight: float
+    lexical_weight: float = 0.0  # BM25's idf of the term it stands for
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +375,10 @@ class Matcher:
         # Postings, built straight into compact arrays: entry indices and field weights per
         # term id. Building dicts first would double the memory a large index needs.
         indices: list[array[int]] = []
-        weights: list[array[float]] = []
+        weights: list[array[int]] = []  # field weights in hundredths
+        # BM25's saturated, length-normalised term frequency of each posting, in 1/255ths.
+        frequencies: list[array[int]] = []
+        norms = self._length_norms()
         # How many entries are *about* a term (it is in their questions, title or keywords).
         # Answers often mention a contact such as Innbyggerservice in passing; that must not
         # make the term look common.
@@ -354,27 +390,36 @@ class Matcher:
         # The term ids of a text that is used more than once (answers and titles are often
         # reused word for word), worked out once: folding and splitting is most of the cost.
         reused = _reused_texts(self.entries)
-        known: dict[str, list[int]] = {}
+        known: dict[str, tuple[list[int], list[int]]] = {}
         for index, entry in enumerate(self.entries):
             best: dict[int, float] = {}
             lowest = math.inf  # the lowest weight in `best`
             about: set[int] = set()
+            counts: dict[int, float] = {}
             examples.first.append(len(examples.ends))
             for kind, text in _entry_fields(entry):
                 weight = FIELD_WEIGHTS[kind]
-                ids = known.get(text) if text in reused else None
-                if ids is None:
-                    ids = []
-                    for word in self._distinct_words(text):
+                found = known.get(text) if text in reused else None
+                if found is None:
+                    ids: list[int] = []
+                    repeats: list[int] = []
+                    for word, times in self._word_counts(text).items():
                         term_id = term_ids.get(word)
                         if term_id is None:
                             term_id = term_ids[word] = len(indices)
                             indices.append(array("i"))
-                            weights.append(array("f"))
+                            weights.append(array("B"))
+                            frequencies.append(array("B"))
                             topical.append(0)
                         ids.append(term_id)
+                        repeats.append(times)
+                    found = ids, repeats
                     if text in reused:
-                        known[text] = ids
+                        known[text] = found
+                ids, repeats = found
+                share = BM25_FIELDS[kind]
+                for term_id, times in zip(ids, repeats, strict=True):
+                    counts[term_id] = counts.get(term_id, 0.0) + share * times
                 if weight <= lowest:
                     # Nothing in `best` weighs less: merged at C speed, the terms already
                     # there keep their weight (the fields come heaviest first).
@@ -390,12 +435,18 @@ class Matcher:
                     examples.terms.extend(ids)
                     examples.ends.append(len(examples.terms))
                     examples.field_weights.append(weight)
+            norm = norms[index]
             for term_id, weight in best.items():
                 indices[term_id].append(index)
-                weights[term_id].append(weight)
+                weights[term_id].append(_FIELD_LEVELS[weight])
+                tf = counts[term_id]
+                frequencies[term_id].append(round(_LEVELS * tf / (tf + norm)))
             for term_id in about:
                 topical[term_id] += 1
         count = max(len(self.entries), 1)
+        self._lexical_idf = array(
+            "d", (math.log(1.0 + (count - len(i) + 0.5) / (len(i) + 0.5)) for i in indices)
+        )
         self._idf = array(
             "d",
             (
@@ -403,7 +454,7 @@ class Matcher:
                 for about, entries in zip(topical, indices, strict=True)
             ),
         )
-        self._postings = list(zip(indices, weights, strict=True))
+        self._postings = list(zip(indices, weights, frequencies, strict=True))
         self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
         self.lexicon = Lexicon(self._ids)
         examples.first.append(len(examples.ends))
@@ -420,14 +471,28 @@ class Matcher:
             allowed = {e.id for e in kb.entries_for(municipality)}
             self._scopes[municipality] = bytearray(e.id in allowed for e in self.entries)
 
-    def _distinct_words(self, text: str) -> list[str]:
-        """The words of `text` the index keeps, once each, in the order they first appear."""
+    def _word_counts(self, text: str) -> dict[str, int]:
+        """The words of `text` the index keeps, in the order they first appear, with how often
+        each occurs."""
         ignore = self.ignore
-        return [
-            w
-            for w in dict.fromkeys(words(fold(text)))
-            if w not in STOPWORDS and w not in ignore and (len(w) > 1 or w.isdigit())
+        found: dict[str, int] = {}
+        for w in words(fold(text)):
+            if w not in STOPWORDS and w not in ignore and (len(w) > 1 or w.isdigit()):
+                found[w] = found.get(w, 0) + 1
+        return found
+
+    def _length_norms(self) -> list[float]:
+        """BM25's length normalisation of each entry, k1 (1 - b + b length / average length).
+
+        The length is counted in characters: known before any text is split into words, so
+        each posting gets its final weight in the one pass that builds the index.
+        """
+        lengths = [
+            sum(BM25_FIELDS[kind] * len(text) for kind, text in _entry_fields(entry))
+            for entry in self.entries
         ]
+        average = (sum(lengths) / len(lengths) if lengths else 0.0) or 1.0
+        return [BM25_K1 * (1 - BM25_B + BM25_B * n / average) for n in lengths]
 
     def unknown_weight(self, word: str) -> float:
         """The weight of a word the knowledge base has never seen."""
@@ -447,10 +512,12 @@ class Matcher:
                 expansions = {self._ids[term]: sim for term, sim in group}
                 if expansions:
                     closest = max(expansions.values())
-                    weight = min(self._idf[t] for t, s in expansions.items() if s == closest)
+                    nearest = [t for t, s in expansions.items() if s == closest]
+                    weight = min(self._idf[t] for t in nearest)
+                    lexical = min(self._lexical_idf[t] for t in nearest)
                 else:
-                    weight = self.unknown_weight(word)
-                result.append(QueryTerm(expansions, weight))
+                    weight = lexical = self.unknown_weight(word)
+                result.append(QueryTerm(expansions, weight, lexical))
         return result
 
     def search(
@@ -477,45 +544,80 @@ class Matcher:
         allowed = self._scopes.get(municipality, self._scopes[None])
         total = sum(q.weight for q in query)
         # coverage[i] = sum over query terms of weight * (best similarity x field weight in i).
-        coverage = array("d", bytes(8 * len(self.entries)))
+        lexical_total = sum(q.lexical_weight for q in query)
+        # mixed[i] = the coverage and lexical parts of entry i's relevance, summed over the
+        # query terms in one pass over their postings (one sum per posting, not two: the cost
+        # per question is this loop). Each shortlisted entry's signals are then worked out.
+        mixed = array("d", bytes(8 * len(self.entries)))
         touched: list[int] = []
+        coverage_unit = COVERAGE_SHARE / total / _FIELD_SCALE
+        lexical_unit = LEXICAL_SHARE / lexical_total / _LEVELS
         for term in query:
+            by_field = term.weight * coverage_unit
+            by_tf = term.lexical_weight * lexical_unit
             if len(term.expansions) == 1:
                 ((term_id, sim),) = term.expansions.items()
-                scale = term.weight * sim
-                indices, field_weights = self._postings[term_id]
-                for index, field_weight in zip(indices, field_weights, strict=True):
+                field_scale, tf_scale = by_field * sim, by_tf * sim
+                indices, field_weights, saturated = self._postings[term_id]
+                for index, field_weight, tf in zip(indices, field_weights, saturated, strict=True):
                     if allowed[index]:
-                        if not coverage[index]:
+                        if not mixed[index]:
                             touched.append(index)
-                        coverage[index] += scale * field_weight
+                        mixed[index] += field_scale * field_weight + tf_scale * tf
                 continue
             best: dict[int, float] = {}
             for term_id, sim in term.expansions.items():
-                indices, field_weights = self._postings[term_id]
-                for index, field_weight in zip(indices, field_weights, strict=True):
+                field_scale, tf_scale = by_field * sim, by_tf * sim
+                indices, field_weights, saturated = self._postings[term_id]
+                for index, field_weight, tf in zip(indices, field_weights, saturated, strict=True):
                     if allowed[index]:
-                        value = sim * field_weight
+                        value = field_scale * field_weight + tf_scale * tf
                         if value > best.get(index, 0.0):
                             best[index] = value
             for index, value in best.items():
-                if not coverage[index]:
+                if not mixed[index]:
                     touched.append(index)
-                coverage[index] += term.weight * value
-        shortlist = heapq.nlargest(RESCORE_TOP, touched, key=coverage.__getitem__)
+                mixed[index] += value
+        shortlist = heapq.nlargest(RESCORE_TOP, touched, key=mixed.__getitem__)
         weights = [term.weight for term in query]
         by_term: dict[int, list[tuple[int, float]]] = {}
         for query_position, term in enumerate(query):
             for term_id, sim in term.expansions.items():
                 by_term.setdefault(term_id, []).append((query_position, sim))
         candidates = []
+        fit_share = 1.0 - COVERAGE_SHARE - LEXICAL_SHARE
         for index in shortlist:
-            share = coverage[index] / total
+            covered, matched = self._signals(query, index)
+            share = covered / total
             fit = self._example_fit(weights, total, index, by_term)
-            score = 100.0 * (COVERAGE_SHARE * share + (1 - COVERAGE_SHARE) * fit)
-            candidates.append(Candidate(self.entries[index], score, share, fit))
-        candidates.sort(key=lambda c: c.score, reverse=True)
+            lex = matched / lexical_total
+            score = 100.0 * (SCORE_COVERAGE_SHARE * share + (1 - SCORE_COVERAGE_SHARE) * fit)
+            relevance = 100.0 * (COVERAGE_SHARE * share + fit_share * fit + LEXICAL_SHARE * lex)
+            candidates.append(Candidate(self.entries[index], score, share, fit, lex, relevance))
+        # A question that is one of an entry's examples as written (up to stopwords, typos
+        # and inflections) is what staff said that entry answers: it comes first.
+        candidates.sort(
+            key=lambda c: (c.example_fit >= EXAMPLE_AS_WRITTEN, c.relevance), reverse=True
+        )
         return Ranking(query, candidates[:limit])
+
+    def _signals(self, query: Sequence[QueryTerm], entry_index: int) -> tuple[float, float]:
+        """Entry `entry_index`'s coverage and BM25 sums for the query: for each term, its
+        weight times the best (similarity x field weight), and the best (similarity x
+        saturated term frequency), over the terms it may stand for."""
+        covered = matched = 0.0
+        for term in query:
+            best_field = best_tf = 0.0
+            for term_id, sim in term.expansions.items():
+                indices, field_weights, saturated = self._postings[term_id]
+                # Postings are in entry order: found by bisection.
+                at = bisect_left(indices, entry_index)
+                if at < len(indices) and indices[at] == entry_index:
+                    best_field = max(best_field, sim * field_weights[at])
+                    best_tf = max(best_tf, sim * saturated[at])
+            covered += term.weight * best_field / _FIELD_SCALE
+            matched += term.lexical_weight * best_tf / _LEVELS
+        return covered, matched
 
     def _index_examples(self, entry_index: int) -> dict[int, tuple[int, ...]]:
         """For each term of an entry's examples, the numbers of the examples that hold it."""
