@@ -202,6 +202,11 @@ class Calibration:
         model = self.top if position == 0 else self.alternative
         return model.probability(features(signals, position))
 
+    def as_top(self, signals: Signals, position: int) -> float:
+        """The confidence the candidate would have as the answer: for a resident who chose no
+        municipality, whether another municipality's entry is as plausible as the top one."""
+        return self.top.probability(features(signals, position))
+
     @classmethod
     def from_document(cls, document: Mapping[str, Any], path: Path) -> Calibration:
         """Check a parsed calibration file and build the model from it."""

@@ -281,9 +281,12 @@ class Responder:
             return self._fallback(ctx)
         top, confidence = candidates[0], confidences[0]
         if ctx.municipality is None:
-            places = self._municipalities_that_answer(
-                [candidates[0], *self._alternatives(candidates, confidences)]
-            )
+            plausible = [
+                c
+                for i, c in enumerate(candidates)
+                if self.calibration.as_top(signals, i) >= self.calibration.thresholds.unsure
+            ]
+            places = self._municipalities_that_answer(plausible)
             if len(places) > 1:
                 return self._clarify_municipality(ctx, candidates, places, confidence)
             if len(places) == 1:
@@ -296,13 +299,6 @@ class Responder:
         unsure = decision == "unsure"
         others = [candidates[i].entry for i in chosen]
         return self._entry_reply(ctx, top.entry, top.score, others, unsure, confidence)
-
-    def _alternatives(
-        self, candidates: list[Candidate], confidences: list[float]
-    ) -> list[Candidate]:
-        """The candidates after the top one that are real alternatives to it."""
-        floor = self.calibration.thresholds.alternative
-        return [c for c, p in zip(candidates[1:], confidences[1:], strict=True) if p >= floor]
 
     @staticmethod
     def _prefer_local(candidates: list[Candidate]) -> list[Candidate]:
