@@ -412,8 +412,8 @@ def choose_thresholds(
     from the strictest answer threshold down)."""
     cost_of = _vector_costs(asked, confidences)
     best: tuple[float, Thresholds] | None = None
-    for answer in reversed(_grid(0.3, 0.99, 0.01)):
-        for unsure in _grid(0.05, answer, 0.01):
+    for answer in reversed(_grid(0.3, 0.98, 0.02)):
+        for unsure in _grid(0.06, answer, 0.02):
             # A real alternative is more likely right than not.
             for alternative in _grid(0.5, 0.95, 0.05):
                 chosen = Thresholds(answer, min(unsure, answer), alternative)
