@@ -25,39 +25,44 @@ CALIBRATION_FORMAT = 1
 CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
 
 
-def _query_weight(ranking: Ranking) -> float:
-    return sum(term.weight for term in ranking.query) or 1.0
-
-
-@dataclass(frozen=True, slots=True)
 class Signals:
-    """What the features may look at: the ranking, and the matcher that made it."""
+    """What the features may look at: the ranking, and the matcher that made it (what they
+    share is worked out once per question)."""
 
-    ranking: Ranking
-    matcher: Matcher
+    __slots__ = ("_topical", "heaviest", "matcher", "ranking", "total")
+
+    def __init__(self, ranking: Ranking, matcher: Matcher) -> None:
+        self.ranking = ranking
+        self.matcher = matcher
+        self.total = sum(term.weight for term in ranking.query) or 1.0
+        self.heaviest = max((term.weight for term in ranking.query), default=1.0) or 1.0
+        self._topical: dict[int, list[float]] = {}
 
     def candidate(self, position: int) -> Candidate:
         return self.ranking.candidates[position]
 
     def topical(self, position: int) -> list[float]:
         """Per query term, its best similarity to a term the candidate is about (0 if none)."""
-        about = self.matcher.topical_terms(self.candidate(position).entry)
-        return [
-            max((sim for term, sim in q.expansions.items() if term in about), default=0.0)
-            for q in self.ranking.query
-        ]
+        found = self._topical.get(position)
+        if found is None:
+            about = self.matcher.topical_terms(self.candidate(position).entry)
+            found = self._topical[position] = [
+                max((sim for term, sim in q.expansions.items() if term in about), default=0.0)
+                for q in self.ranking.query
+            ]
+        return found
 
 
 def _unknown_share(s: Signals, i: int) -> float:
     """How much of the question the knowledge base has never seen, by weight."""
     unknown = sum(term.weight for term in s.ranking.query if not term.expansions)
-    return unknown / _query_weight(s.ranking)
+    return unknown / s.total
 
 
 def _heaviest_unknown(s: Signals, i: int) -> float:
     """The weight of the heaviest unknown word, as a share of the question's weight."""
     unknown = [term.weight for term in s.ranking.query if not term.expansions]
-    return max(unknown, default=0.0) / _query_weight(s.ranking)
+    return max(unknown, default=0.0) / s.total
 
 
 def _others(s: Signals, position: int) -> list[Candidate]:
@@ -78,24 +83,21 @@ def _fit_margin(s: Signals, i: int) -> float:
 def _topical_share(s: Signals, i: int) -> float:
     """How much of the question, by weight, is about what the candidate is about."""
     matched = s.topical(i)
-    return sum(q.weight * m for q, m in zip(s.ranking.query, matched, strict=True)) / (
-        _query_weight(s.ranking)
-    )
+    return sum(q.weight * m for q, m in zip(s.ranking.query, matched, strict=True)) / s.total
 
 
 def _missed_heaviest(s: Signals, i: int) -> float:
     """The heaviest word the candidate is not about, relative to the question's heaviest."""
     matched = s.topical(i)
-    heaviest = max(q.weight for q in s.ranking.query)
     missed = [q.weight for q, m in zip(s.ranking.query, matched, strict=True) if not m]
-    return max(missed, default=0.0) / heaviest
+    return max(missed, default=0.0) / s.heaviest
 
 
 def _heaviest_matched(s: Signals, i: int) -> float:
     """1 when the candidate is about the question's most specific word."""
     matched = s.topical(i)
     weights = [q.weight for q in s.ranking.query]
-    return matched[weights.index(max(weights))]
+    return matched[weights.index(s.heaviest)] if s.heaviest in weights else 0.0
 
 
 def _missed_known(s: Signals, i: int) -> float:
@@ -105,7 +107,7 @@ def _missed_known(s: Signals, i: int) -> float:
     missed = sum(
         q.weight for q, m in zip(s.ranking.query, matched, strict=True) if q.expansions and not m
     )
-    return missed / _query_weight(s.ranking)
+    return missed / s.total
 
 
 Feature = Callable[[Signals, int], float]

@@ -275,7 +275,12 @@ class Responder:
         ranking = self._rank(ctx)
         candidates = ranking.candidates
         signals = Signals(ranking, self.matcher)
-        confidences = [self.calibration.confidence(signals, i) for i in range(len(candidates))]
+        confidences = [self.calibration.confidence(signals, 0)] if candidates else []
+        if confidences and confidences[0] >= self.calibration.thresholds.unsure:
+            # The runner-ups matter only when the top one is plausible.
+            confidences += [
+                self.calibration.confidence(signals, i) for i in range(1, len(candidates))
+            ]
         decision, chosen = decide(confidences, self.calibration.thresholds)
         if decision == "fallback":
             return self._fallback(ctx)
