@@ -103,6 +103,25 @@ def cmd_kb_test(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if misses or result.errors else 0
 
 
+def cmd_kb_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Fit the answer confidence and its thresholds on labelled data and write the file."""
+    from bot.answering.calibrate import calibrate, neutral_responder
+    from bot.answering.calibration import CALIBRATION_FILE
+    from bot.answering.linear_fit import write_model
+
+    eval_root = Path(args.eval)
+    if not eval_root.is_dir():
+        raise UsageError(f"{eval_root} is not a folder: pass --eval with the dev.yaml folder")
+    result = _load(_knowledge_dir(args, settings))
+    report = calibrate(neutral_responder(result.kb), eval_root)
+    out = Path(args.out or CALIBRATION_FILE)
+    for line in report.lines:
+        print(line)
+    write_model(report.document, out)
+    print(f"wrote {out}")
+    return 0
+
+
 def cmd_kb_reviewed(args: argparse.Namespace, settings: Settings) -> int:
     """Mark entries reviewed: set 'reviewed' and record a hash of each language's answer."""
     from bot.kb.review import StampError, stamp_reviewed
@@ -692,6 +711,22 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     test.add_argument("dir", nargs="?", help="knowledge folder (default: $KNOWLEDGE_DIR)")
     test.set_defaults(handler=cmd_kb_test)
+    calibration = kb_commands.add_parser(
+        "calibrate",
+        help="fit when the bot answers, asks or abstains",
+        description="Fit the answer confidence (a logistic regression over the matcher's "
+        "signals) on the knowledge base's example questions (each left out in turn), the eval "
+        "sets and the corpora's tuning part, choose the decision thresholds out of fold, print "
+        "the reliability table and write bot/answering/data/calibration.json. Needs the dev "
+        "extra (scikit-learn).",
+        epilog="example: python -m bot kb calibrate",
+    )
+    calibration.add_argument("--kb", dest="dir", help="knowledge folder (default: $KNOWLEDGE_DIR)")
+    calibration.add_argument(
+        "--eval", default="../shared/eval", help="folder of dev.yaml and dev2.yaml"
+    )
+    calibration.add_argument("--out", help="where to write (default: the shipped file)")
+    calibration.set_defaults(handler=cmd_kb_calibrate)
     reviewed = kb_commands.add_parser(
         "reviewed",
         help="mark entries reviewed and record a hash of each language's answer",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.answering.calibration import FEATURES, Calibration, Model, Thresholds
 from bot.fakeapi import Message, User
 from bot.messages import say
 from bot.types import Lang
@@ -164,6 +165,17 @@ async def test_a_swedish_bus_question_from_someone_who_chose_english_is_answered
         await send_to_staff(bot, emma, fallback, "en")
 
 
+@pytest.fixture
+def unsure_between_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A calibration under which no entry is sure and every ranked one is a real alternative:
+    these tests check the "did you mean" reply itself (its language and buttons); when the
+    shipped calibration asks is for tests/test_calibration.py."""
+    even = Model((0.0,) * len(FEATURES), 0.0)  # every candidate: 0.5
+    chosen = Calibration(even, even, Thresholds(answer=0.9, unsure=0.4, alternative=0.4))
+    monkeypatch.setattr("bot.answering.responder.shipped_calibration", lambda: chosen)
+
+
+@pytest.mark.usefixtures("unsure_between_all")
 async def test_did_you_mean_and_none_of_these_in_english(tmp_path: Path) -> None:
     async with live_bot(tmp_path) as bot:
         emma = await english_in_ockero(bot, "sv")
@@ -181,6 +193,7 @@ async def test_did_you_mean_and_none_of_these_in_english(tmp_path: Path) -> None
         assert none.button_texts == fallback_buttons("en")[:2]
 
 
+@pytest.mark.usefixtures("unsure_between_all")
 async def test_a_swedish_did_you_mean_stays_swedish_for_an_english_app(tmp_path: Path) -> None:
     async with live_bot(tmp_path) as bot:
         emma = await english_in_ockero(bot)

@@ -24,7 +24,7 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, KeysView, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -465,6 +465,7 @@ class Matcher:
             start = end
         # Which of an entry's examples hold each term, for the entries questions come close to.
         self._examples_holding = lru_cache(maxsize=EXAMPLE_INDEX_CACHE)(self._index_examples)
+        self._positions = {entry.id: index for index, entry in enumerate(self.entries)}
         # Per municipality, a byte per entry: 1 where a resident there can get the entry.
         self._scopes: dict[str | None, bytearray] = {None: bytearray(b"\x01" * len(self.entries))}
         for municipality in kb.municipalities:
@@ -618,6 +619,11 @@ class Matcher:
             covered += term.weight * best_field / _FIELD_SCALE
             matched += term.lexical_weight * best_tf / _LEVELS
         return covered, matched
+
+    def topical_terms(self, entry: Entry) -> KeysView[int]:
+        """The term ids of an entry's example questions, title and keywords: what it is about
+        (for the answer confidence)."""
+        return self._examples_holding(self._positions[entry.id]).keys()
 
     def _index_examples(self, entry_index: int) -> dict[int, tuple[int, ...]]:
         """For each term of an entry's examples, the numbers of the examples that hold it."""

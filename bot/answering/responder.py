@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 
 from rapidfuzz.distance import OSA
 
+from bot.answering.calibration import Calibration, Signals, decide, shipped_calibration
 from bot.answering.emergency import EmergencyLevel, EmergencyVerdict, detect_emergency
 from bot.answering.emergency import detector as emergency_detector
 from bot.answering.intents import HelpStrength, detect_smalltalk
@@ -36,13 +37,6 @@ Kind = Literal["answer", "emergency", "help_request", "clarify", "fallback", "sm
 # numbers, because the detector was unsure.
 Alert = Literal["full", "line"]
 
-# Score thresholds on the matcher's 0-100 scale, tuned on the project's own question set.
-ANSWER_MIN = 52.0
-CLARIFY_MIN = 40.0
-# Below this, a runner-up closer than AMBIGUITY_MARGIN makes the bot ask which entry is meant;
-# above it, the bot answers and offers the runner-up as a related button.
-CONFIDENT = 70.0
-AMBIGUITY_MARGIN = 4.0
 # In a near tie, the municipality's own entry beats national content.
 LOCAL_PREFERENCE = 5.0
 MAX_SUGGESTIONS = 3
@@ -74,6 +68,8 @@ class Reply:
     municipality: str | None = None
     entry_id: str | None = None
     score: float = 0.0
+    # With kind answer or clarify: the calibrated probability that the top entry is right.
+    confidence: float = 0.0
     suggestions: tuple[Suggestion, ...] = ()
     # With kind clarify: the municipalities the resident can choose between.
     municipalities: tuple[str, ...] = ()
@@ -99,6 +95,7 @@ class Reply:
             "municipality": self.municipality,
             "language": self.language,
             "score": round(self.score, 1),
+            "confidence": round(self.confidence, 3),
             "text": self.text,
             "suggestions": [{"id": s.entry_id, "title": s.title} for s in self.suggestions],
             "municipalities": list(self.municipalities),
@@ -145,8 +142,10 @@ def _format_body(text: str) -> str:
 class Responder:
     """Answers residents from one loaded knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, calibration: Calibration | None = None) -> None:
         self.kb = kb
+        # When to answer, ask or abstain: fitted on data by `python -m bot kb calibrate`.
+        self.calibration = calibration or shipped_calibration()
         self._aliases = self._alias_table(kb)
         self.matcher = Matcher(kb, ignore=frozenset(self._aliases) | _GENERIC_WORDS)
         self.detector = LanguageDetector(learn_vocabulary(_knowledge_texts(kb)))
@@ -273,26 +272,38 @@ class Responder:
         return candidates[0].entry.id if candidates else None
 
     def _match(self, ctx: _Context) -> Reply:
-        candidates = self._rank(ctx).candidates
-        if not candidates or candidates[0].score < CLARIFY_MIN:
+        ranking = self._rank(ctx)
+        candidates = ranking.candidates
+        signals = Signals(ranking, self.matcher)
+        confidences = [self.calibration.confidence(signals, 0)] if candidates else []
+        if confidences and confidences[0] >= self.calibration.thresholds.unsure:
+            # The runner-ups matter only when the top one is plausible.
+            confidences += [
+                self.calibration.confidence(signals, i) for i in range(1, len(candidates))
+            ]
+        decision, chosen = decide(confidences, self.calibration.thresholds)
+        if decision == "fallback":
             return self._fallback(ctx)
-        top = candidates[0]
+        top, confidence = candidates[0], confidences[0]
         if ctx.municipality is None:
-            places = self._municipalities_that_answer(candidates)
+            plausible = [
+                c
+                for i, c in enumerate(candidates)
+                if self.calibration.as_top(signals, i) >= self.calibration.thresholds.unsure
+            ]
+            places = self._municipalities_that_answer(plausible)
             if len(places) > 1:
-                return self._clarify_municipality(ctx, candidates, places)
+                return self._clarify_municipality(ctx, candidates, places, confidence)
             if len(places) == 1:
                 ctx.municipality = self.kb.municipalities[places[0]]
                 ctx.municipality_inferred = True
                 if ctx.language_guessed:
                     ctx.wanted = ctx.municipality.language
-        if top.score < ANSWER_MIN:
-            return self._clarify_entries(ctx, [c for c in candidates if c.score >= CLARIFY_MIN])
-        close = [c for c in candidates[1:] if top.score - c.score < AMBIGUITY_MARGIN]
-        if close and top.score < CONFIDENT:
-            return self._clarify_entries(ctx, [top, *close])
-        others = [c.entry for c in candidates[1:] if c.score >= CLARIFY_MIN]
-        return self._entry_reply(ctx, top.entry, top.score, others)
+        if decision == "clarify":
+            return self._clarify_entries(ctx, [candidates[i] for i in chosen], confidence)
+        unsure = decision == "unsure"
+        others = [candidates[i].entry for i in chosen]
+        return self._entry_reply(ctx, top.entry, top.score, others, unsure, confidence)
 
     @staticmethod
     def _prefer_local(candidates: list[Candidate]) -> list[Candidate]:
@@ -308,15 +319,10 @@ class Responder:
                 return [candidate, *rest]
         return candidates
 
-    def _municipalities_that_answer(self, candidates: list[Candidate]) -> list[str]:
-        """The municipalities with a confident candidate near the top one, in rank order."""
-        top = candidates[0].score
-        if top < ANSWER_MIN:
-            return []
+    def _municipalities_that_answer(self, plausible: list[Candidate]) -> list[str]:
+        """The municipalities of the plausible candidates, in rank order."""
         places: list[str] = []
-        for candidate in candidates:
-            if candidate.score < ANSWER_MIN or top - candidate.score >= AMBIGUITY_MARGIN * 3:
-                continue
+        for candidate in plausible:
             entry = candidate.entry
             if entry.scope == SHARED:
                 owners = [
@@ -360,6 +366,7 @@ class Responder:
         score: float,
         others: Iterable[Entry],
         unsure: bool = False,
+        confidence: float = 0.0,
     ) -> Reply:
         lang = self._entry_language(entry, ctx)
         parts = [f"<b>{escape(entry.title_in(lang, lang))}</b>"]
@@ -398,6 +405,7 @@ class Responder:
             municipality=entry.scope if entry.scope != SHARED else self._id(ctx),
             entry_id=entry.id,
             score=score,
+            confidence=confidence,
             suggestions=suggestions,
             asked_in=ctx.wanted if ctx.wanted != lang else None,
             unsure=unsure,
@@ -419,12 +427,14 @@ class Responder:
                 break
         return tuple(seen.values())
 
-    def _clarify_entries(self, ctx: _Context, candidates: list[Candidate]) -> Reply:
+    def _clarify_entries(
+        self, ctx: _Context, candidates: list[Candidate], confidence: float
+    ) -> Reply:
         suggestions = self._suggestions((c.entry for c in candidates), ctx.wanted)
         if len(suggestions) == 1:
             # One plausible entry is not a choice: answer it, and offer a way to staff.
             top = candidates[0]
-            return self._entry_reply(ctx, top.entry, top.score, [], unsure=True)
+            return self._entry_reply(ctx, top.entry, top.score, [], True, confidence)
         lines = [say("clarify_entries", ctx.wanted), ""]
         lines += [f"{n}. {escape(s.title)}" for n, s in enumerate(suggestions, 1)]
         return Reply(
@@ -433,11 +443,12 @@ class Responder:
             language=ctx.wanted,
             municipality=self._id(ctx),
             score=candidates[0].score,
+            confidence=confidence,
             suggestions=suggestions,
         )
 
     def _clarify_municipality(
-        self, ctx: _Context, candidates: list[Candidate], places: list[str]
+        self, ctx: _Context, candidates: list[Candidate], places: list[str], confidence: float
     ) -> Reply:
         chosen = [self.kb.municipalities[p] for p in places]
         lines = [say("clarify_municipality", ctx.wanted), ""]
@@ -453,6 +464,7 @@ class Responder:
             text="\n".join(lines),
             language=ctx.wanted,
             score=candidates[0].score,
+            confidence=confidence,
             suggestions=self._suggestions(best_per_place, ctx.wanted),
             municipalities=tuple(places),
         )

@@ -1,0 +1,276 @@
+"""A calibrated confidence that a ranked entry answers the question.
+
+The matcher ranks entries; this module says how far to trust the ranking. Each candidate of a
+`Ranking` is described by a few features that are relative to the knowledge base (shares of
+the question's weight, scores on the matcher's own scale, margins to the other candidates), so
+a staff edit changes the features it should and never needs a refit. A logistic regression
+over them, fitted by `python -m bot kb calibrate` (`bot.answering.calibrate`), is shipped as
+`data/calibration.json` with the decision thresholds it chose. At runtime a confidence is a
+dot product and a sigmoid.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from bot.answering.matching import Candidate, Matcher, Ranking
+
+CALIBRATION_FORMAT = 1
+CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
+
+
+class Signals:
+    """What the features may look at: the ranking, and the matcher that made it (what they
+    share is worked out once per question)."""
+
+    __slots__ = ("_topical", "heaviest", "matcher", "ranking", "total")
+
+    def __init__(self, ranking: Ranking, matcher: Matcher) -> None:
+        self.ranking = ranking
+        self.matcher = matcher
+        self.total = sum(term.weight for term in ranking.query) or 1.0
+        self.heaviest = max((term.weight for term in ranking.query), default=1.0) or 1.0
+        self._topical: dict[int, list[float]] = {}
+
+    def candidate(self, position: int) -> Candidate:
+        return self.ranking.candidates[position]
+
+    def topical(self, position: int) -> list[float]:
+        """Per query term, its best similarity to a term the candidate is about (0 if none)."""
+        found = self._topical.get(position)
+        if found is None:
+            about = self.matcher.topical_terms(self.candidate(position).entry)
+            found = self._topical[position] = [
+                max((sim for term, sim in q.expansions.items() if term in about), default=0.0)
+                for q in self.ranking.query
+            ]
+        return found
+
+
+def _unknown_share(s: Signals, i: int) -> float:
+    """How much of the question the knowledge base has never seen, by weight."""
+    unknown = sum(term.weight for term in s.ranking.query if not term.expansions)
+    return unknown / s.total
+
+
+def _heaviest_unknown(s: Signals, i: int) -> float:
+    """The weight of the heaviest unknown word, as a share of the question's weight."""
+    unknown = [term.weight for term in s.ranking.query if not term.expansions]
+    return max(unknown, default=0.0) / s.total
+
+
+def _others(s: Signals, position: int) -> list[Candidate]:
+    return [c for i, c in enumerate(s.ranking.candidates) if i != position]
+
+
+def _margin(s: Signals, i: int) -> float:
+    """The candidate's score minus the best other candidate's (negative below the top)."""
+    best = max((c.score for c in _others(s, i)), default=0.0)
+    return (s.candidate(i).score - best) / 100.0
+
+
+def _fit_margin(s: Signals, i: int) -> float:
+    best = max((c.example_fit for c in _others(s, i)), default=0.0)
+    return s.candidate(i).example_fit - best
+
+
+def _topical_share(s: Signals, i: int) -> float:
+    """How much of the question, by weight, is about what the candidate is about."""
+    matched = s.topical(i)
+    return sum(q.weight * m for q, m in zip(s.ranking.query, matched, strict=True)) / s.total
+
+
+def _missed_heaviest(s: Signals, i: int) -> float:
+    """The heaviest word the candidate is not about, relative to the question's heaviest."""
+    matched = s.topical(i)
+    missed = [q.weight for q, m in zip(s.ranking.query, matched, strict=True) if not m]
+    return max(missed, default=0.0) / s.heaviest
+
+
+def _heaviest_matched(s: Signals, i: int) -> float:
+    """1 when the candidate is about the question's most specific word."""
+    matched = s.topical(i)
+    weights = [q.weight for q in s.ranking.query]
+    return matched[weights.index(s.heaviest)] if s.heaviest in weights else 0.0
+
+
+def _missed_known(s: Signals, i: int) -> float:
+    """The share of the question the knowledge base knows but the candidate is not about:
+    words of another topic."""
+    matched = s.topical(i)
+    missed = sum(
+        q.weight for q, m in zip(s.ranking.query, matched, strict=True) if q.expansions and not m
+    )
+    return missed / s.total
+
+
+Feature = Callable[[Signals, int], float]
+
+# Every signal the confidence uses, by name: adding one is one line here and a refit. Each
+# takes the signals and the position of the candidate it describes (0 is the top).
+FEATURES: dict[str, Feature] = {
+    "score": lambda s, i: s.candidate(i).score / 100.0,
+    "coverage": lambda s, i: s.candidate(i).coverage,
+    "example_fit": lambda s, i: s.candidate(i).example_fit,
+    "margin": _margin,
+    "fit_margin": _fit_margin,
+    "topical_share": _topical_share,
+    "missed_heaviest": _missed_heaviest,
+    "heaviest_matched": _heaviest_matched,
+    "missed_known": _missed_known,
+    "unknown_share": _unknown_share,
+    "heaviest_unknown": _heaviest_unknown,
+    "content_words": lambda s, i: math.log1p(len(s.ranking.query)),
+    "single_word": lambda s, i: float(len(s.ranking.query) == 1),
+}
+
+
+def features(signals: Signals, position: int) -> list[float]:
+    """The candidate at `position` described by FEATURES, in their order."""
+    return [feature(signals, position) for feature in FEATURES.values()]
+
+
+class CalibrationError(ValueError):
+    """The calibration file is missing or malformed."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem} (refit it with: python -m bot kb calibrate)")
+        self.path = path
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Where a confidence turns into a decision (chosen on data by `kb calibrate`)."""
+
+    answer: float  # the top candidate is answered outright
+    unsure: float  # below this, the bot says it does not know
+    alternative: float  # another candidate this likely is a real alternative for "did you mean"
+
+
+Decision = Literal["answer", "unsure", "clarify", "fallback"]
+
+
+def decide(confidences: Sequence[float], thresholds: Thresholds) -> tuple[Decision, list[int]]:
+    """What to do with a ranking whose candidates have these confidences (best first), and
+    the positions to offer: answer the top one, answer it with "Not what you asked?", ask
+    "did you mean" between two or more real alternatives, or say "I don't know"."""
+    if not confidences or confidences[0] < thresholds.unsure:
+        return "fallback", []
+    alternatives = [
+        i for i in range(1, len(confidences)) if confidences[i] >= thresholds.alternative
+    ]
+    if confidences[0] >= thresholds.answer:
+        return "answer", alternatives
+    if alternatives:
+        return "clarify", [0, *alternatives]
+    # One plausible entry is not a choice: answer it, with a way to staff.
+    return "unsure", []
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """One logistic regression over FEATURES."""
+
+    weights: tuple[float, ...]
+    bias: float
+
+    def probability(self, values: Sequence[float]) -> float:
+        x = self.bias + sum(w * v for w, v in zip(self.weights, values, strict=True))
+        if x < -30.0:
+            return 0.0
+        return 1.0 / (1.0 + math.exp(-x))
+
+
+# The top candidate and the ones below it have a regression each.
+MODELS = ("top", "alternative")
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """The fitted regressions and their thresholds."""
+
+    top: Model
+    alternative: Model
+    thresholds: Thresholds
+
+    def confidence(self, signals: Signals, position: int = 0) -> float:
+        """The probability that the candidate at `position` is a right entry."""
+        model = self.top if position == 0 else self.alternative
+        return model.probability(features(signals, position))
+
+    def as_top(self, signals: Signals, position: int) -> float:
+        """The confidence the candidate would have as the answer: for a resident who chose no
+        municipality, whether another municipality's entry is as plausible as the top one."""
+        return self.top.probability(features(signals, position))
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any], path: Path) -> Calibration:
+        """Check a parsed calibration file and build the model from it."""
+        if not isinstance(document, Mapping):
+            raise CalibrationError(path, "expected a JSON object")
+        if document.get("format") != CALIBRATION_FORMAT:
+            raise CalibrationError(
+                path, f"format {document.get('format')!r}, expected {CALIBRATION_FORMAT}"
+            )
+        names = document.get("features")
+        if names != list(FEATURES):
+            raise CalibrationError(
+                path, f"fitted for the features {names}, but the code has {list(FEATURES)}"
+            )
+        weights, biases = document.get("weights"), document.get("bias")
+        if not isinstance(weights, Mapping) or not isinstance(biases, Mapping):
+            raise CalibrationError(path, f"weights and bias need an entry for each of {MODELS}")
+        models = {}
+        for kind in MODELS:
+            row: Any = weights.get(kind)
+            bias: Any = biases.get(kind)
+            if not _numbers(row) or len(row) != len(names) or not _numbers([bias]):
+                raise CalibrationError(
+                    path, f"{kind}: the weights must be one number per feature, bias a number"
+                )
+            models[kind] = Model(tuple(float(w) for w in row), float(bias))
+        chosen = document.get("thresholds")
+        try:
+            if not isinstance(chosen, Mapping):
+                raise TypeError
+            thresholds = Thresholds(
+                answer=float(chosen["answer"]),
+                unsure=float(chosen["unsure"]),
+                alternative=float(chosen["alternative"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise CalibrationError(
+                path, "thresholds needs numbers for answer, unsure and alternative"
+            ) from None
+        if not 0.0 <= thresholds.unsure <= thresholds.answer <= 1.0:
+            raise CalibrationError(path, "thresholds must satisfy 0 <= unsure <= answer <= 1")
+        return cls(models["top"], models["alternative"], thresholds)
+
+
+def _numbers(values: Any) -> bool:
+    return isinstance(values, Sequence) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
+    )
+
+
+def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
+    """The calibration in `path`; a missing or broken file fails with what is wrong."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CalibrationError(path, f"cannot be read ({error.strerror})") from None
+    except ValueError as error:
+        raise CalibrationError(path, f"is not JSON ({error})") from None
+    return Calibration.from_document(document, path)
+
+
+@lru_cache(maxsize=1)
+def shipped_calibration() -> Calibration:
+    """The calibration shipped with the package, loaded once per process."""
+    return load_calibration()
