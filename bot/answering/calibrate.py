@@ -50,9 +50,12 @@ EVAL_SETS = ("dev.yaml", "dev2.yaml")
 ABSTAIN_CATEGORIES = frozenset({"out_of_scope", "hard_negative"})
 # Candidates per question described to the fit: the top one and the alternatives after it.
 POSITIONS = 3
-# How much each family of questions weighs in total, in the fit and in the costs: as much
-# out-of-scope as in-scope, and residents' own phrasings more than staff's examples.
-FAMILY_SHARE = {"kb": 1.0, "eval": 1.0, "inscope": 2.0, "oos": 4.0}
+# How much each family of questions weighs in total, in the fit and in the costs: the two
+# independent corpora (in-scope and out-of-scope) alike, and residents' own phrasings more than
+# staff's examples. With out-of-scope as heavy as all positives together (4.0), out of fold the
+# bot answered 36.5% of in-scope questions right and abstained on 94.5% of the others; with
+# 2.0, 53.5% and 85.6% (the tuning authors only).
+FAMILY_SHARE = {"kb": 1.0, "eval": 1.0, "inscope": 2.0, "oos": 2.0}
 # What each outcome costs. A confident wrong answer misleads a resident in a crisis; an
 # abstention sends them to staff, who answer.
 COSTS = {

@@ -75,6 +75,12 @@ def _margin(s: Signals, i: int) -> float:
     return (s.candidate(i).score - best) / 100.0
 
 
+def _lexical_margin(s: Signals, i: int) -> float:
+    """The candidate's lexical (BM25) share minus the best other candidate's."""
+    best = max((c.lexical for c in _others(s, i)), default=0.0)
+    return s.candidate(i).lexical - best
+
+
 def _fit_margin(s: Signals, i: int) -> float:
     best = max((c.example_fit for c in _others(s, i)), default=0.0)
     return s.candidate(i).example_fit - best
@@ -119,6 +125,9 @@ FEATURES: dict[str, Feature] = {
     "coverage": lambda s, i: s.candidate(i).coverage,
     "example_fit": lambda s, i: s.candidate(i).example_fit,
     "margin": _margin,
+    "lexical": lambda s, i: s.candidate(i).lexical,
+    "lexical_margin": _lexical_margin,
+    "relevance": lambda s, i: s.candidate(i).relevance / 100.0,
     "fit_margin": _fit_margin,
     "topical_share": _topical_share,
     "missed_heaviest": _missed_heaviest,

@@ -19,7 +19,7 @@ from bot.answering.calibration import Calibration, Signals, decide, shipped_cali
 from bot.answering.emergency import EmergencyLevel, EmergencyVerdict, detect_emergency
 from bot.answering.emergency import detector as emergency_detector
 from bot.answering.intents import HelpStrength, detect_smalltalk
-from bot.answering.matching import Candidate, Matcher, Ranking, content_words_of
+from bot.answering.matching import EXAMPLE_AS_WRITTEN, Candidate, Matcher, Ranking, content_words_of
 from bot.answering.practical_help import detect_help, help_detector
 from bot.answering.query import analyse_query
 from bot.kb.knowledge import SHARED, EmergencyNumber, Entry, KnowledgeBase, Municipality
@@ -282,6 +282,9 @@ class Responder:
                 self.calibration.confidence(signals, i) for i in range(1, len(candidates))
             ]
         decision, chosen = decide(confidences, self.calibration.thresholds)
+        if decision in ("unsure", "clarify") and candidates[0].example_fit >= EXAMPLE_AS_WRITTEN:
+            # One of the entry's own example questions, as written: staff said it answers it.
+            decision, chosen = "answer", [i for i in chosen if i != 0]
         if decision == "fallback":
             return self._fallback(ctx)
         top, confidence = candidates[0], confidences[0]
