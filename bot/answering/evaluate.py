@@ -85,6 +85,8 @@ class EngineTally:
     help_found: int = 0
     not_help: int = 0
     help_false: int = 0
+    volunteer: int = 0  # of the messages that are not help requests, the offers to volunteer
+    volunteer_false: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
 
     def add(
@@ -113,6 +115,9 @@ class EngineTally:
         else:
             self.not_help += 1
             self.help_false += kind == "help_request"
+            if question.label == "volunteer":
+                self.volunteer += 1
+                self.volunteer_false += kind == "help_request"
 
     def lines(self, name: str) -> list[str]:
         def share(part: int, whole: int) -> str:
@@ -128,7 +133,10 @@ class EngineTally:
             f'answered with "not what you asked?" {share(self.oos_unsure, self.oos)}',
             f"{name}: help requests {self.help}: recognised {share(self.help_found, self.help)}; "
             f"other messages {self.not_help}: taken for help "
-            f"{share(self.help_false, self.not_help)}",
+            f"{share(self.help_false, self.not_help)} (offers to volunteer {self.volunteer}: "
+            f"{share(self.volunteer_false, self.volunteer)}; other questions "
+            f"{self.not_help - self.volunteer}: "
+            f"{share(self.help_false - self.volunteer_false, self.not_help - self.volunteer)})",
         ]
 
 
