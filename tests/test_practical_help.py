@@ -16,6 +16,7 @@ import pytest
 from bot.answering import Responder
 from bot.answering.emergency.model import DetectorDataError
 from bot.answering.emergency.rules import load_rules
+from bot.answering.evaluate import EngineTally, Question
 from bot.answering.intents import HelpStrength
 from bot.answering.practical_help import (
     DATA_DIR,
@@ -159,7 +160,7 @@ def test_the_responder_passes_requests_on_and_greets_greetings() -> None:
 
 # Measured on the holdout when the shipped model was fitted (`python -m bot practical-help
 # eval`); a refit that does worse on writers it has never seen fails here.
-HOLDOUT_PASSED_ON = 0.87
+HOLDOUT_PASSED_ON = 0.94
 HOLDOUT_OTHERS_PASSED_ON = 0.03
 HOLDOUT_ORDINARY_PASSED_ON = 0.01
 
@@ -168,6 +169,20 @@ HOLDOUT_ORDINARY_PASSED_ON = 0.01
 def _holdout() -> HelpTally:
     _, holdout = load_corpus(DEFAULT_CORPUS)
     return evaluate("holdout", holdout, help_detector().assess).total
+
+
+def test_the_engine_reports_offers_and_other_questions_taken_for_help_apart() -> None:
+    tally = EngineTally()
+    for label, kind in [
+        ("volunteer", "help_request"),
+        ("volunteer", "answer"),
+        ("other", "answer"),
+    ]:
+        tally.add(Question("x", None, "help", label), kind, None, None)
+    line = tally.lines("t")[2]
+    assert (
+        "taken for help  33.3% (offers to volunteer 2:  50.0%; other questions 1:   0.0%)" in line
+    )
 
 
 def test_holdout_requests_are_passed_on() -> None:

@@ -111,6 +111,13 @@ class HelpDetector:
     def assess(self, text: str) -> HelpMatch | None:
         """A request for a volunteer's practical help, if the message is one."""
         score, rule, words = self.score(text)
+        return self.decide(text, score, rule, words)
+
+    def decide(
+        self, text: str, score: float, rule: HelpMatch | None, words: list[str]
+    ) -> HelpMatch | None:
+        """The verdict for a message's fused score (the shipped model's, or an out-of-fold
+        one when the fit is evaluated)."""
         level = self.model.thresholds.level(score, rule_matched=False)
         if level is EmergencyLevel.NONE:
             return None
