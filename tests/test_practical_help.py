@@ -16,7 +16,7 @@ import pytest
 from bot.answering import Responder
 from bot.answering.emergency.model import DetectorDataError
 from bot.answering.emergency.rules import load_rules
-from bot.answering.evaluate import EngineTally, Question
+from bot.answering.evaluate import EngineTally, Question, help_out_of_fold, load_questions
 from bot.answering.intents import HelpStrength
 from bot.answering.practical_help import (
     DATA_DIR,
@@ -183,6 +183,18 @@ def test_the_engine_reports_offers_and_other_questions_taken_for_help_apart() ->
     assert (
         "taken for help  33.3% (offers to volunteer 2:  50.0%; other questions 1:   0.0%)" in line
     )
+
+
+def test_out_of_fold_verdicts_are_judged_through_the_answer_function() -> None:
+    tuning, _ = load_questions()
+    requests = {q.text for q in tuning if q.corpus == "help" and q.label == "help"}
+    kb = load_knowledge(DEFAULT_KNOWLEDGE_DIR).kb
+    # Every request scored 0 out of fold: none is passed on, whatever the shipped model says.
+    line = help_out_of_fold(
+        lambda verdict: Responder(kb, verdict), dict.fromkeys(requests, 0.0), help_detector()
+    )
+    assert line.startswith(f"tuning, out of fold: help requests {len(requests)}: recognised")
+    assert "recognised   0.0%" in line
 
 
 def test_holdout_requests_are_passed_on() -> None:

@@ -10,11 +10,14 @@ Each corpus has a tuning part and a holdout part (its `split.yaml`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.answering.corpora import CORPORA, Row, answers_of, load_split
+from bot.answering.intents import HelpMatch, detect_help_request
+from bot.answering.practical_help import HelpDetector
+from bot.answering.query import analyse_query
 from bot.answering.responder import Responder
 from bot.errors import UsageError
 
@@ -148,3 +151,26 @@ def evaluate(responder: Responder, questions: Sequence[Question]) -> EngineTally
         first = responder.first_candidate(question.text, question.municipality)
         tally.add(question, reply.kind, reply.entry_id, first, reply.unsure)
     return tally
+
+
+def help_out_of_fold(
+    responder_of: Callable[[Callable[[str], HelpMatch | None]], Responder],
+    scores: Mapping[str, float],
+    detector: HelpDetector,
+) -> str:
+    """The "help requests" line for the tuning part of the corpora, each message's help
+    verdict decided from its out-of-fold score (`scores`, by text: the fit's model fitted
+    without its author) as the shipped detector decides, then answered by the whole answer
+    function."""
+
+    def verdict(text: str) -> HelpMatch | None:
+        if text not in scores:
+            return detector.assess(text)
+        found = list(analyse_query(text).words)
+        if not found:
+            return None
+        return detector.decide(text, scores[text], detect_help_request(text), found)
+
+    tuning, _ = load_questions()
+    tally = evaluate(responder_of(verdict), [q for q in tuning if q.corpus == "help"])
+    return tally.lines("tuning, out of fold")[2]
