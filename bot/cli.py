@@ -614,7 +614,25 @@ def cmd_help_fit(args: argparse.Namespace, settings: Settings) -> int:
     tuning += knowledge_questions(settings.knowledge_dir)
     digest = corpus_digest([corpus, *(root for root in ORDINARY_CORPORA if root.is_dir())])
     report = fit(tuning, digest)
-    return _report_fit(report.lines, report.model, Path(args.out or DATA_DIR / "model.json"))
+    out = Path(args.out or DATA_DIR / "model.json")
+    code = _report_fit(report.lines, report.model, out)
+    # The whole answer function on the tuning part, with each message's out-of-fold verdict
+    # decided by the new model's thresholds.
+    import tempfile
+
+    from bot.answering import Responder
+    from bot.answering.evaluate import help_out_of_fold
+    from bot.answering.linear_fit import write_model
+    from bot.answering.practical_help import HelpDetector
+    from bot.kb.loader import load_knowledge
+
+    kb = load_knowledge(settings.knowledge_dir).kb
+    scores = {s.text: f for s, f in zip(tuning, report.fused, strict=True)}
+    with tempfile.TemporaryDirectory() as folder:
+        write_model(report.model, Path(folder) / "model.json")
+        detector = HelpDetector(Path(folder))
+    print(help_out_of_fold(lambda v: Responder(kb, help_verdict=v), scores, detector))
+    return code
 
 
 def cmd_help_eval(args: argparse.Namespace, settings: Settings) -> int:

@@ -15,8 +15,16 @@ import pytest
 
 from bot.answering import Responder
 from bot.answering.emergency.model import DetectorDataError
+from bot.answering.emergency.rules import load_rules
+from bot.answering.evaluate import EngineTally, Question, help_out_of_fold, load_questions
 from bot.answering.intents import HelpStrength
-from bot.answering.practical_help import DATA_DIR, HelpDetector, help_detector
+from bot.answering.practical_help import (
+    DATA_DIR,
+    HelpDetector,
+    concept_features,
+    concept_rules,
+    help_detector,
+)
 from bot.answering.practical_help.corpus import DEFAULT_CORPUS, load_corpus
 from bot.answering.practical_help.evaluate import HelpTally, evaluate
 from bot.answering.practical_help.fit import fit
@@ -72,6 +80,9 @@ REQUESTS = [
 NOT_REQUESTS = [
     "Jeg vil gjerne bli frivillig, hvordan melder jeg meg?",
     "Jag har bil och kan köra mat till äldre som behöver det",
+    "I have a car and could drive food to old people who are stuck at home",
+    "Is there a volunteer group I can join?",
+    "Eg er student og har god tid, kan handle for dei som treng det",
     "I need help paying my municipal invoice",
     "Når er apoteket på Holmen åpent?",
     "god morgen",
@@ -90,6 +101,44 @@ def test_requests_in_residents_words_are_passed_on(text: str, category: str) -> 
 def test_offers_questions_and_thanks_are_not_passed_on(text: str) -> None:
     found = help_detector().assess(text)
     assert found is None or found.strength is not HelpStrength.STRONG
+
+
+def test_the_concept_files_load_and_every_concept_is_used() -> None:
+    rules = concept_rules()
+    assert {"isolated", "empty", "relative", "have_means", "volunteer"} <= set(rules.concept_bits)
+    # "ask" and "me" are features of their own; every other concept is in some rule.
+    assert set(rules.unused_concepts) <= {"ask", "me"}
+
+
+def test_concepts_pairs_and_rules_are_features_counted_once() -> None:
+    once = concept_features(["fridge", "empty", "quarantine"])
+    assert "k:isolated" in once and "q:empty|store" in once
+    assert any(name.startswith("cr:@store @empty") for name in once)
+    # Repeating the words adds no feature and no count: an earlier fit's pair feature, counted
+    # once per repetition, outweighed the rest of the message.
+    repeated = concept_features(["fridge", "empty", "quarantine"] * 5)
+    assert repeated == once and len(repeated) == len(set(repeated))
+
+
+def test_concept_words_match_with_typos_and_without_diacritics() -> None:
+    assert "k:isolated" in concept_features(["karantne"])
+    assert "k:store" in concept_features(["kjoleskapet"])
+    assert "k:volunteer" in concept_features(["volontar"])
+
+
+def test_an_offer_scores_far_below_a_request_with_the_same_task() -> None:
+    offer, _, _ = help_detector().score("Is there a volunteer group I can join?")
+    request, _, _ = help_detector().score("Is there a volunteer who can do my shopping?")
+    assert offer < help_detector().model.thresholds.medium < request
+
+
+def test_a_broken_concept_file_is_reported_with_its_path(tmp_path: Path) -> None:
+    shutil.copytree(DATA_DIR, tmp_path / "data")
+    broken = tmp_path / "data" / "concepts" / "sv.yaml"
+    broken.write_text("isolated: [karantän*, @empty]\n", encoding="utf-8")
+    with pytest.raises(DetectorDataError, match=r"sv\.yaml") as raised:
+        load_rules(tmp_path / "data")
+    assert "line 1" in str(raised.value)
 
 
 @pytest.mark.parametrize("text", ["tomorrow", "apotek", "what's the weather tomorrow"])
@@ -111,7 +160,7 @@ def test_the_responder_passes_requests_on_and_greets_greetings() -> None:
 
 # Measured on the holdout when the shipped model was fitted (`python -m bot practical-help
 # eval`); a refit that does worse on writers it has never seen fails here.
-HOLDOUT_PASSED_ON = 0.87
+HOLDOUT_PASSED_ON = 0.94
 HOLDOUT_OTHERS_PASSED_ON = 0.03
 HOLDOUT_ORDINARY_PASSED_ON = 0.01
 
@@ -120,6 +169,34 @@ HOLDOUT_ORDINARY_PASSED_ON = 0.01
 def _holdout() -> HelpTally:
     _, holdout = load_corpus(DEFAULT_CORPUS)
     return evaluate("holdout", holdout, help_detector().assess).total
+
+
+def test_the_engine_reports_offers_and_other_questions_taken_for_help_apart() -> None:
+    tally = EngineTally()
+    for label, kind in [
+        ("volunteer", "help_request"),
+        ("volunteer", "answer"),
+        ("other", "answer"),
+    ]:
+        tally.add(Question("x", None, "help", label), kind, None, None)
+    line = tally.lines("t")[2]
+    assert (
+        "taken for help  33.3% (offers to volunteer 2:  50.0%; other questions 1:   0.0%)" in line
+    )
+
+
+def test_out_of_fold_verdicts_are_judged_through_the_answer_function() -> None:
+    tuning, _ = load_questions()
+    requests = {q.text for q in tuning if q.corpus == "help" and q.label == "help"}
+    kb = load_knowledge(DEFAULT_KNOWLEDGE_DIR).kb
+    # Every request scored 0 out of fold: none is passed on, whatever the shipped model says.
+    line = help_out_of_fold(
+        lambda verdict: Responder(kb, help_verdict=verdict),
+        dict.fromkeys(requests, 0.0),
+        help_detector(),
+    )
+    assert line.startswith(f"tuning, out of fold: help requests {len(requests)}: recognised")
+    assert "recognised   0.0%" in line
 
 
 def test_holdout_requests_are_passed_on() -> None:

@@ -10,11 +10,14 @@ Each corpus has a tuning part and a holdout part (its `split.yaml`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.answering.corpora import CORPORA, Row, answers_of, load_split
+from bot.answering.intents import HelpMatch, detect_help_request
+from bot.answering.practical_help import HelpDetector
+from bot.answering.query import analyse_query
 from bot.answering.responder import Responder
 from bot.errors import UsageError
 
@@ -85,6 +88,8 @@ class EngineTally:
     help_found: int = 0
     not_help: int = 0
     help_false: int = 0
+    volunteer: int = 0  # of the messages that are not help requests, the offers to volunteer
+    volunteer_false: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
 
     def add(
@@ -113,6 +118,9 @@ class EngineTally:
         else:
             self.not_help += 1
             self.help_false += kind == "help_request"
+            if question.label == "volunteer":
+                self.volunteer += 1
+                self.volunteer_false += kind == "help_request"
 
     def lines(self, name: str) -> list[str]:
         def share(part: int, whole: int) -> str:
@@ -128,7 +136,10 @@ class EngineTally:
             f'answered with "not what you asked?" {share(self.oos_unsure, self.oos)}',
             f"{name}: help requests {self.help}: recognised {share(self.help_found, self.help)}; "
             f"other messages {self.not_help}: taken for help "
-            f"{share(self.help_false, self.not_help)}",
+            f"{share(self.help_false, self.not_help)} (offers to volunteer {self.volunteer}: "
+            f"{share(self.volunteer_false, self.volunteer)}; other questions "
+            f"{self.not_help - self.volunteer}: "
+            f"{share(self.help_false - self.volunteer_false, self.not_help - self.volunteer)})",
         ]
 
 
@@ -140,3 +151,26 @@ def evaluate(responder: Responder, questions: Sequence[Question]) -> EngineTally
         first = responder.first_candidate(question.text, question.municipality)
         tally.add(question, reply.kind, reply.entry_id, first, reply.unsure)
     return tally
+
+
+def help_out_of_fold(
+    responder_of: Callable[[Callable[[str], HelpMatch | None]], Responder],
+    scores: Mapping[str, float],
+    detector: HelpDetector,
+) -> str:
+    """The "help requests" line for the tuning part of the corpora, each message's help
+    verdict decided from its out-of-fold score (`scores`, by text: the fit's model fitted
+    without its author) as the shipped detector decides, then answered by the whole answer
+    function."""
+
+    def verdict(text: str) -> HelpMatch | None:
+        if text not in scores:
+            return detector.assess(text)
+        found = list(analyse_query(text).words)
+        if not found:
+            return None
+        return detector.decide(text, scores[text], detect_help_request(text), found)
+
+    tuning, _ = load_questions()
+    tally = evaluate(responder_of(verdict), [q for q in tuning if q.corpus == "help"])
+    return tally.lines("tuning, out of fold")[2]

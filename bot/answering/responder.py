@@ -8,7 +8,7 @@ No Telegram imports: the CLI, the bot and the tests share this code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal, get_args
@@ -18,7 +18,7 @@ from rapidfuzz.distance import OSA
 from bot.answering.calibration import Calibration, Signals, decide, shipped_calibration
 from bot.answering.emergency import EmergencyLevel, EmergencyVerdict, detect_emergency
 from bot.answering.emergency import detector as emergency_detector
-from bot.answering.intents import HelpStrength, detect_smalltalk
+from bot.answering.intents import HelpMatch, HelpStrength, detect_smalltalk
 from bot.answering.matching import EXAMPLE_AS_WRITTEN, Candidate, Matcher, Ranking, content_words_of
 from bot.answering.practical_help import detect_help, help_detector
 from bot.answering.query import analyse_query
@@ -142,10 +142,18 @@ def _format_body(text: str) -> str:
 class Responder:
     """Answers residents from one loaded knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, calibration: Calibration | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        calibration: Calibration | None = None,
+        help_verdict: Callable[[str], HelpMatch | None] = detect_help,
+    ) -> None:
+        """`help_verdict` is the help detector's; the help fit passes out-of-fold verdicts, to
+        measure the whole answer function on writers the model was not fitted on."""
         self.kb = kb
         # When to answer, ask or abstain: fitted on data by `python -m bot kb calibrate`.
         self.calibration = calibration or shipped_calibration()
+        self._help_verdict = help_verdict
         self._aliases = self._alias_table(kb)
         self.matcher = Matcher(kb, ignore=frozenset(self._aliases) | _GENERIC_WORDS)
         self.detector = LanguageDetector(learn_vocabulary(_knowledge_texts(kb)))
@@ -219,7 +227,7 @@ class Responder:
         if smalltalk is not None:
             lang = ctx.wanted
             return Reply("smalltalk", say(f"smalltalk_{smalltalk}", lang), lang, self._id(ctx))
-        help_match = detect_help(text)
+        help_match = self._help_verdict(text)
         if help_match is not None and help_match.strength is HelpStrength.STRONG:
             return self._help_request(ctx, help_match.category)
         reply = self._match(ctx)

@@ -2,11 +2,15 @@
 
 - The help patterns (`bot.answering.intents`): signals such as "asks someone", "needs",
   "offers to help", "asks for information", and the kinds of task they name.
+- The concept rules (`data/concepts/<lang>.yaml`, `data/rules.yaml`): what the words mean
+  across languages and typos (isolated, empty, a relative, someone frail, an offer of a car),
+  and combinations of them that describe a need without asking, or an offer to help.
 - The learned part: the emergency detector's kind of logistic regression (`LinearModel`) over
-  character and word n-grams and the patterns' signals, fitted on a corpus written by
-  independent authors (`python -m bot practical-help fit`). It recognises needs described
-  indirectly ("the fridge is empty and I am in quarantine") and learns how far to trust each
-  signal.
+  character and word n-grams, the patterns' signals, the concepts, each pair of concepts near
+  each other and each concept rule that matches (each counted once, so a message that repeats
+  a concept cannot add its weight up), fitted on a corpus written by independent authors
+  (`python -m bot practical-help fit`). It recognises needs described indirectly ("the fridge
+  is empty and I am in quarantine") and learns how far to trust each signal and rule.
 
 The verdict: STRONG (pass the request to the volunteer queue), GENERIC (offer it when the
 knowledge base has no answer) or nothing. The data file lives in the package, not in
@@ -19,7 +23,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final, cast
 
+from bot.answering.emergency.features import CONCEPT_REACH
 from bot.answering.emergency.model import DetectorDataError, EmergencyLevel, LinearModel
+from bot.answering.emergency.rules import ConceptRules, load_rules
 from bot.answering.intents import (
     HelpCategory,
     HelpMatch,
@@ -30,19 +36,54 @@ from bot.answering.intents import (
 from bot.answering.practical_help.corpus import CATEGORIES
 from bot.answering.query import analyse_query
 
-__all__ = ["DATA_DIR", "HelpDetector", "detect_help", "help_detector", "rule_features"]
+__all__ = [
+    "DATA_DIR",
+    "HelpDetector",
+    "concept_features",
+    "concept_rules",
+    "detect_help",
+    "help_detector",
+    "rule_features",
+]
 
 DATA_DIR: Final = Path(__file__).parent / "data"
 # Shorter messages are taken for a request only when the patterns find one too.
 MIN_WORDS_ALONE: Final = 3
 
 
-def rule_features(text: str, rule: HelpMatch | None) -> list[str]:
-    """The patterns' view of a message as feature names: each signal and task that matches,
-    and the rules' own verdict."""
+@lru_cache(maxsize=1)
+def concept_rules() -> ConceptRules:
+    """The help detector's concept rules, compiled on first use."""
+    return load_rules(DATA_DIR)
+
+
+def concept_features(words: list[str]) -> list[str]:
+    """The concepts of a message's words, each pair of concepts at most `CONCEPT_REACH` words
+    apart, and the concept rules that match, each named once however often it occurs."""
+    rules = concept_rules()
+    analysis = rules.analyse(words)
+    if not analysis.union:
+        return []
+    concepts = rules.concepts_of(analysis)
+    found: set[str] = set()
+    for position, names in enumerate(concepts):
+        for name in names:
+            found.add("k:" + name)
+            for later in concepts[position + 1 : position + 1 + CONCEPT_REACH]:
+                found.update(f"q:{min(name, o)}|{max(name, o)}" for o in later if o != name)
+    found.update("cr:" + match.rule for match in rules.matches(analysis))
+    return sorted(found)
+
+
+def rule_features(text: str, rule: HelpMatch | None, words: list[str] | None = None) -> list[str]:
+    """The patterns' and concept rules' view of a message as feature names: each signal and
+    task that matches, the patterns' own verdict, and the concept features."""
     names = list(help_signals(text))
     if rule is not None:
         names.append(f"v:{rule.strength.value}")
+    if words is None:
+        words = list(analyse_query(text).words)
+    names += concept_features(words)
     return names
 
 
@@ -62,7 +103,7 @@ class HelpDetector:
         if not words:
             return 0.0, None, words
         rule = detect_help_request(text)
-        names = rule_features(text, rule)
+        names = rule_features(text, rule, words)
         probability = self.model.probability(words, [()] * len(words), names)
         strong = rule is not None and rule.strength is HelpStrength.STRONG
         return self.model.fusion.score(probability, strong), rule, words
@@ -70,6 +111,13 @@ class HelpDetector:
     def assess(self, text: str) -> HelpMatch | None:
         """A request for a volunteer's practical help, if the message is one."""
         score, rule, words = self.score(text)
+        return self.decide(text, score, rule, words)
+
+    def decide(
+        self, text: str, score: float, rule: HelpMatch | None, words: list[str]
+    ) -> HelpMatch | None:
+        """The verdict for a message's fused score (the shipped model's, or an out-of-fold
+        one when the fit is evaluated)."""
         level = self.model.thresholds.level(score, rule_matched=False)
         if level is EmergencyLevel.NONE:
             return None
@@ -83,7 +131,7 @@ class HelpDetector:
             return None
         if rule is not None and rule.category != "other":
             return HelpMatch(rule.category, strength)
-        names = rule_features(text, rule)
+        names = rule_features(text, rule, words)
         category, _ = self.model.situation(words, [()] * len(words), names)
         return HelpMatch(cast(HelpCategory, category), strength)
 
