@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.answering.service import KnowledgeService
+from bot.answering.service import KnowledgeService, forget_recent_messages
 from bot.config import Settings
 from bot.console.auth import Audit, ConsoleAuth
 from bot.helpdesk.desk import HelpDesk
@@ -51,6 +51,8 @@ class Services:
         self.questions = Questions(self.db)
         self.feedback = Feedback(self.db)
         self.meta = Meta(self.db)
+        # The erasures counted when this process last looked (`drop_caches_if_erased`).
+        self._erasures_seen = 0
         self.chats = Chats(
             settings.volunteer_chat_id,
             settings.staff_chat_id,
@@ -88,6 +90,7 @@ class Services:
     async def open(self) -> None:
         await self.db.open()
         await self.desk.start()
+        self._erasures_seen = await self.meta.erasures()
 
     async def show_notices(self) -> None:
         """Make the live notices part of what the answer engine searches (and no others)."""
@@ -108,7 +111,27 @@ class Services:
         erased = await self.desk.privacy.forget_resident(user_id)
         await self.residents.forget(user_id)
         await self.audit.forget(user_id)
+        await self.drop_cached_people()
         return erased
+
+    async def drop_caches_if_erased(self) -> bool:
+        """Drop what this process keeps in memory about people if anyone erased someone since
+        it last looked: the CLI's `erase` writes only the database, so a running bot would
+        otherwise go on using the erased resident's municipality, language and words."""
+        count = await self.meta.erasures()
+        if count == self._erasures_seen:
+            return False
+        self._erasures_seen = count
+        await self.drop_cached_people()
+        return True
+
+    async def drop_cached_people(self) -> None:
+        """Forget every cached resident, the users whose conversation is gone and the
+        recent messages the answer engine keeps; all refill from the database and the next
+        messages. Erasures are rare, so all go, not only the erased person's."""
+        self.residents.clear()
+        await self.desk.conversations.drop_gone()
+        forget_recent_messages()
 
     async def __aenter__(self) -> Services:
         await self.open()
