@@ -7,6 +7,7 @@ knows Telegram.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,9 +15,10 @@ from bot.answering.service import KnowledgeService, forget_recent_messages
 from bot.config import Settings
 from bot.console.auth import Audit, ConsoleAuth
 from bot.helpdesk.desk import HelpDesk
+from bot.helpdesk.outbox import queue_view
 from bot.helpdesk.routing import Chats
 from bot.kb.snapshot import SNAPSHOT_FILE
-from bot.notices.service import Notices, as_entries
+from bot.notices.service import Notice, Notices, as_entries, take_over
 from bot.notices.subscriptions import Subscriptions
 from bot.storage import Database
 from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents
@@ -102,6 +104,25 @@ class Services:
 
     async def close(self) -> None:
         await self.db.close()
+
+    async def take_over_notice(self, notice_id: int, staff_id: int, who: str) -> Notice | None:
+        """The console takes over a draft begun with /notice in a staff chat. In the same
+        transaction the chat is told, through the outbox, that the draft is now finished in
+        the console and that a reply there is no longer taken for its text."""
+
+        def run(connection: sqlite3.Connection) -> Notice | None:
+            taken = take_over(connection, notice_id, staff_id)
+            if taken is not None and taken.staff_chat_id is not None:
+                values = {"id": str(notice_id), "who": who}
+                told = {"key": "staff_notice_taken_over", "values": values}
+                # In the chat's language, as its prompt was (`Chats.chat_language`).
+                own = sorted(self.chats.municipalities_of_staff_chat(taken.staff_chat_id))
+                chat = taken.staff_chat_id
+                place = own[0] if own else None
+                queue_view(connection, chat, "say", "staff", told, municipality=place)
+            return taken
+
+        return await self.desk.outbox.transaction(run)
 
     async def forget_person(self, user_id: int) -> int:
         """Erase everything about a resident or volunteer, as /forgetme and `python -m bot

@@ -265,4 +265,9 @@ MIGRATIONS: list[list[str]] = [
                 json_each('["' || replace(v.municipalities, ',', '","') || '"]') AS m
            WHERE v.municipalities IS NOT NULL AND v.municipalities != '' AND m.value != ''""",
     ],
+    # 12: a notice draft begun with /notice in a staff chat and taken over in the console: who
+    # took it. The chat's prompt no longer takes a reply for its text; the console finishes it.
+    [
+        "ALTER TABLE notices ADD COLUMN taken_over_by INTEGER",
+    ],
 ]
