@@ -89,12 +89,10 @@ def starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpdat
         runtime.tasks.append(asyncio.create_task(OutboxSender(runtime, application.bot).run()))
         raw = None
         if isinstance(application.bot.request, HTTPXRequest):
-            # Notices get an HTTP client of their own (bot/tg/rawsend.py), same rate limiter.
+            # Notices get an HTTP client and a thread of their own (bot/tg/noticeworker.py),
+            # with the same rate limiter.
             raw = RawSender(
-                runtime.settings.base_url,
-                runtime.settings.require_token(),
-                application.bot.rate_limiter,
-                NOTICE_CONCURRENCY,
+                runtime.settings.base_url, runtime.settings.require_token(), NOTICE_CONCURRENCY
             )
         notices = NoticeSender(runtime, application.bot, lambda: processor.handling, raw)
         runtime.tasks.append(asyncio.create_task(notices.run()))
