@@ -86,6 +86,7 @@ class NoticeWorker:
         # Only the worker's loop touches these.
         self._pace: AsyncLimiter | None = None
         self._shares = 0
+        self._taken_at = 0.0
 
     def _start(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
@@ -149,10 +150,13 @@ class NoticeWorker:
         limiter, home = self.limiter, self._home
         if limiter is None or limiter.overall is None or home is None:
             return
-        if not self._shares:
+        # A share is for the tenth it was taken in: what is left of it after a pause is
+        # not spent later, when the limit no longer counts it.
+        if not self._shares or time.monotonic() - self._taken_at > PACE_SECONDS:
             wanted = max(1, int(self.rate * PACE_SECONDS))
             taken = asyncio.run_coroutine_threadsafe(limiter.low_priority_share(wanted), home)
             self._shares = await asyncio.wrap_future(taken)
+            self._taken_at = time.monotonic()
         self._shares -= 1
 
     async def _one(self, slots: asyncio.Semaphore, delivery: Delivery, text: str) -> Result:
