@@ -39,7 +39,7 @@ from bot.notices.service import (
 )
 from bot.tg.buttons import signed_button
 from bot.tg.errors import not_modified
-from bot.tg.noticeworker import ANSWERS_FIRST_TICK_SECONDS, NoticeWorker, attempt, pace
+from bot.tg.noticeworker import NoticeWorker, answers_first, attempt, pace
 from bot.tg.ratelimit import LOW_PRIORITY, RESERVED_SHARE, ChatRateLimiter
 from bot.tg.rawsend import RawSender
 from bot.tg.runtime import Runtime
@@ -210,16 +210,10 @@ class NoticeSender:
         slots = asyncio.Semaphore(CONCURRENCY)
         sending = []
         for delivery in claimed:
-            await self._answers_first()
+            await answers_first(self.busy, None)
             await slots.acquire()
             sending.append(asyncio.create_task(self._deliver_in(slots, delivery)))
         return list(await asyncio.gather(*sending))
-
-    async def _answers_first(self) -> None:
-        """Wait while residents' updates are being handled: their answers go first, and the
-        event loop is theirs until then."""
-        while self.busy():  # noqa: ASYNC110 - the processor has no event to wait on
-            await asyncio.sleep(ANSWERS_FIRST_TICK_SECONDS)
 
     async def _deliver_in(self, slots: asyncio.Semaphore, delivery: Delivery) -> Result:
         try:
