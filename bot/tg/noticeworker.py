@@ -32,11 +32,12 @@ from bot.tg.rawsend import RawSender
 logger = logging.getLogger(__name__)
 
 ANSWERS_FIRST_TICK_SECONDS = 0.002
-# The longest one notice waits for residents' updates being handled. A bot that always has one
-# (a steady stream of questions on a loaded machine) would otherwise never send a notice: the
-# bench saw a send of 10,000 reach 1,000 in 12 minutes. An answer waiting for the rate limit
-# is still waited for to the end.
-ANSWERS_FIRST_MAX_SECONDS = 0.005
+# The longest one notice waits for residents' updates being handled: longer than an answer
+# takes, so that normally it waits for the answer to be out, but bounded, since a bot that
+# always has one (a steady stream of questions on a loaded machine) would otherwise never send
+# a notice (the bench saw a send of 10,000 reach 1,000 in 12 minutes). An answer waiting for
+# the rate limit is still waited for to the end.
+ANSWERS_FIRST_MAX_SECONDS = 0.05
 # Paced in tenths of a second: a whole second's worth at once would be a burst that a
 # per-second limit counts against the answers sent in the same second.
 PACE_SECONDS = 0.1
