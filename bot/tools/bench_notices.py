@@ -263,12 +263,16 @@ async def _cpu_per_message(harness: _Harness, pid: int) -> dict[str, float]:
     await core.wait_for(lambda: len(harness.notices) >= everyone, timeout=1800, what="all")
     main1, others1 = _thread_cpu(pid)
     sent = max(1, sum(harness.notices.values()) - sent0)
+    await asyncio.sleep(2.0)  # a duplicate would show now
+    seconds = harness.last_notice - harness.first_notice
     return {
         "subscribers": float(everyone),
         "sent": float(sent),
+        "rate": sum(harness.notices.values()) / seconds if seconds > 0 else float("nan"),
         "duplicates": float(sum(1 for n in harness.notices.values() if n > 1)),
         "loop_us": (main1 - main0) / sent * 1e6,
         "others_us": (others1 - others0) / sent * 1e6,
+        "rss_mb": _peak_rss_mb(pid),
     }
 
 
@@ -280,7 +284,8 @@ def cpu_benchmark(subscribers: int, knowledge: Path = DEFAULT_KNOWLEDGE_DIR) -> 
         f"per message over {f['sent']:.0f} messages",
         f"  event loop (shared with answers): {f['loop_us']:.0f} us; "
         f"other threads: {f['others_us']:.0f} us",
-        f"  duplicates: {f['duplicates']:.0f} (must be 0)",
+        f"  {f['rate']:.0f} messages/s; duplicates: {f['duplicates']:.0f} (must be 0); "
+        f"peak RSS of the bot: {f['rss_mb']:.0f} MB",
     ]
 
 
