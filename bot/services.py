@@ -7,16 +7,18 @@ knows Telegram.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.answering.service import KnowledgeService
+from bot.answering.service import KnowledgeService, forget_recent_messages
 from bot.config import Settings
 from bot.console.auth import Audit, ConsoleAuth
 from bot.helpdesk.desk import HelpDesk
+from bot.helpdesk.outbox import queue_view
 from bot.helpdesk.routing import Chats
 from bot.kb.snapshot import SNAPSHOT_FILE
-from bot.notices.service import Notices, as_entries
+from bot.notices.service import Notice, Notices, as_entries, take_over
 from bot.notices.subscriptions import Subscriptions
 from bot.storage import Database
 from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents
@@ -51,6 +53,8 @@ class Services:
         self.questions = Questions(self.db)
         self.feedback = Feedback(self.db)
         self.meta = Meta(self.db)
+        # The erasures counted when this process last looked (`drop_caches_if_erased`).
+        self._erasures_seen = 0
         self.chats = Chats(
             settings.volunteer_chat_id,
             settings.staff_chat_id,
@@ -88,6 +92,7 @@ class Services:
     async def open(self) -> None:
         await self.db.open()
         await self.desk.start()
+        self._erasures_seen = await self.meta.erasures()
 
     async def show_notices(self) -> None:
         """Make the live notices part of what the answer engine searches (and no others)."""
@@ -100,6 +105,25 @@ class Services:
     async def close(self) -> None:
         await self.db.close()
 
+    async def take_over_notice(self, notice_id: int, staff_id: int, who: str) -> Notice | None:
+        """The console takes over a draft begun with /notice in a staff chat. In the same
+        transaction the chat is told, through the outbox, that the draft is now finished in
+        the console and that a reply there is no longer taken for its text."""
+
+        def run(connection: sqlite3.Connection) -> Notice | None:
+            taken = take_over(connection, notice_id, staff_id)
+            if taken is not None and taken.staff_chat_id is not None:
+                values = {"id": str(notice_id), "who": who}
+                told = {"key": "staff_notice_taken_over", "values": values}
+                # In the chat's language, as its prompt was (`Chats.chat_language`).
+                own = sorted(self.chats.municipalities_of_staff_chat(taken.staff_chat_id))
+                chat = taken.staff_chat_id
+                place = own[0] if own else None
+                queue_view(connection, chat, "say", "staff", told, municipality=place)
+            return taken
+
+        return await self.desk.outbox.transaction(run)
+
     async def forget_person(self, user_id: int) -> int:
         """Erase everything about a resident or volunteer, as /forgetme and `python -m bot
         erase` do: their requests (active ones cancelled), questions and the marks derived
@@ -108,7 +132,27 @@ class Services:
         erased = await self.desk.privacy.forget_resident(user_id)
         await self.residents.forget(user_id)
         await self.audit.forget(user_id)
+        await self.drop_cached_people()
         return erased
+
+    async def drop_caches_if_erased(self) -> bool:
+        """Drop what this process keeps in memory about people if anyone erased someone since
+        it last looked: the CLI's `erase` writes only the database, so a running bot would
+        otherwise go on using the erased resident's municipality, language and words."""
+        count = await self.meta.erasures()
+        if count == self._erasures_seen:
+            return False
+        self._erasures_seen = count
+        await self.drop_cached_people()
+        return True
+
+    async def drop_cached_people(self) -> None:
+        """Forget every cached resident, the users whose conversation is gone and the
+        recent messages the answer engine keeps; all refill from the database and the next
+        messages. Erasures are rare, so all go, not only the erased person's."""
+        self.residents.clear()
+        await self.desk.conversations.drop_gone()
+        forget_recent_messages()
 
     async def __aenter__(self) -> Services:
         await self.open()

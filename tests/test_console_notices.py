@@ -17,7 +17,7 @@ from bot.notices.service import previews
 from bot.tg.web import make_web_app
 from tests.inprocess import LiveBot, live_bot
 from tests.test_console_web import LINK, Console, open_link, plain, signed_in
-from tests.test_notices_staff import subscribe, until
+from tests.test_notices_staff import in_staff_chat, notice_state, subscribe, until
 
 URL = "http://console.example.org"
 NB = "Kok vannet før du drikker det.\nGjelder hele Asker."
@@ -139,23 +139,65 @@ async def _state_is(bot: LiveBot, notice_id: int, state: str) -> bool:
     return notice is not None and notice.state == state
 
 
-async def test_a_draft_written_in_the_staff_chat_is_listed_but_not_offered(
+async def test_a_draft_written_in_the_staff_chat_is_taken_over_and_sent_from_the_console(
     console: Console,
 ) -> None:
-    bot = console.bot
-    bot.core.inject_text(bot.staff, "/notice asker", chat=bot.staff_chat)
-    await bot.core.wait_for_message(bot.staff_chat, lambda m: "#1" in (m.text or ""))
+    bot, client = console.bot, console.client
+    await subscribe(bot, bot.resident)
+    first = await in_staff_chat(bot, "/notice asker")
+    english = await in_staff_chat(bot, NB, reply_to=first)
+    assert "English" in (english.text or "")
     csrf = await signed_in(console)
-    listed = await (await console.client.get("/console/notices")).text()
+    listed = await (await client.get("/console/notices")).text()
     assert 'id="notice-1"' in listed and plain("staff_notice_state_draft") in listed
+    assert plain("console_notice_take_over") in listed
     # Not even a hand-made POST drops it while the chat is writing it.
-    await console.client.post("/console/notices/1/discard", data={"csrf": csrf})
+    await client.post("/console/notices/1/discard", data={"csrf": csrf})
+    assert await notice_state(bot, 1) == "draft"
+
+    taken = await client.post("/console/notices/1/takeover", data={"csrf": csrf})
+    assert taken.status == 200 and taken.url.path == "/console/notices/1/edit"
+    form = await taken.text()
+    # What the chat wrote so far is there to finish; the English text is still to write.
+    assert html.escape(NB) in form and 'name="text_en"' in form
+    assert 'action="/console/notices/1/edit"' in form
+    # The writer is told in the chat, in its language, that the console finishes it ...
+    told = await bot.core.wait_for_message(
+        bot.staff_chat, lambda m: (m.text or "").startswith("✏️ Notice #1 is now being finished")
+    )
+    assert bot.staff.first_name in (told.text or "")
+    # ... and their reply to the chat's prompt is a normal message: not the notice's text.
+    chat_before = len(bot.core.bot_messages(bot.staff_chat))
+    handled = bot.core.inject_text(
+        bot.staff, "Boil it, says the chat.", chat=bot.staff_chat, reply_to=english
+    )
+    await bot.until_handled(handled)
     draft = await bot.runtime.notices.get(1)
-    assert draft is not None and draft.state == "draft"
-    assert plain("console_notice_check") not in listed
-    one = await console.client.get("/console/notices/1")
-    assert one.status == 200
-    assert plain("button_notice_send", count="0") not in await one.text()
+    assert draft is not None and draft.state == "draft" and "en" not in draft.texts
+    assert len(bot.core.bot_messages(bot.staff_chat)) == chat_before  # no preview, no prompt
+
+    edited = await client.post(
+        "/console/notices/1/edit", data={"csrf": csrf, "text_nb": NB, "text_en": EN}
+    )
+    assert edited.status == 200 and edited.url.path == "/console/notices/1"
+    preview = await edited.text()
+    notice = await bot.runtime.notices.get(1)
+    assert notice is not None and notice.state == "ready"
+    for _, text in previews(notice, bot.runtime.knowledge.responder.kb.municipalities):
+        assert text in preview
+    assert plain("button_notice_send", count="1") in preview
+    started = await client.post("/console/notices/1/start", data={"csrf": csrf})
+    assert started.status == 200 and started.url.path == "/console/notices"
+    await bot.core.wait_for_message(bot.resident, lambda m: "Kok vannet" in (m.text or ""))
+    actions = [action for action, _ in await audit_actions(bot)]
+    assert {"notice_take_over", "notice_edit", "notice_start"} <= set(actions)
+    # Sent: its texts are no longer to be changed, here or by a hand-made POST.
+    again = await client.post(
+        "/console/notices/1/edit", data={"csrf": csrf, "text_nb": "x", "text_en": "y"}
+    )
+    assert again.url.path == "/console/notices"
+    sent = await bot.runtime.notices.get(1)
+    assert sent is not None and sent.texts == notice.texts
 
 
 async def test_a_missing_text_shows_the_form_again_and_writes_nothing(console: Console) -> None:

@@ -3,6 +3,8 @@ become PTB's errors, so the sender treats them as it treats PTB's."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 
 import pytest
@@ -10,6 +12,8 @@ from telegram.error import Forbidden, NetworkError, RetryAfter
 
 from bot.fakeapi import FakeTelegram, Fault
 from bot.fakeapi.server import FakeTelegramServer
+from bot.notices.service import Delivery
+from bot.tg.noticeworker import NoticeWorker
 from bot.tg.ratelimit import ChatRateLimiter
 from bot.tg.rawsend import RawSender
 
@@ -19,7 +23,7 @@ async def api() -> AsyncIterator[tuple[FakeTelegram, RawSender]]:
     core = FakeTelegram()
     server = FakeTelegramServer(core)
     url = await server.start()
-    sender = RawSender(url, core.token, ChatRateLimiter(1000, 0), 4)
+    sender = RawSender(url, core.token, 4)
     try:
         yield core, sender
     finally:
@@ -56,10 +60,66 @@ async def test_blocked_is_forbidden_and_a_429_is_retry_after(
 
 async def test_a_network_error_never_carries_the_url_with_the_token() -> None:
     # Nothing listens on port 9: the connection is refused.
-    sender = RawSender("http://127.0.0.1:9/bot", "123456:SECRET-TOKEN", None, 1)
+    sender = RawSender("http://127.0.0.1:9/bot", "123456:SECRET-TOKEN", 1)
     try:
         with pytest.raises(NetworkError) as raised:
             await sender.send(1, "x")
     finally:
         await sender.close()
     assert "SECRET-TOKEN" not in str(raised.value)
+
+
+class CountedLimiter(ChatRateLimiter):
+    """The bot's limiter, noting each share the worker takes and the thread it is taken on."""
+
+    def __init__(self) -> None:
+        super().__init__(1000, 0)
+        self.shares: list[tuple[int, str]] = []
+
+    async def low_priority_share(self, wanted: int) -> int:
+        share = await super().low_priority_share(wanted)
+        self.shares.append((share, threading.current_thread().name))
+        return share
+
+
+async def test_the_worker_sends_on_its_own_thread_after_the_answers_waiting_for_the_limit(
+    api: tuple[FakeTelegram, RawSender],
+) -> None:
+    core, sender = api
+    residents = [core.add_user(f"R{n}") for n in range(5)]
+    for resident in residents[:4]:
+        core.open_chat(resident)
+    core.block(residents[4])
+    threads: list[str] = []
+    post = sender.send
+
+    async def send(chat_id: int, text: str) -> int | None:
+        threads.append(threading.current_thread().name)
+        return await post(chat_id, text)
+
+    sender.send = send  # type: ignore[method-assign]
+    limiter = CountedLimiter()
+    # Residents' updates are always being handled: notices wait a moment each, not for ever.
+    worker = NoticeWorker(sender, limiter, 20, lambda: 1, 4)
+    batch = [(Delivery(1, r.id, "asker", "nb", 0), f"Kokevarsel {r.id}") for r in residents]
+    limiter.urgent_waiting = 1  # an answer waits for the overall limit
+    sending = asyncio.create_task(worker.send(batch))
+    try:
+        await asyncio.sleep(0.3)
+        assert core.sent_count == 0  # nothing while it waits
+        limiter.urgent_waiting = 0
+        results = await asyncio.wait_for(sending, 10)
+    finally:
+        sending.cancel()  # a send cut off by a stop is cancelled before the worker stops
+        await asyncio.gather(sending, return_exceptions=True)
+        await worker.close()
+    assert [r.outcome for r in results] == ["sent"] * 4 + ["blocked"]
+    assert [r.delivery.user_id for r in results] == [r.id for r in residents]
+    for resident, result in zip(residents[:4], results, strict=False):
+        assert [m.message_id for m in core.bot_messages(resident)] == [result.message_id]
+    # Sent on the worker's thread; their places in the overall limit taken on this loop's,
+    # a tenth of a second's worth (2 at 20 a second) at a time, enough for all five.
+    assert set(threads) == {"notice-sender"}
+    assert {thread for _, thread in limiter.shares} == {"MainThread"}
+    assert {share for share, _ in limiter.shares} == {2}
+    assert sum(share for share, _ in limiter.shares) >= 5

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.answering.service import KnowledgeService
 from bot.config import DEFAULT_KNOWLEDGE_DIR
-from bot.notices.service import Notices, Result, as_entries
+from bot.notices.service import Notices, Result, as_entries, take_over
 from bot.notices.subscriptions import Subscriptions
 from bot.storage import Database
 
@@ -112,6 +112,45 @@ async def test_the_two_person_rule_needs_someone_else(tmp_path: Path) -> None:
         assert outcome == "started" and started is not None and started.approved_by == 8
         again, _ = await notices.start(notice_id, staff_id=8)
         assert again == "not_ready"
+
+
+async def test_a_draft_taken_over_takes_no_more_chat_text_and_its_taker_needs_a_second(
+    tmp_path: Path,
+) -> None:
+    async with Database(tmp_path / "bot.db") as db:
+        notices = Notices(db, needs_second_staff=True)
+        draft = await notices.create("asker", ["nb", "en"], created_by=7, staff_chat_id=-1)
+        await notices.prompted(draft.id, 55)
+        await notices.add_text(draft.id, "nb", "Kok vannet.")
+        taken = await db.run_write(lambda c: take_over(c, draft.id, 9))
+        assert taken is not None and taken.taken_over_by == 9 and taken.in_console
+        assert await db.run_write(lambda c: take_over(c, draft.id, 10)) is None  # once only
+        # The chat's prompt no longer finds it, and a reply already on its way changes nothing.
+        assert await notices.by_prompt(-1, 55) is None
+        late = await notices.add_text(draft.id, "en", "From the chat.")
+        assert late.texts == {"nb": "Kok vannet."} and late.state == "draft"
+        await notices.prompted(draft.id, 56)
+        assert await notices.by_prompt(-1, 56) is None
+        # Every language is needed before it is ready.
+        assert (await notices.edit(draft.id, {"nb": "Kok vannet."})).state == "draft"
+        ready = await notices.edit(draft.id, {"nb": "Kok vannet nå.", "en": "Boil it."})
+        assert ready.state == "ready" and ready.texts["en"] == "Boil it."
+        # The chat's writer and the console's taker both wrote it: a third person sends.
+        for writer in (7, 9):
+            outcome, _ = await notices.start(draft.id, staff_id=writer)
+            assert outcome == "needs_second"
+        outcome, _ = await notices.start(draft.id, staff_id=8)
+        assert outcome == "started"
+        sent = await notices.edit(draft.id, {"nb": "x", "en": "y"})
+        assert sent.texts == ready.texts  # never once sent
+
+
+async def test_a_notice_never_taken_over_is_not_edited(tmp_path: Path) -> None:
+    async with Database(tmp_path / "bot.db") as db:
+        notices = Notices(db)
+        notice_id = await ready_notice(db, notices, 1)
+        edited = await notices.edit(notice_id, {"nb": "x", "en": "y"})
+        assert edited.texts == {"nb": "Kok vannet.", "en": "Boil the water."}
 
 
 async def test_a_live_notice_is_an_answer_until_staff_end_it(tmp_path: Path) -> None:

@@ -97,7 +97,13 @@ async def test_a_notice_is_previewed_confirmed_and_reaches_each_resident_in_thei
             if str(c.params.get("message_id")) == str(progress.message_id)
         ]
         assert edits == []
-        # The notice is also an answer now, dated, in the asker's language.
+
+        # The notice is also an answer now (its index is built beside the send, which can
+        # finish first), dated, in the asker's language.
+        async def answers() -> bool:
+            return "notice-1" in bot.runtime.knowledge.responder.kb.entries
+
+        await until(answers, "the notice to be an answer")
         answer = await bot.send(bot.resident, "Må jeg koke vannet før jeg drikker det?")
         assert "Kok vannet før du drikker det." in (answer.text or "")
 

@@ -185,3 +185,19 @@ async def test_a_notice_gets_its_429_at_once() -> None:
     with pytest.raises(RetryAfter):
         await send(limiter, endpoint, RESIDENT, LOW_PRIORITY)
     assert len(endpoint.calls) == 1
+
+
+async def test_a_notice_share_leaves_the_reserved_part_and_waits_for_an_answer() -> None:
+    """The notice thread's shares (`low_priority_share`) obey the same rules as one notice:
+    never the reserved fifth, and nothing while an answer waits for the limit."""
+    limiter = ChatRateLimiter(overall_per_second=10, group_per_minute=0)
+    first = await limiter.low_priority_share(100)
+    # 10 a second, 2 kept for answers: at most 8 in one share, and at least one.
+    assert 1 <= first <= 8
+    assert limiter.overall is not None and limiter.overall.has_capacity(2)
+    limiter.urgent_waiting = 1  # an answer waits for the limit
+    waiting = asyncio.create_task(limiter.low_priority_share(1))
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    limiter.urgent_waiting = 0
+    assert await asyncio.wait_for(waiting, 5) == 1

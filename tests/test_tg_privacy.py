@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from pathlib import Path
 
-from tests.inprocess import live_bot
+from bot.answering import query
+from tests.inprocess import live_bot, opening
 
 
 def _database_bytes(folder: Path) -> bytes:
@@ -30,3 +33,35 @@ async def test_forgetme_leaves_no_name_and_no_question_in_the_database_files(
         data = _database_bytes(tmp_path)
         assert bot.resident.first_name.encode() not in data
         assert b"fakturaen" not in data
+
+
+async def test_the_clis_erase_empties_the_running_bots_memory_of_the_resident(
+    tmp_path: Path,
+) -> None:
+    question = "Kan jeg få utsatt betalingen av fakturaen min?"
+    async with live_bot(tmp_path) as bot:
+        await bot.choose_asker()
+        await bot.send(bot.resident, question)
+        menu = await bot.send(bot.resident, "/menu")
+        assert (menu.text or "").startswith(opening("menu_topics", name="Asker"))  # remembered
+        assert question in query._analysed
+        # `python -m bot erase` is another process: it writes the database only.
+        erase = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "erase",
+            str(bot.resident.id),
+            env={**os.environ, "DATA_DIR": str(bot.runtime.settings.data_dir)},
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        assert await erase.wait() == 0
+        for _ in range(100):  # the bot looks once a second
+            if bot.resident.id not in bot.runtime.residents._cache:
+                break
+            await asyncio.sleep(0.05)
+        assert bot.resident.id not in bot.runtime.residents._cache
+        assert question not in query._analysed
+        # Not from memory either: the bot no longer knows the resident's municipality.
+        menu = await bot.send(bot.resident, "/menu")
+        assert (menu.text or "").startswith(opening("menu_needs_municipality"))

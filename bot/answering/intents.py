@@ -142,6 +142,11 @@ def _analyse(text: str) -> Analysis:
     return analyse_tokens(_CLASSIFIER, analyse_query(text).words)
 
 
+def forget_analyses() -> None:
+    """Drop the kept analyses: their keys are messages' texts (after an erasure)."""
+    _analyse.cache_clear()
+
+
 # =============================================================================================
 # The public functions
 # =============================================================================================

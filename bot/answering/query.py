@@ -33,6 +33,11 @@ class Query:
 _analysed: OrderedDict[str, Query] = OrderedDict()
 
 
+def forget_analysed() -> None:
+    """Drop the kept analyses: they hold recent messages' texts (after an erasure)."""
+    _analysed.clear()
+
+
 def analyse_query(message: str) -> Query:
     """The analysis of a message, as written or already cleaned (both give the same one)."""
     found = _analysed.get(message)

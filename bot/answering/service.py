@@ -16,6 +16,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.answering.intents import forget_analyses
+from bot.answering.practical_help import detect_help
+from bot.answering.query import forget_analysed
 from bot.answering.responder import Responder
 from bot.errors import NoGoodKnowledgeError
 from bot.kb.knowledge import Entry, KnowledgeBase
@@ -25,6 +28,15 @@ from bot.kb.snapshot import Snapshot, knowledge_digest, read_snapshot, write_sna
 logger = logging.getLogger(__name__)
 
 Fingerprint = tuple[tuple[str, int, int], ...]
+
+
+def forget_recent_messages() -> None:
+    """Drop every cache that holds whole messages as residents wrote them (the analyses, the
+    help and small-talk verdicts): after an erasure, no erased resident's words stay in
+    memory. They refill from the next messages."""
+    forget_analysed()
+    forget_analyses()
+    detect_help.cache_clear()
 
 
 def settle_memory() -> None:

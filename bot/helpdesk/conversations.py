@@ -31,6 +31,14 @@ class Conversations:
         """Remember who is in the middle of a conversation (it survives restarts)."""
         self._talking = await self.db.read(talking)
 
+    async def drop_gone(self) -> None:
+        """Forget the users whose conversation is no longer stored (erased by another
+        process). Only those known before the read can go: one who starts a conversation
+        meanwhile stays."""
+        known = set(self._talking)
+        stored = await self.db.read(talking)
+        self._talking -= known - stored
+
     def is_talking(self, user_id: int) -> bool:
         """True when `user_id` is in the middle of intake or registration."""
         return user_id in self._talking

@@ -18,7 +18,7 @@ from bot.helpdesk.requests import cancel_request, release_claims
 from bot.helpdesk.routing import Chats
 from bot.notices.subscriptions import forget_subscriber
 from bot.storage.db import now
-from bot.storage.records import wording_key
+from bot.storage.records import count_erasure, wording_key
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +168,7 @@ class Privacy:
             _forget_handled(connection, asked)
             connection.execute("DELETE FROM volunteer_approvals WHERE user_id = ?", (resident_id,))
             connection.execute("DELETE FROM volunteers WHERE user_id = ?", (resident_id,))
+            count_erasure(connection)
             return erased
 
         erased = await self.outbox.transaction(run)

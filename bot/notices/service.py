@@ -54,6 +54,13 @@ class Notice:
     created_at: int
     started_at: int | None
     ended_at: int | None
+    # The console staff member who took over a draft begun in a staff chat; None otherwise.
+    taken_over_by: int | None = None
+
+    @property
+    def in_console(self) -> bool:
+        """Taken over from a staff chat and not yet sent: the console may edit its texts."""
+        return self.taken_over_by is not None and self.state in ("draft", "ready")
 
     @property
     def missing(self) -> Lang | None:
@@ -129,7 +136,8 @@ def notice_languages(
 
 
 _COLUMNS = """id, municipality, texts, languages, state, created_by, approved_by, staff_chat_id,
-    progress_message_id, progress_edited_at, recipients, created_at, started_at, ended_at"""
+    progress_message_id, progress_edited_at, recipients, created_at, started_at, ended_at,
+    taken_over_by"""
 
 
 def _int(value: Any) -> int | None:
@@ -160,10 +168,23 @@ def _notice(row: Any) -> Notice:
         created_at=int(row[11]),
         started_at=_int(row[12]),
         ended_at=_int(row[13]),
+        taken_over_by=_int(row[14]),
     )
 
 
 StartOutcome = Literal["started", "needs_second", "not_ready"]
+
+
+def take_over(connection: sqlite3.Connection, notice_id: int, staff_id: int) -> Notice | None:
+    """Inside a write transaction: the console takes over a draft still being written in a
+    staff chat. Its prompt ends there (a reply to it is a normal message again), and what the
+    chat wrote so far is kept for the console to finish. None when it is no such draft."""
+    taken = connection.execute(
+        """UPDATE notices SET taken_over_by = ?, prompt_message_id = NULL
+           WHERE id = ? AND state = 'draft' AND taken_over_by IS NULL""",
+        (staff_id, notice_id),
+    ).rowcount
+    return _read(connection, notice_id) if taken else None
 
 
 class Notices:
@@ -233,31 +254,54 @@ class Notices:
         return await self.db.run_write(run)
 
     async def prompted(self, notice_id: int, message_id: int) -> None:
-        """The message staff reply to with the next text."""
+        """The message staff reply to with the next text (not once the console took it)."""
         await self.db.write(
-            "UPDATE notices SET prompt_message_id = ? WHERE id = ?", (message_id, notice_id)
+            """UPDATE notices SET prompt_message_id = ?
+               WHERE id = ? AND state = 'draft' AND taken_over_by IS NULL""",
+            (message_id, notice_id),
         )
 
     async def by_prompt(self, chat_id: int, message_id: int) -> Notice | None:
         """The draft whose prompt this is, if it still waits for a text."""
         row = await self.db.fetchone(
             f"""SELECT {_COLUMNS} FROM notices WHERE staff_chat_id = ? AND prompt_message_id = ?
-                AND state = 'draft'""",
+                AND state = 'draft' AND taken_over_by IS NULL""",
             (chat_id, message_id),
         )
         return _notice(row) if row is not None else None
 
     async def add_text(self, notice_id: int, lang: Lang, text: str) -> Notice:
-        """One language's text; with the last one the notice is ready to confirm."""
+        """One language's text from the staff chat; with the last one the notice is ready to
+        confirm. Nothing changes once the console has taken the draft over."""
 
         def run(connection: sqlite3.Connection) -> Notice:
             notice = _read(connection, notice_id)
             texts = {**notice.texts, lang: text}
             state = "ready" if all(code in texts for code in notice.languages) else "draft"
             connection.execute(
-                "UPDATE notices SET texts = ?, state = ? WHERE id = ? AND state = 'draft'",
+                """UPDATE notices SET texts = ?, state = ?
+                   WHERE id = ? AND state = 'draft' AND taken_over_by IS NULL""",
                 (json.dumps(texts, ensure_ascii=False), state, notice_id),
             )
+            return _read(connection, notice_id)
+
+        return await self.db.run_write(run)
+
+    async def edit(self, notice_id: int, texts: Mapping[Lang, str]) -> Notice:
+        """Every language's text of a notice the console took over, written there: it is
+        ready to check and send. Only such a notice, and only before it is sent: a chat's
+        preview never showed other texts than the ones that go out."""
+        chosen = dict(texts)
+
+        def run(connection: sqlite3.Connection) -> Notice:
+            notice = _read(connection, notice_id)
+            if notice.in_console and all(chosen.get(lang) for lang in notice.languages):
+                kept = {lang: chosen[lang] for lang in notice.languages}
+                connection.execute(
+                    """UPDATE notices SET texts = ?, state = 'ready'
+                       WHERE id = ? AND state IN ('draft', 'ready')""",
+                    (json.dumps(kept, ensure_ascii=False), notice_id),
+                )
             return _read(connection, notice_id)
 
         return await self.db.run_write(run)
@@ -284,7 +328,8 @@ class Notices:
             notice = _notice(row)
             if notice.state != "ready":
                 return "not_ready", notice
-            if self.needs_second_staff and staff_id == notice.created_by:
+            # Whoever took it over in the console wrote (some of) it too.
+            if self.needs_second_staff and staff_id in (notice.created_by, notice.taken_over_by):
                 return "needs_second", notice
             # One row per resident, even one subscribed to two municipalities of an "all".
             connection.execute(
@@ -378,26 +423,31 @@ class Notices:
 
         def run(connection: sqlite3.Connection) -> list[int]:
             stamp = now()
+            again, final = [], []
             for result in batch:
                 key = (result.delivery.notice_id, result.delivery.user_id)
                 error = (result.error or "")[:200] or None
                 if result.outcome == "retry" and result.delivery.attempts + 1 < MAX_ATTEMPTS:
-                    connection.execute(
-                        """UPDATE notice_deliveries SET state = 'waiting', attempts = attempts + 1,
-                             not_before = ?, last_error = ?, updated_at = ?
-                           WHERE notice_id = ? AND user_id = ?""",
-                        (result.retry_at or time.time(), error, stamp, *key),
-                    )
+                    again.append((result.retry_at or time.time(), error, stamp, *key))
                     continue
                 state = "failed" if result.outcome == "retry" else result.outcome
-                connection.execute(
-                    """UPDATE notice_deliveries SET state = ?, message_id = ?, last_error = ?,
-                         updated_at = ?, attempts = attempts + 1
-                       WHERE notice_id = ? AND user_id = ?""",
-                    (state, result.message_id, error, stamp, *key),
-                )
+                final.append((state, result.message_id, error, stamp, *key))
                 if result.outcome == "blocked":
                     blocked(connection, result.delivery.user_id)
+            # One statement a kind for the whole batch: the writer, which answers' writes
+            # queue behind, is done with a batch of 200 sooner.
+            connection.executemany(
+                """UPDATE notice_deliveries SET state = 'waiting', attempts = attempts + 1,
+                     not_before = ?, last_error = ?, updated_at = ?
+                   WHERE notice_id = ? AND user_id = ?""",
+                again,
+            )
+            connection.executemany(
+                """UPDATE notice_deliveries SET state = ?, message_id = ?, last_error = ?,
+                     updated_at = ?, attempts = attempts + 1
+                   WHERE notice_id = ? AND user_id = ?""",
+                final,
+            )
             finished = []
             for notice_id in sorted({r.delivery.notice_id for r in batch}):
                 if _finish_if_done(connection, notice_id):

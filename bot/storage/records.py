@@ -32,7 +32,8 @@ class Residents:
     them, kept across restarts.
 
     Read on every message, so the last `CACHE_SIZE` residents are kept in memory; this process
-    is the only writer, and every save refreshes the cache.
+    writes them, and every save refreshes the cache. The one other writer is an erasure by
+    `python -m bot erase`, which the running bot notices by `Meta.erasures` and then `clear`s.
     """
 
     CACHE_SIZE = 50_000
@@ -45,6 +46,10 @@ class Residents:
         if len(self._cache) >= self.CACHE_SIZE:
             self._cache.pop(next(iter(self._cache)))
         self._cache[user_id] = resident
+
+    def clear(self) -> None:
+        """Drop every cached resident: the next read of each comes from the database."""
+        self._cache.clear()
 
     async def get(self, user_id: int) -> Resident | None:
         if user_id in self._cache:
@@ -458,11 +463,29 @@ class Feedback:
         return [(row[0], row[1], row[2]) for row in rows]
 
 
+ERASURES = "erasures"
+
+
+def count_erasure(connection: sqlite3.Connection) -> None:
+    """Inside the transaction that erases a person: one more erasure, so a process that keeps
+    people in memory (the running bot, when the CLI erased) knows to drop what it holds."""
+    connection.execute(
+        """INSERT INTO meta (key, value) VALUES (?, '1')
+           ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1""",
+        (ERASURES,),
+    )
+
+
 class Meta:
     """Small settings the bot keeps for itself, such as the key that signs buttons."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    async def erasures(self) -> int:
+        """How many people have been erased on request, ever (`count_erasure`)."""
+        value = await self.db.fetchval("SELECT value FROM meta WHERE key = ?", (ERASURES,))
+        return int(value) if value is not None else 0
 
     async def secret(self, name: str) -> bytes:
         """A random key created on first use and kept, so buttons survive restarts."""

@@ -28,6 +28,9 @@ from bot.tg.runtime import Runtime
 logger = logging.getLogger(__name__)
 
 INBOX_KEEP_SECONDS = 2 * 86400  # Telegram keeps an undelivered update for 24 hours.
+# How often the bot looks whether the CLI erased someone, so its caches drop them: one small
+# read, and an erased resident's data is out of memory within this time.
+ERASURE_CHECK_SECONDS = 1.0
 # The commands Telegram lists beside the message field; each is described by its
 # catalogue key command_<name>.
 LISTED_COMMANDS = (
@@ -82,15 +85,14 @@ def starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpdat
         # cancels and awaits them before the database closes.
         runtime.tasks.append(asyncio.create_task(runtime.knowledge.watch(on_reload)))
         runtime.tasks.append(asyncio.create_task(_housekeeping(runtime)))
+        runtime.tasks.append(asyncio.create_task(_erasures(runtime)))
         runtime.tasks.append(asyncio.create_task(OutboxSender(runtime, application.bot).run()))
         raw = None
         if isinstance(application.bot.request, HTTPXRequest):
-            # Notices get an HTTP client of their own (bot/tg/rawsend.py), same rate limiter.
+            # Notices get an HTTP client and a thread of their own (bot/tg/noticeworker.py),
+            # with the same rate limiter.
             raw = RawSender(
-                runtime.settings.base_url,
-                runtime.settings.require_token(),
-                application.bot.rate_limiter,
-                NOTICE_CONCURRENCY,
+                runtime.settings.base_url, runtime.settings.require_token(), NOTICE_CONCURRENCY
             )
         notices = NoticeSender(runtime, application.bot, lambda: processor.handling, raw)
         runtime.tasks.append(asyncio.create_task(notices.run()))
@@ -135,6 +137,19 @@ async def _housekeeping(runtime: Runtime) -> None:
         except Exception:
             logger.exception("housekeeping failed; it will try again")
         await asyncio.sleep(runtime.settings.job_interval_seconds)
+
+
+async def _erasures(runtime: Runtime) -> None:
+    """Drop the caches about people once `python -m bot erase` has erased someone."""
+    while True:
+        try:
+            if await runtime.drop_caches_if_erased():
+                logger.info("someone was erased outside the bot: its caches about people dropped")
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("could not look for erasures; trying again")
+        await asyncio.sleep(ERASURE_CHECK_SECONDS)
 
 
 @asynccontextmanager

@@ -2,7 +2,9 @@
 
 Each round claims a batch of deliveries (committed as "sending" before any call), sends them
 at the limiter's low priority (`LOW_PRIORITY`: answers to residents always go first, within
-the same overall limit), and records every answer in one commit. A 403 unsubscribes the
+the same overall limit), and records every answer in one commit. Over HTTP the sends run on a
+thread and event loop of their own (bot/tg/noticeworker.py), so that a resident's answer does
+not wait behind them in the bot's event loop. A 403 unsubscribes the
 resident; a 429 puts the delivery back in line after `retry_after`; a timeout or a dropped
 connection may have delivered it, so it becomes "unknown" and is never tried again.
 
@@ -20,9 +22,8 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext, suppress
 from typing import Any
 
-from aiolimiter import AsyncLimiter
 from telegram import InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot.messages import format_minutes, say
@@ -38,7 +39,8 @@ from bot.notices.service import (
 )
 from bot.tg.buttons import signed_button
 from bot.tg.errors import not_modified
-from bot.tg.ratelimit import LOW_PRIORITY, RESERVED_SHARE, retry_seconds
+from bot.tg.noticeworker import NoticeWorker, answers_first, attempt, pace
+from bot.tg.ratelimit import LOW_PRIORITY, RESERVED_SHARE, ChatRateLimiter
 from bot.tg.rawsend import RawSender
 from bot.tg.runtime import Runtime
 from bot.types import Action, Lang
@@ -54,7 +56,6 @@ MAX_BATCH = 200
 # second with a round trip under 5 ms), few enough that a resident's answer does not queue at
 # the Bot API behind many of them: each one in flight is one request ahead of the answer.
 CONCURRENCY = 8
-ANSWERS_FIRST_TICK_SECONDS = 0.002
 
 
 def target_name(runtime: Runtime, municipality: str | None, lang: Lang) -> str:
@@ -135,8 +136,6 @@ class NoticeSender:
     ) -> None:
         self.rt = runtime
         self.bot = bot
-        # The notices' own HTTP client, when the bot talks HTTP (see bot/tg/rawsend.py).
-        self.raw = raw
         # How many residents' updates are being handled: while any is, no notice starts.
         self.busy = busy
         self.notices = runtime.notices
@@ -146,9 +145,11 @@ class NoticeSender:
             # Left to themselves, notices keep below the overall limit by the reserved share,
             # so answers fit beside them in any second, not only on average.
             own = settings.send_rate_per_second * (1 - RESERVED_SHARE)
-        # Paced in tenths of a second: a whole second's worth at once would be a burst that
-        # a per-second limit counts against the answers sent in the same second.
-        self.limiter = AsyncLimiter(max(1.0, own / 10), 0.1) if own > 0 else None
+        self.limiter = pace(own)
+        # The notices' own HTTP client and thread, when the bot talks HTTP (see
+        # bot/tg/rawsend.py and bot/tg/noticeworker.py).
+        shared = bot.rate_limiter if isinstance(bot.rate_limiter, ChatRateLimiter) else None
+        self.worker = NoticeWorker(raw, shared, own, busy, CONCURRENCY) if raw is not None else None
         rates = [r for r in (own, settings.send_rate_per_second) if r > 0]
         # About a second's worth per round at the rate notices may use.
         self.batch = max(MIN_BATCH, min(MAX_BATCH, int(min(rates)) if rates else MAX_BATCH))
@@ -160,8 +161,8 @@ class NoticeSender:
         try:
             await self._rounds()
         finally:
-            if self.raw is not None:
-                await self.raw.close()
+            if self.worker is not None:
+                await self.worker.close()
 
     async def _rounds(self) -> None:
         while True:
@@ -185,21 +186,34 @@ class NoticeSender:
         claimed = await self.notices.claim(self.batch)
         if not claimed:
             return 0
-        slots = asyncio.Semaphore(CONCURRENCY)
-        sending = []
-        for delivery in claimed:
-            await self._answers_first()
-            await slots.acquire()
-            sending.append(asyncio.create_task(self._deliver_in(slots, delivery)))
-        results = await asyncio.gather(*sending)
+        if self.worker is not None:
+            results = await self._send_on_worker(self.worker, claimed)
+        else:
+            results = await self._send_here(claimed)
         await self.notices.record(results)
         return len(claimed)
 
-    async def _answers_first(self) -> None:
-        """Wait while residents' updates are being handled: their answers go first, and the
-        event loop is theirs until then."""
-        while self.busy():  # noqa: ASYNC110 - the processor has no event to wait on
-            await asyncio.sleep(ANSWERS_FIRST_TICK_SECONDS)
+    async def _send_on_worker(self, worker: NoticeWorker, claimed: list[Delivery]) -> list[Result]:
+        """Each text rendered here (the knowledge base is this loop's), sent on the worker."""
+        batch: list[tuple[Delivery, str]] = []
+        results: list[Result] = []
+        for delivery in claimed:
+            notice = await self._notice(delivery.notice_id)
+            if notice is None:
+                results.append(Result(delivery, "failed", error="no such notice"))
+            else:
+                batch.append((delivery, self._text(notice, delivery)))
+        return results + await worker.send(batch)
+
+    async def _send_here(self, claimed: list[Delivery]) -> list[Result]:
+        """Through PTB's client on this loop (a bot driven in-process, as in tests)."""
+        slots = asyncio.Semaphore(CONCURRENCY)
+        sending = []
+        for delivery in claimed:
+            await answers_first(self.busy, None)
+            await slots.acquire()
+            sending.append(asyncio.create_task(self._deliver_in(slots, delivery)))
+        return list(await asyncio.gather(*sending))
 
     async def _deliver_in(self, slots: asyncio.Semaphore, delivery: Delivery) -> Result:
         try:
@@ -230,27 +244,8 @@ class NoticeSender:
             return Result(delivery, "failed", error="no such notice")
         text = self._text(notice, delivery)
         limit: AbstractAsyncContextManager[Any] = self.limiter or nullcontext()
-        try:
-            async with limit:
-                if self.raw is not None:
-                    message_id = await self.raw.send(delivery.user_id, text)
-                else:
-                    message_id = await self._ptb_send(delivery.user_id, text)
-        except RetryAfter as exc:
-            wait = retry_seconds(exc)
-            return Result(
-                delivery, "retry", error=f"429 retry after {wait}s", retry_at=time.time() + wait
-            )
-        except Forbidden as exc:
-            return Result(delivery, "blocked", error=str(exc))
-        except BadRequest as exc:
-            return Result(delivery, "failed", error=str(exc))
-        except NetworkError as exc:
-            # Cut off on the way: Telegram may have delivered it. Never sent twice.
-            return Result(delivery, "unknown", error=str(exc) or type(exc).__name__)
-        except TelegramError as exc:
-            return Result(delivery, "failed", error=str(exc))
-        return Result(delivery, "sent", message_id)
+        async with limit:
+            return await attempt(delivery, lambda: self._ptb_send(delivery.user_id, text))
 
     async def _ptb_send(self, chat_id: int, text: str) -> int | None:
         """The send through PTB's own client (a bot driven in-process, as in tests)."""

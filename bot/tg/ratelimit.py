@@ -12,6 +12,8 @@ keeps its own durable retries) sets the number of retries of both kinds itself.
 Urgent notices are the low-priority class (`LOW_PRIORITY` as `rate_limit_args`): they are never
 retried here, and each waits until no other send is waiting for the overall limit and a share
 of it (`RESERVED_SHARE`) is still free, so a resident's answer never queues behind a notice.
+Notices sent on their own thread take their shares the same way, a tenth of a second's worth
+at a time (`low_priority_share`).
 """
 
 from __future__ import annotations
@@ -138,6 +140,24 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                 await asyncio.sleep(self.tick)
             if overall is not None:
                 await overall.acquire()
+
+    async def low_priority_share(self, wanted: int) -> int:
+        """Up to `wanted` notices' worth of the overall limit at once, for notices sent on a
+        thread of their own (bot/tg/noticeworker.py): taken, as `_low_priority_turn` takes
+        one, once no other send waits and the reserved share stays free. At least one."""
+        overall = self.overall
+        async with self._low_turn:
+            while self.urgent_waiting or (  # noqa: ASYNC110
+                overall is not None and not overall.has_capacity(self.reserved + 1)
+            ):
+                await asyncio.sleep(self.tick)
+            if overall is None:
+                return max(1, wanted)
+            share = max(1, min(wanted, int(overall.max_rate)))
+            while share > 1 and not overall.has_capacity(self.reserved + share):
+                share //= 2
+            await overall.acquire(share)
+            return share
 
     async def process_request(
         self,

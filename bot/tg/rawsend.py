@@ -3,10 +3,10 @@
 A notice goes to up to 100,000 residents, and httpx with PTB's object layer costs more CPU a
 call than the send itself, in the event loop that residents' answers share. A notice needs
 only the message id back, so it is posted as plain JSON on an aiohttp session of its own
-(aiohttp already serves the webhook), through the same rate limiter as every other send, and
-Telegram's answer is turned into PTB's errors, so the sender handles a 403 or a 429 the same
-way whichever client sent. Used when the bot talks HTTP to a Bot API; tests that drive PTB
-in-process use its client.
+(aiohttp already serves the webhook), on the notices' own thread (bot/tg/noticeworker.py, which
+takes each send's place in the bot's rate limiter), and Telegram's answer is turned into PTB's
+errors, so the sender handles a 403 or a 429 the same way whichever client sent. Used when the
+bot talks HTTP to a Bot API; tests that drive PTB in-process use its client.
 """
 
 from __future__ import annotations
@@ -18,9 +18,6 @@ from typing import Any
 
 import aiohttp
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import BaseRateLimiter
-
-from bot.tg.ratelimit import LOW_PRIORITY
 
 TIMEOUT_SECONDS = 10.0
 
@@ -28,11 +25,8 @@ TIMEOUT_SECONDS = 10.0
 class RawSender:
     """Posts sendMessage calls; `send` returns the message id or raises PTB's error."""
 
-    def __init__(
-        self, base_url: str, token: str, limiter: BaseRateLimiter[Any] | None, connections: int
-    ) -> None:
+    def __init__(self, base_url: str, token: str, connections: int) -> None:
         self.url = f"{base_url}{token}/sendMessage"
-        self.limiter = limiter
         self.connections = connections
         self._session: aiohttp.ClientSession | None = None
 
@@ -57,13 +51,7 @@ class RawSender:
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": True},
         }
-        result: Any
-        if self.limiter is None:
-            result = await self._post(payload)
-        else:
-            result = await self.limiter.process_request(
-                self._post, (payload,), {}, "sendMessage", {"chat_id": chat_id}, LOW_PRIORITY
-            )
+        result = await self._post(payload)
         message_id = result.get("message_id") if isinstance(result, dict) else None
         return message_id if isinstance(message_id, int) else None
 

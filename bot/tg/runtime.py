@@ -110,6 +110,11 @@ class Runtime(Services):
     def remember_staff(self, user_id: int, chat_id: int, is_staff: bool) -> None:
         self.staff_membership[(user_id, chat_id)] = (is_staff, time.monotonic())
 
+    async def drop_cached_people(self) -> None:
+        await super().drop_cached_people()
+        # Telegram's answers about who is in a staff chat are about people too.
+        self.staff_membership.clear()
+
     def forget_staff(self, user_id: int) -> None:
         """Drop every cached answer about `user_id`: their membership changed, so the next
         question goes to Telegram instead of trusting a minute-old answer."""

@@ -10,6 +10,10 @@ chat as they would. Reported, in one run:
 - the p50 and p99 of a resident's answer during the send, beside the same questions at the
   same rate with no notice going out, just before it;
 - the bot process's peak RSS (VmHWM).
+
+`--cpu` sends the notice with no questions and reports the CPU each notice message costs the
+bot, on its event loop (the thread residents' answers share) and on its other threads, from
+/proc: CPU seconds, so a busy machine changes them far less than the timings.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ SUBSCRIBERS = 100_000
 RATE = 2000
 ASKERS = 200
 # Questions a second from the askers, in both phases.
-QUESTION_RATE = 20.0
+QUESTION_RATE = float(os.environ.get("BENCH_QUESTION_RATE", "20"))
 BASELINE_SECONDS = 10.0
 STAFF_CHAT_ID = -1001000000001
 FIRST_SUBSCRIBER = 1_000_000
@@ -152,7 +156,25 @@ async def _send_notice(harness: _Harness) -> None:
     core.press_button(staff, confirm, text=button)
 
 
-async def _run(subscribers: int, knowledge: Path) -> dict[str, float]:
+def _thread_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds so far of a process's main thread (its event loop) and of its others."""
+    tick = os.sysconf("SC_CLK_TCK")
+    main = others = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue  # a thread that ended meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        used = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if task.name == str(pid):
+            main += used
+        else:
+            others += used
+    return main, others
+
+
+async def _run(subscribers: int, knowledge: Path, cpu: bool = False) -> dict[str, float]:
     from bot.fakeapi.server import FakeTelegramServer
 
     harness = _Harness(subscribers)
@@ -185,6 +207,8 @@ async def _run(subscribers: int, knowledge: Path) -> dict[str, float]:
         try:
             core = harness.core
             await core.wait_for(lambda: core.polling, timeout=60, what="polling")
+            if cpu:
+                return await _cpu_per_message(harness, process.pid)
             # Warm up, then the baseline: the same questions at the same rate, no notice.
             await harness.ask_at_rate(2.0)
             await core.wait_for(lambda: not any(harness.asked.values()), timeout=60)
@@ -229,6 +253,42 @@ async def _run(subscribers: int, knowledge: Path) -> dict[str, float]:
             await server.stop()
 
 
+async def _cpu_per_message(harness: _Harness, pid: int) -> dict[str, float]:
+    """The notice alone, no questions: the bot's CPU per message, by thread."""
+    core, everyone = harness.core, len(harness.subscribers)
+    await _send_notice(harness)
+    await core.wait_for(lambda: harness.first_notice > 0, timeout=60, what="a notice")
+    main0, others0 = _thread_cpu(pid)
+    sent0 = sum(harness.notices.values())
+    await core.wait_for(lambda: len(harness.notices) >= everyone, timeout=1800, what="all")
+    main1, others1 = _thread_cpu(pid)
+    sent = max(1, sum(harness.notices.values()) - sent0)
+    await asyncio.sleep(2.0)  # a duplicate would show now
+    seconds = harness.last_notice - harness.first_notice
+    return {
+        "subscribers": float(everyone),
+        "sent": float(sent),
+        "rate": sum(harness.notices.values()) / seconds if seconds > 0 else float("nan"),
+        "duplicates": float(sum(1 for n in harness.notices.values() if n > 1)),
+        "loop_us": (main1 - main0) / sent * 1e6,
+        "others_us": (others1 - others0) / sent * 1e6,
+        "rss_mb": _peak_rss_mb(pid),
+    }
+
+
+def cpu_benchmark(subscribers: int, knowledge: Path = DEFAULT_KNOWLEDGE_DIR) -> list[str]:
+    """`--cpu`: the report lines of the notice's CPU per message."""
+    f = asyncio.run(_run(subscribers, knowledge, cpu=True))
+    return [
+        f"A notice to {f['subscribers']:.0f} subscribed residents, no questions: the bot's CPU "
+        f"per message over {f['sent']:.0f} messages",
+        f"  event loop (shared with answers): {f['loop_us']:.0f} us; "
+        f"other threads: {f['others_us']:.0f} us",
+        f"  {f['rate']:.0f} messages/s; duplicates: {f['duplicates']:.0f} (must be 0); "
+        f"peak RSS of the bot: {f['rss_mb']:.0f} MB",
+    ]
+
+
 def notices_benchmark(
     subscribers: int = SUBSCRIBERS, knowledge: Path = DEFAULT_KNOWLEDGE_DIR
 ) -> list[str]:
@@ -250,11 +310,13 @@ def notices_benchmark(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m bot.tools.bench_notices [--subscribers N]`."""
+    """`python -m bot.tools.bench_notices [--subscribers N] [--cpu]`."""
     parser = argparse.ArgumentParser(prog="python -m bot.tools.bench_notices")
     parser.add_argument("--subscribers", type=int, default=SUBSCRIBERS)
+    parser.add_argument("--cpu", action="store_true", help="the CPU per message, no questions")
     args = parser.parse_args(argv)
-    for line in notices_benchmark(args.subscribers):
+    lines = cpu_benchmark(args.subscribers) if args.cpu else notices_benchmark(args.subscribers)
+    for line in lines:
         print(line, flush=True)
     return 0
 

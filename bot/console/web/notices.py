@@ -86,6 +86,9 @@ class Compose:
     texts: Mapping[Lang, str] = field(default_factory=dict)
     error: str | None = None
     limit: int = MAX_NOTICE_CHARACTERS
+    # Where the form posts: a new notice, or the texts of one taken over from a staff chat.
+    action: str = "notices"
+    note: str | None = None
 
 
 @dataclass
@@ -98,6 +101,7 @@ class Preview:
     count_line: str
     second: str | None
     forms: list[Form]
+    edit: str | None = None  # the edit page of a notice taken over from a staff chat
 
 
 def _target(
@@ -157,8 +161,11 @@ def _row_forms(t: Texts, notice: Notice) -> list[Form]:
         return []
     if notice.state == "ready":
         return [Form(base, t("console_notice_check"), method="get")]
+    if notice.state == "draft" and notice.in_console:
+        return [Form(f"{base}/edit", t("console_notice_edit"), method="get")]
     if notice.state == "draft":
-        return []  # still being written in a staff chat
+        # Still being written in a staff chat: taken over here, the chat's prompt ends.
+        return [Form(f"{base}/takeover", t("console_notice_take_over"))]
     forms = []
     if notice.state == "sending":
         forms.append(Form(f"{base}/pause", t("button_notice_pause")))
@@ -278,6 +285,7 @@ async def preview(services: Services, lang: Lang, scope: StaffScope, notice: Not
             Form(f"notices/{notice.id}/start", t(send, count=str(count))),
             Form(f"notices/{notice.id}/discard", t("button_notice_discard")),
         ]
+    editable = notice.in_console and may_write_notice(scope, notice.municipality)
     return Preview(
         notice,
         t("console_notice_heading", id=str(notice.id), target=target),
@@ -285,7 +293,29 @@ async def preview(services: Services, lang: Lang, scope: StaffScope, notice: Not
         t("console_notice_count", count=str(count), target=target),
         t("console_notice_second") if ready and services.notices.needs_second_staff else None,
         forms,
+        edit=f"notices/{notice.id}/edit" if editable else None,
     )
+
+
+async def edit_form(
+    services: Services,
+    lang: Lang,
+    scope: StaffScope,
+    notice: Notice,
+    texts: Mapping[Lang, str] | None = None,
+    error: str | None = None,
+) -> Compose:
+    """The writing form for a notice taken over from a staff chat: its languages, with what
+    the chat wrote so far (or what was just posted)."""
+    to = ALL if notice.municipality is None else notice.municipality
+    shown = await compose(services, lang, scope, to, texts or notice.texts, error)
+    shown.languages = [
+        (code, Texts(lang)("console_notice_text_in", language=language_name(code, lang)))
+        for code in notice.languages
+    ]
+    shown.action = f"notices/{notice.id}/edit"
+    shown.note = Texts(lang)("console_notice_taken_over")
+    return shown
 
 
 def add_notice_routes(app: web.Application, services: Services, tools: Tools) -> None:
@@ -383,6 +413,8 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         notice = await services.notices.get(int(request.match_info["id"]))
         if notice is None or not visible(scope, notice):
             raise web.HTTPSeeOther(f"{root}notices?done=0")
+        if notice.state == "draft" and notice.in_console:
+            raise web.HTTPSeeOther(f"{root}notices/{notice.id}/edit")
         lang = _lang(session)
         shown = await preview(services, lang, scope, notice)
         page = Page("notices", shown.heading, zone_name(None, lang))
@@ -420,20 +452,31 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         )
         raise web.HTTPSeeOther(f"{root}notices/{notice.id}")
 
-    async def change(request: web.Request) -> web.Response:
-        """Send (or approve), discard, pause, resume, cancel, end."""
+    async def posted_notice(
+        request: web.Request,
+    ) -> tuple[Session, StaffScope, Notice, dict[str, str]] | web.Response:
+        """A POST about one notice that this staff member may change: their session and
+        scope, the notice and the posted form."""
         found = await tools.posted(request)
         if isinstance(found, web.Response):
             return found
-        session, _ = found
-        action = request.match_info["action"]
-        notice_id = int(request.match_info["id"])
-        notice = await services.notices.get(notice_id)
+        session, form = found
+        notice = await services.notices.get(int(request.match_info["id"]))
         scope = await tools.scope_of(session.staff_id)
         if notice is None:
             return back("notices", "0")
         if not may_write_notice(scope, notice.municipality):
             return back("notices", "refused")
+        return session, scope, notice, form
+
+    async def change(request: web.Request) -> web.Response:
+        """Send (or approve), discard, pause, resume, cancel, end."""
+        found = await posted_notice(request)
+        if isinstance(found, web.Response):
+            return found
+        session, _, notice, _ = found
+        action = request.match_info["action"]
+        notice_id = notice.id
         notices = services.notices
         municipalities = services.knowledge.responder.kb.municipalities
         if action == "start":
@@ -459,8 +502,9 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
             "cancel": (notices.cancel, ("cancelled",)),
             "end": (notices.end, ()),
         }
-        if action not in changes or notice.state == "draft":
-            # A draft is still being written in a staff chat: the chat finishes or drops it.
+        if action not in changes or (notice.state == "draft" and not notice.in_console):
+            # A draft is still being written in a staff chat: the chat finishes or drops it,
+            # unless the console takes it over first (`take_over`).
             return back("notices", "0")
         run, wanted = changes[action]
         changed = await run(notice_id)
@@ -480,6 +524,82 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
             await services.show_notices()
         return back("notices", "1")
 
+    async def editable(
+        request: web.Request,
+    ) -> tuple[Session, StaffScope, Notice, dict[str, str]] | web.Response:
+        """A notice taken over from a staff chat that this staff member may change, and the
+        posted form (empty for a GET)."""
+        if request.method == "POST":
+            found = await posted_notice(request)
+            if isinstance(found, web.Response):
+                return found
+            session, scope, notice, form = found
+        else:
+            current = await session_scope(request)
+            if isinstance(current, web.Response):
+                return current
+            (session, scope), form = current, {}
+            shown = await services.notices.get(int(request.match_info["id"]))
+            if shown is None:
+                return back("notices", "0")
+            if not may_write_notice(scope, shown.municipality):
+                return back("notices", "refused")
+            notice = shown
+        if not notice.in_console:
+            return back("notices", "0")
+        return session, scope, notice, form
+
+    async def take_over(request: web.Request) -> web.Response:
+        """Take over a draft begun with /notice in a staff chat: the chat's prompt ends (the
+        writer is told there), and the texts are finished here."""
+        found = await posted_notice(request)
+        if isinstance(found, web.Response):
+            return found
+        session, _, notice, _ = found
+        notice_id = notice.id
+        who = session.staff_name or Texts(_lang(session))("staff_someone")
+        taken = await services.take_over_notice(notice_id, session.staff_id, who)
+        if taken is None:
+            return back("notices", "0")
+        municipalities = services.knowledge.responder.kb.municipalities
+        await audit.record(
+            session, "notice_take_over", notice_target(taken, municipalities), taken.municipality
+        )
+        return back(f"notices/{notice_id}/edit", "1")
+
+    async def edit_page(request: web.Request) -> web.Response:
+        found = await editable(request)
+        if isinstance(found, web.Response):
+            return found
+        session, scope, notice, _ = found
+        form = await edit_form(services, _lang(session), scope, notice)
+        return await show_list(request, session, scope, form)
+
+    async def edit(request: web.Request) -> web.Response:
+        """The texts of a notice taken over: it is ready to check and send."""
+        found = await editable(request)
+        if isinstance(found, web.Response):
+            return found
+        session, scope, notice, form = found
+        texts = {code: form.get(f"text_{code}", "").strip() for code in notice.languages}
+        if not all(texts.values()) or any(len(v) > MAX_NOTICE_CHARACTERS for v in texts.values()):
+            lang = _lang(session)
+            error = Texts(lang)(
+                "console_notice_texts_needed",
+                languages=", ".join(language_name(code, lang) for code in notice.languages),
+                limit=str(MAX_NOTICE_CHARACTERS),
+            )
+            shown = await edit_form(services, lang, scope, notice, texts, error)
+            return await show_list(request, session, scope, shown, 400)
+        edited = await services.notices.edit(notice.id, texts)
+        if edited.state != "ready":
+            return back("notices", "0")
+        municipalities = services.knowledge.responder.kb.municipalities
+        await audit.record(
+            session, "notice_edit", notice_target(edited, municipalities), edited.municipality
+        )
+        raise web.HTTPSeeOther(f"{root}notices/{notice.id}")
+
     async def script(request: web.Request) -> web.FileResponse:
         """The page's one script, served by the bot: it refreshes the progress numbers."""
         return web.FileResponse(SCRIPT, headers={"Cache-Control": "max-age=3600"})
@@ -493,6 +613,9 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
     app.router.add_post(
         "/console/notices/{id:\\d{1,18}}/{action:start|discard|pause|resume|cancel|end}", change
     )
+    app.router.add_post("/console/notices/{id:\\d{1,18}}/takeover", take_over)
+    app.router.add_get("/console/notices/{id:\\d{1,18}}/edit", edit_page)
+    app.router.add_post("/console/notices/{id:\\d{1,18}}/edit", edit)
 
 
 def _lang(session: Session) -> Lang:

@@ -241,6 +241,9 @@ class NoticeHandlers:
             )
             return
         notice = await self.rt.notices.add_text(draft.id, lang, text)
+        if notice.taken_over_by is not None:
+            # Taken over in the console just now: this text was not kept (the chat is told).
+            return
         if notice.missing is not None:
             await self._prompt(message, notice)
             return
