@@ -21,7 +21,7 @@ from bot.kb.snapshot import SNAPSHOT_FILE
 from bot.notices.service import Notice, Notices, as_entries, take_over
 from bot.notices.subscriptions import Subscriptions
 from bot.storage import Database
-from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents
+from bot.storage.records import Feedback, Inbox, Meta, Questions, Residents, folded_wording
 from bot.types import Lang
 
 DB_FILE = "bot.db"
@@ -55,6 +55,8 @@ class Services:
         self.meta = Meta(self.db)
         # The erasures counted when this process last looked (`drop_caches_if_erased`).
         self._erasures_seen = 0
+        # What else in this process keeps people's words (the console's caches).
+        self._forget_hooks: list[Callable[[], None]] = []
         self.chats = Chats(
             settings.volunteer_chat_id,
             settings.staff_chat_id,
@@ -153,6 +155,13 @@ class Services:
         self.residents.clear()
         await self.desk.conversations.drop_gone()
         forget_recent_messages()
+        folded_wording.cache_clear()
+        for forget in self._forget_hooks:
+            forget()
+
+    def on_forget(self, forget: Callable[[], None]) -> None:
+        """Have `forget` called whenever cached people are dropped (after an erasure)."""
+        self._forget_hooks.append(forget)
 
     async def __aenter__(self) -> Services:
         await self.open()

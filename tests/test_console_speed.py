@@ -5,7 +5,9 @@ section at a time."""
 from __future__ import annotations
 
 import random
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -137,3 +139,45 @@ async def test_the_unanswered_groups_are_formed_once_after_a_start(tmp_path: Pat
             fresh = await unanswered(View(services, ReportCache(tmp_path), "nb", "asker"))
             assert page.tables[0].rows == fresh.tables[0].rows
             assert len(page.tables[0].rows) == 2  # the ferry's two wordings are one group
+
+
+async def test_an_erasure_empties_the_consoles_kept_wordings_and_masked_texts(
+    tmp_path: Path,
+) -> None:
+    """The console runs in the bot's process: its caches of residents' words go with the
+    bot's own when someone is erased."""
+    async with Services(replace(Settings(), data_dir=tmp_path)) as services:
+        for text in ("når går ferja?", "når går ferja til byen?", "Ola Nordmann 91234567"):
+            await add_question(services.db, int(time.time()) - 60, text=text)
+
+        async def is_staff(user_id: int) -> bool | None:
+            return True
+
+        console = Console(services, is_staff, "http://127.0.0.1")
+        view = View(services, console.reports, "nb", None)
+        await unanswered(view)
+        masker = await console.reports.masker(services.knowledge.responder.kb)
+        assert len(console.reports.similar) > 0 and masker._masked
+        await services.drop_cached_people()
+        assert len(console.reports.similar) == 0
+        assert masker._masked == {}
+        # The page is whole again afterwards.
+        assert (await unanswered(view)).tables
+
+
+def test_grouping_in_threads_at_once_shares_one_memo_safely() -> None:
+    """The start-up warm-up and staff pages group in threads with one memo: none breaks,
+    and each groups as alone."""
+    rng = random.Random(5)
+    words = ["ferja", "byen", "legevakt", "bibliotek", "strøm", "vann", "skole", "buss"]
+    rows = [(" ".join(rng.sample(words, 3)), None, 1 + n % 4) for n in range(400)]
+    alone = cluster_similar(rows)
+    memo = SimilarityMemo()
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda _: cluster_similar(rows, memo=memo), range(8)))
+    finally:
+        sys.setswitchinterval(switch)
+    assert all(result == alone for result in results)

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from bot.answering import query
+from bot.answering.emergency import detect_emergency
+from bot.storage.records import folded_wording
 from tests.inprocess import live_bot, opening
 
 
@@ -62,6 +64,9 @@ async def test_the_clis_erase_empties_the_running_bots_memory_of_the_resident(
             await asyncio.sleep(0.05)
         assert bot.resident.id not in bot.runtime.residents._cache
         assert question not in query._analysed
+        # Nor any other cache of whole messages or question wordings.
+        assert detect_emergency.cache_info().currsize == 0
+        assert folded_wording.cache_info().currsize == 0
         # Not from memory either: the bot no longer knows the resident's municipality.
         menu = await bot.send(bot.resident, "/menu")
         assert (menu.text or "").startswith(opening("menu_needs_municipality"))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.answering.emergency import detect_emergency
 from bot.answering.intents import forget_analyses
 from bot.answering.practical_help import detect_help
 from bot.answering.query import forget_analysed
@@ -37,6 +38,7 @@ def forget_recent_messages() -> None:
     forget_analysed()
     forget_analyses()
     detect_help.cache_clear()
+    detect_emergency.cache_clear()
 
 
 def settle_memory() -> None:

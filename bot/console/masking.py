@@ -275,6 +275,10 @@ class Masker:
         # Texts masked before: the console's pages show the same questions again and again.
         self._masked: dict[tuple[str, str], str] = {}
 
+    def forget(self) -> None:
+        """Drop the texts masked before: they are residents' words (after an erasure)."""
+        self._masked.clear()
+
     @classmethod
     def for_knowledge(cls, kb: KnowledgeBase) -> Masker:
         return cls(known_terms(kb))

@@ -7,6 +7,7 @@ import hashlib
 import json
 import secrets
 import sqlite3
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,12 +232,18 @@ class SimilarityMemo:
     """The comparisons `cluster_similar` made before, kept between calls: for each folded
     wording, the group wordings it was compared with and those at least SAME_QUESTION like
     it. A score depends on the two wordings alone, so a page shown again compares only
-    wordings new since with groups new since, and groups exactly as without the memo. Two
-    pages grouping at once in threads may both score a pair: the same score, kept twice."""
+    wordings new since with groups new since, and groups exactly as without the memo. Pages
+    group in threads (and the console's start-up warm-up beside them): one at a time."""
 
     def __init__(self, limit: int = 20_000) -> None:
         self.limit = limit  # wordings kept; beyond it the memo starts afresh
         self._seen: dict[str, tuple[set[str], dict[str, float]]] = {}
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget every kept wording (after an erasure: they are residents' words)."""
+        with self._lock:
+            self._seen.clear()
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -244,25 +251,30 @@ class SimilarityMemo:
     def best(self, folded: str, known: set[str], index_of: dict[str, int]) -> int | None:
         """The index in `index_of` of the wording in `known` most like `folded` (the first
         of the best, as rapidfuzz's extractOne), or None when none is like it."""
-        entry = self._seen.get(folded)
-        if entry is None:
-            if len(self._seen) >= self.limit:
-                self._seen.clear()
-            entry = self._seen[folded] = (set(), {})
-        seen, like = entry
-        fresh = known - seen
-        if fresh:
-            for choice, score, _ in process.extract(
-                folded, fresh, scorer=fuzz.token_set_ratio, score_cutoff=SAME_QUESTION, limit=None
-            ):
-                like[choice] = score
-            seen |= fresh
-        found: tuple[float, int] | None = None
-        for choice, score in like.items():
-            index = index_of.get(choice)
-            if index is not None and (found is None or (-score, index) < (-found[0], found[1])):
-                found = (score, index)
-        return found[1] if found is not None else None
+        with self._lock:
+            entry = self._seen.get(folded)
+            if entry is None:
+                if len(self._seen) >= self.limit:
+                    self._seen.clear()
+                entry = self._seen[folded] = (set(), {})
+            seen, like = entry
+            fresh = known - seen
+            if fresh:
+                for choice, score, _ in process.extract(
+                    folded,
+                    fresh,
+                    scorer=fuzz.token_set_ratio,
+                    score_cutoff=SAME_QUESTION,
+                    limit=None,
+                ):
+                    like[choice] = score
+                seen |= fresh
+            found: tuple[float, int] | None = None
+            for choice, score in like.items():
+                index = index_of.get(choice)
+                if index is not None and (found is None or (-score, index) < (-found[0], found[1])):
+                    found = (score, index)
+            return found[1] if found is not None else None
 
 
 def cluster_similar(

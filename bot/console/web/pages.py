@@ -80,6 +80,14 @@ class ReportCache:
             found = self._snippets[key] = make()
         return found
 
+    def forget_people(self) -> None:
+        """Drop every kept wording, snippet and masked text: after an erasure, none of the
+        erased resident's words stay in memory. They refill from the database."""
+        self.similar.clear()
+        self._snippets.clear()
+        if self._masker is not None:
+            self._masker[1].forget()
+
     async def masker(self, kb: KnowledgeBase) -> Masker:
         """The masker for `kb`; a reload brings a new knowledge base object, and a new one,
         built off the event loop (it reads every text of the knowledge base)."""

@@ -76,6 +76,7 @@ class Console:
     def __post_init__(self) -> None:
         self.actions = ConsoleActions(self.services.db, self.services.desk, self.services.audit)
         self.reports = ReportCache(self.services.knowledge.root)
+        self.services.on_forget(self.reports.forget_people)
         self.warming: asyncio.Task[None] | None = None
         # The path the console has in the browser (behind a proxy that strips a prefix).
         prefix = urlsplit(self.base_url).path.rstrip("/") if self.base_url else ""
