@@ -31,6 +31,7 @@ import yaml
 from bot.answering.calibration import (
     CALIBRATION_FORMAT,
     FEATURES,
+    POSITIONS,
     Calibration,
     Model,
     Signals,
@@ -48,8 +49,6 @@ from bot.kb.knowledge import Entry, KnowledgeBase
 # The labelled sets next to the project (`../shared/eval/`), when they are there.
 EVAL_SETS = ("dev.yaml", "dev2.yaml")
 ABSTAIN_CATEGORIES = frozenset({"out_of_scope", "hard_negative"})
-# Candidates per question described to the fit: the top one and the alternatives after it.
-POSITIONS = 3
 # How much each family of questions weighs in total, in the fit and in the costs: the two
 # independent corpora (in-scope and out-of-scope) alike, and residents' own phrasings more than
 # staff's examples. With out-of-scope as heavy as all positives together (4.0), out of fold the

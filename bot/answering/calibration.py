@@ -118,6 +118,10 @@ def _missed_known(s: Signals, i: int) -> float:
 
 Feature = Callable[[Signals, int], float]
 
+# Candidates per question the fit describes and the decision weighs: the top one and the
+# alternatives after it (a lower one was never measured as an alternative).
+POSITIONS = 3
+
 # Every signal the confidence uses, by name: adding one is one line here and a refit. Each
 # takes the signals and the position of the candidate it describes (0 is the top).
 FEATURES: dict[str, Feature] = {

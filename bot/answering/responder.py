@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 
 from rapidfuzz.distance import OSA
 
-from bot.answering.calibration import Calibration, Signals, decide, shipped_calibration
+from bot.answering.calibration import POSITIONS, Calibration, Signals, decide, shipped_calibration
 from bot.answering.emergency import EmergencyLevel, EmergencyVerdict, detect_emergency
 from bot.answering.emergency import detector as emergency_detector
 from bot.answering.intents import HelpMatch, HelpStrength, detect_smalltalk
@@ -287,10 +287,11 @@ class Responder:
         if confidences and confidences[0] >= self.calibration.thresholds.unsure:
             # The runner-ups matter only when the top one is plausible.
             confidences += [
-                self.calibration.confidence(signals, i) for i in range(1, len(candidates))
+                self.calibration.confidence(signals, i)
+                for i in range(1, min(len(candidates), POSITIONS))
             ]
         decision, chosen = decide(confidences, self.calibration.thresholds)
-        if decision in ("unsure", "clarify") and candidates[0].example_fit >= EXAMPLE_AS_WRITTEN:
+        if decision != "answer" and candidates and candidates[0].example_fit >= EXAMPLE_AS_WRITTEN:
             # One of the entry's own example questions, as written: staff said it answers it.
             decision, chosen = "answer", [i for i in chosen if i != 0]
         if decision == "fallback":
