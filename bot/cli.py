@@ -432,15 +432,23 @@ def cmd_queue_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_volunteers_list(args: argparse.Namespace, settings: Settings) -> int:
     """List registered volunteers, with where each stands in every municipality they signed up
-    for (each municipality's staff decide for it alone). With --municipality, only those who
-    signed up for it, and --state is their state there."""
+    for (each municipality's staff decide for it alone). With --municipality, those who signed
+    up for it or for anywhere, and --state is their state there."""
     place = args.municipality
     found = _desk_call(
         settings, lambda desk: desk.volunteers.in_state(None if place else args.state)
     )
-    volunteers = [v for v in found if place is None or place in v.municipalities]
+
+    def state_there(v: Any) -> str:
+        # Registered before municipalities were asked for: may help anywhere, decided as a
+        # whole.
+        return (v.state_in(place) or "pending") if v.municipalities else v.state
+
+    volunteers = [
+        v for v in found if place is None or place in v.municipalities or not v.municipalities
+    ]
     if place is not None and args.state:
-        volunteers = [v for v in volunteers if v.state_in(place) == args.state]
+        volunteers = [v for v in volunteers if state_there(v) == args.state]
     if not volunteers:
         print(
             "No volunteers"
@@ -450,11 +458,9 @@ def cmd_volunteers_list(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(f"{'id':<12} {'state':<9} {'name':<24} {'area':<18} {'can help with':<24} in")
     for v in volunteers:
-        shown = (place,) if place else v.municipalities
-        # Registered before municipalities were asked for: may help anywhere, decided as a
-        # whole.
+        shown = (place,) if place and v.municipalities else v.municipalities
         places = ",".join(f"{m}: {v.state_in(m) or 'pending'}" for m in shown) or "anywhere"
-        state = (v.state_in(place) or "pending") if place else v.state
+        state = state_there(v) if place else v.state
         print(
             f"{v.user_id:<12} {state:<9} {(v.name or '-')[:24]:<24} "
             f"{(v.area or '-')[:18]:<18} {','.join(v.skills):<24} {places}"

@@ -156,14 +156,22 @@ def test_volunteers_list_shows_the_state_in_each_municipality(
     assert lines["2002"].split()[1] == "approved", "the overall state: approved somewhere"
     assert lines["2001"].endswith("anywhere"), "registered before municipalities were asked"
 
-    # Öckerö's view: Per is pending there, whatever Asker decided; Ola signed up for none.
+    # Öckerö's view: Per is pending there, whatever Asker decided; Ola, who signed up for no
+    # municipality in particular, may help anywhere: listed with the state decided for all.
+    ola = lines["2001"].split()[1]
+    assert ola == "pending"
     assert main(["volunteers", "list", "--municipality", "ockero"]) == 0
-    out = capsys.readouterr().out.splitlines()[1:]
-    assert len(out) == 1 and out[0].split()[:2] == ["2002", "pending"]
-    assert out[0].endswith("ockero: pending") and "asker" not in out[0]
+    out = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert sorted(out) == ["2001", "2002"]
+    assert out["2002"].split()[1] == "pending"
+    assert out["2002"].endswith("ockero: pending") and "asker" not in out["2002"]
+    assert out["2001"].split()[1] == ola and out["2001"].endswith("anywhere")
 
     assert main(["volunteers", "list", "--municipality", "ockero", "--state", "approved"]) == 0
     assert capsys.readouterr().out.strip() == "No volunteers for ockero in state approved."
+    assert main(["volunteers", "list", "--municipality", "ockero", "--state", "pending"]) == 0
+    out = capsys.readouterr().out.splitlines()[1:]
+    assert sorted(line.split()[0] for line in out) == ["2001", "2002"]
     assert main(["volunteers", "list", "--municipality", "asker", "--state", "approved"]) == 0
     out = capsys.readouterr().out.splitlines()[1:]
     assert [line.split()[0] for line in out] == ["2002"] and out[0].endswith("asker: approved")
