@@ -7,9 +7,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.fakeapi import Fault, User
@@ -53,6 +55,27 @@ async def write(client: TestClient, csrf: str, to: str = "asker") -> tuple[int, 
     found = re.fullmatch(r"/console/notices/(\d+)", response.url.path)
     assert found, response.url
     return int(found.group(1)), await response.text()
+
+
+async def press_send(client: TestClient, notice_id: int, csrf: str) -> ClientResponse:
+    """Send (or approve) as a staff member does: from the preview page, whose form carries
+    the digest of the texts it shows."""
+    page = await (await client.get(f"/console/notices/{notice_id}")).text()
+    shown = re.search(r'name="texts" value="([0-9a-f]+)"', page)
+    assert shown, page
+    data = {"csrf": csrf, "texts": shown.group(1)}
+    return await client.post(f"/console/notices/{notice_id}/start", data=data)
+
+
+@asynccontextmanager
+async def two_person_rule(tmp_path: Path) -> AsyncIterator[tuple[LiveBot, User]]:
+    """The bot with the two-person rule, a subscribed resident, and Per, a second staff
+    member of the staff chat."""
+    async with live_bot(tmp_path, console_url=URL, notice_needs_second_staff=True) as bot:
+        per = bot.core.add_user("Per", language_code="nb")
+        bot.core.set_member_status(bot.staff_chat, per, "member")
+        await subscribe(bot, bot.resident)
+        yield bot, per
 
 
 async def audit_actions(bot: LiveBot) -> list[tuple[str, str | None]]:
@@ -105,7 +128,7 @@ async def test_written_previewed_confirmed_with_the_count_and_sent(console: Cons
     send = plain("button_notice_send", count="2")
     assert send in preview
 
-    started = await client.post(f"/console/notices/{notice_id}/start", data={"csrf": csrf})
+    started = await press_send(client, notice_id, csrf)
     assert started.status == 200 and started.url.path == "/console/notices"
     assert plain("console_done") in await started.text()
     got_nb = await bot.core.wait_for_message(bot.resident, lambda m: "Kok vannet" in (m.text or ""))
@@ -186,7 +209,7 @@ async def test_a_draft_written_in_the_staff_chat_is_taken_over_and_sent_from_the
     for _, text in previews(notice, bot.runtime.knowledge.responder.kb.municipalities):
         assert text in preview
     assert plain("button_notice_send", count="1") in preview
-    started = await client.post("/console/notices/1/start", data={"csrf": csrf})
+    started = await press_send(client, 1, csrf)
     assert started.status == 200 and started.url.path == "/console/notices"
     await bot.core.wait_for_message(bot.resident, lambda m: "Kok vannet" in (m.text or ""))
     actions = [action for action, _ in await audit_actions(bot)]
@@ -214,10 +237,7 @@ async def test_a_missing_text_shows_the_form_again_and_writes_nothing(console: C
 async def test_the_two_person_rule_refuses_the_writer_and_a_second_staff_member_sends(
     tmp_path: Path,
 ) -> None:
-    async with live_bot(tmp_path, console_url=URL, notice_needs_second_staff=True) as bot:
-        per = bot.core.add_user("Per", language_code="nb")
-        bot.core.set_member_status(bot.staff_chat, per, "member")
-        await subscribe(bot, bot.resident)
+    async with two_person_rule(tmp_path) as (bot, per):
         app = make_web_app(bot.application, bot.runtime)
         async with (
             TestClient(TestServer(app)) as siri,
@@ -227,7 +247,7 @@ async def test_the_two_person_rule_refuses_the_writer_and_a_second_staff_member_
             notice_id, preview = await write(siri, csrf)
             assert plain("button_notice_approve", count="1") in preview
             assert plain("console_notice_second") in preview
-            refused = await siri.post(f"/console/notices/{notice_id}/start", data={"csrf": csrf})
+            refused = await press_send(siri, notice_id, csrf)
             assert plain("console_notice_needs_second") in await refused.text()
             assert await _state_is(bot, notice_id, "ready")
             assert ("notice_start", f"#{notice_id} → Asker Municipality") not in (
@@ -235,15 +255,106 @@ async def test_the_two_person_rule_refuses_the_writer_and_a_second_staff_member_
             )
 
             per_csrf = await sign_in_as(bot, second, per)
-            approved = await second.post(
-                f"/console/notices/{notice_id}/start", data={"csrf": per_csrf}
-            )
+            approved = await press_send(second, notice_id, per_csrf)
             assert plain("console_done") in await approved.text()
             await bot.core.wait_for_message(bot.resident, lambda m: "Kok vannet" in (m.text or ""))
             notice = await bot.runtime.notices.get(notice_id)
             assert notice is not None and notice.approved_by == per.id
             entries = [e for e in await bot.runtime.audit.latest(50) if e.action == "notice_start"]
             assert [e.staff_id for e in entries] == [per.id]
+
+
+async def test_a_taken_over_draft_is_written_by_its_taker_only_and_approved_by_a_third(
+    tmp_path: Path,
+) -> None:
+    """Ann begins /notice in the staff chat, Ben takes it over in the console: Cai may not
+    write it (else Cai would write and send it alone); Ann and Ben wrote it, Cai approves."""
+    async with live_bot(tmp_path, console_url=URL, notice_needs_second_staff=True) as bot:
+        ann = bot.staff
+        ben = bot.core.add_user("Ben", language_code="nb")
+        cai = bot.core.add_user("Cai", language_code="nb")
+        for member in (ben, cai):
+            bot.core.set_member_status(bot.staff_chat, member, "member")
+        await subscribe(bot, bot.resident)
+        first = await in_staff_chat(bot, "/notice asker", who=ann)
+        await in_staff_chat(bot, NB, reply_to=first, who=ann)
+        async with (
+            TestClient(TestServer(make_web_app(bot.application, bot.runtime))) as bens,
+            TestClient(TestServer(make_web_app(bot.application, bot.runtime))) as cais,
+        ):
+            ben_csrf = await sign_in_as(bot, bens, ben)
+            cai_csrf = await sign_in_as(bot, cais, cai)
+            await bens.post("/console/notices/1/takeover", data={"csrf": ben_csrf})
+            # Cai is offered no edit, and neither the edit page nor a hand-made POST writes it.
+            listed = await (await cais.get("/console/notices")).text()
+            assert 'action="/console/notices/1/edit"' not in listed
+            page = await cais.get("/console/notices/1/edit")
+            assert plain("console_not_yours") in await page.text()
+            texts = {"text_nb": "Cais tekst.", "text_en": "Cai's text."}
+            posted = await cais.post("/console/notices/1/edit", data={"csrf": cai_csrf, **texts})
+            assert plain("console_not_yours") in await posted.text()
+            draft = await bot.runtime.notices.get(1)
+            assert draft is not None and draft.state == "draft" and draft.texts == {"nb": NB}
+
+            edited = await bens.post(
+                "/console/notices/1/edit", data={"csrf": ben_csrf, "text_nb": NB, "text_en": EN}
+            )
+            assert edited.url.path == "/console/notices/1"
+            # Cai's preview of the ready notice offers approval, not an edit.
+            preview = await (await cais.get("/console/notices/1")).text()
+            assert plain("button_notice_approve", count="1") in preview
+            assert 'href="/console/notices/1/edit"' not in preview
+            refused = await press_send(bens, 1, ben_csrf)
+            assert plain("console_notice_needs_second") in await refused.text()
+            approved = await press_send(cais, 1, cai_csrf)
+            assert plain("console_done") in await approved.text()
+            sent = await bot.core.wait_for_message(bot.resident, lambda m: "Kok" in (m.text or ""))
+            assert "Cai" not in (sent.text or "")
+            notice = await bot.runtime.notices.get(1)
+            assert notice is not None and notice.approved_by == cai.id
+            assert notice.texts == {"nb": NB, "en": EN}
+
+
+async def test_an_approval_of_texts_changed_since_the_page_showed_them_is_refused(
+    tmp_path: Path,
+) -> None:
+    async with two_person_rule(tmp_path) as (bot, per):
+        first = await in_staff_chat(bot, "/notice asker")
+        await in_staff_chat(bot, NB, reply_to=first)
+        async with (
+            TestClient(TestServer(make_web_app(bot.application, bot.runtime))) as writer,
+            TestClient(TestServer(make_web_app(bot.application, bot.runtime))) as approver,
+        ):
+            csrf = await sign_in_as(bot, writer, bot.staff)
+            per_csrf = await sign_in_as(bot, approver, per)
+            await writer.post("/console/notices/1/takeover", data={"csrf": csrf})
+            v1 = {"csrf": csrf, "text_nb": "Versjon 1.", "text_en": "Version 1."}
+            await writer.post("/console/notices/1/edit", data=v1)
+            # Per's page shows version 1 ...
+            seen = await (await approver.get("/console/notices/1")).text()
+            assert "Version 1." in seen
+            shown = re.search(r'name="texts" value="([0-9a-f]+)"', seen)
+            assert shown
+            # ... while the writer saves version 2.
+            v2 = {"csrf": csrf, "text_nb": "Versjon 2.", "text_en": "Version 2."}
+            await writer.post("/console/notices/1/edit", data=v2)
+            stale = await approver.post(
+                "/console/notices/1/start", data={"csrf": per_csrf, "texts": shown.group(1)}
+            )
+            assert stale.url.path == "/console/notices/1"
+            again = await stale.text()
+            assert plain("console_notice_changed") in again and "Version 2." in again
+            # A hand-made POST without the digest showed nothing: refused the same way.
+            blind = await approver.post("/console/notices/1/start", data={"csrf": per_csrf})
+            assert plain("console_notice_changed") in await blind.text()
+            assert await _state_is(bot, 1, "ready")
+            # Approved from the page now showing version 2, version 2 goes out.
+            approved = await press_send(approver, 1, per_csrf)
+            assert plain("console_done") in await approved.text()
+            got = await bot.core.wait_for_message(
+                bot.resident, lambda m: "Versjon" in (m.text or "")
+            )
+            assert "Versjon 2." in (got.text or "")
 
 
 async def test_pause_resume_cancel_and_end_from_the_console(console: Console) -> None:
@@ -253,7 +364,7 @@ async def test_pause_resume_cancel_and_end_from_the_console(console: Console) ->
     bot.core.add_fault(Fault("sendMessage", chat_id=bot.resident.id, retry_after=3600))
     csrf = await signed_in(console)
     notice_id, _ = await write(client, csrf)
-    await client.post(f"/console/notices/{notice_id}/start", data={"csrf": csrf})
+    await press_send(client, notice_id, csrf)
     await bot.core.wait_for(lambda: not bot.core.faults, what="the 429 to be used")
 
     async def press(action: str, state: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -123,3 +124,36 @@ async def test_the_worker_sends_on_its_own_thread_after_the_answers_waiting_for_
     assert {thread for _, thread in limiter.shares} == {"MainThread"}
     assert {share for share, _ in limiter.shares} == {2}
     assert sum(share for share, _ in limiter.shares) >= 5
+
+
+async def test_the_worker_sends_nothing_to_a_chat_held_after_a_429_until_its_hold_ends(
+    api: tuple[FakeTelegram, RawSender],
+) -> None:
+    core, sender = api
+    held, free = core.add_user("Ola"), core.add_user("Kari")
+    for resident in (held, free):
+        core.open_chat(resident)
+    sent_at: dict[int, float] = {}
+    post = sender.send
+
+    async def send(chat_id: int, text: str) -> int | None:
+        sent_at[chat_id] = time.monotonic()
+        return await post(chat_id, text)
+
+    sender.send = send  # type: ignore[method-assign]
+    limiter = ChatRateLimiter(1000, 0)
+    # An answer to Ola just got a 429: the bot's limiter holds Ola's chat (in loop time).
+    hold = 0.4
+    until = asyncio.get_running_loop().time() + hold
+    limiter.held_until[held.id] = until
+    worker = NoticeWorker(sender, limiter, 20, lambda: 0, 4)
+    batch = [(Delivery(1, r.id, "asker", "nb", 0), f"Kokevarsel {r.id}") for r in (held, free)]
+    try:
+        results = await asyncio.wait_for(worker.send(batch), 10)
+    finally:
+        await worker.close()
+    # Ola's notice waits out the hold and goes then (not another 429 costing an attempt);
+    # Kari's is not held back by it.
+    assert [r.outcome for r in results] == ["sent", "sent"]
+    assert sent_at[held.id] >= until
+    assert sent_at[free.id] < until

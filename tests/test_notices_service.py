@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.answering.service import KnowledgeService
 from bot.config import DEFAULT_KNOWLEDGE_DIR
-from bot.notices.service import Notices, Result, as_entries, take_over
+from bot.notices.service import Notice, Notices, Result, as_entries, take_over
 from bot.notices.subscriptions import Subscriptions
 from bot.storage import Database
 
@@ -25,6 +25,15 @@ async def ready_notice(db: Database, notices: Notices, subscribers: int) -> int:
     ready = await notices.add_text(draft.id, "en", "Boil the water.")
     assert ready.state == "ready"
     return draft.id
+
+
+async def taken_over(db: Database, notices: Notices, writer: int, taker: int) -> Notice:
+    """A draft `writer` began in a staff chat (its Norwegian text), taken over by `taker`."""
+    draft = await notices.create("asker", ["nb", "en"], created_by=writer, staff_chat_id=-1)
+    await notices.add_text(draft.id, "nb", "Kok vannet.")
+    taken = await db.run_write(lambda conn: take_over(conn, draft.id, taker))
+    assert taken is not None
+    return taken
 
 
 async def test_recipients_are_fixed_at_the_start_and_each_is_claimed_once(tmp_path: Path) -> None:
@@ -132,8 +141,8 @@ async def test_a_draft_taken_over_takes_no_more_chat_text_and_its_taker_needs_a_
         await notices.prompted(draft.id, 56)
         assert await notices.by_prompt(-1, 56) is None
         # Every language is needed before it is ready.
-        assert (await notices.edit(draft.id, {"nb": "Kok vannet."})).state == "draft"
-        ready = await notices.edit(draft.id, {"nb": "Kok vannet nå.", "en": "Boil it."})
+        assert (await notices.edit(draft.id, {"nb": "Kok vannet."}, 9)).state == "draft"
+        ready = await notices.edit(draft.id, {"nb": "Kok vannet nå.", "en": "Boil it."}, 9)
         assert ready.state == "ready" and ready.texts["en"] == "Boil it."
         # The chat's writer and the console's taker both wrote it: a third person sends.
         for writer in (7, 9):
@@ -141,15 +150,53 @@ async def test_a_draft_taken_over_takes_no_more_chat_text_and_its_taker_needs_a_
             assert outcome == "needs_second"
         outcome, _ = await notices.start(draft.id, staff_id=8)
         assert outcome == "started"
-        sent = await notices.edit(draft.id, {"nb": "x", "en": "y"})
+        sent = await notices.edit(draft.id, {"nb": "x", "en": "y"}, 9)
         assert sent.texts == ready.texts  # never once sent
+
+
+async def test_only_the_taker_edits_a_taken_over_draft_so_a_third_person_must_approve(
+    tmp_path: Path,
+) -> None:
+    # A began it in a chat, B took it over in the console; C may neither write it nor, as
+    # a writer, send it alone.
+    a, b, c = 7, 9, 11
+    async with Database(tmp_path / "bot.db") as db:
+        notices = Notices(db, needs_second_staff=True)
+        draft = await taken_over(db, notices, a, b)
+        refused = await notices.edit(draft.id, {"nb": "Cs tekst.", "en": "C's text."}, c)
+        assert refused.state == "draft" and refused.texts == {"nb": "Kok vannet."}
+        ready = await notices.edit(draft.id, {"nb": "Bs tekst.", "en": "B's text."}, b)
+        assert ready.state == "ready" and ready.writers == {a, b}
+        again = await notices.edit(draft.id, {"nb": "Cs tekst.", "en": "C's text."}, c)
+        assert again.texts == ready.texts
+        for writer in (a, b):
+            assert (await notices.start(draft.id, writer, ready.digest))[0] == "needs_second"
+        outcome, started = await notices.start(draft.id, c, ready.digest)
+        assert outcome == "started" and started is not None and started.approved_by == c
+
+
+async def test_a_ready_notice_changed_since_the_approver_saw_it_is_not_started(
+    tmp_path: Path,
+) -> None:
+    async with Database(tmp_path / "bot.db") as db:
+        notices = Notices(db, needs_second_staff=True)
+        draft = await taken_over(db, notices, 7, 9)
+        seen = await notices.edit(draft.id, {"nb": "Versjon 1.", "en": "Version 1."}, 9)
+        # The approver's page shows version 1; the taker saves version 2 meanwhile.
+        saved = await notices.edit(draft.id, {"nb": "Versjon 2.", "en": "Version 2."}, 9)
+        assert saved.state == "ready" and saved.digest != seen.digest
+        outcome, unchanged = await notices.start(draft.id, 8, seen.digest)
+        assert outcome == "changed" and unchanged is not None and unchanged.state == "ready"
+        outcome, started = await notices.start(draft.id, 8, saved.digest)
+        assert outcome == "started" and started is not None
+        assert started.texts == {"nb": "Versjon 2.", "en": "Version 2."}
 
 
 async def test_a_notice_never_taken_over_is_not_edited(tmp_path: Path) -> None:
     async with Database(tmp_path / "bot.db") as db:
         notices = Notices(db)
         notice_id = await ready_notice(db, notices, 1)
-        edited = await notices.edit(notice_id, {"nb": "x", "en": "y"})
+        edited = await notices.edit(notice_id, {"nb": "x", "en": "y"}, 7)
         assert edited.texts == {"nb": "Kok vannet.", "en": "Boil the water."}
 
 

@@ -11,6 +11,7 @@ cost a resident the notice (at most one claimed batch), but never give anyone a 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -61,6 +62,19 @@ class Notice:
     def in_console(self) -> bool:
         """Taken over from a staff chat and not yet sent: the console may edit its texts."""
         return self.taken_over_by is not None and self.state in ("draft", "ready")
+
+    @property
+    def writers(self) -> set[int]:
+        """Who wrote (some of) its texts: the one who began it and the one who took it over
+        (only they may edit it). The two-person rule wants someone else to approve it."""
+        return {who for who in (self.created_by, self.taken_over_by) if who is not None}
+
+    @property
+    def digest(self) -> str:
+        """A short fingerprint of its texts: the approve form carries the one it showed, so
+        a change since then is refused at `start` instead of sent unseen."""
+        shown = json.dumps(self.texts, ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(shown.encode()).hexdigest()[:16]
 
     @property
     def missing(self) -> Lang | None:
@@ -172,7 +186,8 @@ def _notice(row: Any) -> Notice:
     )
 
 
-StartOutcome = Literal["started", "needs_second", "not_ready"]
+# "changed": its texts are no longer those the approver was shown.
+StartOutcome = Literal["started", "needs_second", "not_ready", "changed"]
 
 
 def take_over(connection: sqlite3.Connection, notice_id: int, staff_id: int) -> Notice | None:
@@ -287,10 +302,11 @@ class Notices:
 
         return await self.db.run_write(run)
 
-    async def edit(self, notice_id: int, texts: Mapping[Lang, str]) -> Notice:
-        """Every language's text of a notice the console took over, written there: it is
-        ready to check and send. Only such a notice, and only before it is sent: a chat's
-        preview never showed other texts than the ones that go out."""
+    async def edit(self, notice_id: int, texts: Mapping[Lang, str], staff_id: int) -> Notice:
+        """Every language's text of a notice the console took over, written there by the one
+        who took it over (no one else: each writer must be refused at `start`): it is ready
+        to check and send. Only such a notice, and only before it is sent: a chat's preview
+        never showed other texts than the ones that go out."""
         chosen = dict(texts)
 
         def run(connection: sqlite3.Connection) -> Notice:
@@ -299,8 +315,8 @@ class Notices:
                 kept = {lang: chosen[lang] for lang in notice.languages}
                 connection.execute(
                     """UPDATE notices SET texts = ?, state = 'ready'
-                       WHERE id = ? AND state IN ('draft', 'ready')""",
-                    (json.dumps(kept, ensure_ascii=False), notice_id),
+                       WHERE id = ? AND state IN ('draft', 'ready') AND taken_over_by = ?""",
+                    (json.dumps(kept, ensure_ascii=False), notice_id, staff_id),
                 )
             return _read(connection, notice_id)
 
@@ -315,9 +331,12 @@ class Notices:
 
     # -- sending ----------------------------------------------------------------------------
 
-    async def start(self, notice_id: int, staff_id: int) -> tuple[StartOutcome, Notice | None]:
+    async def start(
+        self, notice_id: int, staff_id: int, shown: str | None = None
+    ) -> tuple[StartOutcome, Notice | None]:
         """Send a ready notice: its recipients are fixed here, one row each, in the same
-        transaction. With the two-person rule, whoever wrote it cannot be the one to send it."""
+        transaction. With the two-person rule, whoever wrote it cannot be the one to send it.
+        `shown`: the `digest` of the texts the sender was shown; another one is refused."""
 
         def run(connection: sqlite3.Connection) -> tuple[StartOutcome, Notice | None]:
             row = connection.execute(
@@ -328,8 +347,9 @@ class Notices:
             notice = _notice(row)
             if notice.state != "ready":
                 return "not_ready", notice
-            # Whoever took it over in the console wrote (some of) it too.
-            if self.needs_second_staff and staff_id in (notice.created_by, notice.taken_over_by):
+            if shown is not None and shown != notice.digest:
+                return "changed", notice
+            if self.needs_second_staff and staff_id in notice.writers:
                 return "needs_second", notice
             # One row per resident, even one subscribed to two municipalities of an "all".
             connection.execute(

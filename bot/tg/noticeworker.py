@@ -169,10 +169,24 @@ class NoticeWorker:
             self._taken_at = time.monotonic()
         self._shares -= 1
 
+    async def _wait_if_held(self, chat: int) -> None:
+        """As the bot's own sends do (`ChatRateLimiter._wait_if_held`): nothing goes to a
+        chat Telegram answered with a 429 until its hold ends, or the send would be another
+        429 and cost one of the delivery's attempts. The holds are in the bot's loop time,
+        which is the same clock as this loop's (monotonic); the dict is only read here."""
+        limiter = self.limiter
+        if limiter is None:
+            return
+        loop = asyncio.get_running_loop()
+        # A loop: another 429 may push the hold later while this waits.
+        while (remaining := limiter.held_until.get(chat, 0.0) - loop.time()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(remaining)
+
     async def _one(self, slots: asyncio.Semaphore, delivery: Delivery, text: str) -> Result:
         limit: AbstractAsyncContextManager[Any] = self._pace or nullcontext()
         try:
             async with limit:
+                await self._wait_if_held(delivery.user_id)
                 result = await attempt(delivery, lambda: self.raw.send(delivery.user_id, text))
         finally:
             slots.release()

@@ -155,14 +155,16 @@ def progress_cells(notice: Notice, progress: Progress, lang: Lang) -> list[str]:
     ]
 
 
-def _row_forms(t: Texts, notice: Notice) -> list[Form]:
+def _row_forms(t: Texts, notice: Notice, staff_id: int) -> list[Form]:
     base = f"notices/{notice.id}"
     if notice.ended_at is not None:
         return []
     if notice.state == "ready":
         return [Form(base, t("console_notice_check"), method="get")]
     if notice.state == "draft" and notice.in_console:
-        return [Form(f"{base}/edit", t("console_notice_edit"), method="get")]
+        # Only the one who took it over writes it (see `editable`).
+        mine = notice.taken_over_by == staff_id
+        return [Form(f"{base}/edit", t("console_notice_edit"), method="get")] if mine else []
     if notice.state == "draft":
         # Still being written in a staff chat: taken over here, the chat's prompt ends.
         return [Form(f"{base}/takeover", t("console_notice_take_over"))]
@@ -190,7 +192,7 @@ async def _visible_notices(
 
 
 async def list_page(
-    services: Services, lang: Lang, scope: StaffScope, municipality: str | None
+    services: Services, lang: Lang, scope: StaffScope, municipality: str | None, staff_id: int
 ) -> Page:
     """Every recent notice this staff member may see, with its progress and buttons."""
     t = Texts(lang)
@@ -227,7 +229,8 @@ async def list_page(
                 local_time(notice.started_at or notice.created_at, page.zone, lang),
             ]
         )
-        forms = _row_forms(t, notice) if may_write_notice(scope, notice.municipality) else []
+        writes = may_write_notice(scope, notice.municipality)
+        forms = _row_forms(t, notice, staff_id) if writes else []
         table.forms.append(forms)
         table.anchors.append(f"notice-{notice.id}")
     page.tables.append(table)
@@ -259,7 +262,9 @@ async def compose(
     return shown
 
 
-async def preview(services: Services, lang: Lang, scope: StaffScope, notice: Notice) -> Preview:
+async def preview(
+    services: Services, lang: Lang, scope: StaffScope, notice: Notice, staff_id: int
+) -> Preview:
     """Each language's message exactly as the sender renders it, and the count it goes to."""
     t = Texts(lang)
     municipalities = services.knowledge.responder.kb.municipalities
@@ -281,11 +286,17 @@ async def preview(services: Services, lang: Lang, scope: StaffScope, notice: Not
     if ready and may_write_notice(scope, notice.municipality):
         second = services.notices.needs_second_staff
         send = "button_notice_approve" if second else "button_notice_send"
+        # The texts shown here go with the button: `start` refuses if they changed since.
+        shown_texts = {"texts": notice.digest}
         forms = [
-            Form(f"notices/{notice.id}/start", t(send, count=str(count))),
+            Form(f"notices/{notice.id}/start", t(send, count=str(count)), fields=shown_texts),
             Form(f"notices/{notice.id}/discard", t("button_notice_discard")),
         ]
-    editable = notice.in_console and may_write_notice(scope, notice.municipality)
+    editable = (
+        notice.in_console
+        and notice.taken_over_by == staff_id
+        and may_write_notice(scope, notice.municipality)
+    )
     return Preview(
         notice,
         t("console_notice_heading", id=str(notice.id), target=target),
@@ -345,7 +356,7 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
     ) -> web.Response:
         lang = _lang(session)
         municipality = municipality_of(request, scope)
-        page = await list_page(services, lang, scope, municipality)
+        page = await list_page(services, lang, scope, municipality, session.staff_id)
         response = tools.show_page(
             request,
             session,
@@ -373,7 +384,9 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         if isinstance(found, web.Response):
             return found
         session, scope = found
-        page = await list_page(services, _lang(session), scope, municipality_of(request, scope))
+        page = await list_page(
+            services, _lang(session), scope, municipality_of(request, scope), session.staff_id
+        )
         body = page.csv()
         assert body is not None
         return web.Response(
@@ -416,7 +429,7 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         if notice.state == "draft" and notice.in_console:
             raise web.HTTPSeeOther(f"{root}notices/{notice.id}/edit")
         lang = _lang(session)
-        shown = await preview(services, lang, scope, notice)
+        shown = await preview(services, lang, scope, notice, session.staff_id)
         page = Page("notices", shown.heading, zone_name(None, lang))
         return tools.show_page(
             request, session, page, None, scope, template="notices.html", compose=None, one=shown
@@ -474,15 +487,19 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
         found = await posted_notice(request)
         if isinstance(found, web.Response):
             return found
-        session, _, notice, _ = found
+        session, _, notice, form = found
         action = request.match_info["action"]
         notice_id = notice.id
         notices = services.notices
         municipalities = services.knowledge.responder.kb.municipalities
         if action == "start":
-            outcome, started = await notices.start(notice_id, session.staff_id)
+            # A form without the texts' digest showed none: refused like a changed one.
+            shown = form.get("texts", "")
+            outcome, started = await notices.start(notice_id, session.staff_id, shown)
             if outcome == "needs_second":
                 return back(f"notices/{notice_id}", "second")
+            if outcome == "changed":
+                return back(f"notices/{notice_id}", "changed")
             if outcome != "started" or started is None:
                 return back(f"notices/{notice_id}", "0")
             await audit.record(
@@ -527,8 +544,9 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
     async def editable(
         request: web.Request,
     ) -> tuple[Session, StaffScope, Notice, dict[str, str]] | web.Response:
-        """A notice taken over from a staff chat that this staff member may change, and the
-        posted form (empty for a GET)."""
+        """A notice taken over from a staff chat that this staff member took over (no one
+        else writes it: the two-person rule refuses each writer at `start`), and the posted
+        form (empty for a GET)."""
         if request.method == "POST":
             found = await posted_notice(request)
             if isinstance(found, web.Response):
@@ -547,6 +565,8 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
             notice = shown
         if not notice.in_console:
             return back("notices", "0")
+        if notice.taken_over_by != session.staff_id:
+            return back("notices", "refused")
         return session, scope, notice, form
 
     async def take_over(request: web.Request) -> web.Response:
@@ -591,7 +611,7 @@ def add_notice_routes(app: web.Application, services: Services, tools: Tools) ->
             )
             shown = await edit_form(services, lang, scope, notice, texts, error)
             return await show_list(request, session, scope, shown, 400)
-        edited = await services.notices.edit(notice.id, texts)
+        edited = await services.notices.edit(notice.id, texts, session.staff_id)
         if edited.state != "ready":
             return back("notices", "0")
         municipalities = services.knowledge.responder.kb.municipalities

@@ -90,6 +90,7 @@ _NOTICES = {
     "0": "console_not_done",
     "refused": "console_not_yours",
     "second": "console_notice_needs_second",
+    "changed": "console_notice_changed",
 }
 
 
