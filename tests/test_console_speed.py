@@ -117,17 +117,25 @@ async def test_the_requests_page_reads_the_first_of_each_state_and_counts_them_a
         assert [table.count for table in ockero.tables] == [0, 1, 0, 0, 0]
 
 
+async def console_with_questions(services: Services, *texts: str) -> Console:
+    """A console for everyone's staff over `services`, with `texts` asked in Asker a minute
+    ago and not answered."""
+    for text in texts:
+        await add_question(services.db, int(time.time()) - 60, text=text)
+
+    async def is_staff(user_id: int) -> bool | None:
+        return True
+
+    return Console(services, is_staff, "http://127.0.0.1")
+
+
 async def test_the_unanswered_groups_are_formed_once_after_a_start(tmp_path: Path) -> None:
     """The console groups the unanswered questions in the background when it starts, so the
     first page finds its comparisons made; the page then groups exactly the same."""
     async with Services(replace(Settings(), data_dir=tmp_path)) as services:
-        for text in ("når går ferja?", "når går ferja til byen?", "hvor er legevakten?"):
-            await add_question(services.db, int(time.time()) - 60, text=text)
-
-        async def is_staff(user_id: int) -> bool | None:
-            return True
-
-        console = Console(services, is_staff, "http://127.0.0.1")
+        console = await console_with_questions(
+            services, "når går ferja?", "når går ferja til byen?", "hvor er legevakten?"
+        )
         app = web.Application()
         add_console(app, console)
         async with TestServer(app):
@@ -147,13 +155,9 @@ async def test_an_erasure_empties_the_consoles_kept_wordings_and_masked_texts(
     """The console runs in the bot's process: its caches of residents' words go with the
     bot's own when someone is erased."""
     async with Services(replace(Settings(), data_dir=tmp_path)) as services:
-        for text in ("når går ferja?", "når går ferja til byen?", "Ola Nordmann 91234567"):
-            await add_question(services.db, int(time.time()) - 60, text=text)
-
-        async def is_staff(user_id: int) -> bool | None:
-            return True
-
-        console = Console(services, is_staff, "http://127.0.0.1")
+        console = await console_with_questions(
+            services, "når går ferja?", "når går ferja til byen?", "Ola Nordmann 91234567"
+        )
         view = View(services, console.reports, "nb", None)
         await unanswered(view)
         masker = await console.reports.masker(services.knowledge.responder.kb)
