@@ -29,7 +29,7 @@ class Signals:
     """What the features may look at: the ranking, and the matcher that made it (what they
     share is worked out once per question)."""
 
-    __slots__ = ("_topical", "heaviest", "matcher", "ranking", "total")
+    __slots__ = ("_described", "_topical", "heaviest", "matcher", "ranking", "total")
 
     def __init__(self, ranking: Ranking, matcher: Matcher) -> None:
         self.ranking = ranking
@@ -37,6 +37,8 @@ class Signals:
         self.total = sum(term.weight for term in ranking.query) or 1.0
         self.heaviest = max((term.weight for term in ranking.query), default=1.0) or 1.0
         self._topical: dict[int, list[float]] = {}
+        # Each candidate's features, by position: the decision reads them more than once.
+        self._described: dict[int, list[float]] = {}
 
     def candidate(self, position: int) -> Candidate:
         return self.ranking.candidates[position]
@@ -146,7 +148,12 @@ FEATURES: dict[str, Feature] = {
 
 def features(signals: Signals, position: int) -> list[float]:
     """The candidate at `position` described by FEATURES, in their order."""
-    return [feature(signals, position) for feature in FEATURES.values()]
+    found = signals._described.get(position)
+    if found is None:
+        found = signals._described[position] = [
+            feature(signals, position) for feature in FEATURES.values()
+        ]
+    return found
 
 
 class CalibrationError(ValueError):
