@@ -245,6 +245,45 @@ async def test_a_read_function_runs_on_the_aiosqlite_readers_own_thread(db: Data
         await db.read(lambda c: c.execute("DELETE FROM meta"))
 
 
+async def test_a_read_sees_a_commit_made_while_another_read_was_running(
+    db: Database, tmp_path: Path
+) -> None:
+    """Two reads queued together: the first one's query commits a write elsewhere while it
+    runs (a SQL function on the reader). The second must see that commit, which it cannot if
+    the first read's statement is still open between jobs on the reader's thread."""
+    await db.write_many("INSERT INTO meta (key, value) VALUES (?, 'x')", [("a",), ("b",)])
+
+    def commit_elsewhere() -> int:
+        with sqlite3.connect(tmp_path / "bot.db") as other:
+            other.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('late', 'y')")
+        other.close()
+        return 1
+
+    await db._on_reader(lambda c: c.create_function("commit_elsewhere", 0, commit_elsewhere))
+    first, second = await asyncio.gather(
+        db.fetchone("SELECT key, commit_elsewhere() FROM meta ORDER BY key"),
+        db.fetchval("SELECT value FROM meta WHERE key = 'late'"),
+    )
+    assert first is not None and first[0] == "a"
+    assert second == "y"
+
+
+async def test_a_failed_read_does_not_keep_an_old_snapshot(db: Database) -> None:
+    await db.write_many("INSERT INTO meta (key, value) VALUES (?, 'x')", [("a",), ("b",)])
+
+    def fail_half_way(connection: sqlite3.Connection) -> None:
+        rows = connection.execute("SELECT key FROM meta")
+        rows.fetchone()
+        raise LookupError("half way through the rows")
+
+    with pytest.raises(LookupError) as failure:
+        await db.read(fail_half_way)
+    await db.write("INSERT INTO meta (key, value) VALUES ('later', 'y')")
+    # `failure` keeps the traceback alive, and with it whatever the frames still hold.
+    assert failure.value is not None
+    assert await db.fetchval("SELECT value FROM meta WHERE key = 'later'") == "y"
+
+
 async def test_after_close_a_write_or_read_is_a_clear_storage_error(tmp_path: Path) -> None:
     database = Database(tmp_path / "bot.db")
     await database.open()

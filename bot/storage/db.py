@@ -19,6 +19,7 @@ import asyncio
 import logging
 import sqlite3
 import time
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -243,40 +244,50 @@ class Database:
         the connection's thread. It has no public name for that; the pinned versions in
         pyproject.toml have it, and tests/test_storage.py checks that they still do.
         """
-        reader = self._reader
-        if reader is None:
-            raise StorageError("the database is not open")
 
         def in_one_snapshot(connection: sqlite3.Connection) -> T:
             # A read of several statements sees one committed state, not two.
             connection.execute("BEGIN")
             try:
                 return fn(connection)
+            except BaseException as exc:
+                # The traceback keeps `fn`'s cursors alive, and an open statement keeps this
+                # connection's snapshot: later reads would not see later commits.
+                traceback.clear_frames(exc.__traceback__)
+                raise
             finally:
                 connection.execute("COMMIT")
 
+        return await self._on_reader(in_one_snapshot)
+
+    async def _on_reader(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn(connection)` as one job on the reader's thread."""
+        reader = self._reader
+        if reader is None:
+            raise StorageError("the database is not open")
         try:
-            connection = reader._conn
-            result: T = await reader._execute(in_one_snapshot, connection)  # type: ignore[no-untyped-call]
+            result: T = await reader._execute(fn, reader._conn)  # type: ignore[no-untyped-call]
         except ValueError as exc:  # aiosqlite: the connection was closed meanwhile
             raise StorageError(f"the database is closed ({exc})") from exc
         return result
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        """One row from the reader connection."""
-        reader = self._reader
-        if reader is None:
-            raise StorageError("the database is not open")
-        async with reader.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-        return row
+        """One row from the reader connection.
+
+        One job on the reader's thread, not aiosqlite's cursor (execute, fetch and close as
+        three jobs): a statement left open between jobs holds its snapshot, and every read
+        queued meanwhile would see that older state, even a commit the caller awaited.
+        """
+
+        def first_row(connection: sqlite3.Connection) -> sqlite3.Row | None:
+            row: sqlite3.Row | None = connection.execute(sql, params).fetchone()
+            return row
+
+        return await self._on_reader(first_row)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """All rows from the reader connection."""
-        reader = self._reader
-        if reader is None:
-            raise StorageError("the database is not open")
-        return list(await reader.execute_fetchall(sql, params))
+        return await self._on_reader(lambda connection: connection.execute(sql, params).fetchall())
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, or None."""
