@@ -131,6 +131,7 @@ def add_console(app: web.Application, console: Console) -> None:
             console.warming.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await console.warming
+        await console.reports.settle()
 
     app.on_startup.append(start_warming)
     app.on_cleanup.append(stop_warming)
