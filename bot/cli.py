@@ -12,13 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from bot.config import Settings, load_settings
-from bot.errors import BotError, KnowledgeError, UsageError
+from bot.errors import BotError, KnowledgeError, NotStaffError, UsageError
 from bot.helpdesk.models import STATES
 from bot.types import to_lang
 
 if TYPE_CHECKING:
     from bot.answering import Reply, Responder
+    from bot.console.auth import Actor
+    from bot.helpdesk.models import HelpRequest, Volunteer
+    from bot.helpdesk.routing import StaffScope
     from bot.kb.loader import LoadResult
+    from bot.services import Services
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -468,31 +472,67 @@ def cmd_volunteers_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _actor(services: Services, staff_id: int) -> tuple[Actor, StaffScope]:
+    """Who `--as` names, for the audit log (with the first name the log last recorded for
+    them from Telegram), and where they may act; NotStaffError when they are not configured
+    staff. The command line cannot see who is in the staff chats, so only STAFF_USER_IDS
+    and STAFF_USER_IDS_<MUNICIPALITY> count here."""
+    from bot.console.auth import CLI, Actor
+
+    scope = services.chats.scope(staff_id, ())
+    if not scope.is_staff:
+        raise NotStaffError(
+            f"--as {staff_id}: not staff: list them in STAFF_USER_IDS (staff everywhere) or "
+            "STAFF_USER_IDS_<MUNICIPALITY> (the command line cannot see who is in the staff "
+            "chats)"
+        )
+    return Actor(staff_id, await services.audit.name_of(staff_id), CLI), scope
+
+
+def _not_theirs(staff_id: int, scope: StaffScope, what: str) -> NotStaffError:
+    mine = ", ".join(sorted(scope.municipalities))
+    return NotStaffError(
+        f"--as {staff_id}: staff of {mine} only, and {what} (the global staff, in "
+        "STAFF_USER_IDS, may act on it)"
+    )
+
+
 def cmd_volunteers_decide(args: argparse.Namespace, settings: Settings) -> int:
-    """Approve, reject or revoke a volunteer; they are told when the bot next sends."""
+    """Approve, reject or revoke a volunteer as the staff member `--as` names, in the audit
+    log; they are told when the bot next sends."""
     action = args.volunteers_command
 
-    async def decide(desk: Any) -> Any:
-        if await desk.volunteers.get(args.id) is None:
-            return "missing"
-        only = [args.municipality] if args.municipality else None
-        if action == "revoke":
-            return await desk.volunteers.revoke(args.id, None, only)
-        if action == "approve":
-            # Staff at the command line may approve again someone rejected or revoked.
-            return await desk.volunteers.decide(
-                args.id, True, None, ("pending", "rejected", "revoked"), only
+    async def decide(services: Services) -> Volunteer:
+        actor, scope = await _actor(services, args.staff)
+        volunteer = await services.desk.volunteers.get(args.id)
+        if volunteer is None:
+            raise BotError(f"there is no volunteer {args.id} (see: python -m bot volunteers list)")
+        places = ", ".join(volunteer.municipalities) or "anywhere"
+        place = args.municipality
+        if place is not None and place not in volunteer.municipalities:
+            raise BotError(
+                f"volunteer {args.id} signed up for {places}, not {place}"
+                + ("" if volunteer.municipalities else ": decide without --municipality")
             )
-        return await desk.volunteers.decide(args.id, False, None, municipalities=only)
+        if not await services.actions.may_act(scope, "volunteers", args.id, place):
+            raise _not_theirs(args.staff, scope, f"volunteer {args.id} signed up for {places}")
+        actions = services.actions
+        if action == "revoke":
+            done = await actions.revoke(actor, args.id, place)
+        else:
+            # Staff at the command line may approve again someone rejected or revoked.
+            approve = action == "approve"
+            done = await actions.decide(actor, args.id, approve, place, again=True)
+        if done is None:
+            wanted = {"revoke": "approved", "approve": "pending, rejected or revoked"}.get(
+                action, "pending"
+            )
+            raise BotError(
+                f"volunteer {args.id} is not {wanted} (see: python -m bot volunteers list)"
+            )
+        return done
 
-    volunteer = _desk_call(settings, decide)
-    if volunteer == "missing":
-        raise BotError(f"there is no volunteer {args.id} (see: python -m bot volunteers list)")
-    if volunteer is None:
-        wanted = {"revoke": "approved", "approve": "pending, rejected or revoked"}.get(
-            action, "pending"
-        )
-        raise BotError(f"volunteer {args.id} is not {wanted} (see: python -m bot volunteers list)")
+    volunteer = _services_call(settings, decide)
     states = ", ".join(f"{m}: {state}" for m, state in volunteer.approvals)
     print(
         f"volunteer {args.id} ({volunteer.name or '-'}) is now {volunteer.state}"
@@ -501,11 +541,75 @@ def cmd_volunteers_decide(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _request_for(services: Services, ref: str, staff_id: int) -> tuple[Actor, HelpRequest]:
+    """The request `ref` and the staff member `--as` names, who must be staff of its
+    municipality."""
+    actor, scope = await _actor(services, staff_id)
+    request = await services.desk.requests.by_ref(ref)
+    if request is None:
+        raise BotError(f"no help request {ref!r} (see: python -m bot queue list)")
+    if not await services.actions.may_act(scope, "requests", request.id):
+        where = f"is {request.municipality}'s" if request.municipality else "has no municipality"
+        raise _not_theirs(staff_id, scope, f"{request.ref} {where}")
+    return actor, request
+
+
+def cmd_queue_close(args: argparse.Namespace, settings: Settings) -> int:
+    """Close a request as the staff chat's Close does, as the staff member `--as` names."""
+
+    async def close(services: Services) -> HelpRequest:
+        actor, request = await _request_for(services, args.ref, args.staff)
+        if not await services.actions.close_request(actor, request.id):
+            raise BotError(f"{request.ref} is {request.state}: only an active request closes")
+        return request
+
+    request = _services_call(settings, close)
+    print(f"{request.ref} closed; the resident and any volunteer are told when the bot next sends")
+    return 0
+
+
+# What a hand-over that did not happen says, by the help desk's claim status.
+_NOT_HANDED = {
+    "not_volunteer": "is not an approved volunteer",
+    "elsewhere": "is not approved for the request's municipality",
+    "missing": "cannot take it: the request is gone",
+    "taken": "cannot take it: another volunteer has it (close it, or ask them to release it)",
+    "closed": "cannot take it: the request is closed",
+}
+
+
+def cmd_queue_assign(args: argparse.Namespace, settings: Settings) -> int:
+    """Hand a request to a volunteer as the staff chat's hand-over does, as the staff member
+    `--as` names."""
+
+    async def assign(services: Services) -> tuple[HelpRequest, str]:
+        actor, request = await _request_for(services, args.ref, args.staff)
+        status = await services.actions.hand_over(actor, request.id, args.volunteer)
+        return request, status
+
+    request, status = _services_call(settings, assign)
+    if status == "yours":
+        print(f"{request.ref} is {args.volunteer}'s already")
+        return 0
+    if status != "won":
+        raise BotError(f"volunteer {args.volunteer} {_NOT_HANDED.get(status, status)}")
+    print(
+        f"{request.ref} handed to {args.volunteer}; they and the resident are told when the bot "
+        "next sends"
+    )
+    return 0
+
+
 def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
     """Erase everything about a person, as their /forgetme does (for a request by other
-    means: a phone call, a letter). Their active requests are cancelled and their
-    volunteers told when the bot next sends."""
-    erased = _services_call(settings, lambda services: services.forget_person(args.id))
+    means: a phone call, a letter), as the staff member `--as` names. Their active requests
+    are cancelled and their volunteers told when the bot next sends."""
+
+    async def erase(services: Services) -> int:
+        actor, _ = await _actor(services, args.staff)
+        return await services.erase_for_staff(args.id, actor)
+
+    erased = _services_call(settings, erase)
     print(f"erased everything about {args.id} ({erased} help request(s))")
     return 0
 
@@ -704,6 +808,19 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date written as YYYY-MM-DD") from None
 
 
+def _add_staff(parser: argparse.ArgumentParser) -> None:
+    """The required `--as STAFF_ID` of a command that changes something as staff."""
+    parser.add_argument(
+        "--as",
+        dest="staff",
+        type=int,
+        required=True,
+        metavar="STAFF_ID",
+        help="your Telegram user id, listed in STAFF_USER_IDS or STAFF_USER_IDS_<MUNICIPALITY>: "
+        "the audit log records that you did it, from the command line",
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
@@ -838,11 +955,13 @@ def _build_parser() -> argparse.ArgumentParser:
 
     queue = commands.add_parser(
         "queue",
-        help="see help requests: list, show, export",
-        description="The volunteer queue, read from the bot's database (DATA_DIR).",
+        help="see help requests (list, show, export), close or hand them over",
+        description="The volunteer queue, read from the bot's database (DATA_DIR). Closing "
+        "and handing over are staff actions: name yourself with --as.",
         epilog="examples:\n  python -m bot queue list --state open"
         "\n  python -m bot queue show A-1042"
-        "\n  python -m bot queue export --csv > requests.csv",
+        "\n  python -m bot queue export --csv > requests.csv"
+        "\n  python -m bot queue close A-1042 --as 555000111",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     queue_commands = queue.add_subparsers(
@@ -876,13 +995,35 @@ def _build_parser() -> argparse.ArgumentParser:
         "--csv", action="store_true", help="CSV output (the default and only format)"
     )
     export.set_defaults(handler=cmd_queue_export)
+    close = queue_commands.add_parser(
+        "close",
+        help="close a request, as the staff chat's Close does",
+        description="Close an open or claimed request as the staff member --as names; the "
+        "resident and any volunteer are told when the bot next sends. In the audit log.",
+        epilog="example: python -m bot queue close A-1042 --as 555000111",
+    )
+    close.add_argument("ref", help="the request's reference, such as A-1042")
+    _add_staff(close)
+    close.set_defaults(handler=cmd_queue_close)
+    assign = queue_commands.add_parser(
+        "assign",
+        help="hand a request to a volunteer, as the staff chat's hand-over does",
+        description="Hand an open request to an approved volunteer as the staff member --as "
+        "names; they and the resident are told when the bot next sends. In the audit log.",
+        epilog="example: python -m bot queue assign A-1042 123456789 --as 555000111",
+    )
+    assign.add_argument("ref", help="the request's reference, such as A-1042")
+    assign.add_argument("volunteer", type=int, help="the volunteer's Telegram user id")
+    _add_staff(assign)
+    assign.set_defaults(handler=cmd_queue_assign)
 
     volunteers = commands.add_parser(
         "volunteers",
         help="list, approve, reject or revoke volunteers",
-        description="Vetting volunteers. The bot tells them the outcome.",
+        description="Vetting volunteers. The bot tells them the outcome. Deciding is a staff "
+        "action: name yourself with --as.",
         epilog="examples:\n  python -m bot volunteers list --state pending"
-        "\n  python -m bot volunteers approve 123456789",
+        "\n  python -m bot volunteers approve 123456789 --as 555000111",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     volunteer_commands = volunteers.add_subparsers(
@@ -915,9 +1056,10 @@ def _build_parser() -> argparse.ArgumentParser:
         decide = volunteer_commands.add_parser(
             name,
             help=summary,
-            description=f"{summary[0].upper()}{summary[1:]} by Telegram user id.",
-            epilog=f"examples:\n  python -m bot volunteers {name} 123456789"
-            f"\n  python -m bot volunteers {name} 123456789 --municipality asker",
+            description=f"{summary[0].upper()}{summary[1:]} by Telegram user id, as the staff "
+            "member --as names (in the audit log).",
+            epilog=f"examples:\n  python -m bot volunteers {name} 123456789 --as 555000111"
+            f"\n  python -m bot volunteers {name} 123456789 --municipality asker --as 555000111",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         decide.add_argument("id", type=int, help="the volunteer's Telegram user id")
@@ -926,16 +1068,19 @@ def _build_parser() -> argparse.ArgumentParser:
             help="only for this municipality (an id such as asker; default: every one the "
             "volunteer signed up for)",
         )
+        _add_staff(decide)
         decide.set_defaults(handler=cmd_volunteers_decide)
 
     erase = commands.add_parser(
         "erase",
         help="erase everything about a resident or volunteer, as /forgetme does",
         description="Erase a person's requests, questions, choices and subscriptions by "
-        "Telegram user id, as their /forgetme does.",
-        epilog="example: python -m bot erase 123456789",
+        "Telegram user id, as their /forgetme does, as the staff member --as names (the audit "
+        "log records the erasure, not whom it erased).",
+        epilog="example: python -m bot erase 123456789 --as 555000111",
     )
     erase.add_argument("id", type=int, help="the person's Telegram user id")
+    _add_staff(erase)
     erase.set_defaults(handler=cmd_erase)
 
     evaluation = commands.add_parser(

@@ -33,3 +33,10 @@ class UsageError(BotError):
     """A command was called with arguments that do not fit."""
 
     exit_status = 2
+
+
+class NotStaffError(BotError):
+    """A command that changes something was run `--as` someone who is not configured staff,
+    or not staff of the municipality it is about."""
+
+    exit_status = 2

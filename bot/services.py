@@ -13,7 +13,8 @@ from pathlib import Path
 
 from bot.answering.service import KnowledgeService, forget_recent_messages
 from bot.config import Settings
-from bot.console.auth import Audit, ConsoleAuth
+from bot.console.actions import StaffActions
+from bot.console.auth import ERASED, Actor, Audit, ConsoleAuth
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.outbox import queue_view
 from bot.helpdesk.routing import Chats
@@ -81,6 +82,8 @@ class Services:
             retention_seconds=settings.retention_days * 86400,
             wake_outbox=wake_outbox,
         )
+        # Staff changes, audited: what the console's buttons and the command line call.
+        self.actions = StaffActions(self.db, self.desk, self.audit)
 
     @property
     def knowledge(self) -> KnowledgeService:
@@ -135,6 +138,13 @@ class Services:
         await self.residents.forget(user_id)
         await self.audit.forget(user_id)
         await self.drop_cached_people()
+        return erased
+
+    async def erase_for_staff(self, user_id: int, by: Actor) -> int:
+        """`forget_person` at a staff member's hand (someone asked by phone or letter), in
+        the audit log as "erase" with no one named: the log must not keep whom it erased."""
+        erased = await self.forget_person(user_id)
+        await self.audit.record(by, "erase", ERASED)
         return erased
 
     async def drop_caches_if_erased(self) -> bool:

@@ -5,14 +5,21 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from bot.config import Settings
+from bot.console.auth import Audit, AuditEntry
+from bot.console.web.pages import ReportCache, View, audit
+from bot.console.web.views import Texts
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.intake import Conversation
+from bot.services import Services
 from bot.storage import Database
+from bot.types import Lang
 
 PHONE = "+4791234567"
 
@@ -40,11 +47,32 @@ async def seed(data_dir: Path) -> None:
         )
 
 
+# Staff everywhere (STAFF_USER_IDS), Asker's staff only (STAFF_USER_IDS_ASKER), and
+# Öckerö's.
+STAFF, ASKER_STAFF, OCKERO_STAFF = "555", "777", "888"
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("STAFF_USER_IDS", STAFF)
+    monkeypatch.setenv("STAFF_USER_IDS_ASKER", ASKER_STAFF)
+    monkeypatch.setenv("STAFF_USER_IDS_OCKERO", OCKERO_STAFF)
     asyncio.run(seed(tmp_path))
     return tmp_path
+
+
+async def _audit(data_dir: Path) -> list[AuditEntry]:
+    async with Database(data_dir / "bot.db") as db:
+        return list(reversed(await Audit(db).latest()))
+
+
+def audit_log(data_dir: Path) -> list[tuple[int, str | None, str, str | None, str | None, str]]:
+    """The audit log, oldest first: who, their name, what, to whom, where about, from where."""
+    return [
+        (e.staff_id, e.staff_name, e.action, e.target, e.municipality, e.surface)
+        for e in asyncio.run(_audit(data_dir))
+    ]
 
 
 def test_queue_list_and_filter(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,22 +109,163 @@ def test_queue_export_has_no_personal_data(
 def test_volunteers_approve_revoke(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["volunteers", "list", "--state", "pending"]) == 0
     assert "Ola Nordmann" in capsys.readouterr().out
-    assert main(["volunteers", "approve", "2001"]) == 0
+    assert main(["volunteers", "approve", "2001", "--as", STAFF]) == 0
     assert "is now approved" in capsys.readouterr().out
-    assert main(["volunteers", "approve", "2001"]) == 1
+    assert main(["volunteers", "approve", "2001", "--as", STAFF]) == 1
     assert "is not pending, rejected or revoked" in capsys.readouterr().err
-    assert main(["volunteers", "revoke", "2001"]) == 0
+    assert main(["volunteers", "revoke", "2001", "--as", STAFF]) == 0
     assert "is now revoked" in capsys.readouterr().out
     # Staff may approve again from the command line someone they revoked.
-    assert main(["volunteers", "approve", "2001"]) == 0
+    assert main(["volunteers", "approve", "2001", "--as", STAFF]) == 0
     assert "is now approved" in capsys.readouterr().out
+    # Each decision that happened is in the audit log, from the command line; the one that
+    # changed nothing is not.
+    ola = "Ola (2001)"
+    assert audit_log(data_dir) == [
+        (555, None, "approve", ola, None, "cli"),
+        (555, None, "revoke", ola, None, "cli"),
+        (555, None, "approve", ola, None, "cli"),
+    ]
 
 
 def test_deciding_about_someone_who_never_registered_says_so(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["volunteers", "approve", "9999"]) == 1
+    assert main(["volunteers", "approve", "9999", "--as", STAFF]) == 1
     assert "there is no volunteer 9999" in capsys.readouterr().err
+    assert audit_log(data_dir) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["volunteers", "approve", "2001"],
+        ["volunteers", "reject", "2001"],
+        ["volunteers", "revoke", "2001"],
+        ["queue", "close", "A-1001"],
+        ["queue", "assign", "A-1001", "2001"],
+        ["erase", "1001"],
+    ],
+)
+def test_every_change_needs_the_staff_member_it_is_done_as(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """Without --as, argparse's usage error; --as someone who is not staff, a named error
+    that says where staff are listed. Nothing changes either way."""
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    assert "the following arguments are required: --as" in capsys.readouterr().err
+    assert main([*argv, "--as", "4242"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --as 4242: not staff: list them in STAFF_USER_IDS")
+    assert "STAFF_USER_IDS_<MUNICIPALITY>" in err
+    assert main(["queue", "list"]) == 0
+    assert "A-1001   open" in capsys.readouterr().out
+    assert main(["volunteers", "list"]) == 0
+    assert "pending" in capsys.readouterr().out
+    assert audit_log(data_dir) == []
+
+
+def test_the_help_of_each_change_shows_an_example_with_as(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for argv in (
+        ["volunteers", "approve"],
+        ["volunteers", "reject"],
+        ["volunteers", "revoke"],
+        ["queue", "close"],
+        ["queue", "assign"],
+        ["erase"],
+    ):
+        with pytest.raises(SystemExit):
+            main([*argv, "--help"])
+        out = capsys.readouterr().out
+        assert f"example: python -m bot {' '.join(argv)} " in out.replace(
+            "examples:\n  ", "example: "
+        )
+        assert "--as STAFF_ID" in out and "--as 555000111" in out
+
+
+def test_a_municipalitys_staff_decide_only_for_it(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As in the staff chats and the console: Asker's staff decide for Asker alone, and a
+    volunteer who signed up for Asker and Öckerö needs staff of both (or the global staff)."""
+    asyncio.run(_two_municipalities(data_dir))
+    assert main(["volunteers", "approve", "2002", "--as", ASKER_STAFF]) == 2
+    err = capsys.readouterr().err
+    assert "--as 777: staff of asker only, and volunteer 2002 signed up for asker, ockero" in err
+    # Ola registered before municipalities were asked: the global staff decide for him.
+    assert main(["volunteers", "approve", "2001", "--as", ASKER_STAFF]) == 2
+    capsys.readouterr()
+    assert main(["volunteers", "approve", "2001", "--municipality", "asker", "--as", STAFF]) == 1
+    assert "volunteer 2001 signed up for anywhere, not asker: decide without --municipality" in (
+        capsys.readouterr().err
+    )
+    assert main(["volunteers", "approve", "2002", "--municipality", "bergen", "--as", STAFF]) == 1
+    assert "volunteer 2002 signed up for asker, ockero, not bergen" in capsys.readouterr().err
+    assert (
+        main(["volunteers", "revoke", "2002", "--municipality", "ockero", "--as", ASKER_STAFF]) == 2
+    )
+    capsys.readouterr()
+    assert (
+        main(["volunteers", "approve", "2002", "--municipality", "ockero", "--as", OCKERO_STAFF])
+        == 0
+    )
+    assert "(asker: approved, ockero: approved)" in capsys.readouterr().out
+    assert (
+        main(["volunteers", "revoke", "2002", "--municipality", "asker", "--as", ASKER_STAFF]) == 0
+    )
+    capsys.readouterr()
+    per = "Per (2002)"
+    assert audit_log(data_dir) == [
+        (888, None, "approve", per, "ockero", "cli"),
+        (777, None, "revoke", per, "asker", "cli"),
+    ]
+
+
+def test_queue_close_and_assign_as_the_staff_chat_does(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["queue", "assign", "A-1001", "2001", "--as", STAFF]) == 1
+    assert "volunteer 2001 is not an approved volunteer" in capsys.readouterr().err
+    assert main(["volunteers", "approve", "2001", "--as", STAFF]) == 0
+    # Öckerö's staff may not touch Asker's request; Asker's may.
+    assert main(["queue", "assign", "A-1001", "2001", "--as", OCKERO_STAFF]) == 2
+    assert "staff of ockero only, and A-1001 is asker's" in capsys.readouterr().err
+    assert main(["queue", "assign", "a-1001", "2001", "--as", ASKER_STAFF]) == 0
+    assert "A-1001 handed to 2001" in capsys.readouterr().out
+    assert main(["queue", "assign", "A-1001", "2001", "--as", ASKER_STAFF]) == 0
+    assert "A-1001 is 2001's already" in capsys.readouterr().out
+    assert main(["queue", "close", "A-1001", "--as", OCKERO_STAFF]) == 2
+    capsys.readouterr()
+    assert main(["queue", "close", "A-1001", "--as", ASKER_STAFF]) == 0
+    assert "A-1001 closed" in capsys.readouterr().out
+    assert main(["queue", "close", "A-1001", "--as", ASKER_STAFF]) == 1
+    assert "A-1001 is cancelled: only an active request closes" in capsys.readouterr().err
+    assert main(["queue", "close", "A-9", "--as", ASKER_STAFF]) == 1
+    assert "no help request 'A-9'" in capsys.readouterr().err
+    assert main(["queue", "show", "A-1001"]) == 0
+    assert "cancelled" in capsys.readouterr().out
+    assert audit_log(data_dir)[1:] == [
+        (777, None, "hand_over", "A-1001 → Ola (2001)", "asker", "cli"),
+        (777, None, "close", "A-1001", "asker", "cli"),
+    ]
+
+
+async def _signed_in_before(data_dir: Path) -> None:
+    """Staff member 555 pressed a staff chat's button once: the log knows their first name."""
+    async with Database(data_dir / "bot.db") as db:
+        await Audit(db).record_by(555, "Kari", "reload")
+
+
+def test_the_log_names_the_staff_member_as_telegram_last_did(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_signed_in_before(data_dir))
+    assert main(["volunteers", "reject", "2001", "--as", STAFF]) == 0
+    assert audit_log(data_dir)[-1] == (555, "Kari", "reject", "Ola (2001)", None, "cli")
 
 
 async def test_staff_see_that_a_new_volunteer_was_revoked_before(tmp_path: Path) -> None:
@@ -127,12 +296,14 @@ def test_missing_database_is_a_clear_error(
 def test_erase_forgets_a_resident_as_forgetme_does(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["erase", "1001"]) == 0
+    assert main(["erase", "1001", "--as", ASKER_STAFF]) == 0
     assert "1 help request(s)" in capsys.readouterr().out
     assert main(["queue", "show", "A-1001"]) == 0
     out = capsys.readouterr().out
     assert "cancelled" in out and PHONE not in out and "lufte hunden" not in out
     assert "Kari" not in out
+    # Who erased is logged; whom, not.
+    assert audit_log(data_dir) == [(777, None, "erase", "(erased)", None, "cli")]
 
 
 async def _two_municipalities(data_dir: Path) -> None:
@@ -175,3 +346,31 @@ def test_volunteers_list_shows_the_state_in_each_municipality(
     assert main(["volunteers", "list", "--municipality", "asker", "--state", "approved"]) == 0
     out = capsys.readouterr().out.splitlines()[1:]
     assert [line.split()[0] for line in out] == ["2002"] and out[0].endswith("asker: approved")
+
+
+async def _audit_page(data_dir: Path, lang: Lang) -> list[list[str]]:
+    """The console's audit page as the global staff read it in `lang`."""
+    async with Services(replace(Settings(), data_dir=data_dir)) as services:
+        view = View(services, ReportCache(services.knowledge.root), lang, None)
+        page = await audit(view)
+        return [[str(cell) for cell in row] for row in page.tables[0].rows]
+
+
+@pytest.mark.parametrize(
+    ("lang", "where", "erased"),
+    [
+        ("nb", "kommandolinjen", "slettet alt om en person"),
+        ("sv", "kommandoraden", "raderade allt om en person"),
+        ("en", "the command line", "erased everything about a person"),
+    ],
+)
+def test_the_consoles_audit_page_shows_what_was_done_at_the_command_line(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], lang: Lang, where: str, erased: str
+) -> None:
+    asyncio.run(_signed_in_before(data_dir))
+    assert main(["volunteers", "approve", "2001", "--as", STAFF]) == 0
+    assert main(["erase", "1001", "--as", ASKER_STAFF]) == 0
+    newest, approved, _ = asyncio.run(_audit_page(data_dir, lang))
+    t = Texts(lang)
+    assert newest[1:] == ["? (777)", erased, "(erased)", where]
+    assert approved[1:] == ["Kari (555)", t("console_audit_approve"), "Ola (2001)", where]

@@ -1,12 +1,13 @@
-"""The one adapter between the console's buttons and the help desk.
+"""The one adapter between the console's buttons, the command line and the help desk.
 
 Each change calls the very help desk method the staff chat's button calls, so the resident,
 the volunteer and the volunteer group are told through the outbox exactly as from the chat,
-and each is written to the audit log.
+and each is written to the audit log: as the console session's staff member, or as the
+`Actor` the command line names with `--as`.
 
 Volunteer decisions pass no staff id to the help desk: for the help desk that means a decision
 made away from the staff chat, whose registration post then shows the outcome and loses its
-buttons (as for the command line). Who decided is in the audit log.
+buttons. Who decided is in the audit log.
 """
 
 from __future__ import annotations
@@ -14,14 +15,21 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection
 
-from bot.console.auth import Audit, Session, volunteer_target
+from bot.console.auth import Actor, Audit, Session, volunteer_target
 from bot.helpdesk.desk import HelpDesk
+from bot.helpdesk.models import Volunteer
 from bot.helpdesk.routing import StaffScope, may_act
 from bot.storage.db import Database, now
 from bot.storage.records import wording_key
 
+# Who takes an action: a console session's staff member, or the command line's `--as`.
+Who = Session | Actor
+# Where a volunteer may be approved from: pending, or (`again`, as staff may from the command
+# line) rejected or revoked before.
+AGAIN = ("pending", "rejected", "revoked")
 
-class ConsoleActions:
+
+class StaffActions:
     """Close, hand over, approve, reject, revoke, and mark a group handled, each audited."""
 
     def __init__(self, db: Database, desk: HelpDesk, audit: Audit) -> None:
@@ -47,50 +55,56 @@ class ConsoleActions:
             return may_act(scope, volunteer.municipalities)
         return scope.is_staff
 
-    async def close_request(self, session: Session, request_id: int) -> bool:
+    async def close_request(self, who: Who, request_id: int) -> bool:
         """As the staff chat's Close: the resident and any volunteer are told."""
         request = await self.desk.requests.close_by_staff(request_id)
         if request is not None:
-            await self.audit.record(session, "close", request.ref, request.municipality)
+            await self.audit.record(who, "close", request.ref, request.municipality)
         return request is not None
 
-    async def hand_over(self, session: Session, request_id: int, volunteer_id: int) -> str:
+    async def hand_over(self, who: Who, request_id: int, volunteer_id: int) -> str:
         """As the staff chat's hand-over: the help desk's claim status ("won" when it worked)."""
         result = await self.desk.requests.assign(request_id, volunteer_id)
         if result.status == "won" and result.request is not None:
             volunteer = await self.desk.volunteers.get(volunteer_id)
-            who = volunteer_target(volunteer.name if volunteer else None, volunteer_id)
+            to = volunteer_target(volunteer.name if volunteer else None, volunteer_id)
             await self.audit.record(
-                session, "hand_over", f"{result.request.ref} → {who}", result.request.municipality
+                who, "hand_over", f"{result.request.ref} → {to}", result.request.municipality
             )
         return result.status
 
     async def decide(
-        self, session: Session, user_id: int, approve: bool, municipality: str | None = None
-    ) -> bool:
+        self,
+        who: Who,
+        user_id: int,
+        approve: bool,
+        municipality: str | None = None,
+        again: bool = False,
+    ) -> Volunteer | None:
         """As the staff chat's Approve and Reject, for `municipality` alone (all of the
-        volunteer's, when None): the volunteer is told what for."""
+        volunteer's, when None): the volunteer is told what for. Only a pending volunteer,
+        unless `again` approves someone rejected or revoked. The volunteer as they are now,
+        or None when nothing changed."""
+        states = AGAIN if approve and again else ("pending",)
         volunteer = await self.desk.volunteers.decide(
-            user_id, approve, None, municipalities=_just(municipality)
+            user_id, approve, None, states, _just(municipality)
         )
         if volunteer is not None:
             action = "approve" if approve else "reject"
             where = municipality or _only(volunteer.municipalities)
-            await self.audit.record(
-                session, action, volunteer_target(volunteer.name, user_id), where
-            )
-        return volunteer is not None
+            await self.audit.record(who, action, volunteer_target(volunteer.name, user_id), where)
+        return volunteer
 
-    async def revoke(self, session: Session, user_id: int, municipality: str | None = None) -> bool:
+    async def revoke(
+        self, who: Who, user_id: int, municipality: str | None = None
+    ) -> Volunteer | None:
         """As the staff chat's Revoke: their requests there go back to the queue; they are
-        told."""
+        told. The volunteer as they are now, or None when nothing changed."""
         volunteer = await self.desk.volunteers.revoke(user_id, None, _just(municipality))
         if volunteer is not None:
             where = municipality or _only(volunteer.municipalities)
-            await self.audit.record(
-                session, "revoke", volunteer_target(volunteer.name, user_id), where
-            )
-        return volunteer is not None
+            await self.audit.record(who, "revoke", volunteer_target(volunteer.name, user_id), where)
+        return volunteer
 
     async def owner_of(self, key: str, municipalities: Collection[str]) -> str | None:
         """Which of `municipalities` the unanswered wording `key` was asked in, or None.
@@ -113,9 +127,7 @@ class ConsoleActions:
 
         return await self.db.read(run) if mine else None
 
-    async def mark_handled(
-        self, session: Session, key: str, municipality: str | None = None
-    ) -> None:
+    async def mark_handled(self, who: Who, key: str, municipality: str | None = None) -> None:
         """An unanswered-questions group is dealt with (the reports read handled_groups)."""
 
         def run(connection: sqlite3.Connection) -> None:
@@ -124,11 +136,11 @@ class ConsoleActions:
                    VALUES (?, ?, ?)
                    ON CONFLICT (key) DO UPDATE SET staff_id = excluded.staff_id,
                      handled_at = excluded.handled_at""",
-                (key, session.staff_id, now()),
+                (key, who.staff_id, now()),
             )
 
         await self.db.run_write(run)
-        await self.audit.record(session, "mark_handled", key, municipality)
+        await self.audit.record(who, "mark_handled", key, municipality)
 
 
 def _just(municipality: str | None) -> list[str] | None:

@@ -43,6 +43,27 @@ class Session:
     def csrf_matches(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self.csrf.encode())
 
+    @property
+    def actor(self) -> Actor:
+        """Who acts from this session, for the audit log."""
+        return Actor(self.staff_id, self.staff_name, CONSOLE)
+
+
+# Where a staff action was taken: a console page, a staff chat's button or command, or the
+# command line (`python -m bot ... --as STAFF_ID`).
+CONSOLE = "console"
+CHAT = "chat"
+CLI = "cli"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A staff member taking an action, and where: the audit log's who and where."""
+
+    staff_id: int
+    staff_name: str | None
+    surface: str = CONSOLE
+
 
 _SESSION_COLUMNS = "token_hash, staff_id, staff_name, language, csrf, expires_at"
 # What an audit entry's target becomes when the person it named is erased.
@@ -154,11 +175,6 @@ class ConsoleAuth:
         await self.db.run_write(run)
 
 
-# Where a staff action was taken: a console page, or a staff chat's button or command.
-CONSOLE = "console"
-CHAT = "chat"
-
-
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     id: int
@@ -190,15 +206,16 @@ class Audit:
 
     async def record(
         self,
-        session: Session,
+        who: Session | Actor,
         action: str,
         target: str | None = None,
         municipality: str | None = None,
     ) -> None:
-        """A console action. `municipality` is the one it was about (None for signing in and
-        out)."""
+        """An action from a console session, or by an `Actor` (the command line's).
+        `municipality` is the one it was about (None for signing in and out)."""
+        actor = who.actor if isinstance(who, Session) else who
         await self.record_by(
-            session.staff_id, session.staff_name, action, target, municipality, CONSOLE
+            actor.staff_id, actor.staff_name, action, target, municipality, actor.surface
         )
 
     async def record_by(
@@ -218,6 +235,17 @@ class Audit:
                VALUES (?, ?, ?, ?, ?, ?, ?)""",
             (staff_id, staff_name, action, target, int(self.clock()), municipality, surface),
         )
+
+    async def name_of(self, staff_id: int) -> str | None:
+        """The first name the log last recorded for `staff_id` (from Telegram, in a staff
+        chat or a console sign-in), for an actor who has none of their own: the command
+        line knows only an id."""
+        found = await self.db.fetchval(
+            """SELECT staff_name FROM console_audit
+               WHERE staff_id = ? AND staff_name IS NOT NULL ORDER BY id DESC LIMIT 1""",
+            (staff_id,),
+        )
+        return str(found) if found is not None else None
 
     async def forget(self, user_id: int) -> int:
         """A volunteer asked to be forgotten: entries that name them keep what was done, not

@@ -24,7 +24,7 @@ import math
 import sqlite3
 import statistics
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -241,6 +241,10 @@ async def overview(
 
 # -- unanswered questions ------------------------------------------------------------------
 
+# Groups unanswered rows (text, municipality, count) into at most that many groups, as
+# `cluster_similar` does: the indexes of each group's rows.
+Grouper = Callable[[list[tuple[str, str | None, int]], int], Awaitable[list[list[int]]]]
+
 
 @dataclass(frozen=True, slots=True)
 class Example:
@@ -290,12 +294,14 @@ async def unanswered(
     examples: int = 5,
     include_handled: bool = False,
     memo: SimilarityMemo | None = None,
+    group: Grouper | None = None,
 ) -> UnansweredReport:
     """What the bot could not answer in the last `days` days, near-duplicates grouped (with
     `group_similar`'s rule), most asked first. `handled` is the set of keys staff marked
     handled; those groups are left out unless `include_handled`. Texts are masked in `lang`,
-    the staff member's language. `memo` keeps the comparisons between calls (the console
-    keeps one: a page shown again compares only what is new)."""
+    the staff member's language. `memo` keeps the comparisons between calls (a page shown
+    again compares only what is new); `group`, when given, groups instead (the console's
+    cache: one grouping of the same questions however many pages ask at once)."""
     rows = await db.fetchall(
         f"""SELECT text, municipality, language, COUNT(*) AS asked, MAX(asked_at) AS last
             FROM questions
@@ -312,9 +318,12 @@ async def unanswered(
     # Each handled key can hide at most one group: form enough to show `limit` others.
     # Off the event loop: grouping a cold page compares for a few hundred milliseconds, and
     # residents' answers must not wait for it.
-    clusters = await asyncio.to_thread(
-        functools.partial(cluster_similar, plain, max_groups=limit + len(handled), memo=memo)
-    )
+    if group is not None:
+        clusters = await group(plain, limit + len(handled))
+    else:
+        clusters = await asyncio.to_thread(
+            functools.partial(cluster_similar, plain, max_groups=limit + len(handled), memo=memo)
+        )
     for members in clusters:
         # Wordings that differ only in case or punctuation are one example.
         merged: dict[str, list[int]] = {}

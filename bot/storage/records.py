@@ -248,6 +248,10 @@ class SimilarityMemo:
     def __len__(self) -> int:
         return len(self._seen)
 
+    def __contains__(self, folded: object) -> bool:
+        """Whether the folded wording `folded` is kept."""
+        return folded in self._seen
+
     def best(self, folded: str, known: set[str], index_of: dict[str, int]) -> int | None:
         """The index in `index_of` of the wording in `known` most like `folded` (the first
         of the best, as rapidfuzz's extractOne), or None when none is like it."""

@@ -35,7 +35,7 @@ from bot.helpdesk.repository import first_name
 from bot.helpdesk.routing import EVERYWHERE, StaffScope, may_claim
 from bot.kb.knowledge import SHARED, KnowledgeBase
 from bot.services import Services
-from bot.storage.records import SimilarityMemo
+from bot.storage.records import SimilarityMemo, cluster_similar
 from bot.types import Lang
 
 # Closed requests shown per state; the CSV has the same rows.
@@ -50,14 +50,34 @@ HANDLED_SHOWN = 50
 NEW_ENTRY = ""  # the entry choice that asks for a new entry's snippet
 MAX_ENTRY_ID = 100  # longer is no entry's id: cut before it is looked up or shown
 SNIPPETS_KEPT = 2_000  # a few pages' worth, each in a few languages
+# Groupings kept (each municipality's and all, in a few states of the questions); beyond it,
+# only the running ones.
+GROUPINGS_KEPT = 64
+# Times the unanswered page reads its report when an erasure comes in the middle of one.
+REFILLS = 3
+
+
+# A grouping's input (the unanswered wordings, most asked first, and the most groups it
+# forms) and its output, the indexes of each group's rows.
+Grouping = tuple[int, tuple[tuple[str, str | None, int], ...]]
+Clusters = list[list[int]]
 
 
 class ReportCache:
     """What the report pages keep between requests: one masker per loaded knowledge base
-    (building one reads every text of it) and the knowledge folder's last check."""
+    (building one reads every text of it), the unanswered page's comparisons, groupings and
+    snippets, and the knowledge folder's last check.
+
+    A refill (a page, or the start-up warm-up) takes the `generation` when it begins and
+    passes it to what it keeps here. An erasure (`forget_people`) starts a new generation:
+    a refill that began before it may still hold the erased person's words (it read them
+    before they were erased), so nothing it makes after is kept. The comparisons and the
+    masked texts are written from deep inside a refill, so each generation has objects of
+    its own: what an older refill writes goes into its generation's, which no one reads."""
 
     def __init__(self, root: Path) -> None:
         self.checks = FolderChecks(root)
+        self.generation = 0
         self._masker: tuple[KnowledgeBase, Masker] | None = None
         # The unanswered page's comparisons and YAML snippets, kept between requests: a
         # page shown again compares only the wordings and groups that are new since, and
@@ -65,12 +85,23 @@ class ReportCache:
         self.similar = SimilarityMemo()
         self._snippets: dict[tuple[object, ...], Snippet] = {}
         self._snippets_of: KnowledgeBase | None = None
+        # Each grouping of this generation, running or done, by its input: a page opened
+        # while the start-up warm-up (or another page) groups the same questions waits for
+        # that one instead of grouping them again, and one opened after finds it done.
+        self._groupings: dict[Grouping, asyncio.Task[Clusters]] = {}
 
     def snippet(
-        self, kb: KnowledgeBase, key: tuple[object, ...], make: Callable[[], Snippet]
+        self,
+        kb: KnowledgeBase,
+        key: tuple[object, ...],
+        make: Callable[[], Snippet],
+        generation: int | None = None,
     ) -> Snippet:
         """The snippet `make` writes from `kb` for `key` (everything else it depends on),
-        kept until the knowledge base is reloaded."""
+        kept until the knowledge base is reloaded; not kept for a refill of an earlier
+        `generation`."""
+        if generation is not None and generation != self.generation:
+            return make()
         if kb is not self._snippets_of:
             self._snippets, self._snippets_of = {}, kb
         found = self._snippets.get(key)
@@ -80,20 +111,64 @@ class ReportCache:
             found = self._snippets[key] = make()
         return found
 
-    def forget_people(self) -> None:
-        """Drop every kept wording, snippet and masked text: after an erasure, none of the
-        erased resident's words stay in memory. They refill from the database."""
-        self.similar.clear()
-        self._snippets.clear()
-        if self._masker is not None:
-            self._masker[1].forget()
+    async def group(
+        self, rows: list[tuple[str, str | None, int]], max_groups: int, generation: int
+    ) -> Clusters:
+        """`cluster_similar(rows, max_groups)` with this generation's comparisons, once per
+        input: the grouping of the same rows running or done is shared (its result is
+        read, never changed). A refill of an earlier generation groups on its own, with
+        comparisons that are not kept."""
+        if generation != self.generation:
+            return await asyncio.to_thread(
+                functools.partial(cluster_similar, rows, max_groups=max_groups)
+            )
+        key = (max_groups, tuple(rows))
+        task = self._groupings.get(key)
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            if len(self._groupings) >= GROUPINGS_KEPT:
+                self._groupings = {k: t for k, t in self._groupings.items() if not t.done()}
+            # A task of its own: a reader who goes away (a closed tab, the warm-up stopped)
+            # does not stop the grouping others wait for.
+            task = asyncio.ensure_future(
+                asyncio.to_thread(
+                    functools.partial(
+                        cluster_similar, rows, max_groups=max_groups, memo=self.similar
+                    )
+                )
+            )
+            self._groupings[key] = task
+        return await asyncio.shield(task)
 
-    async def masker(self, kb: KnowledgeBase) -> Masker:
+    async def settle(self) -> None:
+        """Wait for the groupings still running (at shutdown: their threads cannot be
+        stopped, and their tasks must not outlive the event loop)."""
+        running = [task for task in self._groupings.values() if not task.done()]
+        await asyncio.gather(*running, return_exceptions=True)
+
+    def forget_people(self) -> None:
+        """Drop every kept wording, grouping, snippet and masked text: after an erasure,
+        none of the erased resident's words stay in memory. They refill from the database.
+        A new generation begins, with new objects (see the class's docstring)."""
+        self.generation += 1
+        self.similar.clear()
+        self.similar = SimilarityMemo(self.similar.limit)
+        self._snippets = {}
+        self._groupings = {}
+        if self._masker is not None:
+            kb, masker = self._masker
+            masker.forget()
+            self._masker = (kb, masker.emptied())
+
+    async def masker(self, kb: KnowledgeBase, generation: int | None = None) -> Masker:
         """The masker for `kb`; a reload brings a new knowledge base object, and a new one,
-        built off the event loop (it reads every text of the knowledge base)."""
+        built off the event loop (it reads every text of the knowledge base). A refill of an
+        earlier `generation` gets one of its own, whose masked texts are not kept."""
         if self._masker is None or self._masker[0] is not kb:
             self._masker = (kb, await asyncio.to_thread(Masker.for_knowledge, kb))
-        return self._masker[1]
+        masker = self._masker[1]
+        if generation is not None and generation != self.generation:
+            return masker.emptied()
+        return masker
 
 
 @dataclass(frozen=True)
@@ -350,7 +425,14 @@ async def unanswered(view: View) -> Page:
     t, lang, kb = Texts(view.lang), view.lang, view.kb
     page = _page(view, "unanswered")
     page.intro.append(t("console_unanswered_intro"))
-    found = await _unanswered_report(view.services, view.cache, view.municipality, lang, page.zone)
+    cache = view.cache
+    for _ in range(REFILLS):
+        generation = cache.generation
+        found = await _unanswered_report(
+            view.services, cache, view.municipality, lang, page.zone, generation
+        )
+        if generation == cache.generation:
+            break  # else someone was erased meanwhile: read again without them
     # The examples first (the most asked names the group), its snippet folded under them.
     columns = [
         t("console_col_examples"),
@@ -384,10 +466,11 @@ async def unanswered(view: View) -> Page:
         if group.municipality not in choices:
             choices[group.municipality] = _entry_choices(view, group.municipality)
         table.details.append(
-            view.cache.snippet(
+            cache.snippet(
                 kb,
                 (group, entry, today, lang),
                 functools.partial(_snippet, view, group, entry, today),
+                generation,
             )
         )
         table.forms.append(
@@ -409,22 +492,32 @@ async def unanswered(view: View) -> Page:
 
 
 async def _unanswered_report(
-    services: Services, cache: ReportCache, municipality: str | None, lang: Lang, zone_id: str
+    services: Services,
+    cache: ReportCache,
+    municipality: str | None,
+    lang: Lang,
+    zone_id: str,
+    generation: int,
 ) -> reports.UnansweredReport:
-    """The unanswered groups a page shows, the handled ones included (for their own table)."""
+    """The unanswered groups a page shows, the handled ones included (for their own table),
+    for a refill that began in `generation`."""
     kb = services.knowledge.responder.kb
     handled = {str(row[0]) for row in await services.db.fetchall("SELECT key FROM handled_groups")}
+
+    async def group(rows: list[tuple[str, str | None, int]], max_groups: int) -> Clusters:
+        return await cache.group(rows, max_groups, generation)
+
     return await reports.unanswered(
         services.db,
         int(time.time()),
         municipality,
         zone(zone_id),
-        await cache.masker(kb),
+        await cache.masker(kb, generation),
         lang,
         handled,
         limit=GROUPS_SHOWN + len(handled),
         include_handled=True,
-        memo=cache.similar,
+        group=group,
     )
 
 
@@ -435,9 +528,8 @@ async def warm_unanswered(services: Services, cache: ReportCache) -> None:
     for municipality in (None, *kb.municipalities):
         found = kb.municipalities.get(municipality or "")
         lang: Lang = found.language if found is not None else "en"
-        await _unanswered_report(
-            services, cache, municipality, lang, zone_name(found.country if found else None, lang)
-        )
+        where = zone_name(found.country if found else None, lang)
+        await _unanswered_report(services, cache, municipality, lang, where, cache.generation)
 
 
 def _entry_choices(view: View, municipality: str | None) -> list[tuple[str, str]]:
@@ -475,13 +567,14 @@ async def feedback(view: View) -> Page:
     t, lang, kb = Texts(view.lang), view.lang, view.kb
     page = _page(view, "feedback")
     page.intro.append(t("console_feedback_intro"))
+    generation = view.cache.generation  # masked texts are kept only if no one is erased
     rows = await reports.feedback(
         view.services.db,
         int(time.time()),
         view.municipality,
         zone(page.zone),
         kb,
-        await view.cache.masker(kb),
+        await view.cache.masker(kb, generation),
         lang,
     )
     table = Table(

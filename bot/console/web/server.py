@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.console.actions import ConsoleActions
 from bot.console.auth import SESSION_SECONDS, Session
 from bot.console.web.notices import Tools, add_notice_routes
 from bot.console.web.pages import PAGES, Page, ReportCache, View, hand_over, warm_unanswered
@@ -74,7 +73,7 @@ class Console:
     wake_notices: Callable[[], None] = _no_sender
 
     def __post_init__(self) -> None:
-        self.actions = ConsoleActions(self.services.db, self.services.desk, self.services.audit)
+        self.actions = self.services.actions
         self.reports = ReportCache(self.services.knowledge.root)
         self.services.on_forget(self.reports.forget_people)
         self.warming: asyncio.Task[None] | None = None
@@ -132,6 +131,7 @@ def add_console(app: web.Application, console: Console) -> None:
             console.warming.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await console.warming
+        await console.reports.settle()
 
     app.on_startup.append(start_warming)
     app.on_cleanup.append(stop_warming)
@@ -390,9 +390,11 @@ def add_console(app: web.Application, console: Console) -> None:
                 outcome = await console.actions.hand_over(session, target, volunteer)
                 done = outcome in ("won", "yours")
             elif kind == "volunteers" and action in ("approve", "reject"):
-                done = await console.actions.decide(session, target, action == "approve", place)
+                approve = action == "approve"
+                decided = await console.actions.decide(session, target, approve, place)
+                done = decided is not None
             elif kind == "volunteers" and action == "revoke":
-                done = await console.actions.revoke(session, target, place)
+                done = await console.actions.revoke(session, target, place) is not None
             elif kind == "unanswered" and action == "handled" and key:
                 await console.actions.mark_handled(session, key, asked_in)
                 done = True
