@@ -132,16 +132,6 @@ def train(
     return Trained(columns, ratios, regression.fit(scaled, label, sample_weight=weights))
 
 
-def oof_probabilities(data: Design, c: float, alpha: float, min_authors: int) -> Any:
-    """Each author's messages scored by a model fitted without them."""
-    numpy = numpy_or_fail()
-    oof = numpy.zeros(len(data.y))
-    for held in range(len(data.authors)):
-        trained = train(data, data.groups != held, c, alpha, min_authors, held)
-        oof[data.groups == held] = trained.probabilities(data, data.groups == held)
-    return oof
-
-
 def out_of_fold(
     data: Design,
     grid: Sequence[float],
@@ -153,12 +143,15 @@ def out_of_fold(
     """The regularisation strength with the best out-of-fold log loss (with the messages'
     weights, or each message counted once), and those out-of-fold probabilities: each author's
     messages scored by a model fitted without them."""
-    numpy_or_fail()
+    numpy = numpy_or_fail()
     from sklearn.metrics import log_loss
 
     best: tuple[float, float, Any] | None = None
     for c in grid:
-        oof = oof_probabilities(data, c, alpha, min_authors)
+        oof = numpy.zeros(len(data.y))
+        for held in range(len(data.authors)):
+            trained = train(data, data.groups != held, c, alpha, min_authors, held)
+            oof[data.groups == held] = trained.probabilities(data, data.groups == held)
         loss = log_loss(data.y, oof, sample_weight=data.weight if weighted_loss else None)
         lines.append(f"  C={c:g}: out-of-fold log loss {loss:.4f}")
         if best is None or loss < best[0]:
