@@ -53,9 +53,12 @@ ORDINARY = frozenset({"kb", *(root.name for root in ORDINARY_CORPORA)})
 # the emergency corpus: they are many, easy, and full of the same topic words (library,
 # school) that a real emergency can also contain.
 ORDINARY_WEIGHT = 0.3
-# Except the help requests: a request about a frail person ("my father, 88, cannot get out,
-# can someone shovel") shares the most words with an emergency, and counts in full.
-HELP_WEIGHT = 1.0
+# The help requests may count more: a request about a frail person ("my father, 88, cannot get
+# out, can someone shovel") shares the most words with an emergency. Measured out of fold (6
+# folds, C=32): 1.0 gives 1.1% of ordinary questions the full reply instead of 1.6%, but 0.2
+# points fewer emergencies the reply or the line (98.6% instead of 98.8%); missing an emergency
+# costs more, so they count as the other ordinary questions do.
+HELP_WEIGHT = ORDINARY_WEIGHT
 
 
 def _weight(sample: Sample) -> float:
