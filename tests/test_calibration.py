@@ -209,3 +209,24 @@ def test_the_reply_keeps_the_matcher_score_on_its_scale() -> None:
     reply = responder.answer(*QUESTION)
     assert 0 <= reply.score <= 100
     assert replace(reply, confidence=0.5).to_json()["confidence"] == 0.5
+
+
+def test_the_fit_weighs_families_by_the_settings_chosen_and_judges_by_the_objective(
+    corpus: list[Asked],
+) -> None:
+    """A family's fit factor changes only its rows' weight in the fit: the objective's weights
+    (the costs and the log loss) stay as they were, and a heavier out-of-scope corpus pulls the
+    fitted confidences down."""
+    import numpy
+
+    data = design(corpus)
+    heavier = data.reweighed({"oos": 3.0}, corpus)
+    oos = numpy.array([not corpus[int(q)].inscope for q in data.question])
+    assert numpy.allclose(heavier.weight, data.weight)
+    assert numpy.allclose(heavier.fit_weight[oos], 3.0 * data.weight[oos])
+    assert numpy.allclose(heavier.fit_weight[~oos], data.weight[~oos])
+    everything = numpy.ones(len(data.y), dtype=bool)
+    top = kind_rows(data, "top")
+    plain = predict(data, top, *fit_models(data, everything, 0.1)["top"])
+    pulled = predict(data, top, *fit_models(heavier, everything, 0.1)["top"])
+    assert pulled.mean() < plain.mean()
