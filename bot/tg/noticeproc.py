@@ -52,6 +52,7 @@ from bot.storage.db import Database
 from bot.tg.noticeworker import BatchSender, answers_first
 from bot.tg.ratelimit import ChatRateLimiter
 from bot.tg.rawsend import RawSender
+from bot.tg.redact import RedactToken
 from bot.types import Lang
 
 logger = logging.getLogger(__name__)
@@ -280,8 +281,6 @@ def child_main(config: ProcessConfig, conn: Connection, shared: Any, parent: int
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
         return  # the bot died before the line above: nothing is sent
-    from bot.tg.run import RedactToken  # the bot's own logging rules, in this process too
-
     level = logging.getLevelName(config.log_level)
     logging.basicConfig(
         level=max(level, logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
