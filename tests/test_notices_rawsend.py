@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from telegram.error import Forbidden, NetworkError, RetryAfter
 
-from bot.fakeapi import FakeTelegram, Fault
+from bot.fakeapi import BotEvent, FakeTelegram, Fault
 from bot.fakeapi.server import FakeTelegramServer
 from bot.notices.service import Delivery, Notices
 from bot.notices.subscriptions import Subscriptions
@@ -222,6 +222,13 @@ async def test_the_notice_process_sends_records_and_takes_its_shares_on_the_bot_
         process = NoticeProcess(config, limiter, render, Notices(db).reconcile)
         handling = Handling()
         process.attach(handling)
+        arrived: dict[int, float] = {}
+
+        def on_event(event: BotEvent) -> None:
+            if event.kind == "message" and event.chat_id is not None:
+                arrived.setdefault(event.chat_id, time.monotonic())
+
+        core.add_listener(on_event)
         # An answer waits for the overall limit: the process, reading that from shared
         # memory, sends nothing meanwhile.
         limiter.urgent_waiting = 1
@@ -230,6 +237,13 @@ async def test_the_notice_process_sends_records_and_takes_its_shares_on_the_bot_
             process.wake()
             await asyncio.sleep(1.5)
             assert core.sent_count == 0
+            # An answer to R1 just got a 429: the bot's limiter holds R1's chat, and tells
+            # the process.
+            held = residents[1].id
+            hold_ends = time.monotonic() + 1.0
+            limiter.held_until[held] = hold_ends
+            assert limiter.on_hold is not None
+            limiter.on_hold(held, hold_ends)
             limiter.urgent_waiting = 0
             await until(lambda: all_answered(db))
         finally:
@@ -246,6 +260,8 @@ async def test_the_notice_process_sends_records_and_takes_its_shares_on_the_bot_
     assert rendered == [(notice_id, None, "asker")]
     assert {(thread, pid) for _, thread, pid in limiter.shares} == {("MainThread", os.getpid())}
     assert limiter.retry_afters == 1  # the 429 was counted by the bot
+    assert arrived[held] >= hold_ends
+    assert min(arrived.values()) < hold_ends  # the others were not held back by it
 
 
 async def test_a_notice_process_that_dies_is_reconciled_and_another_sends_the_rest(

@@ -5,7 +5,10 @@ held the GIL that the bot's event loop, database writer and reader threads need 
 of an answer: Python hands the GIL over only every 5 ms (`sys.getswitchinterval`), so each
 step of an answer could wait that long, and the answer's p99 was 3.5x as long during a send.
 The notice process (started with `spawn`, so it shares nothing with the bot but what is
-passed to it) has its own interpreter, event loop, aiohttp session and SQLite connection.
+passed to it) has its own interpreter, event loop, aiohttp session and SQLite connection. It
+runs at the bot's CPU priority: at a lower one (nice +10), on a busy machine, the bench's
+answers were slower during a send than with it at the same priority (p50 20 -> 183 ms),
+since a process descheduled while it holds SQLite's write lock holds up the answers' writes.
 
 What stays the bot's:
 - the at-most-once record is the same SQLite rows (`Notices.claim` commits a batch "sending"
@@ -63,9 +66,6 @@ IDLE_SECONDS = 1.0
 STOP_SECONDS = 0.8
 RESTART_SECONDS = 1.0
 PR_SET_PDEATHSIG = 1
-# The process's CPU priority below the bot's: when both want the CPU (one core, or a busy
-# machine), the kernel runs the bot's answers first; alone, the process gets all it wants.
-NICE_INCREMENT = 10
 
 # (notice id, the resident's language or None, the municipality) -> the text, or None.
 Render = Callable[[int, Lang | None, str | None], Awaitable[str | None]]
@@ -289,8 +289,6 @@ def child_main(config: ProcessConfig, conn: Connection, shared: Any, parent: int
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactToken(config.token))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the bot stops it, not a terminal's Ctrl-C
-    with contextlib.suppress(OSError):
-        os.nice(NICE_INCREMENT)
     asyncio.run(_Child(config, conn, Signals(shared)).run())
 
 
