@@ -1,22 +1,31 @@
 """The notices' own sendMessage client against the local Bot API over HTTP: Telegram's answers
-become PTB's errors, so the sender treats them as it treats PTB's."""
+become PTB's errors, so the sender treats them as it treats PTB's. The batch sender's rules
+(answers first, shares of the overall limit, a chat's 429 hold), and the notice process that
+runs it: its shares taken on the bot's loop, the bot's counts read from shared memory, its
+records in the same SQLite rows, and another process started when one dies."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from telegram.error import Forbidden, NetworkError, RetryAfter
 
-from bot.fakeapi import FakeTelegram, Fault
+from bot.fakeapi import BotEvent, FakeTelegram, Fault
 from bot.fakeapi.server import FakeTelegramServer
-from bot.notices.service import Delivery
-from bot.tg.noticeworker import NoticeWorker
+from bot.notices.service import Delivery, Notices
+from bot.notices.subscriptions import Subscriptions
+from bot.storage import Database
+from bot.tg.noticeproc import NoticeProcess, ProcessConfig
+from bot.tg.noticeworker import BatchSender
 from bot.tg.ratelimit import ChatRateLimiter
 from bot.tg.rawsend import RawSender
+from bot.types import Lang
 
 
 @pytest.fixture
@@ -70,20 +79,7 @@ async def test_a_network_error_never_carries_the_url_with_the_token() -> None:
     assert "SECRET-TOKEN" not in str(raised.value)
 
 
-class CountedLimiter(ChatRateLimiter):
-    """The bot's limiter, noting each share the worker takes and the thread it is taken on."""
-
-    def __init__(self) -> None:
-        super().__init__(1000, 0)
-        self.shares: list[tuple[int, str]] = []
-
-    async def low_priority_share(self, wanted: int) -> int:
-        share = await super().low_priority_share(wanted)
-        self.shares.append((share, threading.current_thread().name))
-        return share
-
-
-async def test_the_worker_sends_on_its_own_thread_after_the_answers_waiting_for_the_limit(
+async def test_the_batch_sender_waits_for_answers_waiting_for_the_limit_and_takes_shares(
     api: tuple[FakeTelegram, RawSender],
 ) -> None:
     core, sender = api
@@ -91,42 +87,35 @@ async def test_the_worker_sends_on_its_own_thread_after_the_answers_waiting_for_
     for resident in residents[:4]:
         core.open_chat(resident)
     core.block(residents[4])
-    threads: list[str] = []
-    post = sender.send
+    urgent = [1]  # an answer waits for the overall limit
+    shares: list[int] = []
 
-    async def send(chat_id: int, text: str) -> int | None:
-        threads.append(threading.current_thread().name)
-        return await post(chat_id, text)
+    async def share(wanted: int) -> int:
+        shares.append(wanted)
+        return wanted
 
-    sender.send = send  # type: ignore[method-assign]
-    limiter = CountedLimiter()
     # Residents' updates are always being handled: notices wait a moment each, not for ever.
-    worker = NoticeWorker(sender, limiter, 20, lambda: 1, 4)
+    batch_sender = BatchSender(sender, 20, 4, lambda: 1, lambda: urgent[0], share, {})
     batch = [(Delivery(1, r.id, "asker", "nb", 0), f"Kokevarsel {r.id}") for r in residents]
-    limiter.urgent_waiting = 1  # an answer waits for the overall limit
-    sending = asyncio.create_task(worker.send(batch))
+    sending = asyncio.create_task(batch_sender.send(batch))
     try:
         await asyncio.sleep(0.3)
         assert core.sent_count == 0  # nothing while it waits
-        limiter.urgent_waiting = 0
+        urgent[0] = 0
         results = await asyncio.wait_for(sending, 10)
     finally:
-        sending.cancel()  # a send cut off by a stop is cancelled before the worker stops
+        sending.cancel()
         await asyncio.gather(sending, return_exceptions=True)
-        await worker.close()
     assert [r.outcome for r in results] == ["sent"] * 4 + ["blocked"]
     assert [r.delivery.user_id for r in results] == [r.id for r in residents]
     for resident, result in zip(residents[:4], results, strict=False):
         assert [m.message_id for m in core.bot_messages(resident)] == [result.message_id]
-    # Sent on the worker's thread; their places in the overall limit taken on this loop's,
-    # a tenth of a second's worth (2 at 20 a second) at a time, enough for all five.
-    assert set(threads) == {"notice-sender"}
-    assert {thread for _, thread in limiter.shares} == {"MainThread"}
-    assert {share for share, _ in limiter.shares} == {2}
-    assert sum(share for share, _ in limiter.shares) >= 5
+    # A tenth of a second's worth (2 at 20 a second) at a time, enough for all five.
+    assert set(shares) == {2}
+    assert sum(shares) >= 5
 
 
-async def test_the_worker_sends_nothing_to_a_chat_held_after_a_429_until_its_hold_ends(
+async def test_the_batch_sender_sends_nothing_to_a_chat_held_after_a_429_until_its_hold_ends(
     api: tuple[FakeTelegram, RawSender],
 ) -> None:
     core, sender = api
@@ -141,19 +130,176 @@ async def test_the_worker_sends_nothing_to_a_chat_held_after_a_429_until_its_hol
         return await post(chat_id, text)
 
     sender.send = send  # type: ignore[method-assign]
-    limiter = ChatRateLimiter(1000, 0)
-    # An answer to Ola just got a 429: the bot's limiter holds Ola's chat (in loop time).
-    hold = 0.4
-    until = asyncio.get_running_loop().time() + hold
-    limiter.held_until[held.id] = until
-    worker = NoticeWorker(sender, limiter, 20, lambda: 0, 4)
+    # An answer to Ola just got a 429: the bot's limiter holds Ola's chat (monotonic time,
+    # the bot's loop time, told to the notice process).
+    until = time.monotonic() + 0.4
+    batch_sender = BatchSender(sender, 20, 4, lambda: 0, lambda: 0, None, {held.id: until})
     batch = [(Delivery(1, r.id, "asker", "nb", 0), f"Kokevarsel {r.id}") for r in (held, free)]
-    try:
-        results = await asyncio.wait_for(worker.send(batch), 10)
-    finally:
-        await worker.close()
+    results = await asyncio.wait_for(batch_sender.send(batch), 10)
     # Ola's notice waits out the hold and goes then (not another 429 costing an attempt);
     # Kari's is not held back by it.
     assert [r.outcome for r in results] == ["sent", "sent"]
     assert sent_at[held.id] >= until
     assert sent_at[free.id] < until
+
+
+class CountedLimiter(ChatRateLimiter):
+    """The bot's limiter, noting each share the notice process asks for and the thread and
+    process it is taken on, and each 429 it is told of."""
+
+    def __init__(self) -> None:
+        super().__init__(1000, 0, on_retry_after=self._a_429)
+        self.shares: list[tuple[int, str, int]] = []
+        self.retry_afters = 0
+
+    def _a_429(self) -> None:
+        self.retry_afters += 1
+
+    async def low_priority_share(self, wanted: int) -> int:
+        share = await super().low_priority_share(wanted)
+        self.shares.append((share, threading.current_thread().name, os.getpid()))
+        return share
+
+
+class Handling:
+    """The update processor's count, as the notice process is told of it."""
+
+    def __init__(self) -> None:
+        self.handling = 0
+        self.on_handling: object = None
+
+
+async def started_notice(db: Database, user_ids: list[int]) -> int:
+    notices, subscriptions = Notices(db), Subscriptions(db)
+    for user_id in user_ids:
+        await subscriptions.set(user_id, "asker", True)
+    notice = await notices.compose("asker", ["nb", "en"], {"nb": "Kok", "en": "Boil"}, 7, None)
+    outcome, _ = await notices.start(notice.id, staff_id=8)
+    assert outcome == "started"
+    return notice.id
+
+
+async def delivery_states(db: Database) -> dict[int, str]:
+    rows = await db.fetchall("SELECT user_id, state FROM notice_deliveries")
+    return {int(user_id): str(state) for user_id, state in rows}
+
+
+async def until(check: Callable[[], Awaitable[bool]]) -> None:
+    """Wait until `check` holds: another process writes the rows, nothing to await here."""
+    async with asyncio.timeout(30):
+        while not await check():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
+
+async def all_answered(db: Database) -> bool:
+    return not any(s in ("waiting", "sending") for s in (await delivery_states(db)).values())
+
+
+async def some_sent(core: FakeTelegram, count: int) -> bool:
+    return core.sent_count >= count
+
+
+async def test_the_notice_process_sends_records_and_takes_its_shares_on_the_bot_s_loop(
+    api: tuple[FakeTelegram, RawSender], tmp_path: Path
+) -> None:
+    core, sender = api
+    residents = [core.add_user(f"R{n}", user_id=70_000 + n) for n in range(30)]
+    for resident in residents[:29]:
+        core.open_chat(resident)
+    core.block(residents[29])
+    core.add_fault(Fault("sendMessage", chat_id=residents[3].id, retry_after=1, times=1))
+    rendered: list[tuple[int, Lang | None, str | None]] = []
+
+    async def render(notice_id: int, lang: Lang | None, municipality: str | None) -> str:
+        rendered.append((notice_id, lang, municipality))
+        return f"<b>Kokevarsel</b> {notice_id} {lang} {municipality}"
+
+    async with Database(tmp_path / "bot.db") as db:
+        notice_id = await started_notice(db, [r.id for r in residents])
+        limiter = CountedLimiter()
+        base_url = sender.url.removesuffix(f"{core.token}/sendMessage")
+        config = ProcessConfig(tmp_path / "bot.db", base_url, core.token, 100, 4, 10, True)
+        process = NoticeProcess(config, limiter, render, Notices(db).reconcile)
+        handling = Handling()
+        process.attach(handling)
+        arrived: dict[int, float] = {}
+
+        def on_event(event: BotEvent) -> None:
+            if event.kind == "message" and event.chat_id is not None:
+                arrived.setdefault(event.chat_id, time.monotonic())
+
+        core.add_listener(on_event)
+        # An answer waits for the overall limit: the process, reading that from shared
+        # memory, sends nothing meanwhile.
+        limiter.urgent_waiting = 1
+        running = asyncio.create_task(process.run())
+        try:
+            process.wake()
+            await asyncio.sleep(1.5)
+            assert core.sent_count == 0
+            # An answer to R1 just got a 429: the bot's limiter holds R1's chat, and tells
+            # the process.
+            held = residents[1].id
+            hold_ends = time.monotonic() + 1.0
+            limiter.held_until[held] = hold_ends
+            assert limiter.on_hold is not None
+            limiter.on_hold(held, hold_ends)
+            limiter.urgent_waiting = 0
+            await until(lambda: all_answered(db))
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+        states = await delivery_states(db)
+        blocked = await Subscriptions(db).active(residents[29].id)
+    assert states == {r.id: "sent" for r in residents[:29]} | {residents[29].id: "blocked"}
+    assert blocked == []  # a 403 unsubscribes
+    for resident in residents[:29]:
+        texts = [m.text for m in core.bot_messages(resident)]
+        assert texts == [f"Kokevarsel {notice_id} None asker"]
+    # Rendered by the bot once (residents without a language), shares taken on its loop.
+    assert rendered == [(notice_id, None, "asker")]
+    assert {(thread, pid) for _, thread, pid in limiter.shares} == {("MainThread", os.getpid())}
+    assert limiter.retry_afters == 1  # the 429 was counted by the bot
+    assert arrived[held] >= hold_ends
+    assert min(arrived.values()) < hold_ends  # the others were not held back by it
+
+
+async def test_a_notice_process_that_dies_is_reconciled_and_another_sends_the_rest(
+    api: tuple[FakeTelegram, RawSender], tmp_path: Path
+) -> None:
+    core, sender = api
+    residents = [core.add_user(f"R{n}", user_id=80_000 + n) for n in range(40)]
+    for resident in residents:
+        core.open_chat(resident)
+
+    async def render(notice_id: int, lang: Lang | None, municipality: str | None) -> str:
+        return "Kokevarsel"
+
+    async with Database(tmp_path / "bot.db") as db:
+        await started_notice(db, [r.id for r in residents])
+        base_url = sender.url.removesuffix(f"{core.token}/sendMessage")
+        config = ProcessConfig(tmp_path / "bot.db", base_url, core.token, 20, 2, 5, False)
+        process = NoticeProcess(config, None, render, Notices(db).reconcile)
+        running = asyncio.create_task(process.run())
+        try:
+            await until(lambda: some_sent(core, 8))
+            first = process.pid
+            assert first is not None
+            os.kill(first, 9)
+            await until(lambda: all_answered(db))
+            assert process.pid not in (None, first)
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+        states = await delivery_states(db)
+    copies = {r.id: len(core.bot_messages(r)) for r in residents}
+    # At most once: the batch on its way when it died is "unknown", never sent again.
+    assert max(copies.values()) == 1
+    sent = {u for u, s in states.items() if s == "sent"}
+    got = {u for u, c in copies.items() if c}
+    unknown = {u for u, s in states.items() if s == "unknown"}
+    # Whoever is recorded as sent has it; whoever else has it, or has not, is unknown.
+    assert sent <= got
+    assert got - sent <= unknown
+    assert set(copies) - got <= unknown
+    assert len(unknown) <= 5

@@ -3,6 +3,7 @@ polled batch is recorded in one commit, queued in order, and confirmed only once
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +13,12 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.storage import Database
 from bot.storage.records import Inbox
-from bot.tg.processing import DurableUpdateQueue, SettledGetUpdates, resume_unhandled
+from bot.tg.processing import (
+    DurableUpdateQueue,
+    PerChatUpdateProcessor,
+    SettledGetUpdates,
+    resume_unhandled,
+)
 
 TOKEN = "123456:ABCdefGhIJKlmNoPQRsTUVwxyZ"
 
@@ -136,3 +142,23 @@ async def test_a_polled_update_that_cannot_be_recorded_is_still_handled(inbox: I
     await queue.put(_update(31, bot))
     await queue.settled()
     assert queue.get_nowait().update_id == 31  # type: ignore[attr-defined]
+
+
+async def test_the_count_of_chats_being_handled_is_told_at_each_change() -> None:
+    # The notice process reads this count (bot/tg/noticeproc.py): it must follow every change.
+    processor = PerChatUpdateProcessor(4, set())
+    told: list[int] = []
+    processor.on_handling = told.append
+    release = asyncio.Event()
+
+    async def handler() -> None:
+        await release.wait()
+
+    first = asyncio.create_task(processor.do_process_update(object(), handler()))
+    second = asyncio.create_task(processor.do_process_update(object(), handler()))
+    await asyncio.sleep(0)
+    assert processor.handling == 1  # both are chat 0's: one chat
+    release.set()
+    await asyncio.gather(first, second)
+    assert told == [1, 1, 1, 0]
+    assert processor.handling == 0

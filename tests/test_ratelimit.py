@@ -201,3 +201,18 @@ async def test_a_notice_share_leaves_the_reserved_part_and_waits_for_an_answer()
     assert not waiting.done()
     limiter.urgent_waiting = 0
     assert await asyncio.wait_for(waiting, 5) == 1
+
+
+async def test_the_notice_process_is_told_each_hold_and_each_answer_waiting_for_the_limit() -> None:
+    # bot/tg/noticeproc.py mirrors both: a hold it was not told of would cost a notice an
+    # attempt, a wait it was not told of would let a notice go before an answer.
+    limiter = ChatRateLimiter(overall_per_second=1000, group_per_minute=1000)
+    holds: list[tuple[object, float]] = []
+    waiting: list[int] = []
+    limiter.on_hold = lambda chat, until: holds.append((chat, until))
+    limiter.on_urgent = waiting.append
+    endpoint = FakeEndpoint(RESIDENT, times=1, retry_after=0.1)
+    await send(limiter, endpoint, RESIDENT, None)
+    assert holds == [(RESIDENT, limiter.held_until[RESIDENT])]
+    # Each of the two tries waited for the overall limit, and stopped waiting once it had it.
+    assert waiting == [1, 0, 1, 0]

@@ -18,11 +18,9 @@ from telegram.request import HTTPXRequest
 from bot.answering.service import ReloadOutcome
 from bot.messages import say
 from bot.tg.handlers.staff import StaffHandlers
-from bot.tg.notices import CONCURRENCY as NOTICE_CONCURRENCY
 from bot.tg.notices import NoticeSender
 from bot.tg.outbox import OutboxSender
 from bot.tg.processing import DurableUpdateQueue, PerChatUpdateProcessor, resume_unhandled
-from bot.tg.rawsend import RawSender
 from bot.tg.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -87,14 +85,12 @@ def starter(runtime: Runtime, queue: DurableUpdateQueue, processor: PerChatUpdat
         runtime.tasks.append(asyncio.create_task(_housekeeping(runtime)))
         runtime.tasks.append(asyncio.create_task(_erasures(runtime)))
         runtime.tasks.append(asyncio.create_task(OutboxSender(runtime, application.bot).run()))
-        raw = None
-        if isinstance(application.bot.request, HTTPXRequest):
-            # Notices get an HTTP client and a thread of their own (bot/tg/noticeworker.py),
-            # with the same rate limiter.
-            raw = RawSender(
-                runtime.settings.base_url, runtime.settings.require_token(), NOTICE_CONCURRENCY
-            )
-        notices = NoticeSender(runtime, application.bot, lambda: processor.handling, raw)
+        # Over HTTP, notices are sent from a process of their own (bot/tg/noticeproc.py),
+        # with an HTTP client of its own and the same rate limiter.
+        over_http = isinstance(application.bot.request, HTTPXRequest)
+        notices = NoticeSender(runtime, application.bot, lambda: processor.handling, over_http)
+        if notices.process is not None:
+            notices.process.attach(processor)
         runtime.tasks.append(asyncio.create_task(notices.run()))
 
     return on_start

@@ -2,11 +2,12 @@
 
 Each round claims a batch of deliveries (committed as "sending" before any call), sends them
 at the limiter's low priority (`LOW_PRIORITY`: answers to residents always go first, within
-the same overall limit), and records every answer in one commit. Over HTTP the sends run on a
-thread and event loop of their own (bot/tg/noticeworker.py), so that a resident's answer does
-not wait behind them in the bot's event loop. A 403 unsubscribes the
-resident; a 429 puts the delivery back in line after `retry_after`; a timeout or a dropped
-connection may have delivered it, so it becomes "unknown" and is never tried again.
+the same overall limit), and records every answer in one commit. Over HTTP all of that runs in
+a process of its own (bot/tg/noticeproc.py), so that a resident's answer does not wait for
+the notices' work in the bot's process; this task then only renders the texts and reports
+progress. A 403 unsubscribes the resident; a 429 puts the delivery back in line after
+`retry_after`; a timeout or a dropped connection may have delivered it, so it becomes
+"unknown" and is never tried again.
 
 The progress message in the staff chat is edited at most once a minute (`PROGRESS_SECONDS`);
 a staff member's button press redraws it at once, and that counts as the minute's edit.
@@ -39,9 +40,9 @@ from bot.notices.service import (
 )
 from bot.tg.buttons import signed_button
 from bot.tg.errors import not_modified
-from bot.tg.noticeworker import NoticeWorker, answers_first, attempt, pace
+from bot.tg.noticeproc import NoticeProcess, ProcessConfig
+from bot.tg.noticeworker import answers_first, attempt, pace
 from bot.tg.ratelimit import LOW_PRIORITY, RESERVED_SHARE, ChatRateLimiter
-from bot.tg.rawsend import RawSender
 from bot.tg.runtime import Runtime
 from bot.types import Action, Lang
 
@@ -132,7 +133,7 @@ class NoticeSender:
         runtime: Runtime,
         bot: ExtBot[Any],
         busy: Callable[[], int] = lambda: 0,
-        raw: RawSender | None = None,
+        over_http: bool = False,
     ) -> None:
         self.rt = runtime
         self.bot = bot
@@ -146,28 +147,46 @@ class NoticeSender:
             # so answers fit beside them in any second, not only on average.
             own = settings.send_rate_per_second * (1 - RESERVED_SHARE)
         self.limiter = pace(own)
-        # The notices' own HTTP client and thread, when the bot talks HTTP (see
-        # bot/tg/rawsend.py and bot/tg/noticeworker.py).
-        shared = bot.rate_limiter if isinstance(bot.rate_limiter, ChatRateLimiter) else None
-        self.worker = NoticeWorker(raw, shared, own, busy, CONCURRENCY) if raw is not None else None
         rates = [r for r in (own, settings.send_rate_per_second) if r > 0]
         # About a second's worth per round at the rate notices may use.
         self.batch = max(MIN_BATCH, min(MAX_BATCH, int(min(rates)) if rates else MAX_BATCH))
         self._texts: dict[tuple[int, Lang, str | None], str] = {}
         self._cached: dict[int, Notice] = {}
+        # The notices' own process, with its own HTTP client (bot/tg/rawsend.py) and SQLite
+        # connection, when the bot talks HTTP (see bot/tg/noticeproc.py).
+        self.process: NoticeProcess | None = None
+        if over_http:
+            shared = bot.rate_limiter if isinstance(bot.rate_limiter, ChatRateLimiter) else None
+            config = ProcessConfig(
+                database=runtime.db.path,
+                base_url=settings.base_url,
+                token=settings.require_token(),
+                rate_per_second=own,
+                concurrency=CONCURRENCY,
+                batch=self.batch,
+                limited=shared is not None and shared.overall is not None,
+                log_level=settings.log_level,
+            )
+            self.process = NoticeProcess(config, shared, self.render, self.notices.reconcile)
 
     async def run(self) -> None:
-        """Send until cancelled."""
+        """Send (or have the notice process send) until cancelled."""
+        process = self.process
+        if process is None:
+            await self._rounds()
+            return
+        running = asyncio.create_task(process.run())
         try:
             await self._rounds()
         finally:
-            if self.worker is not None:
-                await self.worker.close()
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            await process.close()
 
     async def _rounds(self) -> None:
         while True:
             try:
-                sent = await self.send_round()
+                sent = await self.send_round() if self.process is None else 0
                 await self.report()
             except asyncio.CancelledError:
                 raise
@@ -180,37 +199,33 @@ class NoticeSender:
             with suppress(TimeoutError):
                 async with asyncio.timeout(IDLE_SECONDS):  # never swallows a cancellation
                     await self.rt.notice_wake.wait()
+            if self.process is not None and self.rt.notice_wake.is_set():
+                self.process.wake()
 
     async def send_round(self) -> int:
-        """Claim, send and record one batch; returns how many were claimed."""
+        """Claim, send and record one batch here; returns how many were claimed."""
         claimed = await self.notices.claim(self.batch)
         if not claimed:
             return 0
-        if self.worker is not None:
-            results = await self._send_on_worker(self.worker, claimed)
-        else:
-            results = await self._send_here(claimed)
+        results = await self._send_here(claimed)
         await self.notices.record(results)
         return len(claimed)
 
-    async def _send_on_worker(self, worker: NoticeWorker, claimed: list[Delivery]) -> list[Result]:
-        """Each text rendered here (the knowledge base is this loop's), sent on the worker."""
-        batch: list[tuple[Delivery, str]] = []
-        results: list[Result] = []
-        for delivery in claimed:
-            notice = await self._notice(delivery.notice_id)
-            if notice is None:
-                results.append(Result(delivery, "failed", error="no such notice"))
-            else:
-                batch.append((delivery, self._text(notice, delivery)))
-        return results + await worker.send(batch)
+    async def render(
+        self, notice_id: int, language: Lang | None, municipality: str | None
+    ) -> str | None:
+        """A delivery's text, for the notice process (the knowledge base is this loop's)."""
+        notice = await self._notice(notice_id)
+        if notice is None:
+            return None
+        return self._text(notice, Delivery(notice_id, 0, municipality, language, 0))
 
     async def _send_here(self, claimed: list[Delivery]) -> list[Result]:
         """Through PTB's client on this loop (a bot driven in-process, as in tests)."""
         slots = asyncio.Semaphore(CONCURRENCY)
         sending = []
         for delivery in claimed:
-            await answers_first(self.busy, None)
+            await answers_first(self.busy)
             await slots.acquire()
             sending.append(asyncio.create_task(self._deliver_in(slots, delivery)))
         return list(await asyncio.gather(*sending))

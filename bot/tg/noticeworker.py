@@ -1,24 +1,21 @@
-"""Urgent notices' HTTP sends on a thread and event loop of their own.
+"""How a batch of urgent notices is sent: each one's place in the overall limit, answers first,
+a chat's 429 hold waited out, and what Telegram's answer makes of the delivery.
 
-At 1,600 notices a second the sends' own work (aiohttp's request and response handling, the
-pacing, the gathering) kept the event loop busy about half the time, and a resident's answer
-waited behind those callbacks at each of its own steps: its p99 doubled while a notice went out.
-Here the bot's event loop only claims a batch, hands it over and records the answers (a few
-steps a second). The rules stay the loop's: each tenth of a second's share of the overall
-limit is taken from the bot's rate limiter on its loop (`ChatRateLimiter.low_priority_share`:
-only when no other send waits and the reserved share stays free), and no notice starts while
-an answer waits for the limit, nor within a few milliseconds while a resident's update is
-being handled.
+`BatchSender` runs in the notice process (bot/tg/noticeproc.py), which has its own event
+loop, HTTP client and SQLite connection. The rules stay the bot's rate limiter's: each tenth
+of a second's share of the overall limit is asked of the bot's process
+(`ChatRateLimiter.low_priority_share` on its loop: only when no other send waits and the
+reserved share stays free), no notice starts while an answer waits for the limit, nor within
+a few milliseconds while a resident's update is being handled, and nothing goes to a chat the
+bot's limiter holds after a 429.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import Future
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
@@ -26,7 +23,7 @@ from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.notices.service import Delivery, Result
-from bot.tg.ratelimit import ChatRateLimiter, retry_seconds
+from bot.tg.ratelimit import retry_seconds
 from bot.tg.rawsend import RawSender
 
 logger = logging.getLogger(__name__)
@@ -64,13 +61,11 @@ async def attempt(delivery: Delivery, send: Callable[[], Awaitable[int | None]])
     return Result(delivery, "sent", message_id)
 
 
-async def answers_first(busy: Callable[[], int], limiter: ChatRateLimiter | None) -> None:
-    """Wait while an answer waits for the rate limit, and briefly while residents' updates
-    are handled (plain counts the bot's loop keeps: read here, never written)."""
+async def answers_first(busy: Callable[[], int], urgent: Callable[[], int] = lambda: 0) -> None:
+    """Wait while an answer waits for the rate limit (`urgent`), and briefly while residents'
+    updates are handled (`busy`): plain counts the bot's loop keeps, only read here."""
     deadline = time.monotonic() + ANSWERS_FIRST_MAX_SECONDS
-    while (limiter is not None and limiter.urgent_waiting) or (  # noqa: ASYNC110
-        busy() and time.monotonic() < deadline
-    ):
+    while urgent() or (busy() and time.monotonic() < deadline):  # noqa: ASYNC110
         await asyncio.sleep(ANSWERS_FIRST_TICK_SECONDS)
 
 
@@ -81,105 +76,70 @@ def pace(rate_per_second: float) -> AsyncLimiter | None:
     return AsyncLimiter(max(1.0, rate_per_second * PACE_SECONDS), PACE_SECONDS)
 
 
-class NoticeWorker:
-    """Sends batches of notices on its own thread; `send` is awaited on the bot's loop."""
+class BatchSender:
+    """Sends each batch of notices on the running loop, by the bot's rules.
+
+    `share(wanted)` takes up to `wanted` notices' places in the bot's overall limit (None: the
+    bot has none); `busy` and `urgent` are the bot's counts of residents' updates being
+    handled and of answers waiting for the limit; `held_until` the chats held after a 429,
+    by `time.monotonic()`, kept current by the bot.
+    """
 
     def __init__(
         self,
         raw: RawSender,
-        limiter: ChatRateLimiter | None,
         rate_per_second: float,
-        busy: Callable[[], int],
         concurrency: int,
+        busy: Callable[[], int],
+        urgent: Callable[[], int],
+        share: Callable[[int], Awaitable[int]] | None,
+        held_until: Mapping[int, float],
+        on_retry_after: Callable[[], None] = lambda: None,
     ) -> None:
         self.raw = raw
-        self.limiter = limiter
         self.rate = rate_per_second
-        self.busy = busy
         self.concurrency = concurrency
-        self._home: asyncio.AbstractEventLoop | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        # Only the worker's loop touches these.
-        self._pace: AsyncLimiter | None = None
+        self.busy = busy
+        self.urgent = urgent
+        self.share = share
+        self.held_until = held_until
+        self.on_retry_after = on_retry_after
+        self._pace = pace(rate_per_second)
         self._shares = 0
         self._taken_at = 0.0
 
-    def _start(self) -> asyncio.AbstractEventLoop:
-        if self._loop is None:
-            self._home = asyncio.get_running_loop()
-            ready = threading.Event()
-            loop = asyncio.new_event_loop()
-
-            def run() -> None:
-                asyncio.set_event_loop(loop)
-                loop.call_soon(ready.set)
-                loop.run_forever()
-                loop.close()
-
-            self._thread = threading.Thread(target=run, name="notice-sender", daemon=True)
-            self._thread.start()
-            ready.wait()
-            self._loop = loop
-        return self._loop
-
     async def send(self, batch: Sequence[tuple[Delivery, str]]) -> list[Result]:
-        """Send each delivery its text on the worker's thread; every answer, in order."""
-        future = asyncio.run_coroutine_threadsafe(self._send_all(batch), self._start())
-        return await asyncio.wrap_future(future)
-
-    async def close(self) -> None:
-        """Close the HTTP client on the worker's loop, then stop its thread."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        self._loop = None
-        closing: Future[None] = asyncio.run_coroutine_threadsafe(self.raw.close(), loop)
-        try:
-            await asyncio.wrap_future(closing)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            await asyncio.to_thread(thread.join)
-
-    # -- on the worker's loop ---------------------------------------------------------------
-
-    async def _send_all(self, batch: Sequence[tuple[Delivery, str]]) -> list[Result]:
-        if self._pace is None:
-            self._pace = pace(self.rate)
+        """Send each delivery its text; every answer, in order."""
         slots = asyncio.Semaphore(self.concurrency)
         sending = []
-        for delivery, text in batch:
-            await answers_first(self.busy, self.limiter)
-            await self._share()
-            await slots.acquire()
-            sending.append(asyncio.create_task(self._one(slots, delivery, text)))
-        return list(await asyncio.gather(*sending))
+        try:
+            for delivery, text in batch:
+                await answers_first(self.busy, self.urgent)
+                await self._share()
+                await slots.acquire()
+                sending.append(asyncio.create_task(self._one(slots, delivery, text)))
+            return list(await asyncio.gather(*sending))
+        finally:
+            for task in sending:
+                task.cancel()
 
     async def _share(self) -> None:
-        """One notice's place in the overall limit, from a share taken on the bot's loop."""
-        limiter, home = self.limiter, self._home
-        if limiter is None or limiter.overall is None or home is None:
+        """One notice's place in the overall limit, from a share the bot's loop gave."""
+        if self.share is None:
             return
         # A share is for the tenth it was taken in: what is left of it after a pause is
         # not spent later, when the limit no longer counts it.
         if not self._shares or time.monotonic() - self._taken_at > PACE_SECONDS:
-            wanted = max(1, int(self.rate * PACE_SECONDS))
-            taken = asyncio.run_coroutine_threadsafe(limiter.low_priority_share(wanted), home)
-            self._shares = await asyncio.wrap_future(taken)
+            self._shares = await self.share(max(1, int(self.rate * PACE_SECONDS)))
             self._taken_at = time.monotonic()
         self._shares -= 1
 
     async def _wait_if_held(self, chat: int) -> None:
         """As the bot's own sends do (`ChatRateLimiter._wait_if_held`): nothing goes to a
         chat Telegram answered with a 429 until its hold ends, or the send would be another
-        429 and cost one of the delivery's attempts. The holds are in the bot's loop time,
-        which is the same clock as this loop's (monotonic); the dict is only read here."""
-        limiter = self.limiter
-        if limiter is None:
-            return
-        loop = asyncio.get_running_loop()
+        429 and cost one of the delivery's attempts."""
         # A loop: another 429 may push the hold later while this waits.
-        while (remaining := limiter.held_until.get(chat, 0.0) - loop.time()) > 0:  # noqa: ASYNC110
+        while (remaining := self.held_until.get(chat, 0.0) - time.monotonic()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(remaining)
 
     async def _one(self, slots: asyncio.Semaphore, delivery: Delivery, text: str) -> Result:
@@ -190,8 +150,6 @@ class NoticeWorker:
                 result = await attempt(delivery, lambda: self.raw.send(delivery.user_id, text))
         finally:
             slots.release()
-        if result.outcome == "retry" and self.limiter is not None and self._home is not None:
-            counted = self.limiter.on_retry_after
-            if counted is not None:
-                self._home.call_soon_threadsafe(counted)  # the bot's metrics count every 429
+        if result.outcome == "retry":
+            self.on_retry_after()  # the bot's metrics count every 429
         return result

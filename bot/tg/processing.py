@@ -173,6 +173,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._in_flight: set[int] = set()
         # Called with each update id once it is processed (the terminal chat waits on this).
         self.listeners: list[Callable[[int], None]] = []
+        # Told each change of `handling` (the notice process reads it).
+        self.on_handling: Callable[[int], None] | None = None
 
     @property
     def handling(self) -> int:
@@ -189,6 +191,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         key = chat_key(update)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
+        self._published()
         try:
             async with lock:
                 await self._process_once(update, coroutine)
@@ -197,6 +200,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             if not self._waiting[key]:
                 del self._waiting[key]
                 self._locks.pop(key, None)
+            self._published()
+
+    def _published(self) -> None:
+        if self.on_handling is not None:
+            self.on_handling(len(self._waiting))
 
     async def _process_once(self, update: object, coroutine: Awaitable[Any]) -> None:
         if not isinstance(update, Update) or self.inbox is None:

@@ -12,8 +12,8 @@ keeps its own durable retries) sets the number of retries of both kinds itself.
 Urgent notices are the low-priority class (`LOW_PRIORITY` as `rate_limit_args`): they are never
 retried here, and each waits until no other send is waiting for the overall limit and a share
 of it (`RESERVED_SHARE`) is still free, so a resident's answer never queues behind a notice.
-Notices sent on their own thread take their shares the same way, a tenth of a second's worth
-at a time (`low_priority_share`).
+Notices sent from their own process take their shares the same way, a tenth of a second's
+worth at a time (`low_priority_share`).
 """
 
 from __future__ import annotations
@@ -84,7 +84,10 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         self.reserved = max(1.0, overall_per_second * RESERVED_SHARE)
         self.tick = max(1 / overall_per_second, 0.001) if overall_per_second > 0 else 0.001
         # Sends other than notices that wait for the overall limit right now.
-        self.urgent_waiting = 0
+        self._urgent_waiting = 0
+        # Told each change of that count and each 429 hold: the notice process reads them.
+        self.on_urgent: Callable[[int], None] | None = None
+        self.on_hold: Callable[[ChatKey, float], None] | None = None
         # One notice at a time looks at the limit; the others wait their turn here.
         self._low_turn = asyncio.Lock()
         self.group_per_minute = group_per_minute
@@ -92,6 +95,16 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         self.max_retries = max_retries
         # chat -> the loop time before which nothing more may be sent to it
         self.held_until: dict[ChatKey, float] = {}
+
+    @property
+    def urgent_waiting(self) -> int:
+        return self._urgent_waiting
+
+    @urgent_waiting.setter
+    def urgent_waiting(self, value: int) -> None:
+        self._urgent_waiting = value
+        if self.on_urgent is not None:
+            self.on_urgent(value)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -142,8 +155,8 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                 await overall.acquire()
 
     async def low_priority_share(self, wanted: int) -> int:
-        """Up to `wanted` notices' worth of the overall limit at once, for notices sent on a
-        thread of their own (bot/tg/noticeworker.py): taken, as `_low_priority_turn` takes
+        """Up to `wanted` notices' worth of the overall limit at once, for notices sent from a
+        process of their own (bot/tg/noticeproc.py): taken, as `_low_priority_turn` takes
         one, once no other send waits and the reserved share stays free. At least one."""
         overall = self.overall
         async with self._low_turn:
@@ -200,6 +213,8 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                 if len(self.held_until) > 1024:  # forget holds long past
                     self.held_until = {k: t for k, t in self.held_until.items() if t > loop.time()}
                 self.held_until[key] = max(self.held_until.get(key, 0.0), until)
+                if self.on_hold is not None:
+                    self.on_hold(key, self.held_until[key])
                 logger.info("%s: 429, holding that chat for %.1fs", endpoint, seconds)
                 if attempt == retries:
                     raise

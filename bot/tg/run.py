@@ -10,27 +10,11 @@ from urllib.parse import urlsplit
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.tg.app import build_application
+from bot.tg.redact import RedactToken
 from bot.tg.runtime import Runtime
 from bot.tg.web import serve
 
 logger = logging.getLogger(__name__)
-
-
-class RedactToken(logging.Filter):
-    """Defence in depth: whatever logs a URL or an error, the bot token never reaches a log."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg = message.replace(self.token, "<token>")
-            record.args = None
-        if record.exc_text and self.token in record.exc_text:
-            record.exc_text = record.exc_text.replace(self.token, "<token>")
-        return True
 
 
 class DropUpdateContent(logging.Filter):

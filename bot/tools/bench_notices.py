@@ -9,11 +9,12 @@ chat as they would. Reported, in one run:
 - duplicates: residents who got the notice more than once (must be 0);
 - the p50 and p99 of a resident's answer during the send, beside the same questions at the
   same rate with no notice going out, just before it;
-- the bot process's peak RSS (VmHWM).
+- the bot's peak RSS (VmHWM), its notice process's added.
 
 `--cpu` sends the notice with no questions and reports the CPU each notice message costs the
-bot, on its event loop (the thread residents' answers share) and on its other threads, from
-/proc: CPU seconds, so a busy machine changes them far less than the timings.
+bot, on its event loop (the thread residents' answers share), on its other threads and in its
+notice process (bot/tg/noticeproc.py), from /proc: CPU seconds, so a busy machine changes
+them far less than the timings.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import sqlite3
 import statistics
 import sys
@@ -156,22 +158,53 @@ async def _send_notice(harness: _Harness) -> None:
     core.press_button(staff, confirm, text=button)
 
 
-def _thread_cpu(pid: int) -> tuple[float, float]:
-    """CPU seconds so far of a process's main thread (its event loop) and of its others."""
-    tick = os.sysconf("SC_CLK_TCK")
-    main = others = 0.0
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _cpu_seconds(stat: str) -> float:
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _children(pid: int) -> set[int]:
+    """A process's child processes (the notice process)."""
+    kids: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            kids.update(int(kid) for kid in (task / "children").read_text().split())
+        except OSError:
+            continue  # a thread that ended meanwhile
+    return kids
+
+
+def _peak_rss_with_children_mb(pid: int) -> float:
+    """VmHWM of a process and of each of its child processes, summed, in MB."""
+    return _peak_rss_mb(pid) + sum(_peak_rss_mb(kid) for kid in _children(pid))
+
+
+def _thread_cpu(pid: int) -> tuple[float, float, float]:
+    """CPU seconds so far of a process's main thread (its event loop), of its other threads,
+    and of its child processes (the notice process), each child's threads all counted."""
+    main = others = children = 0.0
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             stat = (task / "stat").read_text()
         except OSError:
             continue  # a thread that ended meanwhile
-        fields = stat.rsplit(")", 1)[1].split()
-        used = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        used = _cpu_seconds(stat)
         if task.name == str(pid):
             main += used
         else:
             others += used
-    return main, others
+    for kid in _children(pid):
+        try:
+            children += _cpu_seconds(Path(f"/proc/{kid}/stat").read_text())
+        except OSError:
+            continue  # a child that ended meanwhile
+    return main, others, children
 
 
 async def _run(subscribers: int, knowledge: Path, cpu: bool = False) -> dict[str, float]:
@@ -193,6 +226,9 @@ async def _run(subscribers: int, knowledge: Path, cpu: bool = False) -> dict[str
             "SEND_RATE_PER_SECOND": str(RATE),
             "GROUP_RATE_PER_MINUTE": "0",
             "LOG_LEVEL": "WARNING",
+            # Its console and health server on a free port: another bot on this machine
+            # may hold the default one, and the bot would not start.
+            "PORT": os.environ.get("PORT") or str(_free_port()),
         }
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -245,7 +281,7 @@ async def _run(subscribers: int, knowledge: Path, cpu: bool = False) -> dict[str
                 "during_p50": statistics.median(during),
                 "during_p99": _percentile(during, 0.99),
                 "answers_during": float(len(during)),
-                "rss_mb": _peak_rss_mb(process.pid),
+                "rss_mb": _peak_rss_with_children_mb(process.pid),
             }
         finally:
             process.terminate()
@@ -258,10 +294,10 @@ async def _cpu_per_message(harness: _Harness, pid: int) -> dict[str, float]:
     core, everyone = harness.core, len(harness.subscribers)
     await _send_notice(harness)
     await core.wait_for(lambda: harness.first_notice > 0, timeout=60, what="a notice")
-    main0, others0 = _thread_cpu(pid)
+    main0, others0, children0 = _thread_cpu(pid)
     sent0 = sum(harness.notices.values())
     await core.wait_for(lambda: len(harness.notices) >= everyone, timeout=1800, what="all")
-    main1, others1 = _thread_cpu(pid)
+    main1, others1, children1 = _thread_cpu(pid)
     sent = max(1, sum(harness.notices.values()) - sent0)
     await asyncio.sleep(2.0)  # a duplicate would show now
     seconds = harness.last_notice - harness.first_notice
@@ -272,7 +308,8 @@ async def _cpu_per_message(harness: _Harness, pid: int) -> dict[str, float]:
         "duplicates": float(sum(1 for n in harness.notices.values() if n > 1)),
         "loop_us": (main1 - main0) / sent * 1e6,
         "others_us": (others1 - others0) / sent * 1e6,
-        "rss_mb": _peak_rss_mb(pid),
+        "children_us": (children1 - children0) / sent * 1e6,
+        "rss_mb": _peak_rss_with_children_mb(pid),
     }
 
 
@@ -283,9 +320,10 @@ def cpu_benchmark(subscribers: int, knowledge: Path = DEFAULT_KNOWLEDGE_DIR) -> 
         f"A notice to {f['subscribers']:.0f} subscribed residents, no questions: the bot's CPU "
         f"per message over {f['sent']:.0f} messages",
         f"  event loop (shared with answers): {f['loop_us']:.0f} us; "
-        f"other threads: {f['others_us']:.0f} us",
+        f"other threads: {f['others_us']:.0f} us; "
+        f"the notice process: {f['children_us']:.0f} us",
         f"  {f['rate']:.0f} messages/s; duplicates: {f['duplicates']:.0f} (must be 0); "
-        f"peak RSS of the bot: {f['rss_mb']:.0f} MB",
+        f"peak RSS of the bot (with its notice process): {f['rss_mb']:.0f} MB",
     ]
 
 
@@ -304,7 +342,7 @@ def notices_benchmark(
         f"  answer p50/p99: {f['quiet_p50']:.1f}/{f['quiet_p99']:.1f} ms with no notice, "
         f"{f['during_p50']:.1f}/{f['during_p99']:.1f} ms during the send "
         f"({f['answers_during']:.0f} answers)",
-        f"  peak RSS of the bot: {f['rss_mb']:.0f} MB",
+        f"  peak RSS of the bot (with its notice process): {f['rss_mb']:.0f} MB",
         f"  {'ok  ' if f['duplicates'] == 0 else 'MISS'} no resident got the notice twice",
     ]
 
