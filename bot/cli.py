@@ -649,12 +649,7 @@ def cmd_emergency_fit(args: argparse.Namespace, settings: Settings) -> int:
     ordinary, _ = load_ordinary()
     ordinary += knowledge_questions(settings.knowledge_dir)
     digest = corpus_digest([corpus, *(root for root in ORDINARY_CORPORA if root.is_dir())])
-    grids = {}
-    if args.c:
-        grids["c_grid"] = tuple(args.c)
-    if args.smoothing:
-        grids["alphas"] = tuple(args.smoothing)
-    report = fit(tuning + ordinary, load_rules(DATA_DIR), digest, **grids, folds=args.folds)
+    report = fit(tuning + ordinary, load_rules(DATA_DIR), digest)
     return _report_fit(report.lines, report.model, Path(args.out or DATA_DIR / "model.json"))
 
 
@@ -1123,24 +1118,6 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     efit.add_argument("--corpus", default="tests/data/corpora/emergency", help="corpus folder")
     efit.add_argument("--out", help="where to write the model (default: the shipped file)")
-    efit.add_argument(
-        "--c",
-        type=float,
-        action="append",
-        help="a regularisation strength to try (repeat for several; default: the fit's grid); "
-        "each one costs a leave-one-author-out run",
-    )
-    efit.add_argument(
-        "--smoothing",
-        type=float,
-        action="append",
-        help="a naive Bayes smoothing to try (repeat for several; default: the fit's grid)",
-    )
-    efit.add_argument(
-        "--folds",
-        type=int,
-        help="group the authors into this many folds (default: leave one author out)",
-    )
     efit.set_defaults(handler=cmd_emergency_fit)
     eeval = emergency_commands.add_parser(
         "eval",

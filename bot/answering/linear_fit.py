@@ -107,23 +107,17 @@ class Trained:
 
 
 def train(
-    data: Design,
-    rows: Any,
-    c: float,
-    alpha: float,
-    min_authors: int,
-    without: int | Sequence[int] | None,
+    data: Design, rows: Any, c: float, alpha: float, min_authors: int, without: int | None
 ) -> Trained:
     """Fit on `rows`. A feature seen in fewer than `min_authors` authors' messages (not
-    counting the author or authors `without`, left out of this fold) is one writer's habit: it
-    is left out, so the model generalises to writers it has never seen."""
+    counting author `without`, left out of this fold) is one writer's habit: it is left out, so
+    the model generalises to writers it has never seen."""
     numpy = numpy_or_fail()
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
-    held = [without] if isinstance(without, int) else list(without or ())
     counts = data.author_counts - (
-        numpy.asarray(data.by_author[held].sum(axis=0)).ravel() if held else 0
+        data.by_author[without].toarray().ravel() if without is not None else 0
     )
     columns = numpy.where((counts >= min_authors) & data.allowed)[0]
     used = data.present[rows][:, columns]
@@ -138,24 +132,6 @@ def train(
     return Trained(columns, ratios, regression.fit(scaled, label, sample_weight=weights))
 
 
-def oof_probabilities(
-    data: Design, c: float, alpha: float, min_authors: int, folds: int | None = None
-) -> Any:
-    """Each author's messages scored by a model fitted without them (and, with `folds`,
-    without the other authors of their fold: the authors in turn, so each fold holds every
-    `folds`-th)."""
-    numpy = numpy_or_fail()
-    count = len(data.authors) if folds is None else min(folds, len(data.authors))
-    fold_of = numpy.arange(len(data.authors)) % count
-    oof = numpy.zeros(len(data.y))
-    for fold in range(count):
-        held = [int(a) for a in numpy.where(fold_of == fold)[0]]
-        rows = numpy.isin(data.groups, held)
-        trained = train(data, ~rows, c, alpha, min_authors, held)
-        oof[rows] = trained.probabilities(data, rows)
-    return oof
-
-
 def out_of_fold(
     data: Design,
     grid: Sequence[float],
@@ -163,17 +139,19 @@ def out_of_fold(
     min_authors: int,
     lines: list[str],
     weighted_loss: bool = True,
-    folds: int | None = None,
 ) -> tuple[float, Any]:
     """The regularisation strength with the best out-of-fold log loss (with the messages'
     weights, or each message counted once), and those out-of-fold probabilities: each author's
     messages scored by a model fitted without them."""
-    numpy_or_fail()
+    numpy = numpy_or_fail()
     from sklearn.metrics import log_loss
 
     best: tuple[float, float, Any] | None = None
     for c in grid:
-        oof = oof_probabilities(data, c, alpha, min_authors, folds)
+        oof = numpy.zeros(len(data.y))
+        for held in range(len(data.authors)):
+            trained = train(data, data.groups != held, c, alpha, min_authors, held)
+            oof[data.groups == held] = trained.probabilities(data, data.groups == held)
         loss = log_loss(data.y, oof, sample_weight=data.weight if weighted_loss else None)
         lines.append(f"  C={c:g}: out-of-fold log loss {loss:.4f}")
         if best is None or loss < best[0]:

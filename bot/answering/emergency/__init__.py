@@ -82,17 +82,14 @@ class EmergencyDetector:
         if not words:
             return EmergencyVerdict(EmergencyLevel.NONE, None, 0.0)
         analysis = self.rules.analyse(words)
-        # A message with no word of danger gets nothing whatever the model says (the fit
-        # scores it 0 too): most messages stop here, before the model.
-        if not self.rules.has_danger(analysis):
-            return EmergencyVerdict(EmergencyLevel.NONE, None, 0.0)
         matches = self.rules.matches(analysis)
         rule = self.rules.best(matches)
         names = [match.rule for match in matches]
         concepts = self.rules.concepts_of(analysis)
         probability = self.model.probability(words, concepts, names)
         score = self.model.fusion.score(probability, rule is not None)
-        level = self.model.thresholds.level(score, rule is not None)
+        danger = self.rules.has_danger(analysis)
+        level = self.model.thresholds.level(score, rule is not None, danger)
         if level is EmergencyLevel.NONE:
             return EmergencyVerdict(level, None, score)
         if rule is not None:

@@ -43,20 +43,15 @@ def word_features(word: str) -> list[str]:
 
 
 def context_features(
-    words: Sequence[str],
-    concepts: Sequence[Sequence[str]],
-    rules: Sequence[str],
-    pairs: bool = True,
+    words: Sequence[str], concepts: Sequence[Sequence[str]], rules: Sequence[str]
 ) -> list[str]:
-    """The features that depend on where words stand: word pairs (unless `pairs` is false:
-    the model looks them up without their names), concepts and their pairs, and the rules that
-    match."""
+    """The features that depend on where words stand: word pairs, concepts and their pairs,
+    and the rules that match."""
     found = ["r:" + rule for rule in rules]
     found.append(f"n:{min(len(words), LENGTH_BUCKETS)}")
     add = found.append
-    if pairs:
-        cut = [word[:MAX_WORD_CHARS] for word in words]
-        found += [f"b:{previous} {word}" for previous, word in itertools.pairwise(cut)]
+    cut = [word[:MAX_WORD_CHARS] for word in words]
+    found += [f"b:{previous} {word}" for previous, word in itertools.pairwise(cut)]
     for position, names in enumerate(concepts):
         for name in names:
             add("c:" + name)

@@ -53,19 +53,6 @@ ORDINARY = frozenset({"kb", *(root.name for root in ORDINARY_CORPORA)})
 # the emergency corpus: they are many, easy, and full of the same topic words (library,
 # school) that a real emergency can also contain.
 ORDINARY_WEIGHT = 0.3
-# The help requests may count more: a request about a frail person ("my father, 88, cannot get
-# out, can someone shovel") shares the most words with an emergency. Measured out of fold (6
-# folds, C=32): 1.0 gives 1.1% of ordinary questions the full reply instead of 1.6%, but 0.2
-# points fewer emergencies the reply or the line (98.6% instead of 98.8%); missing an emergency
-# costs more, so they count as the other ordinary questions do.
-HELP_WEIGHT = ORDINARY_WEIGHT
-
-
-def _weight(sample: Sample) -> float:
-    """A message's weight in the fit."""
-    if sample.trap == "help":
-        return HELP_WEIGHT
-    return ORDINARY_WEIGHT if sample.trap in ORDINARY else 1.0
 
 
 @dataclass
@@ -132,23 +119,15 @@ def choose_thresholds(scores: Sequence[float], matched: Sequence[bool]) -> Thres
     return Thresholds(high, min(high, threshold_at(rest, room / len(rest))))
 
 
-def _best_fit(
-    data: Design,
-    lines: list[str],
-    c_grid: Sequence[float],
-    alphas: Sequence[float],
-    folds: int | None,
-) -> tuple[float, float, Any]:
+def _best_fit(data: Design, lines: list[str]) -> tuple[float, float, Any]:
     """The regularisation and smoothing with the best out-of-fold log loss, and their
     out-of-fold probabilities."""
     from sklearn.metrics import log_loss
 
     best: tuple[float, float, float, Any] | None = None
-    for alpha in alphas:
+    for alpha in NB_ALPHAS:
         tried: list[str] = []
-        c, oof = out_of_fold(
-            data, c_grid, alpha, MIN_AUTHORS, tried, weighted_loss=False, folds=folds
-        )
+        c, oof = out_of_fold(data, C_GRID, alpha, MIN_AUTHORS, tried, weighted_loss=False)
         lines += [f"{line}, smoothing {alpha:g}" for line in tried]
         loss = float(log_loss(data.y, oof))
         if best is None or loss < best[0]:
@@ -157,18 +136,8 @@ def _best_fit(
     return best[1], best[2], best[3]
 
 
-def fit(
-    tuning: Sequence[Sample],
-    rules: ConceptRules,
-    corpus_digest: str,
-    c_grid: Sequence[float] = C_GRID,
-    alphas: Sequence[float] = NB_ALPHAS,
-    folds: int | None = None,
-) -> FitReport:
-    """Fit the model on `tuning`, with the concept rules as features and as a second opinion.
-    `c_grid` and `alphas` are the regularisations and smoothings tried (each pair costs one
-    leave-one-author-out run); `folds` groups the authors into that many folds instead of one
-    per author (quicker, and still every author is scored by a model that never saw them)."""
+def fit(tuning: Sequence[Sample], rules: ConceptRules, corpus_digest: str) -> FitReport:
+    """Fit the model on `tuning`, with the concept rules as features and as a second opinion."""
     numpy_or_fail()  # a clear message before any work when scikit-learn is missing
 
     if not tuning:
@@ -178,10 +147,10 @@ def fit(
         vectors.rows,
         [s.emergency for s in tuning],
         [s.author for s in tuning],
-        [_weight(s) for s in tuning],
+        [ORDINARY_WEIGHT if s.trap in ORDINARY else 1.0 for s in tuning],
     )
     lines = [f"tuning part: {len(tuning)} messages by {len(data.authors)} authors"]
-    c, alpha, oof = _best_fit(data, lines, c_grid, alphas, folds)
+    c, alpha, oof = _best_fit(data, lines)
 
     matched = [bool(names) for names in vectors.matched]
     fusion = fit_fusion(oof, matched, data, weighted=False)

@@ -6,7 +6,6 @@ Fitting needs scikit-learn (`python -m bot emergency fit`); scoring needs only a
 from __future__ import annotations
 
 import enum
-import itertools
 import json
 import math
 from array import array
@@ -16,12 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.answering.emergency.features import (
-    MAX_WORD_CHARS,
-    context_features,
-    windows,
-    word_features,
-)
+from bot.answering.emergency.features import context_features, windows, word_features
 
 MODEL_FORMAT = 1
 
@@ -108,13 +102,6 @@ class LinearModel:
         self.weights = array("d", weights)
         # The weight of each feature by name: the one lookup scoring a word needs.
         self.weight_of = {name: self.weights[position] for name, position in self.index.items()}
-        # The weights of word pairs by their first word, then the second: most words begin no
-        # pair the model knows, and a pair's name is never built to look it up.
-        self.pair_weights: dict[str, dict[str, float]] = {}
-        for name, weight in self.weight_of.items():
-            if name.startswith("b:"):
-                first, _, second = name[2:].partition(" ")
-                self.pair_weights.setdefault(first, {})[second] = weight
         self.bias = bias
         self.situations = tuple(situations)
         # Each feature's weights for the kinds side by side: one slice per feature.
@@ -161,19 +148,12 @@ class LinearModel:
         best = 0.0
         word = self._cached_word
         known = self.weight_of.get
-        pairs = self.pair_weights.get
         for window in windows(len(words)):
-            part = words[window]
-            names = context_features(part, concepts[window], rules, pairs=False)
-            # Every pair of neighbouring words is a feature; only known pairs add weight.
-            count = len(names) + max(len(part) - 1, 0)
+            names = context_features(words[window], concepts[window], rules)
+            count = len(names)
+            # Most context features (word pairs) are unknown to the model: one lookup each.
             total = sum([known(name, 0.0) for name in names])
-            cut = [each[:MAX_WORD_CHARS] for each in part]
-            for previous, each in itertools.pairwise(cut):
-                following = pairs(previous)
-                if following is not None:
-                    total += following.get(each, 0.0)
-            for each in part:
+            for each in words[window]:
                 n, weight = word(each)
                 count += n
                 total += weight
