@@ -155,3 +155,22 @@ async def test_a_refill_begun_before_an_erasure_keeps_nothing_of_it(
         # The next page is whole, from what is kept of the questions that remain.
         again = await unanswered(View(services, cache, "nb", None))
         assert rows_of(again) == rows_of(shown)
+
+
+async def test_settle_waits_for_a_grouping_an_erasure_dropped(
+    tmp_path: Path, held: HeldGrouping
+) -> None:
+    """At shutdown no grouping task may outlive the loop, the one an erasure dropped from
+    the cache while it ran included."""
+    cache = ReportCache(tmp_path)
+    rows = [(THEIR_QUESTION, "asker", 1)]
+    reader = asyncio.ensure_future(cache.group(rows, 5, cache.generation))
+    await held.until_entered()
+    cache.forget_people()
+    settling = asyncio.ensure_future(cache.settle())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not settling.done(), "settle returned while the dropped grouping still ran"
+    held.release.set()
+    await settling
+    assert await reader == [[0]]

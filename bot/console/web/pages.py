@@ -89,6 +89,9 @@ class ReportCache:
         # while the start-up warm-up (or another page) groups the same questions waits for
         # that one instead of grouping them again, and one opened after finds it done.
         self._groupings: dict[Grouping, asyncio.Task[Clusters]] = {}
+        # Every grouping task not yet done, this generation's or an earlier one's (dropped
+        # from `_groupings` by an erasure, but still running): what `settle` waits for.
+        self._running: set[asyncio.Task[Clusters]] = set()
 
     def snippet(
         self,
@@ -137,13 +140,14 @@ class ReportCache:
                 )
             )
             self._groupings[key] = task
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
         return await asyncio.shield(task)
 
     async def settle(self) -> None:
-        """Wait for the groupings still running (at shutdown: their threads cannot be
-        stopped, and their tasks must not outlive the event loop)."""
-        running = [task for task in self._groupings.values() if not task.done()]
-        await asyncio.gather(*running, return_exceptions=True)
+        """Wait for the groupings still running, those an erasure dropped too (at shutdown:
+        their threads cannot be stopped, and their tasks must not outlive the event loop)."""
+        await asyncio.gather(*self._running, return_exceptions=True)
 
     def forget_people(self) -> None:
         """Drop every kept wording, grouping, snippet and masked text: after an erasure,
