@@ -965,10 +965,11 @@ def _build_parser() -> argparse.ArgumentParser:
     queue = commands.add_parser(
         "queue",
         help="see help requests (list, show, export), close or hand them over",
-        description="The volunteer queue, read from the bot's database (DATA_DIR). Closing "
-        "and handing over are staff actions: name yourself with --as.",
+        description="The volunteer queue, read from the bot's database (DATA_DIR). Closing, "
+        "handing over and showing a request's contact details are staff actions: name "
+        "yourself with --as.",
         epilog="examples:\n  python -m bot queue list --state open"
-        "\n  python -m bot queue show A-1042"
+        "\n  python -m bot queue show A-1042 --as 555000111"
         "\n  python -m bot queue export --csv > requests.csv"
         "\n  python -m bot queue close A-1042 --as 555000111",
         formatter_class=argparse.RawDescriptionHelpFormatter,
