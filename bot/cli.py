@@ -369,10 +369,16 @@ def cmd_queue_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_queue_show(args: argparse.Namespace, settings: Settings) -> int:
-    """Show one request, with the resident's contact details (for staff following it up)."""
-    request = _desk_call(settings, lambda desk: desk.requests.by_ref(args.ref))
-    if request is None:
-        raise BotError(f"no help request {args.ref!r}")
+    """Show one request, with the resident's contact details (for staff following it up), to
+    staff of its municipality that `--as` names; the read is in the audit log."""
+
+    async def show(services: Services) -> HelpRequest:
+        actor, request = await _request_for(services, args.ref, args.staff)
+        # Logged before anything is shown: a read of personal data never goes unrecorded.
+        await services.audit.record(actor, "queue_show", request.ref, request.municipality)
+        return request
+
+    request = _services_call(settings, show)
     fields = [
         ("reference", request.ref),
         ("state", request.state),
@@ -504,19 +510,22 @@ def cmd_volunteers_decide(args: argparse.Namespace, settings: Settings) -> int:
 
     async def decide(services: Services) -> Volunteer:
         actor, scope = await _actor(services, args.staff)
+        place = args.municipality
+        actions = services.actions
+        # The scope first: a municipality's staff learn nothing of another's volunteers, not
+        # even whether they exist or where they signed up.
+        if not scope.everywhere and not await actions.may_act(scope, "volunteers", args.id, place):
+            there = f" for {place}" if place else ""
+            raise _not_theirs(args.staff, scope, f"volunteer {args.id} is not theirs{there}")
         volunteer = await services.desk.volunteers.get(args.id)
         if volunteer is None:
             raise BotError(f"there is no volunteer {args.id} (see: python -m bot volunteers list)")
-        places = ", ".join(volunteer.municipalities) or "anywhere"
-        place = args.municipality
         if place is not None and place not in volunteer.municipalities:
+            places = ", ".join(volunteer.municipalities) or "anywhere"
             raise BotError(
                 f"volunteer {args.id} signed up for {places}, not {place}"
                 + ("" if volunteer.municipalities else ": decide without --municipality")
             )
-        if not await services.actions.may_act(scope, "volunteers", args.id, place):
-            raise _not_theirs(args.staff, scope, f"volunteer {args.id} signed up for {places}")
-        actions = services.actions
         if action == "revoke":
             done = await actions.revoke(actor, args.id, place)
         else:
@@ -606,8 +615,8 @@ def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
     are cancelled and their volunteers told when the bot next sends."""
 
     async def erase(services: Services) -> int:
-        actor, _ = await _actor(services, args.staff)
-        return await services.erase_for_staff(args.id, actor)
+        actor, scope = await _actor(services, args.staff)
+        return await services.erase_for_staff(args.id, actor, scope)
 
     erased = _services_call(settings, erase)
     print(f"erased everything about {args.id} ({erased} help request(s))")
@@ -956,10 +965,11 @@ def _build_parser() -> argparse.ArgumentParser:
     queue = commands.add_parser(
         "queue",
         help="see help requests (list, show, export), close or hand them over",
-        description="The volunteer queue, read from the bot's database (DATA_DIR). Closing "
-        "and handing over are staff actions: name yourself with --as.",
+        description="The volunteer queue, read from the bot's database (DATA_DIR). Closing, "
+        "handing over and showing a request's contact details are staff actions: name "
+        "yourself with --as.",
         epilog="examples:\n  python -m bot queue list --state open"
-        "\n  python -m bot queue show A-1042"
+        "\n  python -m bot queue show A-1042 --as 555000111"
         "\n  python -m bot queue export --csv > requests.csv"
         "\n  python -m bot queue close A-1042 --as 555000111",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -979,10 +989,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "show",
         help="show one request, with contact details",
         description="Show one help request by its reference, with the resident's contact "
-        "details, for staff following it up.",
-        epilog="example: python -m bot queue show A-1042",
+        "details, for staff following it up: staff of its municipality, whom --as names. "
+        "The read is in the audit log.",
+        epilog="example: python -m bot queue show A-1042 --as 555000111",
     )
     show.add_argument("ref", help="the request's reference, such as A-1042")
+    _add_staff(show)
     show.set_defaults(handler=cmd_queue_show)
     export = queue_commands.add_parser(
         "export",

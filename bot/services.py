@@ -15,9 +15,11 @@ from bot.answering.service import KnowledgeService, forget_recent_messages
 from bot.config import Settings
 from bot.console.actions import StaffActions
 from bot.console.auth import ERASED, Actor, Audit, ConsoleAuth
+from bot.errors import NotStaffError
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.outbox import queue_view
-from bot.helpdesk.routing import Chats
+from bot.helpdesk.privacy import ErasureCheck
+from bot.helpdesk.routing import Chats, StaffScope, may_act
 from bot.kb.snapshot import SNAPSHOT_FILE
 from bot.notices.service import Notice, Notices, as_entries, take_over
 from bot.notices.subscriptions import Subscriptions
@@ -129,23 +131,40 @@ class Services:
 
         return await self.desk.outbox.transaction(run)
 
-    async def forget_person(self, user_id: int) -> int:
+    async def forget_person(self, user_id: int, check: ErasureCheck | None = None) -> int:
         """Erase everything about a resident or volunteer, as /forgetme and `python -m bot
         erase` do: their requests (active ones cancelled), questions and the marks derived
         from them, choices, subscriptions, and their name in the console's audit log.
-        Returns how many of their help requests were erased."""
-        erased = await self.desk.privacy.forget_resident(user_id)
+        `check` runs in the erasure's transaction first (see `ErasureCheck`). Returns how
+        many of their help requests were erased."""
+        erased = await self.desk.privacy.forget_resident(user_id, check)
         await self.residents.forget(user_id)
         await self.audit.forget(user_id)
         await self.drop_cached_people()
         return erased
 
-    async def erase_for_staff(self, user_id: int, by: Actor) -> int:
-        """`forget_person` at a staff member's hand (someone asked by phone or letter), in
-        the audit log as "erase" with no one named: the log must not keep whom it erased."""
-        erased = await self.forget_person(user_id)
-        await self.audit.record(by, "erase", ERASED)
-        return erased
+    async def erase_for_staff(self, user_id: int, by: Actor, scope: StaffScope) -> int:
+        """`forget_person` at a staff member's hand (someone asked by phone or letter). A
+        municipality's staff may erase only someone all of whose requests, volunteer
+        registration and chosen municipality are theirs; otherwise NotStaffError and nothing
+        is erased. In the audit log as "erase" with no one named (the log must not keep whom
+        it erased), once for each municipality concerned, so each one's staff see it; written
+        in the erasure's own transaction, so there is never one without the other."""
+
+        def check(connection: sqlite3.Connection, places: frozenset[str | None]) -> None:
+            # Someone with nothing in any municipality (only questions, say) touches no
+            # municipality's work: any staff may erase them.
+            if places and not may_act(scope, places):
+                mine = ", ".join(sorted(scope.municipalities))
+                raise NotStaffError(
+                    f"--as {by.staff_id}: staff of {mine} only, and {user_id} has help "
+                    "requests, a volunteer registration or a chosen municipality beyond "
+                    "them (the global staff, in STAFF_USER_IDS, may erase them)"
+                )
+            for place in sorted(places, key=lambda m: m or "") or [None]:
+                self.audit.record_in(connection, by, "erase", ERASED, place)
+
+        return await self.forget_person(user_id, check)
 
     async def drop_caches_if_erased(self) -> bool:
         """Drop what this process keeps in memory about people if anyone erased someone since

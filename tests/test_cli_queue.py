@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,13 +13,16 @@ import pytest
 
 from bot.cli import main
 from bot.config import Settings
-from bot.console.auth import Audit, AuditEntry
+from bot.console.auth import CLI, Actor, Audit, AuditEntry
 from bot.console.web.pages import ReportCache, View, audit
 from bot.console.web.views import Texts
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.intake import Conversation
+from bot.helpdesk.models import HelpRequest
+from bot.helpdesk.routing import EVERYWHERE
 from bot.services import Services
 from bot.storage import Database
+from bot.storage.records import Residents
 from bot.types import Lang
 
 PHONE = "+4791234567"
@@ -86,11 +90,22 @@ def test_queue_list_and_filter(data_dir: Path, capsys: pytest.CaptureFixture[str
 def test_queue_show_has_the_details_for_staff(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["queue", "show", "a-1001"]) == 0
+    assert main(["queue", "show", "a-1001", "--as", ASKER_STAFF]) == 0
     out = capsys.readouterr().out
     assert PHONE in out and "lufte hunden" in out
-    assert main(["queue", "show", "A-9"]) == 1
+    assert main(["queue", "show", "A-9", "--as", ASKER_STAFF]) == 1
     assert "no help request 'A-9'" in capsys.readouterr().err
+    # Contact details are for staff of the request's municipality, and each read is logged.
+    assert main(["queue", "show", "A-1001", "--as", OCKERO_STAFF]) == 2
+    captured = capsys.readouterr()
+    assert PHONE not in captured.out + captured.err
+    assert "staff of ockero only, and A-1001 is asker's" in captured.err
+    assert main(["queue", "show", "A-1001", "--as", STAFF]) == 0
+    assert PHONE in capsys.readouterr().out
+    assert audit_log(data_dir) == [
+        (777, None, "queue_show", "A-1001", "asker", "cli"),
+        (555, None, "queue_show", "A-1001", "asker", "cli"),
+    ]
 
 
 def test_queue_export_has_no_personal_data(
@@ -145,6 +160,7 @@ def test_deciding_about_someone_who_never_registered_says_so(
         ["queue", "close", "A-1001"],
         ["queue", "assign", "A-1001", "2001"],
         ["erase", "1001"],
+        ["queue", "show", "A-1001"],
     ],
 )
 def test_every_change_needs_the_staff_member_it_is_done_as(
@@ -177,6 +193,7 @@ def test_the_help_of_each_change_shows_an_example_with_as(
         ["queue", "close"],
         ["queue", "assign"],
         ["erase"],
+        ["queue", "show"],
     ):
         with pytest.raises(SystemExit):
             main([*argv, "--help"])
@@ -195,7 +212,7 @@ def test_a_municipalitys_staff_decide_only_for_it(
     asyncio.run(_two_municipalities(data_dir))
     assert main(["volunteers", "approve", "2002", "--as", ASKER_STAFF]) == 2
     err = capsys.readouterr().err
-    assert "--as 777: staff of asker only, and volunteer 2002 signed up for asker, ockero" in err
+    assert "--as 777: staff of asker only, and volunteer 2002 is not theirs" in err
     # Ola registered before municipalities were asked: the global staff decide for him.
     assert main(["volunteers", "approve", "2001", "--as", ASKER_STAFF]) == 2
     capsys.readouterr()
@@ -246,11 +263,12 @@ def test_queue_close_and_assign_as_the_staff_chat_does(
     assert "A-1001 is cancelled: only an active request closes" in capsys.readouterr().err
     assert main(["queue", "close", "A-9", "--as", ASKER_STAFF]) == 1
     assert "no help request 'A-9'" in capsys.readouterr().err
-    assert main(["queue", "show", "A-1001"]) == 0
+    assert main(["queue", "show", "A-1001", "--as", ASKER_STAFF]) == 0
     assert "cancelled" in capsys.readouterr().out
     assert audit_log(data_dir)[1:] == [
         (777, None, "hand_over", "A-1001 → Ola (2001)", "asker", "cli"),
         (777, None, "close", "A-1001", "asker", "cli"),
+        (777, None, "queue_show", "A-1001", "asker", "cli"),
     ]
 
 
@@ -298,12 +316,12 @@ def test_erase_forgets_a_resident_as_forgetme_does(
 ) -> None:
     assert main(["erase", "1001", "--as", ASKER_STAFF]) == 0
     assert "1 help request(s)" in capsys.readouterr().out
-    assert main(["queue", "show", "A-1001"]) == 0
+    assert main(["queue", "show", "A-1001", "--as", ASKER_STAFF]) == 0
     out = capsys.readouterr().out
     assert "cancelled" in out and PHONE not in out and "lufte hunden" not in out
     assert "Kari" not in out
-    # Who erased is logged; whom, not.
-    assert audit_log(data_dir) == [(777, None, "erase", "(erased)", None, "cli")]
+    # Who erased is logged, for the municipality concerned; whom, not.
+    assert audit_log(data_dir)[0] == (777, None, "erase", "(erased)", "asker", "cli")
 
 
 async def _two_municipalities(data_dir: Path) -> None:
@@ -374,3 +392,114 @@ def test_the_consoles_audit_page_shows_what_was_done_at_the_command_line(
     t = Texts(lang)
     assert newest[1:] == ["? (777)", erased, "(erased)", where]
     assert approved[1:] == ["Kari (555)", t("console_audit_approve"), "Ola (2001)", where]
+
+
+async def _ockero_only(data_dir: Path) -> None:
+    """Lena signed up for Öckerö alone."""
+    async with Database(data_dir / "bot.db") as db:
+        desk = HelpDesk.build(
+            db, volunteer_chat_id=-1, staff_chat_id=-2, contact_line=lambda municipality, lang: ""
+        )
+        data = {"name": "Lena", "skills": "dog", "municipalities": "ockero"}
+        await desk.volunteers.register(2003, Conversation("volunteer", "submitted", data), "sv")
+
+
+def test_the_scope_is_checked_before_anything_names_a_volunteers_municipalities(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Asker's staff learn nothing of Öckerö's volunteers: not where they signed up, nor
+    whether someone is a volunteer at all."""
+    asyncio.run(_ockero_only(data_dir))
+    assert (
+        main(["volunteers", "approve", "2003", "--municipality", "asker", "--as", ASKER_STAFF]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "volunteer 2003 is not theirs for asker" in err and "ockero" not in err.split("only")[1]
+    assert main(["volunteers", "approve", "9999", "--as", ASKER_STAFF]) == 2
+    err = capsys.readouterr().err
+    assert "volunteer 9999 is not theirs" in err and "there is no volunteer" not in err
+    # The global staff may be told both.
+    assert main(["volunteers", "approve", "2003", "--municipality", "asker", "--as", STAFF]) == 1
+    assert "volunteer 2003 signed up for ockero, not asker" in capsys.readouterr().err
+    assert audit_log(data_dir) == []
+
+
+def test_a_decision_about_several_municipalities_is_logged_for_each_one_changed(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the staff chat does: each municipality's staff see it on their audit page."""
+    asyncio.run(_two_municipalities(data_dir))
+    # Per is approved in Asker already: approving him everywhere changes Öckerö alone.
+    assert main(["volunteers", "approve", "2002", "--as", STAFF]) == 0
+    assert main(["volunteers", "revoke", "2002", "--as", STAFF]) == 0
+    assert main(["volunteers", "reject", "2001", "--as", STAFF]) == 0
+    per, ola = "Per (2002)", "Ola (2001)"
+    assert audit_log(data_dir) == [
+        (555, None, "approve", per, "ockero", "cli"),
+        (555, None, "revoke", per, "asker", "cli"),
+        (555, None, "revoke", per, "ockero", "cli"),
+        (555, None, "reject", ola, None, "cli"),
+    ]
+
+
+async def _chose(data_dir: Path, user_id: int, municipality: str) -> None:
+    async with Database(data_dir / "bot.db") as db:
+        await Residents(db).save(user_id, municipality=municipality)
+
+
+def _still_there(capsys: pytest.CaptureFixture[str]) -> bool:
+    assert main(["queue", "show", "A-1001", "--as", STAFF]) == 0
+    return PHONE in capsys.readouterr().out
+
+
+def test_a_municipalitys_staff_erase_only_someone_all_theirs(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_two_municipalities(data_dir))
+    # Kari's request is Asker's: Öckerö's staff may not erase her.
+    assert main(["erase", "1001", "--as", OCKERO_STAFF]) == 2
+    assert "staff of ockero only, and 1001 has help requests" in capsys.readouterr().err
+    assert _still_there(capsys)
+    # Per signed up for Asker and Öckerö; Ola for anywhere (the global staff's).
+    for volunteer in ("2002", "2001"):
+        assert main(["erase", volunteer, "--as", ASKER_STAFF]) == 2
+        capsys.readouterr()
+    assert main(["volunteers", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "Per Andersen" in listed and "Ola Nordmann" in listed
+    # Kari chose Öckerö as her municipality since: Asker's staff may not erase her either.
+    asyncio.run(_chose(data_dir, 1001, "ockero"))
+    assert main(["erase", "1001", "--as", ASKER_STAFF]) == 2
+    capsys.readouterr()
+    assert _still_there(capsys)
+    assert [e for e in audit_log(data_dir) if e[2] == "erase"] == []
+    # The global staff may; the erasure is logged for each municipality it concerned.
+    assert main(["erase", "2002", "--as", STAFF]) == 0
+    assert main(["erase", "1001", "--as", STAFF]) == 0
+    assert [e for e in audit_log(data_dir) if e[2] == "erase"] == [
+        (555, None, "erase", "(erased)", "asker", "cli"),
+        (555, None, "erase", "(erased)", "ockero", "cli"),
+        (555, None, "erase", "(erased)", "asker", "cli"),
+        (555, None, "erase", "(erased)", "ockero", "cli"),
+    ]
+
+
+async def _erase_with_a_failing_log(data_dir: Path) -> HelpRequest | None:
+    """The audit log cannot be written (a full disk, say) when staff erase Kari."""
+    async with Services(replace(Settings(), data_dir=data_dir)) as services:
+
+        def break_the_log(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                """CREATE TRIGGER no_audit BEFORE INSERT ON console_audit
+                   BEGIN SELECT RAISE(ABORT, 'disk full'); END"""
+            )
+
+        await services.db.run_write(break_the_log)
+        with pytest.raises(sqlite3.Error):
+            await services.erase_for_staff(1001, Actor(int(STAFF), None, CLI), EVERYWHERE)
+        return await services.desk.requests.by_ref("A-1001")
+
+
+def test_no_erasure_happens_without_its_audit_entry(data_dir: Path) -> None:
+    request = asyncio.run(_erase_with_a_failing_log(data_dir))
+    assert request is not None and request.phone == PHONE and request.state == "open"

@@ -11,10 +11,11 @@ import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import Settings
 from bot.console.web import Console, add_console, pages
@@ -22,7 +23,7 @@ from bot.console.web.pages import Grouping, ReportCache, View, unanswered
 from bot.services import Services
 from bot.storage.records import SimilarityMemo, cluster_similar, folded_wording
 from bot.types import Lang
-from tests.console_data import add_question
+from tests.console_data import add_question, add_vote
 
 ERASED = 4242  # the resident who is erased
 # Their question, which any grouping that read it before the erasure holds.
@@ -155,3 +156,91 @@ async def test_a_refill_begun_before_an_erasure_keeps_nothing_of_it(
         # The next page is whole, from what is kept of the questions that remain.
         again = await unanswered(View(services, cache, "nb", None))
         assert rows_of(again) == rows_of(shown)
+
+
+async def test_settle_waits_for_a_grouping_an_erasure_dropped(
+    tmp_path: Path, held: HeldGrouping
+) -> None:
+    """At shutdown no grouping task may outlive the loop, the one an erasure dropped from
+    the cache while it ran included."""
+    cache = ReportCache(tmp_path)
+    rows = [(THEIR_QUESTION, "asker", 1)]
+    reader = asyncio.ensure_future(cache.group(rows, 5, cache.generation))
+    await held.until_entered()
+    cache.forget_people()
+    settling = asyncio.ensure_future(cache.settle())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not settling.done(), "settle returned while the dropped grouping still ran"
+    held.release.set()
+    await settling
+    assert await reader == [[0]]
+
+
+async def _with_a_vote(services: Services) -> None:
+    """Resident 1 asked a question and voted 👎 on its answer."""
+    asked = await add_question(
+        services.db, int(time.time()) - 60, "answered", text="Når går ferja fra Vollen?"
+    )
+    await add_vote(services.db, int(time.time()) - 30, "asker-other", False, question_id=asked)
+
+
+async def test_the_feedback_page_reads_again_when_an_erasure_overtakes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The resident is erased while the page reads their 👎: it reads again without it."""
+    async with Services(replace(Settings(), data_dir=tmp_path)) as services:
+        await _with_a_vote(services)
+        cache = ReportCache(services.knowledge.root)
+        services.on_forget(cache.forget_people)
+        read = pages.reports.feedback
+        reads = 0
+
+        async def erased_meanwhile(*args: Any, **kwargs: Any) -> Any:
+            nonlocal reads
+            reads += 1
+            found = await read(*args, **kwargs)
+            if reads == 1:
+                await services.forget_person(1)
+            return found
+
+        monkeypatch.setattr(pages.reports, "feedback", erased_meanwhile)
+        shown = await pages.feedback(View(services, cache, "nb", None))
+        assert reads == 2
+        assert "Vollen" not in repr(rows_of(shown))
+
+
+async def test_a_page_every_read_of_which_an_erasure_overtook_is_not_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Erasures keep coming: rather than the last read, which may hold the erased
+    person's words, the console answers that the page is to be reloaded."""
+    async with Services(replace(Settings(), data_dir=tmp_path)) as services:
+        await _with_a_vote(services)
+        await add_question(services.db, int(time.time()) - 60, text=THEIR_QUESTION)
+        console = Console(services, is_staff, "http://127.0.0.1")
+        feedback, unanswered_report = pages.reports.feedback, pages.reports.unanswered
+
+        def overtaken(read: Any) -> Any:
+            async def run(*args: Any, **kwargs: Any) -> Any:
+                found = await read(*args, **kwargs)
+                console.reports.forget_people()  # an erasure, each time
+                return found
+
+            return run
+
+        monkeypatch.setattr(pages.reports, "feedback", overtaken(feedback))
+        monkeypatch.setattr(pages.reports, "unanswered", overtaken(unanswered_report))
+        for page in (pages.feedback, unanswered):
+            with pytest.raises(pages.Overtaken):
+                await page(View(services, console.reports, "nb", None))
+        app = web.Application()
+        add_console(app, console)
+        async with TestClient(TestServer(app)) as client:
+            token = await services.console_auth.issue_link(555, "Kari", "nb")
+            signed_in = await client.post("/console/login", data={"token": token})
+            assert signed_in.status == 200
+            answer = await client.get("/console/feedback")
+            assert answer.status == 503
+            text = await answer.text()
+            assert "Vollen" not in text and "slettet mens siden ble lest" in text

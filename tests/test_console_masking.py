@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -229,3 +230,20 @@ def test_any_text_masks_without_error_and_masking_twice_changes_nothing(masker: 
         text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 60)))
         once = masker.mask(text, "nb")
         assert masker.mask(once, "nb") == once, text
+
+
+def test_an_emptied_masker_is_built_as_any_other(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `__init__` sets up is there on the erasure's path too, and the known words are
+    shared, not built again."""
+    built = Masker.__init__
+
+    def init(self: Masker, *args: Any, **kwargs: Any) -> None:
+        built(self, *args, **kwargs)
+        self.made_by_init = True  # type: ignore[attr-defined]
+
+    masker = Masker(["Vollen"])
+    masker.mask("Ola Nordmann lurer på ferja", "nb")
+    monkeypatch.setattr(Masker, "__init__", init)
+    fresh = masker.emptied()
+    assert getattr(fresh, "made_by_init", False)
+    assert fresh.known is masker.known and fresh._masked == {}

@@ -86,13 +86,14 @@ class StaffActions:
         unless `again` approves someone rejected or revoked. The volunteer as they are now,
         or None when nothing changed."""
         states = AGAIN if approve and again else ("pending",)
-        volunteer = await self.desk.volunteers.decide(
+        decided = await self.desk.volunteers.decide_where(
             user_id, approve, None, states, _just(municipality)
         )
-        if volunteer is not None:
-            action = "approve" if approve else "reject"
-            where = municipality or _only(volunteer.municipalities)
-            await self.audit.record(who, action, volunteer_target(volunteer.name, user_id), where)
+        if decided is None:
+            return None
+        volunteer, changed = decided
+        action = "approve" if approve else "reject"
+        await self._audit_decision(who, action, volunteer, changed)
         return volunteer
 
     async def revoke(
@@ -100,11 +101,22 @@ class StaffActions:
     ) -> Volunteer | None:
         """As the staff chat's Revoke: their requests there go back to the queue; they are
         told. The volunteer as they are now, or None when nothing changed."""
-        volunteer = await self.desk.volunteers.revoke(user_id, None, _just(municipality))
-        if volunteer is not None:
-            where = municipality or _only(volunteer.municipalities)
-            await self.audit.record(who, "revoke", volunteer_target(volunteer.name, user_id), where)
+        revoked = await self.desk.volunteers.revoke_where(user_id, None, _just(municipality))
+        if revoked is None:
+            return None
+        volunteer, changed = revoked
+        await self._audit_decision(who, "revoke", volunteer, changed)
         return volunteer
+
+    async def _audit_decision(
+        self, who: Who, action: str, volunteer: Volunteer, changed: list[str]
+    ) -> None:
+        """Once for each municipality the decision changed, as the staff chat does, so each
+        one's staff see it; once with none for a volunteer registered without any."""
+        target = volunteer_target(volunteer.name, volunteer.user_id)
+        places: list[str | None] = [*changed] or [None]
+        for place in places:
+            await self.audit.record(who, action, target, place)
 
     async def owner_of(self, key: str, municipalities: Collection[str]) -> str | None:
         """Which of `municipalities` the unanswered wording `key` was asked in, or None.
@@ -145,8 +157,3 @@ class StaffActions:
 
 def _just(municipality: str | None) -> list[str] | None:
     return [municipality] if municipality is not None else None
-
-
-def _only(municipalities: tuple[str, ...]) -> str | None:
-    """The one municipality a volunteer signed up for; None (the global staff's) for several."""
-    return municipalities[0] if len(municipalities) == 1 else None

@@ -197,6 +197,11 @@ def notice_target(notice: Notice, municipalities: Mapping[str, Municipality]) ->
     return f"#{notice.id} → {place_name(municipalities, notice.municipality, 'en')}"
 
 
+_INSERT = """INSERT INTO console_audit
+                 (staff_id, staff_name, action, target, at, municipality, surface)
+             VALUES (?, ?, ?, ?, ?, ?, ?)"""
+
+
 class Audit:
     """Every staff action, in the console or in a staff chat: who, what, when, where."""
 
@@ -230,10 +235,24 @@ class Audit:
         """An action by `staff_id`, from `surface` (a staff chat's button or command when not
         told otherwise)."""
         await self.db.write(
-            """INSERT INTO console_audit
-                   (staff_id, staff_name, action, target, at, municipality, surface)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            _INSERT,
             (staff_id, staff_name, action, target, int(self.clock()), municipality, surface),
+        )
+
+    def record_in(
+        self,
+        connection: sqlite3.Connection,
+        who: Actor,
+        action: str,
+        target: str | None = None,
+        municipality: str | None = None,
+    ) -> None:
+        """`record`, inside a write transaction of the caller's: for a change that must not
+        happen without its entry (an erasure)."""
+        stamp = int(self.clock())
+        connection.execute(
+            _INSERT,
+            (who.staff_id, who.staff_name, action, target, stamp, municipality, who.surface),
         )
 
     async def name_of(self, staff_id: int) -> str | None:

@@ -270,8 +270,11 @@ MASKED_KEPT = 20_000
 class Masker:
     """Masks personal data in question texts; build one per knowledge base and reuse it."""
 
-    def __init__(self, known: Iterable[str] = ()) -> None:
-        self.known = frozenset(known) | COMMON_CAPITALISED | KNOWN_WORDS
+    def __init__(self, known: Iterable[str] = (), *, _words: frozenset[str] | None = None) -> None:
+        # `_words`: another masker's whole set, shared as it is (see `emptied`).
+        self.known = _words if _words is not None else frozenset(known)
+        if _words is None:
+            self.known |= COMMON_CAPITALISED | KNOWN_WORDS
         # Texts masked before: the console's pages show the same questions again and again.
         self._masked: dict[tuple[str, str], str] = {}
 
@@ -281,9 +284,8 @@ class Masker:
 
     def emptied(self) -> Masker:
         """The same masker with no texts masked before (cheap: the known words are shared)."""
-        fresh = Masker.__new__(Masker)
-        fresh.known, fresh._masked = self.known, {}
-        return fresh
+        # Through __init__, so whatever it sets up is there on this path too.
+        return Masker(_words=self.known)
 
     @classmethod
     def for_knowledge(cls, kb: KnowledgeBase) -> Masker:

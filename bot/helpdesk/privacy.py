@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.helpdesk.conversations import Conversations, end_conversation
 from bot.helpdesk.outbox import Outbox, drop_unsent_posts
+from bot.helpdesk.repository import volunteer_by_id
 from bot.helpdesk.requests import cancel_request, release_claims
 from bot.helpdesk.routing import Chats
 from bot.notices.subscriptions import forget_subscriber
@@ -21,6 +22,34 @@ from bot.storage.db import now
 from bot.storage.records import count_erasure, wording_key
 
 logger = logging.getLogger(__name__)
+
+# Called in the erasure's own transaction with the municipalities the person is about: it
+# may raise to stop the erasure (nothing is erased), or write what must go with it.
+ErasureCheck = Callable[[sqlite3.Connection, frozenset[str | None]], None]
+
+
+def places_of(connection: sqlite3.Connection, user_id: int) -> frozenset[str | None]:
+    """The municipalities an erasure of `user_id` changes: those of the requests they made
+    or took, of their volunteer registration, and the one they chose. None stands for a
+    request with no municipality, or a registration from before municipalities were asked
+    (may help anywhere): the global staff's."""
+    places: set[str | None] = {
+        row[0]
+        for row in connection.execute(
+            "SELECT municipality FROM help_requests WHERE resident_id = ? OR volunteer_id = ?",
+            (user_id, user_id),
+        )
+    }
+    volunteer = volunteer_by_id(connection, user_id)
+    if volunteer is not None:
+        places.update(volunteer.municipalities or (None,))
+    chosen = connection.execute(
+        "SELECT municipality FROM residents WHERE user_id = ? AND municipality IS NOT NULL",
+        (user_id,),
+    ).fetchone()
+    if chosen is not None:
+        places.add(chosen[0])
+    return frozenset(places)
 
 
 def erase_requests(connection: sqlite3.Connection, where: str, params: Sequence[Any]) -> int:
@@ -123,10 +152,13 @@ class Privacy:
             logger.info("erased the personal data of %d closed help request(s)", erased)
         return erased
 
-    async def forget_resident(self, resident_id: int) -> int:
-        """Close the resident's active requests and erase everything about them."""
+    async def forget_resident(self, resident_id: int, check: ErasureCheck | None = None) -> int:
+        """Close the resident's active requests and erase everything about them. `check`,
+        when given, runs first in the same transaction (see `ErasureCheck`)."""
 
         def run(connection: sqlite3.Connection) -> int:
+            if check is not None:
+                check(connection, places_of(connection, resident_id))
             active = connection.execute(
                 """SELECT id FROM help_requests
                    WHERE resident_id = ? AND state IN ('open', 'claimed')""",

@@ -146,9 +146,22 @@ class Volunteers:
         """Approve or reject a volunteer for `municipalities` (every one they signed up for,
         when None) where they are in one of `from_states` (pending, unless staff decide again
         from the command line), and tell them what for; None if in none of them."""
+        decided = await self.decide_where(user_id, approve, staff_id, from_states, municipalities)
+        return decided[0] if decided else None
+
+    async def decide_where(
+        self,
+        user_id: int,
+        approve: bool,
+        staff_id: int | None,
+        from_states: tuple[str, ...] = ("pending",),
+        municipalities: Collection[str] | None = None,
+    ) -> tuple[Volunteer, list[str]] | None:
+        """`decide`, with the municipalities it changed ([] for a volunteer registered
+        without any): each one's staff are to see it in their audit log."""
         state: VolunteerState = "approved" if approve else "rejected"
 
-        def run(connection: sqlite3.Connection) -> Volunteer | None:
+        def run(connection: sqlite3.Connection) -> tuple[Volunteer, list[str]] | None:
             changed = _change(connection, user_id, state, staff_id, from_states, municipalities)
             volunteer = volunteer_by_id(connection, user_id)
             if changed is None or volunteer is None:
@@ -157,7 +170,7 @@ class Volunteers:
             self._tell(connection, volunteer, key, changed)
             if staff_id is None:
                 _show_decision(connection, self.chats, volunteer, changed)
-            return volunteer
+            return volunteer, changed
 
         return await self.outbox.transaction(run)
 
@@ -166,8 +179,16 @@ class Volunteers:
     ) -> Volunteer | None:
         """Withdraw an approval for `municipalities` (all, when None); requests the volunteer
         had taken there go back to the queue."""
+        revoked = await self.revoke_where(user_id, staff_id, municipalities)
+        return revoked[0] if revoked else None
 
-        def run(connection: sqlite3.Connection) -> Volunteer | None:
+    async def revoke_where(
+        self, user_id: int, staff_id: int | None, municipalities: Collection[str] | None = None
+    ) -> tuple[Volunteer, list[str]] | None:
+        """`revoke`, with the municipalities it changed ([] for a volunteer registered
+        without any)."""
+
+        def run(connection: sqlite3.Connection) -> tuple[Volunteer, list[str]] | None:
             changed = _change(
                 connection, user_id, "revoked", staff_id, ("approved",), municipalities
             )
@@ -179,7 +200,7 @@ class Volunteers:
             self._tell(connection, volunteer, "volunteer_revoked", changed)
             if staff_id is None:
                 _show_decision(connection, self.chats, volunteer, changed)
-            return volunteer
+            return volunteer, changed
 
         return await self.outbox.transaction(run)
 

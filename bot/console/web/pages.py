@@ -53,8 +53,14 @@ SNIPPETS_KEPT = 2_000  # a few pages' worth, each in a few languages
 # Groupings kept (each municipality's and all, in a few states of the questions); beyond it,
 # only the running ones.
 GROUPINGS_KEPT = 64
-# Times the unanswered page reads its report when an erasure comes in the middle of one.
+# Times the unanswered and feedback pages read their report when an erasure comes in the
+# middle of one; after that, the page asks to be reloaded (`Overtaken`).
 REFILLS = 3
+
+
+class Overtaken(Exception):
+    """Every read of a page's report was overtaken by an erasure: what the last one read may
+    hold the erased person's words, so the page is not shown (the server asks to reload)."""
 
 
 # A grouping's input (the unanswered wordings, most asked first, and the most groups it
@@ -89,6 +95,9 @@ class ReportCache:
         # while the start-up warm-up (or another page) groups the same questions waits for
         # that one instead of grouping them again, and one opened after finds it done.
         self._groupings: dict[Grouping, asyncio.Task[Clusters]] = {}
+        # Every grouping task not yet done, this generation's or an earlier one's (dropped
+        # from `_groupings` by an erasure, but still running): what `settle` waits for.
+        self._running: set[asyncio.Task[Clusters]] = set()
 
     def snippet(
         self,
@@ -137,13 +146,14 @@ class ReportCache:
                 )
             )
             self._groupings[key] = task
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
         return await asyncio.shield(task)
 
     async def settle(self) -> None:
-        """Wait for the groupings still running (at shutdown: their threads cannot be
-        stopped, and their tasks must not outlive the event loop)."""
-        running = [task for task in self._groupings.values() if not task.done()]
-        await asyncio.gather(*running, return_exceptions=True)
+        """Wait for the groupings still running, those an erasure dropped too (at shutdown:
+        their threads cannot be stopped, and their tasks must not outlive the event loop)."""
+        await asyncio.gather(*self._running, return_exceptions=True)
 
     def forget_people(self) -> None:
         """Drop every kept wording, grouping, snippet and masked text: after an erasure,
@@ -433,6 +443,8 @@ async def unanswered(view: View) -> Page:
         )
         if generation == cache.generation:
             break  # else someone was erased meanwhile: read again without them
+    else:
+        raise Overtaken
     # The examples first (the most asked names the group), its snippet folded under them.
     columns = [
         t("console_col_examples"),
@@ -567,16 +579,22 @@ async def feedback(view: View) -> Page:
     t, lang, kb = Texts(view.lang), view.lang, view.kb
     page = _page(view, "feedback")
     page.intro.append(t("console_feedback_intro"))
-    generation = view.cache.generation  # masked texts are kept only if no one is erased
-    rows = await reports.feedback(
-        view.services.db,
-        int(time.time()),
-        view.municipality,
-        zone(page.zone),
-        kb,
-        await view.cache.masker(kb, generation),
-        lang,
-    )
+    cache = view.cache
+    for _ in range(REFILLS):
+        generation = cache.generation  # masked texts are kept only if no one is erased
+        rows = await reports.feedback(
+            view.services.db,
+            int(time.time()),
+            view.municipality,
+            zone(page.zone),
+            kb,
+            await cache.masker(kb, generation),
+            lang,
+        )
+        if generation == cache.generation:
+            break  # else someone was erased meanwhile: read again without them
+    else:
+        raise Overtaken
     table = Table(
         t("console_nav_feedback"),
         [
