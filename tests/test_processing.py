@@ -3,6 +3,8 @@ polled batch is recorded in one commit, queued in order, and confirmed only once
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -122,7 +124,7 @@ async def test_a_polled_batch_is_recorded_before_the_next_get_updates_confirms_i
 class _Closing(Inbox):
     """An inbox whose database is going away: every write fails with a non-sqlite error."""
 
-    async def record(self, update_id: int, payload: object) -> bool:
+    async def record(self, update_id: int, payload: object, durable: bool = True) -> bool:
         raise RuntimeError("the database is closing")
 
 
@@ -136,3 +138,37 @@ async def test_a_polled_update_that_cannot_be_recorded_is_still_handled(inbox: I
     await queue.put(_update(31, bot))
     await queue.settled()
     assert queue.get_nowait().update_id == 31  # type: ignore[attr-defined]
+
+
+async def test_a_polled_update_is_handled_at_its_commit_and_confirmed_after_its_fsync(
+    inbox: Inbox,
+) -> None:
+    """The resident does not wait for the disk; Telegram is told only once it is fsynced."""
+    bot = Bot(TOKEN)
+    queue = DurableUpdateQueue(set())
+    queue.inbox = inbox
+    inner = _Recorded(inbox)
+    request = SettledGetUpdates(inner, queue)
+    await request.post("https://api.telegram.org/bot/getUpdates")
+    fsync_entered, fsync_may_end = threading.Event(), threading.Event()
+    real_fsync = inbox.db._fsync_wal
+
+    def slow_fsync() -> None:
+        fsync_entered.set()
+        fsync_may_end.wait(30)
+        real_fsync()
+
+    inbox.db._fsync_wal = slow_fsync  # type: ignore[method-assign]
+    try:
+        await queue.put(_update(41, bot))
+        # Queued (so handled) once committed, while its fsync has not ended.
+        assert (await queue.get()).update_id == 41  # type: ignore[attr-defined]
+        confirm = asyncio.create_task(request.post("https://api.telegram.org/bot/getUpdates"))
+        assert await asyncio.to_thread(fsync_entered.wait, 30)
+        await asyncio.sleep(0.05)
+        assert not confirm.done()
+        assert inner.seen == [[]]
+    finally:
+        fsync_may_end.set()
+    await confirm
+    assert inner.seen == [[], [41]]

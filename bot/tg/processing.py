@@ -7,7 +7,11 @@ polling, PTB puts a getUpdates batch one update after another, so a put that wai
 own commit would make every update of the batch wait for the commits of those before it; a
 polled update is recorded in the background instead (the whole batch in one group commit),
 and `SettledGetUpdates` holds the next getUpdates, the call that confirms the batch to
-Telegram, until every update handed over is recorded.
+Telegram, until every update handed over is recorded and fsynced. A polled update is handled
+as soon as its record is committed (it survives the process being killed from then on), not
+after the fsync as well: a power cut before that fsync loses the record, but the batch was not
+confirmed, so Telegram delivers it again. A webhook's update is fsynced before its put returns
+(the answer to Telegram's POST confirms it).
 `PerChatUpdateProcessor` handles different chats concurrently but each chat strictly in order,
 skips updates already processed (redeliveries after a restart) and marks each one processed
 when its handlers are done.
@@ -49,7 +53,7 @@ class DurableUpdateQueue(asyncio.Queue[object]):
 
     async def put(self, item: object) -> None:
         if not self.background:
-            if await self._record(item):
+            if await self._record(item, durable=True):
                 await super().put(item)
             return
         task = asyncio.create_task(self._admit(item, self._last))
@@ -58,13 +62,21 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         task.add_done_callback(self._admitting.discard)
 
     async def settled(self) -> None:
-        """Return once every update put so far is recorded (and queued, unless skipped)."""
+        """Return once every update put so far is recorded (and queued, unless skipped) and
+        its record fsynced."""
         while self._admitting:
             await asyncio.gather(*self._admitting, return_exceptions=True)
+        if self.inbox is not None:
+            try:
+                await self.inbox.db.synced()
+            except sqlite3.Error:
+                # As for a record that failed: the batch is handled, and confirmed.
+                logger.exception("could not fsync the recorded updates")
 
     async def _admit(self, item: object, previous: asyncio.Task[None] | None) -> None:
         try:
-            admit = await self._record(item)
+            # Handled once committed; the next getUpdates waits for the fsync (`settled`).
+            admit = await self._record(item, durable=False)
         except Exception:
             # Nothing else would see this task's error, and the next getUpdates confirms the
             # batch: an update that could not be recorded is still handled, never lost.
@@ -76,7 +88,7 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         if admit:
             self.put_nowait(item)
 
-    async def _record(self, item: object) -> bool:
+    async def _record(self, item: object, durable: bool) -> bool:
         """Record an update in the inbox; False when it must not be handled."""
         if isinstance(item, Update) and not is_update_id(item.update_id):
             # Not something Telegram sends ("update_id": NaN): never stored, never handled.
@@ -84,7 +96,7 @@ class DurableUpdateQueue(asyncio.Queue[object]):
             return False
         if isinstance(item, Update) and self.inbox is not None:
             try:
-                fresh = await self.inbox.record(item.update_id, item.to_dict())
+                fresh = await self.inbox.record(item.update_id, item.to_dict(), durable)
                 if fresh:
                     self.fresh.add(item.update_id)
                 elif await self.inbox.is_processed(item.update_id):
