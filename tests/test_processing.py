@@ -4,6 +4,8 @@ polled batch is recorded in one commit, queued in order, and confirmed only once
 from __future__ import annotations
 
 import asyncio
+import json
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -76,6 +78,7 @@ class _Recorded(BaseRequest):
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
         self.seen: list[list[int]] = []
+        self.body = b'{"ok": true, "result": []}'
 
     @property
     def read_timeout(self) -> float | None:
@@ -99,7 +102,7 @@ class _Recorded(BaseRequest):
     ) -> tuple[int, bytes]:
         rows = await self.inbox.db.fetchall("SELECT update_id FROM inbox ORDER BY update_id")
         self.seen.append([int(row[0]) for row in rows])
-        return 200, b'{"ok": true, "result": []}'
+        return 200, self.body
 
 
 async def test_a_polled_batch_is_recorded_before_the_next_get_updates_confirms_it(
@@ -128,7 +131,7 @@ async def test_a_polled_batch_is_recorded_before_the_next_get_updates_confirms_i
 class _Closing(Inbox):
     """An inbox whose database is going away: every write fails with a non-sqlite error."""
 
-    async def record(self, update_id: int, payload: object) -> bool:
+    async def record(self, update_id: int, payload: object, durable: bool = True) -> bool:
         raise RuntimeError("the database is closing")
 
 
@@ -162,3 +165,58 @@ async def test_the_count_of_chats_being_handled_is_told_at_each_change() -> None
     await asyncio.gather(first, second)
     assert told == [1, 1, 1, 0]
     assert processor.handling == 0
+
+
+async def test_a_polled_update_is_handled_at_its_commit_and_confirmed_after_its_fsync(
+    inbox: Inbox,
+) -> None:
+    """The resident does not wait for the disk; Telegram is told only once it is fsynced."""
+    bot = Bot(TOKEN)
+    queue = DurableUpdateQueue(set())
+    queue.inbox = inbox
+    inner = _Recorded(inbox)
+    request = SettledGetUpdates(inner, queue)
+    await request.post("https://api.telegram.org/bot/getUpdates")
+    fsync_entered, fsync_may_end = threading.Event(), threading.Event()
+    real_fsync = inbox.db._fsync_wal
+
+    def slow_fsync() -> None:
+        fsync_entered.set()
+        fsync_may_end.wait(30)
+        real_fsync()
+
+    inbox.db._fsync_wal = slow_fsync  # type: ignore[method-assign]
+    try:
+        await queue.put(_update(41, bot))
+        # Queued (so handled) once committed, while its fsync has not ended.
+        assert (await queue.get()).update_id == 41  # type: ignore[attr-defined]
+        confirm = asyncio.create_task(request.post("https://api.telegram.org/bot/getUpdates"))
+        assert await asyncio.to_thread(fsync_entered.wait, 30)
+        await asyncio.sleep(0.05)
+        assert not confirm.done()
+        assert inner.seen == [[]]
+    finally:
+        fsync_may_end.set()
+    await confirm
+    assert inner.seen == [[], [41]]
+
+
+async def test_a_polled_update_is_recorded_as_telegram_sent_it(inbox: Inbox) -> None:
+    """The inbox keeps getUpdates' own JSON of each update (not PTB's to_dict of it, which
+    costs twenty times more), and an update resumed from it reads back the same."""
+    bot = Bot(TOKEN)
+    queue = DurableUpdateQueue(set())
+    queue.inbox = inbox
+    inner = _Recorded(inbox)
+    request = SettledGetUpdates(inner, queue)
+    sent = _update(51, bot).to_dict()
+    sent["message"]["a_field_ptb_does_not_know"] = 1
+    inner.body = json.dumps({"ok": True, "result": [sent]}).encode()
+    await request.post("https://api.telegram.org/bot/getUpdates")
+    await queue.put(_update(51, bot))
+    await queue.settled()
+    assert await inbox.pending() == [(51, sent)]
+    assert queue.received == {}
+    again = DurableUpdateQueue(set())
+    assert await resume_unhandled(inbox, again, bot) == 1
+    assert again.get_nowait().message.text == "hei"  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -25,7 +26,8 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 async def test_schema_is_migrated_and_pragmas_set(db: Database) -> None:
     assert await db.fetchval("PRAGMA user_version") == len(MIGRATIONS)
     assert await db.fetchval("PRAGMA journal_mode") == "wal"
-    assert await db.fetchval("PRAGMA synchronous") == 2  # FULL
+    # The writer commits without an fsync of its own: Database fsyncs the WAL after it.
+    assert await db.run_write(lambda c: c.execute("PRAGMA synchronous").fetchone()[0]) == 1
 
 
 async def test_reopening_does_not_migrate_again(tmp_path: Path) -> None:
@@ -292,3 +294,55 @@ async def test_after_close_a_write_or_read_is_a_clear_storage_error(tmp_path: Pa
         await database.write("INSERT INTO meta (key, value) VALUES ('late', 'x')")
     with pytest.raises(StorageError):
         await database.read(lambda c: c.execute("SELECT 1").fetchone())
+
+
+async def test_a_write_returns_after_the_fsync_and_a_commit_only_write_before_it(
+    db: Database,
+) -> None:
+    """The writer commits without waiting for the disk; a durable write waits for the fsync
+    that follows, which covers every commit made before it began."""
+    fsync_entered, fsync_may_end = threading.Event(), threading.Event()
+    fsyncs: list[int] = []
+    real_fsync = db._fsync_wal
+
+    def slow_fsync() -> None:
+        fsyncs.append(1)
+        fsync_entered.set()
+        fsync_may_end.wait(30)
+        real_fsync()
+
+    db._fsync_wal = slow_fsync  # type: ignore[method-assign]
+    residents = Residents(db)
+    try:
+        durable = asyncio.create_task(residents.save(1, municipality="asker"))
+        assert await asyncio.to_thread(fsync_entered.wait, 30)
+        # The fsync hangs; a commit-only write still commits, and is read back at once.
+        await db.write("INSERT INTO meta (key, value) VALUES ('k', 'v')", durable=False)
+        assert await db.fetchval("SELECT value FROM meta WHERE key = 'k'") == "v"
+        assert await db.fetchval("SELECT municipality FROM residents WHERE user_id = 1") == (
+            "asker"
+        )
+        await asyncio.sleep(0.05)
+        assert not durable.done()
+        waiting = asyncio.create_task(db.synced())
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+    finally:
+        fsync_may_end.set()
+    await durable
+    await waiting
+    # The second waiter needed one more fsync (its commit came after the first began); a
+    # third call with nothing new committed needs none.
+    assert len(fsyncs) == 2
+    await db.synced()
+    assert len(fsyncs) == 2
+
+
+async def test_a_failed_fsync_fails_the_writes_waiting_for_it(db: Database) -> None:
+    def failing_fsync() -> None:
+        raise OSError(5, "Input/output error")
+
+    db._fsync_wal = failing_fsync  # type: ignore[method-assign]
+    with pytest.raises(sqlite3.OperationalError, match="fsynced"):
+        await Residents(db).save(2, municipality="asker")
+    assert db.write_failure == "fsync: OSError"

@@ -112,8 +112,9 @@ class Inbox:
         # Updates already marked done by the commit that recorded their answer.
         self._answered: set[int] = set()
 
-    async def record(self, update_id: int, payload: dict[str, Any]) -> bool:
-        """Store an update; returns False when it was already known (a redelivery)."""
+    async def record(self, update_id: int, payload: dict[str, Any], durable: bool = True) -> bool:
+        """Store an update; returns False when it was already known (a redelivery). With
+        `durable=False` it returns at the commit (see `Database.run_write`)."""
         text = json.dumps(payload, ensure_ascii=False)
 
         def insert(connection: sqlite3.Connection) -> bool:
@@ -123,7 +124,7 @@ class Inbox:
             )
             return cursor.rowcount == 1  # lastrowid would be stale for an ignored row
 
-        return await self.db.run_write(insert)
+        return await self.db.run_write(insert, durable)
 
     async def is_processed(self, update_id: int) -> bool:
         value = await self.db.fetchval(
@@ -136,9 +137,12 @@ class Inbox:
         if update_id in self._answered:
             self._answered.discard(update_id)
             return
+        # Committed is enough to go on: a power cut before the fsync that follows handles the
+        # update again, as a kill before this commit would.
         await self.db.write(
             "UPDATE inbox SET processed_at = ?, payload = NULL WHERE update_id = ?",
             (now(), update_id),
+            durable=False,
         )
 
     async def mark_answered(
@@ -158,7 +162,8 @@ class Inbox:
                 (now(), update_id),
             )
 
-        await self.db.run_write(run)
+        # Committed, not awaited to the fsync: as for `mark_processed`.
+        await self.db.run_write(run, durable=False)
         self._answered.add(update_id)
 
     async def pending(self) -> list[tuple[int, dict[str, Any] | None]]:
@@ -357,10 +362,12 @@ class Questions:
         outcome: str,
         entry_id: str | None = None,
         update_id: int | None = None,
+        durable: bool = True,
     ) -> int:
         """Store one question and what the bot did with it (fallback, clarify, answered with
         `entry_id`, browsed to `entry_id` from a button); returns its id. The same `update_id`
-        handled again (after a crash) gets the same question back, not a second one."""
+        handled again (after a crash) gets the same question back, not a second one. With
+        `durable=False` it returns at the commit (see `Database.run_write`)."""
 
         def upsert(connection: sqlite3.Connection) -> int:
             row = connection.execute(
@@ -376,7 +383,7 @@ class Questions:
             ).fetchone()
             return int(row[0])
 
-        return await self.db.run_write(upsert)
+        return await self.db.run_write(upsert, durable)
 
     async def get(self, question_id: int) -> Question | None:
         row = await self.db.fetchone(

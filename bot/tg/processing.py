@@ -7,7 +7,11 @@ polling, PTB puts a getUpdates batch one update after another, so a put that wai
 own commit would make every update of the batch wait for the commits of those before it; a
 polled update is recorded in the background instead (the whole batch in one group commit),
 and `SettledGetUpdates` holds the next getUpdates, the call that confirms the batch to
-Telegram, until every update handed over is recorded.
+Telegram, until every update handed over is recorded and fsynced. A polled update is handled
+as soon as its record is committed (it survives the process being killed from then on), not
+after the fsync as well: a power cut before that fsync loses the record, but the batch was not
+confirmed, so Telegram delivers it again. A webhook's update is fsynced before its put returns
+(the answer to Telegram's POST confirms it).
 `PerChatUpdateProcessor` handles different chats concurrently but each chat strictly in order,
 skips updates already processed (redeliveries after a restart) and marks each one processed
 when its handlers are done.
@@ -16,6 +20,7 @@ when its handlers are done.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -28,6 +33,10 @@ from telegram.request import BaseRequest
 from bot.storage.records import Inbox
 
 logger = logging.getLogger(__name__)
+
+# Raw updates kept for their inbox record at most; more means PTB dropped some (it never
+# puts an update it cannot parse), and the kept ones are forgotten.
+MAX_KEPT_RECEIVED = 10_000
 
 
 class DurableUpdateQueue(asyncio.Queue[object]):
@@ -46,10 +55,13 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         self.background = False
         self._admitting: set[asyncio.Task[None]] = set()
         self._last: asyncio.Task[None] | None = None
+        # update id -> the update as getUpdates returned it, recorded as it came: PTB's
+        # to_dict of the parsed update costs 20 times json.dumps of Telegram's own JSON.
+        self.received: dict[int, dict[str, Any]] = {}
 
     async def put(self, item: object) -> None:
         if not self.background:
-            if await self._record(item):
+            if await self._record(item, durable=True):
                 await super().put(item)
             return
         task = asyncio.create_task(self._admit(item, self._last))
@@ -58,13 +70,21 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         task.add_done_callback(self._admitting.discard)
 
     async def settled(self) -> None:
-        """Return once every update put so far is recorded (and queued, unless skipped)."""
+        """Return once every update put so far is recorded (and queued, unless skipped) and
+        its record fsynced."""
         while self._admitting:
             await asyncio.gather(*self._admitting, return_exceptions=True)
+        if self.inbox is not None:
+            try:
+                await self.inbox.db.synced()
+            except sqlite3.Error:
+                # As for a record that failed: the batch is handled, and confirmed.
+                logger.exception("could not fsync the recorded updates")
 
     async def _admit(self, item: object, previous: asyncio.Task[None] | None) -> None:
         try:
-            admit = await self._record(item)
+            # Handled once committed; the next getUpdates waits for the fsync (`settled`).
+            admit = await self._record(item, durable=False)
         except Exception:
             # Nothing else would see this task's error, and the next getUpdates confirms the
             # batch: an update that could not be recorded is still handled, never lost.
@@ -76,7 +96,7 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         if admit:
             self.put_nowait(item)
 
-    async def _record(self, item: object) -> bool:
+    async def _record(self, item: object, durable: bool) -> bool:
         """Record an update in the inbox; False when it must not be handled."""
         if isinstance(item, Update) and not is_update_id(item.update_id):
             # Not something Telegram sends ("update_id": NaN): never stored, never handled.
@@ -84,7 +104,8 @@ class DurableUpdateQueue(asyncio.Queue[object]):
             return False
         if isinstance(item, Update) and self.inbox is not None:
             try:
-                fresh = await self.inbox.record(item.update_id, item.to_dict())
+                payload = self.received.pop(item.update_id, None) or item.to_dict()
+                fresh = await self.inbox.record(item.update_id, payload, durable)
                 if fresh:
                     self.fresh.add(item.update_id)
                 elif await self.inbox.is_processed(item.update_id):
@@ -118,7 +139,23 @@ class SettledGetUpdates(BaseRequest):
         # Only polling calls getUpdates: a webhook's put still waits for its commit.
         self.queue.background = True
         await self.queue.settled()
-        return await self.inner.do_request(*args, **kwargs)
+        status, body = await self.inner.do_request(*args, **kwargs)
+        self._keep_received(body)
+        return status, body
+
+    def _keep_received(self, body: bytes) -> None:
+        """Keep each update of the batch as Telegram sent it, for its inbox record."""
+        if len(self.queue.received) > MAX_KEPT_RECEIVED:
+            self.queue.received.clear()  # updates PTB never handed over; to_dict serves
+        try:
+            result = json.loads(body).get("result")
+        except (ValueError, AttributeError):
+            return  # PTB reports what it cannot read
+        if not isinstance(result, list):
+            return
+        for raw in result:
+            if isinstance(raw, dict) and is_update_id(raw.get("update_id")):
+                self.queue.received[raw["update_id"]] = raw
 
 
 def is_update_id(value: object) -> bool:

@@ -149,6 +149,9 @@ class ResidentHandlers:
                 "answered" if reply.kind == "answer" else reply.kind,
                 reply.entry_id,
                 update_id,
+                # Committed before the answer goes (its buttons carry the id), not awaited to
+                # the fsync: the resident does not wait for the disk.
+                durable=False,
             )
         keyboard = self.keyboards(message.chat_id, reply.resident_language).for_reply(
             reply, question_id, responder.kb
