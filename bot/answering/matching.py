@@ -24,9 +24,11 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, KeysView, Mapping, Sequence
+from collections.abc import Callable, Iterable, KeysView, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import mul
 
 from rapidfuzz.distance import OSA
 
@@ -74,6 +76,11 @@ EXAMPLE_INDEX_CACHE = 1024
 _FIELD_SCALE = 100
 _FIELD_LEVELS = {w: round(w * _FIELD_SCALE) for w in FIELD_WEIGHTS.values()}
 _LEVELS = 255
+# A municipality's cut of a term's postings is kept from this many postings: shorter ones cost
+# less to cut again than to keep for every municipality.
+_SCOPED_KEPT = 64
+# A term's postings: entry indices, field weights and saturated term frequencies.
+_Postings = tuple["array[int]", "array[int]", "array[int]"]
 
 _MIN_STEM = 4
 _MAX_SUFFIX = 4
@@ -471,6 +478,38 @@ class Matcher:
         for municipality in kb.municipalities:
             allowed = {e.id for e in kb.entries_for(municipality)}
             self._scopes[municipality] = bytearray(e.id in allowed for e in self.entries)
+        # Per municipality, the postings of the terms its residents' questions used, cut to
+        # the entries they can get: a question then reads only its own municipality's
+        # postings (a quarter of a large national index), filled in as terms are first used.
+        self._scoped: dict[str, dict[int, _Postings]] = {m: {} for m in kb.municipalities}
+
+    def _postings_in(self, municipality: str | None) -> Callable[[int], _Postings]:
+        """The postings of a term id, cut to the entries a resident of `municipality` can get
+        (all entries for None or an unknown municipality)."""
+        scoped = self._scoped.get(municipality) if municipality is not None else None
+        if scoped is None:
+            return self._postings.__getitem__
+        allowed = self._scopes[municipality].__getitem__
+        postings = self._postings
+
+        def cut(term_id: int) -> _Postings:
+            found = scoped.get(term_id)
+            if found is None:
+                indices, field_weights, saturated = postings[term_id]
+                keep = bytes(map(allowed, indices))
+                if keep.count(0) == 0:
+                    found = postings[term_id]
+                else:
+                    found = (
+                        array("i", compress(indices, keep)),
+                        array("B", compress(field_weights, keep)),
+                        array("B", compress(saturated, keep)),
+                    )
+                if len(indices) >= _SCOPED_KEPT:
+                    scoped[term_id] = found
+            return found
+
+        return cut
 
     def _word_counts(self, text: str) -> dict[str, int]:
         """The words of `text` the index keeps, in the order they first appear, with how often
@@ -542,15 +581,17 @@ class Matcher:
         query = self.analyse(words_, compounds)
         if not query or not any(q.expansions for q in query):
             return Ranking(query, [])
-        allowed = self._scopes.get(municipality, self._scopes[None])
+        postings_of = self._postings_in(municipality)
         total = sum(q.weight for q in query)
         # coverage[i] = sum over query terms of weight * (best similarity x field weight in i).
         lexical_total = sum(q.lexical_weight for q in query)
         # mixed[i] = the coverage and lexical parts of entry i's relevance, summed over the
         # query terms in one pass over their postings (one sum per posting, not two: the cost
         # per question is this loop). Each shortlisted entry's signals are then worked out.
-        mixed = array("d", bytes(8 * len(self.entries)))
-        touched: list[int] = []
+        mixed = [0.0] * len(self.entries)
+        # The entries the postings reach, in the order they are first reached (the shortlist's
+        # order among equal sums): merged a term at a time at C speed, not a posting at a time.
+        touched: dict[int, None] = {}
         coverage_unit = COVERAGE_SHARE / total / _FIELD_SCALE
         lexical_unit = LEXICAL_SHARE / lexical_total / _LEVELS
         for term in query:
@@ -558,26 +599,31 @@ class Matcher:
             by_tf = term.lexical_weight * lexical_unit
             if len(term.expansions) == 1:
                 ((term_id, sim),) = term.expansions.items()
-                field_scale, tf_scale = by_field * sim, by_tf * sim
-                indices, field_weights, saturated = self._postings[term_id]
-                for index, field_weight, tf in zip(indices, field_weights, saturated, strict=True):
-                    if allowed[index]:
-                        if not mixed[index]:
-                            touched.append(index)
-                        mixed[index] += field_scale * field_weight + tf_scale * tf
+                indices, field_weights, saturated = postings_of(term_id)
+                touched |= dict.fromkeys(indices)
+                # The products are taken by map at C speed; the loop only adds them up.
+                for index, by_weight, by_frequency in zip(
+                    indices,
+                    map(mul, repeat(by_field * sim), field_weights),
+                    map(mul, repeat(by_tf * sim), saturated),
+                    strict=True,
+                ):
+                    mixed[index] += by_weight + by_frequency
                 continue
             best: dict[int, float] = {}
             for term_id, sim in term.expansions.items():
-                field_scale, tf_scale = by_field * sim, by_tf * sim
-                indices, field_weights, saturated = self._postings[term_id]
-                for index, field_weight, tf in zip(indices, field_weights, saturated, strict=True):
-                    if allowed[index]:
-                        value = field_scale * field_weight + tf_scale * tf
-                        if value > best.get(index, 0.0):
-                            best[index] = value
+                indices, field_weights, saturated = postings_of(term_id)
+                for index, by_weight, by_frequency in zip(
+                    indices,
+                    map(mul, repeat(by_field * sim), field_weights),
+                    map(mul, repeat(by_tf * sim), saturated),
+                    strict=True,
+                ):
+                    value = by_weight + by_frequency
+                    if value > best.get(index, 0.0):
+                        best[index] = value
+            touched |= dict.fromkeys(best)
             for index, value in best.items():
-                if not mixed[index]:
-                    touched.append(index)
                 mixed[index] += value
         shortlist = heapq.nlargest(RESCORE_TOP, touched, key=mixed.__getitem__)
         weights = [term.weight for term in query]
