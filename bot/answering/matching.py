@@ -24,7 +24,7 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, KeysView, Mapping, Sequence
+from collections.abc import Callable, Iterable, KeysView, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, repeat
@@ -76,11 +76,10 @@ EXAMPLE_INDEX_CACHE = 1024
 _FIELD_SCALE = 100
 _FIELD_LEVELS = {w: round(w * _FIELD_SCALE) for w in FIELD_WEIGHTS.values()}
 _LEVELS = 255
-# A municipality's cut of a term's postings is kept from this many postings: shorter ones cost
-# less to cut again than to keep for every municipality.
-_SCOPED_KEPT = 64
 # A term's postings: entry indices, field weights and saturated term frequencies.
 _Postings = tuple["array[int]", "array[int]", "array[int]"]
+# A municipality's cut of a term none of its entries has (one object shared by all).
+_NO_POSTINGS: _Postings = (array("i"), array("B"), array("B"))
 
 _MIN_STEM = 4
 _MAX_SUFFIX = 4
@@ -481,6 +480,7 @@ class Matcher:
         # Per municipality, the postings of the terms its residents' questions used, cut to
         # the entries they can get: a question then reads only its own municipality's
         # postings (a quarter of a large national index), filled in as terms are first used.
+        # A cut that keeps every posting, or none, is shared rather than copied.
         self._scoped: dict[str, dict[int, _Postings]] = {m: {} for m in kb.municipalities}
 
     def _postings_in(self, municipality: str | None) -> Callable[[int], _Postings]:
@@ -497,16 +497,18 @@ class Matcher:
             if found is None:
                 indices, field_weights, saturated = postings[term_id]
                 keep = bytes(map(allowed, indices))
-                if keep.count(0) == 0:
+                kept = len(keep) - keep.count(0)
+                if kept == len(keep):
                     found = postings[term_id]
+                elif not kept:
+                    found = _NO_POSTINGS
                 else:
                     found = (
                         array("i", compress(indices, keep)),
                         array("B", compress(field_weights, keep)),
                         array("B", compress(saturated, keep)),
                     )
-                if len(indices) >= _SCOPED_KEPT:
-                    scoped[term_id] = found
+                scoped[term_id] = found
             return found
 
         return cut
@@ -631,12 +633,19 @@ class Matcher:
         for query_position, term in enumerate(query):
             for term_id, sim in term.expansions.items():
                 by_term.setdefault(term_id, []).append((query_position, sim))
+        # Per term id: its idf times its best similarity to a query word (what an example
+        # holding it gains), and its (query position, similarity) pairs; once per question.
+        idf = self._idf
+        scored = [
+            (term_id, idf[term_id] * max(sim for _, sim in hits), hits)
+            for term_id, hits in by_term.items()
+        ]
         candidates = []
         fit_share = 1.0 - COVERAGE_SHARE - LEXICAL_SHARE
         for index in shortlist:
             covered, matched = self._signals(query, index)
             share = covered / total
-            fit = self._example_fit(weights, total, index, by_term)
+            fit = self._example_fit(weights, total, index, scored)
             lex = matched / lexical_total
             score = 100.0 * (SCORE_COVERAGE_SHARE * share + (1 - SCORE_COVERAGE_SHARE) * fit)
             relevance = 100.0 * (COVERAGE_SHARE * share + fit_share * fit + LEXICAL_SHARE * lex)
@@ -677,9 +686,14 @@ class Matcher:
         first, after = examples.first[entry_index], examples.first[entry_index + 1]
         holding: dict[int, list[int]] = {}
         start = examples.ends[first - 1] if first else 0
+        terms = examples.terms
         for number, end in enumerate(examples.ends[first:after]):
-            for position in range(start, end):
-                holding.setdefault(examples.terms[position], []).append(number)
+            for term_id in terms[start:end]:
+                found = holding.get(term_id)
+                if found is None:
+                    holding[term_id] = [number]
+                else:
+                    found.append(number)
             start = end
         return {term_id: tuple(numbers) for term_id, numbers in holding.items()}
 
@@ -688,27 +702,26 @@ class Matcher:
         weights: Sequence[float],
         total: float,
         entry_index: int,
-        by_term: Mapping[int, Sequence[tuple[int, float]]],
+        scored: Sequence[tuple[int, float, Sequence[tuple[int, float]]]],
     ) -> float:
         """The best weighted F-score between the question and one of the entry's examples.
 
-        `by_term` maps each term id the question may stand for to (query position,
-        similarity). Only the examples that share a term with the question are visited.
+        `scored` holds each term id the question may stand for, its idf times its best
+        similarity, and its (query position, similarity) pairs. Only the examples that share
+        a term with the question are visited.
         """
         examples = self._examples
         first = examples.first[entry_index]  # the entry's examples are numbered from here
         holding = self._examples_holding(entry_index)
-        idf = self._idf
         # Per example: its matched weight, and each query position's best similarity in it.
         matched_examples: dict[int, float] = {}
         tops_of: dict[int, dict[int, float]] = {}
-        for term_id, hits in by_term.items():
+        for term_id, gained, hits in scored:
             numbers = holding.get(term_id)
             if numbers is None:
                 continue
-            top = max(sim for _, sim in hits)
             for number in numbers:
-                matched_examples[number] = matched_examples.get(number, 0.0) + idf[term_id] * top
+                matched_examples[number] = matched_examples.get(number, 0.0) + gained
                 tops = tops_of.setdefault(number, {})
                 for query_position, sim in hits:
                     if sim > tops.get(query_position, 0.0):
