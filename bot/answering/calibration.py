@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import mul
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,19 +30,45 @@ class Signals:
     """What the features may look at: the ranking, and the matcher that made it (what they
     share is worked out once per question)."""
 
-    __slots__ = ("_described", "_topical", "heaviest", "matcher", "ranking", "total")
+    __slots__ = (
+        "_described",
+        "_topical",
+        "_tops",
+        "heaviest",
+        "matcher",
+        "ranking",
+        "total",
+        "unknown",
+        "weights",
+    )
 
     def __init__(self, ranking: Ranking, matcher: Matcher) -> None:
         self.ranking = ranking
         self.matcher = matcher
-        self.total = sum(term.weight for term in ranking.query) or 1.0
-        self.heaviest = max((term.weight for term in ranking.query), default=1.0) or 1.0
+        self.weights = [term.weight for term in ranking.query]
+        self.total = sum(self.weights) or 1.0
+        self.heaviest = max(self.weights, default=1.0) or 1.0
+        # The weights of the words the knowledge base has never seen.
+        self.unknown = [term.weight for term in ranking.query if not term.expansions]
         self._topical: dict[int, list[float]] = {}
+        # Per candidate attribute: the position of the best value, it, and the best of the rest.
+        self._tops: dict[str, tuple[int, float, float]] = {}
         # Each candidate's features, by position: the decision reads them more than once.
         self._described: dict[int, list[float]] = {}
 
     def candidate(self, position: int) -> Candidate:
         return self.ranking.candidates[position]
+
+    def best_other(self, attribute: str, position: int) -> float:
+        """The best value of a candidate attribute among the other candidates (0 if none)."""
+        found = self._tops.get(attribute)
+        if found is None:
+            values = [getattr(c, attribute) for c in self.ranking.candidates]
+            first = max(range(len(values)), key=values.__getitem__) if values else -1
+            rest = max((v for j, v in enumerate(values) if j != first), default=0.0)
+            found = self._tops[attribute] = (first, values[first] if values else 0.0, rest)
+        first, best, rest = found
+        return rest if position == first else best
 
     def topical(self, position: int) -> list[float]:
         """Per query term, its best similarity to a term the candidate is about (0 if none)."""
@@ -57,54 +84,45 @@ class Signals:
 
 def _unknown_share(s: Signals, i: int) -> float:
     """How much of the question the knowledge base has never seen, by weight."""
-    unknown = sum(term.weight for term in s.ranking.query if not term.expansions)
-    return unknown / s.total
+    return sum(s.unknown) / s.total
 
 
 def _heaviest_unknown(s: Signals, i: int) -> float:
     """The weight of the heaviest unknown word, as a share of the question's weight."""
-    unknown = [term.weight for term in s.ranking.query if not term.expansions]
-    return max(unknown, default=0.0) / s.total
-
-
-def _others(s: Signals, position: int) -> list[Candidate]:
-    return [c for i, c in enumerate(s.ranking.candidates) if i != position]
+    return max(s.unknown, default=0.0) / s.total
 
 
 def _margin(s: Signals, i: int) -> float:
     """The candidate's score minus the best other candidate's (negative below the top)."""
-    best = max((c.score for c in _others(s, i)), default=0.0)
-    return (s.candidate(i).score - best) / 100.0
+    return (s.candidate(i).score - s.best_other("score", i)) / 100.0
 
 
 def _lexical_margin(s: Signals, i: int) -> float:
     """The candidate's lexical (BM25) share minus the best other candidate's."""
-    best = max((c.lexical for c in _others(s, i)), default=0.0)
-    return s.candidate(i).lexical - best
+    return s.candidate(i).lexical - s.best_other("lexical", i)
 
 
 def _fit_margin(s: Signals, i: int) -> float:
-    best = max((c.example_fit for c in _others(s, i)), default=0.0)
-    return s.candidate(i).example_fit - best
+    return s.candidate(i).example_fit - s.best_other("example_fit", i)
 
 
 def _topical_share(s: Signals, i: int) -> float:
     """How much of the question, by weight, is about what the candidate is about."""
     matched = s.topical(i)
-    return sum(q.weight * m for q, m in zip(s.ranking.query, matched, strict=True)) / s.total
+    return sum(w * m for w, m in zip(s.weights, matched, strict=True)) / s.total
 
 
 def _missed_heaviest(s: Signals, i: int) -> float:
     """The heaviest word the candidate is not about, relative to the question's heaviest."""
     matched = s.topical(i)
-    missed = [q.weight for q, m in zip(s.ranking.query, matched, strict=True) if not m]
+    missed = [w for w, m in zip(s.weights, matched, strict=True) if not m]
     return max(missed, default=0.0) / s.heaviest
 
 
 def _heaviest_matched(s: Signals, i: int) -> float:
     """1 when the candidate is about the question's most specific word."""
     matched = s.topical(i)
-    weights = [q.weight for q in s.ranking.query]
+    weights = s.weights
     return matched[weights.index(s.heaviest)] if s.heaviest in weights else 0.0
 
 
@@ -201,7 +219,9 @@ class Model:
     bias: float
 
     def probability(self, values: Sequence[float]) -> float:
-        x = self.bias + sum(w * v for w, v in zip(self.weights, values, strict=True))
+        if len(values) != len(self.weights):
+            raise ValueError(f"{len(values)} values for {len(self.weights)} weights")
+        x = self.bias + sum(map(mul, self.weights, values))
         if x < -30.0:
             return 0.0
         return 1.0 / (1.0 + math.exp(-x))

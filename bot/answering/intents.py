@@ -30,7 +30,6 @@ from rapidfuzz.distance import OSA
 from bot.answering.emergency.model import DetectorDataError
 from bot.answering.emergency.rules import mapping_items, node_line, read_yaml, string_items
 from bot.answering.patterns import (
-    Analysis,
     Classifier,
     Compiler,
     Pattern,
@@ -136,15 +135,34 @@ _COMPILER, _TASK_SET, _SIGNAL_SETS, _NOT_TYPOS = load_help_patterns(DATA_DIR / "
 _CLASSIFIER = Classifier(_COMPILER.atom_bits, _NOT_TYPOS)
 
 
-# Help and small-talk detection may run on the same message one after the other.
+@dataclass(frozen=True, slots=True)
+class _HelpScan:
+    """The help patterns' view of one message: the signals that match, in table order, and
+    the task patterns that match with where they start."""
+
+    union: int
+    signals: tuple[str, ...]
+    tasks: tuple[tuple[Pattern, int], ...]
+
+
+# Help and small-talk detection may run on the same message one after the other, and the help
+# detector reads the signals twice (its verdict and its features): each message is scanned
+# once.
 @lru_cache(maxsize=32)
-def _analyse(text: str) -> Analysis:
-    return analyse_tokens(_CLASSIFIER, analyse_query(text).words)
+def _scan(text: str) -> _HelpScan:
+    analysis = analyse_tokens(_CLASSIFIER, analyse_query(text).words)
+    if not analysis.union:
+        return _HelpScan(0, (), ())
+    masks, union = analysis.masks, analysis.union
+    signals = tuple(
+        name for name, patterns in _SIGNAL_SETS.items() if patterns.first(masks, union) is not None
+    )
+    return _HelpScan(union, signals, tuple(_TASK_SET.matches(masks, union)))
 
 
 def forget_analyses() -> None:
     """Drop the kept analyses: their keys are messages' texts (after an erasure)."""
-    _analyse.cache_clear()
+    _scan.cache_clear()
 
 
 # =============================================================================================
@@ -155,39 +173,33 @@ def forget_analyses() -> None:
 _CATEGORIES: Final[dict[str, HelpCategory]] = {c: c for c in get_args(HelpCategory)}
 
 
-def _signal(name: str, analysis: Analysis) -> bool:
-    return _SIGNAL_SETS[name].first(analysis.masks, analysis.union) is not None
-
-
 def help_signals(text: str) -> tuple[str, ...]:
     """The help patterns that match a message: each signal by name and each kind of task
     ("task:dog"). The learned help detector weighs them as features."""
-    analysis = _analyse(text)
-    if not analysis.union:
+    scan = _scan(text)
+    if not scan.union:
         return ()
-    found = [name for name in _SIGNAL_SETS if _signal(name, analysis)]
-    tasks = _TASK_SET.matches(analysis.masks, analysis.union)
-    found += sorted({"task:" + pattern.label for pattern, _ in tasks})
-    return tuple(found)
+    return (*scan.signals, *sorted({"task:" + pattern.label for pattern, _ in scan.tasks}))
 
 
 def detect_help_request(text: str) -> HelpMatch | None:
     """A request for a volunteer's practical help, if the message is one."""
-    analysis = _analyse(text)
-    if not analysis.union or _signal("admin", analysis):
+    scan = _scan(text)
+    signals = scan.signals
+    if not scan.union or "admin" in signals:
         return None
-    explicit = _signal("explicit", analysis)
-    if not explicit and _signal("offer", analysis):
+    explicit = "explicit" in signals
+    if not explicit and "offer" in signals:
         return None
-    asked = explicit or _signal("ask", analysis)
-    if (asked or _signal("need", analysis)) and not _signal("info", analysis):
-        tasks = _TASK_SET.matches(analysis.masks, analysis.union)
+    asked = explicit or "ask" in signals
+    if (asked or "need" in signals) and "info" not in signals:
+        tasks = scan.tasks
         specific = [(start, p.order, p.label) for p, start in tasks if p.label != "other"]
         if specific:
             return HelpMatch(_CATEGORIES[min(specific)[2]], HelpStrength.STRONG)
         if tasks and asked:
             return HelpMatch("other", HelpStrength.STRONG)
-    if _signal("generic", analysis):
+    if "generic" in signals:
         return HelpMatch("other", HelpStrength.GENERIC)
     return None
 

@@ -24,9 +24,11 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, KeysView, Mapping, Sequence
+from collections.abc import Callable, Iterable, KeysView, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import mul
 
 from rapidfuzz.distance import OSA
 
@@ -74,6 +76,10 @@ EXAMPLE_INDEX_CACHE = 1024
 _FIELD_SCALE = 100
 _FIELD_LEVELS = {w: round(w * _FIELD_SCALE) for w in FIELD_WEIGHTS.values()}
 _LEVELS = 255
+# A term's postings: entry indices, field weights and saturated term frequencies.
+_Postings = tuple["array[int]", "array[int]", "array[int]"]
+# A municipality's cut of a term none of its entries has (one object shared by all).
+_NO_POSTINGS: _Postings = (array("i"), array("B"), array("B"))
 
 _MIN_STEM = 4
 _MAX_SUFFIX = 4
@@ -471,6 +477,41 @@ class Matcher:
         for municipality in kb.municipalities:
             allowed = {e.id for e in kb.entries_for(municipality)}
             self._scopes[municipality] = bytearray(e.id in allowed for e in self.entries)
+        # Per municipality, the postings of the terms its residents' questions used, cut to
+        # the entries they can get: a question then reads only its own municipality's
+        # postings (a quarter of a large national index), filled in as terms are first used.
+        # A cut that keeps every posting, or none, is shared rather than copied.
+        self._scoped: dict[str, dict[int, _Postings]] = {m: {} for m in kb.municipalities}
+
+    def _postings_in(self, municipality: str | None) -> Callable[[int], _Postings]:
+        """The postings of a term id, cut to the entries a resident of `municipality` can get
+        (all entries for None or an unknown municipality)."""
+        scoped = self._scoped.get(municipality) if municipality is not None else None
+        if scoped is None:
+            return self._postings.__getitem__
+        allowed = self._scopes[municipality].__getitem__
+        postings = self._postings
+
+        def cut(term_id: int) -> _Postings:
+            found = scoped.get(term_id)
+            if found is None:
+                indices, field_weights, saturated = postings[term_id]
+                keep = bytes(map(allowed, indices))
+                kept = len(keep) - keep.count(0)
+                if kept == len(keep):
+                    found = postings[term_id]
+                elif not kept:
+                    found = _NO_POSTINGS
+                else:
+                    found = (
+                        array("i", compress(indices, keep)),
+                        array("B", compress(field_weights, keep)),
+                        array("B", compress(saturated, keep)),
+                    )
+                scoped[term_id] = found
+            return found
+
+        return cut
 
     def _word_counts(self, text: str) -> dict[str, int]:
         """The words of `text` the index keeps, in the order they first appear, with how often
@@ -542,15 +583,17 @@ class Matcher:
         query = self.analyse(words_, compounds)
         if not query or not any(q.expansions for q in query):
             return Ranking(query, [])
-        allowed = self._scopes.get(municipality, self._scopes[None])
+        postings_of = self._postings_in(municipality)
         total = sum(q.weight for q in query)
         # coverage[i] = sum over query terms of weight * (best similarity x field weight in i).
         lexical_total = sum(q.lexical_weight for q in query)
         # mixed[i] = the coverage and lexical parts of entry i's relevance, summed over the
         # query terms in one pass over their postings (one sum per posting, not two: the cost
         # per question is this loop). Each shortlisted entry's signals are then worked out.
-        mixed = array("d", bytes(8 * len(self.entries)))
-        touched: list[int] = []
+        mixed = [0.0] * len(self.entries)
+        # The entries the postings reach, in the order they are first reached (the shortlist's
+        # order among equal sums): merged a term at a time at C speed, not a posting at a time.
+        touched: dict[int, None] = {}
         coverage_unit = COVERAGE_SHARE / total / _FIELD_SCALE
         lexical_unit = LEXICAL_SHARE / lexical_total / _LEVELS
         for term in query:
@@ -558,26 +601,31 @@ class Matcher:
             by_tf = term.lexical_weight * lexical_unit
             if len(term.expansions) == 1:
                 ((term_id, sim),) = term.expansions.items()
-                field_scale, tf_scale = by_field * sim, by_tf * sim
-                indices, field_weights, saturated = self._postings[term_id]
-                for index, field_weight, tf in zip(indices, field_weights, saturated, strict=True):
-                    if allowed[index]:
-                        if not mixed[index]:
-                            touched.append(index)
-                        mixed[index] += field_scale * field_weight + tf_scale * tf
+                indices, field_weights, saturated = postings_of(term_id)
+                touched |= dict.fromkeys(indices)
+                # The products are taken by map at C speed; the loop only adds them up.
+                for index, by_weight, by_frequency in zip(
+                    indices,
+                    map(mul, repeat(by_field * sim), field_weights),
+                    map(mul, repeat(by_tf * sim), saturated),
+                    strict=True,
+                ):
+                    mixed[index] += by_weight + by_frequency
                 continue
             best: dict[int, float] = {}
             for term_id, sim in term.expansions.items():
-                field_scale, tf_scale = by_field * sim, by_tf * sim
-                indices, field_weights, saturated = self._postings[term_id]
-                for index, field_weight, tf in zip(indices, field_weights, saturated, strict=True):
-                    if allowed[index]:
-                        value = field_scale * field_weight + tf_scale * tf
-                        if value > best.get(index, 0.0):
-                            best[index] = value
+                indices, field_weights, saturated = postings_of(term_id)
+                for index, by_weight, by_frequency in zip(
+                    indices,
+                    map(mul, repeat(by_field * sim), field_weights),
+                    map(mul, repeat(by_tf * sim), saturated),
+                    strict=True,
+                ):
+                    value = by_weight + by_frequency
+                    if value > best.get(index, 0.0):
+                        best[index] = value
+            touched |= dict.fromkeys(best)
             for index, value in best.items():
-                if not mixed[index]:
-                    touched.append(index)
                 mixed[index] += value
         shortlist = heapq.nlargest(RESCORE_TOP, touched, key=mixed.__getitem__)
         weights = [term.weight for term in query]
@@ -585,12 +633,19 @@ class Matcher:
         for query_position, term in enumerate(query):
             for term_id, sim in term.expansions.items():
                 by_term.setdefault(term_id, []).append((query_position, sim))
+        # Per term id: its idf times its best similarity to a query word (what an example
+        # holding it gains), and its (query position, similarity) pairs; once per question.
+        idf = self._idf
+        scored = [
+            (term_id, idf[term_id] * max(sim for _, sim in hits), hits)
+            for term_id, hits in by_term.items()
+        ]
         candidates = []
         fit_share = 1.0 - COVERAGE_SHARE - LEXICAL_SHARE
         for index in shortlist:
             covered, matched = self._signals(query, index)
             share = covered / total
-            fit = self._example_fit(weights, total, index, by_term)
+            fit = self._example_fit(weights, total, index, scored)
             lex = matched / lexical_total
             score = 100.0 * (SCORE_COVERAGE_SHARE * share + (1 - SCORE_COVERAGE_SHARE) * fit)
             relevance = 100.0 * (COVERAGE_SHARE * share + fit_share * fit + LEXICAL_SHARE * lex)
@@ -631,9 +686,14 @@ class Matcher:
         first, after = examples.first[entry_index], examples.first[entry_index + 1]
         holding: dict[int, list[int]] = {}
         start = examples.ends[first - 1] if first else 0
+        terms = examples.terms
         for number, end in enumerate(examples.ends[first:after]):
-            for position in range(start, end):
-                holding.setdefault(examples.terms[position], []).append(number)
+            for term_id in terms[start:end]:
+                found = holding.get(term_id)
+                if found is None:
+                    holding[term_id] = [number]
+                else:
+                    found.append(number)
             start = end
         return {term_id: tuple(numbers) for term_id, numbers in holding.items()}
 
@@ -642,27 +702,26 @@ class Matcher:
         weights: Sequence[float],
         total: float,
         entry_index: int,
-        by_term: Mapping[int, Sequence[tuple[int, float]]],
+        scored: Sequence[tuple[int, float, Sequence[tuple[int, float]]]],
     ) -> float:
         """The best weighted F-score between the question and one of the entry's examples.
 
-        `by_term` maps each term id the question may stand for to (query position,
-        similarity). Only the examples that share a term with the question are visited.
+        `scored` holds each term id the question may stand for, its idf times its best
+        similarity, and its (query position, similarity) pairs. Only the examples that share
+        a term with the question are visited.
         """
         examples = self._examples
         first = examples.first[entry_index]  # the entry's examples are numbered from here
         holding = self._examples_holding(entry_index)
-        idf = self._idf
         # Per example: its matched weight, and each query position's best similarity in it.
         matched_examples: dict[int, float] = {}
         tops_of: dict[int, dict[int, float]] = {}
-        for term_id, hits in by_term.items():
+        for term_id, gained, hits in scored:
             numbers = holding.get(term_id)
             if numbers is None:
                 continue
-            top = max(sim for _, sim in hits)
             for number in numbers:
-                matched_examples[number] = matched_examples.get(number, 0.0) + idf[term_id] * top
+                matched_examples[number] = matched_examples.get(number, 0.0) + gained
                 tops = tops_of.setdefault(number, {})
                 for query_position, sim in hits:
                     if sim > tops.get(query_position, 0.0):

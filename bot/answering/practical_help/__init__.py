@@ -99,25 +99,37 @@ class HelpDetector:
 
     def score(self, text: str) -> tuple[float, HelpMatch | None, list[str]]:
         """The fused score, the patterns' verdict and the message's folded words."""
+        score, rule, words, _ = self._scored(text)
+        return score, rule, words
+
+    def _scored(self, text: str) -> tuple[float, HelpMatch | None, list[str], list[str] | None]:
+        """`score`, and the patterns' and concept rules' features it read (None when the
+        message has no words)."""
         words = list(analyse_query(text).words)
         if not words:
-            return 0.0, None, words
+            return 0.0, None, words, None
         rule = detect_help_request(text)
         names = rule_features(text, rule, words)
         probability = self.model.probability(words, [()] * len(words), names)
         strong = rule is not None and rule.strength is HelpStrength.STRONG
-        return self.model.fusion.score(probability, strong), rule, words
+        return self.model.fusion.score(probability, strong), rule, words, names
 
     def assess(self, text: str) -> HelpMatch | None:
         """A request for a volunteer's practical help, if the message is one."""
-        score, rule, words = self.score(text)
-        return self.decide(text, score, rule, words)
+        score, rule, words, names = self._scored(text)
+        return self.decide(text, score, rule, words, names)
 
     def decide(
-        self, text: str, score: float, rule: HelpMatch | None, words: list[str]
+        self,
+        text: str,
+        score: float,
+        rule: HelpMatch | None,
+        words: list[str],
+        names: list[str] | None = None,
     ) -> HelpMatch | None:
         """The verdict for a message's fused score (the shipped model's, or an out-of-fold
-        one when the fit is evaluated)."""
+        one when the fit is evaluated). `names` are the message's rule features when the
+        caller has them already."""
         level = self.model.thresholds.level(score, rule_matched=False)
         if level is EmergencyLevel.NONE:
             return None
@@ -131,7 +143,8 @@ class HelpDetector:
             return None
         if rule is not None and rule.category != "other":
             return HelpMatch(rule.category, strength)
-        names = rule_features(text, rule, words)
+        if names is None:
+            names = rule_features(text, rule, words)
         category, _ = self.model.situation(words, [()] * len(words), names)
         return HelpMatch(cast(HelpCategory, category), strength)
 
