@@ -54,6 +54,13 @@ class StorageError(BotError):
     """The database cannot be opened or is newer than this program."""
 
 
+class NotDurableError(sqlite3.OperationalError):
+    """A write was committed (readers see it) but an fsync of the WAL failed, so it is not
+    known to be on the disk. Once an fsync has failed, every later durable write fails this
+    way until the database is opened again: the retry of an fsync after a write-back error
+    can report success for pages the kernel already dropped."""
+
+
 def now() -> int:
     """The current time in Unix seconds, the unit every table uses."""
     return int(time.time())
@@ -61,7 +68,10 @@ def now() -> int:
 
 def _pragmas(connection: sqlite3.Connection) -> None:
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    connection.execute("PRAGMA journal_mode = WAL")
+    mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        # The fsync thread syncs the WAL; in another journal mode it would sync nothing.
+        raise StorageError(f"the database could not be put in WAL mode (it is in {mode} mode)")
     # The commit is not fsynced by SQLite: `Database` fsyncs the WAL itself, off the writer's
     # thread (see the module's docstring). SQLite still fsyncs around every checkpoint.
     connection.execute("PRAGMA synchronous = NORMAL")
@@ -128,6 +138,7 @@ class Database:
         self._sync_waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._syncer: ThreadPoolExecutor | None = None
         self._sync_task: asyncio.Task[None] | None = None
+        self._sync_broken: str | None = None  # why an fsync failed; sticky until reopened
         self._closing = False  # set by close: no new writes from then on
         # Why the last group commit failed (a full disk, say), until one succeeds: for /healthz.
         self.write_failure: str | None = None
@@ -153,6 +164,7 @@ class Database:
         """Start the writer, bring the schema up to date, and open the reader."""
         loop = asyncio.get_running_loop()
         self._closing = False
+        self._sync_broken = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
@@ -211,6 +223,8 @@ class Database:
 
     async def synced(self) -> None:
         """Return once every write committed so far is fsynced."""
+        if self._sync_broken is not None:
+            raise NotDurableError(f"the WAL could not be fsynced: {self._sync_broken}")
         target = self._committed
         if self._synced >= target:
             return
@@ -224,12 +238,14 @@ class Database:
             self._sync_task = asyncio.create_task(self._sync())
 
     def _fsync_wal(self) -> None:
+        # SQLite keeps the WAL beside the file a symlink points to, not beside the link.
+        database = os.path.realpath(self.path)
         try:
-            descriptor = os.open(f"{self.path}-wal", os.O_RDONLY)
+            descriptor = os.open(f"{database}-wal", os.O_RDONLY)
         except FileNotFoundError:
-            # No WAL: nothing was written since the last connection closed, and closing
-            # checkpoints the WAL into the database file and fsyncs that.
-            return
+            # No WAL (a checkpoint on the last close folded it in): sync the file itself,
+            # never nothing.
+            descriptor = os.open(database, os.O_RDONLY)
         try:
             os.fsync(descriptor)
         finally:
@@ -252,6 +268,8 @@ class Database:
             except BaseException as exc:
                 failure = exc
                 self.write_failure = f"fsync: {type(exc).__name__}"
+                if not isinstance(exc, StorageError):
+                    self._sync_broken = f"{type(exc).__name__}: {exc}"
             else:
                 self._synced = max(self._synced, target)
             waiting, self._sync_waiters = self._sync_waiters, []
@@ -263,7 +281,7 @@ class Database:
                     future.set_exception(
                         failure
                         if isinstance(failure, StorageError)
-                        else sqlite3.OperationalError(f"the WAL could not be fsynced: {failure}")
+                        else NotDurableError(f"the WAL could not be fsynced: {failure}")
                     )
                 elif covers <= target:
                     future.set_result(None)
@@ -289,7 +307,8 @@ class Database:
                 outcomes = await loop.run_in_executor(executor, _run_batch, writer, fns)
                 self._committed += 1
                 self._start_syncing()
-                self.write_failure = None
+                if self._sync_broken is None:
+                    self.write_failure = None
             except BaseException as exc:
                 self.write_failure = type(exc).__name__
                 for _, future in batch:
