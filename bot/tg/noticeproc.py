@@ -126,6 +126,8 @@ class NoticeProcess:
         self._gone: asyncio.Event = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
+        # Set once the running process has its database open (cleared at each start).
+        self.ready: asyncio.Event = asyncio.Event()
 
     @property
     def pid(self) -> int | None:
@@ -176,6 +178,7 @@ class NoticeProcess:
         theirs.close()
         self._process, self._conn = process, mine
         self._gone = asyncio.Event()
+        self.ready.clear()
         asyncio.get_running_loop().add_reader(mine.fileno(), self._readable)
         if self.limiter is not None:
             for chat, until in list(self.limiter.held_until.items()):
@@ -221,6 +224,9 @@ class NoticeProcess:
 
     def _dispatch(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
+        if kind == "ready":
+            self.ready.set()
+            return
         if kind == "retry_after":
             counted = self.limiter.on_retry_after if self.limiter is not None else None
             if counted is not None:
@@ -320,6 +326,7 @@ class _Child:
         loop.add_reader(self.conn.fileno(), self._readable)
         db = Database(self.config.database)
         await db.open()
+        self._tell(("ready",))
         notices = Notices(db)
         try:
             while not self._stopping:
