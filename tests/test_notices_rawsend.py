@@ -311,3 +311,37 @@ async def test_a_notice_process_that_dies_is_reconciled_and_another_sends_the_re
     assert got - sent <= unknown
     assert set(copies) - got <= unknown
     assert len(unknown) <= 5
+
+
+async def test_a_render_error_puts_the_deliveries_back_and_the_residents_still_get_the_notice(
+    api: tuple[FakeTelegram, RawSender], tmp_path: Path
+) -> None:
+    core, sender = api
+    residents = [core.add_user(f"R{n}", user_id=90_000 + n) for n in range(6)]
+    for resident in residents:
+        core.open_chat(resident)
+    calls: list[int] = []
+
+    async def render(notice_id: int, lang: Lang | None, municipality: str | None) -> str:
+        calls.append(notice_id)
+        if len(calls) == 1:
+            raise OSError("the knowledge base could not be read just now")
+        return "Kokevarsel"
+
+    async with Database(tmp_path / "bot.db") as db:
+        await started_notice(db, [r.id for r in residents])
+        base_url = sender.url.removesuffix(f"{core.token}/sendMessage")
+        config = ProcessConfig(tmp_path / "bot.db", base_url, core.token, 50, 2, 10, False)
+        process = NoticeProcess(config, None, render, Notices(db).reconcile)
+        running = asyncio.create_task(process.run())
+        try:
+            await until(lambda: all_answered(db))
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+        rows = await db.fetchall("SELECT user_id, state, attempts FROM notice_deliveries")
+    # Asked again after the error (not cached), and the error cost no attempt.
+    assert len(calls) == 2
+    assert {int(u): (str(s), int(a)) for u, s, a in rows} == {r.id: ("sent", 1) for r in residents}
+    for resident in residents:
+        assert [m.text for m in core.bot_messages(resident)] == ["Kokevarsel"]

@@ -476,6 +476,21 @@ class Notices:
 
         return await self.db.run_write(run)
 
+    async def release(self, deliveries: Iterable[Delivery]) -> None:
+        """Claimed deliveries not tried (their text could not be rendered just now): back to
+        waiting, without counting an attempt."""
+        stamp = now()
+        rows = [(stamp, d.notice_id, d.user_id) for d in deliveries]
+
+        def run(connection: sqlite3.Connection) -> None:
+            connection.executemany(
+                """UPDATE notice_deliveries SET state = 'waiting', updated_at = ?
+                   WHERE notice_id = ? AND user_id = ? AND state = 'sending'""",
+                rows,
+            )
+
+        await self.db.run_write(run)
+
     async def reconcile(self) -> int:
         """After a restart: deliveries a crash caught between "sending" and Telegram's answer
         may or may not have arrived. They become "unknown" and are never sent again."""

@@ -242,8 +242,10 @@ class NoticeProcess:
             try:
                 value = await work
             except Exception:
+                # Its own kind of reply: None is "no such notice", for good; this is not.
                 logger.exception("could not answer the notice process")
-                value = None
+                self._send(("reply", request, None, "error"))
+                return
             self._send(("reply", request, value))
 
         task = asyncio.create_task(run())
@@ -296,6 +298,10 @@ def child_main(config: ProcessConfig, conn: Connection, shared: Any, parent: int
         handler.addFilter(RedactToken(config.token))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the bot stops it, not a terminal's Ctrl-C
     asyncio.run(_Child(config, conn, Signals(shared)).run())
+
+
+class AskFailed(Exception):
+    """The bot could not answer a question (a render error, say): ask again later."""
 
 
 class _Child:
@@ -354,16 +360,24 @@ class _Child:
             return 0
         batch: list[tuple[Delivery, str]] = []
         results: list[Result] = []
+        later: list[Delivery] = []
         for delivery in claimed:
-            text = await self._text(delivery)
+            try:
+                text = await self._text(delivery)
+            except AskFailed:
+                later.append(delivery)  # not this resident's fault: no attempt counted
+                continue
             if text is None:
                 results.append(Result(delivery, "failed", error="no such notice"))
             else:
                 batch.append((delivery, text))
         results += await self.sender.send(batch)
         await self._answers_first()
+        if later:
+            await notices.release(later)
         await notices.record(results)
-        return len(claimed)
+        # Only put back: the loop waits its idle time before trying them again.
+        return len(claimed) - len(later)
 
     async def _answers_first(self) -> None:
         """The process's writes wait while residents' updates are handled (bounded)."""
@@ -372,11 +386,15 @@ class _Child:
     async def _text(self, delivery: Delivery) -> str | None:
         key = (delivery.notice_id, delivery.language, delivery.municipality)
         if key not in self.texts:
+            # An AskFailed is not cached: the next round asks again.
             self.texts[key] = await self._ask("text", *key)
         return self.texts[key]
 
     async def _ask_share(self, wanted: int) -> int:
-        share = await self._ask("share", wanted)
+        try:
+            share = await self._ask("share", wanted)
+        except AskFailed:
+            return 1
         return max(1, int(share)) if share is not None else 1
 
     async def _ask(self, kind: str, *args: Any) -> Any:
@@ -412,7 +430,10 @@ class _Child:
         if kind == "reply":
             future = self._replies.get(message[1])
             if future is not None and not future.done():
-                future.set_result(message[2])
+                if len(message) > 3 and message[3] == "error":
+                    future.set_exception(AskFailed())
+                else:
+                    future.set_result(message[2])
         elif kind == "hold":
             chat, until = int(message[1]), float(message[2])
             self.held[chat] = max(self.held.get(chat, 0.0), until)
