@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -345,3 +346,41 @@ async def test_a_render_error_puts_the_deliveries_back_and_the_residents_still_g
     assert {int(u): (str(s), int(a)) for u, s, a in rows} == {r.id: ("sent", 1) for r in residents}
     for resident in residents:
         assert [m.text for m in core.bot_messages(resident)] == ["Kokevarsel"]
+
+
+async def test_the_notice_process_outlives_a_sigterm_and_is_not_restarted_after_close(
+    api: tuple[FakeTelegram, RawSender], tmp_path: Path
+) -> None:
+    core, sender = api
+    residents = [core.add_user(f"R{n}", user_id=95_000 + n) for n in range(4)]
+    for resident in residents:
+        core.open_chat(resident)
+
+    async def render(notice_id: int, lang: Lang | None, municipality: str | None) -> str:
+        return "Kokevarsel"
+
+    async with Database(tmp_path / "bot.db") as db:
+        base_url = sender.url.removesuffix(f"{core.token}/sendMessage")
+        config = ProcessConfig(tmp_path / "bot.db", base_url, core.token, 50, 2, 10, False)
+        process = NoticeProcess(config, None, render, Notices(db).reconcile)
+        running = asyncio.create_task(process.run())
+        try:
+            await asyncio.wait_for(process.ready.wait(), 60)
+            first = process.pid
+            assert first is not None
+            # The platform's SIGTERM to the whole group: the process keeps going, and
+            # sends a notice started after it.
+            os.kill(first, signal.SIGTERM)
+            await started_notice(db, [r.id for r in residents])
+            process.wake()
+            await until(lambda: all_answered(db))
+            assert process.pid == first
+            # The bot stops it: run() ends, and starts no other.
+            await process.close()
+            await asyncio.wait_for(running, 30)
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+        states = await delivery_states(db)
+    assert process.pid is None
+    assert states == {r.id: "sent" for r in residents}

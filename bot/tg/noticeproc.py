@@ -126,6 +126,8 @@ class NoticeProcess:
         self._gone: asyncio.Event = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
+        # Set by close() or by cancelling run(): a process that stops then is not replaced.
+        self.stopping = False
         # Set once the running process has its database open (cleared at each start).
         self.ready: asyncio.Event = asyncio.Event()
 
@@ -147,9 +149,11 @@ class NoticeProcess:
     async def run(self) -> None:
         """Keep the process running until cancelled; then stop it."""
         try:
-            while True:
+            while not self._stop_asked():
                 self._start()
                 await self._gone.wait()
+                if self._stop_asked():
+                    break  # close() stopped it: none is started after
                 code = await asyncio.to_thread(self._join, STOP_SECONDS)
                 if self._process is not None and self._process.is_alive():
                     self._process.kill()  # its pipe is gone: it sends nothing more
@@ -158,8 +162,15 @@ class NoticeProcess:
                 # Its batch on the way, if any, may or may not have gone: never sent again.
                 await self.reconcile()
                 await asyncio.sleep(RESTART_SECONDS)
+        except asyncio.CancelledError:
+            self.stopping = True
+            raise
         finally:
             await self.close()
+
+    def _stop_asked(self) -> bool:
+        # A method, not the attribute: it changes while run() awaits.
+        return self.stopping
 
     def wake(self) -> None:
         """A notice started or resumed: the process need not wait for its timer."""
@@ -259,6 +270,7 @@ class NoticeProcess:
 
     async def close(self) -> None:
         """Ask the process to stop; one that does not within STOP_SECONDS is killed."""
+        self.stopping = True
         if self._closing:
             return
         self._closing = True
@@ -296,7 +308,11 @@ def child_main(config: ProcessConfig, conn: Connection, shared: Any, parent: int
     logging.getLogger("bot").setLevel(level)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactToken(config.token))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the bot stops it, not a terminal's Ctrl-C
+    # The bot stops it over the pipe, not a terminal's Ctrl-C nor the SIGTERM a platform
+    # (a Procfile's, systemd's control group) sends the whole group: that would kill it
+    # mid-batch. The bot's death is covered by PDEATHSIG and the pipe's EOF.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     asyncio.run(_Child(config, conn, Signals(shared)).run())
 
 
