@@ -384,3 +384,41 @@ async def test_the_notice_process_outlives_a_sigterm_and_is_not_restarted_after_
         states = await delivery_states(db)
     assert process.pid is None
     assert states == {r.id: "sent" for r in residents}
+
+
+async def test_a_close_cancelled_while_it_waits_still_kills_the_process(
+    api: tuple[FakeTelegram, RawSender], tmp_path: Path
+) -> None:
+    core, sender = api
+
+    async def render(notice_id: int, lang: Lang | None, municipality: str | None) -> str:
+        return "Kokevarsel"
+
+    async def gone() -> bool:
+        return process.pid is None
+
+    async with Database(tmp_path / "bot.db") as db:
+        base_url = sender.url.removesuffix(f"{core.token}/sendMessage")
+        config = ProcessConfig(tmp_path / "bot.db", base_url, core.token, 50, 2, 10, False)
+        process = NoticeProcess(config, None, render, Notices(db).reconcile)
+        running = asyncio.create_task(process.run())
+        try:
+            await asyncio.wait_for(process.ready.wait(), 60)
+            child = process.pid
+            assert child is not None
+            # A process that cannot answer the stop (stopped, stuck): close() waits for it,
+            # and is cancelled while it waits, twice, as Runtime.stop does.
+            os.kill(child, signal.SIGSTOP)
+            closing = asyncio.create_task(process.close())
+            await asyncio.sleep(0)  # let it send the stop and start waiting
+            closing.cancel()
+            await asyncio.sleep(0)
+            closing.cancel()
+            await asyncio.gather(closing, return_exceptions=True)
+            assert closing.cancelled()
+            await until(gone)
+            await asyncio.wait_for(running, 30)  # and run() starts no other
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+    assert process.pid is None

@@ -275,20 +275,26 @@ class NoticeProcess:
             return
         self._closing = True
         process = self._process
-        self._send(("stop",))
-        if process is not None:
-            await asyncio.to_thread(process.join, STOP_SECONDS)
-            if process.is_alive():
-                logger.warning("the notice process did not stop in time; killed")
-                process.kill()
+        try:
+            self._send(("stop",))
+            if process is not None:
                 await asyncio.to_thread(process.join, STOP_SECONDS)
-        if self._conn is not None:
-            self._lost()
-        for task in self._tasks:
-            task.cancel()
-        if self.limiter is not None:
-            self.limiter.on_urgent = None
-            self.limiter.on_hold = None
+                if process.is_alive():
+                    logger.warning("the notice process did not stop in time; killed")
+                    process.kill()
+                    await asyncio.to_thread(process.join, STOP_SECONDS)
+        finally:
+            # Also when a cancellation (Runtime.stop cancels twice) left a join above: no
+            # await here, so nothing can skip it, and no process is left running.
+            if process is not None and process.is_alive():
+                process.kill()
+            if self._conn is not None:
+                self._lost()
+            for task in self._tasks:
+                task.cancel()
+            if self.limiter is not None:
+                self.limiter.on_urgent = None
+                self.limiter.on_hold = None
 
 
 # -- in the notice process ------------------------------------------------------------------
