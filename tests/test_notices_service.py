@@ -226,3 +226,20 @@ async def test_a_live_notice_is_an_answer_until_staff_end_it(tmp_path: Path) -> 
         after = knowledge.responder.answer("må jeg koke drikkevannet?", "asker", "nb")
         assert after.entry_id != f"notice-{draft.id}"
         assert f"notice-{draft.id}" not in knowledge.responder.kb.entries
+
+
+async def test_a_late_record_from_a_sender_thought_dead_changes_no_reconciled_row(
+    tmp_path: Path,
+) -> None:
+    async with Database(tmp_path / "bot.db") as db:
+        notices = Notices(db)
+        notice_id = await ready_notice(db, notices, 2)
+        await notices.start(notice_id, staff_id=7)
+        late, other = await notices.claim(2)
+        assert await notices.reconcile() == 2  # the bot thought its sender dead
+        # That sender's answers come after all: a 429 does not put an "unknown" row back
+        # in line, nor does a "sent" overwrite it.
+        await notices.record([Result(late, "retry", retry_at=0.0), Result(other, "sent", 5)])
+        assert await notices.claim(10) == []
+        rows = await db.fetchall("SELECT state, attempts, message_id FROM notice_deliveries")
+    assert sorted((str(s), int(a), m) for s, a, m in rows) == [("unknown", 0, None)] * 2

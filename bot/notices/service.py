@@ -421,7 +421,7 @@ class Notices:
             ).fetchall()
             connection.executemany(
                 """UPDATE notice_deliveries SET state = 'sending', updated_at = ?
-                   WHERE notice_id = ? AND user_id = ?""",
+                   WHERE notice_id = ? AND user_id = ? AND state = 'waiting'""",
                 [(now(), row[0], row[1]) for row in rows],
             )
             return [
@@ -442,6 +442,8 @@ class Notices:
         batch = list(results)
 
         def run(connection: sqlite3.Connection) -> list[int]:
+            # Only rows still "sending" change (defence in depth): a late record from a sender
+            # thought dead never overwrites a row reconciled or cancelled since.
             stamp = now()
             again, final = [], []
             for result in batch:
@@ -459,13 +461,13 @@ class Notices:
             connection.executemany(
                 """UPDATE notice_deliveries SET state = 'waiting', attempts = attempts + 1,
                      not_before = ?, last_error = ?, updated_at = ?
-                   WHERE notice_id = ? AND user_id = ?""",
+                   WHERE notice_id = ? AND user_id = ? AND state = 'sending'""",
                 again,
             )
             connection.executemany(
                 """UPDATE notice_deliveries SET state = ?, message_id = ?, last_error = ?,
                      updated_at = ?, attempts = attempts + 1
-                   WHERE notice_id = ? AND user_id = ?""",
+                   WHERE notice_id = ? AND user_id = ? AND state = 'sending'""",
                 final,
             )
             finished = []
@@ -475,6 +477,21 @@ class Notices:
             return finished
 
         return await self.db.run_write(run)
+
+    async def release(self, deliveries: Iterable[Delivery]) -> None:
+        """Claimed deliveries not tried (their text could not be rendered just now): back to
+        waiting, without counting an attempt."""
+        stamp = now()
+        rows = [(stamp, d.notice_id, d.user_id) for d in deliveries]
+
+        def run(connection: sqlite3.Connection) -> None:
+            connection.executemany(
+                """UPDATE notice_deliveries SET state = 'waiting', updated_at = ?
+                   WHERE notice_id = ? AND user_id = ? AND state = 'sending'""",
+                rows,
+            )
+
+        await self.db.run_write(run)
 
     async def reconcile(self) -> int:
         """After a restart: deliveries a crash caught between "sending" and Telegram's answer

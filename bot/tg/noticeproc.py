@@ -126,6 +126,10 @@ class NoticeProcess:
         self._gone: asyncio.Event = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
+        # Set by close() or by cancelling run(): a process that stops then is not replaced.
+        self.stopping = False
+        # Set once the running process has its database open (cleared at each start).
+        self.ready: asyncio.Event = asyncio.Event()
 
     @property
     def pid(self) -> int | None:
@@ -145,9 +149,11 @@ class NoticeProcess:
     async def run(self) -> None:
         """Keep the process running until cancelled; then stop it."""
         try:
-            while True:
+            while not self._stop_asked():
                 self._start()
                 await self._gone.wait()
+                if self._stop_asked():
+                    break  # close() stopped it: none is started after
                 code = await asyncio.to_thread(self._join, STOP_SECONDS)
                 if self._process is not None and self._process.is_alive():
                     self._process.kill()  # its pipe is gone: it sends nothing more
@@ -156,8 +162,15 @@ class NoticeProcess:
                 # Its batch on the way, if any, may or may not have gone: never sent again.
                 await self.reconcile()
                 await asyncio.sleep(RESTART_SECONDS)
+        except asyncio.CancelledError:
+            self.stopping = True
+            raise
         finally:
             await self.close()
+
+    def _stop_asked(self) -> bool:
+        # A method, not the attribute: it changes while run() awaits.
+        return self.stopping
 
     def wake(self) -> None:
         """A notice started or resumed: the process need not wait for its timer."""
@@ -176,6 +189,7 @@ class NoticeProcess:
         theirs.close()
         self._process, self._conn = process, mine
         self._gone = asyncio.Event()
+        self.ready.clear()
         asyncio.get_running_loop().add_reader(mine.fileno(), self._readable)
         if self.limiter is not None:
             for chat, until in list(self.limiter.held_until.items()):
@@ -221,6 +235,9 @@ class NoticeProcess:
 
     def _dispatch(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
+        if kind == "ready":
+            self.ready.set()
+            return
         if kind == "retry_after":
             counted = self.limiter.on_retry_after if self.limiter is not None else None
             if counted is not None:
@@ -236,8 +253,10 @@ class NoticeProcess:
             try:
                 value = await work
             except Exception:
+                # Its own kind of reply: None is "no such notice", for good; this is not.
                 logger.exception("could not answer the notice process")
-                value = None
+                self._send(("reply", request, None, "error"))
+                return
             self._send(("reply", request, value))
 
         task = asyncio.create_task(run())
@@ -251,24 +270,31 @@ class NoticeProcess:
 
     async def close(self) -> None:
         """Ask the process to stop; one that does not within STOP_SECONDS is killed."""
+        self.stopping = True
         if self._closing:
             return
         self._closing = True
         process = self._process
-        self._send(("stop",))
-        if process is not None:
-            await asyncio.to_thread(process.join, STOP_SECONDS)
-            if process.is_alive():
-                logger.warning("the notice process did not stop in time; killed")
-                process.kill()
+        try:
+            self._send(("stop",))
+            if process is not None:
                 await asyncio.to_thread(process.join, STOP_SECONDS)
-        if self._conn is not None:
-            self._lost()
-        for task in self._tasks:
-            task.cancel()
-        if self.limiter is not None:
-            self.limiter.on_urgent = None
-            self.limiter.on_hold = None
+                if process.is_alive():
+                    logger.warning("the notice process did not stop in time; killed")
+                    process.kill()
+                    await asyncio.to_thread(process.join, STOP_SECONDS)
+        finally:
+            # Also when a cancellation (Runtime.stop cancels twice) left a join above: no
+            # await here, so nothing can skip it, and no process is left running.
+            if process is not None and process.is_alive():
+                process.kill()
+            if self._conn is not None:
+                self._lost()
+            for task in self._tasks:
+                task.cancel()
+            if self.limiter is not None:
+                self.limiter.on_urgent = None
+                self.limiter.on_hold = None
 
 
 # -- in the notice process ------------------------------------------------------------------
@@ -288,8 +314,16 @@ def child_main(config: ProcessConfig, conn: Connection, shared: Any, parent: int
     logging.getLogger("bot").setLevel(level)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactToken(config.token))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the bot stops it, not a terminal's Ctrl-C
+    # The bot stops it over the pipe, not a terminal's Ctrl-C nor the SIGTERM a platform
+    # (a Procfile's, systemd's control group) sends the whole group: that would kill it
+    # mid-batch. The bot's death is covered by PDEATHSIG and the pipe's EOF.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     asyncio.run(_Child(config, conn, Signals(shared)).run())
+
+
+class AskFailed(Exception):
+    """The bot could not answer a question (a render error, say): ask again later."""
 
 
 class _Child:
@@ -320,6 +354,7 @@ class _Child:
         loop.add_reader(self.conn.fileno(), self._readable)
         db = Database(self.config.database)
         await db.open()
+        self._tell(("ready",))
         notices = Notices(db)
         try:
             while not self._stopping:
@@ -347,16 +382,24 @@ class _Child:
             return 0
         batch: list[tuple[Delivery, str]] = []
         results: list[Result] = []
+        later: list[Delivery] = []
         for delivery in claimed:
-            text = await self._text(delivery)
+            try:
+                text = await self._text(delivery)
+            except AskFailed:
+                later.append(delivery)  # not this resident's fault: no attempt counted
+                continue
             if text is None:
                 results.append(Result(delivery, "failed", error="no such notice"))
             else:
                 batch.append((delivery, text))
         results += await self.sender.send(batch)
         await self._answers_first()
+        if later:
+            await notices.release(later)
         await notices.record(results)
-        return len(claimed)
+        # Only put back: the loop waits its idle time before trying them again.
+        return len(claimed) - len(later)
 
     async def _answers_first(self) -> None:
         """The process's writes wait while residents' updates are handled (bounded)."""
@@ -365,11 +408,15 @@ class _Child:
     async def _text(self, delivery: Delivery) -> str | None:
         key = (delivery.notice_id, delivery.language, delivery.municipality)
         if key not in self.texts:
+            # An AskFailed is not cached: the next round asks again.
             self.texts[key] = await self._ask("text", *key)
         return self.texts[key]
 
     async def _ask_share(self, wanted: int) -> int:
-        share = await self._ask("share", wanted)
+        try:
+            share = await self._ask("share", wanted)
+        except AskFailed:
+            return 1
         return max(1, int(share)) if share is not None else 1
 
     async def _ask(self, kind: str, *args: Any) -> Any:
@@ -405,7 +452,10 @@ class _Child:
         if kind == "reply":
             future = self._replies.get(message[1])
             if future is not None and not future.done():
-                future.set_result(message[2])
+                if len(message) > 3 and message[3] == "error":
+                    future.set_exception(AskFailed())
+                else:
+                    future.set_result(message[2])
         elif kind == "hold":
             chat, until = int(message[1]), float(message[2])
             self.held[chat] = max(self.held.get(chat, 0.0), until)
