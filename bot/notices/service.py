@@ -549,6 +549,18 @@ class Notices:
             "UPDATE notices SET progress_edited_at = ? WHERE id = ?", (time.time(), notice_id)
         )
 
+    async def claim_progress_edit(self, notice_id: int, every: float) -> bool:
+        """Take this period's edit of a notice's progress message: False when another
+        reporter took one within `every` seconds (one conditional write, so two reporters
+        never both edit)."""
+        stamp = time.time()
+        changed = await self.db.write(
+            """UPDATE notices SET progress_edited_at = ?
+               WHERE id = ? AND (progress_edited_at IS NULL OR progress_edited_at <= ?)""",
+            (stamp, notice_id, stamp - every),
+        )
+        return changed > 0
+
     async def to_report(self) -> list[Notice]:
         """Notices whose progress message may need an edit: sending, paused, or finished
         since it was last edited."""

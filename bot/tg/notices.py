@@ -272,8 +272,9 @@ class NoticeSender:
         for notice in await self.notices.unposted():
             await post_progress(self.rt, self.bot, notice)
         for notice in await self.notices.to_report():
-            if time.time() - (notice.progress_edited_at or 0.0) >= PROGRESS_SECONDS:
-                await redraw_progress(self.rt, self.bot, notice)
+            due = time.time() - (notice.progress_edited_at or 0.0) >= PROGRESS_SECONDS
+            if due and await self.notices.claim_progress_edit(notice.id, PROGRESS_SECONDS):
+                await redraw_progress(self.rt, self.bot, notice, marked=True)
 
 
 async def post_progress(runtime: Runtime, bot: ExtBot[Any], notice: Notice) -> None:
@@ -289,13 +290,17 @@ async def post_progress(runtime: Runtime, bot: ExtBot[Any], notice: Notice) -> N
     await runtime.notices.progress_posted(notice.id, message.message_id)
 
 
-async def redraw_progress(runtime: Runtime, bot: ExtBot[Any], notice: Notice) -> None:
-    """Edit the progress message to show now; it counts as the minute's edit."""
+async def redraw_progress(
+    runtime: Runtime, bot: ExtBot[Any], notice: Notice, marked: bool = False
+) -> None:
+    """Edit the progress message to show now; it counts as the minute's edit (`marked`: the
+    caller has recorded it already)."""
     if notice.staff_chat_id is None or notice.progress_message_id is None:
         return
     text, markup = await progress_view(runtime, notice)
     # Marked first: a failing edit is not tried again and again within the minute.
-    await runtime.notices.progress_edited(notice.id)
+    if not marked:
+        await runtime.notices.progress_edited(notice.id)
     try:
         await bot.edit_message_text(
             text,
