@@ -255,7 +255,8 @@ class Database:
         """fsync the WAL until every commit is covered; one fsync covers every commit made
         before it began, so the writes that arrive meanwhile share the next one. Started at
         each commit, not only when someone waits: the next getUpdates then mostly finds its
-        batch fsynced already. After a failure it stops: the next commit or wait tries again."""
+        batch fsynced already. A failure stops it and is sticky: every later wait raises
+        `NotDurableError` until the database is opened again."""
         loop = asyncio.get_running_loop()
         while self._synced < self._committed or self._sync_waiters:
             target = self._committed  # each of these commits has returned: its frames are written
