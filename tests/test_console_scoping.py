@@ -269,3 +269,59 @@ async def test_a_municipality_s_staff_approve_a_volunteer_of_two_for_their_own_a
         "SELECT municipality FROM console_audit WHERE action = 'approve'"
     )
     assert audit == "ockero"
+
+
+async def test_a_change_about_a_volunteer_erased_meanwhile_says_what_happened(
+    place: Region,
+) -> None:
+    """Olle asked to be forgotten while Sven had the page open: approving him, or handing a
+    request to him, says he is no longer registered, not "someone else may have acted
+    first" nor "another municipality's"; nothing changes."""
+    bot, desk = place.bot, place.bot.runtime.desk
+    csrf = await sign_in(bot, place.client, place.sven)
+    gone = plain("console_volunteer_gone", "sv")
+    await bot.runtime.forget_person(place.olle.id)
+    answer = await place.client.post(
+        f"/console/volunteers/{place.olle.id}/approve",
+        data={"csrf": csrf, "municipality": "ockero"},
+    )
+    text = await answer.text()
+    assert gone in text
+    assert plain("console_not_done", "sv") not in text
+    assert plain("console_not_yours", "sv") not in text
+
+    # Arne, approved for Öckerö too, is handed Öckerö's request from its page; he is
+    # erased before the press.
+    await volunteer_for(bot, place.arne, "ockero")
+    assert await desk.volunteers.decide(place.arne.id, True, staff_id=1) is not None
+    page = await place.client.get(f"/console/requests/{place.ockero.id}/hand-over")
+    assert "Arne" in await page.text()
+    await bot.runtime.forget_person(place.arne.id)
+    handed = await place.client.post(
+        f"/console/requests/{place.ockero.id}/hand-over",
+        data={"csrf": csrf, "volunteer_id": str(place.arne.id)},
+    )
+    text = await handed.text()
+    assert gone in text and plain("console_not_done", "sv") not in text
+    stored = await desk.requests.get(place.ockero.id)
+    assert stored is not None and (stored.state, stored.volunteer_id) == ("open", None)
+
+
+async def test_an_old_page_s_decision_for_a_municipality_dropped_since_says_so(
+    place: Region,
+) -> None:
+    """Nora signed up for Öckerö, then again for Asker alone: Öckerö's Approve on the old
+    page is out of date (not "another municipality's") and decides nothing."""
+    bot, desk = place.bot, place.bot.runtime.desk
+    nora = bot.core.add_user("Nora", language_code="nb")
+    await volunteer_for(bot, nora, "ockero")
+    csrf = await sign_in(bot, place.client, place.sven)
+    await volunteer_for(bot, nora, "asker")
+    answer = await place.client.post(
+        f"/console/volunteers/{nora.id}/approve", data={"csrf": csrf, "municipality": "ockero"}
+    )
+    text = await answer.text()
+    assert plain("console_volunteer_dropped", "sv") in text
+    assert plain("console_not_yours", "sv") not in text
+    volunteer = await desk.volunteers.get(nora.id)
+    assert volunteer is not None and volunteer.approvals == (("asker", "pending"),)

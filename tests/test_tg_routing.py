@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.console.actions import NOT_YOURS, Verdict
 from bot.fakeapi import Message, User
 from bot.helpdesk.intake import Conversation
 from bot.helpdesk.models import HelpRequest
@@ -279,6 +280,44 @@ async def test_an_asker_staff_member_s_press_on_an_ockero_button_is_refused_and_
             lambda: shown in text_of(bot.core.get_message(OCKERO_STAFF, card.message_id)),
             what="the approval note",
         )
+
+
+async def test_a_staff_button_asks_the_consoles_rule(tmp_path: Path) -> None:
+    """The chat's buttons decide with `StaffActions.verdict`, as the console and the command
+    line do: one rule. Told it is Öckerö's, the chat refuses even Öckerö's own staff."""
+    async with region(tmp_path) as place:
+        bot = place.bot
+        request = await place.request(place.lars, "ockero")
+        alert = await place.escalated(request, OCKERO_STAFF)
+        asked: list[tuple[str, int]] = []
+
+        async def not_yours(scope: Any, kind: str, target: int, place_: Any = None) -> Verdict:
+            asked.append((kind, target))
+            return Verdict(NOT_YOURS, "ockero", ("ockero",))
+
+        bot.runtime.actions.verdict = not_yours  # type: ignore[method-assign]
+        pressed = bot.core.press_button(place.sven, alert, text=say("button_staff_close", "sv"))
+        assert await answered(place, pressed) == say("staff_not_yours", "sv", place="Öckerö kommun")
+        assert asked == [("requests", request.id)]
+        stored = await bot.runtime.desk.requests.get(request.id)
+        assert stored is not None and stored.state == "open"
+
+
+async def test_a_press_on_an_erased_volunteer_s_post_says_so(tmp_path: Path) -> None:
+    """The volunteer asked to be forgotten after their post went out: the global staff's
+    Approve says that they are gone, not that it was already decided, and changes nothing."""
+    async with region(tmp_path) as place:
+        bot = place.bot
+        await place.volunteer(bot.volunteer, "ockero", approve=False)
+        card = await place.post(OCKERO_STAFF, f"(id {bot.volunteer.id})")
+        await bot.runtime.forget_person(bot.volunteer.id)
+        before = await outbox_size(place)
+        pressed = bot.core.press_button(bot.staff, card, text=say("button_approve", "sv"))
+        assert await answered(place, pressed) == say("staff_volunteer_gone", "sv")
+        assert await bot.runtime.desk.volunteers.get(bot.volunteer.id) is None
+        assert await outbox_size(place) == before
+        entries = await bot.runtime.audit.latest(10)
+        assert [e.action for e in entries if e.action != "erase"] == []
 
 
 async def test_the_global_staff_act_everywhere(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ buttons. Who decided is in the audit log.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 from bot.console.auth import Actor, Audit, Session, volunteer_target
 from bot.helpdesk.desk import HelpDesk
@@ -29,6 +30,35 @@ Who = Session | Actor
 AGAIN = ("pending", "rejected", "revoked")
 
 
+# What `StaffActions.verdict` says: allowed; another municipality's (`place` names the first
+# one not the staff member's); gone (no such request or volunteer, or erased meanwhile); or,
+# for a volunteer's decision for one municipality, one they no longer signed up for.
+ALLOWED, NOT_YOURS, GONE, DROPPED = "allowed", "not_yours", "gone", "dropped"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a staff member may change a request or volunteer, and if not, why."""
+
+    outcome: str
+    place: str | None = None
+    # The municipalities the change is about (for the audit log and the post's language).
+    municipalities: tuple[str | None, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome == ALLOWED
+
+
+def _judged(scope: StaffScope, municipalities: Sequence[str | None]) -> Verdict:
+    """`routing.may_act` as a verdict, naming the first municipality that is not theirs."""
+    found = tuple(municipalities)
+    if may_act(scope, found):
+        return Verdict(ALLOWED, None, found)
+    place = next((m for m in found if not scope.covers(m)), None)
+    return Verdict(NOT_YOURS, place, found)
+
+
 class StaffActions:
     """Close, hand over, approve, reject, revoke, and mark a group handled, each audited."""
 
@@ -37,23 +67,37 @@ class StaffActions:
         self.desk = desk
         self.audit = audit
 
-    async def may_act(
+    async def verdict(
         self, scope: StaffScope, kind: str, target: int, municipality: str | None = None
-    ) -> bool:
-        """Whether staff with `scope` may change this request or volunteer: the staff chat's
-        rule (`routing.may_act`), so Asker's staff cannot act on Öckerö's here either. A
-        volunteer's decision for one of their municipalities needs staff of that one."""
+    ) -> Verdict:
+        """Whether staff with `scope` may change this request or volunteer, and if not why:
+        the one rule for the staff chats' buttons, the console and the command line
+        (`routing.may_act`), so Asker's staff cannot act on Öckerö's anywhere. A volunteer's
+        decision for one of their municipalities needs staff of that one; one for none of
+        them (a post from before) needs staff of all. A volunteer who is no longer there
+        (erased meanwhile) is GONE for everyone: nothing to decide, and nothing refused."""
         if kind == "requests":
+            # A request is never deleted (erasure keeps its row): one not found is nobody's
+            # municipality's, the global staff's, whose change then finds nothing to change.
             request = await self.desk.requests.get(target)
-            return may_act(scope, (request.municipality,) if request else ())
+            return _judged(scope, (request.municipality,) if request else ())
         if kind == "volunteers":
             volunteer = await self.desk.volunteers.get(target)
             if volunteer is None:
-                return False
+                return Verdict(GONE)
             if municipality is not None:
-                return municipality in volunteer.municipalities and may_act(scope, (municipality,))
-            return may_act(scope, volunteer.municipalities)
-        return scope.is_staff
+                if municipality not in volunteer.municipalities:
+                    # Signed up again without it: nothing of theirs there to decide.
+                    return Verdict(DROPPED, municipality)
+                return _judged(scope, (municipality,))
+            return _judged(scope, volunteer.municipalities)
+        return Verdict(ALLOWED if scope.is_staff else NOT_YOURS)
+
+    async def may_act(
+        self, scope: StaffScope, kind: str, target: int, municipality: str | None = None
+    ) -> bool:
+        """Whether `verdict` allows it."""
+        return (await self.verdict(scope, kind, target, municipality)).allowed
 
     async def close_request(self, who: Who, request_id: int) -> bool:
         """As the staff chat's Close: the resident and any volunteer are told."""

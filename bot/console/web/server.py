@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot.console.actions import DROPPED, GONE, NOT_YOURS
 from bot.console.auth import SESSION_SECONDS, Session
 from bot.console.web.notices import Tools, add_notice_routes
 from bot.console.web.pages import (
@@ -98,6 +99,15 @@ _NOTICES = {
     "refused": "console_not_yours",
     "second": "console_notice_needs_second",
     "changed": "console_notice_changed",
+    "gone": "console_volunteer_gone",
+    "dropped": "console_volunteer_dropped",
+}
+# Which of those a refused change shows, by what it was about and `StaffActions.verdict`.
+_REFUSED = {
+    ("requests", NOT_YOURS): "refused",
+    ("volunteers", NOT_YOURS): "refused",
+    ("volunteers", GONE): "gone",
+    ("volunteers", DROPPED): "dropped",
 }
 
 
@@ -390,24 +400,27 @@ def add_console(app: web.Application, console: Console) -> None:
                 asked_in = await console.actions.owner_of(key, scope.municipalities)
                 if asked_in is None:
                     return back(kind, "refused")
-            elif kind != "unanswered" and not await console.actions.may_act(
-                scope, kind, target, place
-            ):
-                # Another municipality's request or volunteer: nothing changes.
-                return back(kind, "refused")
+            elif kind != "unanswered":
+                verdict = await console.actions.verdict(scope, kind, target, place)
+                if not verdict.allowed:
+                    # Another municipality's, or no longer there: nothing changes, and the
+                    # page says which.
+                    return back(kind, _REFUSED.get((kind, verdict.outcome), "0"))
+            done: bool | str
             if kind == "requests" and action == "close":
                 done = await console.actions.close_request(session, target)
             elif kind == "requests" and action == "hand-over":
                 volunteer = int(form.get("volunteer_id", ""))
                 # Handed to the one who has it already: done as well.
                 outcome = await console.actions.hand_over(session, target, volunteer)
-                done = outcome in ("won", "yours")
+                done = outcome in ("won", "yours") or await _gone(volunteer)
             elif kind == "volunteers" and action in ("approve", "reject"):
                 approve = action == "approve"
                 decided = await console.actions.decide(session, target, approve, place)
-                done = decided is not None
+                done = decided is not None or await _gone(target)
             elif kind == "volunteers" and action == "revoke":
-                done = await console.actions.revoke(session, target, place) is not None
+                revoked = await console.actions.revoke(session, target, place)
+                done = revoked is not None or await _gone(target)
             elif kind == "unanswered" and action == "handled" and key:
                 await console.actions.mark_handled(session, key, asked_in)
                 done = True
@@ -423,6 +436,11 @@ def add_console(app: web.Application, console: Console) -> None:
                 link=(console.root, t("console_continue")),
             )
         return back(kind, done)
+
+    async def _gone(volunteer_id: int) -> bool | str:
+        """After a change that did not happen: "gone" when the volunteer was erased
+        meanwhile (that is what happened, not someone acting first), else False."""
+        return "gone" if await console.services.desk.volunteers.get(volunteer_id) is None else False
 
     async def language(request: web.Request) -> web.Response:
         """Switch the console's language for this session."""

@@ -2,7 +2,8 @@
 
 Staff are users listed in STAFF_USER_IDS or members of the global staff chat, who act
 everywhere, and a municipality's staff (members of its own staff chat, or listed in
-STAFF_USER_IDS_<ID>), who act only on its requests and volunteers (`routing.may_act`).
+STAFF_USER_IDS_<ID>), who act only on its requests and volunteers: each button asks
+`StaffActions.verdict`, the console's and the command line's rule (`routing.may_act`).
 Staff-facing text is in the language of the municipality it is about: nb for Asker, sv for
 the Swedish ones, English for the global staff chat when no municipality is concerned.
 """
@@ -22,9 +23,10 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot.answering.service import ReloadOutcome
+from bot.console.actions import DROPPED, GONE, Verdict
 from bot.console.auth import CHAT, volunteer_target
 from bot.helpdesk.models import Volunteer
-from bot.helpdesk.routing import Chats, StaffScope, may_act, may_claim
+from bot.helpdesk.routing import Chats, StaffScope, may_claim
 from bot.helpdesk.texts import Button, Keyboard, decision_buttons
 from bot.kb.loader import Problem
 from bot.kb.snapshot import Snapshot
@@ -47,6 +49,16 @@ logger = logging.getLogger(__name__)
 MAX_PROBLEMS_SHOWN = 15
 UNANSWERED_DAYS = 7
 _STAFF_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER}
+# A volunteer's buttons, and what each button is about for `StaffActions.verdict`.
+_DECISIONS = frozenset({Action.APPROVE, Action.REJECT, Action.REVOKE})
+_KIND = {
+    Action.STAFF_CLOSE: "requests",
+    Action.STAFF_ASSIGN: "requests",
+    Action.STAFF_GIVE: "requests",
+    Action.APPROVE: "volunteers",
+    Action.REJECT: "volunteers",
+    Action.REVOKE: "volunteers",
+}
 
 
 def in_files_of(problems: Sequence[Problem], municipalities: frozenset[str]) -> list[Problem]:
@@ -378,27 +390,18 @@ class StaffHandlers:
             await acknowledge(query, say("staff_only_button", lang), alert=True)
             return True
         target = callback_int(callback.arg(0))
-        dropped = await self._dropped(Action(callback.action), target, callback.arg(1))
-        if dropped is not None:
-            # An old post's button for a municipality the volunteer signed up again without:
-            # nothing of theirs there to decide (and never another municipality instead).
+        action = Action(callback.action)
+        # The console's and the command line's rule (`StaffActions.verdict`): one for all.
+        place = (callback.arg(1) or None) if action in _DECISIONS else None
+        verdict = await self.rt.actions.verdict(scope, _KIND[action], target, place)
+        if not verdict.allowed:
             lang = self.chat_language(message.chat_id)
-            text = say("staff_volunteer_dropped", lang, place=self.rt.chats.place_name(dropped))
-            await acknowledge(query, text, alert=True)
-            logger.info("staff button %s refused: out of date", callback.action)
+            await acknowledge(query, self._refusal(verdict, lang), alert=True)
+            logger.info("staff button %s refused: %s", callback.action, verdict.outcome)
             return True
-        municipalities = await self._belongs_to(Action(callback.action), target, callback.arg(1))
-        if not may_act(scope, municipalities):
-            # Another municipality's request or volunteer: refused, and nothing changes.
-            place = next((m for m in municipalities if not scope.covers(m)), None)
-            lang = self.chat_language(message.chat_id)
-            text = say("staff_not_yours", lang, place=self.rt.chats.place_name(place))
-            await acknowledge(query, text, alert=True)
-            logger.info("staff button %s refused: another municipality's", callback.action)
-            return True
-        first = next(iter(municipalities), None)
-        lang = await self._post_language(message.chat_id, Action(callback.action), target, first)
-        button = self.BUTTONS[Action(callback.action)]
+        first = next(iter(verdict.municipalities), None)
+        lang = await self._post_language(message.chat_id, action, target, first)
+        button = self.BUTTONS[action]
         note = await button(self, StaffPress(press, target, user.first_name, lang, first))
         if note is not None:
             await acknowledge(query)
@@ -406,31 +409,19 @@ class StaffHandlers:
             await note_under(query, message, note, markup)
         return True
 
-    async def _dropped(self, action: Action, target: int, municipality: str) -> str | None:
-        """The municipality a volunteer's button decides for, when the volunteer no longer
-        signed up for it; None otherwise."""
-        if action not in (Action.APPROVE, Action.REJECT, Action.REVOKE) or not municipality:
-            return None
-        volunteer = await self.desk.volunteers.get(target)
-        if volunteer is None or municipality in volunteer.municipalities:
-            return None
-        return municipality
-
-    async def _belongs_to(
-        self, action: Action, target: int, municipality: str = ""
-    ) -> tuple[str | None, ...]:
-        """The municipalities a button's request or volunteer belongs to (none if gone): for
-        a volunteer's button that names one of theirs, that one (each municipality's staff
-        decide for it alone); for one that names none (posted before), all of them."""
-        if action in (Action.APPROVE, Action.REJECT, Action.REVOKE):
-            volunteer = await self.desk.volunteers.get(target)
-            if volunteer is None:
-                return ()
-            if municipality in volunteer.municipalities:
-                return (municipality,)
-            return volunteer.municipalities
-        request = await self.desk.requests.get(target)
-        return (request.municipality,) if request else ()
+    def _refusal(self, verdict: Verdict, lang: Lang) -> str:
+        """Why a press changed nothing; it never names another municipality's volunteer or
+        request beyond whose it is."""
+        place = self.rt.chats.place_name(verdict.place)
+        if verdict.outcome == DROPPED:
+            # An old post's button for a municipality the volunteer signed up again without:
+            # nothing of theirs there to decide (and never another municipality instead).
+            return say("staff_volunteer_dropped", lang, place=place)
+        if verdict.outcome == GONE:
+            # The volunteer asked to be forgotten since the post went out.
+            return say("staff_volunteer_gone", lang)
+        # Another municipality's request or volunteer: refused, and nothing changes.
+        return say("staff_not_yours", lang, place=place)
 
     async def _post_language(
         self, chat_id: int, action: Action, target: int, municipality: str | None
