@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
@@ -19,6 +19,7 @@ from bot.types import to_lang
 if TYPE_CHECKING:
     from bot.answering import Reply, Responder
     from bot.console.auth import Actor
+    from bot.console.masking import Masker
     from bot.helpdesk.models import HelpRequest, Volunteer
     from bot.helpdesk.routing import StaffScope
     from bot.kb.loader import LoadResult
@@ -301,12 +302,14 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
-    """List what residents asked that the bot could not answer."""
+    """List what residents asked that the bot could not answer, masked, for the municipalities
+    of the staff member `--as` names; the read is in the audit log."""
     import asyncio
     import time
 
     from bot.services import Services, database_path
 
+    _needs_reader(args, "unanswered")
     path = database_path(settings)
     if not path.exists():
         print(f"No database yet at {path}: nothing has been asked.")
@@ -314,8 +317,11 @@ def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
 
     async def report() -> list[tuple[str, str | None, int]]:
         async with Services(settings) as services:
+            reading = await _reader(services, args, "unanswered_list")
             since = int(time.time()) - args.days * 86400
-            return await services.questions.unanswered(since, args.limit)
+            rows = await services.questions.unanswered(since, args.limit, reading.places)
+            masker = _masker(services)
+            return [(masker.mask(text, "en"), m, count) for text, m, count in rows]
 
     rows = asyncio.run(report())
     if not rows:
@@ -325,9 +331,69 @@ def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _desk_call(settings: Settings, action: Callable[[Any], Any]) -> Any:
-    """Run `action(desk)` against the bot's database; the database must exist."""
-    return _services_call(settings, lambda services: action(services.desk))
+@dataclass(frozen=True)
+class _Reading:
+    """A staff member's read at the command line: who, and which municipalities it covers
+    (None: every one, for the global staff without --municipality)."""
+
+    actor: Actor
+    scope: StaffScope
+    places: frozenset[str] | None
+
+    def covers(self, municipality: str | None) -> bool:
+        return self.places is None or municipality in self.places
+
+
+def _needs_reader(args: argparse.Namespace, command: str) -> None:
+    """A listing shows residents' requests or words: only to staff, who name themselves."""
+    if args.staff is None:
+        raise UsageError(
+            f"{command} shows residents' data, so it needs --as STAFF_ID: your Telegram user "
+            "id, listed in STAFF_USER_IDS or STAFF_USER_IDS_<MUNICIPALITY> (the read is in "
+            f"the audit log); example: python -m bot {command} --as 555000111"
+        )
+
+
+def _known_municipality(services: Services, municipality: str) -> None:
+    """An unknown --municipality is a typo, refused: it would list nothing, or everything."""
+    known = services.knowledge.responder.kb.municipalities
+    if municipality not in known:
+        raise UsageError(
+            f"unknown municipality {municipality!r} for --municipality; choose one of "
+            f"{', '.join(sorted(known))}"
+        )
+
+
+async def _reader(services: Services, args: argparse.Namespace, action: str) -> _Reading:
+    """Who `--as` names and what they may read: their municipalities (every one for the
+    global staff), or the one --municipality names, which must be theirs. The read is in
+    the audit log before anything is shown: once for each municipality it covered, so each
+    one's staff see it; the global staff's read of every municipality once, without one."""
+    actor, scope = await _actor(services, args.staff)
+    place = getattr(args, "municipality", None)
+    places: frozenset[str] | None
+    if place is not None:
+        _known_municipality(services, place)
+        if not scope.covers(place):
+            mine = ", ".join(sorted(scope.municipalities))
+            raise NotStaffError(
+                f"--as {args.staff}: staff of {mine} only, not {place} (the global staff, in "
+                "STAFF_USER_IDS, may read every municipality's)"
+            )
+        places = frozenset({place})
+    else:
+        places = None if scope.everywhere else scope.municipalities
+    for municipality in [None] if places is None else sorted(places):
+        await services.audit.record(actor, action, None, municipality)
+    return _Reading(actor, scope, places)
+
+
+def _masker(services: Services) -> Masker:
+    """The console's masking of names, phone numbers and e-mail addresses in residents'
+    words, knowing the knowledge base's own words (places, services) as the console does."""
+    from bot.console.masking import Masker
+
+    return Masker.for_knowledge(services.knowledge.responder.kb)
 
 
 def _services_call(settings: Settings, action: Callable[[Any], Any]) -> Any:
@@ -354,16 +420,29 @@ def _when(stamp: int | None) -> str:
 
 
 def cmd_queue_list(args: argparse.Namespace, settings: Settings) -> int:
-    """List help requests, newest last."""
-    requests = _desk_call(settings, lambda desk: desk.requests.in_state(args.state))
+    """List help requests, newest last, for the municipalities of the staff member `--as`
+    names, the residents' words masked; the read is in the audit log."""
+    _needs_reader(args, "queue list")
+
+    async def listing(services: Services) -> list[tuple[HelpRequest, str]]:
+        reading = await _reader(services, args, "queue_list")
+        found = await services.desk.requests.in_state(args.state)
+        masker = _masker(services)
+        return [
+            (r, masker.mask(r.area, "en") if r.area else "(erased)")
+            for r in found
+            if reading.covers(r.municipality)
+        ]
+
+    requests = _services_call(settings, listing)
     if not requests:
         print("No help requests" + (f" in state {args.state}." if args.state else "."))
         return 0
     print(f"{'ref':<8} {'state':<10} {'category':<10} {'municipality':<14} {'created':<17} area")
-    for r in requests:
+    for r, area in requests:
         print(
             f"{r.ref:<8} {r.state:<10} {r.category:<10} {r.municipality or '-':<14} "
-            f"{_when(r.created_at):<17} {r.area or '(erased)'}"
+            f"{_when(r.created_at):<17} {area}"
         )
     return 0
 
@@ -423,10 +502,18 @@ EXPORT_FIELDS = (
 
 
 def cmd_queue_export(args: argparse.Namespace, settings: Settings) -> int:
-    """All requests as CSV for reporting: no names, contact details or descriptions."""
+    """All requests of the municipalities of the staff member `--as` names, as CSV for
+    reporting: no names, contact details or descriptions; the read is in the audit log."""
     import csv
 
-    requests = _desk_call(settings, lambda desk: desk.requests.in_state(None))
+    _needs_reader(args, "queue export")
+
+    async def export(services: Services) -> list[HelpRequest]:
+        reading = await _reader(services, args, "queue_export")
+        found = await services.desk.requests.in_state(None)
+        return [r for r in found if reading.covers(r.municipality)]
+
+    requests = _services_call(settings, export)
     writer = csv.writer(sys.stdout)
     writer.writerow(EXPORT_FIELDS)
     for request in requests:
@@ -442,22 +529,41 @@ def cmd_queue_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_volunteers_list(args: argparse.Namespace, settings: Settings) -> int:
     """List registered volunteers, with where each stands in every municipality they signed up
-    for (each municipality's staff decide for it alone). With --municipality, those who signed
-    up for it or for anywhere, and --state is their state there."""
-    place = args.municipality
-    found = _desk_call(
-        settings, lambda desk: desk.volunteers.in_state(None if place else args.state)
-    )
+    for (each municipality's staff decide for it alone), for the staff member `--as` names:
+    a municipality's staff see those who signed up for theirs (and those for anywhere, whom
+    they may be handed), with their state there only. With --municipality, those who signed
+    up for it or for anywhere, and --state is their state there. First names only, and the
+    areas masked, as the console shows them; the read is in the audit log."""
+    from bot.helpdesk.models import overall_state
+    from bot.helpdesk.repository import first_name
 
-    def state_there(v: Any) -> str:
+    _needs_reader(args, "volunteers list")
+    place = args.municipality
+
+    async def listing(services: Services) -> tuple[_Reading, list[Volunteer], Masker]:
+        reading = await _reader(services, args, "volunteers_list")
+        found = await services.desk.volunteers.in_state(
+            None if place or reading.places is not None else args.state
+        )
+        return reading, found, _masker(services)
+
+    reading, found, masker = _services_call(settings, listing)
+
+    def shown_in(v: Volunteer) -> tuple[str, ...]:
+        # Only the reader's own municipalities: another's vetting outcome is theirs to see.
+        return tuple(m for m in v.municipalities if reading.covers(m))
+
+    def state_there(v: Volunteer) -> str:
         # Registered before municipalities were asked for: may help anywhere, decided as a
         # whole.
-        return (v.state_in(place) or "pending") if v.municipalities else v.state
+        if not v.municipalities:
+            return v.state
+        if reading.places is None:
+            return v.state
+        return overall_state([v.state_in(m) or "pending" for m in shown_in(v)])
 
-    volunteers = [
-        v for v in found if place is None or place in v.municipalities or not v.municipalities
-    ]
-    if place is not None and args.state:
+    volunteers = [v for v in found if shown_in(v) or not v.municipalities]
+    if reading.places is not None and args.state:
         volunteers = [v for v in volunteers if state_there(v) == args.state]
     if not volunteers:
         print(
@@ -468,12 +574,11 @@ def cmd_volunteers_list(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(f"{'id':<12} {'state':<9} {'name':<24} {'area':<18} {'can help with':<24} in")
     for v in volunteers:
-        shown = (place,) if place and v.municipalities else v.municipalities
-        places = ",".join(f"{m}: {v.state_in(m) or 'pending'}" for m in shown) or "anywhere"
-        state = state_there(v) if place else v.state
+        places = ",".join(f"{m}: {v.state_in(m) or 'pending'}" for m in shown_in(v)) or "anywhere"
+        area = masker.mask(v.area, "en") if v.area else "-"
         print(
-            f"{v.user_id:<12} {state:<9} {(v.name or '-')[:24]:<24} "
-            f"{(v.area or '-')[:18]:<18} {','.join(v.skills):<24} {places}"
+            f"{v.user_id:<12} {state_there(v):<9} {first_name(v.name)[:24]:<24} "
+            f"{area[:18]:<18} {','.join(v.skills):<24} {places}"
         )
     return 0
 
@@ -511,6 +616,8 @@ def cmd_volunteers_decide(args: argparse.Namespace, settings: Settings) -> int:
     async def decide(services: Services) -> Volunteer:
         actor, scope = await _actor(services, args.staff)
         place = args.municipality
+        if place is not None:
+            _known_municipality(services, place)
         actions = services.actions
         # The scope first: a municipality's staff learn nothing of another's volunteers, not
         # even whether they exist or where they signed up.
@@ -555,11 +662,10 @@ async def _request_for(services: Services, ref: str, staff_id: int) -> tuple[Act
     municipality."""
     actor, scope = await _actor(services, staff_id)
     request = await services.desk.requests.by_ref(ref)
-    if request is None:
-        raise BotError(f"no help request {ref!r} (see: python -m bot queue list)")
-    if not await services.actions.may_act(scope, "requests", request.id):
-        where = f"is {request.municipality}'s" if request.municipality else "has no municipality"
-        raise _not_theirs(staff_id, scope, f"{request.ref} {where}")
+    # Another municipality's request is, for them, no request: the same words and exit
+    # status as an unknown reference, so they cannot learn that it exists.
+    if request is None or not await services.actions.may_act(scope, "requests", request.id):
+        raise BotError(f"no help request {ref!r} (see: python -m bot queue list --as {staff_id})")
     return actor, request
 
 
@@ -594,6 +700,10 @@ def cmd_queue_assign(args: argparse.Namespace, settings: Settings) -> int:
     async def assign(services: Services) -> tuple[HelpRequest, str]:
         actor, request = await _request_for(services, args.ref, args.staff)
         status = await services.actions.hand_over(actor, request.id, args.volunteer)
+        if status == "elsewhere" and not services.chats.scope(args.staff, ()).everywhere:
+            # Approved only in a municipality that is not theirs: to them, no approved
+            # volunteer at all (the same words as an unknown id).
+            status = "not_volunteer"
         return request, status
 
     request, status = _services_call(settings, assign)
@@ -817,6 +927,24 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date written as YYYY-MM-DD") from None
 
 
+def _add_reader(parser: argparse.ArgumentParser, command: str) -> None:
+    """The `--as STAFF_ID` of a listing (checked by the command, with a message of its own
+    and an example, rather than argparse's) and its `--municipality`."""
+    parser.add_argument(
+        "--as",
+        dest="staff",
+        type=int,
+        metavar="STAFF_ID",
+        help="needed: your Telegram user id, listed in STAFF_USER_IDS (every municipality) or "
+        "STAFF_USER_IDS_<MUNICIPALITY> (that one only); the read is in the audit log, e.g. "
+        f"python -m bot {command} --as 555000111",
+    )
+    parser.add_argument(
+        "--municipality",
+        help="only this municipality (an id such as asker; default: every one you are staff of)",
+    )
+
+
 def _add_staff(parser: argparse.ArgumentParser) -> None:
     """The required `--as STAFF_ID` of a command that changes something as staff."""
     parser.add_argument(
@@ -949,10 +1077,15 @@ def _build_parser() -> argparse.ArgumentParser:
 
     unanswered = commands.add_parser(
         "unanswered",
-        help="list questions the bot could not answer",
+        help="list questions the bot could not answer (needs --as)",
         description="What residents asked recently that the bot could not answer, most "
-        "asked first: the best guide to what the knowledge base should cover next.",
-        epilog="example: python -m bot unanswered --days 7",
+        "asked first: the best guide to what the knowledge base should cover next. Names, "
+        "phone numbers and e-mail addresses are masked as in the console. It shows residents' "
+        "words, so it needs --as STAFF_ID: the municipalities you are staff of (every one for "
+        "the global staff); the read is in the audit log.",
+        epilog="examples:\n  python -m bot unanswered --days 7 --as 555000111"
+        "\n  python -m bot unanswered --municipality asker --as 555000111",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     unanswered.add_argument(
         "--days", type=_positive, default=7, help="how far back, in days (default 7)"
@@ -960,17 +1093,20 @@ def _build_parser() -> argparse.ArgumentParser:
     unanswered.add_argument(
         "--limit", type=_positive, default=50, help="at most this many rows (default 50)"
     )
+    _add_reader(unanswered, "unanswered")
     unanswered.set_defaults(handler=cmd_unanswered)
 
     queue = commands.add_parser(
         "queue",
         help="see help requests (list, show, export), close or hand them over",
-        description="The volunteer queue, read from the bot's database (DATA_DIR). Closing, "
-        "handing over and showing a request's contact details are staff actions: name "
-        "yourself with --as.",
-        epilog="examples:\n  python -m bot queue list --state open"
+        description="The volunteer queue, read from the bot's database (DATA_DIR). Every "
+        "command is a staff member's, named with --as, and sees only the requests of the "
+        "municipalities they are staff of (every one for the global staff): listing, "
+        "exporting and showing are in the audit log as reads, closing and handing over as "
+        "changes.",
+        epilog="examples:\n  python -m bot queue list --state open --as 555000111"
         "\n  python -m bot queue show A-1042 --as 555000111"
-        "\n  python -m bot queue export --csv > requests.csv"
+        "\n  python -m bot queue export --csv --as 555000111 > requests.csv"
         "\n  python -m bot queue close A-1042 --as 555000111",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -979,11 +1115,14 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     listing = queue_commands.add_parser(
         "list",
-        help="list help requests",
-        description="List help requests without contact details.",
-        epilog="example: python -m bot queue list --state open",
+        help="list help requests (needs --as)",
+        description="List help requests without contact details, their areas masked as in "
+        "the console, for the staff member --as names: the requests of the municipalities "
+        "they are staff of (every one for the global staff). The read is in the audit log.",
+        epilog="example: python -m bot queue list --state open --as 555000111",
     )
     listing.add_argument("--state", choices=STATES)
+    _add_reader(listing, "queue list")
     listing.set_defaults(handler=cmd_queue_list)
     show = queue_commands.add_parser(
         "show",
@@ -998,11 +1137,13 @@ def _build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=cmd_queue_show)
     export = queue_commands.add_parser(
         "export",
-        help="all requests as CSV, without personal data",
+        help="all requests as CSV, without personal data (needs --as)",
         description="Every request as CSV for reporting: no names, contact details or "
-        "descriptions.",
-        epilog="example: python -m bot queue export --csv > requests.csv",
+        "descriptions; the requests of the municipalities the staff member --as names is "
+        "staff of (every one for the global staff). The read is in the audit log.",
+        epilog="example: python -m bot queue export --csv --as 555000111 > requests.csv",
     )
+    _add_reader(export, "queue export")
     export.add_argument(
         "--csv", action="store_true", help="CSV output (the default and only format)"
     )
@@ -1034,7 +1175,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="list, approve, reject or revoke volunteers",
         description="Vetting volunteers. The bot tells them the outcome. Deciding is a staff "
         "action: name yourself with --as.",
-        epilog="examples:\n  python -m bot volunteers list --state pending"
+        epilog="examples:\n  python -m bot volunteers list --state pending --as 555000111"
         "\n  python -m bot volunteers approve 123456789 --as 555000111",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -1043,16 +1184,28 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     vlist = volunteer_commands.add_parser(
         "list",
-        help="list volunteers",
-        description="List registered volunteers.",
-        epilog="examples:\n  python -m bot volunteers list --state pending"
-        "\n  python -m bot volunteers list --municipality asker --state approved",
+        help="list volunteers (needs --as)",
+        description="List registered volunteers (first names, areas masked, as in the "
+        "console) for the staff member --as names: those who signed up for the "
+        "municipalities they are staff of, with their state there, and those registered for "
+        "anywhere (every volunteer for the global staff). The read is in the audit log.",
+        epilog="examples:\n  python -m bot volunteers list --state pending --as 555000111"
+        "\n  python -m bot volunteers list --municipality asker --state approved --as 555000111",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     vlist.add_argument(
         "--state",
         choices=["pending", "approved", "rejected", "revoked"],
         help="only volunteers in this state (with --municipality: their state there)",
+    )
+    vlist.add_argument(
+        "--as",
+        dest="staff",
+        type=int,
+        metavar="STAFF_ID",
+        help="needed: your Telegram user id, listed in STAFF_USER_IDS (every municipality) or "
+        "STAFF_USER_IDS_<MUNICIPALITY> (that one only); the read is in the audit log, e.g. "
+        "python -m bot volunteers list --as 555000111",
     )
     vlist.add_argument(
         "--municipality",

@@ -15,7 +15,7 @@ from bot.answering.service import KnowledgeService, forget_recent_messages
 from bot.config import Settings
 from bot.console.actions import StaffActions
 from bot.console.auth import ERASED, Actor, Audit, ConsoleAuth
-from bot.errors import NotStaffError
+from bot.errors import BotError, NotStaffError
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.outbox import queue_view
 from bot.helpdesk.privacy import ErasureCheck
@@ -147,21 +147,40 @@ class Services:
         """`forget_person` at a staff member's hand (someone asked by phone or letter). A
         municipality's staff may erase only someone all of whose requests, volunteer
         registration and chosen municipality are theirs; otherwise NotStaffError and nothing
-        is erased. In the audit log as "erase" with no one named (the log must not keep whom
+        is erased. Someone with nothing in their municipalities (not even a question asked
+        there) is, for them, no one: BotError, the same whether that person exists in
+        another municipality or nowhere, so Asker's staff cannot learn who is known in
+        Öckerö. In the audit log as "erase" with no one named (the log must not keep whom
         it erased), once for each municipality concerned, so each one's staff see it; written
         in the erasure's own transaction, so there is never one without the other."""
 
         def check(connection: sqlite3.Connection, places: frozenset[str | None]) -> None:
-            # Someone with nothing in any municipality (only questions, say) touches no
-            # municipality's work: any staff may erase them.
-            if places and not may_act(scope, places):
+            audited: list[str | None] = sorted(places, key=lambda m: m or "")
+            if not scope.everywhere:
+                asked = {
+                    row[0]
+                    for row in connection.execute(
+                        "SELECT DISTINCT municipality FROM questions WHERE user_id = ?",
+                        (user_id,),
+                    )
+                }
+                theirs = sorted(str(m) for m in places | asked if m is not None and scope.covers(m))
                 mine = ", ".join(sorted(scope.municipalities))
-                raise NotStaffError(
-                    f"--as {by.staff_id}: staff of {mine} only, and {user_id} has help "
-                    "requests, a volunteer registration or a chosen municipality beyond "
-                    "them (the global staff, in STAFF_USER_IDS, may erase them)"
-                )
-            for place in sorted(places, key=lambda m: m or "") or [None]:
+                if not theirs:
+                    raise BotError(
+                        f"--as {by.staff_id}: nothing to erase for {user_id} in {mine}: no "
+                        "help request, volunteer registration, chosen municipality or question "
+                        "of theirs there (the global staff, in STAFF_USER_IDS, may erase anyone)"
+                    )
+                if places and not may_act(scope, places):
+                    raise NotStaffError(
+                        f"--as {by.staff_id}: staff of {mine} only, and {user_id} has help "
+                        "requests, a volunteer registration or a chosen municipality beyond "
+                        "them (the global staff, in STAFF_USER_IDS, may erase them)"
+                    )
+                # Someone who only asked questions: in the audit of where they asked.
+                audited = audited or [*theirs]
+            for place in audited or [None]:
                 self.audit.record_in(connection, by, "erase", ERASED, place)
 
         return await self.forget_person(user_id, check)

@@ -8,6 +8,7 @@ import json
 import secrets
 import sqlite3
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -431,16 +432,21 @@ class Questions:
             return None
         return int(row[0]), int(row[1])
 
-    async def unanswered(self, since: int, limit: int = 50) -> list[tuple[str, str | None, int]]:
+    async def unanswered(
+        self, since: int, limit: int = 50, municipalities: Collection[str] | None = None
+    ) -> list[tuple[str, str | None, int]]:
         """Questions the bot could not answer since `since`, near-duplicates together ("når går
         ferja?", "Når går ferja"): (the most asked wording, municipality, count), most asked
-        first."""
+        first; only those asked in `municipalities`, when given (a municipality's staff)."""
+        where, chosen = "", sorted(municipalities or ())
+        if municipalities is not None:
+            where = f" AND municipality IN ({', '.join('?' for _ in chosen)})"
         rows = await self.db.fetchall(
-            """SELECT text, municipality, COUNT(*) AS asked FROM questions
-               WHERE asked_at >= ? AND outcome = 'fallback' AND text IS NOT NULL
+            f"""SELECT text, municipality, COUNT(*) AS asked FROM questions
+               WHERE asked_at >= ? AND outcome = 'fallback' AND text IS NOT NULL{where}
                GROUP BY lower(text), municipality ORDER BY asked DESC, MAX(asked_at) DESC
                LIMIT ?""",
-            (since, UNANSWERED_SCAN),
+            (since, *chosen, UNANSWERED_SCAN),
         )
         return group_similar([(row[0], row[1], row[2]) for row in rows])[:limit]
 

@@ -302,7 +302,8 @@ class StaffHandlers:
         # A municipality's staff see their municipality's.
         since = int(time.time()) - UNANSWERED_DAYS * 86400
         scope = await self.scope(context.bot, user.id)
-        rows = [r for r in await self.rt.questions.unanswered(since) if scope.covers(r[1])]
+        mine = None if scope.everywhere else scope.municipalities
+        rows = await self.rt.questions.unanswered(since, municipalities=mine)
         lang = self.chat_language(message.chat_id)
         if not rows:
             await message.reply_text(say("staff_unanswered_none", lang, days=str(UNANSWERED_DAYS)))
