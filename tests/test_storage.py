@@ -202,6 +202,11 @@ async def test_unanswered_groups_near_duplicates_most_asked_first(
         ("når går ferja?", "asker", 3),
         ("når går ferja?", "ockero", 1),
     ]
+    # A municipality's staff: theirs only, chosen before the limit (not after it).
+    assert await questions.unanswered(0, 1, municipalities={"ockero"}) == [
+        ("når går ferja?", "ockero", 1)
+    ]
+    assert await questions.unanswered(0, municipalities=()) == []
 
 
 def test_clustering_with_a_cap_keeps_the_counts_of_the_groups_it_forms() -> None:

@@ -31,7 +31,7 @@ AGAIN = ("pending", "rejected", "revoked")
 
 
 # What `StaffActions.verdict` says: allowed; another municipality's (`place` names the first
-# one not the staff member's); gone (no such request or volunteer, or erased meanwhile); or,
+# one not the staff member's); gone (a volunteer no longer registered: erased meanwhile); or,
 # for a volunteer's decision for one municipality, one they no longer signed up for.
 ALLOWED, NOT_YOURS, GONE, DROPPED = "allowed", "not_yours", "gone", "dropped"
 
