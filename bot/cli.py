@@ -700,6 +700,9 @@ def cmd_queue_assign(args: argparse.Namespace, settings: Settings) -> int:
     async def assign(services: Services) -> tuple[HelpRequest, str]:
         actor, request = await _request_for(services, args.ref, args.staff)
         status = await services.actions.hand_over(actor, request.id, args.volunteer)
+        if status == "gone":
+            # No such volunteer registered: not an approved volunteer, for everyone.
+            status = "not_volunteer"
         if status == "elsewhere" and not services.chats.scope(args.staff, ()).everywhere:
             # Approved only in a municipality that is not theirs: to them, no approved
             # volunteer at all (the same words as an unknown id).

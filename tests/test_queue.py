@@ -794,3 +794,22 @@ async def test_a_volunteer_forgotten_before_staff_saw_them_is_never_posted(desk:
     await desk.privacy.forget_resident(2001)
     unsent = await desk.db.fetchall("SELECT payload FROM outbox WHERE state = 'pending'")
     assert not [p for (p,) in unsent if p and ("Nordmann" in p or "41234567" in p)]
+
+
+async def test_a_hand_over_to_no_registered_volunteer_says_gone_in_its_own_transaction(
+    desk: HelpDesk,
+) -> None:
+    """Staff hand a request to an id no volunteer is registered under (erased since the
+    page was shown, or never one): "gone", decided where the hand-over reads the volunteer;
+    a volunteer's own claim then says "not_volunteer", and one not yet approved is that."""
+    request = await submit(desk)
+    assert (await desk.requests.assign(request.id, 2001)).status == "gone"
+    assert (await desk.requests.claim(request.id, 2001)).status == "not_volunteer"
+    await approve(desk, 2001)
+    await desk.privacy.forget_resident(2001)
+    assert (await desk.requests.assign(request.id, 2001)).status == "gone"
+    registration = {"name": "Per Hansen", "area": "Heggedal", "skills": "groceries"}
+    await desk.volunteers.register(2002, Conversation("volunteer", "submitted", registration), "nb")
+    assert (await desk.requests.assign(request.id, 2002)).status == "not_volunteer"
+    stored = await desk.requests.get(request.id)
+    assert stored is not None and (stored.state, stored.volunteer_id) == ("open", None)

@@ -320,6 +320,28 @@ async def test_a_press_on_an_erased_volunteer_s_post_says_so(tmp_path: Path) -> 
         assert [e.action for e in entries if e.action != "erase"] == []
 
 
+async def test_a_hand_over_to_a_volunteer_erased_since_the_list_says_so(tmp_path: Path) -> None:
+    """Ola asked to be forgotten after Sven's list of volunteers to hand the request to went
+    out: pressing his name says he is no longer registered, not that he is no longer
+    approved, and hands nothing over."""
+    async with region(tmp_path) as place:
+        bot = place.bot
+        await place.volunteer(bot.volunteer, "ockero")
+        request = await place.request(place.lars, "ockero")
+        alert = await place.escalated(request, OCKERO_STAFF)
+        pressed = bot.core.press_button(place.sven, alert, text=say("button_staff_assign", "sv"))
+        await bot.until_handled(pressed)
+        picker = await place.post(OCKERO_STAFF, say("staff_hand_to", "sv"))
+        await bot.runtime.forget_person(bot.volunteer.id)
+        pressed = bot.core.press_button(place.sven, picker, text="Ola Test")
+        await bot.until_handled(pressed)
+        # The note is written under the list before the press counts as handled.
+        assert plain("staff_volunteer_gone", "sv") in text_of(picker)
+        assert plain("staff_volunteer_not_approved", "sv") not in text_of(picker)
+        stored = await bot.runtime.desk.requests.get(request.id)
+        assert stored is not None and (stored.state, stored.volunteer_id) == ("open", None)
+
+
 async def test_the_global_staff_act_everywhere(tmp_path: Path) -> None:
     async with region(tmp_path) as place:
         bot = place.bot

@@ -56,7 +56,11 @@ DUPLICATE_WINDOW_SECONDS = 3600
 # ask for the same thing.
 SAME_DESCRIPTION = 85.0
 
-ClaimStatus = Literal["won", "yours", "taken", "closed", "not_volunteer", "elsewhere", "missing"]
+# "gone" only for a staff hand-over (`assign`): no such volunteer is registered (erased since
+# the page or post was shown); a volunteer's own claim says "not_volunteer" then.
+ClaimStatus = Literal[
+    "won", "yours", "taken", "closed", "not_volunteer", "elsewhere", "missing", "gone"
+]
 
 
 @dataclass(frozen=True)
@@ -337,12 +341,17 @@ class Requests:
             logger.info("help request %d widened to the whole group", request.id)
         return widened
 
-    async def claim(self, request_id: int, volunteer_id: int) -> ClaimResult:
-        """A volunteer presses "I'll take it": exactly one approved volunteer wins."""
+    async def claim(
+        self, request_id: int, volunteer_id: int, unregistered: ClaimStatus = "not_volunteer"
+    ) -> ClaimResult:
+        """A volunteer presses "I'll take it": exactly one approved volunteer wins.
+        `unregistered` is the status when no such volunteer is registered at all."""
 
         def run(connection: sqlite3.Connection) -> ClaimResult:
             volunteer = volunteer_by_id(connection, volunteer_id)
-            if volunteer is None or not volunteer.approved:
+            if volunteer is None:
+                return ClaimResult(unregistered, request_by_id(connection, request_id))
+            if not volunteer.approved:
                 return ClaimResult("not_volunteer", request_by_id(connection, request_id))
             wanted = request_by_id(connection, request_id)
             if wanted is not None and not may_claim(volunteer, wanted.municipality):
@@ -368,8 +377,10 @@ class Requests:
         return await self.outbox.transaction(run)
 
     async def assign(self, request_id: int, volunteer_id: int) -> ClaimResult:
-        """Staff hand an open request to a named, approved volunteer."""
-        return await self.claim(request_id, volunteer_id)
+        """Staff hand an open request to a named, approved volunteer: "gone" when no such
+        volunteer is registered, decided in the hand-over's own transaction (erased since the
+        page was shown, or an id that never was one)."""
+        return await self.claim(request_id, volunteer_id, "gone")
 
     async def release(self, request_id: int, volunteer_id: int) -> HelpRequest | None:
         """The claimer gives the request back: it reopens and the group message returns."""

@@ -491,6 +491,8 @@ class StaffHandlers:
             "yours": "staff_volunteer_has_it",
             "not_volunteer": "staff_volunteer_not_approved",
             "elsewhere": "staff_volunteer_not_approved",
+            # Erased since the list of volunteers was posted.
+            "gone": "staff_volunteer_gone",
         }.get(result.status, "staff_request_not_open")
         return say(key, press.lang, who=press.who)
 
