@@ -5,6 +5,7 @@ group is refused and changes nothing."""
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.console.reports import wording_key
@@ -271,24 +273,37 @@ async def test_a_municipality_s_staff_approve_a_volunteer_of_two_for_their_own_a
     assert audit == "ockero"
 
 
+@asynccontextmanager
+async def global_staff(place: Region) -> AsyncIterator[tuple[TestClient, str]]:
+    """A second console client, signed in as Siri (the global staff): it and her CSRF."""
+    client = TestClient(TestServer(make_web_app(place.bot.application, place.bot.runtime)))
+    async with client:
+        yield client, await sign_in(place.bot, client, place.bot.staff)
+
+
+NOTICE = re.compile(r'<p class="notice" role="status">(.*?)</p>', re.S)
+
+
+async def notice_of(answer: ClientResponse) -> tuple[int, str, str]:
+    """What a change's answer says: its status, the page it ended on, and its notice."""
+    found = NOTICE.search(await answer.text())
+    return answer.status, answer.url.path_qs, html.unescape(found.group(1)) if found else ""
+
+
 async def test_a_change_about_a_volunteer_erased_meanwhile_says_what_happened(
     place: Region,
 ) -> None:
     """Olle asked to be forgotten while Sven had the page open: approving him, or handing a
-    request to him, says he is no longer registered, not "someone else may have acted
-    first" nor "another municipality's"; nothing changes."""
+    request to him, says he is not (or no longer) signed up or approved there, perhaps
+    erased, not "someone else may have acted first" nor "another municipality's"; the
+    global staff, who see every volunteer, are told he is no longer registered. Nothing
+    changes."""
     bot, desk = place.bot, place.bot.runtime.desk
     csrf = await sign_in(bot, place.client, place.sven)
-    gone = plain("console_volunteer_gone", "sv")
     await bot.runtime.forget_person(place.olle.id)
-    answer = await place.client.post(
-        f"/console/volunteers/{place.olle.id}/approve",
-        data={"csrf": csrf, "municipality": "ockero"},
-    )
-    text = await answer.text()
-    assert gone in text
-    assert plain("console_not_done", "sv") not in text
-    assert plain("console_not_yours", "sv") not in text
+    approve = f"/console/volunteers/{place.olle.id}/approve"
+    answer = await place.client.post(approve, data={"csrf": csrf, "municipality": "ockero"})
+    assert (await notice_of(answer))[2] == plain("console_volunteer_not_there", "sv")
 
     # Arne, approved for Öckerö too, is handed Öckerö's request from its page; he is
     # erased before the press.
@@ -297,12 +312,16 @@ async def test_a_change_about_a_volunteer_erased_meanwhile_says_what_happened(
     page = await place.client.get(f"/console/requests/{place.ockero.id}/hand-over")
     assert "Arne" in await page.text()
     await bot.runtime.forget_person(place.arne.id)
-    handed = await place.client.post(
-        f"/console/requests/{place.ockero.id}/hand-over",
-        data={"csrf": csrf, "volunteer_id": str(place.arne.id)},
-    )
-    text = await handed.text()
-    assert gone in text and plain("console_not_done", "sv") not in text
+    hand_over = f"/console/requests/{place.ockero.id}/hand-over"
+    to_arne = {"csrf": csrf, "volunteer_id": str(place.arne.id)}
+    handed = await place.client.post(hand_over, data=to_arne)
+    assert (await notice_of(handed))[2] == plain("console_volunteer_not_approved_there", "sv")
+
+    async with global_staff(place) as (client, siri):
+        answer = await client.post(approve, data={"csrf": siri, "municipality": "ockero"})
+        assert (await notice_of(answer))[2] == plain("console_volunteer_gone", "nb")
+        handed = await client.post(hand_over, data={**to_arne, "csrf": siri})
+        assert (await notice_of(handed))[2] == plain("console_volunteer_gone", "nb")
     stored = await desk.requests.get(place.ockero.id)
     assert stored is not None and (stored.state, stored.volunteer_id) == ("open", None)
 
@@ -311,17 +330,54 @@ async def test_an_old_page_s_decision_for_a_municipality_dropped_since_says_so(
     place: Region,
 ) -> None:
     """Nora signed up for Öckerö, then again for Asker alone: Öckerö's Approve on the old
-    page is out of date (not "another municipality's") and decides nothing."""
+    page says she is not (or no longer) signed up there (not "another municipality's"), and
+    the global staff's says she signed up again without it; neither decides anything."""
     bot, desk = place.bot, place.bot.runtime.desk
     nora = bot.core.add_user("Nora", language_code="nb")
     await volunteer_for(bot, nora, "ockero")
     csrf = await sign_in(bot, place.client, place.sven)
     await volunteer_for(bot, nora, "asker")
-    answer = await place.client.post(
-        f"/console/volunteers/{nora.id}/approve", data={"csrf": csrf, "municipality": "ockero"}
-    )
-    text = await answer.text()
-    assert plain("console_volunteer_dropped", "sv") in text
-    assert plain("console_not_yours", "sv") not in text
+    approve = f"/console/volunteers/{nora.id}/approve"
+    answer = await place.client.post(approve, data={"csrf": csrf, "municipality": "ockero"})
+    assert (await notice_of(answer))[2] == plain("console_volunteer_not_there", "sv")
+    async with global_staff(place) as (client, siri):
+        answer = await client.post(approve, data={"csrf": siri, "municipality": "ockero"})
+        assert (await notice_of(answer))[2] == plain("console_volunteer_dropped", "nb")
     volunteer = await desk.volunteers.get(nora.id)
     assert volunteer is not None and volunteer.approvals == (("asker", "pending"),)
+
+
+async def test_a_municipality_s_staff_cannot_tell_another_s_volunteer_from_no_one(
+    place: Region,
+) -> None:
+    """The console's address names the volunteer, so Sven (Öckerö's) may post any id:
+    Arne's (Asker's volunteer) gets exactly the answer of an id that is no one's, for each
+    decision, for Öckerö, Asker or no municipality, and for a hand-over of Öckerö's request
+    to him. Nothing changes, and nothing is logged."""
+    bot, desk = place.bot, place.bot.runtime.desk
+    csrf = await sign_in(bot, place.client, place.sven)
+    nobody = 987654
+
+    async def said(path: str, **data: str) -> tuple[int, str, str]:
+        return await notice_of(await place.client.post(path, data={"csrf": csrf, **data}))
+
+    for action in ("approve", "reject", "revoke"):
+        for municipality in ("", "ockero", "asker"):
+            fields = {"municipality": municipality} if municipality else {}
+            arne = await said(f"/console/volunteers/{place.arne.id}/{action}", **fields)
+            no_one = await said(f"/console/volunteers/{nobody}/{action}", **fields)
+            assert arne == no_one, (action, municipality)
+            key = "console_volunteer_not_there" if municipality == "ockero" else "console_not_yours"
+            assert arne[2] == plain(key, "sv"), (action, municipality)
+    hand_over = f"/console/requests/{place.ockero.id}/hand-over"
+    arne = await said(hand_over, volunteer_id=str(place.arne.id))
+    assert arne == await said(hand_over, volunteer_id=str(nobody))
+    assert arne[2] == plain("console_volunteer_not_approved_there", "sv")
+    stored = await desk.volunteers.get(place.arne.id)
+    assert stored is not None and stored.approvals == (("asker", "pending"),)
+    request = await desk.requests.get(place.ockero.id)
+    assert request is not None and (request.state, request.volunteer_id) == ("open", None)
+    done = await desk.db.fetchval(
+        "SELECT COUNT(*) FROM console_audit WHERE action NOT IN ('sign_in', 'sign_out')"
+    )
+    assert done == 0

@@ -34,6 +34,9 @@ AGAIN = ("pending", "rejected", "revoked")
 # one not the staff member's); gone (a volunteer no longer registered: erased meanwhile); or,
 # for a volunteer's decision for one municipality, one they no longer signed up for.
 ALLOWED, NOT_YOURS, GONE, DROPPED = "allowed", "not_yours", "gone", "dropped"
+# What `told` makes of GONE and DROPPED for a municipality's staff in their own municipality:
+# not (or no longer) signed up there, whichever it is.
+NOT_THERE = "not_there"
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,21 @@ def _judged(scope: StaffScope, municipalities: Sequence[str | None]) -> Verdict:
         return Verdict(ALLOWED, None, found)
     place = next((m for m in found if not scope.covers(m)), None)
     return Verdict(NOT_YOURS, place, found)
+
+
+def told(verdict: Verdict, scope: StaffScope, municipality: str | None) -> Verdict:
+    """`verdict` as it may be told to staff who name the volunteer by any id they like (the
+    console's address, unlike the staff chats' signed buttons): for a municipality's staff,
+    a refusal never tells a volunteer of another municipality from an id that is no one's.
+    A decision not for one of their own municipalities is another municipality's, whoever
+    the id is. In one of theirs, GONE (no one) and DROPPED (not signed up there, as is
+    every other municipality's volunteer too) are one answer, NOT_THERE. The global staff,
+    who see everyone, are told which. It never allows what `verdict` refused."""
+    if scope.everywhere or verdict.outcome not in (GONE, DROPPED):
+        return verdict
+    if municipality is None or not scope.covers(municipality):
+        return Verdict(NOT_YOURS, municipality)
+    return Verdict(NOT_THERE, municipality)
 
 
 class StaffActions:
@@ -107,7 +125,8 @@ class StaffActions:
         return request is not None
 
     async def hand_over(self, who: Who, request_id: int, volunteer_id: int) -> str:
-        """As the staff chat's hand-over: the help desk's claim status ("won" when it worked)."""
+        """As the staff chat's hand-over: the help desk's claim status ("won" when it worked,
+        "gone" when no such volunteer is registered)."""
         result = await self.desk.requests.assign(request_id, volunteer_id)
         if result.status == "won" and result.request is not None:
             volunteer = await self.desk.volunteers.get(volunteer_id)

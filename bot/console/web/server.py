@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.console.actions import DROPPED, GONE, NOT_YOURS
+from bot.console.actions import DROPPED, GONE, NOT_THERE, NOT_YOURS, told
 from bot.console.auth import SESSION_SECONDS, Session
 from bot.console.web.notices import Tools, add_notice_routes
 from bot.console.web.pages import (
@@ -101,6 +101,8 @@ _NOTICES = {
     "changed": "console_notice_changed",
     "gone": "console_volunteer_gone",
     "dropped": "console_volunteer_dropped",
+    "not_there": "console_volunteer_not_there",
+    "not_approved": "console_volunteer_not_approved_there",
 }
 # Which of those a refused change shows, by what it was about and `StaffActions.verdict`.
 _REFUSED = {
@@ -108,7 +110,12 @@ _REFUSED = {
     ("volunteers", NOT_YOURS): "refused",
     ("volunteers", GONE): "gone",
     ("volunteers", DROPPED): "dropped",
+    ("volunteers", NOT_THERE): "not_there",
 }
+# What a hand-over that did not happen shows, by the help desk's claim status: for a
+# municipality's staff, who may post any volunteer id, no volunteer, one approved elsewhere
+# only and one erased are one answer (the global staff are told "gone" as such).
+_NOT_HANDED = {"not_volunteer": "not_approved", "elsewhere": "not_approved", "gone": "not_approved"}
 
 
 def _html(body: str, status: int = 200) -> web.Response:
@@ -401,7 +408,9 @@ def add_console(app: web.Application, console: Console) -> None:
                 if asked_in is None:
                     return back(kind, "refused")
             elif kind != "unanswered":
-                verdict = await console.actions.verdict(scope, kind, target, place)
+                verdict = told(
+                    await console.actions.verdict(scope, kind, target, place), scope, place
+                )
                 if not verdict.allowed:
                     # Another municipality's, or no longer there: nothing changes, and the
                     # page says which.
@@ -413,7 +422,12 @@ def add_console(app: web.Application, console: Console) -> None:
                 volunteer = int(form.get("volunteer_id", ""))
                 # Handed to the one who has it already: done as well.
                 outcome = await console.actions.hand_over(session, target, volunteer)
-                done = outcome in ("won", "yours") or await _gone(volunteer)
+                if outcome in ("won", "yours"):
+                    done = True
+                elif outcome == "gone" and scope.everywhere:
+                    done = "gone"
+                else:
+                    done = _NOT_HANDED.get(outcome, False)
             elif kind == "volunteers" and action in ("approve", "reject"):
                 approve = action == "approve"
                 decided = await console.actions.decide(session, target, approve, place)
