@@ -452,7 +452,7 @@ def cmd_queue_show(args: argparse.Namespace, settings: Settings) -> int:
     staff of its municipality that `--as` names; the read is in the audit log."""
 
     async def show(services: Services) -> HelpRequest:
-        actor, request = await _request_for(services, args.ref, args.staff)
+        actor, _, request = await _request_for(services, args.ref, args.staff)
         # Logged before anything is shown: a read of personal data never goes unrecorded.
         await services.audit.record(actor, "queue_show", request.ref, request.municipality)
         return request
@@ -657,23 +657,25 @@ def cmd_volunteers_decide(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _request_for(services: Services, ref: str, staff_id: int) -> tuple[Actor, HelpRequest]:
-    """The request `ref` and the staff member `--as` names, who must be staff of its
-    municipality."""
+async def _request_for(
+    services: Services, ref: str, staff_id: int
+) -> tuple[Actor, StaffScope, HelpRequest]:
+    """The staff member `--as` names, where they may act, and the request `ref`, which must
+    be of one of their municipalities."""
     actor, scope = await _actor(services, staff_id)
     request = await services.desk.requests.by_ref(ref)
     # Another municipality's request is, for them, no request: the same words and exit
     # status as an unknown reference, so they cannot learn that it exists.
     if request is None or not await services.actions.may_act(scope, "requests", request.id):
         raise BotError(f"no help request {ref!r} (see: python -m bot queue list --as {staff_id})")
-    return actor, request
+    return actor, scope, request
 
 
 def cmd_queue_close(args: argparse.Namespace, settings: Settings) -> int:
     """Close a request as the staff chat's Close does, as the staff member `--as` names."""
 
     async def close(services: Services) -> HelpRequest:
-        actor, request = await _request_for(services, args.ref, args.staff)
+        actor, _, request = await _request_for(services, args.ref, args.staff)
         if not await services.actions.close_request(actor, request.id):
             raise BotError(f"{request.ref} is {request.state}: only an active request closes")
         return request
@@ -698,15 +700,19 @@ def cmd_queue_assign(args: argparse.Namespace, settings: Settings) -> int:
     `--as` names."""
 
     async def assign(services: Services) -> tuple[HelpRequest, str]:
-        actor, request = await _request_for(services, args.ref, args.staff)
+        actor, scope, request = await _request_for(services, args.ref, args.staff)
         status = await services.actions.hand_over(actor, request.id, args.volunteer)
         if status == "gone":
             # No such volunteer registered: not an approved volunteer, for everyone.
             status = "not_volunteer"
-        if status == "elsewhere" and not services.chats.scope(args.staff, ()).everywhere:
-            # Approved only in a municipality that is not theirs: to them, no approved
-            # volunteer at all (the same words as an unknown id).
-            status = "not_volunteer"
+        if status == "elsewhere" and not scope.everywhere:
+            volunteer = await services.desk.volunteers.get(args.volunteer)
+            approved = volunteer.approved_for if volunteer else ()
+            if not any(scope.covers(m) for m in approved):
+                # Approved only in municipalities that are not theirs: to them, no approved
+                # volunteer at all (the same words as an unknown id). One they see approved
+                # in another of theirs is told why, as to the global staff.
+                status = "not_volunteer"
         return request, status
 
     request, status = _services_call(settings, assign)

@@ -746,6 +746,28 @@ def test_another_municipality_s_request_is_refused_as_an_unknown_one(
     assert "open" in capsys.readouterr().out
 
 
+def test_staff_of_two_municipalities_are_told_why_their_volunteer_cannot_take_it(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lena is approved for Öckerö; staff of Asker and Öckerö both see her approved there,
+    so handing her Asker's request says why it did not happen, not that she is no approved
+    volunteer."""
+    both = "999"
+    monkeypatch.setenv("STAFF_USER_IDS_ASKER", f"{ASKER_STAFF},{both}")
+    monkeypatch.setenv("STAFF_USER_IDS_OCKERO", f"{OCKERO_STAFF},{both}")
+    asyncio.run(_ockero_only(data_dir))
+    assert main(["volunteers", "approve", "2003", "--as", both]) == 0
+    capsys.readouterr()
+    assert main(["volunteers", "list", "--as", both]) == 0
+    assert "ockero: approved" in capsys.readouterr().out
+    assert main(["queue", "assign", "A-1001", "2003", "--as", both]) == 1
+    assert _error(capsys) == (
+        "error: volunteer 2003 is not approved for the request's municipality\n"
+    )
+    assert main(["queue", "assign", "A-1001", "9999", "--as", both]) == 1
+    assert _error(capsys) == "error: volunteer 9999 is not an approved volunteer\n"
+
+
 def test_a_volunteer_approved_only_in_another_municipality_is_as_an_unknown_one(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
