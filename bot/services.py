@@ -19,6 +19,7 @@ from bot.errors import BotError, NotStaffError
 from bot.helpdesk.desk import HelpDesk
 from bot.helpdesk.outbox import queue_view
 from bot.helpdesk.privacy import ErasureCheck
+from bot.helpdesk.repository import volunteer_by_id
 from bot.helpdesk.routing import Chats, StaffScope, may_act
 from bot.kb.snapshot import SNAPSHOT_FILE
 from bot.notices.service import Notice, Notices, as_entries, take_over
@@ -38,8 +39,11 @@ def database_path(settings: Settings) -> Path:
 class Services:
     """Storage, the live knowledge base and the help desk, for one data folder.
 
-    The knowledge base loads on first use (`knowledge`), so a CLI command that only lists the
-    queue does not pay for it. `open` opens the database; `close` closes it.
+    The knowledge base loads on first use (`knowledge`), so a CLI command that needs none
+    does not pay for it. The listings (`queue list`, `queue export`, `volunteers list`,
+    `unanswered`) need it: they check `--municipality` against it and mask residents' words
+    knowing its place names, so they wait for it to load and print its warnings, if any, to
+    stderr. `open` opens the database; `close` closes it.
     """
 
     def __init__(
@@ -147,26 +151,35 @@ class Services:
         """`forget_person` at a staff member's hand (someone asked by phone or letter). A
         municipality's staff may erase only someone all of whose requests, volunteer
         registration and chosen municipality are theirs; otherwise NotStaffError and nothing
-        is erased. Someone with nothing in their municipalities (not even a question asked
-        there) is, for them, no one: BotError, the same whether that person exists in
+        is erased. A volunteer registered for anywhere (before municipalities were asked
+        for) is the global staff's, though every municipality's staff see them listed:
+        NotStaffError too. Someone with nothing in their municipalities (not even a question
+        asked there) is, for them, no one: BotError, the same whether that person exists in
         another municipality or nowhere, so Asker's staff cannot learn who is known in
         Öckerö. In the audit log as "erase" with no one named (the log must not keep whom
-        it erased), once for each municipality concerned, so each one's staff see it; written
-        in the erasure's own transaction, so there is never one without the other."""
+        it erased), once for each municipality whose data went (their requests, registration
+        and choice, and where they asked questions), so each one's staff see it; written in
+        the erasure's own transaction, so there is never one without the other."""
 
         def check(connection: sqlite3.Connection, places: frozenset[str | None]) -> None:
-            audited: list[str | None] = sorted(places, key=lambda m: m or "")
+            asked = {
+                str(row[0])
+                for row in connection.execute(
+                    """SELECT DISTINCT municipality FROM questions
+                       WHERE user_id = ? AND municipality IS NOT NULL""",
+                    (user_id,),
+                )
+            }
             if not scope.everywhere:
-                asked = {
-                    row[0]
-                    for row in connection.execute(
-                        "SELECT DISTINCT municipality FROM questions WHERE user_id = ?",
-                        (user_id,),
-                    )
-                }
-                theirs = sorted(str(m) for m in places | asked if m is not None and scope.covers(m))
                 mine = ", ".join(sorted(scope.municipalities))
-                if not theirs:
+                volunteer = volunteer_by_id(connection, user_id)
+                if volunteer is not None and not volunteer.municipalities:
+                    raise NotStaffError(
+                        f"--as {by.staff_id}: staff of {mine} only, and {user_id} is a "
+                        "volunteer registered for anywhere, whom the global staff decide about "
+                        "(the global staff, in STAFF_USER_IDS, may erase them)"
+                    )
+                if not any(scope.covers(m) for m in places | asked):
                     raise BotError(
                         f"--as {by.staff_id}: nothing to erase for {user_id} in {mine}: no "
                         "help request, volunteer registration, chosen municipality or question "
@@ -178,9 +191,8 @@ class Services:
                         "requests, a volunteer registration or a chosen municipality beyond "
                         "them (the global staff, in STAFF_USER_IDS, may erase them)"
                     )
-                # Someone who only asked questions: in the audit of where they asked.
-                audited = audited or [*theirs]
-            for place in audited or [None]:
+            # Questions asked in another municipality go too: its staff see that they did.
+            for place in sorted(places | asked, key=lambda m: m or "") or [None]:
                 self.audit.record_in(connection, by, "erase", ERASED, place)
 
         return await self.forget_person(user_id, check)

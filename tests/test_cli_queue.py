@@ -471,9 +471,14 @@ def test_a_municipalitys_staff_erase_only_someone_all_theirs(
     # Per signed up for Asker and Öckerö: Asker's staff know him, and may not erase him.
     assert main(["erase", "2002", "--as", ASKER_STAFF]) == 2
     assert "staff of asker only, and 2002 has help requests" in capsys.readouterr().err
-    # Ola signed up for anywhere (the global staff's).
-    assert main(["erase", "2001", "--as", ASKER_STAFF]) == 1
-    capsys.readouterr()
+    # Ola signed up for anywhere: every municipality's staff see him listed, and the global
+    # staff decide about him.
+    assert main(["volunteers", "list", "--as", ASKER_STAFF]) == 0
+    assert "2001" in capsys.readouterr().out
+    assert main(["erase", "2001", "--as", ASKER_STAFF]) == 2
+    error = capsys.readouterr().err
+    assert "staff of asker only, and 2001 is a volunteer registered for anywhere" in error
+    assert "the global staff, in STAFF_USER_IDS, may erase them" in error
     assert main(["volunteers", "list", "--as", STAFF]) == 0
     listed = capsys.readouterr().out
     assert "Per " in listed and "Ola " in listed
@@ -800,7 +805,7 @@ def test_erasing_someone_of_another_municipality_is_as_erasing_no_one(
         code = main(["erase", user_id, "--as", OCKERO_STAFF])
         return code, _error(capsys).replace(user_id, "ID")
 
-    assert run("1001") == run("99999") == run("2001")
+    assert run("1001") == run("99999")
     code, error = run("1001")
     assert code == 1 and "nothing to erase for ID in ockero" in error
     assert _still_there(capsys)
@@ -812,6 +817,26 @@ def test_erasing_someone_of_another_municipality_is_as_erasing_no_one(
     assert [e for e in audit_log(data_dir) if e[2] == "erase"] == [
         (888, None, "erase", "(erased)", "ockero", "cli")
     ]
+
+
+def test_an_erasure_is_logged_for_every_municipality_whose_data_went(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """3003 asked questions in Öckerö and in Asker, and has nothing else: Öckerö's staff
+    may erase them, and Asker's staff see in their audit log that Asker's data went too."""
+    asyncio.run(_asked(data_dir, 3003, "ockero"))
+    asyncio.run(_asked(data_dir, 3003, "asker"))
+    assert main(["erase", "3003", "--as", OCKERO_STAFF]) == 0
+    capsys.readouterr()
+    assert [e for e in audit_log(data_dir) if e[2] == "erase"] == [
+        (888, None, "erase", "(erased)", "asker", "cli"),
+        (888, None, "erase", "(erased)", "ockero", "cli"),
+    ]
+    # The global staff's erasure of someone who asked in Öckerö and chose Asker, too.
+    asyncio.run(_asked(data_dir, 3004, "ockero"))
+    asyncio.run(_chose(data_dir, 3004, "asker"))
+    assert main(["erase", "3004", "--as", STAFF]) == 0
+    assert [e[4] for e in audit_log(data_dir) if e[2] == "erase"][2:] == ["asker", "ockero"]
 
 
 async def _asked(data_dir: Path, user_id: int, municipality: str) -> None:
