@@ -1,0 +1,164 @@
+"""A cache of what loading and indexing each knowledge file gave, so a reload redoes only the
+files that changed.
+
+Each record is plain data (tuples, dicts, strings, numbers, bytes) written with `marshal` and
+sealed with a keyed BLAKE2b MAC. The key is a random secret the cache creates in its own folder
+(mode 0600) the first time; a record is used only when its MAC, its format and the key it is
+filed under (which names the code version and the content it came from) all check out.
+Anything else (a damaged, truncated, forged or older record) is logged and ignored: the
+caller rebuilds it from the YAML, so the cache can never change what loads, only how fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import marshal
+import os
+import secrets
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+CACHE_FOLDER = "knowledge-cache"
+# Raised whenever a record's layout changes: older records are then ignored.
+CACHE_FORMAT = 1
+_MAGIC = b"KBC1"
+_MAC_BYTES = 32
+_SECRET_FILE = "secret"
+_SUFFIX = ".rec"
+# What a marshalled record depends on besides the code that wrote it.
+_PLATFORM = f"{sys.version} {sys.byteorder} marshal {marshal.version}"
+
+
+def code_digest(files: Iterable[Path]) -> str:
+    """A digest of source files and the interpreter: a record made by other code is not used."""
+    digest = hashlib.sha256(_PLATFORM.encode())
+    for path in sorted(files):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:24]
+
+
+def content_key(*parts: str | bytes) -> str:
+    """A key for a record: a SHA-256 of everything its content depends on."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "little") + data)
+    return digest.hexdigest()
+
+
+class CacheStore:
+    """Sealed records in one folder that only the bot writes (DATA_DIR/knowledge-cache)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._secret: bytes | None = None
+        # The keys read or written by this process, per kind, for `prune`.
+        self.used: dict[str, set[str]] = {}
+
+    def _key(self) -> bytes | None:
+        if self._secret is not None:
+            return self._secret
+        path = self.folder / _SECRET_FILE
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                secret = path.read_bytes()
+            else:
+                secret = secrets.token_bytes(32)
+                with os.fdopen(handle, "wb") as file:
+                    file.write(secret)
+        except OSError as error:
+            logger.warning("the knowledge cache %s is not usable: %s", self.folder, error)
+            return None
+        if len(secret) != 32:
+            logger.warning("the knowledge cache's secret is damaged; the cache is not used")
+            return None
+        self._secret = secret
+        return secret
+
+    def _path(self, kind: str, key: str) -> Path:
+        return self.folder / f"{kind}-{key[:40]}{_SUFFIX}"
+
+    @staticmethod
+    def _mac(secret: bytes, name: str, payload: bytes) -> bytes:
+        return hashlib.blake2b(
+            name.encode() + b"\0" + payload, key=secret, digest_size=_MAC_BYTES
+        ).digest()
+
+    def get(self, kind: str, key: str) -> Any:
+        """The data filed under `key`, or None when there is none that can be trusted."""
+        self.used.setdefault(kind, set()).add(key)
+        secret = self._key()
+        if secret is None:
+            return None
+        path = self._path(kind, key)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            logger.warning("knowledge cache record %s cannot be read: %s", path.name, error)
+            return None
+        header = len(_MAGIC) + _MAC_BYTES
+        payload = raw[header:]
+        if (
+            len(raw) <= header
+            or raw[: len(_MAGIC)] != _MAGIC
+            or not hmac.compare_digest(raw[len(_MAGIC) : header], self._mac(secret, kind, payload))
+        ):
+            logger.warning("knowledge cache record %s is damaged or forged; rebuilt", path.name)
+            return None
+        try:
+            document = marshal.loads(payload)
+        except (EOFError, ValueError, TypeError):
+            logger.warning("knowledge cache record %s cannot be decoded; rebuilt", path.name)
+            return None
+        if (
+            not isinstance(document, tuple)
+            or len(document) != 3
+            or document[0] != CACHE_FORMAT
+            or document[1] != key
+        ):
+            logger.info("knowledge cache record %s is from another version; rebuilt", path.name)
+            return None
+        return document[2]
+
+    def put(self, kind: str, key: str, data: Any) -> None:
+        """File `data` under `key` atomically; a failure is logged and changes nothing else."""
+        self.used.setdefault(kind, set()).add(key)
+        secret = self._key()
+        if secret is None:
+            return
+        path = self._path(kind, key)
+        try:
+            payload = marshal.dumps((CACHE_FORMAT, key, data))
+            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".rec-", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "wb") as file:
+                    file.write(_MAGIC + self._mac(secret, kind, payload) + payload)
+                Path(temporary).replace(path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except (OSError, ValueError) as error:
+            logger.warning("could not write knowledge cache record %s: %s", path.name, error)
+
+    def prune(self, kind: str) -> None:
+        """Delete the records of `kind` this process has not used (files edited or removed)."""
+        keep = {self._path(kind, key).name for key in self.used.get(kind, ())}
+        try:
+            for path in self.folder.glob(f"{kind}-*{_SUFFIX}"):
+                if path.name not in keep:
+                    path.unlink(missing_ok=True)
+        except OSError as error:
+            logger.warning("could not prune the knowledge cache %s: %s", self.folder, error)
+        self.used.pop(kind, None)
