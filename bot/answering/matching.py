@@ -27,8 +27,9 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, KeysView, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import compress, repeat
+from itertools import accumulate, chain, compress, repeat
 from operator import mul
+from typing import Any
 
 from rapidfuzz.distance import OSA
 
@@ -320,7 +321,6 @@ class _Examples:
 
     terms: array[int] = field(default_factory=lambda: array("i"))
     ends: array[int] = field(default_factory=lambda: array("i"))
-    totals: array[float] = field(default_factory=lambda: array("d"))
     field_weights: array[float] = field(default_factory=lambda: array("f"))
     first: array[int] = field(default_factory=lambda: array("i"))
 
@@ -370,85 +370,270 @@ def _reused_texts(entries: Iterable[Entry]) -> set[str]:
     return reused
 
 
+# The typecodes of an index part's arrays, in the order of its fields, for its plain form.
+_PART_ARRAYS = (
+    ("starts", "i"),
+    ("entries", "i"),
+    ("pairs", "i"),
+    ("tfs", "d"),
+    ("pair_lengths", "d"),
+    ("topical", "i"),
+    ("lengths", "d"),
+    ("ex_terms", "i"),
+    ("ex_ends", "i"),
+    ("ex_weights", "f"),
+    ("ex_first", "i"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexPart:
+    """What a run of entries (one topic file's) adds to the index, in its own term numbers.
+
+    Nothing in it depends on the other entries, so a reload can keep the parts of unchanged
+    files and redo only the edited one's; `Matcher` merges the parts. What does depend on all
+    entries (term ids, idf, BM25's average length) is worked out in the merge. Local term t
+    has the postings `starts[t]` to `starts[t + 1] - 1`: each an entry of the part, its field
+    weight level, and its (term frequency, entry length) pair, from which the merge takes the
+    saturated frequency once the average length is known.
+    """
+
+    ids: tuple[str, ...]  # the entries' ids, in order
+    terms: tuple[str, ...]  # by first appearance
+    starts: array[int]
+    entries: array[int]
+    levels: bytes
+    pairs: array[int]
+    tfs: array[float]
+    pair_lengths: array[float]
+    topical: array[int]  # per term: how many of the part's entries are about it
+    lengths: array[float]  # per entry: BM25's length
+    ex_terms: array[int]  # the examples, as in `_Examples`, numbered within the part
+    ex_ends: array[int]
+    ex_weights: array[float]
+    ex_first: array[int]
+
+    def to_plain(self) -> tuple[Any, ...]:
+        """The part as plain data (for a cache record)."""
+        arrays = tuple(getattr(self, name).tobytes() for name, _ in _PART_ARRAYS)
+        return (self.ids, self.terms, self.levels, *arrays)
+
+    @classmethod
+    def from_plain(cls, data: Any) -> IndexPart:
+        """The part `to_plain` gave; ValueError or TypeError when `data` is not one."""
+        ids, terms, levels, *raw = data
+        if len(raw) != len(_PART_ARRAYS) or not isinstance(levels, bytes):
+            raise ValueError("not an index part")
+        arrays: dict[str, Any] = {}
+        for (name, code), blob in zip(_PART_ARRAYS, raw, strict=True):
+            arrays[name] = array(code)
+            arrays[name].frombytes(blob)
+        part = cls(ids=tuple(ids), terms=tuple(terms), levels=levels, **arrays)
+        postings = len(part.entries)
+        if not (
+            len(part.starts) == len(part.terms) + 1
+            and part.starts[-1] == postings == len(levels) == len(part.pairs)
+            and len(part.topical) == len(part.terms)
+            and len(part.lengths) == len(part.ex_first) == len(part.ids)
+            and len(part.tfs) == len(part.pair_lengths)
+            and len(part.ex_ends) == len(part.ex_weights)
+        ):
+            raise ValueError("an index part whose arrays do not fit together")
+        return part
+
+
+def _words_counted(words_: Iterable[str], ignore: frozenset[str]) -> dict[str, int]:
+    """The words the index keeps, in the order they first appear, with how often each occurs."""
+    found: dict[str, int] = {}
+    for w in words_:
+        if w not in STOPWORDS and w not in ignore and (len(w) > 1 or w.isdigit()):
+            found[w] = found.get(w, 0) + 1
+    return found
+
+
+def index_part(
+    entries: Sequence[Entry],
+    ignore: frozenset[str],
+    split: Callable[[str], list[str]] | None = None,
+) -> IndexPart:
+    """The index part of `entries`. `split` turns a text into its folded words (a caller
+    that needs them too passes a function that keeps them)."""
+    split = split or (lambda text: words(fold(text)))
+    local: dict[str, int] = {}
+    terms: list[str] = []
+    post_entries: list[array[int]] = []
+    post_levels: list[bytearray] = []
+    post_pairs: list[array[int]] = []
+    topical = array("i")
+    pair_of: dict[tuple[float, float], int] = {}
+    tfs = array("d")
+    pair_lengths = array("d")
+    lengths = array("d", (_entry_length(entry) for entry in entries))
+    ex_terms = array("i")
+    ex_ends = array("i")
+    ex_weights = array("f")
+    ex_first = array("i")
+    # The terms of a text that is used more than once (answers and titles are often reused
+    # word for word), worked out once: folding and splitting is most of the cost.
+    reused = _reused_texts(entries)
+    known: dict[str, tuple[list[int], list[int]]] = {}
+    for index, entry in enumerate(entries):
+        best: dict[int, float] = {}
+        lowest = math.inf  # the lowest weight in `best`
+        about: set[int] = set()
+        counts: dict[int, float] = {}
+        ex_first.append(len(ex_ends))
+        for kind, text in _entry_fields(entry):
+            weight = FIELD_WEIGHTS[kind]
+            found = known.get(text) if text in reused else None
+            if found is None:
+                ids: list[int] = []
+                repeats: list[int] = []
+                for word, times in _words_counted(split(text), ignore).items():
+                    term_id = local.get(word)
+                    if term_id is None:
+                        term_id = local[word] = len(terms)
+                        terms.append(word)
+                        post_entries.append(array("i"))
+                        post_levels.append(bytearray())
+                        post_pairs.append(array("i"))
+                        topical.append(0)
+                    ids.append(term_id)
+                    repeats.append(times)
+                found = ids, repeats
+                if text in reused:
+                    known[text] = found
+            ids, repeats = found
+            share = BM25_FIELDS[kind]
+            for term_id, times in zip(ids, repeats, strict=True):
+                counts[term_id] = counts.get(term_id, 0.0) + share * times
+            if weight <= lowest:
+                # Nothing in `best` weighs less: merged at C speed, the terms already
+                # there keep their weight (the fields come heaviest first).
+                fresh = dict.fromkeys(ids, weight)
+                fresh.update(best)
+                best, lowest = fresh, weight
+            else:
+                for term_id in ids:
+                    if best.get(term_id, 0.0) < weight:
+                        best[term_id] = weight
+            if kind != "answer" and ids:
+                about.update(ids)
+                ex_terms.extend(ids)
+                ex_ends.append(len(ex_terms))
+                ex_weights.append(weight)
+        length = lengths[index]
+        for term_id, weight in best.items():
+            post_entries[term_id].append(index)
+            post_levels[term_id].append(_FIELD_LEVELS[weight])
+            tf = counts[term_id]
+            pair = pair_of.get((tf, length))
+            if pair is None:
+                pair = pair_of[tf, length] = len(tfs)
+                tfs.append(tf)
+                pair_lengths.append(length)
+            post_pairs[term_id].append(pair)
+        for term_id in about:
+            topical[term_id] += 1
+    flat_entries = array("i")
+    flat_pairs = array("i")
+    for entry_numbers, pairs in zip(post_entries, post_pairs, strict=True):
+        flat_entries.extend(entry_numbers)
+        flat_pairs.extend(pairs)
+    return IndexPart(
+        ids=tuple(entry.id for entry in entries),
+        terms=tuple(terms),
+        starts=array("i", accumulate(map(len, post_entries), initial=0)),
+        entries=flat_entries,
+        levels=b"".join(post_levels),
+        pairs=flat_pairs,
+        tfs=tfs,
+        pair_lengths=pair_lengths,
+        topical=topical,
+        lengths=lengths,
+        ex_terms=ex_terms,
+        ex_ends=ex_ends,
+        ex_weights=ex_weights,
+        ex_first=ex_first,
+    )
+
+
+def _entry_length(entry: Entry) -> float:
+    """BM25's length of an entry, counted in characters: known before any text is split into
+    words, so each posting gets its final weight in one pass over the parts."""
+    return sum(BM25_FIELDS[kind] * len(text) for kind, text in _entry_fields(entry))
+
+
 class Matcher:
     """An index over a knowledge base's entries; `search` ranks them for a question."""
 
-    def __init__(self, kb: KnowledgeBase, ignore: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        ignore: frozenset[str] = frozenset(),
+        parts: Iterable[IndexPart] | None = None,
+    ) -> None:
+        """`parts` are the index parts of `kb`'s entries, in order (see `index_part`); by
+        default they are worked out here."""
         self.kb = kb
         self.ignore = ignore
         self.entries: list[Entry] = list(kb.entries.values())
+        pieces = list(parts) if parts is not None else [index_part(self.entries, ignore)]
+        if tuple(chain.from_iterable(p.ids for p in pieces)) != tuple(kb.entries):
+            raise ValueError("the index parts are not the knowledge base's entries")
         self._ids: dict[str, int] = {}  # term -> term id
-        # Postings, built straight into compact arrays: entry indices and field weights per
-        # term id. Building dicts first would double the memory a large index needs.
+        # Postings, in compact arrays: entry indices, field weights in hundredths and BM25's
+        # saturated, length-normalised term frequency in 1/255ths, per term id.
         indices: list[array[int]] = []
-        weights: list[array[int]] = []  # field weights in hundredths
-        # BM25's saturated, length-normalised term frequency of each posting, in 1/255ths.
+        weights: list[array[int]] = []
         frequencies: list[array[int]] = []
-        norms = self._length_norms()
         # How many entries are *about* a term (it is in their questions, title or keywords).
         # Answers often mention a contact such as Innbyggerservice in passing; that must not
         # make the term look common.
         topical: array[int] = array("i")
-        # Each text is split into words once: the examples are built in the same pass, and
-        # their idf totals once every term is counted.
         examples = self._examples = _Examples()
         term_ids = self._ids
-        # The term ids of a text that is used more than once (answers and titles are often
-        # reused word for word), worked out once: folding and splitting is most of the cost.
-        reused = _reused_texts(self.entries)
-        known: dict[str, tuple[list[int], list[int]]] = {}
-        for index, entry in enumerate(self.entries):
-            best: dict[int, float] = {}
-            lowest = math.inf  # the lowest weight in `best`
-            about: set[int] = set()
-            counts: dict[int, float] = {}
-            examples.first.append(len(examples.ends))
-            for kind, text in _entry_fields(entry):
-                weight = FIELD_WEIGHTS[kind]
-                found = known.get(text) if text in reused else None
-                if found is None:
-                    ids: list[int] = []
-                    repeats: list[int] = []
-                    for word, times in self._word_counts(text).items():
-                        term_id = term_ids.get(word)
-                        if term_id is None:
-                            term_id = term_ids[word] = len(indices)
-                            indices.append(array("i"))
-                            weights.append(array("B"))
-                            frequencies.append(array("B"))
-                            topical.append(0)
-                        ids.append(term_id)
-                        repeats.append(times)
-                    found = ids, repeats
-                    if text in reused:
-                        known[text] = found
-                ids, repeats = found
-                share = BM25_FIELDS[kind]
-                for term_id, times in zip(ids, repeats, strict=True):
-                    counts[term_id] = counts.get(term_id, 0.0) + share * times
-                if weight <= lowest:
-                    # Nothing in `best` weighs less: merged at C speed, the terms already
-                    # there keep their weight (the fields come heaviest first).
-                    fresh = dict.fromkeys(ids, weight)
-                    fresh.update(best)
-                    best, lowest = fresh, weight
+        lengths = [p.lengths for p in pieces]
+        count_entries = sum(map(len, lengths))
+        average = (
+            sum(chain.from_iterable(lengths)) / count_entries if count_entries else 0.0
+        ) or 1.0
+        offset = 0
+        for part in pieces:
+            # Term ids in order of first appearance across the parts, as one pass over the
+            # entries would number them.
+            local_ids: list[int] = []
+            table = [
+                round(_LEVELS * tf / (tf + BM25_K1 * (1 - BM25_B + BM25_B * n / average)))
+                for tf, n in zip(part.tfs, part.pair_lengths, strict=True)
+            ]
+            saturated = bytes(map(table.__getitem__, part.pairs))
+            numbers = array("i", map(offset.__add__, part.entries)) if offset else part.entries
+            levels = part.levels
+            starts = part.starts
+            for term, start, end, about in zip(
+                part.terms, starts[:-1], starts[1:], part.topical, strict=True
+            ):
+                term_id = term_ids.get(term)
+                if term_id is None:
+                    term_id = term_ids[term] = len(indices)
+                    indices.append(numbers[start:end])
+                    weights.append(array("B", levels[start:end]))
+                    frequencies.append(array("B", saturated[start:end]))
+                    topical.append(about)
                 else:
-                    for term_id in ids:
-                        if best.get(term_id, 0.0) < weight:
-                            best[term_id] = weight
-                if kind != "answer" and ids:
-                    about.update(ids)
-                    examples.terms.extend(ids)
-                    examples.ends.append(len(examples.terms))
-                    examples.field_weights.append(weight)
-            norm = norms[index]
-            for term_id, weight in best.items():
-                indices[term_id].append(index)
-                weights[term_id].append(_FIELD_LEVELS[weight])
-                tf = counts[term_id]
-                frequencies[term_id].append(round(_LEVELS * tf / (tf + norm)))
-            for term_id in about:
-                topical[term_id] += 1
+                    indices[term_id].extend(numbers[start:end])
+                    weights[term_id].frombytes(levels[start:end])
+                    frequencies[term_id].frombytes(saturated[start:end])
+                    topical[term_id] += about
+                local_ids.append(term_id)
+            examples_before, terms_before = len(examples.ends), len(examples.terms)
+            examples.first.extend(map(examples_before.__add__, part.ex_first))
+            examples.terms.extend(map(local_ids.__getitem__, part.ex_terms))
+            examples.ends.extend(map(terms_before.__add__, part.ex_ends))
+            examples.field_weights.extend(part.ex_weights)
+            offset += len(part.ids)
+        del pieces
         count = max(len(self.entries), 1)
         self._lexical_idf = array(
             "d", (math.log(1.0 + (count - len(i) + 0.5) / (len(i) + 0.5)) for i in indices)
@@ -464,11 +649,6 @@ class Matcher:
         self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
         self.lexicon = Lexicon(self._ids)
         examples.first.append(len(examples.ends))
-        idf = self._idf
-        start = 0
-        for end in examples.ends:
-            examples.totals.append(sum(map(idf.__getitem__, examples.terms[start:end])))
-            start = end
         # Which of an entry's examples hold each term, for the entries questions come close to.
         self._examples_holding = lru_cache(maxsize=EXAMPLE_INDEX_CACHE)(self._index_examples)
         self._positions = {entry.id: index for index, entry in enumerate(self.entries)}
@@ -512,29 +692,6 @@ class Matcher:
             return found
 
         return cut
-
-    def _word_counts(self, text: str) -> dict[str, int]:
-        """The words of `text` the index keeps, in the order they first appear, with how often
-        each occurs."""
-        ignore = self.ignore
-        found: dict[str, int] = {}
-        for w in words(fold(text)):
-            if w not in STOPWORDS and w not in ignore and (len(w) > 1 or w.isdigit()):
-                found[w] = found.get(w, 0) + 1
-        return found
-
-    def _length_norms(self) -> list[float]:
-        """BM25's length normalisation of each entry, k1 (1 - b + b length / average length).
-
-        The length is counted in characters: known before any text is split into words, so
-        each posting gets its final weight in the one pass that builds the index.
-        """
-        lengths = [
-            sum(BM25_FIELDS[kind] * len(text) for kind, text in _entry_fields(entry))
-            for entry in self.entries
-        ]
-        average = (sum(lengths) / len(lengths) if lengths else 0.0) or 1.0
-        return [BM25_K1 * (1 - BM25_B + BM25_B * n / average) for n in lengths]
 
     def unknown_weight(self, word: str) -> float:
         """The weight of a word the knowledge base has never seen."""
@@ -678,16 +835,23 @@ class Matcher:
     def topical_terms(self, entry: Entry) -> KeysView[int]:
         """The term ids of an entry's example questions, title and keywords: what it is about
         (for the answer confidence)."""
-        return self._examples_holding(self._positions[entry.id]).keys()
+        return self._examples_holding(self._positions[entry.id])[0].keys()
 
-    def _index_examples(self, entry_index: int) -> dict[int, tuple[int, ...]]:
-        """For each term of an entry's examples, the numbers of the examples that hold it."""
+    def _index_examples(
+        self, entry_index: int
+    ) -> tuple[dict[int, tuple[int, ...]], tuple[float, ...]]:
+        """For each term of an entry's examples, the numbers of the examples that hold it; and
+        each example's total idf (worked out here, for the entries questions come close to,
+        rather than for all of a large knowledge base's examples at each load)."""
         examples = self._examples
         first, after = examples.first[entry_index], examples.first[entry_index + 1]
         holding: dict[int, list[int]] = {}
         start = examples.ends[first - 1] if first else 0
         terms = examples.terms
+        idf = self._idf
+        totals = []
         for number, end in enumerate(examples.ends[first:after]):
+            totals.append(sum(map(idf.__getitem__, terms[start:end])))
             for term_id in terms[start:end]:
                 found = holding.get(term_id)
                 if found is None:
@@ -695,7 +859,7 @@ class Matcher:
                 else:
                     found.append(number)
             start = end
-        return {term_id: tuple(numbers) for term_id, numbers in holding.items()}
+        return {term_id: tuple(numbers) for term_id, numbers in holding.items()}, tuple(totals)
 
     def _example_fit(
         self,
@@ -712,7 +876,7 @@ class Matcher:
         """
         examples = self._examples
         first = examples.first[entry_index]  # the entry's examples are numbered from here
-        holding = self._examples_holding(entry_index)
+        holding, totals = self._examples_holding(entry_index)
         # Per example: its matched weight, and each query position's best similarity in it.
         matched_examples: dict[int, float] = {}
         tops_of: dict[int, dict[int, float]] = {}
@@ -736,7 +900,7 @@ class Matcher:
             if not matched_query:
                 continue
             precision = matched_query / total
-            recall = matched_examples[number] / examples.totals[first + number]
+            recall = matched_examples[number] / totals[number]
             if precision + recall:
                 fit = 2 * precision * recall / (precision + recall)
                 best = max(best, fit * examples.field_weights[first + number])
