@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.answering.matching import IndexPart, index_part
+from bot.answering.matching import PART_ENTRIES, IndexPart, index_part
 from bot.kb.cache import CacheStore, code_digest, content_key
 from bot.kb.knowledge import Entry
 from bot.kb.loader import FileSegment
@@ -88,47 +88,44 @@ def _usable_words(data: Any, ids: tuple[str, ...]) -> _WordRun | None:
 
 
 class IndexCache:
-    """Index parts and word counts of a knowledge base's files, from the cache or made."""
+    """The index parts and word counts of one knowledge base's entries: from the cache for
+    the runs of unchanged files, else made (and kept for the next time)."""
 
-    def __init__(self, store: CacheStore | None) -> None:
-        self.store = store
-
-    def _runs(
-        self, entries: Sequence[Entry], segments: Sequence[FileSegment]
-    ) -> list[tuple[str | None, Sequence[Entry]]]:
-        """The entries in runs, each with its file record's key (None: not cached)."""
-        runs: list[tuple[str | None, Sequence[Entry]]] = []
-        offset = 0
-        if self.store is not None and sum(s.count for s in segments) <= len(entries):
-            for segment in segments:
-                runs.append((segment.key, entries[offset : offset + segment.count]))
-                offset += segment.count
-        if offset < len(entries):
-            # Entries from no file (live notices), or no cache: one run, not cached.
-            runs.append((None, entries[offset:]))
-        return runs
-
-    def parts(
+    def __init__(
         self,
+        store: CacheStore | None,
         entries: Sequence[Entry],
         ignore: frozenset[str],
-        segments: Sequence[FileSegment],
-    ) -> tuple[list[IndexPart], VocabularyCounter]:
-        """The index parts of `entries` in order, and their words counted for the
-        vocabulary."""
-        store = self.store
+        segments: Sequence[FileSegment] = (),
+    ) -> None:
+        self.store = store
+        self.ignore = ignore
         ignored = content_key(*sorted(ignore))
-        parts: list[IndexPart] = []
-        runs = self._runs(entries, segments)
-        keys = [
-            content_key(_index_code(), file_key, ignored) if file_key and store else None
-            for file_key, _ in runs
-        ]
-        for key, (_, run) in zip(keys, runs, strict=True):
+        # The entries in runs, each with the key of its records (None: not cached).
+        self.runs: list[tuple[str | None, Sequence[Entry]]] = []
+        offset = 0
+        if store is not None and sum(s.count for s in segments) <= len(entries):
+            for segment in segments:
+                run = entries[offset : offset + segment.count]
+                key = content_key(_index_code(), segment.key, ignored) if segment.key else None
+                self.runs.append((key, run))
+                offset += segment.count
+        # Entries from no file (live notices), or all of them without a cache: in runs of a
+        # size that keeps the memory a build needs small, not cached.
+        for start in range(offset, len(entries), PART_ENTRIES):
+            self.runs.append((None, entries[start : start + PART_ENTRIES]))
+
+    def parts(self) -> Iterator[IndexPart]:
+        """The index parts of the entries in order, made one at a time as they are used."""
+        store = self.store
+        for key, run in self.runs:
             ids = tuple(entry.id for entry in run)
             part = self._cached_part(key, ids) if key is not None else None
             if part is not None:
-                parts.append(part)
+                yield part
+                continue
+            if store is None or key is None:
+                yield index_part(run, self.ignore)
                 continue
             folded: dict[str, list[str]] = {}
 
@@ -136,18 +133,21 @@ class IndexCache:
                 found = folded[text] = words(fold(text))
                 return found
 
-            parts.append(index_part(run, ignore, split if key is not None else None))
-            if store is not None and key is not None:
-                store.put(INDEX_KIND, key, parts[-1].to_plain())
-                store.put(WORDS_KIND, key, (ids, _word_run(run, folded)))
-        # The vocabulary: a file's counts at once while the limit of text read per language
-        # is not reached inside it; else (or without counts) its texts one by one.
+            part = index_part(run, self.ignore, split)
+            store.put(INDEX_KIND, key, part.to_plain())
+            store.put(WORDS_KIND, key, (ids, _word_run(run, folded)))
+            yield part
+
+    def vocabulary(self) -> VocabularyCounter:
+        """The entries' words counted for the vocabulary: a file's counts at once while the
+        limit of text read per language is not reached inside it; else (or without counts)
+        its texts one by one."""
         counter = VocabularyCounter()
-        for key, (_, run) in zip(keys, runs, strict=True):
+        for key, run in self.runs:
             counted: _WordRun | None = None
-            if store is not None and key is not None:
+            if self.store is not None and key is not None:
                 ids = tuple(entry.id for entry in run)
-                counted = _usable_words(store.get(WORDS_KIND, key), ids)
+                counted = _usable_words(self.store.get(WORDS_KIND, key), ids)
             pending: set[Lang] | None = None  # the languages to count text by text; None: all
             if counted is not None:
                 pending = {
@@ -160,10 +160,13 @@ class IndexCache:
             for lang, text in knowledge_texts(run):
                 if pending is None or lang in pending:
                     counter.add(lang, text)
-        if store is not None:
-            store.prune(INDEX_KIND)
-            store.prune(WORDS_KIND)
-        return parts, counter
+        return counter
+
+    def prune(self) -> None:
+        """Drop the records no run used (files edited or removed since)."""
+        if self.store is not None:
+            self.store.prune(INDEX_KIND)
+            self.store.prune(WORDS_KIND)
 
     def _cached_part(self, key: str, ids: tuple[str, ...]) -> IndexPart | None:
         if self.store is None:

@@ -27,7 +27,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, KeysView, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate, chain, compress, repeat
+from itertools import accumulate, compress, repeat
 from operator import mul
 from typing import Any
 
@@ -71,6 +71,8 @@ MAX_QUERY_TERMS = 24
 RESCORE_TOP = 12
 # Entries whose examples are indexed by term at a time: the ones questions come close to.
 EXAMPLE_INDEX_CACHE = 1024
+# Entries indexed at a time when no cache gives the parts: the memory a build needs.
+PART_ENTRIES = 256
 
 # Postings hold field weights in hundredths and BM25 weights in 255ths, a byte each: a
 # 10,000-entry index has over a million postings, and floats would cost 6 bytes more each.
@@ -578,36 +580,41 @@ class Matcher:
         self.kb = kb
         self.ignore = ignore
         self.entries: list[Entry] = list(kb.entries.values())
-        pieces = list(parts) if parts is not None else [index_part(self.entries, ignore)]
-        if tuple(chain.from_iterable(p.ids for p in pieces)) != tuple(kb.entries):
-            raise ValueError("the index parts are not the knowledge base's entries")
+        if parts is None:
+            parts = (
+                index_part(self.entries[i : i + PART_ENTRIES], ignore)
+                for i in range(0, len(self.entries), PART_ENTRIES)
+            )
         self._ids: dict[str, int] = {}  # term -> term id
         # Postings, in compact arrays: entry indices, field weights in hundredths and BM25's
         # saturated, length-normalised term frequency in 1/255ths, per term id.
         indices: list[array[int]] = []
         weights: list[array[int]] = []
         frequencies: list[array[int]] = []
+        # BM25's average length, known before the first posting's saturated frequency is
+        # worked out: no temporary copy of a large index's postings.
+        lengths = array("d", map(_entry_length, self.entries))
+        average = (sum(lengths) / len(lengths) if lengths else 0.0) or 1.0
         # How many entries are *about* a term (it is in their questions, title or keywords).
         # Answers often mention a contact such as Innbyggerservice in passing; that must not
         # make the term look common.
         topical: array[int] = array("i")
         examples = self._examples = _Examples()
         term_ids = self._ids
-        lengths = [p.lengths for p in pieces]
-        count_entries = sum(map(len, lengths))
-        average = (
-            sum(chain.from_iterable(lengths)) / count_entries if count_entries else 0.0
-        ) or 1.0
-        offset = 0
-        for part in pieces:
+        merged_ids: list[str] = []
+        # One part at a time: a large knowledge base's parts are never all in memory at once.
+        for part in parts:
             # Term ids in order of first appearance across the parts, as one pass over the
             # entries would number them.
             local_ids: list[int] = []
-            table = [
+            offset = len(merged_ids)
+            if part.lengths != lengths[offset : offset + len(part.ids)]:
+                raise ValueError("an index part of other entries")
+            saturation = [
                 round(_LEVELS * tf / (tf + BM25_K1 * (1 - BM25_B + BM25_B * n / average)))
                 for tf, n in zip(part.tfs, part.pair_lengths, strict=True)
             ]
-            saturated = bytes(map(table.__getitem__, part.pairs))
+            saturated = bytes(map(saturation.__getitem__, part.pairs))
             numbers = array("i", map(offset.__add__, part.entries)) if offset else part.entries
             levels = part.levels
             starts = part.starts
@@ -632,8 +639,10 @@ class Matcher:
             examples.terms.extend(map(local_ids.__getitem__, part.ex_terms))
             examples.ends.extend(map(terms_before.__add__, part.ex_ends))
             examples.field_weights.extend(part.ex_weights)
-            offset += len(part.ids)
-        del pieces
+            merged_ids.extend(part.ids)
+        del parts
+        if merged_ids != list(kb.entries):
+            raise ValueError("the index parts are not the knowledge base's entries")
         count = max(len(self.entries), 1)
         self._lexical_idf = array(
             "d", (math.log(1.0 + (count - len(i) + 0.5) / (len(i) + 0.5)) for i in indices)

@@ -148,10 +148,10 @@ class Responder:
         self._help_verdict = help_verdict
         self._aliases = self._alias_table(kb)
         ignore = frozenset(self._aliases) | _GENERIC_WORDS
-        parts, counted = IndexCache(cache).parts(list(kb.entries.values()), ignore, segments)
-        self.matcher = Matcher(kb, ignore, parts)
-        del parts
-        self.detector = LanguageDetector(counted.vocabulary())
+        index = IndexCache(cache, list(kb.entries.values()), ignore, segments)
+        self.matcher = Matcher(kb, ignore, index.parts())
+        self.detector = LanguageDetector(index.vocabulary().vocabulary())
+        index.prune()
         # The detectors' weights load once per process, here rather than at the first
         # resident's message.
         emergency_detector()

@@ -316,8 +316,6 @@ class _Draft:
     path: Path
     id_line: int | None
     related_lines: tuple[int | None, ...]
-    # Each example question as the duplicate check compares them, per language.
-    question_keys: dict[Lang, tuple[str, ...]]
     # The cache key of the file's record (None without a cache).
     key: str | None = None
 
@@ -369,7 +367,6 @@ class _EntryRecord(NamedTuple):
     reviewed_line: int | None
     question_lines: dict[Lang, tuple[int | None, ...]]
     related_lines: tuple[int | None, ...]
-    question_keys: dict[Lang, tuple[str, ...]]
 
 
 # One step of replaying a topic file: ("p", severity, line, message) a problem,
@@ -435,9 +432,6 @@ def _record(m: EntryModel, line: Callable[..., int | None]) -> _EntryRecord:
             for lang, q in m.questions.items()
         },
         related_lines=tuple(line("related", i) for i in range(len(m.related))),
-        question_keys={
-            lang: tuple(_question_key(q) for q in qs) for lang, qs in m.questions.items()
-        },
     )
 
 
@@ -526,9 +520,7 @@ def _read_entries(path: Path, scope: str, rules: _EntryRules, out: _Collector) -
             record = _EntryRecord._make(op[1])
             _check_entry(record, scope, rules, path, out)
             entry = _to_entry(record, scope, Location(where, record.line), rules.texts)
-            yield _Draft(
-                entry, path, record.id_line, record.related_lines, record.question_keys, key
-            )
+            yield _Draft(entry, path, record.id_line, record.related_lines, key)
 
 
 def _unlisted(folder: Path, listed: set[str], out: _Collector) -> None:
@@ -753,7 +745,10 @@ def _check_entry(
 
 
 def _check_across(
-    drafts: list[_Draft], municipalities: dict[str, Municipality], out: _Collector
+    drafts: list[_Draft],
+    municipalities: dict[str, Municipality],
+    cache: CacheStore | None,
+    out: _Collector,
 ) -> list[_Draft]:
     """Checks between entries; returns the drafts to keep (a repeated id is dropped)."""
     kept: dict[str, _Draft] = {}
@@ -783,7 +778,7 @@ def _check_across(
             targets[written_in] = targets.get(written_in, 0) + 1
     for root, targets in unchecked.items():
         _note_unchecked(root, targets, out)
-    _check_duplicate_questions(list(kept.values()), municipalities, out)
+    _check_duplicate_questions(list(kept.values()), municipalities, cache, out)
     return list(kept.values())
 
 
@@ -811,18 +806,51 @@ def _scopes_overlap(a: Entry, b: Entry, municipalities: dict[str, Municipality])
     return False
 
 
+_QuestionKeys = dict[Lang, tuple[str, ...]]
+
+
+def _question_keys(drafts: list[_Draft], cache: CacheStore | None) -> Iterator[_QuestionKeys]:
+    """Each draft's example questions as the duplicate check compares them, per language:
+    from the cache for the files whose record it has. Kept apart from the entries' record,
+    and read only here, so that these many short strings are freed together after the check
+    instead of leaving holes among the entries."""
+    start = 0
+    while start < len(drafts):
+        path, key = drafts[start].path, drafts[start].key
+        end = start + 1
+        while end < len(drafts) and drafts[end].path == path and drafts[end].key == key:
+            end += 1
+        run = drafts[start:end]
+        ids = tuple(d.entry.id for d in run)
+        keys: Any = cache.get("qk", key) if cache is not None and key is not None else None
+        if isinstance(keys, tuple) and len(keys) == 2 and keys[0] == ids:
+            yield from keys[1]
+        else:
+            made = [
+                {lang: tuple(map(_question_key, qs)) for lang, qs in d.entry.questions.items()}
+                for d in run
+            ]
+            if cache is not None and key is not None:
+                cache.put("qk", key, (ids, made))
+            yield from made
+        start = end
+
+
 def _check_duplicate_questions(
-    drafts: list[_Draft], municipalities: dict[str, Municipality], out: _Collector
+    drafts: list[_Draft],
+    municipalities: dict[str, Municipality],
+    cache: CacheStore | None,
+    out: _Collector,
 ) -> None:
     # The entry with each question, or a list when several have it: a list for each of a
     # large knowledge base's questions would cost tens of megabytes and most of the time.
     seen: dict[str, Entry | list[Entry]] = {}
-    for draft in drafts:
+    for draft, question_keys in zip(drafts, _question_keys(drafts, cache), strict=True):
         entry = draft.entry
         own: set[str] = set()
         for lang, questions in entry.questions.items():
             lines = entry.question_lines.get(lang, ())
-            keys = draft.question_keys[lang]
+            keys = question_keys[lang]
             for question, line, key in zip(questions, lines, keys, strict=True):
                 if key in own:
                     out.warning(
@@ -911,7 +939,7 @@ def load_knowledge(
     if emergency is not None and not out.has_errors(emergency_path):
         for country in sorted({m.country for m in municipalities.values()} - set(emergency)):
             out.error(emergency_path, None, f"no emergency numbers for {country}")
-    kept = _check_across(drafts, municipalities, out)
+    kept = _check_across(drafts, municipalities, cache, out)
     kb = KnowledgeBase(
         municipalities=municipalities,
         entries={d.entry.id: d.entry for d in kept},
@@ -920,7 +948,9 @@ def load_knowledge(
         emergency=emergency or {},
     )
     if cache is not None:
-        cache.prune("kb")  # the records of files edited or removed since
+        # The records of files edited or removed since.
+        cache.prune("kb")
+        cache.prune("qk")
     return LoadResult(kb, out.problems, _segments(kept))
 
 
