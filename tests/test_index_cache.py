@@ -36,6 +36,12 @@ def _state(responder: Responder) -> list[Any]:
         sorted(matcher.lexicon.terms),
         sorted(responder.detector._vocabulary.items()),
         matcher._unknown_weight,
+        [
+            matcher.lexicon._longer,
+            matcher.lexicon._deletes,
+            matcher.lexicon._tails,
+            matcher.lexicon._heads,
+        ],
     ]
 
 
@@ -83,6 +89,16 @@ def test_an_edit_gives_the_index_a_build_from_nothing_gives(
     assert _state(edited) == _state(plain)
     for question, scope in _questions(plain)[:400]:
         assert edited.answer(question, scope).to_json() == plain.answer(question, scope).to_json()
+    # A file taken out: its words leave the lexicon.
+    municipality = kb_copy / "asker" / "municipality.yaml"
+    municipality.write_text(
+        municipality.read_text(encoding="utf-8").replace("  - children.yaml\n", ""),
+        encoding="utf-8",
+    )
+    fewer = _cached(kb_copy, folder)
+    assert len(fewer.kb.entries) < len(plain.kb.entries)
+    assert fewer.matcher.lexicon.terms < plain.matcher.lexicon.terms
+    assert _state(fewer) == _state(_plain(kb_copy))
 
 
 def test_live_notices_and_a_kb_without_segments_are_indexed_as_before(

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.answering.matching import PART_ENTRIES, IndexPart, index_part
+from bot.answering.matching import PART_ENTRIES, IndexPart, Lexicon, index_part
 from bot.kb.cache import CacheStore, code_digest, content_key
 from bot.kb.knowledge import Entry
 from bot.kb.loader import FileSegment
@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 INDEX_KIND = "ix"
 WORDS_KIND = "vo"
+# One record: the last lexicon (the matcher's vocabulary with its typo and compound indexes).
+LEXICON_KIND = "lx"
 # A run's word counts: per language, (word -> in how many texts, characters, last text's).
 _WordRun = dict[Lang, tuple[dict[str, int], int, int]]
 
@@ -161,6 +163,27 @@ class IndexCache:
                 if pending is None or lang in pending:
                     counter.add(lang, text)
         return counter
+
+    def lexicon(self, terms: Iterable[str]) -> Lexicon:
+        """The lexicon of `terms`: the last one kept when its vocabulary is the same, else
+        that one updated for the terms added and removed (or built when there is none)."""
+        store = self.store
+        if store is None:
+            return Lexicon(terms)
+        key = content_key(_index_code(), LEXICON_KIND)
+        previous: Lexicon | None = None
+        data = store.get(LEXICON_KIND, key)
+        if data is not None:
+            try:
+                previous = Lexicon.from_plain(data)
+            except ValueError:
+                logger.warning("knowledge cache lexicon does not fit; rebuilt")
+        wanted = frozenset(terms)
+        if previous is not None and previous.terms == wanted:
+            return previous
+        lexicon = Lexicon(wanted, previous)
+        store.put(LEXICON_KIND, key, lexicon.to_plain())
+        return lexicon
 
     def prune(self) -> None:
         """Drop the records no run used (files edited or removed since)."""

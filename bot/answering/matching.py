@@ -23,7 +23,7 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, KeysView, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -156,6 +156,33 @@ def _file(index: _WordIndex, key: str, term: str) -> None:
         index[key] = (*known, term)
 
 
+def _file_in_order(index: _WordIndex, key: str, term: str) -> None:
+    """`_file`, keeping a key's terms in sorted order (as a build in sorted order files them)."""
+    known = index.get(key)
+    if known is None:
+        index[key] = term
+    elif isinstance(known, str):
+        index[key] = (known, term) if known < term else (term, known)
+    else:
+        terms = list(known)
+        insort(terms, term)
+        index[key] = tuple(terms)
+
+
+def _unfile(index: _WordIndex, key: str, term: str) -> None:
+    known = index.get(key)
+    if known == term:
+        del index[key]
+    elif isinstance(known, tuple):
+        rest = tuple(t for t in known if t != term)
+        index[key] = rest[0] if len(rest) == 1 else rest
+
+
+# A lexicon whose vocabulary differs from the new one by more than this share of its terms
+# is built again rather than updated.
+LEXICON_UPDATE_SHARE = 0.25
+
+
 def _filed(index: _WordIndex, key: str) -> tuple[str, ...]:
     known = index.get(key)
     if known is None:
@@ -166,29 +193,68 @@ def _filed(index: _WordIndex, key: str) -> tuple[str, ...]:
 class Lexicon:
     """The knowledge base's vocabulary, with indexes to expand a word in constant time."""
 
-    def __init__(self, terms: Iterable[str]) -> None:
+    def __init__(self, terms: Iterable[str], previous: Lexicon | None = None) -> None:
+        """The lexicon of `terms`. With `previous` (which must not be used afterwards), its
+        indexes are updated for the terms added and removed instead of built again: the same
+        indexes, since each key's terms are kept in sorted order either way."""
         self.terms: frozenset[str] = frozenset(terms)
-        self._longer: _WordIndex = {}  # stem -> terms that extend it by a suffix
-        self._deletes: _WordIndex = {}  # one-letter deletion -> terms
-        self._tails: _WordIndex = {}  # tail of a compound -> compounds
-        self._heads: _WordIndex = {}  # head of a compound -> compounds
-        for term in self.terms:
-            if term.isdigit() or len(term) > MAX_TYPO_WORD:
-                # The typo and compound indexes grow with the square of a word's length: a
-                # word longer than any real one is matched as written only.
-                continue
-            n = len(term)
-            for cut in range(max(_MIN_STEM, n - _MAX_SUFFIX), n):
-                _file(self._longer, term[:cut], term)
-            if n >= _MIN_TYPO_LEN:
-                for variant in _deletions(term):
-                    _file(self._deletes, variant, term)
-            for cut in range(_MIN_COMPOUND_PART + 1, n - _MIN_COMPOUND_PART + 1):
-                if n - cut > _MAX_SUFFIX:
-                    _file(self._heads, term[:cut], term)
-                if cut > _MAX_SUFFIX:
-                    _file(self._tails, term[-cut:], term)
+        removed = previous.terms - self.terms if previous is not None else frozenset()
+        added = self.terms - previous.terms if previous is not None else self.terms
+        if previous is None or len(removed) + len(added) > LEXICON_UPDATE_SHARE * len(self.terms):
+            previous, removed, added = None, frozenset(), self.terms
+        self._longer: _WordIndex  # stem -> terms that extend it by a suffix
+        self._deletes: _WordIndex  # one-letter deletion -> terms
+        self._tails: _WordIndex  # tail of a compound -> compounds
+        self._heads: _WordIndex  # head of a compound -> compounds
+        if previous is None:
+            self._longer, self._deletes, self._tails, self._heads = {}, {}, {}, {}
+            for term in sorted(added):
+                self._index(term, _file)
+        else:
+            self._longer, self._deletes = previous._longer, previous._deletes
+            self._tails, self._heads = previous._tails, previous._heads
+            for term in removed:
+                self._index(term, _unfile)
+            for term in added:
+                self._index(term, _file_in_order)
         self.expand = lru_cache(maxsize=65536)(self._expand)
+
+    def _index(self, term: str, file: Callable[[_WordIndex, str, str], None]) -> None:
+        """File (or unfile) `term` under each key that finds it."""
+        if term.isdigit() or len(term) > MAX_TYPO_WORD:
+            # The typo and compound indexes grow with the square of a word's length: a word
+            # longer than any real one is matched as written only.
+            return
+        n = len(term)
+        for cut in range(max(_MIN_STEM, n - _MAX_SUFFIX), n):
+            file(self._longer, term[:cut], term)
+        if n >= _MIN_TYPO_LEN:
+            for variant in _deletions(term):
+                file(self._deletes, variant, term)
+        for cut in range(_MIN_COMPOUND_PART + 1, n - _MIN_COMPOUND_PART + 1):
+            if n - cut > _MAX_SUFFIX:
+                file(self._heads, term[:cut], term)
+            if cut > _MAX_SUFFIX:
+                file(self._tails, term[-cut:], term)
+
+    def to_plain(self) -> tuple[Any, ...]:
+        """The lexicon as plain data (for a cache record)."""
+        return (tuple(sorted(self.terms)), self._longer, self._deletes, self._tails, self._heads)
+
+    @classmethod
+    def from_plain(cls, data: Any) -> Lexicon:
+        """The lexicon `to_plain` gave; ValueError when `data` is not one."""
+        if not (
+            isinstance(data, tuple)
+            and len(data) == 5
+            and isinstance(data[0], tuple)
+            and all(isinstance(index, dict) for index in data[1:])
+        ):
+            raise ValueError("not a lexicon")
+        lexicon = cls(())
+        lexicon.terms = frozenset(data[0])
+        lexicon._longer, lexicon._deletes, lexicon._tails, lexicon._heads = data[1:]
+        return lexicon
 
     def _inflections(self, word: str) -> dict[str, float]:
         found: dict[str, float] = {}
@@ -574,6 +640,7 @@ class Matcher:
         kb: KnowledgeBase,
         ignore: frozenset[str] = frozenset(),
         parts: Iterable[IndexPart] | None = None,
+        lexicon: Callable[[Iterable[str]], Lexicon] = Lexicon,
     ) -> None:
         """`parts` are the index parts of `kb`'s entries, in order (see `index_part`); by
         default they are worked out here."""
@@ -656,7 +723,7 @@ class Matcher:
         )
         self._postings = list(zip(indices, weights, frequencies, strict=True))
         self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
-        self.lexicon = Lexicon(self._ids)
+        self.lexicon = lexicon(self._ids)
         examples.first.append(len(examples.ends))
         # Which of an entry's examples hold each term, for the entries questions come close to.
         self._examples_holding = lru_cache(maxsize=EXAMPLE_INDEX_CACHE)(self._index_examples)
