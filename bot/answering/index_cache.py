@@ -10,13 +10,14 @@ merge in `Matcher` and `VocabularyCounter` gives what one pass over all entries 
 from __future__ import annotations
 
 import logging
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.answering.matching import PART_ENTRIES, IndexPart, Lexicon, index_part
+from bot.answering.matching import PART_ENTRIES, IndexPart, Lexicon, entry_length, index_part
 from bot.kb.cache import CacheStore, code_digest, content_key
 from bot.kb.knowledge import Entry
 from bot.kb.loader import FileSegment
@@ -28,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 INDEX_KIND = "ix"
 WORDS_KIND = "vo"
+# Per run: its entries' BM25 lengths, needed before the first part is merged.
+LENGTHS_KIND = "ln"
 # One record: the last lexicon (the matcher's vocabulary with its typo and compound indexes).
 LEXICON_KIND = "lx"
 # A run's word counts: per language, (word -> in how many texts, characters, last text's).
@@ -185,11 +188,33 @@ class IndexCache:
         store.put(LEXICON_KIND, key, lexicon.to_plain())
         return lexicon
 
+    def lengths(self) -> array[float]:
+        """Each entry's BM25 length (`entry_length`), in order."""
+        store = self.store
+        lengths = array("d")
+        for key, run in self.runs:
+            ids = tuple(entry.id for entry in run)
+            data = store.get(LENGTHS_KIND, key) if store is not None and key is not None else None
+            if (
+                isinstance(data, tuple)
+                and len(data) == 2
+                and data[0] == ids
+                and isinstance(data[1], bytes)
+                and len(data[1]) == lengths.itemsize * len(run)
+            ):
+                lengths.frombytes(data[1])
+                continue
+            made = array("d", map(entry_length, run))
+            lengths.extend(made)
+            if store is not None and key is not None:
+                store.put(LENGTHS_KIND, key, (ids, made.tobytes()))
+        return lengths
+
     def prune(self) -> None:
         """Drop the records no run used (files edited or removed since)."""
         if self.store is not None:
-            self.store.prune(INDEX_KIND)
-            self.store.prune(WORDS_KIND)
+            for kind in (INDEX_KIND, WORDS_KIND, LENGTHS_KIND):
+                self.store.prune(kind)
 
     def _cached_part(self, key: str, ids: tuple[str, ...]) -> IndexPart | None:
         if self.store is None:

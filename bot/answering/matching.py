@@ -536,7 +536,7 @@ def index_part(
     pair_of: dict[tuple[float, float], int] = {}
     tfs = array("d")
     pair_lengths = array("d")
-    lengths = array("d", (_entry_length(entry) for entry in entries))
+    lengths = array("d", (entry_length(entry) for entry in entries))
     ex_terms = array("i")
     ex_ends = array("i")
     ex_weights = array("f")
@@ -626,7 +626,7 @@ def index_part(
     )
 
 
-def _entry_length(entry: Entry) -> float:
+def entry_length(entry: Entry) -> float:
     """BM25's length of an entry, counted in characters: known before any text is split into
     words, so each posting gets its final weight in one pass over the parts."""
     return sum(BM25_FIELDS[kind] * len(text) for kind, text in _entry_fields(entry))
@@ -641,9 +641,10 @@ class Matcher:
         ignore: frozenset[str] = frozenset(),
         parts: Iterable[IndexPart] | None = None,
         lexicon: Callable[[Iterable[str]], Lexicon] = Lexicon,
+        lengths: array[float] | None = None,
     ) -> None:
-        """`parts` are the index parts of `kb`'s entries, in order (see `index_part`); by
-        default they are worked out here."""
+        """`parts` are the index parts of `kb`'s entries, in order (see `index_part`), and
+        `lengths` each entry's `entry_length`; by default they are worked out here."""
         self.kb = kb
         self.ignore = ignore
         self.entries: list[Entry] = list(kb.entries.values())
@@ -660,7 +661,8 @@ class Matcher:
         frequencies: list[array[int]] = []
         # BM25's average length, known before the first posting's saturated frequency is
         # worked out: no temporary copy of a large index's postings.
-        lengths = array("d", map(_entry_length, self.entries))
+        if lengths is None:
+            lengths = array("d", map(entry_length, self.entries))
         average = (sum(lengths) / len(lengths) if lengths else 0.0) or 1.0
         # How many entries are *about* a term (it is in their questions, title or keywords).
         # Answers often mention a contact such as Innbyggerservice in passing; that must not

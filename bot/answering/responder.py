@@ -149,7 +149,7 @@ class Responder:
         self._aliases = self._alias_table(kb)
         ignore = frozenset(self._aliases) | _GENERIC_WORDS
         index = IndexCache(cache, list(kb.entries.values()), ignore, segments)
-        self.matcher = Matcher(kb, ignore, index.parts(), index.lexicon)
+        self.matcher = Matcher(kb, ignore, index.parts(), index.lexicon, index.lengths())
         self.detector = LanguageDetector(index.vocabulary().vocabulary())
         index.prune()
         # The detectors' weights load once per process, here rather than at the first

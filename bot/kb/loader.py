@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, TypeVar
 
@@ -842,16 +844,26 @@ def _check_duplicate_questions(
     cache: CacheStore | None,
     out: _Collector,
 ) -> None:
+    keys_of = list(_question_keys(drafts, cache))
+    # Only a question written more than once anywhere can be reported: the others are
+    # counted at C speed and skipped.
+    counts = Counter(chain.from_iterable(chain.from_iterable(k.values() for k in keys_of)))
+    repeated = {key for key, count in counts.items() if count > 1}
+    del counts
     # The entry with each question, or a list when several have it: a list for each of a
     # large knowledge base's questions would cost tens of megabytes and most of the time.
     seen: dict[str, Entry | list[Entry]] = {}
-    for draft, question_keys in zip(drafts, _question_keys(drafts, cache), strict=True):
+    for draft, question_keys in zip(drafts, keys_of, strict=True):
+        if repeated.isdisjoint(chain.from_iterable(question_keys.values())):
+            continue
         entry = draft.entry
         own: set[str] = set()
         for lang, questions in entry.questions.items():
             lines = entry.question_lines.get(lang, ())
             keys = question_keys[lang]
             for question, line, key in zip(questions, lines, keys, strict=True):
+                if key not in repeated:
+                    continue
                 if key in own:
                     out.warning(
                         draft.path, line, f"the example question '{question}' is written twice"
