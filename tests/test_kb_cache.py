@@ -187,3 +187,15 @@ def test_the_secret_is_the_bots_own(tmp_path: Path) -> None:
     secret = store.folder / "secret"
     assert secret.stat().st_mode & 0o077 == 0
     assert store.get("kb", "k") == []
+
+
+def test_a_secret_others_can_write_is_not_trusted(
+    tiny_kb: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = CacheStore(tmp_path / CACHE_FOLDER)
+    load_knowledge(tiny_kb, TODAY, store)
+    (store.folder / "secret").chmod(0o622)
+    again = CacheStore(store.folder)
+    assert again.get("kb", "anything") is None
+    assert "can be written by others" in caplog.text
+    assert _seen(load_knowledge(tiny_kb, TODAY, again)) == _seen(load_knowledge(tiny_kb, TODAY))

@@ -53,6 +53,15 @@ def content_key(*parts: str | bytes) -> str:
     return digest.hexdigest()
 
 
+def _owned(path: Path) -> bool:
+    """True when only this user can change `path` (owned by it, not group or world writable)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return stat.st_uid == os.getuid() and not stat.st_mode & 0o022
+
+
 class CacheStore:
     """Sealed records in one folder that only the bot writes (DATA_DIR/knowledge-cache)."""
 
@@ -79,8 +88,11 @@ class CacheStore:
         except OSError as error:
             logger.warning("the knowledge cache %s is not usable: %s", self.folder, error)
             return None
-        if len(secret) != 32:
-            logger.warning("the knowledge cache's secret is damaged; the cache is not used")
+        if len(secret) != 32 or not _owned(path) or not _owned(self.folder):
+            logger.warning(
+                "the knowledge cache's secret is damaged, or it or its folder can be written "
+                "by others; the cache is not used"
+            )
             return None
         self._secret = secret
         return secret
