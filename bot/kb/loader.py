@@ -365,6 +365,8 @@ class _EntryRecord(NamedTuple):
     answer_line: int | None
     questions_line: int | None
     answer_lines: dict[Lang, int | None]
+    # Each answer with its title in UTF-16 units, as Telegram counts them.
+    answer_units: dict[Lang, int]
     review_by_line: int | None
     reviewed_line: int | None
     question_lines: dict[Lang, tuple[int | None, ...]]
@@ -427,6 +429,10 @@ def _record(m: EntryModel, line: Callable[..., int | None]) -> _EntryRecord:
         answer_line=line("answer"),
         questions_line=line("questions"),
         answer_lines={lang: line("answer", lang) for lang in m.answer},
+        answer_units={
+            lang: utf16_length(m.title.get(lang, "")) + utf16_length(text)
+            for lang, text in m.answer.items()
+        },
         review_by_line=line("review_by"),
         reviewed_line=line("reviewed"),
         question_lines={
@@ -456,6 +462,7 @@ def _file_ops(path: Path, data: bytes | None, root: Path) -> list[_Op]:
     if not isinstance(items, list):
         out.error(path, doc.line_of(("entries",)), "'entries' must be a list of entries")
         return out.ops
+    shared: dict[str, str] = {}
     for index, item in enumerate(items):
         base: Path_ = ("entries", index)
         if not isinstance(item, dict):
@@ -472,7 +479,13 @@ def _file_ops(path: Path, data: bytes | None, root: Path) -> list[_Op]:
         def line(*sub: str | int, base: Path_ = base) -> int | None:
             return doc.line_of((*base, *sub))
 
-        out.ops.append(("e", tuple(_record(model, line))))
+        record = _record(model, line)
+        # A text written in several entries (answers often are) is one object in the
+        # record, which marshal then writes once.
+        for texts in (record.title, record.answer):
+            for lang, text in texts.items():
+                texts[lang] = shared.setdefault(text, text)
+        out.ops.append(("e", tuple(record)))
     return out.ops
 
 
@@ -704,7 +717,7 @@ def _check_entry(
             )
             continue
         # Telegram counts UTF-16 units: an emoji is two, so a short answer can still be long.
-        units = utf16_length(m.title.get(lang, "")) + utf16_length(text)
+        units = m.answer_units[lang]
         if units + REPLY_FRAME_UNITS > TELEGRAM_MESSAGE_UNITS:
             out.warning(
                 path,
