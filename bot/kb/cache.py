@@ -19,6 +19,7 @@ import os
 import secrets
 import sys
 import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -68,8 +69,14 @@ class CacheStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._secret: bytes | None = None
-        # The keys read or written by this process, per kind, for `prune`.
+        # The keys read or written by this process, per kind, for `prune`. A reload and the
+        # live notices' rebuild may use the store from two threads at once.
         self.used: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def _use(self, kind: str, key: str) -> None:
+        with self._lock:
+            self.used.setdefault(kind, set()).add(key)
 
     def _key(self) -> bytes | None:
         if self._secret is not None:
@@ -108,7 +115,7 @@ class CacheStore:
 
     def get(self, kind: str, key: str) -> Any:
         """The data filed under `key`, or None when there is none that can be trusted."""
-        self.used.setdefault(kind, set()).add(key)
+        self._use(kind, key)
         secret = self._key()
         if secret is None:
             return None
@@ -146,7 +153,7 @@ class CacheStore:
 
     def put(self, kind: str, key: str, data: Any) -> None:
         """File `data` under `key` atomically; a failure is logged and changes nothing else."""
-        self.used.setdefault(kind, set()).add(key)
+        self._use(kind, key)
         secret = self._key()
         if secret is None:
             return
@@ -166,11 +173,12 @@ class CacheStore:
 
     def prune(self, kind: str) -> None:
         """Delete the records of `kind` this process has not used (files edited or removed)."""
-        keep = {self._path(kind, key).name for key in self.used.get(kind, ())}
+        with self._lock:
+            used = self.used.pop(kind, set())
+        keep = {self._path(kind, key).name for key in used}
         try:
             for path in self.folder.glob(f"{kind}-*{_SUFFIX}"):
                 if path.name not in keep:
                     path.unlink(missing_ok=True)
         except OSError as error:
             logger.warning("could not prune the knowledge cache %s: %s", self.folder, error)
-        self.used.pop(kind, None)
