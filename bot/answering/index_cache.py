@@ -23,7 +23,7 @@ from bot.kb.knowledge import Entry
 from bot.kb.loader import FileSegment
 from bot.language import VocabularyCounter
 from bot.text import fold, words
-from bot.types import Lang
+from bot.types import LANGS, Lang
 
 logger = logging.getLogger(__name__)
 
@@ -66,19 +66,23 @@ def _index_code() -> str:
     )
 
 
-def _word_run(entries: Sequence[Entry], folded: dict[str, list[str]]) -> _WordRun:
-    """The word counts of a run of entries; `folded` has the words of most of its texts."""
-    counts: dict[Lang, Counter[str]] = {}
+def _run_sizes(entries: Sequence[Entry]) -> dict[Lang, tuple[int, int]]:
+    """Per language, the characters of a run's texts and of its last one."""
     length: Counter[Lang] = Counter()
     last: dict[Lang, int] = {}
     for lang, text in knowledge_texts(entries):
-        found = folded.get(text)
-        counts.setdefault(lang, Counter()).update(
-            set(words(fold(text)) if found is None else found)
-        )
         length[lang] += len(text)
         last[lang] = len(text)
-    return {lang: (dict(found), length[lang], last[lang]) for lang, found in counts.items()}
+    return {lang: (length[lang], last[lang]) for lang in last}
+
+
+def _word_run(entries: Sequence[Entry]) -> _WordRun:
+    """The word counts of a run of entries, per language."""
+    counts: dict[Lang, Counter[str]] = {}
+    for lang, text in knowledge_texts(entries):
+        counts.setdefault(lang, Counter()).update(set(words(fold(text))))
+    sizes = _run_sizes(entries)
+    return {lang: (dict(found), *sizes[lang]) for lang, found in counts.items()}
 
 
 def _usable_words(data: Any, ids: tuple[str, ...]) -> _WordRun | None:
@@ -129,18 +133,9 @@ class IndexCache:
             if part is not None:
                 yield part
                 continue
-            if store is None or key is None:
-                yield index_part(run, self.ignore)
-                continue
-            folded: dict[str, list[str]] = {}
-
-            def split(text: str, folded: dict[str, list[str]] = folded) -> list[str]:
-                found = folded[text] = words(fold(text))
-                return found
-
-            part = index_part(run, self.ignore, split)
-            store.put(INDEX_KIND, key, part.to_plain())
-            store.put(WORDS_KIND, key, (ids, _word_run(run, folded)))
+            part = index_part(run, self.ignore)
+            if store is not None and key is not None:
+                store.put(INDEX_KIND, key, part.to_plain())
             yield part
 
     def vocabulary(self) -> VocabularyCounter:
@@ -149,10 +144,17 @@ class IndexCache:
         its texts one by one."""
         counter = VocabularyCounter()
         for key, run in self.runs:
+            if all(counter.read[lang] >= counter.limit for lang in LANGS):
+                break  # every language's limit is reached: nothing more is read
             counted: _WordRun | None = None
             if self.store is not None and key is not None:
                 ids = tuple(entry.id for entry in run)
                 counted = _usable_words(self.store.get(WORDS_KIND, key), ids)
+                if counted is None and self._counted_whole(counter, run):
+                    # Counted and kept only for the files read whole: those past the limit
+                    # are not read at all (as without the cache), unless an edit moves it.
+                    counted = _word_run(run)
+                    self.store.put(WORDS_KIND, key, (ids, counted))
             pending: set[Lang] | None = None  # the languages to count text by text; None: all
             if counted is not None:
                 pending = {
@@ -209,6 +211,20 @@ class IndexCache:
             if store is not None and key is not None:
                 store.put(LENGTHS_KIND, key, (ids, made.tobytes()))
         return lengths
+
+    @staticmethod
+    def _counted_whole(counter: VocabularyCounter, run: Sequence[Entry]) -> bool:
+        """True when the vocabulary reads all of the run's texts in some language and the
+        limit falls inside it in none."""
+        whole = False
+        for lang, (length, last) in _run_sizes(run).items():
+            before = counter.read[lang]
+            if before >= counter.limit:
+                continue
+            if before + length - last >= counter.limit:
+                return False
+            whole = True
+        return whole
 
     def prune(self) -> None:
         """Drop the records no run used (files edited or removed since)."""

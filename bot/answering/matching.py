@@ -519,14 +519,8 @@ def _words_counted(words_: Iterable[str], ignore: frozenset[str]) -> dict[str, i
     return found
 
 
-def index_part(
-    entries: Sequence[Entry],
-    ignore: frozenset[str],
-    split: Callable[[str], list[str]] | None = None,
-) -> IndexPart:
-    """The index part of `entries`. `split` turns a text into its folded words (a caller
-    that needs them too passes a function that keeps them)."""
-    split = split or (lambda text: words(fold(text)))
+def index_part(entries: Sequence[Entry], ignore: frozenset[str]) -> IndexPart:
+    """The index part of `entries`."""
     local: dict[str, int] = {}
     terms: list[str] = []
     post_entries: list[array[int]] = []
@@ -557,7 +551,7 @@ def index_part(
             if found is None:
                 ids: list[int] = []
                 repeats: list[int] = []
-                for word, times in _words_counted(split(text), ignore).items():
+                for word, times in _words_counted(words(fold(text)), ignore).items():
                     term_id = local.get(word)
                     if term_id is None:
                         term_id = local[word] = len(terms)
