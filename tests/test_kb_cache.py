@@ -199,3 +199,15 @@ def test_a_secret_others_can_write_is_not_trusted(
     assert again.get("kb", "anything") is None
     assert "can be written by others" in caplog.text
     assert _seen(load_knowledge(tiny_kb, TODAY, again)) == _seen(load_knowledge(tiny_kb, TODAY))
+
+
+def test_a_write_cut_short_leaves_no_file_for_long(tiny_kb: Path, tmp_path: Path) -> None:
+    store = CacheStore(tmp_path / CACHE_FOLDER)
+    load_knowledge(tiny_kb, TODAY, store)
+    old = store.folder / ".rec-old.tmp"
+    recent = store.folder / ".rec-recent.tmp"
+    for path in (old, recent):
+        path.write_bytes(b"half a record")
+    os.utime(old, (1_000_000_000, 1_000_000_000))
+    load_knowledge(tiny_kb, TODAY, CacheStore(store.folder))
+    assert not old.exists() and recent.exists()

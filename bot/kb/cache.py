@@ -20,6 +20,7 @@ import secrets
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ _MAGIC = b"KBC1"
 _MAC_BYTES = 32
 _SECRET_FILE = "secret"
 _SUFFIX = ".rec"
+_STALE_TEMPORARY_S = 3600
 # What a marshalled record depends on besides the code that wrote it.
 _PLATFORM = f"{sys.version} {sys.byteorder} marshal {marshal.version}"
 
@@ -179,6 +181,12 @@ class CacheStore:
         try:
             for path in self.folder.glob(f"{kind}-*{_SUFFIX}"):
                 if path.name not in keep:
+                    path.unlink(missing_ok=True)
+            # A write cut short (the bot killed mid-write) leaves its temporary file; one this
+            # old is no other thread's write in progress.
+            stale = time.time() - _STALE_TEMPORARY_S
+            for path in self.folder.glob(".rec-*.tmp"):
+                if path.stat().st_mtime < stale:
                     path.unlink(missing_ok=True)
         except OSError as error:
             logger.warning("could not prune the knowledge cache %s: %s", self.folder, error)
