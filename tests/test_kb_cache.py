@@ -4,6 +4,7 @@ them gives, and never trusts a record it did not write."""
 from __future__ import annotations
 
 import logging
+import os
 from datetime import date
 from pathlib import Path
 
