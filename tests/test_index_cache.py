@@ -22,7 +22,9 @@ def _state(responder: Responder) -> list[Any]:
     """Everything the matcher and the language detector answer from."""
     matcher = responder.matcher
     examples = matcher._examples
-    totals = [t for i in range(len(matcher.entries)) for t in matcher._index_examples(i)[1]]
+    for i in range(len(matcher.entries)):
+        matcher._index_examples(i)
+    totals = matcher._totals.tobytes()
     return [
         list(matcher._ids.items()),
         [(a.tobytes(), b.tobytes(), c.tobytes()) for a, b, c in matcher._postings],

@@ -723,6 +723,9 @@ class Matcher:
         examples.first.append(len(examples.ends))
         # Which of an entry's examples hold each term, for the entries questions come close to.
         self._examples_holding = lru_cache(maxsize=EXAMPLE_INDEX_CACHE)(self._index_examples)
+        # Each example's total idf, worked out with its entry's first example index.
+        self._totals = array("d", bytes(8 * len(examples.ends)))
+        self._totalled = bytearray(len(self.entries))
         self._positions = {entry.id: index for index, entry in enumerate(self.entries)}
         # Per municipality, a byte per entry: 1 where a resident there can get the entry.
         self._scopes: dict[str | None, bytearray] = {None: bytearray(b"\x01" * len(self.entries))}
@@ -907,31 +910,34 @@ class Matcher:
     def topical_terms(self, entry: Entry) -> KeysView[int]:
         """The term ids of an entry's example questions, title and keywords: what it is about
         (for the answer confidence)."""
-        return self._examples_holding(self._positions[entry.id])[0].keys()
+        return self._examples_holding(self._positions[entry.id]).keys()
 
-    def _index_examples(
-        self, entry_index: int
-    ) -> tuple[dict[int, tuple[int, ...]], tuple[float, ...]]:
-        """For each term of an entry's examples, the numbers of the examples that hold it; and
-        each example's total idf (worked out here, for the entries questions come close to,
-        rather than for all of a large knowledge base's examples at each load)."""
+    def _index_examples(self, entry_index: int) -> dict[int, tuple[int, ...]]:
+        """For each term of an entry's examples, the numbers of the examples that hold it.
+
+        The first time, also each example's total idf: worked out for the entries questions
+        come close to, rather than for all of a large knowledge base's examples at each load,
+        and kept (unlike this index, which is rebuilt when it falls out of its cache)."""
         examples = self._examples
         first, after = examples.first[entry_index], examples.first[entry_index + 1]
         holding: dict[int, list[int]] = {}
         start = examples.ends[first - 1] if first else 0
         terms = examples.terms
+        totals = None if self._totalled[entry_index] else self._totals
         idf = self._idf
-        totals = []
         for number, end in enumerate(examples.ends[first:after]):
-            totals.append(sum(map(idf.__getitem__, terms[start:end])))
-            for term_id in terms[start:end]:
+            example = terms[start:end]
+            if totals is not None:
+                totals[first + number] = sum(map(idf.__getitem__, example))
+            for term_id in example:
                 found = holding.get(term_id)
                 if found is None:
                     holding[term_id] = [number]
                 else:
                     found.append(number)
             start = end
-        return {term_id: tuple(numbers) for term_id, numbers in holding.items()}, tuple(totals)
+        self._totalled[entry_index] = 1
+        return {term_id: tuple(numbers) for term_id, numbers in holding.items()}
 
     def _example_fit(
         self,
@@ -948,7 +954,8 @@ class Matcher:
         """
         examples = self._examples
         first = examples.first[entry_index]  # the entry's examples are numbered from here
-        holding, totals = self._examples_holding(entry_index)
+        holding = self._examples_holding(entry_index)
+        totals = self._totals
         # Per example: its matched weight, and each query position's best similarity in it.
         matched_examples: dict[int, float] = {}
         tops_of: dict[int, dict[int, float]] = {}
@@ -972,7 +979,7 @@ class Matcher:
             if not matched_query:
                 continue
             precision = matched_query / total
-            recall = matched_examples[number] / totals[number]
+            recall = matched_examples[number] / totals[first + number]
             if precision + recall:
                 fit = 2 * precision * recall / (precision + recall)
                 best = max(best, fit * examples.field_weights[first + number])
