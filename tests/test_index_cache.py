@@ -129,3 +129,47 @@ def test_a_damaged_index_record_is_ignored(
     caplog.set_level(logging.WARNING, logger="bot.kb.cache")
     assert _state(_cached(kb_copy, folder)) == _state(_plain(kb_copy))
     assert any("damaged or forged" in r.getMessage() for r in caplog.records)
+
+
+def test_an_entry_in_another_entrys_place_is_indexed_as_itself(
+    kb_copy: Path, tmp_path: Path
+) -> None:
+    """A run whose entries are not the very ones its file record gave (here one replaced
+    by another of the same id) is indexed from its entries, not taken from the cache."""
+    from dataclasses import replace
+
+    folder = tmp_path / CACHE_FOLDER
+    _cached(kb_copy, folder)  # every file's index part is written
+    store = CacheStore(folder)
+    result = load_knowledge(kb_copy, TODAY, store)
+    entry = result.kb.entries["asker-invoice-deferral"]
+    other = replace(
+        entry,
+        title={"nb": "Kok vannet", "en": "Boil the water"},
+        answer={"nb": "Kok alt drikkevann i ett minutt.", "en": "Boil all drinking water."},
+        questions={},
+        keywords={},
+    )
+    kb = replace(result.kb, entries={**result.kb.entries, entry.id: other})
+    assert _state(Responder(kb, segments=result.segments, cache=store)) == _state(Responder(kb))
+
+
+def test_index_records_that_do_not_fit_are_a_cache_miss(kb_copy: Path, tmp_path: Path) -> None:
+    """An index part and a lengths record that disagree (one made from other entries) never
+    raise: the index is built from the entries."""
+    from array import array
+
+    from bot.answering.index_cache import LENGTHS_KIND, IndexCache
+    from bot.answering.responder import _GENERIC_WORDS
+
+    folder = tmp_path / CACHE_FOLDER
+    plain = _state(_plain(kb_copy))
+    _cached(kb_copy, folder)
+    store = CacheStore(folder)
+    result = load_knowledge(kb_copy, TODAY, store)
+    ignore = frozenset(Responder._alias_table(result.kb)) | _GENERIC_WORDS
+    index = IndexCache(store, list(result.kb.entries.values()), ignore, result.segments)
+    key, run = next((k, r) for k, r in index.runs if k is not None)
+    ids = tuple(entry.id for entry in run)
+    store.put(LENGTHS_KIND, key, (ids, array("d", [1.0] * len(run)).tobytes()))
+    assert _state(_cached(kb_copy, folder)) == plain

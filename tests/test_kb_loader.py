@@ -547,3 +547,17 @@ def test_a_bad_staff_chat_is_reported_at_its_line(tiny_kb: Path, value: str, mes
     problem = only_error(load(tiny_kb))
     assert str(problem.location) == "asker/municipality.yaml:10"
     assert problem.message.startswith(message), problem.message
+
+
+def test_an_entry_id_a_live_notice_would_take_is_an_error_with_its_line(
+    tiny_kb: Path, write: WriteFile
+) -> None:
+    # Live notices are answered as entries `notice-<n>`: an entry of that id would be
+    # replaced by a notice (or replace it).
+    write("asker/payments.yaml", ENTRY.format(id="notice-1"))
+    problem = only_error(load(tiny_kb))
+    assert problem.location.line == 2
+    assert problem.message == (
+        "'notice-1' in 'id' starts with 'notice-', which is kept for live notices: "
+        "choose another id"
+    )

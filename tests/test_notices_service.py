@@ -243,3 +243,23 @@ async def test_a_late_record_from_a_sender_thought_dead_changes_no_reconciled_ro
         assert await notices.claim(10) == []
         rows = await db.fetchall("SELECT state, attempts, message_id FROM notice_deliveries")
     assert sorted((str(s), int(a), m) for s, a, m in rows) == [("unknown", 0, None)] * 2
+
+
+def test_a_notice_whose_id_an_entry_has_takes_no_entrys_place() -> None:
+    # The schema keeps `notice-` ids for notices; a knowledge base from elsewhere (an older
+    # snapshot) may still hold one. Neither replaces the other.
+    from dataclasses import replace
+
+    from bot.answering.service import with_extra
+    from bot.kb.loader import load_knowledge
+
+    kb = load_knowledge(DEFAULT_KNOWLEDGE_DIR).kb
+    first = next(iter(kb.entries.values()))
+    entries = {("notice-1" if e is first else e.id): e for e in kb.entries.values()}
+    kb = replace(kb, entries=entries)
+    notice = replace(first, id="notice-1", title={"nb": "Kok vannet", "en": "Boil the water"})
+    merged = with_extra(kb, [notice])
+    assert merged.entries["notice-1"] is first
+    assert list(merged.entries)[: len(entries)] == list(entries)
+    (added,) = [e for e in merged.entries.values() if e is notice or e.title == notice.title]
+    assert added.id not in entries and added.title == notice.title

@@ -2,8 +2,10 @@
 counts, so a reload analyses only the entries of the files that changed.
 
 The loader tells which runs of entries come from which file record (`FileSegment`); a part is
-filed under that record's key, the words the matcher ignores and this code's digest, and holds
-the ids of the entries it was made from, so it is used only for exactly those entries. The
+filed under that record's key, the words the matcher ignores and this code's digest, and is
+used only when the run holds the very entry objects the loader made from that record (not
+others of the same ids, such as a live notice in an entry's place). A part or lengths record
+that still does not fit is a cache miss: the Responder then builds the index from nothing. The
 merge in `Matcher` and `VocabularyCounter` gives what one pass over all entries gives.
 """
 
@@ -14,6 +16,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from operator import is_
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +119,14 @@ class IndexCache:
         if store is not None and sum(s.count for s in segments) <= len(entries):
             for segment in segments:
                 run = entries[offset : offset + segment.count]
-                key = content_key(_index_code(), segment.key, ignored) if segment.key else None
+                # Keyed only when the run holds the very entries the file's record gave: an
+                # entry put in another's place (the same id) is indexed from what it is.
+                same = len(segment.entries) == len(run) and all(map(is_, run, segment.entries))
+                key = (
+                    content_key(_index_code(), segment.key, ignored)
+                    if segment.key and same
+                    else None
+                )
                 self.runs.append((key, run))
                 offset += segment.count
         # Entries from no file (live notices), or all of them without a cache: in runs of a

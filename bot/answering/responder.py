@@ -8,6 +8,7 @@ No Telegram imports: the CLI, the bot and the tests share this code.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -30,6 +31,8 @@ from bot.language import LanguageDetector, conversation_language
 from bot.messages import escape, format_date, say
 from bot.text import MAX_MATCH_CHARS, fold, has_letters, words
 from bot.types import LANGS, Country, Lang, Situation, to_lang
+
+logger = logging.getLogger(__name__)
 
 Kind = Literal["answer", "emergency", "help_request", "clarify", "fallback", "smalltalk"]
 # "full": the reply is the emergency reply; "line": a normal reply that opens with the emergency
@@ -148,8 +151,16 @@ class Responder:
         self._help_verdict = help_verdict
         self._aliases = self._alias_table(kb)
         ignore = frozenset(self._aliases) | _GENERIC_WORDS
-        index = IndexCache(cache, list(kb.entries.values()), ignore, segments)
-        self.matcher = Matcher(kb, ignore, index.parts(), index.lexicon, index.lengths())
+        entries = list(kb.entries.values())
+        index = IndexCache(cache, entries, ignore, segments)
+        try:
+            self.matcher = Matcher(kb, ignore, index.parts(), index.lexicon, index.lengths())
+        except ValueError:
+            # A cached part or length that does not fit these entries: a cache miss, never
+            # a reload that fails (or a bot that cannot start).
+            logger.warning("knowledge cache index does not fit the entries; built from nothing")
+            index = IndexCache(None, entries, ignore)
+            self.matcher = Matcher(kb, ignore, index.parts(), index.lexicon, index.lengths())
         self.detector = LanguageDetector(index.vocabulary().vocabulary())
         index.prune()
         # The detectors' weights load once per process, here rather than at the first

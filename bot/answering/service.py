@@ -75,10 +75,21 @@ def fingerprint(root: Path) -> Fingerprint:
 
 
 def with_extra(kb: KnowledgeBase, extra: Sequence[Entry]) -> KnowledgeBase:
-    """`kb` with entries that do not come from its files (live notices) added."""
+    """`kb` with entries that do not come from its files (live notices) added after them.
+
+    An added entry never takes a file entry's place: one whose id is taken (the schema keeps
+    `notice-` ids for notices, but an older snapshot may hold one) is added under an id no
+    file entry can have, and the log says so."""
     if not extra:
         return kb
-    return replace(kb, entries={**kb.entries, **{entry.id: entry for entry in extra}})
+    entries = dict(kb.entries)
+    for entry in extra:
+        if entry.id in kb.entries:
+            new_id = f"{entry.id}~{len(entries)}"  # '~' is in no slug
+            logger.warning("the id %s is taken by a knowledge entry; added as %s", entry.id, new_id)
+            entry = replace(entry, id=new_id)
+        entries[entry.id] = entry
+    return replace(kb, entries=entries)
 
 
 def _load(root: Path, cache: CacheStore | None = None) -> tuple[str, LoadResult]:

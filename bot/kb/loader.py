@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.kb.cache import CacheStore, code_digest, content_key
 from bot.kb.knowledge import (
+    NOTICE_ID_PREFIX,
     SHARED,
     EmergencyNumber,
     Entry,
@@ -33,6 +34,7 @@ from bot.kb.knowledge import (
 )
 from bot.kb.review import HASH_FIELD, language_list, stale_languages
 from bot.kb.schema import (
+    RESERVED_ID,
     UNION_TAGS,
     EmergencyFile,
     EntryModel,
@@ -84,10 +86,12 @@ class Problem:
 class FileSegment:
     """`count` entries in a row of the knowledge base that come from one topic file whose
     cache record is filed under `key` (None when it has none): what lets the answer engine
-    reuse its index of an unchanged file."""
+    reuse its index of an unchanged file. `entries` are the very entries the loader made from
+    that record: the index is reused only for these objects, not for others of the same ids."""
 
     key: str | None
     count: int
+    entries: tuple[Entry, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass
@@ -192,6 +196,11 @@ def _plain_message(error: Mapping[str, Any], model: type[BaseModel]) -> str:
         return (
             f"'{value}' in '{where}' is not a review hash; don't write these by hand: "
             "run python -m bot kb reviewed ENTRY-ID"
+        )
+    if kind == RESERVED_ID:
+        return (
+            f"'{value}' in '{where}' starts with '{NOTICE_ID_PREFIX}', which is kept for live "
+            "notices: choose another id"
         )
     if kind == "string_pattern_mismatch":
         return (
@@ -925,14 +934,13 @@ def _to_entry(m: _EntryRecord, scope: str, location: Location, texts: dict[str, 
 
 def _segments(kept: list[_Draft]) -> tuple[FileSegment, ...]:
     """The kept entries in runs by the file they come from."""
-    runs: list[tuple[Path, str | None, int]] = []
+    runs: list[tuple[Path, str | None, list[Entry]]] = []
     for draft in kept:
         if runs and runs[-1][0] == draft.path and runs[-1][1] == draft.key:
-            path, key, count = runs[-1]
-            runs[-1] = (path, key, count + 1)
+            runs[-1][2].append(draft.entry)
         else:
-            runs.append((draft.path, draft.key, 1))
-    return tuple(FileSegment(key, count) for _, key, count in runs)
+            runs.append((draft.path, draft.key, [draft.entry]))
+    return tuple(FileSegment(key, len(run), tuple(run)) for _, key, run in runs)
 
 
 def load_knowledge(
