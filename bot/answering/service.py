@@ -187,6 +187,10 @@ class KnowledgeService:
         self.loaded_at = time.time()
         self.load_seconds = time.perf_counter() - started
         self.last_reload: tuple[float, ReloadOutcome] | None = None
+        # One rebuild at a time (the watcher, /reload and the live notices' rebuild): each
+        # builds from what the one before applied, so none undoes another, and they never
+        # share the cache from two threads at once.
+        self._rebuilding = asyncio.Lock()
 
     def require_usable(self) -> None:
         """Raise NoGoodKnowledgeError (exit 2): the files have errors and no snapshot stands in."""
@@ -217,6 +221,10 @@ class KnowledgeService:
 
     async def reload(self) -> ReloadOutcome:
         """Load the folder again; apply it only if it has no errors."""
+        async with self._rebuilding:
+            return await self._reload()
+
+    async def _reload(self) -> ReloadOutcome:
         started = time.perf_counter()
         self._fingerprint = fingerprint(self.root) if self.root.is_dir() else ()
         digest, result = await asyncio.to_thread(_load, self.root, self.cache)
@@ -250,16 +258,17 @@ class KnowledgeService:
 
     async def show_extra(self, entries: Sequence[Entry]) -> None:
         """Answer from the files' entries plus `entries` (the live notices) from now on."""
-        self.extra = tuple(entries)
-        responder = await asyncio.to_thread(
-            Responder,
-            with_extra(self.base, self.extra),
-            segments=self.segments,
-            cache=self.cache,
-        )
-        gc.unfreeze()
-        self.responder = responder
-        settle_memory()
+        async with self._rebuilding:
+            self.extra = tuple(entries)
+            responder = await asyncio.to_thread(
+                Responder,
+                with_extra(self.base, self.extra),
+                segments=self.segments,
+                cache=self.cache,
+            )
+            gc.unfreeze()
+            self.responder = responder
+            settle_memory()
 
     def changed(self) -> bool:
         """True when a file in the folder was added, removed or saved since the last load."""
