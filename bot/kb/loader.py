@@ -242,13 +242,15 @@ def _validate(
 _ID_LINE = re.compile(r"^[\s-]*id:\s*[\"']?([A-Za-z0-9_-]+)", re.MULTILINE)
 
 
-def _ids_written_in(path: Path) -> set[str]:
-    """The entry ids a file that cannot be parsed seems to define, read line by line."""
-    try:
-        text = path.read_bytes().decode("utf-8", "replace")
-    except OSError:
-        return set()
-    return set(_ID_LINE.findall(text))
+def _ids_written_in(path: Path, data: bytes | None = None) -> set[str]:
+    """The entry ids a file that cannot be parsed seems to define, read line by line; from
+    `data` when the caller has its bytes (a file saved meanwhile must not mix in)."""
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return set()
+    return set(_ID_LINE.findall(data.decode("utf-8", "replace")))
 
 
 def _read(path: Path, out: _Collector, data: bytes | None = None) -> YamlDocument | None:
@@ -260,7 +262,7 @@ def _read(path: Path, out: _Collector, data: bytes | None = None) -> YamlDocumen
         doc = read_yaml(path) if data is None else parse_yaml_bytes(data)
     except YamlSyntaxError as exc:
         out.error(path, exc.line, exc.message)
-        out.unloaded(_ids_written_in(path), path)
+        out.unloaded(_ids_written_in(path, data), path)
         return None
     except OSError as exc:
         out.error(path, None, f"cannot read the file: {exc.strerror}")
