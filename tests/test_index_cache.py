@@ -173,3 +173,15 @@ def test_index_records_that_do_not_fit_are_a_cache_miss(kb_copy: Path, tmp_path:
     ids = tuple(entry.id for entry in run)
     store.put(LENGTHS_KIND, key, (ids, array("d", [1.0] * len(run)).tobytes()))
     assert _state(_cached(kb_copy, folder)) == plain
+
+
+def test_an_index_without_the_files_records_prunes_nothing(kb_copy: Path, tmp_path: Path) -> None:
+    # A start with a broken file answers from the snapshot, with no file records: the index
+    # records stay for the reload once staff fix the file.
+    folder = tmp_path / CACHE_FOLDER
+    _cached(kb_copy, folder)
+    kept = sorted(p.name for p in folder.glob("[iv][xo]-*.rec"))
+    assert kept
+    store = CacheStore(folder)
+    Responder(load_knowledge(kb_copy, TODAY, store).kb, segments=(), cache=store)
+    assert sorted(p.name for p in folder.glob("[iv][xo]-*.rec")) == kept

@@ -237,8 +237,10 @@ class IndexCache:
         return whole
 
     def prune(self) -> None:
-        """Drop the records no run used (files edited or removed since)."""
-        if self.store is not None:
+        """Drop the records no run used (files edited or removed since). Not when no run had
+        a key (the snapshot answering for broken files): the files' records are kept for the
+        reload once the files are fixed."""
+        if self.store is not None and any(key is not None for key, _ in self.runs):
             for kind in (INDEX_KIND, WORDS_KIND, LENGTHS_KIND):
                 self.store.prune(kind)
 
