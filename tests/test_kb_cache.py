@@ -212,3 +212,34 @@ def test_a_write_cut_short_leaves_no_file_for_long(tiny_kb: Path, tmp_path: Path
     os.utime(old, (1_000_000_000, 1_000_000_000))
     load_knowledge(tiny_kb, TODAY, CacheStore(store.folder))
     assert not old.exists() and recent.exists()
+
+
+def test_the_libraries_that_shape_a_record_are_in_its_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A record holds pydantic's verdicts and PyYAML's parse (C or pure loader): an upgrade of
+    # either with the same Python must not reuse it.
+    import pydantic
+    import yaml
+
+    from bot.kb.cache import code_digest
+
+    before = code_digest([])
+    monkeypatch.setattr(yaml, "__version__", "0.0-other")
+    assert code_digest([]) != before
+    monkeypatch.undo()
+    monkeypatch.setattr(yaml, "__with_libyaml__", not yaml.__with_libyaml__)
+    assert code_digest([]) != before
+    monkeypatch.undo()
+    monkeypatch.setattr(pydantic, "VERSION", "0.0-other")
+    assert code_digest([]) != before
+
+
+def test_a_secret_left_empty_by_a_crash_is_replaced(tmp_path: Path) -> None:
+    # Created and then written: a crash in between left it empty, and the cache off for good.
+    folder = tmp_path / CACHE_FOLDER
+    folder.mkdir(mode=0o700)
+    (folder / "secret").touch(mode=0o600)
+    store = CacheStore(folder)
+    store.put("kb", "k", [1])
+    assert len((folder / "secret").read_bytes()) == 32
+    assert CacheStore(folder).get("kb", "k") == [1]
+    assert not [p for p in folder.iterdir() if p.name not in ("secret", "kb-k.rec")]

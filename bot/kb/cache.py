@@ -11,6 +11,7 @@ caller rebuilds it from the YAML, so the cache can never change what loads, only
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -25,6 +26,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import pydantic
+import yaml
+
 logger = logging.getLogger(__name__)
 
 CACHE_FOLDER = "knowledge-cache"
@@ -33,15 +37,25 @@ CACHE_FORMAT = 1
 _MAGIC = b"KBC1"
 _MAC_BYTES = 32
 _SECRET_FILE = "secret"
+_SECRET_BYTES = 32
 _SUFFIX = ".rec"
 _STALE_TEMPORARY_S = 3600
-# What a marshalled record depends on besides the code that wrote it.
-_PLATFORM = f"{sys.version} {sys.byteorder} marshal {marshal.version}"
+
+
+def _platform() -> str:
+    """What a record depends on besides the code that wrote it: the interpreter and marshal,
+    and the libraries whose results it holds (pydantic's verdicts and messages, PyYAML's
+    parse and line numbers, which differ between its C and pure-Python loaders)."""
+    return (
+        f"{sys.version} {sys.byteorder} marshal {marshal.version} pydantic {pydantic.VERSION} "
+        f"yaml {yaml.__version__} libyaml {yaml.__with_libyaml__}"
+    )
 
 
 def code_digest(files: Iterable[Path]) -> str:
-    """A digest of source files and the interpreter: a record made by other code is not used."""
-    digest = hashlib.sha256(_PLATFORM.encode())
+    """A digest of source files, the interpreter and the libraries: a record made by other
+    code is not used."""
+    digest = hashlib.sha256(_platform().encode())
     for path in sorted(files):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:24]
@@ -86,18 +100,11 @@ class CacheStore:
         path = self.folder / _SECRET_FILE
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            try:
-                handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                secret = path.read_bytes()
-            else:
-                secret = secrets.token_bytes(32)
-                with os.fdopen(handle, "wb") as file:
-                    file.write(secret)
+            secret = self._read_or_make_secret(path)
         except OSError as error:
             logger.warning("the knowledge cache %s is not usable: %s", self.folder, error)
             return None
-        if len(secret) != 32 or not _owned(path) or not _owned(self.folder):
+        if len(secret) != _SECRET_BYTES or not _owned(path) or not _owned(self.folder):
             logger.warning(
                 "the knowledge cache's secret is damaged, or it or its folder can be written "
                 "by others; the cache is not used"
@@ -105,6 +112,33 @@ class CacheStore:
             return None
         self._secret = secret
         return secret
+
+    def _read_or_make_secret(self, path: Path) -> bytes:
+        """The secret at `path`; made when there is none, or replaced when the one there is
+        damaged and ours. A new one is written whole beside it and then put in place, so a
+        crash never leaves an empty secret (which turned the cache off for good)."""
+        try:
+            secret: bytes | None = path.read_bytes()
+        except FileNotFoundError:
+            secret = None
+        if secret is not None and (len(secret) == _SECRET_BYTES or not _owned(path)):
+            return secret  # good, or not ours to replace (the caller says why it is not used)
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".secret-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(secrets.token_bytes(_SECRET_BYTES))
+                file.flush()
+                os.fsync(file.fileno())
+            if secret is None:
+                # Another process may have made one first: that one is then used.
+                with contextlib.suppress(FileExistsError):
+                    os.link(temporary, path)
+            else:
+                Path(temporary).replace(path)
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+        # What is in place now (ours, or the one another process put there first).
+        return path.read_bytes()
 
     def _path(self, kind: str, key: str) -> Path:
         return self.folder / f"{kind}-{key[:40]}{_SUFFIX}"
@@ -185,8 +219,9 @@ class CacheStore:
             # A write cut short (the bot killed mid-write) leaves its temporary file; one this
             # old is no other thread's write in progress.
             stale = time.time() - _STALE_TEMPORARY_S
-            for path in self.folder.glob(".rec-*.tmp"):
-                if path.stat().st_mtime < stale:
-                    path.unlink(missing_ok=True)
+            for pattern in (".rec-*.tmp", ".secret-*.tmp"):
+                for path in self.folder.glob(pattern):
+                    if path.stat().st_mtime < stale:
+                        path.unlink(missing_ok=True)
         except OSError as error:
             logger.warning("could not prune the knowledge cache %s: %s", self.folder, error)
