@@ -185,3 +185,17 @@ def test_an_index_without_the_files_records_prunes_nothing(kb_copy: Path, tmp_pa
     store = CacheStore(folder)
     Responder(load_knowledge(kb_copy, TODAY, store).kb, segments=(), cache=store)
     assert sorted(p.name for p in folder.glob("[iv][xo]-*.rec")) == kept
+
+
+def test_a_damaged_word_counts_record_is_written_again(
+    kb_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / CACHE_FOLDER
+    _cached(kb_copy, folder)
+    for record in folder.glob("vo-*.rec"):
+        record.write_bytes(record.read_bytes()[:20])
+    _cached(kb_copy, folder)  # counts text by text, and keeps the counts again
+    caplog.set_level(logging.WARNING, logger="bot.kb.cache")
+    caplog.clear()
+    assert _state(_cached(kb_copy, folder)) == _state(_plain(kb_copy))
+    assert not any("damaged or forged" in r.getMessage() for r in caplog.records)
