@@ -315,3 +315,24 @@ async def test_a_reload_with_the_cache_applies_the_edit(tiny_kb: Path, tmp_path:
     assert not refused.applied
     assert [str(p) for p in refused.errors] == [str(p) for p in load_knowledge(tiny_kb).errors]
     assert "en ny frist" in service.responder.answer(QUESTION, "asker").text
+
+
+def test_the_snapshot_is_written_as_pydantic_writes_it_byte_for_byte(tmp_path: Path) -> None:
+    # Written one entry at a time (for the peak memory of a reload), read back by pydantic.
+    from dataclasses import replace
+
+    from bot.kb.snapshot import SNAPSHOT_FORMAT, _SnapshotFile
+
+    kb = load_knowledge(DEFAULT_KNOWLEDGE_DIR).kb
+    first = next(iter(kb.entries.values()))
+    odd = replace(first, id='notice-1~9 "ø"\\', title={"nb": "Kok vannet – «nå»", "en": "\u2028"})
+    kb = replace(kb, entries={**kb.entries, odd.id: odd})
+    snapshot = Snapshot(kb, datetime(2026, 12, 4, 19, 0, tzinfo=UTC), "digest")
+    path = tmp_path / "snapshot.json"
+    write_snapshot(path, snapshot)
+    whole = _SnapshotFile(
+        format=SNAPSHOT_FORMAT, taken_at=snapshot.taken_at, digest="digest", knowledge=kb
+    ).model_dump_json()
+    assert path.read_bytes() == whole.encode()
+    back = read_snapshot(path)
+    assert back is not None and back.kb == kb
