@@ -112,27 +112,61 @@ class LanguageDetector:
 LEARN_CHARS_PER_LANGUAGE = 2_000_000
 
 
-def learn_vocabulary(texts: Iterable[tuple[Lang, str]], min_count: int = 2) -> dict[str, Lang]:
-    """Words used at least `min_count` times in one language's texts and never in another's."""
-    # Per language, in how many texts each word occurs (Counter.update runs in C).
-    per_language: dict[Lang, Counter[str]] = {}
-    read: Counter[Lang] = Counter()
-    for lang, text in texts:
-        if read[lang] >= LEARN_CHARS_PER_LANGUAGE:
-            continue
-        read[lang] += len(text)
+class VocabularyCounter:
+    """Counts what `learn_vocabulary` learns from, a text at a time or, for a run of texts
+    counted before, a run at a time (a reload's unchanged files)."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = LEARN_CHARS_PER_LANGUAGE if limit is None else limit
+        # Per language, in how many texts each word occurs (Counter.update runs in C).
+        self.per_language: dict[Lang, Counter[str]] = {}
+        self.read: Counter[Lang] = Counter()
+
+    def add(self, lang: Lang, text: str) -> None:
+        """Count one text."""
+        if self.read[lang] >= self.limit:
+            return
+        self.read[lang] += len(text)
         # Every word is counted, in C; the short ones and numbers are left out at the end
         # (counting them changes nothing for the others).
-        per_language.setdefault(lang, Counter()).update(set(words(fold(text))))
-    languages_of: Counter[str] = Counter()
-    for found in per_language.values():
-        languages_of.update(found.keys())
-    return {
-        word: lang
-        for lang, found in per_language.items()
-        for word, count in found.items()
-        if count >= min_count and languages_of[word] == 1 and len(word) > 2 and not word.isdigit()
-    }
+        self.per_language.setdefault(lang, Counter()).update(set(words(fold(text))))
+
+    def add_run(self, lang: Lang, counts: Mapping[str, int], length: int, last: int) -> bool:
+        """Count a run of texts in `lang` at once: `counts` of its words (in how many of its
+        texts each occurs), `length` its characters and `last` its last text's. False, with
+        nothing counted, when the limit falls inside the run: count its texts one by one."""
+        before = self.read[lang]
+        if before >= self.limit:
+            return True
+        if before + length - last >= self.limit:
+            return False
+        self.read[lang] = before + length
+        self.per_language.setdefault(lang, Counter()).update(counts)
+        return True
+
+    def vocabulary(self, min_count: int = 2) -> dict[str, Lang]:
+        """Words used at least `min_count` times in one language's texts and never in
+        another's."""
+        languages_of: Counter[str] = Counter()
+        for found in self.per_language.values():
+            languages_of.update(found.keys())
+        return {
+            word: lang
+            for lang, found in self.per_language.items()
+            for word, count in found.items()
+            if count >= min_count
+            and languages_of[word] == 1
+            and len(word) > 2
+            and not word.isdigit()
+        }
+
+
+def learn_vocabulary(texts: Iterable[tuple[Lang, str]], min_count: int = 2) -> dict[str, Lang]:
+    """Words used at least `min_count` times in one language's texts and never in another's."""
+    counter = VocabularyCounter()
+    for lang, text in texts:
+        counter.add(lang, text)
+    return counter.vocabulary(min_count)
 
 
 def conversation_language(

@@ -21,6 +21,7 @@ from bot.helpdesk.outbox import queue_view
 from bot.helpdesk.privacy import ErasureCheck
 from bot.helpdesk.repository import volunteer_by_id
 from bot.helpdesk.routing import Chats, StaffScope, may_act
+from bot.kb.cache import CACHE_FOLDER, CacheStore
 from bot.kb.snapshot import SNAPSHOT_FILE
 from bot.notices.service import Notice, Notices, as_entries, take_over
 from bot.notices.subscriptions import Subscriptions
@@ -96,7 +97,9 @@ class Services:
         """The live knowledge base, loaded the first time it is needed."""
         if self._knowledge is None:
             self._knowledge = KnowledgeService(
-                self.settings.knowledge_dir, self.settings.data_dir / SNAPSHOT_FILE
+                self.settings.knowledge_dir,
+                self.settings.data_dir / SNAPSHOT_FILE,
+                CacheStore(self.settings.data_dir / CACHE_FOLDER),
             )
         return self._knowledge
 

@@ -547,3 +547,28 @@ def test_a_bad_staff_chat_is_reported_at_its_line(tiny_kb: Path, value: str, mes
     problem = only_error(load(tiny_kb))
     assert str(problem.location) == "asker/municipality.yaml:10"
     assert problem.message.startswith(message), problem.message
+
+
+def test_an_entry_id_a_live_notice_would_take_is_an_error_with_its_line(
+    tiny_kb: Path, write: WriteFile
+) -> None:
+    # Live notices are answered as entries `notice-<n>`: an entry of that id would be
+    # replaced by a notice (or replace it).
+    write("asker/payments.yaml", ENTRY.format(id="notice-1"))
+    problem = only_error(load(tiny_kb))
+    assert problem.location.line == 2
+    assert problem.message == (
+        "'notice-1' in 'id' starts with 'notice-', which is kept for live notices: "
+        "choose another id"
+    )
+
+
+def test_the_ids_of_a_file_that_does_not_parse_come_from_the_bytes_parsed(tmp_path: Path) -> None:
+    # The cache files them under those bytes' digest; a save in between must not mix in.
+    from bot.kb.loader import _Collector, _read
+
+    path = tmp_path / "payments.yaml"
+    path.write_text("entries:\n  - id: asker-new\n", encoding="utf-8")
+    out = _Collector(tmp_path)
+    assert _read(path, out, b"entries:\n  - id: asker-old\n    title: [\n") is None
+    assert set(out.unloaded_ids) == {"asker-old"}

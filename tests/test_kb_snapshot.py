@@ -13,6 +13,7 @@ from bot.answering.service import KnowledgeService
 from bot.cli import main
 from bot.config import DEFAULT_KNOWLEDGE_DIR
 from bot.errors import NoGoodKnowledgeError
+from bot.kb.cache import CACHE_FOLDER, CacheStore
 from bot.kb.loader import load_knowledge
 from bot.kb.snapshot import (
     SNAPSHOT_FILE,
@@ -257,3 +258,81 @@ def test_a_snapshot_taken_by_another_loader_is_not_a_shortcut(
     )
     KnowledgeService(tiny_kb, path)
     assert parsed == [tiny_kb]
+
+
+def test_a_restart_with_unchanged_files_is_not_a_start_from_the_last_good_version(
+    tiny_kb: Path, tmp_path: Path
+) -> None:
+    """Only broken files make the bot answer from its snapshot and say so; unchanged ones
+    read back from it (or from the cache) are the files' own version."""
+    path = tmp_path / SNAPSHOT_FILE
+    KnowledgeService(tiny_kb, path)
+    again = KnowledgeService(tiny_kb, path)
+    assert again.fallback is None
+    store = CacheStore(tmp_path / CACHE_FOLDER)
+    KnowledgeService(tiny_kb, path, store)
+    written = path.stat().st_mtime_ns
+    cached = KnowledgeService(tiny_kb, path, CacheStore(store.folder))
+    assert cached.fallback is None
+    assert path.stat().st_mtime_ns == written  # the same snapshot is not written again
+    assert cached.responder.answer(QUESTION, "asker").entry_id == "asker-a"
+    break_file(tiny_kb)
+    broken = KnowledgeService(tiny_kb, path, CacheStore(store.folder))
+    assert broken.fallback is not None
+    assert [str(p) for p in broken.last_result.errors] == [
+        str(p) for p in load_knowledge(tiny_kb).errors
+    ]
+    assert broken.responder.answer(QUESTION, "asker").entry_id == "asker-a"
+
+
+async def test_a_restart_with_unchanged_files_tells_the_staff_chat_nothing(
+    tiny_kb: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    # The bot's last run: what it wrote as it started.
+    KnowledgeService(tiny_kb, data / SNAPSHOT_FILE, CacheStore(data / CACHE_FOLDER))
+    async with live_bot(tmp_path, tiny_kb) as live:
+        assert live.core.bot_messages(live.staff_chat.id) == []
+        reply = await live.send(live.resident, "/help")
+        assert reply.text
+        assert live.core.bot_messages(live.staff_chat.id) == []
+    assert any((data / CACHE_FOLDER).glob("kb-*.rec"))
+
+
+async def test_a_reload_with_the_cache_applies_the_edit(tiny_kb: Path, tmp_path: Path) -> None:
+    store = CacheStore(tmp_path / CACHE_FOLDER)
+    service = KnowledgeService(tiny_kb, tmp_path / SNAPSHOT_FILE, store)
+    payments = tiny_kb / "asker" / "payments.yaml"
+    payments.write_text(
+        payments.read_text(encoding="utf-8").replace("utsatt betalingsfrist", "en ny frist"),
+        encoding="utf-8",
+    )
+    outcome = await service.reload()
+    assert outcome.applied and outcome.errors == []
+    assert "en ny frist" in service.responder.answer(QUESTION, "asker").text
+    break_file(tiny_kb)
+    refused = await service.reload()
+    assert not refused.applied
+    assert [str(p) for p in refused.errors] == [str(p) for p in load_knowledge(tiny_kb).errors]
+    assert "en ny frist" in service.responder.answer(QUESTION, "asker").text
+
+
+def test_the_snapshot_is_written_as_pydantic_writes_it_byte_for_byte(tmp_path: Path) -> None:
+    # Written one entry at a time (for the peak memory of a reload), read back by pydantic.
+    from dataclasses import replace
+
+    from bot.kb.snapshot import SNAPSHOT_FORMAT, _SnapshotFile
+
+    kb = load_knowledge(DEFAULT_KNOWLEDGE_DIR).kb
+    first = next(iter(kb.entries.values()))
+    odd = replace(first, id='notice-1~9 "ø"\\', title={"nb": "Kok vannet – «nå»", "en": "\u2028"})
+    kb = replace(kb, entries={**kb.entries, odd.id: odd})
+    snapshot = Snapshot(kb, datetime(2026, 12, 4, 19, 0, tzinfo=UTC), "digest")
+    path = tmp_path / "snapshot.json"
+    write_snapshot(path, snapshot)
+    whole = _SnapshotFile(
+        format=SNAPSHOT_FORMAT, taken_at=snapshot.taken_at, digest="digest", knowledge=kb
+    ).model_dump_json()
+    assert path.read_bytes() == whole.encode()
+    back = read_snapshot(path)
+    assert back is not None and back.kb == kb

@@ -5,6 +5,9 @@ and cancelled notices claim nothing; a live notice is an answer until staff end 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from bot.answering.service import KnowledgeService
 from bot.config import DEFAULT_KNOWLEDGE_DIR
@@ -243,3 +246,57 @@ async def test_a_late_record_from_a_sender_thought_dead_changes_no_reconciled_ro
         assert await notices.claim(10) == []
         rows = await db.fetchall("SELECT state, attempts, message_id FROM notice_deliveries")
     assert sorted((str(s), int(a), m) for s, a, m in rows) == [("unknown", 0, None)] * 2
+
+
+def test_a_notice_whose_id_an_entry_has_takes_no_entrys_place() -> None:
+    # The schema keeps `notice-` ids for notices; a knowledge base from elsewhere (an older
+    # snapshot) may still hold one. Neither replaces the other.
+    from dataclasses import replace
+
+    from bot.answering.service import with_extra
+    from bot.kb.loader import load_knowledge
+
+    kb = load_knowledge(DEFAULT_KNOWLEDGE_DIR).kb
+    first = next(iter(kb.entries.values()))
+    entries = {("notice-1" if e is first else e.id): e for e in kb.entries.values()}
+    kb = replace(kb, entries=entries)
+    notice = replace(first, id="notice-1", title={"nb": "Kok vannet", "en": "Boil the water"})
+    merged = with_extra(kb, [notice])
+    assert merged.entries["notice-1"] is first
+    assert list(merged.entries)[: len(entries)] == list(entries)
+    (added,) = [e for e in merged.entries.values() if e is notice or e.title == notice.title]
+    assert added.id not in entries and added.title == notice.title
+
+
+async def test_live_notices_shown_during_a_reload_are_in_what_it_applies(
+    tiny_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A reload and the live notices' rebuild each build a Responder in a thread; one that
+    # lands after the other must not undo it (the notice lost, or the edit).
+    import asyncio
+    import threading
+    from dataclasses import replace
+
+    from bot.answering import service
+    from tests.conftest import ENTRY
+
+    knowledge = KnowledgeService(tiny_kb)
+    entered, release = threading.Event(), threading.Event()
+    built = service.Responder
+
+    def slow_first(*args: Any, **kwargs: Any) -> Any:
+        if not entered.is_set():
+            entered.set()
+            release.wait(timeout=30)
+        return built(*args, **kwargs)
+
+    monkeypatch.setattr(service, "Responder", slow_first)
+    (tiny_kb / "asker" / "payments.yaml").write_text(ENTRY.format(id="asker-b"), encoding="utf-8")
+    reloading = asyncio.create_task(knowledge.reload())
+    await asyncio.to_thread(entered.wait, 30)  # the reload is building its Responder
+    notice = replace(next(iter(knowledge.base.entries.values())), id="notice-1")
+    showing = asyncio.create_task(knowledge.show_extra([notice]))
+    await asyncio.sleep(0)  # let show_extra start (and, without a lock, build from the old files)
+    release.set()
+    await asyncio.gather(reloading, showing)
+    assert set(knowledge.responder.kb.entries) == {"asker-b", "notice-1"}

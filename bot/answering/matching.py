@@ -23,12 +23,13 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, KeysView, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import compress, repeat
+from itertools import accumulate, compress, repeat
 from operator import mul
+from typing import Any
 
 from rapidfuzz.distance import OSA
 
@@ -70,6 +71,8 @@ MAX_QUERY_TERMS = 24
 RESCORE_TOP = 12
 # Entries whose examples are indexed by term at a time: the ones questions come close to.
 EXAMPLE_INDEX_CACHE = 1024
+# Entries indexed at a time when no cache gives the parts: the memory a build needs.
+PART_ENTRIES = 256
 
 # Postings hold field weights in hundredths and BM25 weights in 255ths, a byte each: a
 # 10,000-entry index has over a million postings, and floats would cost 6 bytes more each.
@@ -153,6 +156,33 @@ def _file(index: _WordIndex, key: str, term: str) -> None:
         index[key] = (*known, term)
 
 
+def _file_in_order(index: _WordIndex, key: str, term: str) -> None:
+    """`_file`, keeping a key's terms in sorted order (as a build in sorted order files them)."""
+    known = index.get(key)
+    if known is None:
+        index[key] = term
+    elif isinstance(known, str):
+        index[key] = (known, term) if known < term else (term, known)
+    else:
+        terms = list(known)
+        insort(terms, term)
+        index[key] = tuple(terms)
+
+
+def _unfile(index: _WordIndex, key: str, term: str) -> None:
+    known = index.get(key)
+    if known == term:
+        del index[key]
+    elif isinstance(known, tuple):
+        rest = tuple(t for t in known if t != term)
+        index[key] = rest[0] if len(rest) == 1 else rest
+
+
+# A lexicon whose vocabulary differs from the new one by more than this share of its terms
+# is built again rather than updated.
+LEXICON_UPDATE_SHARE = 0.25
+
+
 def _filed(index: _WordIndex, key: str) -> tuple[str, ...]:
     known = index.get(key)
     if known is None:
@@ -163,29 +193,68 @@ def _filed(index: _WordIndex, key: str) -> tuple[str, ...]:
 class Lexicon:
     """The knowledge base's vocabulary, with indexes to expand a word in constant time."""
 
-    def __init__(self, terms: Iterable[str]) -> None:
+    def __init__(self, terms: Iterable[str], previous: Lexicon | None = None) -> None:
+        """The lexicon of `terms`. With `previous` (which must not be used afterwards), its
+        indexes are updated for the terms added and removed instead of built again: the same
+        indexes, since each key's terms are kept in sorted order either way."""
         self.terms: frozenset[str] = frozenset(terms)
-        self._longer: _WordIndex = {}  # stem -> terms that extend it by a suffix
-        self._deletes: _WordIndex = {}  # one-letter deletion -> terms
-        self._tails: _WordIndex = {}  # tail of a compound -> compounds
-        self._heads: _WordIndex = {}  # head of a compound -> compounds
-        for term in self.terms:
-            if term.isdigit() or len(term) > MAX_TYPO_WORD:
-                # The typo and compound indexes grow with the square of a word's length: a
-                # word longer than any real one is matched as written only.
-                continue
-            n = len(term)
-            for cut in range(max(_MIN_STEM, n - _MAX_SUFFIX), n):
-                _file(self._longer, term[:cut], term)
-            if n >= _MIN_TYPO_LEN:
-                for variant in _deletions(term):
-                    _file(self._deletes, variant, term)
-            for cut in range(_MIN_COMPOUND_PART + 1, n - _MIN_COMPOUND_PART + 1):
-                if n - cut > _MAX_SUFFIX:
-                    _file(self._heads, term[:cut], term)
-                if cut > _MAX_SUFFIX:
-                    _file(self._tails, term[-cut:], term)
+        removed = previous.terms - self.terms if previous is not None else frozenset()
+        added = self.terms - previous.terms if previous is not None else self.terms
+        if previous is None or len(removed) + len(added) > LEXICON_UPDATE_SHARE * len(self.terms):
+            previous, removed, added = None, frozenset(), self.terms
+        self._longer: _WordIndex  # stem -> terms that extend it by a suffix
+        self._deletes: _WordIndex  # one-letter deletion -> terms
+        self._tails: _WordIndex  # tail of a compound -> compounds
+        self._heads: _WordIndex  # head of a compound -> compounds
+        if previous is None:
+            self._longer, self._deletes, self._tails, self._heads = {}, {}, {}, {}
+            for term in sorted(added):
+                self._index(term, _file)
+        else:
+            self._longer, self._deletes = previous._longer, previous._deletes
+            self._tails, self._heads = previous._tails, previous._heads
+            for term in removed:
+                self._index(term, _unfile)
+            for term in added:
+                self._index(term, _file_in_order)
         self.expand = lru_cache(maxsize=65536)(self._expand)
+
+    def _index(self, term: str, file: Callable[[_WordIndex, str, str], None]) -> None:
+        """File (or unfile) `term` under each key that finds it."""
+        if term.isdigit() or len(term) > MAX_TYPO_WORD:
+            # The typo and compound indexes grow with the square of a word's length: a word
+            # longer than any real one is matched as written only.
+            return
+        n = len(term)
+        for cut in range(max(_MIN_STEM, n - _MAX_SUFFIX), n):
+            file(self._longer, term[:cut], term)
+        if n >= _MIN_TYPO_LEN:
+            for variant in _deletions(term):
+                file(self._deletes, variant, term)
+        for cut in range(_MIN_COMPOUND_PART + 1, n - _MIN_COMPOUND_PART + 1):
+            if n - cut > _MAX_SUFFIX:
+                file(self._heads, term[:cut], term)
+            if cut > _MAX_SUFFIX:
+                file(self._tails, term[-cut:], term)
+
+    def to_plain(self) -> tuple[Any, ...]:
+        """The lexicon as plain data (for a cache record)."""
+        return (tuple(sorted(self.terms)), self._longer, self._deletes, self._tails, self._heads)
+
+    @classmethod
+    def from_plain(cls, data: Any) -> Lexicon:
+        """The lexicon `to_plain` gave; ValueError when `data` is not one."""
+        if not (
+            isinstance(data, tuple)
+            and len(data) == 5
+            and isinstance(data[0], tuple)
+            and all(isinstance(index, dict) for index in data[1:])
+        ):
+            raise ValueError("not a lexicon")
+        lexicon = cls(())
+        lexicon.terms = frozenset(data[0])
+        lexicon._longer, lexicon._deletes, lexicon._tails, lexicon._heads = data[1:]
+        return lexicon
 
     def _inflections(self, word: str) -> dict[str, float]:
         found: dict[str, float] = {}
@@ -320,7 +389,6 @@ class _Examples:
 
     terms: array[int] = field(default_factory=lambda: array("i"))
     ends: array[int] = field(default_factory=lambda: array("i"))
-    totals: array[float] = field(default_factory=lambda: array("d"))
     field_weights: array[float] = field(default_factory=lambda: array("f"))
     first: array[int] = field(default_factory=lambda: array("i"))
 
@@ -370,85 +438,274 @@ def _reused_texts(entries: Iterable[Entry]) -> set[str]:
     return reused
 
 
+# The typecodes of an index part's arrays, in the order of its fields, for its plain form.
+_PART_ARRAYS = (
+    ("starts", "i"),
+    ("entries", "i"),
+    ("pairs", "i"),
+    ("tfs", "d"),
+    ("pair_lengths", "d"),
+    ("topical", "i"),
+    ("lengths", "d"),
+    ("ex_terms", "i"),
+    ("ex_ends", "i"),
+    ("ex_weights", "f"),
+    ("ex_first", "i"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexPart:
+    """What a run of entries (one topic file's) adds to the index, in its own term numbers.
+
+    Nothing in it depends on the other entries, so a reload can keep the parts of unchanged
+    files and redo only the edited one's; `Matcher` merges the parts. What does depend on all
+    entries (term ids, idf, BM25's average length) is worked out in the merge. Local term t
+    has the postings `starts[t]` to `starts[t + 1] - 1`: each an entry of the part, its field
+    weight level, and its (term frequency, entry length) pair, from which the merge takes the
+    saturated frequency once the average length is known.
+    """
+
+    ids: tuple[str, ...]  # the entries' ids, in order
+    terms: tuple[str, ...]  # by first appearance
+    starts: array[int]
+    entries: array[int]
+    levels: bytes
+    pairs: array[int]
+    tfs: array[float]
+    pair_lengths: array[float]
+    topical: array[int]  # per term: how many of the part's entries are about it
+    lengths: array[float]  # per entry: BM25's length
+    ex_terms: array[int]  # the examples, as in `_Examples`, numbered within the part
+    ex_ends: array[int]
+    ex_weights: array[float]
+    ex_first: array[int]
+
+    def to_plain(self) -> tuple[Any, ...]:
+        """The part as plain data (for a cache record)."""
+        arrays = tuple(getattr(self, name).tobytes() for name, _ in _PART_ARRAYS)
+        return (self.ids, self.terms, self.levels, *arrays)
+
+    @classmethod
+    def from_plain(cls, data: Any) -> IndexPart:
+        """The part `to_plain` gave; ValueError or TypeError when `data` is not one."""
+        ids, terms, levels, *raw = data
+        if len(raw) != len(_PART_ARRAYS) or not isinstance(levels, bytes):
+            raise ValueError("not an index part")
+        arrays: dict[str, Any] = {}
+        for (name, code), blob in zip(_PART_ARRAYS, raw, strict=True):
+            arrays[name] = array(code)
+            arrays[name].frombytes(blob)
+        part = cls(ids=tuple(ids), terms=tuple(terms), levels=levels, **arrays)
+        postings = len(part.entries)
+        if not (
+            len(part.starts) == len(part.terms) + 1
+            and part.starts[-1] == postings == len(levels) == len(part.pairs)
+            and len(part.topical) == len(part.terms)
+            and len(part.lengths) == len(part.ex_first) == len(part.ids)
+            and len(part.tfs) == len(part.pair_lengths)
+            and len(part.ex_ends) == len(part.ex_weights)
+        ):
+            raise ValueError("an index part whose arrays do not fit together")
+        return part
+
+
+def _words_counted(words_: Iterable[str], ignore: frozenset[str]) -> dict[str, int]:
+    """The words the index keeps, in the order they first appear, with how often each occurs."""
+    found: dict[str, int] = {}
+    for w in words_:
+        if w not in STOPWORDS and w not in ignore and (len(w) > 1 or w.isdigit()):
+            found[w] = found.get(w, 0) + 1
+    return found
+
+
+def index_part(entries: Sequence[Entry], ignore: frozenset[str]) -> IndexPart:
+    """The index part of `entries`."""
+    local: dict[str, int] = {}
+    terms: list[str] = []
+    post_entries: list[array[int]] = []
+    post_levels: list[bytearray] = []
+    post_pairs: list[array[int]] = []
+    topical = array("i")
+    pair_of: dict[tuple[float, float], int] = {}
+    tfs = array("d")
+    pair_lengths = array("d")
+    lengths = array("d", (entry_length(entry) for entry in entries))
+    ex_terms = array("i")
+    ex_ends = array("i")
+    ex_weights = array("f")
+    ex_first = array("i")
+    # The terms of a text that is used more than once (answers and titles are often reused
+    # word for word), worked out once: folding and splitting is most of the cost.
+    reused = _reused_texts(entries)
+    known: dict[str, tuple[list[int], list[int]]] = {}
+    for index, entry in enumerate(entries):
+        best: dict[int, float] = {}
+        lowest = math.inf  # the lowest weight in `best`
+        about: set[int] = set()
+        counts: dict[int, float] = {}
+        ex_first.append(len(ex_ends))
+        for kind, text in _entry_fields(entry):
+            weight = FIELD_WEIGHTS[kind]
+            found = known.get(text) if text in reused else None
+            if found is None:
+                ids: list[int] = []
+                repeats: list[int] = []
+                for word, times in _words_counted(words(fold(text)), ignore).items():
+                    term_id = local.get(word)
+                    if term_id is None:
+                        term_id = local[word] = len(terms)
+                        terms.append(word)
+                        post_entries.append(array("i"))
+                        post_levels.append(bytearray())
+                        post_pairs.append(array("i"))
+                        topical.append(0)
+                    ids.append(term_id)
+                    repeats.append(times)
+                found = ids, repeats
+                if text in reused:
+                    known[text] = found
+            ids, repeats = found
+            share = BM25_FIELDS[kind]
+            for term_id, times in zip(ids, repeats, strict=True):
+                counts[term_id] = counts.get(term_id, 0.0) + share * times
+            if weight <= lowest:
+                # Nothing in `best` weighs less: merged at C speed, the terms already
+                # there keep their weight (the fields come heaviest first).
+                fresh = dict.fromkeys(ids, weight)
+                fresh.update(best)
+                best, lowest = fresh, weight
+            else:
+                for term_id in ids:
+                    if best.get(term_id, 0.0) < weight:
+                        best[term_id] = weight
+            if kind != "answer" and ids:
+                about.update(ids)
+                ex_terms.extend(ids)
+                ex_ends.append(len(ex_terms))
+                ex_weights.append(weight)
+        length = lengths[index]
+        for term_id, weight in best.items():
+            post_entries[term_id].append(index)
+            post_levels[term_id].append(_FIELD_LEVELS[weight])
+            tf = counts[term_id]
+            pair = pair_of.get((tf, length))
+            if pair is None:
+                pair = pair_of[tf, length] = len(tfs)
+                tfs.append(tf)
+                pair_lengths.append(length)
+            post_pairs[term_id].append(pair)
+        for term_id in about:
+            topical[term_id] += 1
+    flat_entries = array("i")
+    flat_pairs = array("i")
+    for entry_numbers, pairs in zip(post_entries, post_pairs, strict=True):
+        flat_entries.extend(entry_numbers)
+        flat_pairs.extend(pairs)
+    return IndexPart(
+        ids=tuple(entry.id for entry in entries),
+        terms=tuple(terms),
+        starts=array("i", accumulate(map(len, post_entries), initial=0)),
+        entries=flat_entries,
+        levels=b"".join(post_levels),
+        pairs=flat_pairs,
+        tfs=tfs,
+        pair_lengths=pair_lengths,
+        topical=topical,
+        lengths=lengths,
+        ex_terms=ex_terms,
+        ex_ends=ex_ends,
+        ex_weights=ex_weights,
+        ex_first=ex_first,
+    )
+
+
+def entry_length(entry: Entry) -> float:
+    """BM25's length of an entry, counted in characters: known before any text is split into
+    words, so each posting gets its final weight in one pass over the parts."""
+    return sum(BM25_FIELDS[kind] * len(text) for kind, text in _entry_fields(entry))
+
+
 class Matcher:
     """An index over a knowledge base's entries; `search` ranks them for a question."""
 
-    def __init__(self, kb: KnowledgeBase, ignore: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        ignore: frozenset[str] = frozenset(),
+        parts: Iterable[IndexPart] | None = None,
+        lexicon: Callable[[Iterable[str]], Lexicon] = Lexicon,
+        lengths: array[float] | None = None,
+    ) -> None:
+        """`parts` are the index parts of `kb`'s entries, in order (see `index_part`), and
+        `lengths` each entry's `entry_length`; by default they are worked out here."""
         self.kb = kb
         self.ignore = ignore
         self.entries: list[Entry] = list(kb.entries.values())
+        if parts is None:
+            parts = (
+                index_part(self.entries[i : i + PART_ENTRIES], ignore)
+                for i in range(0, len(self.entries), PART_ENTRIES)
+            )
         self._ids: dict[str, int] = {}  # term -> term id
-        # Postings, built straight into compact arrays: entry indices and field weights per
-        # term id. Building dicts first would double the memory a large index needs.
+        # Postings, in compact arrays: entry indices, field weights in hundredths and BM25's
+        # saturated, length-normalised term frequency in 1/255ths, per term id.
         indices: list[array[int]] = []
-        weights: list[array[int]] = []  # field weights in hundredths
-        # BM25's saturated, length-normalised term frequency of each posting, in 1/255ths.
+        weights: list[array[int]] = []
         frequencies: list[array[int]] = []
-        norms = self._length_norms()
+        # BM25's average length, known before the first posting's saturated frequency is
+        # worked out: no temporary copy of a large index's postings.
+        if lengths is None:
+            lengths = array("d", map(entry_length, self.entries))
+        average = (sum(lengths) / len(lengths) if lengths else 0.0) or 1.0
         # How many entries are *about* a term (it is in their questions, title or keywords).
         # Answers often mention a contact such as Innbyggerservice in passing; that must not
         # make the term look common.
         topical: array[int] = array("i")
-        # Each text is split into words once: the examples are built in the same pass, and
-        # their idf totals once every term is counted.
         examples = self._examples = _Examples()
         term_ids = self._ids
-        # The term ids of a text that is used more than once (answers and titles are often
-        # reused word for word), worked out once: folding and splitting is most of the cost.
-        reused = _reused_texts(self.entries)
-        known: dict[str, tuple[list[int], list[int]]] = {}
-        for index, entry in enumerate(self.entries):
-            best: dict[int, float] = {}
-            lowest = math.inf  # the lowest weight in `best`
-            about: set[int] = set()
-            counts: dict[int, float] = {}
-            examples.first.append(len(examples.ends))
-            for kind, text in _entry_fields(entry):
-                weight = FIELD_WEIGHTS[kind]
-                found = known.get(text) if text in reused else None
-                if found is None:
-                    ids: list[int] = []
-                    repeats: list[int] = []
-                    for word, times in self._word_counts(text).items():
-                        term_id = term_ids.get(word)
-                        if term_id is None:
-                            term_id = term_ids[word] = len(indices)
-                            indices.append(array("i"))
-                            weights.append(array("B"))
-                            frequencies.append(array("B"))
-                            topical.append(0)
-                        ids.append(term_id)
-                        repeats.append(times)
-                    found = ids, repeats
-                    if text in reused:
-                        known[text] = found
-                ids, repeats = found
-                share = BM25_FIELDS[kind]
-                for term_id, times in zip(ids, repeats, strict=True):
-                    counts[term_id] = counts.get(term_id, 0.0) + share * times
-                if weight <= lowest:
-                    # Nothing in `best` weighs less: merged at C speed, the terms already
-                    # there keep their weight (the fields come heaviest first).
-                    fresh = dict.fromkeys(ids, weight)
-                    fresh.update(best)
-                    best, lowest = fresh, weight
+        merged_ids: list[str] = []
+        # One part at a time: a large knowledge base's parts are never all in memory at once.
+        for part in parts:
+            # Term ids in order of first appearance across the parts, as one pass over the
+            # entries would number them.
+            local_ids: list[int] = []
+            offset = len(merged_ids)
+            if part.lengths != lengths[offset : offset + len(part.ids)]:
+                raise ValueError("an index part of other entries")
+            saturation = [
+                round(_LEVELS * tf / (tf + BM25_K1 * (1 - BM25_B + BM25_B * n / average)))
+                for tf, n in zip(part.tfs, part.pair_lengths, strict=True)
+            ]
+            saturated = bytes(map(saturation.__getitem__, part.pairs))
+            numbers = array("i", map(offset.__add__, part.entries)) if offset else part.entries
+            levels = part.levels
+            starts = part.starts
+            for term, start, end, about in zip(
+                part.terms, starts[:-1], starts[1:], part.topical, strict=True
+            ):
+                term_id = term_ids.get(term)
+                if term_id is None:
+                    term_id = term_ids[term] = len(indices)
+                    indices.append(numbers[start:end])
+                    weights.append(array("B", levels[start:end]))
+                    frequencies.append(array("B", saturated[start:end]))
+                    topical.append(about)
                 else:
-                    for term_id in ids:
-                        if best.get(term_id, 0.0) < weight:
-                            best[term_id] = weight
-                if kind != "answer" and ids:
-                    about.update(ids)
-                    examples.terms.extend(ids)
-                    examples.ends.append(len(examples.terms))
-                    examples.field_weights.append(weight)
-            norm = norms[index]
-            for term_id, weight in best.items():
-                indices[term_id].append(index)
-                weights[term_id].append(_FIELD_LEVELS[weight])
-                tf = counts[term_id]
-                frequencies[term_id].append(round(_LEVELS * tf / (tf + norm)))
-            for term_id in about:
-                topical[term_id] += 1
+                    indices[term_id].extend(numbers[start:end])
+                    weights[term_id].frombytes(levels[start:end])
+                    frequencies[term_id].frombytes(saturated[start:end])
+                    topical[term_id] += about
+                local_ids.append(term_id)
+            examples_before, terms_before = len(examples.ends), len(examples.terms)
+            examples.first.extend(map(examples_before.__add__, part.ex_first))
+            examples.terms.extend(map(local_ids.__getitem__, part.ex_terms))
+            examples.ends.extend(map(terms_before.__add__, part.ex_ends))
+            examples.field_weights.extend(part.ex_weights)
+            merged_ids.extend(part.ids)
+        del parts
+        if merged_ids != list(kb.entries):
+            raise ValueError("the index parts are not the knowledge base's entries")
         count = max(len(self.entries), 1)
         self._lexical_idf = array(
             "d", (math.log(1.0 + (count - len(i) + 0.5) / (len(i) + 0.5)) for i in indices)
@@ -462,15 +719,13 @@ class Matcher:
         )
         self._postings = list(zip(indices, weights, frequencies, strict=True))
         self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
-        self.lexicon = Lexicon(self._ids)
+        self.lexicon = lexicon(self._ids)
         examples.first.append(len(examples.ends))
-        idf = self._idf
-        start = 0
-        for end in examples.ends:
-            examples.totals.append(sum(map(idf.__getitem__, examples.terms[start:end])))
-            start = end
         # Which of an entry's examples hold each term, for the entries questions come close to.
         self._examples_holding = lru_cache(maxsize=EXAMPLE_INDEX_CACHE)(self._index_examples)
+        # Each example's total idf, worked out with its entry's first example index.
+        self._totals = array("d", bytes(8 * len(examples.ends)))
+        self._totalled = bytearray(len(self.entries))
         self._positions = {entry.id: index for index, entry in enumerate(self.entries)}
         # Per municipality, a byte per entry: 1 where a resident there can get the entry.
         self._scopes: dict[str | None, bytearray] = {None: bytearray(b"\x01" * len(self.entries))}
@@ -512,29 +767,6 @@ class Matcher:
             return found
 
         return cut
-
-    def _word_counts(self, text: str) -> dict[str, int]:
-        """The words of `text` the index keeps, in the order they first appear, with how often
-        each occurs."""
-        ignore = self.ignore
-        found: dict[str, int] = {}
-        for w in words(fold(text)):
-            if w not in STOPWORDS and w not in ignore and (len(w) > 1 or w.isdigit()):
-                found[w] = found.get(w, 0) + 1
-        return found
-
-    def _length_norms(self) -> list[float]:
-        """BM25's length normalisation of each entry, k1 (1 - b + b length / average length).
-
-        The length is counted in characters: known before any text is split into words, so
-        each posting gets its final weight in the one pass that builds the index.
-        """
-        lengths = [
-            sum(BM25_FIELDS[kind] * len(text) for kind, text in _entry_fields(entry))
-            for entry in self.entries
-        ]
-        average = (sum(lengths) / len(lengths) if lengths else 0.0) or 1.0
-        return [BM25_K1 * (1 - BM25_B + BM25_B * n / average) for n in lengths]
 
     def unknown_weight(self, word: str) -> float:
         """The weight of a word the knowledge base has never seen."""
@@ -681,20 +913,30 @@ class Matcher:
         return self._examples_holding(self._positions[entry.id]).keys()
 
     def _index_examples(self, entry_index: int) -> dict[int, tuple[int, ...]]:
-        """For each term of an entry's examples, the numbers of the examples that hold it."""
+        """For each term of an entry's examples, the numbers of the examples that hold it.
+
+        The first time, also each example's total idf: worked out for the entries questions
+        come close to, rather than for all of a large knowledge base's examples at each load,
+        and kept (unlike this index, which is rebuilt when it falls out of its cache)."""
         examples = self._examples
         first, after = examples.first[entry_index], examples.first[entry_index + 1]
         holding: dict[int, list[int]] = {}
         start = examples.ends[first - 1] if first else 0
         terms = examples.terms
+        totals = None if self._totalled[entry_index] else self._totals
+        idf = self._idf
         for number, end in enumerate(examples.ends[first:after]):
-            for term_id in terms[start:end]:
+            example = terms[start:end]
+            if totals is not None:
+                totals[first + number] = sum(map(idf.__getitem__, example))
+            for term_id in example:
                 found = holding.get(term_id)
                 if found is None:
                     holding[term_id] = [number]
                 else:
                     found.append(number)
             start = end
+        self._totalled[entry_index] = 1
         return {term_id: tuple(numbers) for term_id, numbers in holding.items()}
 
     def _example_fit(
@@ -713,6 +955,7 @@ class Matcher:
         examples = self._examples
         first = examples.first[entry_index]  # the entry's examples are numbered from here
         holding = self._examples_holding(entry_index)
+        totals = self._totals
         # Per example: its matched weight, and each query position's best similarity in it.
         matched_examples: dict[int, float] = {}
         tops_of: dict[int, dict[int, float]] = {}
@@ -736,7 +979,7 @@ class Matcher:
             if not matched_query:
                 continue
             precision = matched_query / total
-            recall = matched_examples[number] / examples.totals[first + number]
+            recall = matched_examples[number] / totals[first + number]
             if precision + recall:
                 fit = 2 * precision * recall / (precision + recall)
                 best = max(best, fit * examples.field_weights[first + number])

@@ -8,7 +8,8 @@ No Telegram imports: the CLI, the bot and the tests share this code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal, get_args
@@ -18,19 +19,20 @@ from rapidfuzz.distance import OSA
 from bot.answering.calibration import POSITIONS, Calibration, Signals, decide, shipped_calibration
 from bot.answering.emergency import EmergencyLevel, EmergencyVerdict, detect_emergency
 from bot.answering.emergency import detector as emergency_detector
+from bot.answering.index_cache import IndexCache
 from bot.answering.intents import HelpMatch, HelpStrength, detect_smalltalk
 from bot.answering.matching import EXAMPLE_AS_WRITTEN, Candidate, Matcher, Ranking, content_words_of
 from bot.answering.practical_help import detect_help, help_detector
 from bot.answering.query import analyse_query
+from bot.kb.cache import CacheStore
 from bot.kb.knowledge import SHARED, EmergencyNumber, Entry, KnowledgeBase, Municipality
-from bot.language import (
-    LanguageDetector,
-    conversation_language,
-    learn_vocabulary,
-)
+from bot.kb.loader import FileSegment
+from bot.language import LanguageDetector, conversation_language
 from bot.messages import escape, format_date, say
 from bot.text import MAX_MATCH_CHARS, fold, has_letters, words
 from bot.types import LANGS, Country, Lang, Situation, to_lang
+
+logger = logging.getLogger(__name__)
 
 Kind = Literal["answer", "emergency", "help_request", "clarify", "fallback", "smalltalk"]
 # "full": the reply is the emergency reply; "line": a normal reply that opens with the emergency
@@ -118,17 +120,6 @@ class _Context:
     municipality_inferred: bool = False
 
 
-def _knowledge_texts(kb: KnowledgeBase) -> Iterable[tuple[Lang, str]]:
-    for entry in kb.entries.values():
-        for lang, questions in entry.questions.items():
-            for question in questions:
-                yield lang, question
-        for lang, keywords in entry.keywords.items():
-            yield lang, " ".join(keywords)
-        yield from entry.title.items()
-        yield from entry.answer.items()
-
-
 # The answers residents get most are formatted once (an answer is a few kilobytes at most).
 @lru_cache(maxsize=256)
 def _format_body(text: str) -> str:
@@ -147,16 +138,31 @@ class Responder:
         kb: KnowledgeBase,
         calibration: Calibration | None = None,
         help_verdict: Callable[[str], HelpMatch | None] = detect_help,
+        segments: Sequence[FileSegment] = (),
+        cache: CacheStore | None = None,
     ) -> None:
         """`help_verdict` is the help detector's; the help fit passes out-of-fold verdicts, to
-        measure the whole answer function on writers the model was not fitted on."""
+        measure the whole answer function on writers the model was not fitted on. With
+        `cache` and the loader's `segments` of `kb`, the index of each unchanged file is
+        taken from the cache (the same index, made faster)."""
         self.kb = kb
         # When to answer, ask or abstain: fitted on data by `python -m bot kb calibrate`.
         self.calibration = calibration or shipped_calibration()
         self._help_verdict = help_verdict
         self._aliases = self._alias_table(kb)
-        self.matcher = Matcher(kb, ignore=frozenset(self._aliases) | _GENERIC_WORDS)
-        self.detector = LanguageDetector(learn_vocabulary(_knowledge_texts(kb)))
+        ignore = frozenset(self._aliases) | _GENERIC_WORDS
+        entries = list(kb.entries.values())
+        index = IndexCache(cache, entries, ignore, segments)
+        try:
+            self.matcher = Matcher(kb, ignore, index.parts(), index.lexicon, index.lengths())
+        except ValueError:
+            # A cached part or length that does not fit these entries: a cache miss, never
+            # a reload that fails (or a bot that cannot start).
+            logger.warning("knowledge cache index does not fit the entries; built from nothing")
+            index = IndexCache(None, entries, ignore)
+            self.matcher = Matcher(kb, ignore, index.parts(), index.lexicon, index.lengths())
+        self.detector = LanguageDetector(index.vocabulary().vocabulary())
+        index.prune()
         # The detectors' weights load once per process, here rather than at the first
         # resident's message.
         emergency_detector()

@@ -9,6 +9,8 @@ from pathlib import Path
 from bot.types import Country, Lang, Situation
 
 SHARED = "shared"
+# Live notices are answered as entries `notice-<n>`; no entry in the files may take such an id.
+NOTICE_ID_PREFIX = "notice-"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+)
+from pydantic_core import PydanticCustomError
 
+from bot.kb.knowledge import NOTICE_ID_PREFIX
 from bot.types import Country, Lang, Situation
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -18,6 +28,18 @@ Slug = Annotated[
     str,
     StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40),
 ]
+# The error type `kb check` words as "kept for live notices".
+RESERVED_ID = "reserved_id"
+
+
+def _not_a_notice_id(value: str) -> str:
+    if value.startswith(NOTICE_ID_PREFIX):
+        raise PydanticCustomError(RESERVED_ID, "kept for live notices")
+    return value
+
+
+# An entry's id: a slug that no live notice's id (`notice-<n>`) can be.
+EntryId = Annotated[Slug, AfterValidator(_not_a_notice_id)]
 
 # The two shapes of a field that takes one id or a list of them. The tags name the shape in
 # pydantic's error locations; the loader leaves them out of what staff read.
@@ -112,7 +134,7 @@ class EmergencyFile(_Strict):
 class EntryModel(_Strict):
     """One question-and-answer entry in a topic file."""
 
-    id: Slug
+    id: EntryId
     topic: Slug
     title: dict[Lang, Text]
     questions: dict[Lang, list[Text]]

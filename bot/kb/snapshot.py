@@ -12,15 +12,15 @@ import hashlib
 import logging
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from bot.kb.knowledge import KnowledgeBase
+from bot.kb.knowledge import Entry, KnowledgeBase
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,31 @@ def source_digest(root: Path) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
+_ENTRY_JSON = TypeAdapter(Entry)
+_KEY_JSON = TypeAdapter(str)
+# Where the entries go in the document written with none.
+_NO_ENTRIES = b'"entries":{}'
+
+
+def _write_streamed(file: BinaryIO, document: _SnapshotFile) -> None:
+    """`document` as `model_dump_json` writes it, byte for byte, one entry at a time: the
+    whole text of 10,000 entries (and its copies) is never in memory at once, which was most
+    of a reload's peak."""
+    empty = document.model_copy(update={"knowledge": replace(document.knowledge, entries={})})
+    head, found, tail = empty.__pydantic_serializer__.to_json(empty).partition(_NO_ENTRIES)
+    if not found:
+        raise ValueError("the snapshot's layout has no entries")  # never: a test checks it
+    file.write(head + b'"entries":{')
+    for number, (entry_id, entry) in enumerate(document.knowledge.entries.items()):
+        file.write(
+            (b"," if number else b"")
+            + _KEY_JSON.dump_json(entry_id)
+            + b":"
+            + _ENTRY_JSON.dump_json(entry)
+        )
+    file.write(b"}" + tail)
+
+
 def write_snapshot(path: Path, snapshot: Snapshot) -> None:
     """Write `snapshot` to `path` atomically: a reader sees the old file or the new, whole."""
     document = _SnapshotFile(
@@ -73,7 +98,7 @@ def write_snapshot(path: Path, snapshot: Snapshot) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            file.write(document.model_dump_json().encode())
+            _write_streamed(file, document)
             file.flush()
             os.fsync(file.fileno())
         Path(temporary).replace(path)

@@ -235,7 +235,11 @@ def read_yaml(path: Path) -> YamlDocument:
             f"{MAX_FILE_BYTES / 1e6:.0f} MB: split it into several files",
             None,
         )
-    data = path.read_bytes()
+    return parse_yaml_bytes(path.read_bytes())
+
+
+def parse_yaml_bytes(data: bytes) -> YamlDocument:
+    """Parse a file's bytes as `read_yaml` does (the caller checked MAX_FILE_BYTES)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

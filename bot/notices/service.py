@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.kb.knowledge import SHARED, Entry, Location, Municipality
+from bot.kb.knowledge import NOTICE_ID_PREFIX, SHARED, Entry, Location, Municipality
 from bot.messages import format_date, say
 from bot.notices.subscriptions import blocked
 from bot.storage.db import Database, now
@@ -690,7 +690,7 @@ def as_entries(notices: Iterable[Notice], countries: Sequence[Country]) -> list[
             titles[lang] = first if len(first) <= TITLE_CHARACTERS else first[:57] + "…"
         entries.append(
             Entry(
-                id=f"notice-{notice.id}",
+                id=f"{NOTICE_ID_PREFIX}{notice.id}",
                 scope=notice.municipality or SHARED,
                 topic="notices",
                 title=titles,

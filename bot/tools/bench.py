@@ -226,6 +226,127 @@ def worker(kb_dir: Path, method: str, count: int) -> dict[str, Any]:
     }
 
 
+def load_worker(kb_dir: Path, cache_dir: Path | None) -> dict[str, Any]:
+    """Load and index one knowledge base in this process, through the knowledge cache in
+    `cache_dir` when given (as the bot does with DATA_DIR/knowledge-cache)."""
+    from bot.answering import Responder
+    from bot.kb.cache import CacheStore
+
+    _pin_to_one_core()
+    store = CacheStore(cache_dir) if cache_dir is not None else None
+    started = time.perf_counter()
+    result = load_knowledge(kb_dir, cache=store)
+    loaded = time.perf_counter()
+    responder = Responder(result.kb, segments=result.segments, cache=store)
+    built = time.perf_counter()
+    return {
+        "entries": len(responder.kb.entries),
+        "load_s": loaded - started,
+        "index_s": built - loaded,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def service_worker(kb_dir: Path, cache_dir: Path) -> dict[str, Any]:
+    """What the running bot's own reload costs: the knowledge service starts through the
+    cache in `cache_dir` (writing its snapshot, as a first start does), one file is edited,
+    and the service reloads it while the old index still answers, then writes the snapshot.
+    Peak RSS is taken after the start and again after the reload (the process's peak, so the
+    second is the larger of the two). `kb_dir` is edited."""
+    import asyncio
+
+    from bot.answering.service import KnowledgeService
+    from bot.kb.cache import CacheStore
+
+    _pin_to_one_core()
+    with tempfile.TemporaryDirectory(prefix="bench-service-") as folder:
+        started = time.perf_counter()
+        service = KnowledgeService(kb_dir, Path(folder) / "snapshot.json", CacheStore(cache_dir))
+        start_s = time.perf_counter() - started
+        start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        edit_one_file(kb_dir)
+        began = time.perf_counter()
+        outcome = asyncio.run(service.reload())
+        reload_s = time.perf_counter() - began
+    if not outcome.applied:
+        raise RuntimeError(f"the bench's reload was refused: {outcome.errors[:3]}")
+    return {
+        "entries": outcome.entries,
+        "start_s": start_s,
+        "start_rss_mb": start_rss,
+        "reload_s": reload_s,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def edit_one_file(kb_dir: Path) -> Path:
+    """Do what a staff member does: change one entry of one topic file (a new example
+    question with new words, a longer answer). Returns the file."""
+    files = sorted(kb_dir.glob("*/synthetic-*.yaml"))
+    path = files[len(files) // 2]
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entry = data["entries"][0]
+    lang = next(iter(entry["questions"]))
+    entry["questions"][lang].append("snowblower depot hours tomorrow")
+    entry["answer"][lang] += " Call the depot first."
+    path.write_text(yaml.dump(data, Dumper=_Dumper, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _run_load(kb_dir: Path, cache_dir: Path | None, mode: str = "load") -> dict[str, Any]:
+    command = [sys.executable, "-m", "bot.tools.bench", mode, str(kb_dir)]
+    if cache_dir is not None:
+        command.append(str(cache_dir))
+    output = subprocess.run(command, capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(output.stdout)
+    return result
+
+
+def reload_benchmark(kb_dir: Path) -> list[str]:
+    """Load + index of `kb_dir` with no cache, with an empty one, with unchanged files and
+    after one file was edited, each in its own process. `kb_dir` is edited."""
+    lines = [
+        "Load + index through the knowledge cache (one process each; what every start and "
+        "reload costs)",
+        f"{'':>26} {'load s':>7} {'index s':>8} {'total s':>8} {'RSS MB':>7}",
+    ]
+    verdicts = []
+    with tempfile.TemporaryDirectory(prefix="bench-cache-") as folder:
+        cache = Path(folder) / "knowledge-cache"
+        runs = [("no cache (YAML)", _run_load(kb_dir, None))]
+        runs.append(("cache empty (written)", _run_load(kb_dir, cache)))
+        runs.append(("unchanged files", _run_load(kb_dir, cache)))
+        edit_one_file(kb_dir)
+        runs.append(("one file edited", _run_load(kb_dir, cache)))
+        service = _run_load(kb_dir, cache, "service")
+    for name, figures in runs:
+        total = figures["load_s"] + figures["index_s"]
+        lines.append(
+            f"{name:>26} {figures['load_s']:>7.2f} {figures['index_s']:>8.2f} {total:>8.2f} "
+            f"{figures['rss_mb']:>7.0f}"
+        )
+        at = f"at {figures['entries']} entries, {name}"
+        verdicts.append(_verdict(f"load + index {at}", total, "large_load_index_s", "s"))
+        verdicts.append(_verdict(f"peak RSS loading {at}", figures["rss_mb"], "large_rss_mb", "MB"))
+    # The figures above are fresh processes. A running bot's reload builds the new index while
+    # the old one answers, and then writes the snapshot: its peak is the service's own.
+    lines.append(
+        f"{'live service':>26} start {service['start_s']:.2f} s, {service['start_rss_mb']:.0f} MB "
+        f"peak; /reload of one edited file {service['reload_s']:.2f} s, "
+        f"{service['rss_mb']:.0f} MB peak"
+    )
+    at = f"at {service['entries']} entries"
+    verdicts.append(
+        _verdict(f"live service's reload {at}", service["reload_s"], "large_load_index_s", "s")
+    )
+    verdicts.append(
+        _verdict(
+            f"peak RSS of the live service's reload {at}", service["rss_mb"], "large_rss_mb", "MB"
+        )
+    )
+    return [*lines, *verdicts]
+
+
 def _snapshot_read_seconds(kb: KnowledgeBase) -> float:
     """How long a start takes to read this knowledge base back from its snapshot (what the bot
     does when the files have not changed since the last good load)."""
@@ -371,6 +492,9 @@ def answering_benchmark(kb_dir: Path, sizes: Sequence[int], count: int) -> list[
                         "s",
                     )
                 )
+                if size:  # a synthetic copy: the reload part edits it
+                    lines.append("")
+                    lines.extend(reload_benchmark(target))
     cold = cold_start(kb_dir)
     lines += [
         "",
@@ -398,8 +522,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     emergency = sub.add_parser("emergency")
     emergency.add_argument("kb_dir", type=Path)
     emergency.add_argument("count", type=int)
+    load = sub.add_parser("load")
+    load.add_argument("kb_dir", type=Path)
+    load.add_argument("cache_dir", type=Path, nargs="?")
+    service = sub.add_parser("service")
+    service.add_argument("kb_dir", type=Path)
+    service.add_argument("cache_dir", type=Path)
+    reload = sub.add_parser("reload", help="only the load + index report, at SIZE entries")
+    reload.add_argument("size", type=int, nargs="?", default=max(SIZES))
     args = parser.parse_args(argv)
-    if args.mode == "emergency":
+    if args.mode == "load":
+        print(json.dumps(load_worker(args.kb_dir, args.cache_dir)))
+    elif args.mode == "service":
+        print(json.dumps(service_worker(args.kb_dir, args.cache_dir)))
+    elif args.mode == "reload":
+        from bot.config import DEFAULT_KNOWLEDGE_DIR
+
+        with tempfile.TemporaryDirectory(prefix="bench-kb-") as tmp:
+            target = Path(tmp) / f"kb-{args.size}"
+            write_synthetic_kb(DEFAULT_KNOWLEDGE_DIR, target, args.size)
+            for line in reload_benchmark(target):
+                print(line, flush=True)
+    elif args.mode == "emergency":
         print(json.dumps(emergency_worker(args.kb_dir, args.count)))
     else:
         print(json.dumps(worker(args.kb_dir, args.method, args.count)))
