@@ -251,6 +251,7 @@ class NoticeProcess:
         on_restart: Callable[[], None] = lambda: None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         backoff: Backoff | None = None,
+        stop_seconds: float = STOP_SECONDS,
     ) -> None:
         self.config = config
         self.limiter = limiter
@@ -260,7 +261,10 @@ class NoticeProcess:
         self.on_restart = on_restart
         self.sleep = sleep
         self.backoff = backoff or Backoff()
+        self.stop_seconds = stop_seconds
         self.restarts = 0
+        # How each process ended (a negative number: killed by that signal), for the record.
+        self.exit_codes: list[int | None] = []
         self.signals = Signals()
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
@@ -302,6 +306,7 @@ class NoticeProcess:
                 if self._process is not None and self._process.is_alive():
                     self._process.kill()  # its pipe is gone: it sends nothing more
                     code = await asyncio.to_thread(self._join, None)
+                self.exit_codes.append(code)
                 wait = self.backoff.died()
                 # Every time, not only the first: a process dying again and again is news.
                 logger.error(
@@ -486,11 +491,12 @@ class NoticeProcess:
             # Urgent: a full queue (a process not reading) does not drop the stop.
             self._send(("stop",), urgent=True)
             if process is not None:
-                await asyncio.to_thread(process.join, STOP_SECONDS)
+                await asyncio.to_thread(process.join, self.stop_seconds)
                 if process.is_alive():
                     logger.warning("the notice process did not stop in time; killed")
                     process.kill()
                     await asyncio.to_thread(process.join, STOP_SECONDS)
+                self.exit_codes.append(process.exitcode)
                 # Its last words (results handed back, logs) are read before the pipe closes.
                 self._readable()
                 if self._recording:
