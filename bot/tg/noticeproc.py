@@ -405,6 +405,7 @@ class NoticeProcess:
         with contextlib.suppress(ValueError, OSError):
             asyncio.get_running_loop().remove_reader(current.fileno())
         current.close()
+        self.ready.clear()
         self._gone.set()
 
     def _readable(self) -> None:
