@@ -532,3 +532,24 @@ async def test_a_stopped_process_does_not_block_the_loop_and_still_stops_by_itse
             await asyncio.gather(running, return_exceptions=True)
     # The stop reached it past the full queue: it stopped by itself, not killed.
     assert process.exit_codes == [0]
+
+
+async def test_a_batch_whose_launch_fails_records_the_rest_as_untried() -> None:
+    raw = GatedSender(set())
+    shares = [0]
+
+    async def share(wanted: int) -> int:
+        shares[0] += 1
+        if shares[0] == 2:
+            raise RuntimeError("the limiter broke")
+        return 1
+
+    sender = BatchSender(raw, 10, 1, lambda: 0, lambda: 0, share, {})  # type: ignore[arg-type]
+    recorded: list[tuple[int, str]] = []
+
+    async def record(results: list[Result]) -> None:
+        recorded.extend((r.delivery.user_id, r.outcome) for r in results)
+
+    await asyncio.wait_for(sender.run([(delivery(u), "Kok") for u in (1, 2, 3)], record), 10)
+    # Nothing left "sending" for ever, nor the round hung: the one sent, the rest untried.
+    assert sorted(recorded) == [(1, "sent"), (2, "untried"), (3, "untried")]

@@ -177,9 +177,18 @@ class BatchSender:
         if not batch:
             return
         launching = asyncio.create_task(self._launch(batch, slots, flights, everything, check))
+        # A launch that fails ends the batch as a stop does: the rest is untried, not lost.
+        broke = asyncio.Event()
+
+        def launched(task: asyncio.Task[None]) -> None:
+            if not task.cancelled() and task.exception() is not None:
+                logger.error("sending a batch of notices failed", exc_info=task.exception())
+                broke.set()
+
+        launching.add_done_callback(launched)
         try:
-            await _first(everything.wait(), stop.wait())
-            if not stop.is_set():
+            await _first(everything.wait(), stop.wait(), broke.wait())
+            if not (stop.is_set() or broke.is_set()):
                 await record([flight.task.result() for flight in flights])
                 return
             await self._stopped(batch, flights, launching, record)
