@@ -553,3 +553,12 @@ async def test_a_batch_whose_launch_fails_records_the_rest_as_untried() -> None:
     await asyncio.wait_for(sender.run([(delivery(u), "Kok") for u in (1, 2, 3)], record), 10)
     # Nothing left "sending" for ever, nor the round hung: the one sent, the rest untried.
     assert sorted(recorded) == [(1, "sent"), (2, "untried"), (3, "untried")]
+
+
+async def test_release_all_puts_every_claimed_delivery_back_untried(tmp_path: Path) -> None:
+    async with Database(tmp_path / "bot.db") as db:
+        notices = Notices(db)
+        await started_notice(db, [1, 2, 3])
+        assert len(await notices.claim(2)) == 2
+        assert await notices.release_all() == 2
+        assert await rows(db) == {1: ("waiting", 0), 2: ("waiting", 0), 3: ("waiting", 0)}

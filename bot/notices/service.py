@@ -494,6 +494,21 @@ class Notices:
 
         await self.db.run_write(run)
 
+    async def release_all(self) -> int:
+        """Every delivery "sending" back to waiting (or cancelled with its notice), no attempt
+        counted: only for a sender that knows none of its sends is on its way (the notice
+        process between rounds, after a claim that failed and may have committed)."""
+
+        def run(connection: sqlite3.Connection) -> int:
+            rows = connection.execute(
+                """SELECT notice_id, user_id, municipality, language, attempts
+                   FROM notice_deliveries WHERE state = 'sending'"""
+            ).fetchall()
+            _put_back(connection, [Delivery(int(r[0]), int(r[1]), r[2], None, 0) for r in rows])
+            return len(rows)
+
+        return await self.db.run_write(run)
+
     async def still_claimed(self, delivery: Delivery) -> bool:
         """Just before its send: is the delivery still "sending" (not reconciled or erased
         since the claim) and its notice still sending (not paused or cancelled)?"""

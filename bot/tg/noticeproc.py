@@ -659,25 +659,39 @@ class _Child:
     async def _round(self, notices: Notices) -> int:
         """Claim, send and record one batch, as the bot's loop did; returns how many."""
         await self._answers_first()
-        claimed = await notices.claim(self.config.batch)
+        try:
+            claimed = await notices.claim(self.config.batch)
+        except Exception:
+            # It may have committed before failing (a failed fsync): between rounds none of
+            # this process's sends is on its way, so every row "sending" is untried.
+            with contextlib.suppress(Exception):
+                await notices.release_all()
+            raise
         if not claimed:
             return 0
         batch: list[tuple[Delivery, str]] = []
         first: list[Result] = []
-        for delivery in claimed:
-            if self._stop.is_set():
-                first.append(Result(delivery, "untried"))
-                continue
-            try:
-                text = await self._text(delivery)
-            except AskFailed:
-                # Not this resident's fault: waiting again, no attempt counted.
-                first.append(Result(delivery, "untried"))
-                continue
-            if text is None:
-                first.append(Result(delivery, "failed", error="no such notice"))
-            else:
-                batch.append((delivery, text))
+        try:
+            for delivery in claimed:
+                if self._stop.is_set():
+                    first.append(Result(delivery, "untried"))
+                    continue
+                try:
+                    text = await self._text(delivery)
+                except AskFailed:
+                    # Not this resident's fault: waiting again, no attempt counted.
+                    first.append(Result(delivery, "untried"))
+                    continue
+                if text is None:
+                    first.append(Result(delivery, "failed", error="no such notice"))
+                else:
+                    batch.append((delivery, text))
+        except Exception:
+            logger.exception("could not prepare a batch of notices; put back")
+            decided = {r.delivery for r in first}
+            rest = [Result(d, "untried") for d in claimed if d not in decided]
+            await self._record(first + rest, wait=False)
+            return 0
         if first:
             await self._record(first, wait=False)
         await self.sender.run(batch, self._record, self._stop, notices.still_claimed)
