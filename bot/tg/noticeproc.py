@@ -693,7 +693,15 @@ class _Child:
             await self._record(first + rest, wait=False)
             return 0
         if first:
-            await self._record(first, wait=False)
+            try:
+                await self._record(first, wait=False)
+            except RecordFailed:
+                # None of the batch was tried: handed back too, or the reconcile after the
+                # exit would make them "unknown", never sent.
+                untried = [Result(d, "untried") for d, _ in batch]
+                if untried:
+                    self.writer.put(("unrecorded", untried), urgent=True)
+                raise
         await self.sender.run(batch, self._record, self._stop, notices.still_claimed)
         # Only put back: the loop waits its idle time before trying them again.
         return sum(1 for r in first if r.outcome != "untried") + len(batch)

@@ -1,0 +1,120 @@
+"""The notice process under double faults and races found in review (issue 13): a refused
+early record, the child's last words read before its pipe is closed, a put-back owed after a
+failed claim, a stop while a text is asked for, and one failed text question per batch."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import multiprocessing.connection
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.fakeapi import FakeTelegram
+from bot.notices.service import Delivery, Notices, Result
+from bot.storage import Database
+from bot.tg import noticeproc
+from bot.tg.noticeproc import AskFailed, ProcessConfig, RecordFailed, _Child
+from tests.test_notices_process import api, copies, residents, rows, started_notice
+
+__all__ = ["api"]  # the fixture, imported for the tests below
+
+
+class Bot:
+    """The bot's end of a child run in this process: answers text questions (or not), and
+    keeps what the child hands back."""
+
+    def __init__(self, conn: multiprocessing.connection.Connection, answer: bool = True) -> None:
+        self.conn = conn
+        self.answer = answer
+        self.asked: list[tuple[Any, ...]] = []
+        self.asked_event = asyncio.Event()
+        self.handed: list[Result] = []
+        self.handed_event = asyncio.Event()
+        asyncio.get_running_loop().add_reader(conn.fileno(), self._readable)
+
+    def _readable(self) -> None:
+        while self.conn.poll():
+            message = self.conn.recv()
+            if message[0] == "text":
+                self.asked.append(message)
+                self.asked_event.set()
+                if self.answer:
+                    self.conn.send(("reply", message[1], "Kokevarsel"))
+            elif message[0] == "unrecorded":
+                self.handed.extend(message[1])
+                self.handed_event.set()
+
+    async def handed_at_least(self, count: int) -> None:
+        async with asyncio.timeout(10):
+            while len(self.handed) < count:
+                self.handed_event.clear()
+                await self.handed_event.wait()
+
+    def close(self) -> None:
+        asyncio.get_running_loop().remove_reader(self.conn.fileno())
+
+
+@contextlib.asynccontextmanager
+async def child_of(
+    db_path: Path, url: str, token: str, answer: bool = True
+) -> AsyncIterator[tuple[_Child, Bot]]:
+    ours, theirs = multiprocessing.Pipe(duplex=True)
+    config = ProcessConfig(db_path, url, token, 0, 2, 10, False)
+    child = _Child(config, theirs, noticeproc.Signals())
+    bot = Bot(ours, answer)
+    child_db = Database(db_path)
+    await child_db.open()
+    loop = asyncio.get_running_loop()
+    loop.add_reader(theirs.fileno(), child._readable)
+    child.notices = Notices(child_db)
+    try:
+        yield child, bot
+    finally:
+        loop.remove_reader(theirs.fileno())
+        bot.close()
+        await child.raw.close()
+        await child_db.close()
+        child.writer.close()
+
+
+# -- finding 1: a refused early record -----------------------------------------------------
+
+
+async def test_a_refused_early_record_hands_back_the_untried_rest_of_the_batch(
+    api: tuple[FakeTelegram, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(noticeproc, "RECORD_RETRY_SECONDS", 0.001)
+    core, url = api
+    users = residents(core, 5, 85_000)
+    async with Database(tmp_path / "bot.db") as db:
+        await started_notice(db, users)
+        async with child_of(tmp_path / "bot.db", url, core.token) as (child, bot):
+            assert child.notices is not None
+
+            async def text(delivery: Delivery) -> str | None:
+                if delivery.user_id == users[0]:
+                    raise AskFailed()  # put back before the batch is sent: an early record
+                return "Kokevarsel"
+
+            async def refused(results: list[Result]) -> None:
+                raise OSError("disk I/O error")
+
+            monkeypatch.setattr(child, "_text", text)
+            monkeypatch.setattr(child.notices, "record", refused)
+            with pytest.raises(RecordFailed):
+                await child._round(child.notices)
+            await bot.handed_at_least(len(users))
+            # What the bot does with them, on its own connection.
+            await Notices(db).record(bot.handed)
+            await Notices(db).reconcile()
+        states = await rows(db)
+    assert sorted(r.delivery.user_id for r in bot.handed) == users
+    assert {r.outcome for r in bot.handed} == {"untried"}
+    assert states == {u: ("waiting", 0) for u in users}
+    for user_id in users:
+        assert copies(core, user_id) == 0
