@@ -18,7 +18,14 @@ from bot.fakeapi import FakeTelegram
 from bot.notices.service import Delivery, Notices, Result
 from bot.storage import Database
 from bot.tg import noticeproc
-from bot.tg.noticeproc import AskFailed, ProcessConfig, RecordFailed, _Child
+from bot.tg.noticeproc import (
+    AskFailed,
+    NoticeProcess,
+    PipeWriter,
+    ProcessConfig,
+    RecordFailed,
+    _Child,
+)
 from tests.test_notices_process import api, copies, residents, rows, started_notice
 
 __all__ = ["api"]  # the fixture, imported for the tests below
@@ -118,3 +125,39 @@ async def test_a_refused_early_record_hands_back_the_untried_rest_of_the_batch(
     assert states == {u: ("waiting", 0) for u in users}
     for user_id in users:
         assert copies(core, user_id) == 0
+
+
+# -- finding 2: the child's last words are read before its pipe is closed ------------------
+
+
+async def test_a_lost_pipe_first_reads_what_the_process_sent_as_it_went(tmp_path: Path) -> None:
+    recorded: list[int] = []
+
+    async def record(results: list[Result]) -> None:
+        recorded.extend(r.delivery.user_id for r in results)
+
+    async def reconcile() -> int:
+        return 0
+
+    async def render(*args: object) -> str:
+        return "x"
+
+    config = ProcessConfig(tmp_path / "db", "http://x", "t", 0, 1, 1, False)
+    process = NoticeProcess(config, None, render, reconcile, record)
+    mine, theirs = multiprocessing.Pipe(duplex=True)
+    loop = asyncio.get_running_loop()
+    process._conn = mine
+    process._writer = PipeWriter(mine, lambda: loop.call_soon_threadsafe(process._lost, mine))
+    loop.add_reader(mine.fileno(), process._readable)
+    # The process hands back its results and exits...
+    theirs.send(("unrecorded", [Result(Delivery(1, 4242, "asker", "nb", 0), "untried")]))
+    theirs.close()
+    # ...just as the bot tells it something: the write fails and schedules the loss. Joined
+    # here, on the loop, so that the loss comes before the reader sees the data.
+    process._send(("wake",))
+    writer = process._writer
+    assert writer is not None
+    writer._thread.join(5)
+    await asyncio.wait_for(process._gone.wait(), 5)
+    await asyncio.gather(*process._recording)
+    assert recorded == [4242]
