@@ -68,10 +68,10 @@ class Bot:
 
 @contextlib.asynccontextmanager
 async def child_of(
-    db_path: Path, url: str, token: str, answer: bool = True
+    db_path: Path, url: str, token: str, answer: bool = True, batch: int = 10
 ) -> AsyncIterator[tuple[_Child, Bot]]:
     ours, theirs = multiprocessing.Pipe(duplex=True)
-    config = ProcessConfig(db_path, url, token, 0, 2, 10, False)
+    config = ProcessConfig(db_path, url, token, 0, 2, batch, False)
     child = _Child(config, theirs, noticeproc.Signals())
     bot = Bot(ours, answer)
     child_db = Database(db_path)
@@ -161,3 +161,50 @@ async def test_a_lost_pipe_first_reads_what_the_process_sent_as_it_went(tmp_path
     await asyncio.wait_for(process._gone.wait(), 5)
     await asyncio.gather(*process._recording)
     assert recorded == [4242]
+
+
+# -- finding 3: a put-back owed after a failed claim ---------------------------------------
+
+
+async def test_a_put_back_that_fails_after_a_failed_claim_is_done_before_the_next_claim(
+    api: tuple[FakeTelegram, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    core, url = api
+    users = residents(core, 6, 87_000)
+    real_claim, real_release = Notices.claim, Notices.release_all
+    calls = {"claim": 0, "release": 0}
+
+    async def claim(self: Notices, limit: int) -> list[Delivery]:
+        calls["claim"] += 1
+        got = await real_claim(self, limit)
+        if calls["claim"] == 1:
+            raise OSError("disk I/O error")  # committed, then failed (a failed fsync)
+        return got
+
+    async def release_all(self: Notices) -> int:
+        calls["release"] += 1
+        if calls["release"] == 1:
+            raise OSError("disk I/O error")  # the database is still failing just then
+        return await real_release(self)
+
+    monkeypatch.setattr(Notices, "claim", claim)
+    monkeypatch.setattr(Notices, "release_all", release_all)
+    async with Database(tmp_path / "bot.db") as db:
+        notice_id = await started_notice(db, users)
+        async with child_of(tmp_path / "bot.db", url, core.token, batch=3) as (child, _):
+            assert child.notices is not None
+            with pytest.raises(OSError):
+                await child._round(child.notices)
+            stuck = await rows(db)
+            assert await child._round(child.notices) == 3
+            after_second = await rows(db)
+            assert await child._round(child.notices) == 3
+        states = await rows(db)
+        state = await db.fetchval("SELECT state FROM notices WHERE id = ?", (notice_id,))
+    assert sorted(s for s, _ in stuck.values()) == ["sending"] * 3 + ["waiting"] * 3
+    # Put back before the second claim: three sent, the rest waiting, none left "sending".
+    assert sorted(s for s, _ in after_second.values()) == ["sent"] * 3 + ["waiting"] * 3
+    assert states == {u: ("sent", 1) for u in users}
+    assert state == "done"
+    for user_id in users:
+        assert copies(core, user_id) == 1

@@ -484,20 +484,12 @@ class Notices:
 
         return await self.db.run_write(run)
 
-    async def release(self, deliveries: Iterable[Delivery]) -> None:
-        """Claimed deliveries not tried (their text could not be rendered just now): back to
-        waiting, without counting an attempt."""
-        batch = list(deliveries)
-
-        def run(connection: sqlite3.Connection) -> None:
-            _put_back(connection, batch)
-
-        await self.db.run_write(run)
-
     async def release_all(self) -> int:
         """Every delivery "sending" back to waiting (or cancelled with its notice), no attempt
         counted: only for a sender that knows none of its sends is on its way (the notice
-        process between rounds, after a claim that failed and may have committed)."""
+        process between rounds, after a claim that failed and may have committed). It assumes
+        one sender per database, as the reconcile before each start does: another sender's
+        rows on their way would be put back and sent twice."""
 
         def run(connection: sqlite3.Connection) -> int:
             rows = connection.execute(

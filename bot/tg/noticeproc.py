@@ -616,6 +616,7 @@ class _Child:
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._stopping = False
+        self._release_owed = False
         self.writer = PipeWriter(conn, self._gone)
         self.raw = RawSender(config.base_url, config.token, config.concurrency)
         self.sender = BatchSender(
@@ -664,13 +665,20 @@ class _Child:
     async def _round(self, notices: Notices) -> int:
         """Claim, send and record one batch, as the bot's loop did; returns how many."""
         await self._answers_first()
+        if self._release_owed:
+            # An earlier claim failed and so did its put-back: done before anything new is
+            # claimed (a failure here fails the round, tried again the next one).
+            await notices.release_all()
+            self._release_owed = False
         try:
             claimed = await notices.claim(self.config.batch)
         except Exception:
             # It may have committed before failing (a failed fsync): between rounds none of
             # this process's sends is on its way, so every row "sending" is untried.
+            self._release_owed = True
             with contextlib.suppress(Exception):
                 await notices.release_all()
+                self._release_owed = False
             raise
         if not claimed:
             return 0
