@@ -35,7 +35,7 @@ class Bot:
     """The bot's end of a child run in this process: answers text questions (or not), and
     keeps what the child hands back."""
 
-    def __init__(self, conn: multiprocessing.connection.Connection, answer: bool = True) -> None:
+    def __init__(self, conn: multiprocessing.connection.Connection, answer: str = "text") -> None:
         self.conn = conn
         self.answer = answer
         self.asked: list[tuple[Any, ...]] = []
@@ -50,8 +50,10 @@ class Bot:
             if message[0] == "text":
                 self.asked.append(message)
                 self.asked_event.set()
-                if self.answer:
+                if self.answer == "text":
                     self.conn.send(("reply", message[1], "Kokevarsel"))
+                elif self.answer == "error":  # the bot could not render it
+                    self.conn.send(("reply", message[1], None, "error"))
             elif message[0] == "unrecorded":
                 self.handed.extend(message[1])
                 self.handed_event.set()
@@ -68,7 +70,7 @@ class Bot:
 
 @contextlib.asynccontextmanager
 async def child_of(
-    db_path: Path, url: str, token: str, answer: bool = True, batch: int = 10
+    db_path: Path, url: str, token: str, answer: str = "text", batch: int = 10
 ) -> AsyncIterator[tuple[_Child, Bot]]:
     ours, theirs = multiprocessing.Pipe(duplex=True)
     config = ProcessConfig(db_path, url, token, 0, 2, batch, False)
@@ -208,3 +210,53 @@ async def test_a_put_back_that_fails_after_a_failed_claim_is_done_before_the_nex
     assert state == "done"
     for user_id in users:
         assert copies(core, user_id) == 1
+
+
+# -- finding 4: a stop while a text is asked for; one failed question per batch ------------
+
+
+async def test_a_stop_while_a_text_is_asked_for_puts_the_batch_back_at_once(
+    api: tuple[FakeTelegram, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the stop the question would wait for ever: only the stop can end the round.
+    monkeypatch.setattr(noticeproc, "ASK_SECONDS", 3600.0)
+    core, url = api
+    users = residents(core, 5, 88_000)
+    async with Database(tmp_path / "bot.db") as db:
+        await started_notice(db, users)
+        path = tmp_path / "bot.db"
+        async with child_of(path, url, core.token, answer="silent") as (child, bot):
+            assert child.notices is not None
+            task = asyncio.create_task(child._round(child.notices))
+            await asyncio.wait_for(bot.asked_event.wait(), 10)  # asked, never answered
+            bot.conn.send(("stop",))
+            try:
+                assert await asyncio.wait_for(task, 10) == 0
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        states = await rows(db)
+    assert len(bot.asked) == 1
+    assert states == {u: ("waiting", 0) for u in users}
+    for user_id in users:
+        assert copies(core, user_id) == 0
+
+
+async def test_a_text_that_cannot_be_had_is_asked_for_once_a_batch(
+    api: tuple[FakeTelegram, str], tmp_path: Path
+) -> None:
+    core, url = api
+    users = residents(core, 5, 89_000)
+    async with Database(tmp_path / "bot.db") as db:
+        await started_notice(db, users)
+        path = tmp_path / "bot.db"
+        async with child_of(path, url, core.token, answer="error") as (child, bot):
+            assert child.notices is not None
+            assert await child._round(child.notices) == 0
+            asked_first_round = len(bot.asked)
+            bot.answer = "text"
+            assert await child._round(child.notices) == len(users)  # asked again next round
+        states = await rows(db)
+    assert asked_first_round == 1
+    assert len(bot.asked) == 2
+    assert states == {u: ("sent", 1) for u in users}

@@ -684,15 +684,20 @@ class _Child:
             return 0
         batch: list[tuple[Delivery, str]] = []
         first: list[Result] = []
+        unanswered: set[tuple[int, Lang | None, str | None]] = set()
         try:
             for delivery in claimed:
-                if self._stop.is_set():
+                key = (delivery.notice_id, delivery.language, delivery.municipality)
+                if self._stop.is_set() or key in unanswered:
+                    # Asked once this round and not answered: not asked (and waited for)
+                    # again for each delivery with the same text; the next round asks.
                     first.append(Result(delivery, "untried"))
                     continue
                 try:
                     text = await self._text(delivery)
                 except AskFailed:
                     # Not this resident's fault: waiting again, no attempt counted.
+                    unanswered.add(key)
                     first.append(Result(delivery, "untried"))
                     continue
                 if text is None:
@@ -770,13 +775,20 @@ class _Child:
         request = next(self._ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._replies[request] = future
+        # A stop is not kept waiting for the answer (up to ASK_SECONDS): the parent would kill
+        # the process at STOP_SECONDS with the whole claimed batch "sending".
+        stopped = asyncio.ensure_future(self._stop.wait())
         try:
             self._tell((kind, request, *args))
             async with asyncio.timeout(ASK_SECONDS):
-                return await future
+                await asyncio.wait({future, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not future.done():
+                raise AskFailed()  # stopped
+            return future.result()
         except TimeoutError as exc:
             raise AskFailed() from exc
         finally:
+            stopped.cancel()
             self._replies.pop(request, None)
 
     def _tell(self, message: tuple[Any, ...]) -> None:
