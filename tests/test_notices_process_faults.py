@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import multiprocessing.connection
 from collections.abc import AsyncIterator
@@ -260,3 +261,75 @@ async def test_a_text_that_cannot_be_had_is_asked_for_once_a_batch(
     assert asked_first_round == 1
     assert len(bot.asked) == 2
     assert states == {u: ("sent", 1) for u in users}
+
+
+# -- nits: one warning per burst, a pause when every check fails ---------------------------
+
+
+async def test_a_process_that_reads_nothing_gets_one_warning_then_a_count(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def record(results: list[Result]) -> None:
+        pass
+
+    async def reconcile() -> int:
+        return 0
+
+    async def render(*args: object) -> str:
+        return "x"
+
+    config = ProcessConfig(tmp_path / "db", "http://x", "t", 0, 1, 1, False)
+    process = NoticeProcess(config, None, render, reconcile, record)
+    mine, theirs = multiprocessing.Pipe(duplex=True)
+    writer = PipeWriter(mine, lambda: None, size=1)
+    process._conn, process._writer = mine, writer
+    big = "x" * 4_000_000  # more than the socket holds: the writer waits for a reader
+    process._send(("big", big))
+    async with asyncio.timeout(10):
+        while writer._queue:  # noqa: ASYNC110 (a thread takes it)
+            await asyncio.sleep(0.01)
+    process._send(("wake",))  # queued: the queue is full now
+    with caplog.at_level(logging.WARNING, "bot.tg.noticeproc"):
+        for _ in range(50):
+            process._send(("wake",))
+        stuck = [r.getMessage() for r in caplog.records]
+        for _ in range(2):  # it reads again: the big one and the queued wake
+            await asyncio.to_thread(theirs.recv)
+        async with asyncio.timeout(10):
+            while writer._queue:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        process._send(("wake",))
+        after = [r.getMessage() for r in caplog.records]
+    writer.flush(5)
+    writer.close()
+    mine.close()
+    theirs.close()
+    assert stuck == ["the notice process reads nothing; what it is told is dropped"]
+    assert after[1:] == ["the notice process reads again; 50 messages were dropped"]
+
+
+async def test_a_round_whose_every_check_fails_waits_before_the_next_one(
+    api: tuple[FakeTelegram, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    core, url = api
+    users = residents(core, 5, 86_000)
+
+    async def still_claimed(self: Notices, delivery: Delivery) -> bool:
+        raise OSError("disk I/O error")  # reads fail, writes do not
+
+    monkeypatch.setattr(Notices, "still_claimed", still_claimed)
+    async with Database(tmp_path / "bot.db") as db:
+        await started_notice(db, users)
+        async with child_of(tmp_path / "bot.db", url, core.token) as (child, _):
+            assert child.notices is not None
+            with caplog.at_level(logging.WARNING, "bot.tg.noticeworker"):
+                # Nothing done: the process's loop waits its idle time, not claims again.
+                assert await child._round(child.notices) == 0
+        states = await rows(db)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.tg.noticeworker"]
+    assert len(warnings) == 2
+    assert warnings[1] == "5 checks before a send failed in this batch; put back"
+    assert states == {u: ("waiting", 0) for u in users}

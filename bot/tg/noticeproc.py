@@ -269,6 +269,7 @@ class NoticeProcess:
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
         self._writer: PipeWriter | None = None
+        self._dropped = 0  # messages dropped since the process last read
         self._gone: asyncio.Event = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._recording: set[asyncio.Task[None]] = set()
@@ -391,8 +392,20 @@ class NoticeProcess:
         if writer is None or self._conn is None:
             return
         if not writer.put(message, urgent) and not urgent:
-            # Not read for QUEUE_SIZE messages: stuck. Its question times out there.
-            logger.warning("the notice process reads nothing; a %s was dropped", message[0])
+            # Not read for QUEUE_SIZE messages: stuck. Its question times out there. One
+            # warning as it sticks and one count when it reads again, not one for each.
+            if not self._dropped:
+                logger.warning("the notice process reads nothing; what it is told is dropped")
+            self._dropped += 1
+        elif self._dropped:
+            self._dropped_summary()
+
+    def _dropped_summary(self) -> None:
+        if self._dropped:
+            logger.warning(
+                "the notice process reads again; %d messages were dropped", self._dropped
+            )
+            self._dropped = 0
 
     def _lost(self, conn: Connection | None = None) -> None:
         current = self._conn
@@ -404,6 +417,7 @@ class NoticeProcess:
             while current.poll():
                 self._dispatch(current.recv())
         self._conn = None
+        self._dropped_summary()
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.close()
@@ -720,9 +734,17 @@ class _Child:
                 if untried:
                     self.writer.put(("unrecorded", untried), urgent=True)
                 raise
-        await self.sender.run(batch, self._record, self._stop, notices.still_claimed)
-        # Only put back: the loop waits its idle time before trying them again.
-        return sum(1 for r in first if r.outcome != "untried") + len(batch)
+        tried = 0
+
+        async def record(results: list[Result]) -> None:
+            nonlocal tried
+            tried += sum(1 for r in results if r.outcome != "untried")
+            await self._record(results)
+
+        await self.sender.run(batch, record, self._stop, notices.still_claimed)
+        # Only put back (every check failed, say, the database's reads failing): the loop
+        # waits its idle time before claiming them again, not at once at the pace's rate.
+        return sum(1 for r in first if r.outcome != "untried") + tried
 
     async def _record(self, results: list[Result], wait: bool = True) -> None:
         """Record a batch's answers, trying again a few times; when the database will not

@@ -100,18 +100,31 @@ async def _first(*waits: Coroutine[Any, Any, Any]) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _due(check: Check, delivery: Delivery) -> bool:
+class _Due:
     """The check before a send; a failure to check (the database, say) is "not due now": the
-    delivery waits again and the rest of the batch goes on."""
-    try:
-        return await check(delivery)
-    except Exception as exc:
-        logger.warning(
-            "could not check notice %d is still due (%s); put back",
-            delivery.notice_id,
-            type(exc).__name__,
-        )
-        return False
+    delivery waits again and the rest of the batch goes on. One warning for the first failure
+    of a batch and one count at its end, not one for each of its (up to 200) deliveries."""
+
+    def __init__(self, check: Check) -> None:
+        self.check = check
+        self.failed = 0
+
+    async def __call__(self, delivery: Delivery) -> bool:
+        try:
+            return await self.check(delivery)
+        except Exception as exc:
+            self.failed += 1
+            if self.failed == 1:
+                logger.warning(
+                    "could not check notice %d is still due (%s); put back",
+                    delivery.notice_id,
+                    type(exc).__name__,
+                )
+            return False
+
+    def summary(self) -> None:
+        if self.failed > 1:
+            logger.warning("%d checks before a send failed in this batch; put back", self.failed)
 
 
 class BatchSender:
@@ -176,7 +189,8 @@ class BatchSender:
         everything = asyncio.Event()
         if not batch:
             return
-        launching = asyncio.create_task(self._launch(batch, slots, flights, everything, check))
+        due = _Due(check) if check is not None else None
+        launching = asyncio.create_task(self._launch(batch, slots, flights, everything, due))
         # A launch that fails ends the batch as a stop does: the rest is untried, not lost.
         broke = asyncio.Event()
 
@@ -197,6 +211,8 @@ class BatchSender:
             for flight in flights:
                 flight.task.cancel()
             await asyncio.gather(launching, *(f.task for f in flights), return_exceptions=True)
+            if due is not None:
+                due.summary()
 
     async def _launch(
         self,
@@ -272,7 +288,7 @@ class BatchSender:
         try:
             async with limit:
                 await self._wait_if_held(delivery.user_id)
-                if check is not None and not await _due(check, delivery):
+                if check is not None and not await check(delivery):
                     return Result(delivery, "untried")
                 # From here the call may reach Telegram: a stop no longer takes it back.
                 flight.on_way = True
