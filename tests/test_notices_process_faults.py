@@ -9,13 +9,15 @@ import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
+import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.fakeapi import FakeTelegram
+from bot.fakeapi import FakeTelegram, Fault
 from bot.notices.service import Delivery, Notices, Result
 from bot.storage import Database
 from bot.tg import noticeproc
@@ -27,7 +29,7 @@ from bot.tg.noticeproc import (
     RecordFailed,
     _Child,
 )
-from tests.test_notices_process import api, copies, residents, rows, started_notice
+from tests.test_notices_process import api, copies, render, residents, rows, started_notice, until
 
 __all__ = ["api"]  # the fixture, imported for the tests below
 
@@ -333,3 +335,62 @@ async def test_a_round_whose_every_check_fails_waits_before_the_next_one(
     assert len(warnings) == 2
     assert warnings[1] == "5 checks before a send failed in this batch; put back"
     assert states == {u: ("waiting", 0) for u in users}
+
+
+# -- the process killed alone in the middle of a send, the bot going on --------------------
+
+
+async def test_a_process_killed_mid_send_is_restarted_and_only_its_batch_is_unknown(
+    api: tuple[FakeTelegram, str], tmp_path: Path
+) -> None:
+    core, url = api
+    users = residents(core, 60, 84_000)
+    held = users[25]  # its send is held on its way: its batch cannot end before the kill
+    gate = asyncio.Event()
+    fault = Fault("sendMessage", chat_id=held, status=None, gate=gate)
+    core.add_fault(fault)
+
+    async def sleep(seconds: float) -> None:
+        pass  # the restart's backoff, not waited for
+
+    async with Database(tmp_path / "bot.db") as db:
+        await started_notice(db, users)
+        config = ProcessConfig(tmp_path / "bot.db", url, core.token, 0, 4, 10, False)
+        notices = Notices(db)
+        process = NoticeProcess(
+            config, None, render, notices.reconcile, notices.record, sleep=sleep
+        )
+        running = asyncio.create_task(process.run())
+        try:
+
+            async def on_its_way() -> bool:
+                return fault.hits >= 1
+
+            await until(on_its_way)
+            pid = process.pid
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+
+            async def restarted() -> bool:
+                return process.restarts == 1
+
+            await until(restarted)
+            gate.set()  # the cut-off call arrives after all: "unknown" covers both
+
+            async def finished() -> bool:
+                return all(s in ("sent", "unknown") for s, _ in (await rows(db)).values())
+
+            await until(finished)
+        finally:
+            gate.set()
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+        states = await rows(db)
+    assert process.exit_codes[0] == -signal.SIGKILL
+    unknown = {u for u, (s, _) in states.items() if s == "unknown"}
+    assert held in unknown
+    assert len(unknown) <= config.batch  # only the batch on its way
+    for user_id, (state, _) in states.items():
+        assert copies(core, user_id) <= 1  # nobody twice
+        if state == "sent":
+            assert copies(core, user_id) == 1
