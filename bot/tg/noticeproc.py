@@ -411,12 +411,14 @@ class NoticeProcess:
         current = self._conn
         if current is None or (conn is not None and conn is not current):
             return  # an earlier process's pipe
+        # Cleared first: a question in what is read below gets no answer (nobody to read it),
+        # and nothing counts as dropped.
+        self._conn = None
         # A failed write may come before the read of what the process sent as it went (its
         # results handed back, its last logs): read that first, or it is lost.
         with contextlib.suppress(EOFError, OSError):
             while current.poll():
                 self._dispatch(current.recv())
-        self._conn = None
         self._dropped_summary()
         writer, self._writer = self._writer, None
         if writer is not None:
