@@ -51,6 +51,11 @@ class Metrics:
         self.outbox_backlog = Gauge(
             "bot_outbox_backlog", "Outbox messages not yet sent", registry=self.registry
         )
+        self.notice_process_restarts = Counter(
+            "bot_notice_process_restarts",
+            "Times the notice process died and another was started",
+            registry=self.registry,
+        )
         self.requests = Gauge(
             "bot_help_requests", "Help requests by state", ["state"], registry=self.registry
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import deque
 from collections.abc import Callable
@@ -26,7 +27,8 @@ class Fault:
     method None matches every method (names are case-insensitive, as in Telegram); chat_id
     None matches any call. status None means no error, only the delay. times None keeps the
     fault until it is removed. With delay_after the call takes effect and only the answer is
-    late, like a reply lost to a client-side timeout.
+    late, like a reply lost to a client-side timeout. A gate holds the call (before it takes
+    effect) until the test sets it: a slow answer whose length no timing decides.
     """
 
     method: str | None = None
@@ -37,6 +39,7 @@ class Fault:
     delay: float = 0.0
     delay_after: bool = False
     times: int | None = 1
+    gate: asyncio.Event | None = None
     hits: int = field(default=0, init=False)
 
     def matches(self, method: str, chat_id: int | str | None) -> bool:

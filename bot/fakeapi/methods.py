@@ -163,6 +163,8 @@ class FakeTelegram(Control):
                 raise ApiError(404, "Not Found")
             fault = self._take_fault(name, params.get("chat_id"))
             if fault is not None:
+                if fault.gate is not None:
+                    await fault.gate.wait()
                 if fault.delay and not fault.delay_after:
                     await asyncio.sleep(fault.delay)
                 error = fault.error()

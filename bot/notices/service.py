@@ -29,7 +29,9 @@ from bot.types import Country, Lang, lang_or_english
 
 NoticeState = Literal["draft", "ready", "sending", "paused", "done", "cancelled", "discarded"]
 # "unknown": the call was cut off (a timeout), so it may have arrived; it is never tried again.
-Outcome = Literal["sent", "blocked", "failed", "retry", "unknown"]
+# "untried": never sent (a stop came first, or the notice was paused or cancelled since the
+# claim): back to waiting without counting an attempt, or cancelled with its notice.
+Outcome = Literal["sent", "blocked", "failed", "retry", "unknown", "untried"]
 # States in which a notice is live: in the knowledge base until staff end it.
 LIVE = ("sending", "paused", "done")
 # How often a delivery is tried before it counts as failed (network errors, 429s).
@@ -445,10 +447,13 @@ class Notices:
             # Only rows still "sending" change (defence in depth): a late record from a sender
             # thought dead never overwrites a row reconciled or cancelled since.
             stamp = now()
-            again, final = [], []
+            again, final, untried = [], [], []
             for result in batch:
                 key = (result.delivery.notice_id, result.delivery.user_id)
                 error = (result.error or "")[:200] or None
+                if result.outcome == "untried":
+                    untried.append(result.delivery)
+                    continue
                 if result.outcome == "retry" and result.delivery.attempts + 1 < MAX_ATTEMPTS:
                     again.append((result.retry_at or time.time(), error, stamp, *key))
                     continue
@@ -470,6 +475,7 @@ class Notices:
                    WHERE notice_id = ? AND user_id = ? AND state = 'sending'""",
                 final,
             )
+            _put_back(connection, untried)
             finished = []
             for notice_id in sorted({r.delivery.notice_id for r in batch}):
                 if _finish_if_done(connection, notice_id):
@@ -478,20 +484,33 @@ class Notices:
 
         return await self.db.run_write(run)
 
-    async def release(self, deliveries: Iterable[Delivery]) -> None:
-        """Claimed deliveries not tried (their text could not be rendered just now): back to
-        waiting, without counting an attempt."""
-        stamp = now()
-        rows = [(stamp, d.notice_id, d.user_id) for d in deliveries]
+    async def release_all(self) -> int:
+        """Every delivery "sending" back to waiting (or cancelled with its notice), no attempt
+        counted: only for a sender that knows none of its sends is on its way (the notice
+        process between rounds, after a claim that failed and may have committed). It assumes
+        one sender per database, as the reconcile before each start does: another sender's
+        rows on their way would be put back and sent twice."""
 
-        def run(connection: sqlite3.Connection) -> None:
-            connection.executemany(
-                """UPDATE notice_deliveries SET state = 'waiting', updated_at = ?
-                   WHERE notice_id = ? AND user_id = ? AND state = 'sending'""",
-                rows,
-            )
+        def run(connection: sqlite3.Connection) -> int:
+            rows = connection.execute(
+                """SELECT notice_id, user_id, municipality, language, attempts
+                   FROM notice_deliveries WHERE state = 'sending'"""
+            ).fetchall()
+            _put_back(connection, [Delivery(int(r[0]), int(r[1]), r[2], None, 0) for r in rows])
+            return len(rows)
 
-        await self.db.run_write(run)
+        return await self.db.run_write(run)
+
+    async def still_claimed(self, delivery: Delivery) -> bool:
+        """Just before its send: is the delivery still "sending" (not reconciled or erased
+        since the claim) and its notice still sending (not paused or cancelled)?"""
+        found = await self.db.fetchval(
+            """SELECT 1 FROM notice_deliveries d JOIN notices n ON n.id = d.notice_id
+               WHERE d.notice_id = ? AND d.user_id = ? AND d.state = 'sending'
+                 AND n.state = 'sending'""",
+            (delivery.notice_id, delivery.user_id),
+        )
+        return found is not None
 
     async def reconcile(self) -> int:
         """After a restart: deliveries a crash caught between "sending" and Telegram's answer
@@ -620,6 +639,20 @@ def _cancel(connection: sqlite3.Connection, notice_id: int) -> None:
            WHERE id = ? AND state IN ('sending', 'paused')""",
         (time.time(), notice_id),
     )
+
+
+def _put_back(connection: sqlite3.Connection, deliveries: Sequence[Delivery]) -> None:
+    """Claimed deliveries never sent: waiting again, no attempt counted; cancelled instead
+    when their notice was cancelled since (its cancel turned only the waiting rows)."""
+    connection.executemany(
+        """UPDATE notice_deliveries SET updated_at = ?, state = CASE
+             WHEN (SELECT state FROM notices WHERE id = notice_id) = 'cancelled'
+             THEN 'cancelled' ELSE 'waiting' END
+           WHERE notice_id = ? AND user_id = ? AND state = 'sending'""",
+        [(now(), d.notice_id, d.user_id) for d in deliveries],
+    )
+    for notice_id in sorted({d.notice_id for d in deliveries}):
+        _finish_if_done(connection, notice_id)
 
 
 def _finish_if_done(connection: sqlite3.Connection, notice_id: int) -> bool:

@@ -167,7 +167,14 @@ class NoticeSender:
                 limited=shared is not None and shared.overall is not None,
                 log_level=settings.log_level,
             )
-            self.process = NoticeProcess(config, shared, self.render, self.notices.reconcile)
+            self.process = NoticeProcess(
+                config,
+                shared,
+                self.render,
+                self.notices.reconcile,
+                record=self.notices.record,
+                on_restart=runtime.metrics.notice_process_restarts.inc,
+            )
 
     async def run(self) -> None:
         """Send (or have the notice process send) until cancelled."""

@@ -15,14 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.notices.service import Delivery, Result
+from bot.notices.service import Delivery, Outcome, Result
 from bot.tg.ratelimit import retry_seconds
 from bot.tg.rawsend import RawSender
 
@@ -76,6 +76,57 @@ def pace(rate_per_second: float) -> AsyncLimiter | None:
     return AsyncLimiter(max(1.0, rate_per_second * PACE_SECONDS), PACE_SECONDS)
 
 
+Record = Callable[[list[Result]], Awaitable[None]]
+Check = Callable[[Delivery], Awaitable[bool]]
+
+
+class _Flight:
+    """One delivery of a batch being sent: `on_way` once its call may have reached Telegram."""
+
+    def __init__(self, delivery: Delivery) -> None:
+        self.delivery = delivery
+        self.on_way = False
+        self.task: asyncio.Task[Result]
+
+
+async def _first(*waits: Coroutine[Any, Any, Any]) -> None:
+    """Wait until the first of `waits` ends; the others are cancelled."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _Due:
+    """The check before a send; a failure to check (the database, say) is "not due now": the
+    delivery waits again and the rest of the batch goes on. One warning for the first failure
+    of a batch and one count at its end, not one for each of its (up to 200) deliveries."""
+
+    def __init__(self, check: Check) -> None:
+        self.check = check
+        self.failed = 0
+
+    async def __call__(self, delivery: Delivery) -> bool:
+        try:
+            return await self.check(delivery)
+        except Exception as exc:
+            self.failed += 1
+            if self.failed == 1:
+                logger.warning(
+                    "could not check notice %d is still due (%s); put back",
+                    delivery.notice_id,
+                    type(exc).__name__,
+                )
+            return False
+
+    def summary(self) -> None:
+        if self.failed > 1:
+            logger.warning("%d checks before a send failed in this batch; put back", self.failed)
+
+
 class BatchSender:
     """Sends each batch of notices on the running loop, by the bot's rules.
 
@@ -110,18 +161,105 @@ class BatchSender:
 
     async def send(self, batch: Sequence[tuple[Delivery, str]]) -> list[Result]:
         """Send each delivery its text; every answer, in order."""
+        results: list[Result] = []
+
+        async def keep(answered: list[Result]) -> None:
+            results.extend(answered)
+
+        await self.run(batch, keep)
+        return results
+
+    async def run(
+        self,
+        batch: Sequence[tuple[Delivery, str]],
+        record: Record,
+        stop: asyncio.Event | None = None,
+        check: Check | None = None,
+    ) -> None:
+        """Send each delivery its text and `record` the answers: the whole batch at once, in
+        order (one commit), unless `stop` is set on the way. Then no further send starts:
+        the answers so far and every delivery not yet on its way ("untried": waiting again)
+        are recorded at once, and each one still on its way as it ends, so a stop while one
+        send is slow (Telegram may take 10 s) leaves only those in flight unanswered.
+        `check(delivery)`, just before each send, says whether it is still due (its notice
+        not paused or cancelled since the claim); one that is not is untried."""
+        stop = stop if stop is not None else asyncio.Event()
         slots = asyncio.Semaphore(self.concurrency)
-        sending = []
+        flights: list[_Flight] = []
+        everything = asyncio.Event()
+        if not batch:
+            return
+        due = _Due(check) if check is not None else None
+        launching = asyncio.create_task(self._launch(batch, slots, flights, everything, due))
+        # A launch that fails ends the batch as a stop does: the rest is untried, not lost.
+        broke = asyncio.Event()
+
+        def launched(task: asyncio.Task[None]) -> None:
+            if not task.cancelled() and task.exception() is not None:
+                logger.error("sending a batch of notices failed", exc_info=task.exception())
+                broke.set()
+
+        launching.add_done_callback(launched)
         try:
-            for delivery, text in batch:
-                await answers_first(self.busy, self.urgent)
-                await self._share()
-                await slots.acquire()
-                sending.append(asyncio.create_task(self._one(slots, delivery, text)))
-            return list(await asyncio.gather(*sending))
+            await _first(everything.wait(), stop.wait(), broke.wait())
+            if not (stop.is_set() or broke.is_set()):
+                await record([flight.task.result() for flight in flights])
+                return
+            await self._stopped(batch, flights, launching, record)
         finally:
-            for task in sending:
-                task.cancel()
+            launching.cancel()
+            for flight in flights:
+                flight.task.cancel()
+            await asyncio.gather(launching, *(f.task for f in flights), return_exceptions=True)
+            if due is not None:
+                due.summary()
+
+    async def _launch(
+        self,
+        batch: Sequence[tuple[Delivery, str]],
+        slots: asyncio.Semaphore,
+        flights: list[_Flight],
+        everything: asyncio.Event,
+        check: Check | None,
+    ) -> None:
+        left = [len(batch)]
+
+        def ended(_: object) -> None:
+            left[0] -= 1
+            if not left[0]:
+                everything.set()
+
+        for delivery, text in batch:
+            await answers_first(self.busy, self.urgent)
+            await self._share()
+            await slots.acquire()
+            flight = _Flight(delivery)
+            flight.task = asyncio.create_task(self._one(slots, flight, text, check))
+            flight.task.add_done_callback(ended)
+            flights.append(flight)
+
+    async def _stopped(
+        self,
+        batch: Sequence[tuple[Delivery, str]],
+        flights: list[_Flight],
+        launching: asyncio.Task[None],
+        record: Record,
+    ) -> None:
+        """A stop came while the batch was on its way: see `run`."""
+        launching.cancel()
+        now: list[Result] = [Result(d, "untried") for d, _ in batch[len(flights) :]]
+        on_way: list[asyncio.Task[Result]] = []
+        for flight in flights:
+            if flight.task.done() and not flight.task.cancelled():
+                now.append(flight.task.result())
+            elif flight.on_way:
+                on_way.append(flight.task)
+            else:
+                flight.task.cancel()  # not sent yet: it never will be in this batch
+                now.append(Result(flight.delivery, "untried"))
+        await record(now)
+        for ending in asyncio.as_completed(on_way):
+            await record([await ending])
 
     async def _share(self) -> None:
         """One notice's place in the overall limit, from a share the bot's loop gave."""
@@ -142,12 +280,25 @@ class BatchSender:
         while (remaining := self.held_until.get(chat, 0.0) - time.monotonic()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(remaining)
 
-    async def _one(self, slots: asyncio.Semaphore, delivery: Delivery, text: str) -> Result:
+    async def _one(
+        self, slots: asyncio.Semaphore, flight: _Flight, text: str, check: Check | None
+    ) -> Result:
         limit: AbstractAsyncContextManager[Any] = self._pace or nullcontext()
+        delivery = flight.delivery
         try:
             async with limit:
                 await self._wait_if_held(delivery.user_id)
+                if check is not None and not await check(delivery):
+                    return Result(delivery, "untried")
+                # From here the call may reach Telegram: a stop no longer takes it back.
+                flight.on_way = True
                 result = await attempt(delivery, lambda: self.raw.send(delivery.user_id, text))
+        except Exception as exc:
+            # Never raised to the batch, which would leave every row of it "sending": on its
+            # way it may have arrived (unknown), before that it was never sent.
+            logger.warning("a notice's send failed unexpectedly (%s)", type(exc).__name__)
+            outcome: Outcome = "unknown" if flight.on_way else "untried"
+            result = Result(delivery, outcome, error=type(exc).__name__)
         finally:
             slots.release()
         if result.outcome == "retry":
