@@ -172,7 +172,9 @@ class ConceptRules:
             if name not in context:
                 self.danger_bits |= bit
         # A stem is a prefix of every word it matches: two typos in one match too much.
-        self.classifier = Classifier(self.compiler.atom_bits, not_typos, max_stem_edits=1)
+        self.classifier = Classifier(
+            self.compiler.atom_bits, not_typos, max_stem_edits=1, compounds_too=True
+        )
         self._names = lru_cache(maxsize=1 << 14)(self._names_of)
 
     @staticmethod
