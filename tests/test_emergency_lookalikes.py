@@ -7,9 +7,13 @@ makes an everyday question alarming, or a real emergency quieter, fails here.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
-from bot.answering.emergency import EmergencyLevel, detector
+from bot.answering.emergency import DATA_DIR, EmergencyDetector, EmergencyLevel, detector
+from bot.answering.query import analyse_query
 
 NONE, LINE, FULL = EmergencyLevel.NONE, EmergencyLevel.MEDIUM, EmergencyLevel.HIGH
 
@@ -70,3 +74,90 @@ def test_an_everyday_word_carries_no_concept_of_danger(word: str) -> None:
 )
 def test_typo_lookalikes(text: str, expected: EmergencyLevel) -> None:
     assert level(text) is expected
+
+
+# -- 3. everyday goodbyes, beside farewells -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # everyday goodbyes: nothing
+        ("bye, thanks", NONE),
+        ("Bye!", NONE),
+        ("ok bye", NONE),
+        ("Thanks, bye for now", NONE),
+        ("goodbye and thanks for the help", NONE),
+        ("bye everyone, see you tomorrow", NONE),
+        ("ha det", NONE),
+        ("Takk for svaret, ha det bra", NONE),
+        ("Ha det alle sammen, god jul!", NONE),
+        ("Ha det bra alle sammen", NONE),
+        ("Takk for hjelpa, ha det fint", NONE),
+        ("ha det, vi snakkast", NONE),
+        ("hej då", NONE),
+        ("Tack för hjälpen, hej då!", NONE),
+        ("hej då allihop, vi ses på fredag", NONE),
+        # farewells and goodbyes with danger: at least the line, and the full reply
+        ("goodbye everyone, I love you all, this is the end", FULL),
+        ("ha det alle sammen, jeg orker ikke mer", FULL),
+        ("hej då allihop, jag orkar inte leva längre", FULL),
+        ("ha det bra, dette er siste gong de høyrer frå meg", FULL),
+        ("bye, I took all the pills", FULL),
+    ],
+)
+def test_goodbye_lookalikes(text: str, expected: EmergencyLevel) -> None:
+    assert level(text) is expected
+
+
+# -- 4. a cap never lowers a real danger rule ---------------------------------------------------
+
+
+def test_a_cap_never_applies_when_a_danger_rule_matched() -> None:
+    rules = detector().rules
+    text = "thanks for the help, bye. he is not breathing"
+    analysis = rules.analyse(list(analyse_query(text).words))
+    assert rules.cap(analysis) is not None, "the goodbye context is there"
+    assert rules.matches(analysis), "and so is a danger rule"
+    assert level(text) is FULL
+
+
+# -- 6. a plea for help opening an emergency keeps its full reply --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # emergencies that open with a plea
+        ("Kan någon hjälpa mig, pappa har slutat andas", FULL),
+        ("Kan någon hjälpa mig? Mamma andas inte", FULL),
+        ("Kan noen hjelpe? Mannen min falt og puster ikke", FULL),
+        ("kan noen hjelpe, det brenner i stua", FULL),
+        ("Kan nokon hjelpe meg, mora mi har slutta å puste", FULL),
+        ("Can someone help, my husband has stopped breathing", FULL),
+        ("Can someone help me, my son swallowed pills", FULL),
+        # requests for a volunteer's help that share the plea: nothing
+        ("Kan någon hjälpa mig att handla, pappa är sjuk", NONE),
+        ("Can someone help me carry firewood?", NONE),
+        ("Kan noen hjelpe meg å måke snø?", NONE),
+        ("Kan nokon hjelpe meg med handlinga i morgon?", NONE),
+    ],
+)
+def test_plea_lookalikes(text: str, expected: EmergencyLevel) -> None:
+    assert level(text) is expected
+
+
+def test_a_cap_of_danger_words_still_leaves_a_matched_rule_its_level(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    rules_file = data / "rules.yaml"
+    text = rules_file.read_text(encoding="utf-8")
+    assert "\n  line: []" in text
+    rules_file.write_text(text.replace("\n  line: []", '\n  line: ["@breathe"]'), "utf-8")
+    capped = EmergencyDetector(data)
+    # a rule matched: the cap does not apply
+    assert capped.assess("Pappa puster ikke").level is FULL
+    # no rule matched: the model alone is held at the line
+    words = ["breathing", "breathing", "breathing"]
+    assert not capped.rules.matches(capped.rules.analyse(words))
+    assert capped.assess_words(words).level <= LINE

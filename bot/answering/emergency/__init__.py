@@ -67,6 +67,10 @@ class EmergencyDetector:
     def __init__(self, data_dir: Path = DATA_DIR) -> None:
         self.rules = load_rules(data_dir)
         self.model = LinearModel.load(data_dir / "model.json")
+        # Concepts added to the tables since the fit are not the model's features.
+        self.rules.limit_features(
+            name for name in self.rules.concept_bits if "c:" + name in self.model.index
+        )
         unknown = set(self.model.situations) - set(self.rules.situations)
         if unknown:
             raise DetectorDataError(
@@ -82,14 +86,30 @@ class EmergencyDetector:
         if not words:
             return EmergencyVerdict(EmergencyLevel.NONE, None, 0.0)
         analysis = self.rules.analyse(words)
+        # No word of danger: nothing, whatever the model would say (Thresholds.level), so
+        # most messages stop here, before the model.
+        if not self.rules.has_danger(analysis):
+            return EmergencyVerdict(EmergencyLevel.NONE, None, 0.0)
         matches = self.rules.matches(analysis)
         rule = self.rules.best(matches)
         names = [match.rule for match in matches]
         concepts = self.rules.concepts_of(analysis)
         probability = self.model.probability(words, concepts, names)
+        if rule is not None:
+            # A plea that opens the message ("kan noen hjelpe meg, pappa puster ikke") reads to
+            # the model like a request for a volunteer: the rest is scored without it too.
+            opener = self.rules.opener_length(words, analysis)
+            if opener:
+                rest = self.model.probability(words[opener:], concepts[opener:], names)
+                probability = max(probability, rest)
         score = self.model.fusion.score(probability, rule is not None)
-        danger = self.rules.has_danger(analysis)
-        level = self.model.thresholds.level(score, rule is not None, danger)
+        level = self.model.thresholds.level(score, rule is not None)
+        if rule is None:
+            # An everyday context (a goodbye with thanks) caps what the model alone gives;
+            # never a rule's level.
+            cap = self.rules.cap(analysis)
+            if cap is not None and level > cap:
+                level = EmergencyLevel(cap)
         if level is EmergencyLevel.NONE:
             return EmergencyVerdict(level, None, score)
         if rule is not None:

@@ -9,7 +9,7 @@ with the file and line, and the tests load them, so a broken table fails CI.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +31,11 @@ from bot.text import fold
 
 CONCEPT_LANGUAGES = ("nb", "nn", "sv", "en")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# The levels a cap may hold a message at: nothing, or at most the warning line.
+EmergencyCap = int
+_CAP_LEVELS: dict[str, EmergencyCap] = {"none": 0, "line": 1}
+# Words after a plea that make it a task ("help me to carry", "hjelpe meg å handle").
+_TASK_MARKERS = frozenset({"a", "att", "to", "med", "with", "til", "till"})
 # LibYAML's loader when PyYAML has it: the concept files are read at every start.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -138,9 +143,10 @@ class ConceptRules:
     ) -> None:
         root = read_yaml(rules_file)
         sections = dict(mapping_items(rules_file, root))
-        if set(sections) != {"context_concepts", "vetoes", "rules"}:
+        if set(sections) - {"caps"} != {"context_concepts", "vetoes", "rules"}:
             raise DetectorDataError(
-                rules_file, "needs exactly three sections: context_concepts, vetoes and rules"
+                rules_file,
+                "needs the sections context_concepts, vetoes and rules (and may have caps)",
             )
         vetoes = {}
         for name, node in mapping_items(rules_file, sections["vetoes"]):
@@ -160,6 +166,7 @@ class ConceptRules:
                     raise DetectorDataError(rules_file, f"line {line}: {error}") from None
         self.situations = tuple(situations)
         self.patterns = PatternSet(compiled)
+        self.caps = self._compile_caps(rules_file, sections.get("caps"), vetoes)
         self.unused_concepts = sorted(set(concepts) - self.compiler.used_groups)
         self.concept_bits = {name: self.compiler.slot("@" + name) for name in sorted(concepts)}
         context = set()
@@ -171,11 +178,63 @@ class ConceptRules:
         for name, bit in self.concept_bits.items():
             if name not in context:
                 self.danger_bits |= bit
+        # The words of a plea that opens a message ("can someone help me, ...").
+        self.opener_bits = self.concept_bits.get("help_opener", 0)
+        # The concepts reported as the model's features: all of them, unless the detector
+        # limits them to those its model was fitted with (`limit_features`).
+        self.feature_bits = sum(self.concept_bits.values())
         # A stem is a prefix of every word it matches: two typos in one match too much.
         self.classifier = Classifier(
             self.compiler.atom_bits, not_typos, max_stem_edits=1, compounds_too=True
         )
         self._names = lru_cache(maxsize=1 << 14)(self._names_of)
+
+    def _compile_caps(
+        self, path: Path, node: yaml.Node | None, vetoes: Mapping[str, str]
+    ) -> tuple[tuple[EmergencyCap, PatternSet], ...]:
+        """The `caps` section: for each level, the patterns of contexts that cap it."""
+        if node is None:
+            return ()
+        found = []
+        for name, value in mapping_items(path, node):
+            if name not in _CAP_LEVELS:
+                raise DetectorDataError(
+                    path, f"line {node_line(value)}: a cap is none or line, not {name!r}"
+                )
+            compiled: list[Pattern] = []
+            for text, line in string_items(path, value):
+                source = self._expand_vetoes(text, vetoes, path, line)
+                try:
+                    compiled.append(self.compiler.pattern(name, len(compiled), source))
+                except PatternError as error:
+                    raise DetectorDataError(path, f"line {line}: {error}") from None
+            found.append((_CAP_LEVELS[name], PatternSet(compiled)))
+        return tuple(sorted(found))
+
+    def cap(self, analysis: Analysis) -> EmergencyCap | None:
+        """The lowest cap whose context the message is in, if any (0: none, 1: line)."""
+        for level, patterns in self.caps:
+            if patterns.first(analysis.masks, analysis.union) is not None:
+                return level
+        return None
+
+    def limit_features(self, names: Iterable[str]) -> None:
+        """Report only these concepts as the model's features (those it was fitted with):
+        a concept added since the fit changes no score."""
+        wanted = set(names)
+        self.feature_bits = sum(b for n, b in self.concept_bits.items() if n in wanted)
+        self._names.cache_clear()
+
+    def opener_length(self, words: Sequence[str], analysis: Analysis) -> int:
+        """How many words of a plea for help open the message ("kan noen hjelpe meg, ..."),
+        or 0. A plea that goes on into a task ("... help me to carry") opens nothing."""
+        masks = analysis.masks
+        length = 0
+        while length < len(masks) and masks[length] & self.opener_bits:
+            length += 1
+        if length == 0 or length == len(words) or words[length] in _TASK_MARKERS:
+            return 0
+        return length
 
     @staticmethod
     def _expand_vetoes(text: str, vetoes: Mapping[str, str], path: Path, line: int) -> str:
@@ -211,6 +270,7 @@ class ConceptRules:
         return matches[0] if matches else None
 
     def _names_of(self, mask: int) -> tuple[str, ...]:
+        mask &= self.feature_bits
         return tuple(name for name, bit in self.concept_bits.items() if mask & bit)
 
     def concepts_of(self, analysis: Analysis) -> list[tuple[str, ...]]:
