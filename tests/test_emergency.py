@@ -70,7 +70,7 @@ def _replace(path: Path, old: str, new: str) -> None:
         ),
         ("rules.yaml", "{not_now}", "{no_such_veto}", "no veto named {no_such_veto}"),
         ("rules.yaml", "\nrules:", "\nrulez:", "needs the sections"),
-        ("rules.yaml", "\n  line: []", "\n  full: []", "a cap is none or line"),
+        ("rules.yaml", "\n  line:\n", "\n  full:\n", "a cap is none or line"),
         ("rules.yaml", '- "@bye #3', '- "@bye @no_such_concept #3', "no group @no_such_concept"),
         ("rules.yaml", '- "@stroke {not_now}"', '- "@stroke {not_now}', "line"),
         ("concepts/nb.yaml", "breathe: [", "breathe: [epi-pen*, ", "not a single word"),

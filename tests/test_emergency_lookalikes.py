@@ -152,8 +152,8 @@ def test_a_cap_of_danger_words_still_leaves_a_matched_rule_its_level(tmp_path: P
     shutil.copytree(DATA_DIR, data)
     rules_file = data / "rules.yaml"
     text = rules_file.read_text(encoding="utf-8")
-    assert "\n  line: []" in text
-    rules_file.write_text(text.replace("\n  line: []", '\n  line: ["@breathe"]'), "utf-8")
+    assert "\n  line:\n" in text
+    rules_file.write_text(text.replace("\n  line:\n", '\n  line:\n    - "@breathe"\n'), "utf-8")
     capped = EmergencyDetector(data)
     # a rule matched: the cap does not apply
     assert capped.assess("Pappa puster ikke").level is FULL
@@ -161,3 +161,36 @@ def test_a_cap_of_danger_words_still_leaves_a_matched_rule_its_level(tmp_path: P
     words = ["breathing", "breathing", "breathing"]
     assert not capped.rules.matches(capped.rules.analyse(words))
     assert capped.assess_words(words).level <= LINE
+
+
+# -- 2. first-person past and idiom, beside the emergencies they resemble --------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # idioms and the past: nothing
+        ("my last night in Oslo was lovely", NONE),
+        ("I nearly died laughing", NONE),
+        ("I fell off my chair laughing", NONE),
+        ("I died a little inside", NONE),
+        ("I cut myself shaving", NONE),
+        ("I once fell through the ice, how thick must it be now?", NONE),
+        ("we once had a fire in the kitchen", NONE),
+        ("jeg holdt på å dø av latter", NONE),
+        ("eg var nær ved å døy av latter", NONE),
+        ("jag skrattade ihjäl", NONE),
+        ("jag höll på att dö av skratt", NONE),
+        # a smoke alarm set off by cooking: at most the line
+        ("I burnt the toast, the smoke alarm went off", LINE),
+        ("brandvarnaren tjuter, jag stekte fisk", NONE),
+        # the real emergencies they resemble
+        ("I cut myself really deep and it won't stop bleeding", FULL),
+        ("the smoke alarm is going off and the kitchen is full of smoke", FULL),
+        ("he fell through the ice and has not come up", FULL),
+        ("han har hoppa ut i elva og har ikkje kome opp", FULL),
+        ("jag vill dö, jag har tagit alla tabletter", FULL),
+    ],
+)
+def test_past_and_idiom_lookalikes(text: str, expected: EmergencyLevel) -> None:
+    assert level(text) is expected
