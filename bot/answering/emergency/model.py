@@ -6,6 +6,7 @@ Fitting needs scikit-learn (`python -m bot emergency fit`); scoring needs only a
 from __future__ import annotations
 
 import enum
+import itertools
 import json
 import math
 from array import array
@@ -15,7 +16,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.answering.emergency.features import context_features, windows, word_features
+from bot.answering.emergency.features import (
+    MAX_WORD_CHARS,
+    context_features,
+    windows,
+    word_features,
+)
 
 MODEL_FORMAT = 1
 
@@ -102,6 +108,13 @@ class LinearModel:
         self.weights = array("d", weights)
         # The weight of each feature by name: the one lookup scoring a word needs.
         self.weight_of = {name: self.weights[position] for name, position in self.index.items()}
+        # The weights of word pairs by their first word, then the second: most words begin no
+        # pair the model knows, so they carry no pair weight and no pair's name is built.
+        self.pair_weights: dict[str, dict[str, float]] = {}
+        for name, weight in self.weight_of.items():
+            if name.startswith("b:"):
+                first, _, second = name[2:].partition(" ")
+                self.pair_weights.setdefault(first, {})[second] = weight
         self.bias = bias
         self.situations = tuple(situations)
         # Each feature's weights for the kinds side by side: one slice per feature.
@@ -117,11 +130,15 @@ class LinearModel:
         self._cached_word = lru_cache(maxsize=1 << 16)(self._word)
         self._cached_situations = lru_cache(maxsize=1 << 12)(self._word_situations)
 
-    def _word(self, word: str) -> tuple[int, float]:
-        """A word's own features: how many, and their weight."""
+    def _word(self, word: str) -> tuple[int, float, array[int]]:
+        """A word's own features: how many, their weight, and the positions of those the
+        model knows (the only ones that carry weight)."""
         found = word_features(word)
-        weight = self.weight_of.get
-        return len(found), sum(weight(name, 0.0) for name in found)
+        position = self.index.get
+        # A compact array: the cache holds tens of thousands of words.
+        known = array("i", [p for p in map(position, found) if p is not None])
+        weights = self.weights
+        return len(found), sum(weights[p] for p in known), known
 
     def _positions(self, names: list[str]) -> list[int]:
         position = self.index.get
@@ -133,9 +150,14 @@ class LinearModel:
         found = [rows[p * k : p * k + k] for p in self._positions(names)]
         return tuple(map(sum, zip(*found, strict=True))) if found else (0.0,) * k
 
-    def _word_situations(self, word: str) -> tuple[float, ...]:
-        """The weight of a word's own features for each kind of emergency."""
-        return self._situation_sums(word_features(word))
+    def _word_situations(self, word: str) -> tuple[float, ...] | None:
+        """The weight of a word's own features for each kind of emergency; None for a word
+        none of whose features the model knows (it carries no weight)."""
+        known = self._cached_word(word)[2]
+        if not known:
+            return None
+        rows, k = self.situation_weights, self.kinds
+        return tuple(map(sum, zip(*(rows[p * k : p * k + k] for p in known), strict=True)))
 
     def probability(
         self, words: Sequence[str], concepts: Sequence[Sequence[str]], rules: Sequence[str]
@@ -148,13 +170,20 @@ class LinearModel:
         best = 0.0
         word = self._cached_word
         known = self.weight_of.get
+        pairs = self.pair_weights.get
         for window in windows(len(words)):
-            names = context_features(words[window], concepts[window], rules)
-            count = len(names)
-            # Most context features (word pairs) are unknown to the model: one lookup each.
+            part = words[window]
+            names = context_features(part, concepts[window], rules, pairs=False)
+            # Every pair of neighbouring words is a feature; only the known ones add weight.
+            count = len(names) + max(len(part) - 1, 0)
             total = sum([known(name, 0.0) for name in names])
-            for each in words[window]:
-                n, weight = word(each)
+            cut = [each[:MAX_WORD_CHARS] for each in part]
+            for previous, each in itertools.pairwise(cut):
+                following = pairs(previous)
+                if following is not None:
+                    total += following.get(each, 0.0)
+            for each in part:
+                n, weight, _ = word(each)
                 count += n
                 total += weight
             if count:
@@ -170,7 +199,9 @@ class LinearModel:
         found = [self._situation_sums(names)]
         for each in words:
             count += self._cached_word(each)[0]
-            found.append(self._cached_situations(each))
+            sums_of_word = self._cached_situations(each)
+            if sums_of_word is not None:
+                found.append(sums_of_word)
         sums: list[float] = list(map(sum, zip(*found, strict=True)))
         scale = 1.0 / math.sqrt(count) if count else 0.0
         scores = [b + scale * s for b, s in zip(self.situation_bias, sums, strict=True)]
