@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.answering.emergency.features import (
+    CONCEPT_REACH,
     MAX_WORD_CHARS,
     context_features,
     windows,
@@ -129,35 +130,88 @@ class LinearModel:
         # Words repeat from message to message: their features are summed once.
         self._cached_word = lru_cache(maxsize=1 << 16)(self._word)
         self._cached_situations = lru_cache(maxsize=1 << 12)(self._word_situations)
+        self._cached_concepts = lru_cache(maxsize=1 << 12)(self._concepts)
+        self._cached_pairs = lru_cache(maxsize=1 << 15)(self._concept_pairs)
 
     def _word(self, word: str) -> tuple[int, float, array[int]]:
         """A word's own features: how many, their weight, and the positions of those the
         model knows (the only ones that carry weight)."""
-        found = word_features(word)
-        position = self.index.get
-        # A compact array: the cache holds tens of thousands of words.
-        known = array("i", [p for p in map(position, found) if p is not None])
-        weights = self.weights
-        return len(found), sum(weights[p] for p in known), known
-
-    def _positions(self, names: list[str]) -> list[int]:
-        position = self.index.get
-        return [p for p in map(position, names) if p is not None]
-
-    def _situation_sums(self, names: list[str]) -> tuple[float, ...]:
-        """The weights of these features summed for each kind of emergency."""
-        rows, k = self.situation_weights, self.kinds
-        found = [rows[p * k : p * k + k] for p in self._positions(names)]
-        return tuple(map(sum, zip(*found, strict=True))) if found else (0.0,) * k
+        return self._known(word_features(word))
 
     def _word_situations(self, word: str) -> tuple[float, ...] | None:
         """The weight of a word's own features for each kind of emergency; None for a word
         none of whose features the model knows (it carries no weight)."""
         known = self._cached_word(word)[2]
-        if not known:
-            return None
+        return self._kinds(known) if known else None
+
+    def _known(self, found: list[str]) -> tuple[int, float, array[int]]:
+        """How many features these are, their weight, and the positions of the known ones."""
+        position = self.index.get
+        known = array("i", [p for p in map(position, found) if p is not None])
+        weights = self.weights
+        return len(found), sum(weights[p] for p in known), known
+
+    def _concepts(self, names: tuple[str, ...]) -> tuple[int, float, array[int]]:
+        """The features of a word's concepts ("c:breathe")."""
+        return self._known(["c:" + name for name in names])
+
+    def _concept_pairs(
+        self, names: tuple[str, ...], later: tuple[str, ...]
+    ) -> tuple[int, float, array[int]]:
+        """The features of the concepts of two words near each other ("p:breathe|not")."""
+        return self._known(
+            [
+                f"p:{name}|{other}" if name < other else f"p:{other}|{name}"
+                for name in names
+                for other in later
+                if other != name
+            ]
+        )
+
+    def _kinds(self, known: Sequence[int]) -> tuple[float, ...]:
+        """The weights of the features at these positions summed for each kind."""
         rows, k = self.situation_weights, self.kinds
+        if not known:
+            return (0.0,) * k
         return tuple(map(sum, zip(*(rows[p * k : p * k + k] for p in known), strict=True)))
+
+    def _context(
+        self, words: Sequence[str], concepts: Sequence[Sequence[str]], rules: Sequence[str]
+    ) -> tuple[int, float, list[array[int]]]:
+        """The context features of one window (`context_features`) without building the names
+        of those the model cannot know: how many, their weight, the positions of known ones.
+
+        Words begin few pairs the model knows, and the concepts of a word and of two words
+        near each other repeat from message to message: their sums are kept."""
+        count, total, known = self._known(context_features(words, (), rules, pairs=False))
+        found = [known]
+        # Every pair of neighbouring words is a feature; only the known ones add weight.
+        count += max(len(words) - 1, 0)
+        pairs = self.pair_weights.get
+        cut = [each[:MAX_WORD_CHARS] for each in words]
+        for previous, each in itertools.pairwise(cut):
+            following = pairs(previous)
+            if following is not None:
+                weight = following.get(each)
+                if weight is not None:
+                    total += weight
+                    found.append(array("i", [self.index[f"b:{previous} {each}"]]))
+        alone, near = self._cached_concepts, self._cached_pairs
+        for position, names in enumerate(concepts):
+            if not names:
+                continue
+            key = tuple(names)
+            n, weight, known = alone(key)
+            count += n
+            total += weight
+            found.append(known)
+            for later in concepts[position + 1 : position + 1 + CONCEPT_REACH]:
+                if later:
+                    n, weight, known = near(key, tuple(later))
+                    count += n
+                    total += weight
+                    found.append(known)
+        return count, total, found
 
     def probability(
         self, words: Sequence[str], concepts: Sequence[Sequence[str]], rules: Sequence[str]
@@ -169,19 +223,9 @@ class LinearModel:
         """
         best = 0.0
         word = self._cached_word
-        known = self.weight_of.get
-        pairs = self.pair_weights.get
         for window in windows(len(words)):
             part = words[window]
-            names = context_features(part, concepts[window], rules, pairs=False)
-            # Every pair of neighbouring words is a feature; only the known ones add weight.
-            count = len(names) + max(len(part) - 1, 0)
-            total = sum([known(name, 0.0) for name in names])
-            cut = [each[:MAX_WORD_CHARS] for each in part]
-            for previous, each in itertools.pairwise(cut):
-                following = pairs(previous)
-                if following is not None:
-                    total += following.get(each, 0.0)
+            count, total, _ = self._context(part, concepts[window], rules)
             for each in part:
                 n, weight, _ = word(each)
                 count += n
@@ -194,9 +238,8 @@ class LinearModel:
         self, words: Sequence[str], concepts: Sequence[Sequence[str]], rules: Sequence[str]
     ) -> tuple[str, float]:
         """The most likely kind of emergency, and its probability among the kinds."""
-        names = context_features(words, concepts, rules)
-        count = len(names)
-        found = [self._situation_sums(names)]
+        count, _, known = self._context(words, concepts, rules)
+        found = [self._kinds([p for part in known for p in part])]
         for each in words:
             count += self._cached_word(each)[0]
             sums_of_word = self._cached_situations(each)
