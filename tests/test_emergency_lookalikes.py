@@ -7,12 +7,14 @@ makes an everyday question alarming, or a real emergency quieter, fails here.
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 
 import pytest
 
 from bot.answering.emergency import DATA_DIR, EmergencyDetector, EmergencyLevel, detector
+from bot.answering.emergency.features import features, windows
 from bot.answering.query import analyse_query
 
 NONE, LINE, FULL = EmergencyLevel.NONE, EmergencyLevel.MEDIUM, EmergencyLevel.HIGH
@@ -194,3 +196,33 @@ def test_a_cap_of_danger_words_still_leaves_a_matched_rule_its_level(tmp_path: P
 )
 def test_past_and_idiom_lookalikes(text: str, expected: EmergencyLevel) -> None:
     assert level(text) is expected
+
+
+# -- 5. the bot's scoring is the fit's features, however it is summed ---------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pappa puster ikke og leppene er blå",
+        "Kan någon hjälpa mig, pappa har slutat andas",
+        "bye, thanks",
+        # several windows: an emergency at the end of a long message
+        "jeg lurer på mye om fakturaen og biblioteket, og om bussen i morgen. " * 6
+        + "nå puster ikke pappa, han er blå",
+    ],
+)
+def test_the_model_scores_the_features_it_was_fitted_on(text: str) -> None:
+    found = detector()
+    model, rules = found.model, found.rules
+    words = list(analyse_query(text).words)
+    analysis = rules.analyse(words)
+    concepts = rules.concepts_of(analysis)
+    names = [match.rule for match in rules.matches(analysis)]
+    expected = 0.0
+    for window in windows(len(words)):
+        counted = features(words[window], concepts[window], names)
+        total = sum(value * model.weight_of.get(name, 0.0) for name, value in counted.items())
+        logit = model.bias + total / math.sqrt(sum(counted.values()))
+        expected = max(expected, 1 / (1 + math.exp(-logit)))
+    assert model.probability(words, concepts, names) == pytest.approx(expected, abs=1e-12)

@@ -22,7 +22,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
-from bot.answering.emergency.features import windows
 from bot.answering.emergency.model import (
     DetectorDataError,
     EmergencyLevel,
@@ -94,7 +93,8 @@ class EmergencyDetector:
         rule = self.rules.best(matches)
         names = [match.rule for match in matches]
         concepts = self.rules.concepts_of(analysis)
-        probability = self.model.probability(words, concepts, names)
+        message = self.model.prepare(words, concepts)
+        probability = self.model.probability(words, concepts, names, message)
         if rule is not None:
             # A plea that opens the message ("kan noen hjelpe meg, pappa puster ikke") reads to
             # the model like a request for a volunteer: the rest is scored without it too.
@@ -115,10 +115,7 @@ class EmergencyDetector:
         if rule is not None:
             situation = rule.situation
         else:
-            situation = max(
-                (self.model.situation(words[w], concepts[w], names) for w in windows(len(words))),
-                key=lambda found: found[1],
-            )[0]
+            situation = self.model.best_situation(words, concepts, names, message)
         return EmergencyVerdict(level, situation, score, rule.rule if rule else None)
 
     def assess(self, text: str) -> EmergencyVerdict:

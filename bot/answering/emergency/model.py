@@ -18,7 +18,9 @@ from typing import Any
 
 from bot.answering.emergency.features import (
     CONCEPT_REACH,
+    LENGTH_BUCKETS,
     MAX_WORD_CHARS,
+    WINDOW_WORDS,
     context_features,
     windows,
     word_features,
@@ -88,6 +90,21 @@ class Fusion:
         clipped = min(max(probability, 1e-6), 1 - 1e-6)
         total = self.bias + self.model * math.log(clipped / (1 - clipped))
         return _sigmoid(total + (self.rule if rule_matched else 0.0))
+
+
+_NO_POSITIONS: array[int] = array("i")
+_Sums = tuple[int, float, "array[int]"]  # how many features, their weight, the known positions
+
+
+@dataclass(frozen=True, slots=True)
+class _Message:
+    """For each word of a message: its own and its concepts' features, the pair with the next
+    word if the model knows it, and the pairs of its concepts with those of the next words."""
+
+    own: list[_Sums]
+    bigrams: list[_Sums | None]
+    concept_pairs: list[list[tuple[int, _Sums]]]
+    words: list[str]
 
 
 class LinearModel:
@@ -213,36 +230,150 @@ class LinearModel:
                     found.append(known)
         return count, total, found
 
+    def prepare(self, words: Sequence[str], concepts: Sequence[Sequence[str]]) -> _Message | None:
+        """What each word of a message brings to the features of a window (`features`),
+        worked out once for a message of several windows: they overlap, and the kinds reuse
+        it. None for a message of one window, scored in one pass (`_context`)."""
+        if len(words) <= WINDOW_WORDS:
+            return None
+        word, alone, near = self._cached_word, self._cached_concepts, self._cached_pairs
+        pairs = self.pair_weights.get
+        cut = [each[:MAX_WORD_CHARS] for each in words]
+        # The concepts of a word come as tuples (`ConceptRules.concepts_of`): keys as they are.
+        keys = [names if isinstance(names, tuple) else tuple(names) for names in concepts]
+        own: list[_Sums] = []
+        listed: list[str] = []
+        bigrams: list[_Sums | None] = []
+        concept_pairs: list[list[tuple[int, _Sums]]] = []
+        for position, each in enumerate(words):
+            n, weight, _ = word(each)
+            key = keys[position]
+            if key:
+                # The word's concepts' features; the positions of the word's own features
+                # are not needed here (the kinds sum them per word, `_cached_situations`).
+                n_c, weight_c, known_c = alone(key)
+                own.append((n + n_c, weight + weight_c, known_c))
+            else:
+                own.append((n, weight, _NO_POSITIONS))
+            listed.append(each)
+            # The pair with the next word: a feature whatever it is, with weight if known.
+            bigram = None
+            if position + 1 < len(words):
+                following = pairs(cut[position])
+                second = cut[position + 1]
+                if following is not None and second in following:
+                    index = self.index[f"b:{cut[position]} {second}"]
+                    bigram = (1, following[second], array("i", [index]))
+            bigrams.append(bigram)
+            near_pairs = []
+            if key:
+                for later in range(position + 1, min(position + 1 + CONCEPT_REACH, len(words))):
+                    if keys[later]:
+                        near_pairs.append((later, near(key, keys[later])))
+            concept_pairs.append(near_pairs)
+        return _Message(own, bigrams, concept_pairs, listed)
+
+    def _window(
+        self, message: _Message, start: int, end: int, rules: Sequence[str]
+    ) -> tuple[int, float, list[array[int]]]:
+        """How many features a window of a message has, their weight, and the positions of
+        the known ones: the same as `features` of the window's words."""
+        fixed = ["r:" + rule for rule in rules]
+        fixed.append(f"n:{min(end - start, LENGTH_BUCKETS)}")
+        count, total, known = self._known(fixed)
+        found = [known]
+        # Every pair of neighbouring words in the window is a feature.
+        count += max(end - start - 1, 0)
+        for position in range(start, end):
+            n, weight, places = message.own[position]
+            count += n
+            total += weight
+            found.append(places)
+            bigram = message.bigrams[position]
+            if bigram is not None and position + 1 < end:
+                total += bigram[1]
+                found.append(bigram[2])
+            for later, (n, weight, places) in message.concept_pairs[position]:
+                if later < end:
+                    count += n
+                    total += weight
+                    found.append(places)
+        return count, total, found
+
     def probability(
-        self, words: Sequence[str], concepts: Sequence[Sequence[str]], rules: Sequence[str]
+        self,
+        words: Sequence[str],
+        concepts: Sequence[Sequence[str]],
+        rules: Sequence[str],
+        message: _Message | None = None,
     ) -> float:
         """The probability that the message describes an emergency: its most alarming window.
 
         `concepts` holds the names of the concepts of each word (`ConceptRules.concepts_of`),
-        `rules` the concept rules that match the whole message.
+        `rules` the concept rules that match the whole message; `message` is what `prepare`
+        gave for the same words and concepts, if the caller kept it.
         """
-        best = 0.0
-        word = self._cached_word
-        for window in windows(len(words)):
-            part = words[window]
-            count, total, _ = self._context(part, concepts[window], rules)
-            for each in part:
-                n, weight, _ = word(each)
+        if len(words) <= WINDOW_WORDS:
+            count, total, _ = self._context(words, concepts, rules)
+            for each in words:
+                n, weight, _ = self._cached_word(each)
                 count += n
                 total += weight
+            return _sigmoid(self.bias + total / math.sqrt(count)) if count else 0.0
+        if message is None:
+            message = self.prepare(words, concepts)
+        assert message is not None  # a message of several windows
+        best = 0.0
+        for window in windows(len(words)):
+            end = min(window.stop, len(words))
+            count, total, _ = self._window(message, window.start, end, rules)
             if count:
                 best = max(best, _sigmoid(self.bias + total / math.sqrt(count)))
         return best
+
+    def best_situation(
+        self,
+        words: Sequence[str],
+        concepts: Sequence[Sequence[str]],
+        rules: Sequence[str],
+        message: _Message | None = None,
+    ) -> str:
+        """The most likely kind of emergency of the window where it is likeliest."""
+        if len(words) <= WINDOW_WORDS:
+            return self.situation(words, concepts, rules)[0]
+        if message is None:
+            message = self.prepare(words, concepts)
+        assert message is not None  # a message of several windows
+        found = [
+            self._situation_of(message, w.start, min(w.stop, len(words)), rules)
+            for w in windows(len(words))
+        ]
+        return max(found, key=lambda each: each[1])[0]
 
     def situation(
         self, words: Sequence[str], concepts: Sequence[Sequence[str]], rules: Sequence[str]
     ) -> tuple[str, float]:
         """The most likely kind of emergency, and its probability among the kinds."""
         count, _, known = self._context(words, concepts, rules)
+        count += sum(self._cached_word(each)[0] for each in words)
+        return self._kind_of(count, known, words)
+
+    def _situation_of(
+        self, message: _Message, start: int, end: int, rules: Sequence[str]
+    ) -> tuple[str, float]:
+        """The likeliest kind in one window of a message, and its probability among them."""
+        count, _, known = self._window(message, start, end, rules)
+        return self._kind_of(count, known, message.words[start:end])
+
+    def _kind_of(
+        self, count: int, known: list[array[int]], words: Sequence[str]
+    ) -> tuple[str, float]:
+        """The likeliest kind, given how many features a window has, the positions of its
+        known context features, and its words (their own features' kinds are kept per word)."""
         found = [self._kinds([p for part in known for p in part])]
+        kinds_of = self._cached_situations
         for each in words:
-            count += self._cached_word(each)[0]
-            sums_of_word = self._cached_situations(each)
+            sums_of_word = kinds_of(each)
             if sums_of_word is not None:
                 found.append(sums_of_word)
         sums: list[float] = list(map(sum, zip(*found, strict=True)))
