@@ -107,6 +107,10 @@ class _Message:
     words: list[str]
 
 
+def _ignore(_: object) -> None:
+    """Stands in for list.append where nothing is kept."""
+
+
 class LinearModel:
     """Scores how likely a message describes an emergency now, and which kind."""
 
@@ -193,15 +197,21 @@ class LinearModel:
         return tuple(map(sum, zip(*(rows[p * k : p * k + k] for p in known), strict=True)))
 
     def _context(
-        self, words: Sequence[str], concepts: Sequence[Sequence[str]], rules: Sequence[str]
+        self,
+        words: Sequence[str],
+        concepts: Sequence[Sequence[str]],
+        rules: Sequence[str],
+        positions: bool = True,
     ) -> tuple[int, float, list[array[int]]]:
         """The context features of one window (`context_features`) without building the names
         of those the model cannot know: how many, their weight, the positions of known ones.
 
         Words begin few pairs the model knows, and the concepts of a word and of two words
-        near each other repeat from message to message: their sums are kept."""
+        near each other repeat from message to message: their sums are kept. Without
+        `positions`, only how many and their weight (the kinds need the positions)."""
         count, total, known = self._known(context_features(words, (), rules, pairs=False))
         found = [known]
+        add = found.append if positions else _ignore
         # Every pair of neighbouring words is a feature; only the known ones add weight.
         count += max(len(words) - 1, 0)
         pairs = self.pair_weights.get
@@ -212,22 +222,24 @@ class LinearModel:
                 weight = following.get(each)
                 if weight is not None:
                     total += weight
-                    found.append(array("i", [self.index[f"b:{previous} {each}"]]))
+                    if positions:
+                        add(array("i", [self.index[f"b:{previous} {each}"]]))
         alone, near = self._cached_concepts, self._cached_pairs
-        for position, names in enumerate(concepts):
-            if not names:
+        # The concepts of a word come as tuples (`ConceptRules.concepts_of`): keys as they are.
+        keys = [names if isinstance(names, tuple) else tuple(names) for names in concepts]
+        for position, key in enumerate(keys):
+            if not key:
                 continue
-            key = tuple(names)
             n, weight, known = alone(key)
             count += n
             total += weight
-            found.append(known)
-            for later in concepts[position + 1 : position + 1 + CONCEPT_REACH]:
+            add(known)
+            for later in keys[position + 1 : position + 1 + CONCEPT_REACH]:
                 if later:
-                    n, weight, known = near(key, tuple(later))
+                    n, weight, known = near(key, later)
                     count += n
                     total += weight
-                    found.append(known)
+                    add(known)
         return count, total, found
 
     def prepare(self, words: Sequence[str], concepts: Sequence[Sequence[str]]) -> _Message | None:
@@ -314,7 +326,7 @@ class LinearModel:
         gave for the same words and concepts, if the caller kept it.
         """
         if len(words) <= WINDOW_WORDS:
-            count, total, _ = self._context(words, concepts, rules)
+            count, total, _ = self._context(words, concepts, rules, positions=False)
             for each in words:
                 n, weight, _ = self._cached_word(each)
                 count += n
