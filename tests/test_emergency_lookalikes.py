@@ -226,3 +226,23 @@ def test_the_model_scores_the_features_it_was_fitted_on(text: str) -> None:
         logit = model.bias + total / math.sqrt(sum(counted.values()))
         expected = max(expected, 1 / (1 + math.exp(-logit)))
     assert model.probability(words, concepts, names) == pytest.approx(expected, abs=1e-12)
+
+
+# -- words added for intrusion and breathing, beside their look-alikes --------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("de knuser kjellervinduet", FULL),
+        ("nån krossar fönstret och kliver in", FULL),
+        ("someone is smashing the back window", FULL),
+        ("hon flåsar och får ingen luft", FULL),
+        # bottles are no gasp, the past is no break-in
+        ("Kan jeg levere flasker på biblioteket?", NONE),
+        ("Var pantar man flaskor i Ludvika?", NONE),
+        ("Siste gangen jeg var på biblioteket var det stengt", NONE),
+    ],
+)
+def test_intrusion_and_breathing_lookalikes(text: str, expected: EmergencyLevel) -> None:
+    assert level(text) is expected
