@@ -105,6 +105,8 @@ class _Message:
     bigrams: list[_Sums | None]
     concept_pairs: list[list[tuple[int, _Sums]]]
     words: list[str]
+    full_n: list[int]
+    full_w: list[float]
 
 
 def _ignore(_: object) -> None:
@@ -283,10 +285,26 @@ class LinearModel:
                     if keys[later]:
                         near_pairs.append((later, near(key, keys[later])))
             concept_pairs.append(near_pairs)
-        return _Message(own, bigrams, concept_pairs, listed)
+        # What each word brings when its window goes on past its pairs (all but the last few
+        # words of a window): summed over a window at once.
+        full_n = [n for n, _, _ in own]
+        full_w = [w for _, w, _ in own]
+        for position in range(len(words)):
+            bigram = bigrams[position]
+            if bigram is not None:
+                full_w[position] += bigram[1]
+            for _, (n, weight, _) in concept_pairs[position]:
+                full_n[position] += n
+                full_w[position] += weight
+        return _Message(own, bigrams, concept_pairs, listed, full_n, full_w)
 
     def _window(
-        self, message: _Message, start: int, end: int, rules: Sequence[str]
+        self,
+        message: _Message,
+        start: int,
+        end: int,
+        rules: Sequence[str],
+        positions: bool = True,
     ) -> tuple[int, float, list[array[int]]]:
         """How many features a window of a message has, their weight, and the positions of
         the known ones: the same as `features` of the window's words."""
@@ -296,6 +314,19 @@ class LinearModel:
         found = [known]
         # Every pair of neighbouring words in the window is a feature.
         count += max(end - start - 1, 0)
+        if not positions:
+            count += sum(message.full_n[start:end])
+            total += sum(message.full_w[start:end])
+            # The last words' pairs with words past the window do not count.
+            for position in range(max(start, end - CONCEPT_REACH), end):
+                bigram = message.bigrams[position]
+                if bigram is not None and position + 1 >= end:
+                    total -= bigram[1]
+                for later, (n, weight, _) in message.concept_pairs[position]:
+                    if later >= end:
+                        count -= n
+                        total -= weight
+            return count, total, found
         for position in range(start, end):
             n, weight, places = message.own[position]
             count += n
@@ -338,7 +369,7 @@ class LinearModel:
         best = 0.0
         for window in windows(len(words)):
             end = min(window.stop, len(words))
-            count, total, _ = self._window(message, window.start, end, rules)
+            count, total, _ = self._window(message, window.start, end, rules, positions=False)
             if count:
                 best = max(best, _sigmoid(self.bias + total / math.sqrt(count)))
         return best
