@@ -141,11 +141,9 @@ class LinearModel:
                 self.pair_weights.setdefault(first, {})[second] = weight
         self.bias = bias
         self.situations = tuple(situations)
-        # Each feature's weights for the kinds side by side: one slice per feature.
+        # Each kind's weights in a column of their own: a kind's sum is one pass in C.
         self.kinds = len(situations)
-        self.situation_weights = array(
-            "d", (row[p] for p in range(len(self.weights)) for row in situation_weights)
-        )
+        self.kind_columns = [array("d", row) for row in situation_weights]
         self.situation_bias = tuple(situation_bias)
         self.thresholds = thresholds
         self.fusion = fusion
@@ -193,10 +191,9 @@ class LinearModel:
 
     def _kinds(self, known: Sequence[int]) -> tuple[float, ...]:
         """The weights of the features at these positions summed for each kind."""
-        rows, k = self.situation_weights, self.kinds
         if not known:
-            return (0.0,) * k
-        return tuple(map(sum, zip(*(rows[p * k : p * k + k] for p in known), strict=True)))
+            return (0.0,) * self.kinds
+        return tuple(sum(map(column.__getitem__, known)) for column in self.kind_columns)
 
     def _context(
         self,
