@@ -89,6 +89,9 @@ class EmergencyDetector:
         # most messages stop here, before the model.
         if not self.rules.has_danger(analysis):
             return EmergencyVerdict(EmergencyLevel.NONE, None, 0.0)
+        # "Bye everyone, thanks for the help!": an everyday closing, even to the goodbye rule.
+        if self.rules.everyday_closing(words, analysis):
+            return EmergencyVerdict(EmergencyLevel.NONE, None, 0.0)
         matches = self.rules.matches(analysis)
         rule = self.rules.best(matches)
         names = [match.rule for match in matches]
@@ -105,9 +108,9 @@ class EmergencyDetector:
         score = self.model.fusion.score(probability, rule is not None)
         level = self.model.thresholds.level(score, rule is not None)
         if rule is None:
-            # An everyday context (a goodbye with thanks) caps what the model alone gives;
-            # never a rule's level.
-            cap = self.rules.cap(analysis)
+            # An everyday context (a closing alone, an idiom) caps what the model alone
+            # gives; never a rule's level.
+            cap = self.rules.cap(words, analysis)
             if cap is not None and level > cap:
                 level = EmergencyLevel(cap)
         if level is EmergencyLevel.NONE:

@@ -36,6 +36,10 @@ EmergencyCap = int
 _CAP_LEVELS: dict[str, EmergencyCap] = {"none": 0, "line": 1}
 # Words after a plea that make it a task ("help me to carry", "hjelpe meg å handle").
 _TASK_MARKERS = frozenset({"a", "att", "to", "med", "with", "til", "till"})
+# How many words before a local cap's word a negation undoes it.
+_NEGATION_REACH = 3
+_OPTIONAL_SECTIONS = frozenset({"caps", "local_caps", "closing"})
+_CLOSING_KEYS = frozenset({"concepts", "everyday", "fillers"})
 # LibYAML's loader when PyYAML has it: the concept files are read at every start.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -143,10 +147,11 @@ class ConceptRules:
     ) -> None:
         root = read_yaml(rules_file)
         sections = dict(mapping_items(rules_file, root))
-        if set(sections) - {"caps"} != {"context_concepts", "vetoes", "rules"}:
+        if set(sections) - _OPTIONAL_SECTIONS != {"context_concepts", "vetoes", "rules"}:
             raise DetectorDataError(
                 rules_file,
-                "needs the sections context_concepts, vetoes and rules (and may have caps)",
+                "needs the sections context_concepts, vetoes and rules"
+                " (and may have caps, local_caps and closing)",
             )
         vetoes = {}
         for name, node in mapping_items(rules_file, sections["vetoes"]):
@@ -178,6 +183,11 @@ class ConceptRules:
         for name, bit in self.concept_bits.items():
             if name not in context:
                 self.danger_bits |= bit
+        self.local_caps = self._compile_local_caps(rules_file, sections.get("local_caps"))
+        self.closing_bits, self.everyday_bits, self.closing_fillers = self._compile_closing(
+            rules_file, sections.get("closing")
+        )
+        self.not_bits = self.concept_bits.get("not", 0)
         # The words of a plea that opens a message ("can someone help me, ...").
         self.opener_bits = self.concept_bits.get("help_opener", 0)
         # The concepts reported as the model's features: all of them, unless the detector
@@ -211,8 +221,87 @@ class ConceptRules:
             found.append((_CAP_LEVELS[name], PatternSet(compiled)))
         return tuple(sorted(found))
 
-    def cap(self, analysis: Analysis) -> EmergencyCap | None:
+    def _concept_names(self, path: Path, node: yaml.Node) -> list[str]:
+        names = []
+        for name, line in string_items(path, node):
+            if name not in self.concept_bits:
+                raise DetectorDataError(path, f"line {line}: no concept named {name!r}")
+            names.append(name)
+        return names
+
+    def _compile_local_caps(self, path: Path, node: yaml.Node | None) -> tuple[tuple[int, int], ...]:
+        """The `local_caps` section: concept name -> how many words around it it covers."""
+        if node is None:
+            return ()
+        found = []
+        for name, value in mapping_items(path, node):
+            if name not in self.concept_bits:
+                raise DetectorDataError(path, f"line {node_line(value)}: no concept named {name!r}")
+            if not isinstance(value, yaml.ScalarNode) or not value.value.isdigit():
+                raise DetectorDataError(path, f"line {node_line(value)}: expected a distance")
+            found.append((self.concept_bits[name], int(value.value)))
+        return tuple(found)
+
+    def _compile_closing(
+        self, path: Path, node: yaml.Node | None
+    ) -> tuple[int, int, frozenset[str]]:
+        """The `closing` section: the concepts of an everyday closing, those of them that make
+        a goodbye everyday, and the filler words a closing may also have."""
+        if node is None:
+            return 0, 0, frozenset()
+        sections = dict(mapping_items(path, node))
+        if set(sections) != _CLOSING_KEYS:
+            raise DetectorDataError(
+                path, f"line {node_line(node)}: closing needs concepts, everyday and fillers"
+            )
+        closing = sum(self.concept_bits[n] for n in self._concept_names(path, sections["concepts"]))
+        everyday = sum(self.concept_bits[n] for n in self._concept_names(path, sections["everyday"]))
+        fillers = frozenset(fold(word) for word, _ in string_items(path, sections["fillers"]))
+        return closing, everyday, fillers
+
+    def closing_only(self, words: Sequence[str], analysis: Analysis) -> bool:
+        """True when the message is made only of closing words ("bye", "thanks", "see you")
+        and fillers ("and", "the"): any other word ("on the other side") makes it more."""
+        bits = self.closing_bits
+        if not analysis.union & bits:
+            return False
+        fillers = self.closing_fillers
+        return all(
+            mask & bits or word in fillers for word, mask in zip(words, analysis.masks, strict=True)
+        )
+
+    def everyday_closing(self, words: Sequence[str], analysis: Analysis) -> bool:
+        """A closing alone with thanks, a "see you" or a season's greeting: "Bye everyone,
+        thanks for the help!" is no farewell, so not even the goodbye rule raises it."""
+        return bool(analysis.union & self.everyday_bits) and self.closing_only(words, analysis)
+
+    def _local_cap(self, analysis: Analysis) -> bool:
+        """True when every danger word of the message is near a word of a local cap's concept
+        ("I nearly died laughing"): a danger word further away ("..., but now grandpa has
+        fallen") is outside the idiom and keeps the model's level."""
+        masks = analysis.masks
+        for bit, distance in self.local_caps:
+            if not analysis.union & bit:
+                continue
+            # a negated context is none ("not by accident", "ikke ved et uhell")
+            anchors = [
+                i
+                for i, mask in enumerate(masks)
+                if mask & bit
+                and not any(m & self.not_bits for m in masks[max(0, i - _NEGATION_REACH) : i])
+            ]
+            if anchors and all(
+                any(abs(i - a) <= distance for a in anchors)
+                for i, mask in enumerate(masks)
+                if mask & self.danger_bits
+            ):
+                return True
+        return False
+
+    def cap(self, words: Sequence[str], analysis: Analysis) -> EmergencyCap | None:
         """The lowest cap whose context the message is in, if any (0: none, 1: line)."""
+        if self.closing_only(words, analysis) or self._local_cap(analysis):
+            return 0
         for level, patterns in self.caps:
             if patterns.first(analysis.masks, analysis.union) is not None:
                 return level
