@@ -251,6 +251,7 @@ def test_intrusion_and_breathing_lookalikes(text: str, expected: EmergencyLevel)
 
 # -- the review of the first attempt (notes/review-emerg4.md): no emergency goes quiet ---------
 
+
 # Words that are themselves a danger word, its inflection or a common misspelling of it keep
 # their concept: only a typo reading into a *different* danger is stopped (not_typos.yaml).
 @pytest.mark.parametrize(
@@ -282,8 +283,21 @@ def test_danger_words_keep_their_concept(text: str, expected: EmergencyLevel) ->
     assert level(text) is expected
 
 
-@pytest.mark.parametrize("word", ["kvele", "kveler", "rape", "giftigt", "sköts", "knivstakk",
-                                  "sovepillene", "kantrer", "lepene", "siste"])
+@pytest.mark.parametrize(
+    "word",
+    [
+        "kvele",
+        "kveler",
+        "rape",
+        "giftigt",
+        "sköts",
+        "knivstakk",
+        "sovepillene",
+        "kantrer",
+        "lepene",
+        "siste",
+    ],
+)
 def test_a_danger_form_is_no_everyday_word(word: str) -> None:
     rules = detector().rules
     assert rules.has_danger(rules.analyse([fold_word(word)]))
@@ -355,8 +369,10 @@ def test_the_accident_cap_is_narrow(text: str, expected: EmergencyLevel) -> None
         ("I nearly died laughing earlier but now my friend collapsed and is not breathing", FULL),
         ("I'm dead tired, my chest is crushing and my left arm is numb", FULL),
         ("I once called the police on him, now he's back and hitting me", FULL),
-        ("We once had trouble with him, now he's at the door saying he'll come in and kill us",
-         FULL),
+        (
+            "We once had trouble with him, now he's at the door saying he'll come in and kill us",
+            FULL,
+        ),
         # the idiom alone: nothing
         ("Vi dog av skratt igår", NONE),
         ("I'm dead tired after work", NONE),

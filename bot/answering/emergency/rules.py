@@ -229,7 +229,9 @@ class ConceptRules:
             names.append(name)
         return names
 
-    def _compile_local_caps(self, path: Path, node: yaml.Node | None) -> tuple[tuple[int, int], ...]:
+    def _compile_local_caps(
+        self, path: Path, node: yaml.Node | None
+    ) -> tuple[tuple[int, int], ...]:
         """The `local_caps` section: concept name -> how many words around it it covers."""
         if node is None:
             return ()
@@ -255,7 +257,9 @@ class ConceptRules:
                 path, f"line {node_line(node)}: closing needs concepts, everyday and fillers"
             )
         closing = sum(self.concept_bits[n] for n in self._concept_names(path, sections["concepts"]))
-        everyday = sum(self.concept_bits[n] for n in self._concept_names(path, sections["everyday"]))
+        everyday = sum(
+            self.concept_bits[n] for n in self._concept_names(path, sections["everyday"])
+        )
         fillers = frozenset(fold(word) for word, _ in string_items(path, sections["fillers"]))
         return closing, everyday, fillers
 
