@@ -369,6 +369,11 @@ def test_the_accident_cap_is_narrow(text: str, expected: EmergencyLevel) -> None
         ("I nearly died laughing earlier but now my friend collapsed and is not breathing", FULL),
         ("I'm dead tired, my chest is crushing and my left arm is numb", FULL),
         ("I once called the police on him, now he's back and hitting me", FULL),
+        ("I once again fell through the ice and I am stuck", FULL),
+        # "I once" vetoes the rule that follows it: the model alone gives the line (main
+        # gave the full reply)
+        ("we once had a fire in the kitchen", LINE),
+        ("I once fell through the ice, how thick must it be now?", LINE),
         (
             "We once had trouble with him, now he's at the door saying he'll come in and kill us",
             FULL,

@@ -38,7 +38,7 @@ _CAP_LEVELS: dict[str, EmergencyCap] = {"none": 0, "line": 1}
 _TASK_MARKERS = frozenset({"a", "att", "to", "med", "with", "til", "till"})
 # How many words before a local cap's word a negation undoes it.
 _NEGATION_REACH = 3
-_OPTIONAL_SECTIONS = frozenset({"caps", "local_caps", "closing"})
+_OPTIONAL_SECTIONS = frozenset({"caps", "local_caps", "local_vetoes", "closing"})
 _CLOSING_KEYS = frozenset({"concepts", "everyday", "fillers"})
 # LibYAML's loader when PyYAML has it: the concept files are read at every start.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -151,7 +151,7 @@ class ConceptRules:
             raise DetectorDataError(
                 rules_file,
                 "needs the sections context_concepts, vetoes and rules"
-                " (and may have caps, local_caps and closing)",
+                " (and may have caps, local_caps, local_vetoes and closing)",
             )
         vetoes = {}
         for name, node in mapping_items(rules_file, sections["vetoes"]):
@@ -188,6 +188,10 @@ class ConceptRules:
             rules_file, sections.get("closing")
         )
         self.not_bits = self.concept_bits.get("not", 0)
+        # "now", and "again" ("I once again fell"): what comes after is not the past
+        self.now_bits = self.concept_bits.get("now", 0) | self.concept_bits.get("again_en", 0)
+        self.local_vetoes = self._compile_local_caps(rules_file, sections.get("local_vetoes"))
+        self.local_veto_bits = sum(bit for bit, _ in self.local_vetoes)
         # The words of a plea that opens a message ("can someone help me, ...").
         self.opener_bits = self.concept_bits.get("help_opener", 0)
         # The concepts reported as the model's features: all of them, unless the detector
@@ -232,7 +236,7 @@ class ConceptRules:
     def _compile_local_caps(
         self, path: Path, node: yaml.Node | None
     ) -> tuple[tuple[int, int], ...]:
-        """The `local_caps` section: concept name -> how many words around it it covers."""
+        """A `local_caps` or `local_vetoes` section: concept name -> how many words it reaches."""
         if node is None:
             return ()
         found = []
@@ -349,10 +353,24 @@ class ConceptRules:
 
     def matches(self, analysis: Analysis) -> list[RuleMatch]:
         """Every rule that matches, in the order of the file."""
+        found = self.patterns.matches(analysis.masks, analysis.union)
+        if found and analysis.union & self.local_veto_bits:
+            found = [(p, start) for p, start in found if not self._locally_vetoed(analysis, start)]
         return [
-            RuleMatch(pattern.label, pattern.source, len(pattern.slots) > 1)
-            for pattern, _ in self.patterns.matches(analysis.masks, analysis.union)
+            RuleMatch(pattern.label, pattern.source, len(pattern.slots) > 1) for pattern, _ in found
         ]
+
+    def _locally_vetoed(self, analysis: Analysis, start: int) -> bool:
+        """True when a rule's match begins a few words after a local veto's word ("I once fell
+        through the ice"), with no word of now between them ("I once called the police on him,
+        now he is back and hitting me" is now). A veto in the rule's own text would rename the
+        rule, and the model knows the rules by name."""
+        masks = analysis.masks
+        for bit, reach in self.local_vetoes:
+            for i in range(max(0, start - reach), start + 1):
+                if masks[i] & bit and not any(m & self.now_bits for m in masks[i + 1 : start + 1]):
+                    return True
+        return False
 
     @staticmethod
     def best(matches: Sequence[RuleMatch]) -> RuleMatch | None:
