@@ -144,7 +144,7 @@ class LinearModel:
         self.situations = tuple(situations)
         # Each kind's weights in a column of their own: a kind's sum is one pass in C.
         self.kinds = len(situations)
-        self.kind_columns = [[float(w) for w in row] for row in situation_weights]
+        self.kind_columns = [array("d", row) for row in situation_weights]
         self.situation_bias = tuple(situation_bias)
         self.thresholds = thresholds
         self.fusion = fusion
