@@ -246,3 +246,13 @@ def test_the_model_scores_the_features_it_was_fitted_on(text: str) -> None:
 )
 def test_intrusion_and_breathing_lookalikes(text: str, expected: EmergencyLevel) -> None:
     assert level(text) is expected
+
+
+def test_concepts_added_after_the_fit_are_no_features_of_the_model() -> None:
+    found = detector()
+    fitted = set(found.model.info["concepts"])
+    assert {"breathe", "person", "goodbye_short"} <= fitted
+    words = list(analyse_query("thanks for the help, bye, see you").words)
+    reported = {name for names in found.rules.concepts_of(found.rules.analyse(words)) for name in names}
+    assert "goodbye_short" in reported
+    assert reported <= fitted, reported - fitted
