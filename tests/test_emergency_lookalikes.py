@@ -253,6 +253,7 @@ def test_concepts_added_after_the_fit_are_no_features_of_the_model() -> None:
     fitted = set(found.model.info["concepts"])
     assert {"breathe", "person", "goodbye_short"} <= fitted
     words = list(analyse_query("thanks for the help, bye, see you").words)
-    reported = {name for names in found.rules.concepts_of(found.rules.analyse(words)) for name in names}
+    concepts = found.rules.concepts_of(found.rules.analyse(words))
+    reported = {name for names in concepts for name in names}
     assert "goodbye_short" in reported
     assert reported <= fitted, reported - fitted
