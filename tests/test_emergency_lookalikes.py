@@ -406,3 +406,14 @@ def test_idiom_and_once_cover_only_their_own_words(text: str, expected: Emergenc
 )
 def test_smashing_and_standing_lookalikes(text: str, expected: EmergencyLevel) -> None:
     assert level(text) is expected
+
+
+def test_concepts_added_after_the_fit_are_no_features_of_the_model() -> None:
+    found = detector()
+    fitted = set(found.model.info["concepts"])
+    assert {"breathe", "person", "goodbye_short"} <= fitted
+    words = list(analyse_query("thanks for the help, bye, see you").words)
+    concepts = found.rules.concepts_of(found.rules.analyse(words))
+    reported = {name for names in concepts for name in names}
+    assert "goodbye_short" in reported
+    assert reported <= fitted, reported - fitted

@@ -66,10 +66,11 @@ class EmergencyDetector:
     def __init__(self, data_dir: Path = DATA_DIR) -> None:
         self.rules = load_rules(data_dir)
         self.model = LinearModel.load(data_dir / "model.json")
-        # Concepts added to the tables since the fit are not the model's features.
-        self.rules.limit_features(
-            name for name in self.rules.concept_bits if "c:" + name in self.model.index
-        )
+        # Concepts added to the tables since the fit are not the model's features (the fit
+        # records the concepts it had): a context concept added for a cap changes no score.
+        fitted = self.model.info.get("concepts")
+        if isinstance(fitted, list):
+            self.rules.limit_features(str(name) for name in fitted)
         unknown = set(self.model.situations) - set(self.rules.situations)
         if unknown:
             raise DetectorDataError(

@@ -92,8 +92,8 @@ class Fusion:
         return _sigmoid(total + (self.rule if rule_matched else 0.0))
 
 
-_NO_POSITIONS: array[int] = array("i")
-_Sums = tuple[int, float, "array[int]"]  # how many features, their weight, the known positions
+_NO_POSITIONS: tuple[int, ...] = ()
+_Sums = tuple[int, float, tuple[int, ...]]  # how many features, their weight, the known positions
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +130,7 @@ class LinearModel:
     ) -> None:
         self.index = dict(index)
         self.weights = array("d", weights)
+        self.weight_list = list(self.weights)
         # The weight of each feature by name: the one lookup scoring a word needs.
         self.weight_of = {name: self.weights[position] for name, position in self.index.items()}
         # The weights of word pairs by their first word, then the second: most words begin no
@@ -154,7 +155,7 @@ class LinearModel:
         self._cached_concepts = lru_cache(maxsize=1 << 12)(self._concepts)
         self._cached_pairs = lru_cache(maxsize=1 << 15)(self._concept_pairs)
 
-    def _word(self, word: str) -> tuple[int, float, array[int]]:
+    def _word(self, word: str) -> tuple[int, float, tuple[int, ...]]:
         """A word's own features: how many, their weight, and the positions of those the
         model knows (the only ones that carry weight)."""
         return self._known(word_features(word))
@@ -165,20 +166,20 @@ class LinearModel:
         known = self._cached_word(word)[2]
         return self._kinds(known) if known else None
 
-    def _known(self, found: list[str]) -> tuple[int, float, array[int]]:
+    def _known(self, found: list[str]) -> tuple[int, float, tuple[int, ...]]:
         """How many features these are, their weight, and the positions of the known ones."""
-        position = self.index.get
-        known = array("i", [p for p in map(position, found) if p is not None])
-        weights = self.weights
-        return len(found), sum(weights[p] for p in known), known
+        # A tuple of the index's own ints and a list of boxed weights: nothing is allocated
+        # per known feature.
+        known = tuple([p for p in map(self.index.get, found) if p is not None])
+        return len(found), sum(map(self.weight_list.__getitem__, known)), known
 
-    def _concepts(self, names: tuple[str, ...]) -> tuple[int, float, array[int]]:
+    def _concepts(self, names: tuple[str, ...]) -> tuple[int, float, tuple[int, ...]]:
         """The features of a word's concepts ("c:breathe")."""
         return self._known(["c:" + name for name in names])
 
     def _concept_pairs(
         self, names: tuple[str, ...], later: tuple[str, ...]
-    ) -> tuple[int, float, array[int]]:
+    ) -> tuple[int, float, tuple[int, ...]]:
         """The features of the concepts of two words near each other ("p:breathe|not")."""
         return self._known(
             [
@@ -201,7 +202,7 @@ class LinearModel:
         concepts: Sequence[Sequence[str]],
         rules: Sequence[str],
         positions: bool = True,
-    ) -> tuple[int, float, list[array[int]]]:
+    ) -> tuple[int, float, list[tuple[int, ...]]]:
         """The context features of one window (`context_features`) without building the names
         of those the model cannot know: how many, their weight, the positions of known ones.
 
@@ -222,7 +223,7 @@ class LinearModel:
                 if weight is not None:
                     total += weight
                     if positions:
-                        add(array("i", [self.index[f"b:{previous} {each}"]]))
+                        add((self.index[f"b:{previous} {each}"],))
         alone, near = self._cached_concepts, self._cached_pairs
         # The concepts of a word come as tuples (`ConceptRules.concepts_of`): keys as they are.
         keys = [names if isinstance(names, tuple) else tuple(names) for names in concepts]
@@ -268,13 +269,13 @@ class LinearModel:
                 own.append((n, weight, _NO_POSITIONS))
             listed.append(each)
             # The pair with the next word: a feature whatever it is, with weight if known.
-            bigram = None
+            bigram: _Sums | None = None
             if position + 1 < len(words):
                 following = pairs(cut[position])
                 second = cut[position + 1]
                 if following is not None and second in following:
                     index = self.index[f"b:{cut[position]} {second}"]
-                    bigram = (1, following[second], array("i", [index]))
+                    bigram = (1, following[second], (index,))
             bigrams.append(bigram)
             near_pairs = []
             if key:
@@ -287,9 +288,9 @@ class LinearModel:
         full_n = [n for n, _, _ in own]
         full_w = [w for _, w, _ in own]
         for position in range(len(words)):
-            bigram = bigrams[position]
-            if bigram is not None:
-                full_w[position] += bigram[1]
+            pair = bigrams[position]
+            if pair is not None:
+                full_w[position] += pair[1]
             for _, (n, weight, _) in concept_pairs[position]:
                 full_n[position] += n
                 full_w[position] += weight
@@ -302,7 +303,7 @@ class LinearModel:
         end: int,
         rules: Sequence[str],
         positions: bool = True,
-    ) -> tuple[int, float, list[array[int]]]:
+    ) -> tuple[int, float, list[tuple[int, ...]]]:
         """How many features a window of a message has, their weight, and the positions of
         the known ones: the same as `features` of the window's words."""
         fixed = ["r:" + rule for rule in rules]
@@ -406,7 +407,7 @@ class LinearModel:
         return self._kind_of(count, known, message.words[start:end])
 
     def _kind_of(
-        self, count: int, known: list[array[int]], words: Sequence[str]
+        self, count: int, known: list[tuple[int, ...]], words: Sequence[str]
     ) -> tuple[str, float]:
         """The likeliest kind, given how many features a window has, the positions of its
         known context features, and its words (their own features' kinds are kept per word)."""
