@@ -324,7 +324,15 @@ def fold_word(word: str) -> str:
         # the line on main, and still at least that
         ("Ha det bra, mamma. Jeg er lei for alt.", LINE),
         # closings alone
-        ("Thanks everyone, bye!", NONE),
+        # a bare thanks to everyone can be a farewell: the goodbye rule keeps its level
+        ("Bye everyone, thank you", FULL),
+        ("Thanks everyone, bye!", FULL),
+        ("Bye everyone, thanks for the help!", NONE),
+        ("Goodbye everyone, happy new year", NONE),
+        ("bye everyone, see you tomorrow", NONE),
+        ("hej då allihop, vi ses på fredag", NONE),
+        ("ok bye", NONE),
+        ("Ha det bra", NONE),
         ("Takk for hjelpen, ha det bra og god helg", NONE),
         ("Tack så mycket, hej då", NONE),
         ("Takk, ha det", NONE),

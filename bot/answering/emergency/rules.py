@@ -279,8 +279,9 @@ class ConceptRules:
         )
 
     def everyday_closing(self, words: Sequence[str], analysis: Analysis) -> bool:
-        """A closing alone with thanks, a "see you" or a season's greeting: "Bye everyone,
-        thanks for the help!" is no farewell, so not even the goodbye rule raises it."""
+        """A closing alone with an everyday concept (thanks for the help, a "see you", a
+        season's greeting): "Bye everyone, see you tomorrow" is no farewell, so not even the
+        goodbye rule raises it."""
         return bool(analysis.union & self.everyday_bits) and self.closing_only(words, analysis)
 
     def _local_cap(self, analysis: Analysis) -> bool:
