@@ -47,6 +47,7 @@ EVERYDAY_WORDS = [
     # "morning" keeps its reading as "morfin": a tuning emergency needs it ("... this morning,
     # his boat was just found empty")
     "drive",  # not "drift"
+    "sove",  # Norwegian: sleep, not "shove"
 ]
 
 
@@ -144,6 +145,10 @@ def test_a_cap_never_applies_when_a_danger_rule_matched() -> None:
         ("Can someone help me carry firewood?", NONE),
         ("Kan noen hjelpe meg å måke snø?", NONE),
         ("Kan nokon hjelpe meg med handlinga i morgon?", NONE),
+        # the task follows the person to help
+        ("Kan noen hjelpe pappa å bære inn ved i morgen?", NONE),
+        ("Can someone help my dad to carry the shopping upstairs?", NONE),
+        ("Kan någon hjälpa mamma att handla på fredag?", NONE),
     ],
 )
 def test_plea_lookalikes(text: str, expected: EmergencyLevel) -> None:

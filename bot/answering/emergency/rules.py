@@ -36,6 +36,8 @@ EmergencyCap = int
 _CAP_LEVELS: dict[str, EmergencyCap] = {"none": 0, "line": 1}
 # Words after a plea that make it a task ("help me to carry", "hjelpe meg å handle").
 _TASK_MARKERS = frozenset({"a", "att", "to", "med", "with", "til", "till"})
+# How many words after the plea a task marker may come ("help my dad to carry").
+_TASK_REACH = 3
 # How many words before a local cap's word a negation undoes it.
 _NEGATION_REACH = 3
 _OPTIONAL_SECTIONS = frozenset({"caps", "local_caps", "local_vetoes", "closing"})
@@ -325,12 +327,16 @@ class ConceptRules:
 
     def opener_length(self, words: Sequence[str], analysis: Analysis) -> int:
         """How many words of a plea for help open the message ("kan noen hjelpe meg, ..."),
-        or 0. A plea that goes on into a task ("... help me to carry") opens nothing."""
+        or 0. A plea that goes on into a task ("... help me to carry", "help my dad to carry")
+        opens nothing."""
         masks = analysis.masks
         length = 0
         while length < len(masks) and masks[length] & self.opener_bits:
             length += 1
-        if length == 0 or length == len(words) or words[length] in _TASK_MARKERS:
+        if length == 0 or length == len(words):
+            return 0
+        # the task may follow the person to help ("kan nokon hjelpe mor å bere inn ved")
+        if any(word in _TASK_MARKERS for word in words[length : length + _TASK_REACH]):
             return 0
         return length
 
