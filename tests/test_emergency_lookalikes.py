@@ -430,3 +430,22 @@ def test_concepts_added_after_the_fit_are_no_features_of_the_model() -> None:
     reported = {name for names in concepts for name in names}
     assert "goodbye_short" in reported
     assert reported <= fitted, reported - fitted
+
+
+# -- English "last" is not Swedish "läst" (read), which vetoes a rule as fiction ----------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my dad collapsed and is not breathing, the last ambulance left", FULL),
+        ("he is not breathing, it's his last breath", FULL),
+        ("we had a kitchen fire last yr, who pays for the damage?", NONE),
+        ("I read about a fire last year, what should we do?", NONE),
+    ],
+)
+def test_last_is_no_fiction(text: str, expected: EmergencyLevel) -> None:
+    verdict = detector().assess(text)
+    assert verdict.level is expected
+    if expected is FULL:
+        assert verdict.rule is not None, "the rule is not vetoed"

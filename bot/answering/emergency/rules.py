@@ -40,7 +40,9 @@ _TASK_MARKERS = frozenset({"a", "att", "to", "med", "with", "til", "till"})
 _TASK_REACH = 3
 # How many words before a local cap's word a negation undoes it.
 _NEGATION_REACH = 3
-_OPTIONAL_SECTIONS = frozenset({"caps", "local_caps", "local_vetoes", "closing"})
+_OPTIONAL_SECTIONS = frozenset(
+    {"caps", "local_caps", "local_caps_unless", "local_vetoes", "closing"}
+)
 _CLOSING_KEYS = frozenset({"concepts", "everyday", "fillers"})
 # LibYAML's loader when PyYAML has it: the concept files are read at every start.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -190,6 +192,12 @@ class ConceptRules:
             rules_file, sections.get("closing")
         )
         self.not_bits = self.concept_bits.get("not", 0)
+        unless = sections.get("local_caps_unless")
+        self.local_caps_unless = (
+            sum(self.concept_bits[n] for n in self._concept_names(rules_file, unless))
+            if unless is not None
+            else 0
+        )
         # "now", and "again" ("I once again fell"): what comes after is not the past
         self.now_bits = self.concept_bits.get("now", 0) | self.concept_bits.get("again_en", 0)
         self.local_vetoes = self._compile_local_caps(rules_file, sections.get("local_vetoes"))
@@ -301,6 +309,9 @@ class ConceptRules:
                 if mask & bit
                 and not any(m & self.not_bits for m in masks[max(0, i - _NEGATION_REACH) : i])
             ]
+            # a farewell elsewhere in the message ("..., takk for alt") undoes it
+            if any(m & self.local_caps_unless and not m & bit for m in masks):
+                continue
             if anchors and all(
                 any(abs(i - a) <= distance for a in anchors)
                 for i, mask in enumerate(masks)
