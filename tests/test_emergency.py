@@ -81,6 +81,7 @@ def _replace(path: Path, old: str, new: str) -> None:
         ("rules.yaml", "  idiom: 3\n", "  idiom: near\n", "expected a distance"),
         ("rules.yaml", "  everyday: [", "  everyday: [no_such_concept, ", "no concept named"),
         ("rules.yaml", "  fillers: [", "  filler: [", "closing needs concepts"),
+        ("rules.yaml", "local_caps_unless: [", "local_caps_unless: [nope, ", "no concept named"),
         ("rules.yaml", "  once_past_en: 4\n", "  once_pasts: 4\n", "no concept named"),
         ("rules.yaml", '- "@stroke {not_now}"', '- "@stroke {not_now}', "line"),
         ("concepts/nb.yaml", "breathe: [", "breathe: [epi-pen*, ", "not a single word"),

@@ -391,6 +391,10 @@ def test_the_accident_cap_is_narrow(text: str, expected: EmergencyLevel) -> None
             "We once had trouble with him, now he's at the door saying he'll come in and kill us",
             FULL,
         ),
+        # a first-person stay is an idiom, unless a farewell is elsewhere in the message
+        ("My last night in Oslo, I love you all, forgive me", FULL),
+        ("Min siste kveld på hytta, tilgi meg, jeg orker ikke mer", FULL),
+        ("Min siste dag på jobben i morgen, hva skal jeg ta med?", NONE),
         # the idiom alone: nothing
         ("Vi dog av skratt igår", NONE),
         ("I'm dead tired after work", NONE),
