@@ -1,6 +1,7 @@
 """Everyday messages that look like emergencies, beside the real emergencies they resemble.
 
-Every sentence here is our own (none is from a corpus). Each asserts the exact level: none,
+Every sentence here is our own, except the few tuning-corpus messages (never holdout) that
+the review of the first attempt quoted, marked where they are used. Each asserts the exact level: none,
 line (the one-line warning) or full (the full emergency reply), so a rule or a word that
 makes an everyday question alarming, or a real emergency quieter, fails here.
 """
@@ -453,3 +454,43 @@ def test_last_is_no_fiction(text: str, expected: EmergencyLevel) -> None:
     assert verdict.level is expected
     if expected is FULL:
         assert verdict.rule is not None, "the rule is not vetoed"
+
+
+# Tuning-corpus messages (never holdout) that the review found silenced by the first attempt:
+# each keeps the level main gave it.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hur lång tid tar det att dö om man lägger sig i snön", FULL),
+        ("sam if you ever read this, it was never you. I'm sorry for the mess you'll find", FULL),
+        ("i dag er siste dagen min", FULL),
+        (
+            "a man grabbed a woman by her hair in the library and he's dragging her to the exit",
+            FULL,
+        ),
+    ],
+)
+def test_the_tuning_emergencies_the_review_found_silenced(
+    text: str, expected: EmergencyLevel
+) -> None:
+    assert level(text) is expected
+
+
+# What the review found working stays so: pleas with a person, everyday questions.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kan någon hjälpa mig, en man har slutat andas", FULL),
+        ("Kan noen hjelpe meg, en mann har sluttet å puste", FULL),
+        ("Kan noen hjelpe meg, pappa har sluttet å puste", FULL),
+        ("Kan nokon hjelpe meg, far min har slutta å puste", FULL),
+        ("Jag behöver hjälp, mamma har slutat andas", FULL),
+        ("Thanks a lot, goodbye", NONE),
+        ("kjem uvêret i kveld?", NONE),
+        ("Kan någon hjälpa mig att skotta snö i morgon?", NONE),
+        ("Hej då och tack för svaret!", NONE),
+        ("bye, thanks for the help!", NONE),
+    ],
+)
+def test_what_the_review_found_working(text: str, expected: EmergencyLevel) -> None:
+    assert level(text) is expected
