@@ -1,9 +1,9 @@
 """Everyday messages that look like emergencies, beside the real emergencies they resemble.
 
 Every sentence here is our own, except the few tuning-corpus messages (never holdout) that
-the review of the first attempt quoted, marked where they are used. Each asserts the exact level: none,
-line (the one-line warning) or full (the full emergency reply), so a rule or a word that
-makes an everyday question alarming, or a real emergency quieter, fails here.
+the review of the first attempt quoted, marked where they are used. Each asserts the exact
+level: none, line (the one-line warning) or full (the full emergency reply), so a rule or a
+word that makes an everyday question alarming, or a real emergency quieter, fails here.
 """
 
 from __future__ import annotations
