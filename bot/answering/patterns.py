@@ -379,9 +379,16 @@ class Classifier:
     (only for tokens that are neither stopwords nor known real words)."""
 
     def __init__(
-        self, atom_bits: Mapping[Atom, int], not_typos: frozenset[str], max_stem_edits: int = 2
+        self,
+        atom_bits: Mapping[Atom, int],
+        not_typos: frozenset[str],
+        max_stem_edits: int = 2,
+        compounds_too: bool = False,
     ) -> None:
         self.not_typos = not_typos
+        # With `compounds_too`, a word of `not_typos` is not read as a compound either
+        # (Norwegian "trettifire" is thirty-four, not a fire).
+        self.not_compounds = not_typos if compounds_too else frozenset()
 
         def limit(length: int) -> int:
             return min(stem_edits(length), max_stem_edits)
@@ -427,10 +434,11 @@ class Classifier:
             if length > n:
                 break
             bits |= table.get(token[:length], 0)
-        for length, table in self.tails:
-            if length >= n:
-                break
-            bits |= table.get(token[-length:], 0)
+        if token not in self.not_compounds:
+            for length, table in self.tails:
+                if length >= n:
+                    break
+                bits |= table.get(token[-length:], 0)
         if bits or n < 4 or token in self.not_typos or token in STOPWORDS or token.isdigit():
             return bits
         bits |= _typo_bits(token, self.typo_words)

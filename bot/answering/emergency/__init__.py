@@ -22,7 +22,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
-from bot.answering.emergency.features import windows
 from bot.answering.emergency.model import (
     DetectorDataError,
     EmergencyLevel,
@@ -67,6 +66,11 @@ class EmergencyDetector:
     def __init__(self, data_dir: Path = DATA_DIR) -> None:
         self.rules = load_rules(data_dir)
         self.model = LinearModel.load(data_dir / "model.json")
+        # Concepts added to the tables since the fit are not the model's features (the fit
+        # records the concepts it had): a context concept added for a cap changes no score.
+        fitted = self.model.info.get("concepts")
+        if isinstance(fitted, list):
+            self.rules.limit_features(str(name) for name in fitted)
         unknown = set(self.model.situations) - set(self.rules.situations)
         if unknown:
             raise DetectorDataError(
@@ -82,23 +86,40 @@ class EmergencyDetector:
         if not words:
             return EmergencyVerdict(EmergencyLevel.NONE, None, 0.0)
         analysis = self.rules.analyse(words)
+        # No word of danger: nothing, whatever the model would say (Thresholds.level), so
+        # most messages stop here, before the model.
+        if not self.rules.has_danger(analysis):
+            return EmergencyVerdict(EmergencyLevel.NONE, None, 0.0)
+        # "Bye everyone, thanks for the help!": an everyday closing, even to the goodbye rule.
+        if self.rules.everyday_closing(words, analysis):
+            return EmergencyVerdict(EmergencyLevel.NONE, None, 0.0)
         matches = self.rules.matches(analysis)
         rule = self.rules.best(matches)
         names = [match.rule for match in matches]
         concepts = self.rules.concepts_of(analysis)
-        probability = self.model.probability(words, concepts, names)
+        message = self.model.prepare(words, concepts)
+        probability = self.model.probability(words, concepts, names, message)
+        if rule is not None:
+            # A plea that opens the message ("kan noen hjelpe meg, pappa puster ikke") reads to
+            # the model like a request for a volunteer: the rest is scored without it too.
+            opener = self.rules.opener_length(words, analysis)
+            if opener:
+                rest = self.model.probability(words[opener:], concepts[opener:], names)
+                probability = max(probability, rest)
         score = self.model.fusion.score(probability, rule is not None)
-        danger = self.rules.has_danger(analysis)
-        level = self.model.thresholds.level(score, rule is not None, danger)
+        level = self.model.thresholds.level(score, rule is not None)
+        if rule is None:
+            # An everyday context (a closing alone, an idiom) caps what the model alone
+            # gives; never a rule's level.
+            cap = self.rules.cap(words, analysis)
+            if cap is not None and level > cap:
+                level = EmergencyLevel(cap)
         if level is EmergencyLevel.NONE:
             return EmergencyVerdict(level, None, score)
         if rule is not None:
             situation = rule.situation
         else:
-            situation = max(
-                (self.model.situation(words[w], concepts[w], names) for w in windows(len(words))),
-                key=lambda found: found[1],
-            )[0]
+            situation = self.model.best_situation(words, concepts, names, message)
         return EmergencyVerdict(level, situation, score, rule.rule if rule else None)
 
     def assess(self, text: str) -> EmergencyVerdict:

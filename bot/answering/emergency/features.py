@@ -43,15 +43,20 @@ def word_features(word: str) -> list[str]:
 
 
 def context_features(
-    words: Sequence[str], concepts: Sequence[Sequence[str]], rules: Sequence[str]
+    words: Sequence[str],
+    concepts: Sequence[Sequence[str]],
+    rules: Sequence[str],
+    pairs: bool = True,
 ) -> list[str]:
     """The features that depend on where words stand: word pairs, concepts and their pairs,
-    and the rules that match."""
+    and the rules that match. Without `pairs`, the word pairs are left out (the bot looks
+    them up without building their names)."""
     found = ["r:" + rule for rule in rules]
     found.append(f"n:{min(len(words), LENGTH_BUCKETS)}")
     add = found.append
-    cut = [word[:MAX_WORD_CHARS] for word in words]
-    found += [f"b:{previous} {word}" for previous, word in itertools.pairwise(cut)]
+    if pairs:
+        cut = [word[:MAX_WORD_CHARS] for word in words]
+        found += [f"b:{previous} {word}" for previous, word in itertools.pairwise(cut)]
     for position, names in enumerate(concepts):
         for name in names:
             add("c:" + name)

@@ -204,4 +204,7 @@ def fit(tuning: Sequence[Sample], rules: ConceptRules, corpus_digest: str) -> Fi
         (corpus_digest, found),
         lines,
     )
+    # The concepts the model was fitted with: a concept added to the tables later is no
+    # feature of it (EmergencyDetector reports only these).
+    model["info"]["concepts"] = sorted(rules.concept_bits)
     return FitReport(model, lines, [float(p) for p in oof], matched, fused)
