@@ -11,11 +11,14 @@ the knowledge base's own terms it may stand for: itself, an inflected form ("fak
 - example fit: the best weighted F-score between the question and one example question,
   keyword or title of the entry, so that a question must also resemble something staff wrote;
 - lexical: Okapi BM25 over all of the entry's words, answers included, through the same
-  expansions, as a share of what the question could score at most.
+  expansions, as a share of what the question could score at most;
+- n-grams: for the few best candidates, the cosine of character n-grams between the question
+  and the entry's example questions, title and keywords, and its answers (`ngrams.py`): what a
+  word looks like, where the expansions above need a rule for each form.
 
-The responder's thresholds read `score` (coverage and example fit); the candidates are ordered
-by `relevance`, which adds the lexical signal. Both lie in [0, 100]. The class is plain Python
-with no Telegram types.
+The candidates are ordered by `order`: `relevance` (coverage, example fit and lexical) with the
+two n-gram cosines. `score` (coverage and example fit) is on the same [0, 100] scale. The class
+is plain Python with no Telegram types.
 """
 
 from __future__ import annotations
@@ -24,14 +27,16 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterable, KeysView, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import compress, repeat
 from operator import mul
 
 from rapidfuzz.distance import OSA
 
+from bot.answering.ngrams import NgramSpace
 from bot.kb.knowledge import Entry, KnowledgeBase
 from bot.stopwords import STOPWORDS
 from bot.text import fold, tokens, words
@@ -52,6 +57,13 @@ SCORE_COVERAGE_SHARE = 0.6
 # (the same blend won every fold): see "Ranking" in README.md.
 COVERAGE_SHARE = 0.2
 LEXICAL_SHARE = 0.5
+# The order adds to the relevance (in [0, 1]) the n-gram cosines with the entry's example
+# questions, title and keywords, and with its answers, this much each, for the best
+# RERANK_TOP candidates by relevance. Chosen by right-entry-first on the in-scope corpus's
+# tuning authors, one author left out at a time (see "Ranking" in README.md).
+NGRAM_SHARE = 1.0
+NGRAM_ANSWER_SHARE = 1.0
+RERANK_TOP = 8
 # An example fit this close to 1 is an example question asked as written.
 EXAMPLE_AS_WRITTEN = 0.99
 # Okapi BM25's usual term-frequency saturation and length normalisation.
@@ -307,6 +319,12 @@ class Candidate:
     # at most (a word the knowledge base lacks counts in that maximum too), in [0, 1].
     lexical: float = 0.0
     relevance: float = 0.0
+    # The character n-gram cosines with the entry's example questions, title and keywords,
+    # and with its answers, in [0, 1] (0 below the RERANK_TOP best by relevance).
+    ngram: float = 0.0
+    ngram_answer: float = 0.0
+    # What the candidates are ordered by: relevance with the n-gram cosines, in [0, 100].
+    order: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +340,16 @@ class _Examples:
     ends: array[int] = field(default_factory=lambda: array("i"))
     totals: array[float] = field(default_factory=lambda: array("d"))
     field_weights: array[float] = field(default_factory=lambda: array("f"))
+    first: array[int] = field(default_factory=lambda: array("i"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Bags:
+    """Every entry's answer words as term ids with their counts, in flat arrays: entry e's
+    are `terms[first[e]:first[e + 1]]`."""
+
+    terms: array[int] = field(default_factory=lambda: array("i"))
+    counts: array[int] = field(default_factory=lambda: array("i"))
     first: array[int] = field(default_factory=lambda: array("i"))
 
 
@@ -397,12 +425,16 @@ class Matcher:
         # reused word for word), worked out once: folding and splitting is most of the cost.
         reused = _reused_texts(self.entries)
         known: dict[str, tuple[list[int], list[int]]] = {}
+        # Each entry's answer words as term ids and counts, for the n-gram cosine: entry e's
+        # are from answer_first[e] to answer_first[e + 1].
+        answers = self._answers = _Bags()
         for index, entry in enumerate(self.entries):
             best: dict[int, float] = {}
             lowest = math.inf  # the lowest weight in `best`
             about: set[int] = set()
             counts: dict[int, float] = {}
             examples.first.append(len(examples.ends))
+            answers.first.append(len(answers.terms))
             for kind, text in _entry_fields(entry):
                 weight = FIELD_WEIGHTS[kind]
                 found = known.get(text) if text in reused else None
@@ -436,7 +468,10 @@ class Matcher:
                     for term_id in ids:
                         if best.get(term_id, 0.0) < weight:
                             best[term_id] = weight
-                if kind != "answer" and ids:
+                if kind == "answer":
+                    answers.terms.extend(ids)
+                    answers.counts.extend(repeats)
+                elif ids:
                     about.update(ids)
                     examples.terms.extend(ids)
                     examples.ends.append(len(examples.terms))
@@ -463,7 +498,9 @@ class Matcher:
         self._postings = list(zip(indices, weights, frequencies, strict=True))
         self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
         self.lexicon = Lexicon(self._ids)
+        self.ngrams = NgramSpace(list(self._ids))
         examples.first.append(len(examples.ends))
+        answers.first.append(len(answers.terms))
         idf = self._idf
         start = 0
         for end in examples.ends:
@@ -471,6 +508,9 @@ class Matcher:
             start = end
         # Which of an entry's examples hold each term, for the entries questions come close to.
         self._examples_holding = lru_cache(maxsize=EXAMPLE_INDEX_CACHE)(self._index_examples)
+        # The entry's bags of terms and their n-gram norms, for the entries questions come
+        # close to.
+        self._bags = lru_cache(maxsize=EXAMPLE_INDEX_CACHE)(self._entry_bags)
         self._positions = {entry.id: index for index, entry in enumerate(self.entries)}
         # Per municipality, a byte per entry: 1 where a resident there can get the entry.
         self._scopes: dict[str | None, bytearray] = {None: bytearray(b"\x01" * len(self.entries))}
@@ -655,7 +695,52 @@ class Matcher:
         candidates.sort(
             key=lambda c: (c.example_fit >= EXAMPLE_AS_WRITTEN, c.relevance), reverse=True
         )
+        candidates = self._reordered(words_, candidates)
         return Ranking(query, candidates[:limit])
+
+    def _reordered(self, words_: Sequence[str], candidates: list[Candidate]) -> list[Candidate]:
+        """The candidates with their n-gram cosines (the RERANK_TOP best by relevance) and
+        their order, sorted by it."""
+        grams = self.ngrams.query(words_)
+        scale = 1.0 + NGRAM_SHARE + NGRAM_ANSWER_SHARE
+        found = []
+        for rank, candidate in enumerate(candidates):
+            ngram = ngram_answer = 0.0
+            if rank < RERANK_TOP:
+                topical, topical_norm, answer, answer_norm = self._bags(
+                    self._positions[candidate.entry.id]
+                )
+                ngram = grams.cosine(topical, topical_norm)
+                ngram_answer = grams.cosine(answer, answer_norm)
+            relevance = candidate.relevance / 100.0
+            order = relevance + NGRAM_SHARE * ngram + NGRAM_ANSWER_SHARE * ngram_answer
+            found.append(
+                replace(
+                    candidate, ngram=ngram, ngram_answer=ngram_answer, order=100.0 * order / scale
+                )
+            )
+        found.sort(key=lambda c: (c.example_fit >= EXAMPLE_AS_WRITTEN, c.order), reverse=True)
+        return found
+
+    def _entry_bags(
+        self, entry_index: int
+    ) -> tuple[dict[int, float], float, dict[int, float], float]:
+        """The entry's terms with their counts, in its example questions, titles and keywords
+        and in its answers, each bag with the norm of its n-gram vector."""
+        examples = self._examples
+        first, after = examples.first[entry_index], examples.first[entry_index + 1]
+        start = examples.ends[first - 1] if first else 0
+        end = examples.ends[after - 1] if after > first else start
+        topical: dict[int, float] = dict(Counter(examples.terms[start:end]))
+        answers = self._answers
+        begin, stop = answers.first[entry_index], answers.first[entry_index + 1]
+        answer: dict[int, float] = {}
+        for term_id, count in zip(
+            answers.terms[begin:stop], answers.counts[begin:stop], strict=True
+        ):
+            answer[term_id] = answer.get(term_id, 0.0) + count
+        norm = self.ngrams.norm
+        return topical, norm(topical), answer, norm(answer)
 
     def _signals(self, query: Sequence[QueryTerm], entry_index: int) -> tuple[float, float]:
         """Entry `entry_index`'s coverage and BM25 sums for the query: for each term, its

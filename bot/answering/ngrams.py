@@ -1,0 +1,150 @@
+"""Character n-gram similarity between a question and an entry's words.
+
+Residents write words the knowledge base has in another form: an inflection the suffix list
+lacks, a dialect spelling, a compound split differently, a typo in a short word. Character
+n-grams (3 to 5 letters of each word padded with spaces) see those as near the same word
+without a rule for each. Each n-gram weighs by how rare it is among the knowledge base's words
+(an ending such as "en " is in thousands of words, a stem in a few), so the similarity is
+relative to the knowledge base and needs no refit when staff edit it.
+
+An entry's words are kept as bags of the matcher's term ids (its example questions, title and
+keywords; its answers), so an entry's n-gram vector is the sum of its terms' vectors. Its cosine
+with the question is then a sum over the entry's terms of one number per term and question,
+worked out once per question for the terms of the few candidates the matcher shortlists.
+Norms treat an entry's different terms as sharing no n-gram (a close bound that needs no
+vector per entry, whose cost at 10,000 entries would be the index's).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from itertools import repeat
+from operator import mul
+from typing import Final, TypeVar
+
+_K = TypeVar("_K")
+
+NGRAM_SIZES: Final = (3, 4, 5)
+# A question's word counts towards a term whose n-gram cosine with it is at least this: below,
+# they share an ending or a syllable, not a meaning.
+MIN_WORD_COSINE: Final = 0.05
+# N-grams held by more terms than this are not looked up: they weigh little (an ending, a
+# common syllable), and it bounds the cost of a word at any size of knowledge base.
+COMMON_TERMS: Final = 150
+# Questions' words whose similar terms are kept: residents' words repeat.
+WORD_CACHE: Final = 1 << 14
+
+
+def word_grams(word: str) -> dict[str, int]:
+    """The character n-grams of one folded word padded with spaces, with their counts."""
+    padded = f" {word} "
+    found: dict[str, int] = {}
+    for size in NGRAM_SIZES:
+        for start in range(len(padded) - size + 1):
+            gram = padded[start : start + size]
+            found[gram] = found.get(gram, 0) + 1
+    return found
+
+
+def _add(total: dict[_K, float], more: Mapping[_K, float]) -> None:
+    """Add `more` into `total`, key by key."""
+    overlap = total.keys() & more.keys()
+    before = {key: total[key] for key in overlap}
+    total.update(more)
+    for key, value in before.items():
+        total[key] += value
+
+
+class QueryGrams:
+    """A question's similarity to each knowledge-base term it resembles, for cosines."""
+
+    __slots__ = ("norm", "similar")
+
+    def __init__(self, space: NgramSpace, words: Iterable[str]) -> None:
+        # Per term, the dot product of its vector with the question's: the words' own dot
+        # products added up (merged at C speed; few terms are near two words of a question).
+        similar: dict[int, float] = {}
+        vector: dict[str, float] = {}
+        for word in words:
+            near, weights = space.similar(word)
+            _add(similar, near)
+            _add(vector, weights)
+        self.similar = similar
+        self.norm = math.sqrt(sum(x * x for x in vector.values()))
+
+    def cosine(self, bag: Mapping[int, float], norm: float) -> float:
+        """The cosine between the question and a bag of terms whose vector has this norm."""
+        if not norm or not self.norm or not self.similar:
+            return 0.0
+        similar = self.similar
+        # Over the smaller of the two: a long word of a large knowledge base is near many.
+        dot: float
+        if len(bag) < len(similar):
+            dot = sum(map(mul, bag.values(), map(similar.get, bag.keys(), repeat(0.0))))
+        else:
+            dot = sum(map(mul, similar.values(), map(bag.get, similar.keys(), repeat(0.0))))
+        return dot / (norm * self.norm)
+
+
+class NgramSpace:
+    """The n-gram weights of a knowledge base's vocabulary (the matcher's terms, by id), and
+    which terms hold each n-gram."""
+
+    def __init__(self, terms: Sequence[str]) -> None:
+        frequency: dict[str, int] = {}
+        for term in terms:
+            for gram in word_grams(term):
+                frequency[gram] = frequency.get(gram, 0) + 1
+        count = max(len(terms), 1)
+        self._idf = {gram: math.log(1.0 + count / n) for gram, n in frequency.items()}
+        # An n-gram no term has is as rare as can be.
+        self._unseen = math.log(1.0 + count)
+        # The terms that hold each n-gram (once per occurrence), but for the common ones.
+        holding: dict[str, array[int]] = {}
+        norms = self._norms = array("d")
+        for term_id, term in enumerate(terms):
+            squared = 0.0
+            for gram, n in word_grams(term).items():
+                squared += (n * self._idf[gram]) ** 2
+                if frequency[gram] <= COMMON_TERMS:
+                    found = holding.get(gram)
+                    if found is None:
+                        found = holding[gram] = array("i")
+                    found.extend(repeat(term_id, n))
+            norms.append(squared)
+        self._holding = holding
+        self.similar = lru_cache(maxsize=WORD_CACHE)(self._similar)
+
+    def idf(self, gram: str) -> float:
+        return self._idf.get(gram, self._unseen)
+
+    def _similar(self, word: str) -> tuple[dict[int, float], dict[str, float]]:
+        """The terms whose n-gram vector has a cosine of at least MIN_WORD_COSINE with the
+        word's, each with the dot product of the two; and the word's weighted n-grams."""
+        weights = {g: n * self.idf(g) for g, n in word_grams(word).items()}
+        dots: dict[int, float] = {}
+        holding = self._holding
+        for gram, weight in weights.items():
+            terms = holding.get(gram)
+            if terms is None:
+                continue
+            gained = weight * self._idf[gram]
+            for term_id in terms:
+                dots[term_id] = dots.get(term_id, 0.0) + gained
+        squared = sum(x * x for x in weights.values())
+        norms = self._norms
+        least = MIN_WORD_COSINE * MIN_WORD_COSINE * squared
+        # dot / sqrt(squared * norm) >= MIN_WORD_COSINE, without the square roots.
+        return {t: dot for t, dot in dots.items() if dot * dot >= least * norms[t]}, weights
+
+    def norm(self, bag: Mapping[int, float]) -> float:
+        """The norm of a bag's vector, its terms taken as sharing no n-gram."""
+        counts = bag.values()
+        squares = map(mul, counts, counts)
+        return math.sqrt(sum(map(mul, squares, map(self._norms.__getitem__, bag.keys()))))
+
+    def query(self, words: Iterable[str]) -> QueryGrams:
+        return QueryGrams(self, words)
