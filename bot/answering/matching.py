@@ -36,7 +36,7 @@ from operator import mul
 
 from rapidfuzz.distance import OSA
 
-from bot.answering.ngrams import NgramSpace
+from bot.answering.ngrams import NgramSpace, QueryGrams
 from bot.kb.knowledge import Entry, KnowledgeBase
 from bot.stopwords import STOPWORDS
 from bot.text import fold, tokens, words
@@ -368,6 +368,8 @@ class Ranking:
 
     query: list[QueryTerm]
     candidates: list[Candidate]
+    # The question's n-grams, for the calibration's features (None with no candidates).
+    grams: QueryGrams | None = None
 
 
 def _entry_fields(entry: Entry) -> Iterable[tuple[str, str]]:
@@ -695,13 +697,18 @@ class Matcher:
         candidates.sort(
             key=lambda c: (c.example_fit >= EXAMPLE_AS_WRITTEN, c.relevance), reverse=True
         )
-        candidates = self._reordered(words_, candidates)
-        return Ranking(query, candidates[:limit])
+        grams = self.ngrams.query(words_)
+        candidates = self._reordered(grams, candidates)
+        return Ranking(query, candidates[:limit], grams)
 
-    def _reordered(self, words_: Sequence[str], candidates: list[Candidate]) -> list[Candidate]:
+    def bags(self, entry: Entry) -> tuple[dict[int, float], float, dict[int, float], float]:
+        """The entry's terms with their counts, in its example questions, titles and keywords
+        and in its answers, each with the norm of its n-gram vector."""
+        return self._bags(self._positions[entry.id])
+
+    def _reordered(self, grams: QueryGrams, candidates: list[Candidate]) -> list[Candidate]:
         """The candidates with their n-gram cosines (the RERANK_TOP best by relevance) and
         their order, sorted by it."""
-        grams = self.ngrams.query(words_)
         scale = 1.0 + NGRAM_SHARE + NGRAM_ANSWER_SHARE
         found = []
         for rank, candidate in enumerate(candidates):

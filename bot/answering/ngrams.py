@@ -61,19 +61,30 @@ def _add(total: dict[_K, float], more: Mapping[_K, float]) -> None:
 class QueryGrams:
     """A question's similarity to each knowledge-base term it resembles, for cosines."""
 
-    __slots__ = ("norm", "similar")
+    __slots__ = ("norm", "similar", "words")
 
     def __init__(self, space: NgramSpace, words: Iterable[str]) -> None:
         # Per term, the dot product of its vector with the question's: the words' own dot
         # products added up (merged at C speed; few terms are near two words of a question).
         similar: dict[int, float] = {}
         vector: dict[str, float] = {}
+        # Per word: the terms near it by their normalised word cosine, and its squared norm.
+        self.words: list[tuple[dict[int, float], float]] = []
         for word in words:
-            near, weights = space.similar(word)
+            near, weights, cosines = space.similar(word)
             _add(similar, near)
             _add(vector, weights)
+            self.words.append((cosines, sum(x * x for x in weights.values())))
         self.similar = similar
         self.norm = math.sqrt(sum(x * x for x in vector.values()))
+
+    def word_fits(self, bag: Mapping[int, float]) -> list[float]:
+        """Per word of the question, its best word cosine with a term of the bag (0 if none)."""
+        fits = []
+        for cosines, _ in self.words:
+            shared = cosines.keys() & bag.keys()
+            fits.append(max(map(cosines.__getitem__, shared)) if shared else 0.0)
+        return fits
 
     def cosine(self, bag: Mapping[int, float], norm: float) -> float:
         """The cosine between the question and a bag of terms whose vector has this norm."""
@@ -121,9 +132,10 @@ class NgramSpace:
     def idf(self, gram: str) -> float:
         return self._idf.get(gram, self._unseen)
 
-    def _similar(self, word: str) -> tuple[dict[int, float], dict[str, float]]:
+    def _similar(self, word: str) -> tuple[dict[int, float], dict[str, float], dict[int, float]]:
         """The terms whose n-gram vector has a cosine of at least MIN_WORD_COSINE with the
-        word's, each with the dot product of the two; and the word's weighted n-grams."""
+        word's, each with the dot product of the two; the word's weighted n-grams; and those
+        terms with their cosine."""
         weights = {g: n * self.idf(g) for g, n in word_grams(word).items()}
         dots: dict[int, float] = {}
         holding = self._holding
@@ -138,7 +150,10 @@ class NgramSpace:
         norms = self._norms
         least = MIN_WORD_COSINE * MIN_WORD_COSINE * squared
         # dot / sqrt(squared * norm) >= MIN_WORD_COSINE, without the square roots.
-        return {t: dot for t, dot in dots.items() if dot * dot >= least * norms[t]}, weights
+        near = {t: dot for t, dot in dots.items() if dot * dot >= least * norms[t]}
+        root = math.sqrt(squared) or 1.0
+        cosines = {t: dot / (root * math.sqrt(norms[t])) for t, dot in near.items()}
+        return near, weights, cosines
 
     def norm(self, bag: Mapping[int, float]) -> float:
         """The norm of a bag's vector, its terms taken as sharing no n-gram."""
