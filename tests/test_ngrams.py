@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answering.ngrams import NgramSpace, word_grams
+from bot.answering.ngrams import MAX_NEAR, NgramSpace, word_grams
 from tests.conftest import WriteFile
 from tests.test_matching import _matcher, _ranked
 
@@ -59,3 +59,14 @@ def test_the_candidates_are_ordered_with_the_ngram_cosines(tiny_kb: Path, write:
     assert top.ngram > 0.0 and 0.0 <= top.ngram_answer <= 1.0
     assert 0.0 < top.order <= 100.0
     assert all(c.ngram <= top.ngram for c in ranked.values())
+
+
+def test_a_word_counts_towards_its_nearest_terms_only() -> None:
+    # Many terms share most of their n-grams with the word: only the nearest are kept.
+    terms = ["betalingx", *(f"betaling{a}{b}" for a in "abcdefgh" for b in "abcdefgh")]
+    terms.append("betal")  # farther than any of the two-letter endings
+    space = NgramSpace(terms)
+    near, _, _ = space.similar("betalingx")
+    assert len(terms) > MAX_NEAR and len(near) == MAX_NEAR
+    assert 0 in near  # the word itself (a term of the vocabulary)
+    assert len(terms) - 1 not in near

@@ -29,7 +29,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, KeysView, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, repeat
 from operator import mul
@@ -82,6 +82,8 @@ MAX_QUERY_TERMS = 24
 RESCORE_TOP = 12
 # Entries whose examples are indexed by term at a time: the ones questions come close to.
 EXAMPLE_INDEX_CACHE = 1024
+# Entries whose bags of terms are kept for the n-gram cosines (a bag is some 20 kilobytes).
+BAG_CACHE = 128
 
 # Postings hold field weights in hundredths and BM25 weights in 255ths, a byte each: a
 # 10,000-entry index has over a million postings, and floats would cost 6 bytes more each.
@@ -343,14 +345,9 @@ class _Examples:
     first: array[int] = field(default_factory=lambda: array("i"))
 
 
-@dataclass(frozen=True, slots=True)
-class _Bags:
-    """Every entry's answer words as term ids with their counts, in flat arrays: entry e's
-    are `terms[first[e]:first[e + 1]]`."""
-
-    terms: array[int] = field(default_factory=lambda: array("i"))
-    counts: array[int] = field(default_factory=lambda: array("i"))
-    first: array[int] = field(default_factory=lambda: array("i"))
+# One answer's words as term ids and their counts (capped at 255), shared by the entries that
+# reuse the answer word for word.
+_AnswerWords = tuple["array[int]", "array[int]"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,16 +424,16 @@ class Matcher:
         # reused word for word), worked out once: folding and splitting is most of the cost.
         reused = _reused_texts(self.entries)
         known: dict[str, tuple[list[int], list[int]]] = {}
-        # Each entry's answer words as term ids and counts, for the n-gram cosine: entry e's
-        # are from answer_first[e] to answer_first[e + 1].
-        answers = self._answers = _Bags()
+        # Each entry's answers' words, for the n-gram cosine.
+        self._answers: list[tuple[_AnswerWords, ...]] = []
+        answer_words: dict[str, _AnswerWords] = {}
         for index, entry in enumerate(self.entries):
             best: dict[int, float] = {}
             lowest = math.inf  # the lowest weight in `best`
             about: set[int] = set()
             counts: dict[int, float] = {}
             examples.first.append(len(examples.ends))
-            answers.first.append(len(answers.terms))
+            said: list[_AnswerWords] = []
             for kind, text in _entry_fields(entry):
                 weight = FIELD_WEIGHTS[kind]
                 found = known.get(text) if text in reused else None
@@ -471,13 +468,18 @@ class Matcher:
                         if best.get(term_id, 0.0) < weight:
                             best[term_id] = weight
                 if kind == "answer":
-                    answers.terms.extend(ids)
-                    answers.counts.extend(repeats)
+                    words_of = answer_words.get(text) if text in reused else None
+                    if words_of is None:
+                        words_of = (array("i", ids), array("B", (min(n, 255) for n in repeats)))
+                        if text in reused:
+                            answer_words[text] = words_of
+                    said.append(words_of)
                 elif ids:
                     about.update(ids)
                     examples.terms.extend(ids)
                     examples.ends.append(len(examples.terms))
                     examples.field_weights.append(weight)
+            self._answers.append(tuple(said))
             norm = norms[index]
             for term_id, weight in best.items():
                 indices[term_id].append(index)
@@ -502,7 +504,6 @@ class Matcher:
         self.lexicon = Lexicon(self._ids)
         self.ngrams = NgramSpace(list(self._ids))
         examples.first.append(len(examples.ends))
-        answers.first.append(len(answers.terms))
         idf = self._idf
         start = 0
         for end in examples.ends:
@@ -512,7 +513,7 @@ class Matcher:
         self._examples_holding = lru_cache(maxsize=EXAMPLE_INDEX_CACHE)(self._index_examples)
         # The entry's bags of terms and their n-gram norms, for the entries questions come
         # close to.
-        self._bags = lru_cache(maxsize=EXAMPLE_INDEX_CACHE)(self._entry_bags)
+        self._bags = lru_cache(maxsize=BAG_CACHE)(self._entry_bags)
         self._positions = {entry.id: index for index, entry in enumerate(self.entries)}
         # Per municipality, a byte per entry: 1 where a resident there can get the entry.
         self._scopes: dict[str | None, bytearray] = {None: bytearray(b"\x01" * len(self.entries))}
@@ -682,52 +683,50 @@ class Matcher:
             (term_id, idf[term_id] * max(sim for _, sim in hits), hits)
             for term_id, hits in by_term.items()
         ]
-        candidates = []
+        signals = []
         fit_share = 1.0 - COVERAGE_SHARE - LEXICAL_SHARE
         for index in shortlist:
             covered, matched = self._signals(query, index)
             share = covered / total
             fit = self._example_fit(weights, total, index, scored)
             lex = matched / lexical_total
-            score = 100.0 * (SCORE_COVERAGE_SHARE * share + (1 - SCORE_COVERAGE_SHARE) * fit)
-            relevance = 100.0 * (COVERAGE_SHARE * share + fit_share * fit + LEXICAL_SHARE * lex)
-            candidates.append(Candidate(self.entries[index], score, share, fit, lex, relevance))
+            relevance = COVERAGE_SHARE * share + fit_share * fit + LEXICAL_SHARE * lex
+            signals.append((fit >= EXAMPLE_AS_WRITTEN, relevance, index, share, fit, lex))
         # A question that is one of an entry's examples as written (up to stopwords, typos
-        # and inflections) is what staff said that entry answers: it comes first.
-        candidates.sort(
-            key=lambda c: (c.example_fit >= EXAMPLE_AS_WRITTEN, c.relevance), reverse=True
-        )
+        # and inflections) is what staff said that entry answers: it comes first. The best
+        # by relevance are then ordered with their n-gram cosines.
+        signals.sort(key=lambda found: (found[0], found[1]), reverse=True)
         grams = self.ngrams.query(words_)
-        candidates = self._reordered(grams, candidates)
+        scale = 100.0 / (1.0 + NGRAM_SHARE + NGRAM_ANSWER_SHARE)
+        candidates = []
+        for rank, (_, relevance, index, share, fit, lex) in enumerate(signals):
+            ngram = ngram_answer = 0.0
+            if rank < RERANK_TOP:
+                topical, topical_norm, answer, answer_norm = self._bags(index)
+                ngram = grams.cosine(topical, topical_norm)
+                ngram_answer = grams.cosine(answer, answer_norm)
+            order = relevance + NGRAM_SHARE * ngram + NGRAM_ANSWER_SHARE * ngram_answer
+            score = 100.0 * (SCORE_COVERAGE_SHARE * share + (1 - SCORE_COVERAGE_SHARE) * fit)
+            candidates.append(
+                Candidate(
+                    self.entries[index],
+                    score,
+                    share,
+                    fit,
+                    lex,
+                    100.0 * relevance,
+                    ngram,
+                    ngram_answer,
+                    scale * order,
+                )
+            )
+        candidates.sort(key=lambda c: (c.example_fit >= EXAMPLE_AS_WRITTEN, c.order), reverse=True)
         return Ranking(query, candidates[:limit], grams)
 
     def bags(self, entry: Entry) -> tuple[dict[int, float], float, dict[int, float], float]:
         """The entry's terms with their counts, in its example questions, titles and keywords
         and in its answers, each with the norm of its n-gram vector."""
         return self._bags(self._positions[entry.id])
-
-    def _reordered(self, grams: QueryGrams, candidates: list[Candidate]) -> list[Candidate]:
-        """The candidates with their n-gram cosines (the RERANK_TOP best by relevance) and
-        their order, sorted by it."""
-        scale = 1.0 + NGRAM_SHARE + NGRAM_ANSWER_SHARE
-        found = []
-        for rank, candidate in enumerate(candidates):
-            ngram = ngram_answer = 0.0
-            if rank < RERANK_TOP:
-                topical, topical_norm, answer, answer_norm = self._bags(
-                    self._positions[candidate.entry.id]
-                )
-                ngram = grams.cosine(topical, topical_norm)
-                ngram_answer = grams.cosine(answer, answer_norm)
-            relevance = candidate.relevance / 100.0
-            order = relevance + NGRAM_SHARE * ngram + NGRAM_ANSWER_SHARE * ngram_answer
-            found.append(
-                replace(
-                    candidate, ngram=ngram, ngram_answer=ngram_answer, order=100.0 * order / scale
-                )
-            )
-        found.sort(key=lambda c: (c.example_fit >= EXAMPLE_AS_WRITTEN, c.order), reverse=True)
-        return found
 
     def _entry_bags(
         self, entry_index: int
@@ -739,13 +738,10 @@ class Matcher:
         start = examples.ends[first - 1] if first else 0
         end = examples.ends[after - 1] if after > first else start
         topical: dict[int, float] = dict(Counter(examples.terms[start:end]))
-        answers = self._answers
-        begin, stop = answers.first[entry_index], answers.first[entry_index + 1]
         answer: dict[int, float] = {}
-        for term_id, count in zip(
-            answers.terms[begin:stop], answers.counts[begin:stop], strict=True
-        ):
-            answer[term_id] = answer.get(term_id, 0.0) + count
+        for ids, counts in self._answers[entry_index]:
+            for term_id, count in zip(ids, counts, strict=True):
+                answer[term_id] = answer.get(term_id, 0.0) + count
         norm = self.ngrams.norm
         return topical, norm(topical), answer, norm(answer)
 

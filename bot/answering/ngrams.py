@@ -17,12 +17,13 @@ vector per entry, whose cost at 10,000 entries would be the index's).
 
 from __future__ import annotations
 
+import heapq
 import math
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from itertools import repeat
-from operator import mul
+from operator import add, mul
 from typing import Final, TypeVar
 
 _K = TypeVar("_K")
@@ -34,8 +35,12 @@ MIN_WORD_COSINE: Final = 0.05
 # N-grams held by more terms than this are not looked up: they weigh little (an ending, a
 # common syllable), and it bounds the cost of a word at any size of knowledge base.
 COMMON_TERMS: Final = 150
-# Questions' words whose similar terms are kept: residents' words repeat.
-WORD_CACHE: Final = 1 << 14
+# A word counts towards this many terms at most, the nearest: in a large knowledge base a word
+# may share a syllable with thousands (and a question's cost and memory are bounded).
+MAX_NEAR: Final = 30
+# Questions' words whose near terms are kept: residents' words repeat (a word's take about two
+# kilobytes).
+WORD_CACHE: Final = 512
 
 
 def word_grams(word: str) -> dict[str, int]:
@@ -61,29 +66,35 @@ def _add(total: dict[_K, float], more: Mapping[_K, float]) -> None:
 class QueryGrams:
     """A question's similarity to each knowledge-base term it resembles, for cosines."""
 
-    __slots__ = ("norm", "similar", "words")
+    __slots__ = ("_norms", "norm", "similar", "words")
 
     def __init__(self, space: NgramSpace, words: Iterable[str]) -> None:
         # Per term, the dot product of its vector with the question's: the words' own dot
         # products added up (merged at C speed; few terms are near two words of a question).
         similar: dict[int, float] = {}
         vector: dict[str, float] = {}
-        # Per word: the terms near it by their normalised word cosine, and its squared norm.
+        # Per word: the terms near it with their dot products, and its squared norm.
         self.words: list[tuple[dict[int, float], float]] = []
+        self._norms = space.term_norms
         for word in words:
-            near, weights, cosines = space.similar(word)
+            near, weights, squared = space.similar(word)
             _add(similar, near)
             _add(vector, weights)
-            self.words.append((cosines, sum(x * x for x in weights.values())))
+            self.words.append((near, squared))
         self.similar = similar
         self.norm = math.sqrt(sum(x * x for x in vector.values()))
 
     def word_fits(self, bag: Mapping[int, float]) -> list[float]:
         """Per word of the question, its best word cosine with a term of the bag (0 if none)."""
         fits = []
-        for cosines, _ in self.words:
-            shared = cosines.keys() & bag.keys()
-            fits.append(max(map(cosines.__getitem__, shared)) if shared else 0.0)
+        norms = self._norms
+        for near, squared in self.words:
+            shared = near.keys() & bag.keys()
+            if not shared or not squared:
+                fits.append(0.0)
+                continue
+            best = max(near[t] / math.sqrt(norms[t]) for t in shared)
+            fits.append(best / math.sqrt(squared))
         return fits
 
     def cosine(self, bag: Mapping[int, float], norm: float) -> float:
@@ -113,47 +124,60 @@ class NgramSpace:
         self._idf = {gram: math.log(1.0 + count / n) for gram, n in frequency.items()}
         # An n-gram no term has is as rare as can be.
         self._unseen = math.log(1.0 + count)
-        # The terms that hold each n-gram (once per occurrence), but for the common ones.
+        # The terms that hold each n-gram, but for the common ones; a term that holds one
+        # twice or more ("anna": " an", "nna", "ann" once, "an" twice) is in `repeated`.
         holding: dict[str, array[int]] = {}
+        repeated: dict[str, list[tuple[int, int]]] = {}
         norms = self._norms = array("d")
         for term_id, term in enumerate(terms):
             squared = 0.0
             for gram, n in word_grams(term).items():
                 squared += (n * self._idf[gram]) ** 2
                 if frequency[gram] <= COMMON_TERMS:
-                    found = holding.get(gram)
-                    if found is None:
-                        found = holding[gram] = array("i")
-                    found.extend(repeat(term_id, n))
+                    if n == 1:
+                        found = holding.get(gram)
+                        if found is None:
+                            found = holding[gram] = array("i")
+                        found.append(term_id)
+                    else:
+                        repeated.setdefault(gram, []).append((term_id, n))
             norms.append(squared)
         self._holding = holding
+        self._repeated = repeated
+        # Each term's squared norm, by id.
+        self.term_norms: Sequence[float] = norms
         self.similar = lru_cache(maxsize=WORD_CACHE)(self._similar)
 
     def idf(self, gram: str) -> float:
         return self._idf.get(gram, self._unseen)
 
-    def _similar(self, word: str) -> tuple[dict[int, float], dict[str, float], dict[int, float]]:
+    def _similar(self, word: str) -> tuple[dict[int, float], dict[str, float], float]:
         """The terms whose n-gram vector has a cosine of at least MIN_WORD_COSINE with the
-        word's, each with the dot product of the two; the word's weighted n-grams; and those
-        terms with their cosine."""
+        word's, each with the dot product of the two; the word's weighted n-grams and their
+        squared norm."""
         weights = {g: n * self.idf(g) for g, n in word_grams(word).items()}
         dots: dict[int, float] = {}
-        holding = self._holding
+        get = dots.get
+        holding, repeated = self._holding, self._repeated
         for gram, weight in weights.items():
             terms = holding.get(gram)
-            if terms is None:
-                continue
-            gained = weight * self._idf[gram]
-            for term_id in terms:
-                dots[term_id] = dots.get(term_id, 0.0) + gained
+            if terms is not None:
+                gained = weight * self._idf[gram]
+                # Each term is once in `terms`: read all, then write all, at C speed.
+                values = map(add, map(get, terms, repeat(0.0)), repeat(gained))
+                dots.update(zip(terms, values, strict=False))
+            for term_id, n in repeated.get(gram, ()):
+                dots[term_id] = get(term_id, 0.0) + n * weight * self._idf[gram]
         squared = sum(x * x for x in weights.values())
         norms = self._norms
         least = MIN_WORD_COSINE * MIN_WORD_COSINE * squared
         # dot / sqrt(squared * norm) >= MIN_WORD_COSINE, without the square roots.
         near = {t: dot for t, dot in dots.items() if dot * dot >= least * norms[t]}
-        root = math.sqrt(squared) or 1.0
-        cosines = {t: dot / (root * math.sqrt(norms[t])) for t, dot in near.items()}
-        return near, weights, cosines
+        if len(near) > MAX_NEAR:
+            # The nearest only (dot^2 / norm is the squared cosine times the word's norm).
+            kept = heapq.nlargest(MAX_NEAR, near, key=lambda t: near[t] * near[t] / norms[t])
+            near = {t: near[t] for t in kept}
+        return near, weights, squared
 
     def norm(self, bag: Mapping[int, float]) -> float:
         """The norm of a bag's vector, its terms taken as sharing no n-gram."""
