@@ -40,7 +40,7 @@ COMMON_TERMS: Final = 150
 MAX_NEAR: Final = 30
 # Questions' words whose near terms are kept: residents' words repeat (a word's take about two
 # kilobytes).
-WORD_CACHE: Final = 512
+WORD_CACHE: Final = 1024
 
 
 def word_grams(word: str) -> dict[str, int]:
