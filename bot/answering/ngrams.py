@@ -11,8 +11,8 @@ An entry's words are kept as bags of the matcher's term ids (its example questio
 keywords; its answers), so an entry's n-gram vector is the sum of its terms' vectors. Its cosine
 with the question is then a sum over the entry's terms of one number per term and question,
 worked out once per question for the terms of the few candidates the matcher shortlists.
-Norms treat an entry's different terms as sharing no n-gram (a close bound that needs no
-vector per entry, whose cost at 10,000 entries would be the index's).
+Norms treat an entry's (and a question's) different words as sharing no n-gram: a close bound
+that needs no vector per entry, whose cost at 10,000 entries would be the index's.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ COMMON_TERMS: Final = 150
 MAX_NEAR: Final = 30
 # Questions' words whose near terms are kept: residents' words repeat (a word's take about two
 # kilobytes).
-WORD_CACHE: Final = 1024
+WORD_CACHE: Final = 2048
 
 
 def word_grams(word: str) -> dict[str, int]:
@@ -72,17 +72,17 @@ class QueryGrams:
         # Per term, the dot product of its vector with the question's: the words' own dot
         # products added up (merged at C speed; few terms are near two words of a question).
         similar: dict[int, float] = {}
-        vector: dict[str, float] = {}
         # Per word: the terms near it with their dot products, and its squared norm.
         self.words: list[tuple[dict[int, float], float]] = []
         self._norms = space.term_norms
+        total = 0.0
         for word in words:
-            near, weights, squared = space.similar(word)
+            near, squared = space.similar(word)
             _add(similar, near)
-            _add(vector, weights)
+            total += squared
             self.words.append((near, squared))
         self.similar = similar
-        self.norm = math.sqrt(sum(x * x for x in vector.values()))
+        self.norm = math.sqrt(total)
 
     def word_fits(self, bag: Mapping[int, float]) -> list[float]:
         """Per word of the question, its best word cosine with a term of the bag (0 if none)."""
@@ -151,9 +151,9 @@ class NgramSpace:
     def idf(self, gram: str) -> float:
         return self._idf.get(gram, self._unseen)
 
-    def _similar(self, word: str) -> tuple[dict[int, float], dict[str, float], float]:
+    def _similar(self, word: str) -> tuple[dict[int, float], float]:
         """The terms whose n-gram vector has a cosine of at least MIN_WORD_COSINE with the
-        word's, each with the dot product of the two; the word's weighted n-grams and their
+        word's (the MAX_NEAR nearest), each with the dot product of the two; and the word's
         squared norm."""
         weights = {g: n * self.idf(g) for g, n in word_grams(word).items()}
         dots: dict[int, float] = {}
@@ -177,7 +177,7 @@ class NgramSpace:
             # The nearest only (dot^2 / norm is the squared cosine times the word's norm).
             kept = heapq.nlargest(MAX_NEAR, near, key=lambda t: near[t] * near[t] / norms[t])
             near = {t: near[t] for t in kept}
-        return near, weights, squared
+        return near, squared
 
     def norm(self, bag: Mapping[int, float]) -> float:
         """The norm of a bag's vector, its terms taken as sharing no n-gram."""
