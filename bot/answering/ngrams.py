@@ -54,7 +54,7 @@ def word_grams(word: str) -> dict[str, int]:
     return found
 
 
-def _add(total: dict[_K, float], more: Mapping[_K, float]) -> None:
+def add_into(total: dict[_K, float], more: Mapping[_K, float]) -> None:
     """Add `more` into `total`, key by key."""
     overlap = total.keys() & more.keys()
     before = {key: total[key] for key in overlap}
@@ -78,7 +78,7 @@ class QueryGrams:
         total = 0.0
         for word in words:
             near, squared = space.similar(word)
-            _add(similar, near)
+            add_into(similar, near)
             total += squared
             self.words.append((near, squared))
         self.similar = similar
