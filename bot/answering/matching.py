@@ -36,7 +36,7 @@ from operator import mul
 
 from rapidfuzz.distance import OSA
 
-from bot.answering.ngrams import NgramSpace, QueryGrams, add_into
+from bot.answering.ngrams import Bag, NgramSpace, QueryGrams, add_into
 from bot.kb.knowledge import Entry, KnowledgeBase
 from bot.stopwords import STOPWORDS
 from bot.text import fold, tokens, words
@@ -724,24 +724,24 @@ class Matcher:
         candidates.sort(key=lambda c: (c.example_fit >= EXAMPLE_AS_WRITTEN, c.order), reverse=True)
         return Ranking(query, candidates[:limit], grams)
 
-    def bags(self, entry: Entry) -> tuple[dict[int, float], float, dict[int, float], float]:
+    def bags(self, entry: Entry) -> tuple[Bag, float, Bag, float]:
         """The entry's terms with their counts, in its example questions, titles and keywords
         and in its answers, each with the norm of its n-gram vector."""
         return self._bags(self._positions[entry.id])
 
-    def _entry_bags(
-        self, entry_index: int
-    ) -> tuple[dict[int, float], float, dict[int, float], float]:
+    def _entry_bags(self, entry_index: int) -> tuple[Bag, float, Bag, float]:
         """The entry's terms with their counts, in its example questions, titles and keywords
         and in its answers, each bag with the norm of its n-gram vector."""
         examples = self._examples
         first, after = examples.first[entry_index], examples.first[entry_index + 1]
         start = examples.ends[first - 1] if first else 0
         end = examples.ends[after - 1] if after > first else start
-        topical: dict[int, float] = dict(Counter(examples.terms[start:end]))
-        answer: dict[int, float] = {}
+        counted = Counter(examples.terms[start:end])
+        topical = (array("i", counted.keys()), array("i", counted.values()))
+        said: dict[int, float] = {}
         for ids, counts in self._answers[entry_index]:
-            add_into(answer, dict(zip(ids, counts, strict=True)))
+            add_into(said, dict(zip(ids, counts, strict=True)))
+        answer = (array("i", said.keys()), array("i", map(int, said.values())))
         norm = self.ngrams.norm
         return topical, norm(topical), answer, norm(answer)
 

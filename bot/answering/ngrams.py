@@ -38,9 +38,13 @@ COMMON_TERMS: Final = 150
 # A word counts towards this many terms at most, the nearest: in a large knowledge base a word
 # may share a syllable with thousands (and a question's cost and memory are bounded).
 MAX_NEAR: Final = 30
-# Questions' words whose near terms are kept: residents' words repeat (a word's take about two
-# kilobytes).
+# Questions' words whose near terms are kept: residents' words repeat (a word's take about half
+# a kilobyte, as arrays).
 WORD_CACHE: Final = 2048
+
+# A bag of terms: the term ids and their counts, as compact arrays (an entry's bags are kept
+# for the entries questions come close to; dicts took five times the memory).
+Bag = tuple["array[int]", "array[int]"]
 
 
 def word_grams(word: str) -> dict[str, int]:
@@ -84,12 +88,13 @@ class QueryGrams:
         self.similar = similar
         self.norm = math.sqrt(total)
 
-    def word_fits(self, bag: Mapping[int, float]) -> list[float]:
+    def word_fits(self, bag: Bag) -> list[float]:
         """Per word of the question, its best word cosine with a term of the bag (0 if none)."""
         fits = []
         norms = self._norms
+        ids = bag[0]
         for near, squared in self.words:
-            shared = near.keys() & bag.keys()
+            shared = near.keys() & ids
             if not shared or not squared:
                 fits.append(0.0)
                 continue
@@ -97,17 +102,19 @@ class QueryGrams:
             fits.append(best / math.sqrt(squared))
         return fits
 
-    def cosine(self, bag: Mapping[int, float], norm: float) -> float:
+    def cosine(self, bag: Bag, norm: float) -> float:
         """The cosine between the question and a bag of terms whose vector has this norm."""
         if not norm or not self.norm or not self.similar:
             return 0.0
         similar = self.similar
+        ids, counts = bag
         # Over the smaller of the two: a long word of a large knowledge base is near many.
         dot: float
-        if len(bag) < len(similar):
-            dot = sum(map(mul, bag.values(), map(similar.get, bag.keys(), repeat(0.0))))
+        if len(ids) < len(similar):
+            dot = sum(map(mul, counts, map(similar.get, ids, repeat(0.0))))
         else:
-            dot = sum(map(mul, similar.values(), map(bag.get, similar.keys(), repeat(0.0))))
+            get = dict(zip(ids, counts, strict=True)).get
+            dot = sum(map(mul, similar.values(), map(get, similar.keys(), repeat(0.0))))
         return dot / (norm * self.norm)
 
 
@@ -121,54 +128,79 @@ class NgramSpace:
             for gram in word_grams(term):
                 frequency[gram] = frequency.get(gram, 0) + 1
         count = max(len(terms), 1)
-        self._idf = {gram: math.log(1.0 + count / n) for gram, n in frequency.items()}
+        # Each n-gram's number, and its weight by number: compact arrays, not a float object
+        # and an array object per n-gram (that took 5 MB at 10,000 entries).
+        self._grams = {gram: number for number, gram in enumerate(frequency)}
+        self._idf = array("d", (math.log(1.0 + count / n) for n in frequency.values()))
         # An n-gram no term has is as rare as can be.
         self._unseen = math.log(1.0 + count)
         # The terms that hold each n-gram, but for the common ones; a term that holds one
         # twice or more ("anna": " an", "nna", "ann" once, "an" twice) is in `repeated`.
-        holding: dict[str, array[int]] = {}
-        repeated: dict[str, list[tuple[int, int]]] = {}
+        holding: dict[int, list[int]] = {}
+        repeated: dict[int, list[tuple[int, int]]] = {}
         norms = self._norms = array("d")
+        idf, numbers = self._idf, self._grams
         for term_id, term in enumerate(terms):
             squared = 0.0
             for gram, n in word_grams(term).items():
-                squared += (n * self._idf[gram]) ** 2
+                number = numbers[gram]
+                squared += (n * idf[number]) ** 2
                 if frequency[gram] <= COMMON_TERMS:
                     if n == 1:
-                        found = holding.get(gram)
-                        if found is None:
-                            found = holding[gram] = array("i")
-                        found.append(term_id)
+                        holding.setdefault(number, []).append(term_id)
                     else:
-                        repeated.setdefault(gram, []).append((term_id, n))
+                        repeated.setdefault(number, []).append((term_id, n))
             norms.append(squared)
-        self._holding = holding
+        # `holding` as one array of term ids, each n-gram's from starts[number] on.
+        starts = self._starts = array("i", repeat(0, len(numbers) + 1))
+        held = self._held = array("i")
+        for number in range(len(numbers)):
+            held.extend(holding.get(number, ()))
+            starts[number + 1] = len(held)
         self._repeated = repeated
         # Each term's squared norm, by id.
         self.term_norms: Sequence[float] = norms
-        self.similar = lru_cache(maxsize=WORD_CACHE)(self._similar)
+        self._near = lru_cache(maxsize=WORD_CACHE)(self._nearest)
 
     def idf(self, gram: str) -> float:
-        return self._idf.get(gram, self._unseen)
+        number = self._grams.get(gram)
+        return self._unseen if number is None else self._idf[number]
 
-    def _similar(self, word: str) -> tuple[dict[int, float], float]:
+    def similar(self, word: str) -> tuple[dict[int, float], float]:
         """The terms whose n-gram vector has a cosine of at least MIN_WORD_COSINE with the
         word's (the MAX_NEAR nearest), each with the dot product of the two; and the word's
         squared norm."""
-        weights = {g: n * self.idf(g) for g, n in word_grams(word).items()}
+        ids, dots, squared = self._near(word)
+        return dict(zip(ids, dots, strict=True)), squared
+
+    def _nearest(self, word: str) -> tuple[array[int], array[float], float]:
+        """`similar` as arrays, for the cache."""
+        # The word's n-grams the knowledge base has, by number, with their weights; `every`
+        # holds the weights of all, in order, for the word's norm.
+        weights: dict[int, float] = {}
+        every = []
+        numbers, idf = self._grams, self._idf
+        for gram, n in word_grams(word).items():
+            number = numbers.get(gram)
+            if number is None:
+                every.append(n * self._unseen)
+            else:
+                every.append(weight := n * idf[number])
+                weights[number] = weight
         dots: dict[int, float] = {}
         get = dots.get
-        holding, repeated = self._holding, self._repeated
-        for gram, weight in weights.items():
-            terms = holding.get(gram)
-            if terms is not None:
-                gained = weight * self._idf[gram]
+        starts, held, repeated = self._starts, self._held, self._repeated
+        for number, weight in weights.items():
+            gained = weight * idf[number]
+            first, after = starts[number], starts[number + 1]
+            if first < after:
+                terms = held[first:after]
                 # Each term is once in `terms`: read all, then write all, at C speed.
                 values = map(add, map(get, terms, repeat(0.0)), repeat(gained))
                 dots.update(zip(terms, values, strict=False))
-            for term_id, n in repeated.get(gram, ()):
-                dots[term_id] = get(term_id, 0.0) + n * weight * self._idf[gram]
-        squared = sum(x * x for x in weights.values())
+            for term_id, n in repeated.get(number, ()):
+                dots[term_id] = get(term_id, 0.0) + n * weight * idf[number]
+        squared = sum(x * x for x in every)
         norms = self._norms
         least = MIN_WORD_COSINE * MIN_WORD_COSINE * squared
         # dot / sqrt(squared * norm) >= MIN_WORD_COSINE, without the square roots.
@@ -177,13 +209,13 @@ class NgramSpace:
             # The nearest only (dot^2 / norm is the squared cosine times the word's norm).
             kept = heapq.nlargest(MAX_NEAR, near, key=lambda t: near[t] * near[t] / norms[t])
             near = {t: near[t] for t in kept}
-        return near, squared
+        return array("i", near.keys()), array("d", near.values()), squared
 
-    def norm(self, bag: Mapping[int, float]) -> float:
+    def norm(self, bag: Bag) -> float:
         """The norm of a bag's vector, its terms taken as sharing no n-gram."""
-        counts = bag.values()
+        ids, counts = bag
         squares = map(mul, counts, counts)
-        return math.sqrt(sum(map(mul, squares, map(self._norms.__getitem__, bag.keys()))))
+        return math.sqrt(sum(map(mul, squares, map(self._norms.__getitem__, ids))))
 
     def query(self, words: Iterable[str]) -> QueryGrams:
         return QueryGrams(self, words)
