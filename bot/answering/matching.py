@@ -80,10 +80,11 @@ UNKNOWN_TYPICAL_LENGTH = 8
 UNKNOWN_SCALE = (0.7, 1.3)
 MAX_QUERY_TERMS = 24
 RESCORE_TOP = 12
-# Entries whose examples are indexed by term at a time: the ones questions come close to.
-EXAMPLE_INDEX_CACHE = 1024
-# Entries whose bags of terms are kept for the n-gram cosines (512 took 3 MB more than 128 at
-# 10,000 entries, and the bench's questions missed 7 in 8 with 128).
+# Entries whose examples are indexed by term at a time: the ones questions come close to
+# (1,024 took 6.6 MB at 10,000 entries, 2.4 MB more than 512, with the bench worker's peak RSS
+# over its 200 MB limit).
+EXAMPLE_INDEX_CACHE = 512
+# Entries whose bags of terms (arrays, about 2 kB an entry) are kept for the n-gram cosines.
 BAG_CACHE = 512
 
 # Postings hold field weights in hundredths and BM25 weights in 255ths, a byte each: a
