@@ -25,7 +25,16 @@ def _state(responder: Responder) -> list[Any]:
     for i in range(len(matcher.entries)):
         matcher._index_examples(i)
     totals = matcher._totals.tobytes()
+    answers = matcher._answers
+    # Each entry's bags for the n-gram cosines, with their norms.
+    bags = []
+    for i in range(len(matcher.entries)):
+        topical, topical_norm, said, said_norm = matcher._entry_bags(i)
+        bags.append([*(a.tobytes() for a in topical + said), topical_norm, said_norm])
     return [
+        [answers.terms.tobytes(), answers.counts.tobytes(), answers.ends.tobytes()],
+        [answers.refs.tobytes(), answers.first.tobytes()],
+        bags,
         list(matcher._ids.items()),
         [(a.tobytes(), b.tobytes(), c.tobytes()) for a, b, c in matcher._postings],
         matcher._idf.tobytes(),

@@ -250,7 +250,7 @@ class Responder:
         ranking = self.matcher.rank(query, scope, limit=6, compounds=ctx.wanted != "en")
         if not ranking.candidates:
             return ranking
-        return Ranking(ranking.query, self._prefer_local(ranking.candidates))
+        return replace(ranking, candidates=self._prefer_local(ranking.candidates))
 
     def language_of(self, text: str) -> Lang | None:
         """The language a message is written in, or None when it does not tell (one word, a
