@@ -711,6 +711,7 @@ class Matcher:
         parts: Iterable[IndexPart] | None = None,
         lexicon: Callable[[Iterable[str]], Lexicon] = Lexicon,
         lengths: array[float] | None = None,
+        ngrams: Callable[[Sequence[str]], NgramSpace] = NgramSpace,
     ) -> None:
         """`parts` are the index parts of `kb`'s entries, in order (see `index_part`), and
         `lengths` each entry's `entry_length`; by default they are worked out here."""
@@ -801,7 +802,7 @@ class Matcher:
         self._postings = list(zip(indices, weights, frequencies, strict=True))
         self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
         self.lexicon = lexicon(self._ids)
-        self.ngrams = NgramSpace(list(self._ids))
+        self.ngrams = ngrams(list(self._ids))
         examples.first.append(len(examples.ends))
         # Which of an entry's examples hold each term, for the entries questions come close to.
         self._examples_holding = lru_cache(maxsize=EXAMPLE_INDEX_CACHE)(self._index_examples)

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from itertools import repeat
 from operator import add, mul
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 _K = TypeVar("_K")
 
@@ -161,6 +161,36 @@ class NgramSpace:
         # Each term's squared norm, by id.
         self.term_norms: Sequence[float] = norms
         self._near = lru_cache(maxsize=WORD_CACHE)(self._nearest)
+
+    def to_plain(self) -> tuple[Any, ...]:
+        """The space as plain data (for a cache record)."""
+        arrays = (self._idf, self._norms, self._starts, self._held)
+        return (tuple(self._grams), *(a.tobytes() for a in arrays), self._unseen, self._repeated)
+
+    @classmethod
+    def from_plain(cls, data: Any, terms: int) -> NgramSpace:
+        """The space `to_plain` gave for `terms` terms; ValueError or TypeError when `data`
+        is not one."""
+        grams, idf, norms, starts, held, unseen, repeated = data
+        space = cls(())
+        space._grams = {gram: number for number, gram in enumerate(grams)}
+        space._idf.frombytes(idf)
+        space._norms.frombytes(norms)
+        space._starts = array("i")
+        space._starts.frombytes(starts)
+        space._held.frombytes(held)
+        if not (
+            isinstance(unseen, float)
+            and isinstance(repeated, dict)
+            and len(space._grams) == len(grams) == len(space._idf)
+            and len(space._starts) == len(grams) + 1
+            and space._starts[-1] == len(space._held)
+            and len(space._norms) == terms
+        ):
+            raise ValueError("not an n-gram space")
+        space._unseen = unseen
+        space._repeated = repeated
+        return space
 
     def idf(self, gram: str) -> float:
         number = self._grams.get(gram)
