@@ -85,6 +85,9 @@ RESCORE_TOP = 12
 # (1,024 took 6.6 MB at 10,000 entries, 2.4 MB more than 512, with the bench worker's peak RSS
 # over its 200 MB limit).
 EXAMPLE_INDEX_CACHE = 512
+# One tuple per example number below this, shared by the example indexes' terms held by that
+# example alone (most of them; a tuple each took 3 MB at 10,000 entries).
+_SINGLE_EXAMPLE = tuple((number,) for number in range(256))
 # Entries whose bags of terms (arrays, about 2 kB an entry) are kept for the n-gram cosines.
 BAG_CACHE = 512
 # Entries indexed at a time when no cache gives the parts: the memory a build needs.
@@ -1102,7 +1105,14 @@ class Matcher:
                     found.append(number)
             start = end
         self._totalled[entry_index] = 1
-        return {term_id: tuple(numbers) for term_id, numbers in holding.items()}
+        # Most terms are in one example: those share one tuple per example number.
+        single = _SINGLE_EXAMPLE
+        return {
+            term_id: single[numbers[0]]
+            if len(numbers) == 1 and numbers[0] < len(single)
+            else tuple(numbers)
+            for term_id, numbers in holding.items()
+        }
 
     def _example_fit(
         self,
