@@ -4,6 +4,7 @@ so the very replies) that building it from nothing gives."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,17 @@ def _state(responder: Responder) -> list[Any]:
     for i in range(len(matcher.entries)):
         matcher._index_examples(i)
     totals = matcher._totals.tobytes()
+    answers = matcher._answers
+    # Each entry's bags for the n-gram cosines, with their norms.
+    bags = []
+    for i in range(len(matcher.entries)):
+        topical, topical_norm, said, said_norm = matcher._entry_bags(i)
+        bags.append([*(a.tobytes() for a in topical + said), topical_norm, said_norm])
     return [
+        matcher.ngrams.to_plain(),
+        [answers.terms.tobytes(), answers.counts.tobytes(), answers.ends.tobytes()],
+        [answers.refs.tobytes(), answers.first.tobytes()],
+        bags,
         list(matcher._ids.items()),
         [(a.tobytes(), b.tobytes(), c.tobytes()) for a, b, c in matcher._postings],
         matcher._idf.tobytes(),
@@ -117,7 +128,7 @@ def test_live_notices_and_a_kb_without_segments_are_indexed_as_before(
     assert _state(with_notice) == _state(Responder(kb))
 
 
-@pytest.mark.parametrize("kind", ["ix", "vo"])
+@pytest.mark.parametrize("kind", ["ix", "vo", "ng"])
 def test_a_damaged_index_record_is_ignored(
     kind: str, kb_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -129,6 +140,34 @@ def test_a_damaged_index_record_is_ignored(
     caplog.set_level(logging.WARNING, logger="bot.kb.cache")
     assert _state(_cached(kb_copy, folder)) == _state(_plain(kb_copy))
     assert any("damaged or forged" in r.getMessage() for r in caplog.records)
+
+
+def test_the_ngram_space_is_read_back_only_for_the_same_terms(
+    kb_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.answering import index_cache
+    from bot.answering.ngrams import NgramSpace
+
+    folder = tmp_path / CACHE_FOLDER
+    cold = _cached(kb_copy, folder)
+    built: list[int] = []  # the sizes of the spaces built from terms
+
+    class Counted(NgramSpace):
+        def __init__(self, terms: Sequence[str]) -> None:
+            if terms:
+                built.append(len(terms))
+            super().__init__(terms)
+
+    monkeypatch.setattr(index_cache, "NgramSpace", Counted)
+    warm = _cached(kb_copy, folder)
+    assert built == []  # unchanged files: the space is the record's
+    assert _state(warm) == _state(cold)
+    payments = kb_copy / "asker" / "payments.yaml"
+    text = payments.read_text(encoding="utf-8").replace("faktura", "snøfreserfaktura", 1)
+    payments.write_text(text, encoding="utf-8")
+    edited = _cached(kb_copy, folder)
+    assert len(built) == 1  # a new word: the space is built again
+    assert _state(edited) == _state(_plain(kb_copy))
 
 
 def test_an_entry_in_another_entrys_place_is_indexed_as_itself(

@@ -32,6 +32,7 @@ class Signals:
 
     __slots__ = (
         "_described",
+        "_fits",
         "_topical",
         "_tops",
         "heaviest",
@@ -51,6 +52,7 @@ class Signals:
         # The weights of the words the knowledge base has never seen.
         self.unknown = [term.weight for term in ranking.query if not term.expansions]
         self._topical: dict[int, list[float]] = {}
+        self._fits: dict[int, tuple[list[float], list[float]]] = {}
         # Per candidate attribute: the position of the best value, it, and the best of the rest.
         self._tops: dict[str, tuple[int, float, float]] = {}
         # Each candidate's features, by position: the decision reads them more than once.
@@ -81,6 +83,40 @@ class Signals:
             ]
         return found
 
+    def fits(self, position: int) -> tuple[list[float], list[float]]:
+        """Per word of the question, its best n-gram word cosine with a term the candidate is
+        about (examples, title, keywords), and with a term it says anywhere (answers too)."""
+        found = self._fits.get(position)
+        if found is None:
+            grams = self.ranking.grams
+            if grams is None:
+                return [], []
+            topical, _, answer, _ = self.matcher.bags(self.candidate(position).entry)
+            about = grams.word_fits(topical)
+            said = [max(a, b) for a, b in zip(about, grams.word_fits(answer), strict=True)]
+            found = self._fits[position] = (about, said)
+        return found
+
+    def word_weights(self) -> list[float]:
+        """Each word of the question's share of its n-gram weight (rare n-grams weigh more)."""
+        grams = self.ranking.grams
+        if grams is None:
+            return []
+        squared = [own for _, own in grams.words]
+        total = sum(squared) or 1.0
+        return [x / total for x in squared]
+
+
+def _fuzzy_share(fits: list[float], weights: list[float]) -> float:
+    return sum(w * f for w, f in zip(weights, fits, strict=True))
+
+
+def _fuzzy_missed(fits: list[float], weights: list[float]) -> float:
+    """The heaviest word's weight (relative to the heaviest) times how far it is from the
+    nearest word of the candidate."""
+    heaviest = max(weights, default=0.0) or 1.0
+    return max((w / heaviest * (1.0 - f) for w, f in zip(weights, fits, strict=True)), default=0.0)
+
 
 def _unknown_share(s: Signals, i: int) -> float:
     """How much of the question the knowledge base has never seen, by weight."""
@@ -104,6 +140,20 @@ def _lexical_margin(s: Signals, i: int) -> float:
 
 def _fit_margin(s: Signals, i: int) -> float:
     return s.candidate(i).example_fit - s.best_other("example_fit", i)
+
+
+def _ngram_margin(s: Signals, i: int) -> float:
+    """The candidate's n-gram cosine with its examples minus the best other candidate's."""
+    return s.candidate(i).ngram - s.best_other("ngram", i)
+
+
+def _ngram_answer_margin(s: Signals, i: int) -> float:
+    return s.candidate(i).ngram_answer - s.best_other("ngram_answer", i)
+
+
+def _order_margin(s: Signals, i: int) -> float:
+    """The candidate's order (relevance with the n-gram cosines) minus the best other's."""
+    return (s.candidate(i).order - s.best_other("order", i)) / 100.0
 
 
 def _topical_share(s: Signals, i: int) -> float:
@@ -153,6 +203,16 @@ FEATURES: dict[str, Feature] = {
     "lexical_margin": _lexical_margin,
     "relevance": lambda s, i: s.candidate(i).relevance / 100.0,
     "fit_margin": _fit_margin,
+    "ngram": lambda s, i: s.candidate(i).ngram,
+    "ngram_margin": _ngram_margin,
+    "ngram_answer": lambda s, i: s.candidate(i).ngram_answer,
+    "ngram_answer_margin": _ngram_answer_margin,
+    "order": lambda s, i: s.candidate(i).order / 100.0,
+    "order_margin": _order_margin,
+    "fuzzy_about": lambda s, i: _fuzzy_share(s.fits(i)[0], s.word_weights()),
+    "fuzzy_about_missed": lambda s, i: _fuzzy_missed(s.fits(i)[0], s.word_weights()),
+    "fuzzy_said": lambda s, i: _fuzzy_share(s.fits(i)[1], s.word_weights()),
+    "fuzzy_said_missed": lambda s, i: _fuzzy_missed(s.fits(i)[1], s.word_weights()),
     "topical_share": _topical_share,
     "missed_heaviest": _missed_heaviest,
     "heaviest_matched": _heaviest_matched,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.answering.matching import PART_ENTRIES, IndexPart, Lexicon, entry_length, index_part
+from bot.answering.ngrams import NgramSpace
 from bot.kb.cache import CacheStore, code_digest, content_key
 from bot.kb.knowledge import Entry
 from bot.kb.loader import FileSegment
@@ -36,6 +37,8 @@ WORDS_KIND = "vo"
 LENGTHS_KIND = "ln"
 # One record: the last lexicon (the matcher's vocabulary with its typo and compound indexes).
 LEXICON_KIND = "lx"
+# One record: the last n-gram space (its weights and norms depend on every term and their order).
+NGRAMS_KIND = "ng"
 # A run's word counts: per language, (word -> in how many texts, characters, last text's).
 _WordRun = dict[Lang, tuple[dict[str, int], int, int]]
 
@@ -60,6 +63,7 @@ def _index_code() -> str:
     return code_digest(
         [
             here / "matching.py",
+            here / "ngrams.py",
             Path(__file__),
             bot / "language.py",
             bot / "text.py",
@@ -199,6 +203,24 @@ class IndexCache:
         lexicon = Lexicon(wanted, previous)
         store.put(LEXICON_KIND, key, lexicon.to_plain())
         return lexicon
+
+    def ngrams(self, terms: Sequence[str]) -> NgramSpace:
+        """The n-gram space of `terms` (in term id order): the last one kept when the terms
+        are the same, in the same order (a restart with unchanged files), else built."""
+        store = self.store
+        if store is None:
+            return NgramSpace(terms)
+        key = content_key(_index_code(), NGRAMS_KIND)
+        wanted = tuple(terms)
+        data = store.get(NGRAMS_KIND, key)
+        if isinstance(data, tuple) and len(data) == 2 and data[0] == wanted:
+            try:
+                return NgramSpace.from_plain(data[1], len(wanted))
+            except (TypeError, ValueError):
+                logger.warning("knowledge cache n-gram space does not fit; rebuilt")
+        space = NgramSpace(wanted)
+        store.put(NGRAMS_KIND, key, (wanted, space.to_plain()))
+        return space
 
     def lengths(self) -> array[float]:
         """Each entry's BM25 length (`entry_length`), in order."""

@@ -11,11 +11,14 @@ the knowledge base's own terms it may stand for: itself, an inflected form ("fak
 - example fit: the best weighted F-score between the question and one example question,
   keyword or title of the entry, so that a question must also resemble something staff wrote;
 - lexical: Okapi BM25 over all of the entry's words, answers included, through the same
-  expansions, as a share of what the question could score at most.
+  expansions, as a share of what the question could score at most;
+- n-grams: for the few best candidates, the cosine of character n-grams between the question
+  and the entry's example questions, title and keywords, and its answers (`ngrams.py`): what a
+  word looks like, where the expansions above need a rule for each form.
 
-The responder's thresholds read `score` (coverage and example fit); the candidates are ordered
-by `relevance`, which adds the lexical signal. Both lie in [0, 100]. The class is plain Python
-with no Telegram types.
+The candidates are ordered by `order`: `relevance` (coverage, example fit and lexical) with the
+two n-gram cosines. `score` (coverage and example fit) is on the same [0, 100] scale. The class
+is plain Python with no Telegram types.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left, insort
+from collections import Counter
 from collections.abc import Callable, Iterable, KeysView, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -33,6 +37,7 @@ from typing import Any
 
 from rapidfuzz.distance import OSA
 
+from bot.answering.ngrams import Bag, NgramSpace, QueryGrams, add_into
 from bot.kb.knowledge import Entry, KnowledgeBase
 from bot.stopwords import STOPWORDS
 from bot.text import fold, tokens, words
@@ -53,6 +58,13 @@ SCORE_COVERAGE_SHARE = 0.6
 # (the same blend won every fold): see "Ranking" in README.md.
 COVERAGE_SHARE = 0.2
 LEXICAL_SHARE = 0.5
+# The order adds to the relevance (in [0, 1]) the n-gram cosines with the entry's example
+# questions, title and keywords, and with its answers, this much each, for the best
+# RERANK_TOP candidates by relevance. Chosen by right-entry-first on the in-scope corpus's
+# tuning authors, one author left out at a time (see "Ranking" in README.md).
+NGRAM_SHARE = 1.0
+NGRAM_ANSWER_SHARE = 1.0
+RERANK_TOP = 8
 # An example fit this close to 1 is an example question asked as written.
 EXAMPLE_AS_WRITTEN = 0.99
 # Okapi BM25's usual term-frequency saturation and length normalisation.
@@ -69,8 +81,15 @@ UNKNOWN_TYPICAL_LENGTH = 8
 UNKNOWN_SCALE = (0.7, 1.3)
 MAX_QUERY_TERMS = 24
 RESCORE_TOP = 12
-# Entries whose examples are indexed by term at a time: the ones questions come close to.
-EXAMPLE_INDEX_CACHE = 1024
+# Entries whose examples are indexed by term at a time: the ones questions come close to
+# (1,024 took 6.6 MB at 10,000 entries, 2.4 MB more than 512, with the bench worker's peak RSS
+# over its 200 MB limit).
+EXAMPLE_INDEX_CACHE = 512
+# One tuple per example number below this, shared by the example indexes' terms held by that
+# example alone (most of them; a tuple each took 3 MB at 10,000 entries).
+_SINGLE_EXAMPLE = tuple((number,) for number in range(256))
+# Entries whose bags of terms (arrays, about 2 kB an entry) are kept for the n-gram cosines.
+BAG_CACHE = 512
 # Entries indexed at a time when no cache gives the parts: the memory a build needs.
 PART_ENTRIES = 256
 
@@ -376,6 +395,12 @@ class Candidate:
     # at most (a word the knowledge base lacks counts in that maximum too), in [0, 1].
     lexical: float = 0.0
     relevance: float = 0.0
+    # The character n-gram cosines with the entry's example questions, title and keywords,
+    # and with its answers, in [0, 1] (0 below the RERANK_TOP best by relevance).
+    ngram: float = 0.0
+    ngram_answer: float = 0.0
+    # What the candidates are ordered by: relevance with the n-gram cosines, in [0, 100].
+    order: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,6 +419,23 @@ class _Examples:
 
 
 @dataclass(frozen=True, slots=True)
+class _Answers:
+    """Every entry's answers' words (term ids and their counts, capped at 255), for the n-gram
+    cosine, as flat arrays.
+
+    Answer a holds the terms `terms[ends[a - 1]:ends[a]]` with their counts in `counts`; an
+    answer that several entries have word for word is kept once. Entry e has the answers
+    `refs[first[e]:first[e + 1]]`.
+    """
+
+    terms: array[int] = field(default_factory=lambda: array("i"))
+    counts: array[int] = field(default_factory=lambda: array("B"))
+    ends: array[int] = field(default_factory=lambda: array("i"))
+    refs: array[int] = field(default_factory=lambda: array("i"))
+    first: array[int] = field(default_factory=lambda: array("i"))
+
+
+@dataclass(frozen=True, slots=True)
 class QueryTerm:
     """One word of a question as the index sees it: the terms it may stand for, its weight."""
 
@@ -408,6 +450,8 @@ class Ranking:
 
     query: list[QueryTerm]
     candidates: list[Candidate]
+    # The question's n-grams, for the calibration's features (None with no candidates).
+    grams: QueryGrams | None = None
 
 
 def _entry_fields(entry: Entry) -> Iterable[tuple[str, str]]:
@@ -451,6 +495,11 @@ _PART_ARRAYS = (
     ("ex_ends", "i"),
     ("ex_weights", "f"),
     ("ex_first", "i"),
+    ("ans_terms", "i"),
+    ("ans_counts", "B"),
+    ("ans_ends", "i"),
+    ("ans_refs", "i"),
+    ("ans_first", "i"),
 )
 
 
@@ -480,6 +529,11 @@ class IndexPart:
     ex_ends: array[int]
     ex_weights: array[float]
     ex_first: array[int]
+    ans_terms: array[int]  # the answers, as in `_Answers`, numbered within the part
+    ans_counts: array[int]
+    ans_ends: array[int]
+    ans_refs: array[int]
+    ans_first: array[int]
 
     def to_plain(self) -> tuple[Any, ...]:
         """The part as plain data (for a cache record)."""
@@ -505,6 +559,8 @@ class IndexPart:
             and len(part.lengths) == len(part.ex_first) == len(part.ids)
             and len(part.tfs) == len(part.pair_lengths)
             and len(part.ex_ends) == len(part.ex_weights)
+            and len(part.ans_first) == len(part.ids)
+            and len(part.ans_terms) == len(part.ans_counts)
         ):
             raise ValueError("an index part whose arrays do not fit together")
         return part
@@ -535,6 +591,12 @@ def index_part(entries: Sequence[Entry], ignore: frozenset[str]) -> IndexPart:
     ex_ends = array("i")
     ex_weights = array("f")
     ex_first = array("i")
+    ans_terms = array("i")
+    ans_counts = array("B")
+    ans_ends = array("i")
+    ans_refs = array("i")
+    ans_first = array("i")
+    answer_numbers: dict[str, int] = {}  # a reused answer's number in the part
     # The terms of a text that is used more than once (answers and titles are often reused
     # word for word), worked out once: folding and splitting is most of the cost.
     reused = _reused_texts(entries)
@@ -545,6 +607,7 @@ def index_part(entries: Sequence[Entry], ignore: frozenset[str]) -> IndexPart:
         about: set[int] = set()
         counts: dict[int, float] = {}
         ex_first.append(len(ex_ends))
+        ans_first.append(len(ans_refs))
         for kind, text in _entry_fields(entry):
             weight = FIELD_WEIGHTS[kind]
             found = known.get(text) if text in reused else None
@@ -579,7 +642,17 @@ def index_part(entries: Sequence[Entry], ignore: frozenset[str]) -> IndexPart:
                 for term_id in ids:
                     if best.get(term_id, 0.0) < weight:
                         best[term_id] = weight
-            if kind != "answer" and ids:
+            if kind == "answer":
+                number = answer_numbers.get(text) if text in reused else None
+                if number is None:
+                    number = len(ans_ends)
+                    ans_terms.extend(ids)
+                    ans_counts.extend(min(n, 255) for n in repeats)
+                    ans_ends.append(len(ans_terms))
+                    if text in reused:
+                        answer_numbers[text] = number
+                ans_refs.append(number)
+            elif ids:
                 about.update(ids)
                 ex_terms.extend(ids)
                 ex_ends.append(len(ex_terms))
@@ -617,6 +690,11 @@ def index_part(entries: Sequence[Entry], ignore: frozenset[str]) -> IndexPart:
         ex_ends=ex_ends,
         ex_weights=ex_weights,
         ex_first=ex_first,
+        ans_terms=ans_terms,
+        ans_counts=ans_counts,
+        ans_ends=ans_ends,
+        ans_refs=ans_refs,
+        ans_first=ans_first,
     )
 
 
@@ -636,6 +714,7 @@ class Matcher:
         parts: Iterable[IndexPart] | None = None,
         lexicon: Callable[[Iterable[str]], Lexicon] = Lexicon,
         lengths: array[float] | None = None,
+        ngrams: Callable[[Sequence[str]], NgramSpace] = NgramSpace,
     ) -> None:
         """`parts` are the index parts of `kb`'s entries, in order (see `index_part`), and
         `lengths` each entry's `entry_length`; by default they are worked out here."""
@@ -663,6 +742,10 @@ class Matcher:
         # make the term look common.
         topical: array[int] = array("i")
         examples = self._examples = _Examples()
+        answers = self._answers = _Answers()
+        # An answer's number by the hash of its terms and counts: entries of other files that
+        # have it word for word share it (the bench's large bases reuse a few hundred answers).
+        answer_numbers: dict[int, int] = {}
         term_ids = self._ids
         merged_ids: list[str] = []
         # One part at a time: a large knowledge base's parts are never all in memory at once.
@@ -702,8 +785,10 @@ class Matcher:
             examples.terms.extend(map(local_ids.__getitem__, part.ex_terms))
             examples.ends.extend(map(terms_before.__add__, part.ex_ends))
             examples.field_weights.extend(part.ex_weights)
+            self._merge_answers(part, local_ids, answer_numbers)
             merged_ids.extend(part.ids)
-        del parts
+        del parts, answer_numbers
+        answers.first.append(len(answers.refs))
         if merged_ids != list(kb.entries):
             raise ValueError("the index parts are not the knowledge base's entries")
         count = max(len(self.entries), 1)
@@ -720,12 +805,16 @@ class Matcher:
         self._postings = list(zip(indices, weights, frequencies, strict=True))
         self._unknown_weight = UNKNOWN_WEIGHT * math.log(1.0 + count)
         self.lexicon = lexicon(self._ids)
+        self.ngrams = ngrams(list(self._ids))
         examples.first.append(len(examples.ends))
         # Which of an entry's examples hold each term, for the entries questions come close to.
         self._examples_holding = lru_cache(maxsize=EXAMPLE_INDEX_CACHE)(self._index_examples)
         # Each example's total idf, worked out with its entry's first example index.
         self._totals = array("d", bytes(8 * len(examples.ends)))
         self._totalled = bytearray(len(self.entries))
+        # The entry's bags of terms and their n-gram norms, for the entries questions come
+        # close to.
+        self._bags = lru_cache(maxsize=BAG_CACHE)(self._entry_bags)
         self._positions = {entry.id: index for index, entry in enumerate(self.entries)}
         # Per municipality, a byte per entry: 1 where a resident there can get the entry.
         self._scopes: dict[str | None, bytearray] = {None: bytearray(b"\x01" * len(self.entries))}
@@ -737,6 +826,37 @@ class Matcher:
         # postings (a quarter of a large national index), filled in as terms are first used.
         # A cut that keeps every posting, or none, is shared rather than copied.
         self._scoped: dict[str, dict[int, _Postings]] = {m: {} for m in kb.municipalities}
+
+    def _merge_answers(
+        self, part: IndexPart, local_ids: Sequence[int], numbers: dict[int, int]
+    ) -> None:
+        """Add a part's answers to `_answers`, in the merged term ids; `numbers` holds the
+        answers already there by the hash of their terms and counts."""
+        answers = self._answers
+        merged: list[int] = []  # the number of each of the part's answers
+        start = 0
+        for end in part.ans_ends:
+            ids = array("i", map(local_ids.__getitem__, part.ans_terms[start:end]))
+            counts = part.ans_counts[start:end]
+            key = hash((ids.tobytes(), counts.tobytes()))
+            number = numbers.get(key)
+            if number is not None:
+                # The same hash is, all but surely, the same answer: checked, not trusted.
+                first = answers.ends[number - 1] if number else 0
+                after = answers.ends[number]
+                if answers.terms[first:after] != ids or answers.counts[first:after] != counts:
+                    number = None
+            if number is None:
+                number = len(answers.ends)
+                answers.terms.extend(ids)
+                answers.counts.extend(counts)
+                answers.ends.append(len(answers.terms))
+                numbers.setdefault(key, number)
+            merged.append(number)
+            start = end
+        refs_before = len(answers.refs)
+        answers.first.extend(map(refs_before.__add__, part.ans_first))
+        answers.refs.extend(map(merged.__getitem__, part.ans_refs))
 
     def _postings_in(self, municipality: str | None) -> Callable[[int], _Postings]:
         """The postings of a term id, cut to the entries a resident of `municipality` can get
@@ -872,22 +992,70 @@ class Matcher:
             (term_id, idf[term_id] * max(sim for _, sim in hits), hits)
             for term_id, hits in by_term.items()
         ]
-        candidates = []
+        signals = []
         fit_share = 1.0 - COVERAGE_SHARE - LEXICAL_SHARE
         for index in shortlist:
             covered, matched = self._signals(query, index)
             share = covered / total
             fit = self._example_fit(weights, total, index, scored)
             lex = matched / lexical_total
-            score = 100.0 * (SCORE_COVERAGE_SHARE * share + (1 - SCORE_COVERAGE_SHARE) * fit)
-            relevance = 100.0 * (COVERAGE_SHARE * share + fit_share * fit + LEXICAL_SHARE * lex)
-            candidates.append(Candidate(self.entries[index], score, share, fit, lex, relevance))
+            relevance = COVERAGE_SHARE * share + fit_share * fit + LEXICAL_SHARE * lex
+            signals.append((fit >= EXAMPLE_AS_WRITTEN, relevance, index, share, fit, lex))
         # A question that is one of an entry's examples as written (up to stopwords, typos
-        # and inflections) is what staff said that entry answers: it comes first.
-        candidates.sort(
-            key=lambda c: (c.example_fit >= EXAMPLE_AS_WRITTEN, c.relevance), reverse=True
-        )
-        return Ranking(query, candidates[:limit])
+        # and inflections) is what staff said that entry answers: it comes first. The best
+        # by relevance are then ordered with their n-gram cosines.
+        signals.sort(key=lambda found: (found[0], found[1]), reverse=True)
+        grams = self.ngrams.query(words_)
+        scale = 100.0 / (1.0 + NGRAM_SHARE + NGRAM_ANSWER_SHARE)
+        candidates = []
+        for rank, (_, relevance, index, share, fit, lex) in enumerate(signals):
+            ngram = ngram_answer = 0.0
+            if rank < RERANK_TOP:
+                topical, topical_norm, answer, answer_norm = self._bags(index)
+                ngram = grams.cosine(topical, topical_norm)
+                ngram_answer = grams.cosine(answer, answer_norm)
+            order = relevance + NGRAM_SHARE * ngram + NGRAM_ANSWER_SHARE * ngram_answer
+            score = 100.0 * (SCORE_COVERAGE_SHARE * share + (1 - SCORE_COVERAGE_SHARE) * fit)
+            candidates.append(
+                Candidate(
+                    self.entries[index],
+                    score,
+                    share,
+                    fit,
+                    lex,
+                    100.0 * relevance,
+                    ngram,
+                    ngram_answer,
+                    scale * order,
+                )
+            )
+        candidates.sort(key=lambda c: (c.example_fit >= EXAMPLE_AS_WRITTEN, c.order), reverse=True)
+        return Ranking(query, candidates[:limit], grams)
+
+    def bags(self, entry: Entry) -> tuple[Bag, float, Bag, float]:
+        """The entry's terms with their counts, in its example questions, titles and keywords
+        and in its answers, each with the norm of its n-gram vector."""
+        return self._bags(self._positions[entry.id])
+
+    def _entry_bags(self, entry_index: int) -> tuple[Bag, float, Bag, float]:
+        """The entry's terms with their counts, in its example questions, titles and keywords
+        and in its answers, each bag with the norm of its n-gram vector."""
+        examples = self._examples
+        first, after = examples.first[entry_index], examples.first[entry_index + 1]
+        start = examples.ends[first - 1] if first else 0
+        end = examples.ends[after - 1] if after > first else start
+        counted = Counter(examples.terms[start:end])
+        topical = (array("i", counted.keys()), array("i", counted.values()))
+        said: dict[int, float] = {}
+        answers = self._answers
+        ends = answers.ends
+        for number in answers.refs[answers.first[entry_index] : answers.first[entry_index + 1]]:
+            first, after = ends[number - 1] if number else 0, ends[number]
+            ids, counts = answers.terms[first:after], answers.counts[first:after]
+            add_into(said, dict(zip(ids, counts, strict=True)))
+        answer = (array("i", said.keys()), array("i", map(int, said.values())))
+        norm = self.ngrams.norm
+        return topical, norm(topical), answer, norm(answer)
 
     def _signals(self, query: Sequence[QueryTerm], entry_index: int) -> tuple[float, float]:
         """Entry `entry_index`'s coverage and BM25 sums for the query: for each term, its
@@ -937,7 +1105,14 @@ class Matcher:
                     found.append(number)
             start = end
         self._totalled[entry_index] = 1
-        return {term_id: tuple(numbers) for term_id, numbers in holding.items()}
+        # Most terms are in one example: those share one tuple per example number.
+        single = _SINGLE_EXAMPLE
+        return {
+            term_id: single[numbers[0]]
+            if len(numbers) == 1 and numbers[0] < len(single)
+            else tuple(numbers)
+            for term_id, numbers in holding.items()
+        }
 
     def _example_fit(
         self,

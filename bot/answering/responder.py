@@ -154,13 +154,17 @@ class Responder:
         entries = list(kb.entries.values())
         index = IndexCache(cache, entries, ignore, segments)
         try:
-            self.matcher = Matcher(kb, ignore, index.parts(), index.lexicon, index.lengths())
+            self.matcher = Matcher(
+                kb, ignore, index.parts(), index.lexicon, index.lengths(), index.ngrams
+            )
         except ValueError:
             # A cached part or length that does not fit these entries: a cache miss, never
             # a reload that fails (or a bot that cannot start).
             logger.warning("knowledge cache index does not fit the entries; built from nothing")
             index = IndexCache(None, entries, ignore)
-            self.matcher = Matcher(kb, ignore, index.parts(), index.lexicon, index.lengths())
+            self.matcher = Matcher(
+                kb, ignore, index.parts(), index.lexicon, index.lengths(), index.ngrams
+            )
         self.detector = LanguageDetector(index.vocabulary().vocabulary())
         index.prune()
         # The detectors' weights load once per process, here rather than at the first
@@ -250,7 +254,7 @@ class Responder:
         ranking = self.matcher.rank(query, scope, limit=6, compounds=ctx.wanted != "en")
         if not ranking.candidates:
             return ranking
-        return Ranking(ranking.query, self._prefer_local(ranking.candidates))
+        return replace(ranking, candidates=self._prefer_local(ranking.candidates))
 
     def language_of(self, text: str) -> Lang | None:
         """The language a message is written in, or None when it does not tell (one word, a
