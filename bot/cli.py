@@ -936,7 +936,12 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date written as YYYY-MM-DD") from None
 
 
-def _add_reader(parser: argparse.ArgumentParser, command: str) -> None:
+def _add_reader(
+    parser: argparse.ArgumentParser,
+    command: str,
+    municipality_help: str = "only this municipality (an id such as asker; default: every one "
+    "you are staff of)",
+) -> None:
     """The `--as STAFF_ID` of a listing (checked by the command, with a message of its own
     and an example, rather than argparse's) and its `--municipality`."""
     parser.add_argument(
@@ -948,10 +953,7 @@ def _add_reader(parser: argparse.ArgumentParser, command: str) -> None:
         "STAFF_USER_IDS_<MUNICIPALITY> (that one only); the read is in the audit log, e.g. "
         f"python -m bot {command} --as 555000111",
     )
-    parser.add_argument(
-        "--municipality",
-        help="only this municipality (an id such as asker; default: every one you are staff of)",
-    )
+    parser.add_argument("--municipality", help=municipality_help)
 
 
 def _add_staff(parser: argparse.ArgumentParser) -> None:
@@ -1207,19 +1209,11 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=["pending", "approved", "rejected", "revoked"],
         help="only volunteers in this state (with --municipality: their state there)",
     )
-    vlist.add_argument(
-        "--as",
-        dest="staff",
-        type=int,
-        metavar="STAFF_ID",
-        help="needed: your Telegram user id, listed in STAFF_USER_IDS (every municipality) or "
-        "STAFF_USER_IDS_<MUNICIPALITY> (that one only); the read is in the audit log, e.g. "
-        "python -m bot volunteers list --as 555000111",
-    )
-    vlist.add_argument(
-        "--municipality",
-        help="only volunteers who signed up for this municipality (an id such as asker), "
-        "with their state there",
+    _add_reader(
+        vlist,
+        "volunteers list",
+        municipality_help="only volunteers who signed up for this municipality (an id such as "
+        "asker), with their state there",
     )
     vlist.set_defaults(handler=cmd_volunteers_list)
     for name, summary in (
