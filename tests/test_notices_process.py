@@ -21,7 +21,6 @@ from bot.fakeapi import FakeTelegram, Fault
 from bot.fakeapi.server import FakeTelegramServer
 from bot.monitoring import Metrics
 from bot.notices.service import Delivery, Notices, Result
-from bot.notices.subscriptions import Subscriptions
 from bot.storage import Database
 from bot.tg import noticeproc
 from bot.tg.noticeproc import (
@@ -34,6 +33,7 @@ from bot.tg.noticeproc import (
 )
 from bot.tg.noticeworker import BatchSender
 from bot.types import Lang
+from tests.test_notices_rawsend import started_notice
 
 
 @pytest.fixture
@@ -49,16 +49,6 @@ async def api() -> AsyncIterator[tuple[FakeTelegram, str]]:
 
 async def render(notice_id: int, lang: Lang | None, municipality: str | None) -> str:
     return "Kokevarsel: kok vannet før bruk"
-
-
-async def started_notice(db: Database, user_ids: list[int]) -> int:
-    notices, subscriptions = Notices(db), Subscriptions(db)
-    for user_id in user_ids:
-        await subscriptions.set(user_id, "asker", True)
-    notice = await notices.compose("asker", ["nb", "en"], {"nb": "Kok", "en": "Boil"}, 7, None)
-    outcome, _ = await notices.start(notice.id, staff_id=8)
-    assert outcome == "started"
-    return notice.id
 
 
 async def rows(db: Database) -> dict[int, tuple[str, int]]:
