@@ -167,12 +167,7 @@ class ConceptRules:
         situations: list[str] = []
         for situation, node in mapping_items(rules_file, sections["rules"]):
             situations.append(situation)
-            for text, line in string_items(rules_file, node):
-                source = self._expand_vetoes(text, vetoes, rules_file, line)
-                try:
-                    compiled.append(self.compiler.pattern(situation, len(compiled), source))
-                except PatternError as error:
-                    raise DetectorDataError(rules_file, f"line {line}: {error}") from None
+            self._compile_into(compiled, rules_file, situation, node, vetoes)
         self.situations = tuple(situations)
         self.patterns = PatternSet(compiled)
         self.caps = self._compile_caps(rules_file, sections.get("caps"), vetoes)
@@ -213,6 +208,22 @@ class ConceptRules:
         )
         self._names = lru_cache(maxsize=1 << 14)(self._names_of)
 
+    def _compile_into(
+        self,
+        compiled: list[Pattern],
+        path: Path,
+        name: str,
+        node: yaml.Node,
+        vetoes: Mapping[str, str],
+    ) -> None:
+        """Compile a list of rule texts named `name` onto `compiled`, numbered after it."""
+        for text, line in string_items(path, node):
+            source = self._expand_vetoes(text, vetoes, path, line)
+            try:
+                compiled.append(self.compiler.pattern(name, len(compiled), source))
+            except PatternError as error:
+                raise DetectorDataError(path, f"line {line}: {error}") from None
+
     def _compile_caps(
         self, path: Path, node: yaml.Node | None, vetoes: Mapping[str, str]
     ) -> tuple[tuple[EmergencyCap, PatternSet], ...]:
@@ -226,12 +237,7 @@ class ConceptRules:
                     path, f"line {node_line(value)}: a cap is none or line, not {name!r}"
                 )
             compiled: list[Pattern] = []
-            for text, line in string_items(path, value):
-                source = self._expand_vetoes(text, vetoes, path, line)
-                try:
-                    compiled.append(self.compiler.pattern(name, len(compiled), source))
-                except PatternError as error:
-                    raise DetectorDataError(path, f"line {line}: {error}") from None
+            self._compile_into(compiled, path, name, value, vetoes)
             found.append((_CAP_LEVELS[name], PatternSet(compiled)))
         return tuple(sorted(found))
 
